@@ -1,0 +1,72 @@
+// pgmoat.toml: where pgmoat listens, the upstream targets it logs into with
+// credentials it alone holds, and which app identities may use which target.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgmoat::config {
+
+using std::chrono::milliseconds;
+
+// How pgmoat protects its connection to a target, named as libpq's sslmode.
+enum class SslMode { disable, require, verify_full };
+
+struct Target {
+    std::string name;       // what clients ask for as their database, e.g. "prod"
+    std::string host;
+    uint16_t port = 5432;
+    std::string database;   // the real database name upstream
+    std::string user;       // pgmoat's own login upstream
+    std::string password;   // resolved from password_file or password_env; never logged
+    SslMode sslmode = SslMode::disable;
+    std::string sslrootcert;  // CA file for verify-full
+    milliseconds connect_timeout{5000};
+};
+
+struct App {
+    std::string name;
+    std::vector<std::string> targets;  // target names this app may connect to
+    bool may_use(std::string_view target) const;
+};
+
+struct Server {
+    std::string listen_host = "127.0.0.1";
+    uint16_t listen_port = 6432;
+    int threads = 0;  // 0: one per core
+    int max_client_connections = 1000;
+    milliseconds startup_timeout{10000};
+    milliseconds idle_timeout{0};       // 0: none
+    milliseconds shutdown_timeout{30000};
+    uint32_t max_message_bytes = 64u << 20;
+    std::string tls_cert;
+    std::string tls_key;
+    // Startup parameters forwarded to the target; names compared case-insensitively.
+    std::vector<std::string> forward_parameters;
+    std::string log_level = "info";
+};
+
+struct Config {
+    std::string file;
+    Server server;
+    std::string credentials_file;
+    std::map<std::string, Target, std::less<>> targets;
+    std::map<std::string, App, std::less<>> apps;
+
+    const Target* find_target(std::string_view name) const;
+    const App* find_app(std::string_view name) const;
+};
+
+// The startup parameters drivers send that are safe to pass on.
+const std::vector<std::string>& default_forward_parameters();
+
+// Loads and validates a config file; relative paths in it are resolved against the
+// file's directory. Throws ConfigError naming file:line:column and the key.
+Config load_config(const std::string& path);
+Config parse_config(const std::string& text, const std::string& file);
+
+}  // namespace pgmoat::config

@@ -1,0 +1,81 @@
+// The startup phase of a client connection, from its first packet to a verified
+// login: SSLRequest / GSSENCRequest answers, protocol negotiation, the startup
+// parameter allowlist, and SCRAM-SHA-256 against the credentials file. No I/O:
+// packets in, bytes to send and the next step out.
+#pragma once
+
+#include "pgmoat/auth/credentials.h"
+#include "pgmoat/auth/scram.h"
+#include "pgmoat/config/config.h"
+#include "pgmoat/protocol/frame_decoder.h"
+#include "pgmoat/protocol/messages.h"
+#include "pgmoat/session/identity.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace pgmoat::session {
+
+struct StartupContext {
+    std::shared_ptr<const config::Config> config;
+    std::shared_ptr<const auth::Credentials> credentials;
+    bool tls_available = false;       // a certificate is configured
+    bool over_connection_limit = false;
+    std::string client_address;
+    uint16_t client_port = 0;
+};
+
+enum class StartupStep {
+    read_more,      // send `out`, then read the next packet or message
+    start_tls,      // send `out` ('S'), then run the TLS handshake, then call tls_established()
+    cancel,         // forward cancel_request() and close without a reply
+    authenticated,  // the client proved its identity: connect to identity().target
+    close,          // send `out` (usually a FATAL ErrorResponse) and close
+};
+
+class ClientStartup {
+public:
+    explicit ClientStartup(StartupContext context);
+
+    // Until the StartupMessage is accepted, frames are untyped startup packets;
+    // afterwards they are typed messages (PasswordMessage). Ask which to decode.
+    bool expects_typed_messages() const { return state_ != State::initial; }
+
+    StartupStep on_frame(const protocol::Frame& frame, std::string& out);
+    // After a successful TLS handshake: channel binding data of our certificate.
+    void tls_established(std::optional<auth::ChannelBinding> channel_binding);
+    // Refuse whatever is in progress with a FATAL (timeouts, shutdown).
+    static void write_fatal(std::string& out, const std::string& sqlstate, const std::string& message,
+                            const std::string& detail = {}, const std::string& hint = {});
+
+    const Identity& identity() const { return identity_; }
+    const protocol::CancelRequest& cancel_request() const { return cancel_; }
+    const config::Target& target() const { return *target_; }
+    // Why the login failed, for pgmoat's own log (never contains secrets).
+    const std::string& failure_reason() const { return failure_; }
+    bool tls_active() const { return tls_active_; }
+
+private:
+    enum class State { initial, sasl_initial, sasl_continue, done };
+    StartupStep on_startup_packet(const protocol::Frame& frame, std::string& out);
+    StartupStep on_startup_message(const protocol::StartupMessage& m, std::string& out);
+    StartupStep on_sasl(const protocol::Frame& frame, std::string& out);
+    StartupStep authenticated(std::string& out);
+    StartupStep refuse(std::string& out, const std::string& sqlstate, const std::string& message,
+                       const std::string& reason, const std::string& hint = {});
+
+    StartupContext context_;
+    State state_ = State::initial;
+    bool tls_active_ = false;
+    bool ssl_requested_ = false;
+    bool gss_requested_ = false;
+    std::optional<auth::ChannelBinding> channel_binding_;
+    std::optional<auth::ScramServer> scram_;
+    Identity identity_;
+    const config::Target* target_ = nullptr;
+    protocol::CancelRequest cancel_;
+    std::string failure_;
+};
+
+}  // namespace pgmoat::session

@@ -1,0 +1,16 @@
+// The pgmoat command line: each subcommand is a function taking its own arguments
+// (without the subcommand name) and returning the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pgmoat::cli {
+
+using Args = std::vector<std::string>;
+
+int serve(const Args& args);
+int passwd(const Args& args);
+void usage();
+
+}  // namespace pgmoat::cli

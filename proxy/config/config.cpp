@@ -1,0 +1,206 @@
+#include "pgmoat/config/config.h"
+
+#include "pgmoat/common/config_error.h"
+#include "pgmoat/common/secret_file.h"
+#include "pgmoat/common/toml_reader.h"
+#include "pgmoat/common/log.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace pgmoat::config {
+
+namespace fs = std::filesystem;
+
+bool App::may_use(std::string_view target) const {
+    return std::find(targets.begin(), targets.end(), target) != targets.end();
+}
+
+const Target* Config::find_target(std::string_view name) const {
+    auto it = targets.find(name);
+    return it == targets.end() ? nullptr : &it->second;
+}
+
+const App* Config::find_app(std::string_view name) const {
+    auto it = apps.find(name);
+    return it == apps.end() ? nullptr : &it->second;
+}
+
+const std::vector<std::string>& default_forward_parameters() {
+    static const std::vector<std::string> params = {
+        "application_name", "client_encoding", "DateStyle",   "TimeZone",
+        "extra_float_digits", "IntervalStyle", "lc_monetary", "lc_numeric",
+        "lc_time",          "geqo",            "statement_timeout", "lock_timeout",
+        "idle_in_transaction_session_timeout", "bytea_output", "client_min_messages",
+    };
+    return params;
+}
+
+namespace {
+
+std::string resolve_path(const std::string& base_file, const std::string& p) {
+    if (p.empty() || fs::path(p).is_absolute()) return p;
+    return (fs::path(base_file).parent_path() / p).lexically_normal().string();
+}
+
+bool valid_name(std::string_view s) {
+    if (s.empty() || s.size() > 63) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '-' || c == '.';
+    });
+}
+
+// "host:port", "[v6]:port" or ":port".
+void parse_listen(TomlTable& t, const std::string& text, std::string& host, uint16_t& port) {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) t.fail("listen", "expected \"host:port\", e.g. \"127.0.0.1:6432\"");
+    std::string h = text.substr(0, colon);
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    unsigned p = 0;
+    auto portstr = std::string_view(text).substr(colon + 1);
+    auto res = std::from_chars(portstr.data(), portstr.data() + portstr.size(), p);
+    if (res.ec != std::errc() || res.ptr != portstr.data() + portstr.size() || p > 65535) {
+        t.fail("listen", fmt::format("\"{}\" is not a valid port", portstr));
+    }
+    host = h.empty() ? "0.0.0.0" : h;
+    port = static_cast<uint16_t>(p);
+}
+
+void read_server(TomlTable& t, Config& c) {
+    Server& s = c.server;
+    if (auto v = t.string("listen")) parse_listen(t, *v, s.listen_host, s.listen_port);
+    if (auto v = t.integer("threads", 0, 256)) s.threads = static_cast<int>(*v);
+    if (auto v = t.integer("max_client_connections", 1, 1'000'000)) s.max_client_connections = static_cast<int>(*v);
+    if (auto v = t.duration("startup_timeout")) {
+        if (v->count() == 0) t.fail("startup_timeout", "must be greater than 0");
+        s.startup_timeout = *v;
+    }
+    if (auto v = t.duration("idle_timeout")) s.idle_timeout = *v;
+    if (auto v = t.duration("shutdown_timeout")) s.shutdown_timeout = *v;
+    if (auto v = t.size("max_message_size")) {
+        if (*v < 1024 || *v > (1u << 30)) t.fail("max_message_size", "must be between 1kB and 1GB");
+        s.max_message_bytes = static_cast<uint32_t>(*v);
+    }
+    if (auto v = t.string("credentials")) c.credentials_file = resolve_path(c.file, *v);
+    if (auto v = t.strings("forward_parameters")) {
+        for (const auto& p : *v) {
+            std::string lower = p;
+            std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+            // These change who the session is or what it can see: never from an app.
+            for (const char* forbidden : {"user", "database", "options", "search_path", "role",
+                                          "session_authorization", "replication", "standard_conforming_strings"}) {
+                if (lower == forbidden) {
+                    t.fail("forward_parameters", fmt::format("\"{}\" cannot be forwarded from apps", p));
+                }
+            }
+        }
+        s.forward_parameters = *v;
+    }
+    if (auto v = t.string("log_level")) {
+        log::Level l;
+        if (!log::parse_level(*v, l)) t.fail("log_level", "expected one of debug, info, warning, error");
+        s.log_level = *v;
+    }
+    if (auto tls = t.table("tls")) {
+        auto cert = tls->string("cert");
+        auto key = tls->string("key");
+        if (!cert || !key) tls->fail_here("both cert and key are required for TLS");
+        s.tls_cert = resolve_path(c.file, *cert);
+        s.tls_key = resolve_path(c.file, *key);
+        tls->reject_unknown_keys();
+    }
+    t.reject_unknown_keys();
+}
+
+Target read_target(const std::string& name, TomlTable& t, const std::string& config_file) {
+    Target target;
+    target.name = name;
+    if (!valid_name(name)) t.fail_here("target names may use letters, digits, '_', '-' and '.'");
+    auto host = t.string("host");
+    if (!host || host->empty()) t.fail("host", "is required");
+    target.host = *host;
+    if (auto v = t.integer("port", 1, 65535)) target.port = static_cast<uint16_t>(*v);
+    target.database = t.string("database").value_or(name);
+    auto user = t.string("user");
+    if (!user || user->empty()) t.fail("user", "is required (the role pgmoat logs in as)");
+    target.user = *user;
+    auto pw_file = t.string("password_file");
+    auto pw_env = t.string("password_env");
+    if (pw_file && pw_env) t.fail("password_env", "set either password_file or password_env, not both");
+    if (t.has("password")) t.fail("password", "passwords are not written in the config: use password_file or password_env");
+    if (pw_file) {
+        target.password = read_secret_file(resolve_path(config_file, *pw_file), "password file of target " + name);
+    } else if (pw_env) {
+        const char* v = std::getenv(pw_env->c_str());
+        if (!v || !*v) t.fail("password_env", fmt::format("environment variable {} is not set", *pw_env));
+        target.password = v;
+    }
+    if (auto v = t.string("sslmode")) {
+        if (*v == "disable") target.sslmode = SslMode::disable;
+        else if (*v == "require") target.sslmode = SslMode::require;
+        else if (*v == "verify-full") target.sslmode = SslMode::verify_full;
+        else t.fail("sslmode", "expected one of disable, require, verify-full");
+    }
+    if (auto v = t.string("sslrootcert")) target.sslrootcert = resolve_path(config_file, *v);
+    if (target.sslmode == SslMode::verify_full && target.sslrootcert.empty()) {
+        t.fail("sslmode", "verify-full needs sslrootcert (the CA file that signed the server's certificate)");
+    }
+    if (auto v = t.duration("connect_timeout")) {
+        if (v->count() == 0) t.fail("connect_timeout", "must be greater than 0");
+        target.connect_timeout = *v;
+    }
+    t.reject_unknown_keys();
+    return target;
+}
+
+}  // namespace
+
+Config parse_config(const std::string& text, const std::string& file) {
+    Config c;
+    c.file = file;
+    c.server.forward_parameters = default_forward_parameters();
+    toml::table doc = parse_toml(text, file);
+    TomlTable root(doc, file);
+    if (auto server = root.table("server")) read_server(*server, c);
+    auto targets = root.table("targets");
+    if (!targets) root.fail_here("at least one [targets.NAME] table is required");
+    for (auto& [name, t] : targets->tables()) c.targets.emplace(name, read_target(name, t, file));
+    if (c.targets.empty()) targets->fail_here("at least one target is required");
+    if (auto apps = root.table("apps")) {
+        for (auto& [name, t] : apps->tables()) {
+            if (!valid_name(name)) t.fail_here("app names may use letters, digits, '_', '-' and '.'");
+            App app;
+            app.name = name;
+            auto ts = t.strings("targets");
+            if (!ts) t.fail("targets", "is required: the targets this app may connect to");
+            for (const auto& tn : *ts) {
+                if (!c.find_target(tn)) t.fail("targets", fmt::format("no target named \"{}\" is defined", tn));
+            }
+            app.targets = *ts;
+            t.reject_unknown_keys();
+            c.apps.emplace(name, std::move(app));
+        }
+    }
+    if (c.credentials_file.empty()) {
+        root.fail_here("[server] credentials is required: the file with the apps' SCRAM verifiers");
+    }
+    root.reject_unknown_keys();
+    return c;
+}
+
+Config load_config(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(path, 0, 0, "cannot open config file");
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    return parse_config(buf.str(), path);
+}
+
+}  // namespace pgmoat::config

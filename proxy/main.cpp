@@ -1,0 +1,54 @@
+// pgmoat: a PostgreSQL wire-protocol proxy that checks every statement before it
+// reaches the database. Config and start-up errors are reported here, once.
+#include "cli/commands.h"
+#include "pgmoat/common/config_error.h"
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+namespace pgmoat::cli {
+
+void usage() {
+    std::fprintf(stderr,
+                 "usage: pgmoat <command> [options]\n"
+                 "\n"
+                 "commands:\n"
+                 "  serve [-c pgmoat.toml]        run the proxy\n"
+                 "  passwd [--generate] APP       print a credentials line with the SCRAM verifier of\n"
+                 "                                APP's password (read from stdin, or generated)\n"
+                 "  version                       print the version\n");
+}
+
+}  // namespace pgmoat::cli
+
+int main(int argc, char** argv) {
+    using namespace pgmoat;
+    if (argc < 2) {
+        cli::usage();
+        return 2;
+    }
+    std::string command = argv[1];
+    cli::Args args(argv + 2, argv + argc);
+    try {
+        if (command == "serve") return cli::serve(args);
+        if (command == "passwd") return cli::passwd(args);
+        if (command == "version" || command == "--version") {
+            std::printf("pgmoat %s\n", PGMOAT_VERSION);
+            return 0;
+        }
+        if (command == "help" || command == "--help" || command == "-h") {
+            cli::usage();
+            return 0;
+        }
+        std::fprintf(stderr, "pgmoat: unknown command \"%s\"\n", command.c_str());
+        cli::usage();
+        return 2;
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "pgmoat: %s\n", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pgmoat: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,379 @@
+#include "client_connection.h"
+
+#include "pgmoat/common/log.h"
+#include "pgmoat/protocol/frame_decoder.h"
+#include "pgmoat/protocol/message.h"
+#include "pgmoat/protocol/message_writer.h"
+#include "upstream.h"
+#include "watchdog.h"
+
+#include <fmt/format.h>
+
+namespace pgmoat::net {
+
+using namespace std::chrono_literals;
+using protocol::DecodeStatus;
+
+namespace {
+// The protocol's own ceiling for any message (PostgreSQL's PQ_LARGE_MESSAGE_LIMIT).
+constexpr uint32_t kProtocolMaxBody = (1u << 30) - 1;
+// DataRow and CopyData larger than this are relayed as they arrive, not buffered.
+constexpr size_t kStreamThreshold = 256 * 1024;
+constexpr size_t kReadChunk = 16 * 1024;
+// SASL messages are small; PostgreSQL caps them at 64 kB (PG_MAX_AUTH_TOKEN_LENGTH).
+constexpr uint32_t kMaxAuthMessageBytes = 65535;
+
+void log_exception(std::exception_ptr e, uint64_t id) {
+    if (!e) return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        log::error("session {}: internal error: {}", id, ex.what());
+    }
+}
+}  // namespace
+
+ClientConnection::ClientConnection(tcp::socket socket, Runtime& runtime, uint64_t id)
+    : runtime_(runtime),
+      id_(id),
+      snapshot_(runtime.current()),
+      client_(std::move(socket)),
+      client_write_done_(client_.socket().get_executor()) {
+    client_write_done_.expires_at(asio::steady_timer::time_point::max());
+    max_message_bytes_ = snapshot_->config->server.max_message_bytes;
+}
+
+ClientConnection::~ClientConnection() {
+    if (registered_cancel_) runtime_.cancels.remove(cancel_key_.process_id);
+    runtime_.clients.fetch_sub(1, std::memory_order_relaxed);
+    if (on_close_) on_close_();
+}
+
+void ClientConnection::start() {
+    asio::co_spawn(client_.socket().get_executor(), run(),
+                   [self = shared_from_this()](std::exception_ptr e) { log_exception(e, self->id_); });
+}
+
+void ClientConnection::close_all(const std::string& reason) {
+    if (closed_) return;
+    closed_ = true;
+    close_reason_ = reason;
+    client_.close();
+    if (server_) server_->close();
+    if (idle_timer_) idle_timer_->cancel();
+    client_write_done_.cancel();
+}
+
+awaitable<bool> ClientConnection::write_client(std::string& bytes) {
+    if (bytes.empty()) co_return !closed_;
+    while (client_writing_ && !closed_) co_await client_write_done_.async_wait(nothrow_awaitable);
+    if (closed_) co_return false;
+    client_writing_ = true;
+    error_code ec = co_await client_.write_all(asio::buffer(bytes));
+    client_writing_ = false;
+    client_write_done_.cancel();  // wakes a pump waiting for its turn
+    bytes.clear();
+    if (ec) {
+        close_all("client write: " + ec.message());
+        co_return false;
+    }
+    co_return true;
+}
+
+awaitable<bool> ClientConnection::write_server(std::string& bytes) {
+    if (bytes.empty()) co_return !closed_;
+    error_code ec = co_await server_->write_all(asio::buffer(bytes));
+    bytes.clear();
+    if (ec) {
+        close_all("server write: " + ec.message());
+        co_return false;
+    }
+    co_return true;
+}
+
+awaitable<void> ClientConnection::run() {
+    auto remote = client_.socket().remote_endpoint();
+    bool ok = co_await startup();
+    if (!ok) {
+        close_all(close_reason_.empty() ? "startup ended" : close_reason_);
+        co_return;
+    }
+    const auto& who = session_->identity();
+    log::info("session {}: app \"{}\" connected to target \"{}\" from {}:{}{}", id_, who.app, who.target,
+              remote.address().to_string(), remote.port(), who.tls ? " over TLS" : "");
+    last_client_activity_ = std::chrono::steady_clock::now();
+    if (snapshot_->config->server.idle_timeout.count() > 0) {
+        asio::co_spawn(client_.socket().get_executor(), watch_idle(),
+                       [self = shared_from_this()](std::exception_ptr e) { log_exception(e, self->id_); });
+    }
+    asio::co_spawn(client_.socket().get_executor(), pump_backend(),
+                   [self = shared_from_this()](std::exception_ptr e) {
+                       log_exception(e, self->id_);
+                       self->close_all("server side ended");
+                   });
+    co_await pump_frontend();
+    close_all("client side ended");
+    log::info("session {}: disconnected ({})", id_, close_reason_);
+}
+
+awaitable<bool> ClientConnection::startup() {
+    auto executor = co_await asio::this_coro::executor;
+    const auto& server_cfg = snapshot_->config->server;
+    session::StartupContext ctx;
+    ctx.config = snapshot_->config;
+    ctx.credentials = snapshot_->credentials;
+    ctx.tls_available = snapshot_->server_tls != nullptr;
+    ctx.over_connection_limit = runtime_.clients.load(std::memory_order_relaxed) > server_cfg.max_client_connections;
+    error_code ec;
+    auto remote = client_.socket().remote_endpoint(ec);
+    if (ec) co_return false;
+    ctx.client_address = remote.address().to_string();
+    ctx.client_port = remote.port();
+    startup_.emplace(std::move(ctx));
+
+    // The whole login, including pgmoat's own login upstream, must finish in time;
+    // a client that sends one byte a second is closed when it runs out.
+    Transport* client = &client_;
+    Watchdog deadline(executor, server_cfg.startup_timeout, [client] { client->close(); });
+
+    protocol::ByteBuffer in(1024);
+    std::string out;
+    while (true) {
+        auto r = startup_->expects_typed_messages() ? protocol::decode_message(in.data(), kMaxAuthMessageBytes)
+                                                    : protocol::decode_startup_packet(in.data());
+        if (r.status == DecodeStatus::error) {
+            session::ClientStartup::write_fatal(out, "08P01", r.error);
+            co_await write_client(out);
+            close_reason_ = "protocol violation in startup: " + r.error;
+            co_return false;
+        }
+        if (r.status == DecodeStatus::need_more) {
+            auto [rec, n] = co_await client_.read_some(asio::buffer(in.prepare(1024), in.free_space()));
+            if (rec) {
+                close_reason_ = deadline.fired() ? "startup timeout" : "client closed during startup";
+                if (deadline.fired()) log::info("session {}: startup timeout, closing", id_);
+                co_return false;
+            }
+            in.commit(n);
+            continue;
+        }
+        auto step = startup_->on_frame(r.frame, out);
+        in.consume(r.frame.size);
+        if (!co_await write_client(out)) co_return false;
+        switch (step) {
+            case session::StartupStep::read_more: continue;
+            case session::StartupStep::start_tls: {
+                // Bytes sent after SSLRequest but before the handshake were not
+                // protected by TLS and could be injected by anyone on the path.
+                if (!in.empty()) {
+                    session::ClientStartup::write_fatal(out, "08P01", "received unencrypted data after SSL request");
+                    co_await write_client(out);
+                    close_reason_ = "unencrypted data after SSLRequest";
+                    co_return false;
+                }
+                error_code tec = co_await client_.tls_accept(*snapshot_->server_tls);
+                if (tec) {
+                    close_reason_ = "TLS handshake failed: " + tec.message();
+                    log::info("session {}: {}", id_, close_reason_);
+                    co_return false;
+                }
+                startup_->tls_established(snapshot_->server_channel_binding);
+                continue;
+            }
+            case session::StartupStep::cancel: {
+                if (auto target = runtime_.cancels.find(startup_->cancel_request())) {
+                    co_await send_cancel(target->target, target->upstream);
+                    log::info("session {}: forwarded cancel request to target \"{}\"", id_, target->target.name);
+                } else {
+                    log::info("session {}: cancel request with unknown key ignored", id_);
+                }
+                close_reason_ = "cancel request";
+                co_return false;
+            }
+            case session::StartupStep::close:
+                close_reason_ = startup_->failure_reason();
+                log::info("session {}: login refused from {}:{}: {}", id_, startup_->identity().client_address,
+                          startup_->identity().client_port, close_reason_);
+                co_return false;
+            case session::StartupStep::authenticated: break;
+        }
+        break;
+    }
+
+    const auto& target = startup_->target();
+    auto tls_it = snapshot_->target_tls.find(target.name);
+    auto upstream = co_await connect_upstream(target, tls_it == snapshot_->target_tls.end() ? nullptr : tls_it->second.get(),
+                                              startup_->identity().forward_parameters);
+    if (!upstream.transport) {
+        log::warning("session {}: target \"{}\" ({}:{}): {}", id_, target.name, target.host, target.port, upstream.reason);
+        protocol::write_error_response(out, upstream.error);
+        co_await write_client(out);
+        close_reason_ = "target unavailable";
+        co_return false;
+    }
+    if (deadline.fired() || closed_) co_return false;
+    if (runtime_.draining.load()) {
+        session::ClientStartup::write_fatal(out, "57P03", "the database system is shutting down");
+        co_await write_client(out);
+        upstream.transport->close();
+        co_return false;
+    }
+    server_ = std::move(upstream.transport);
+    cancel_key_ = runtime_.cancels.add({target, upstream.login->backend_key()});
+    registered_cancel_ = true;
+
+    protocol::write_authentication(out, protocol::auth_request::Ok);
+    for (const auto& [name, value] : upstream.login->parameters()) protocol::write_parameter_status(out, name, value);
+    out += upstream.login->notices();
+    protocol::write_backend_key_data(out, cancel_key_.process_id, cancel_key_.secret_key);
+    protocol::write_ready_for_query(out, 'I');
+    session_.emplace(startup_->identity(), upstream.login->parameters());
+    startup_.reset();
+    co_return co_await write_client(out);
+}
+
+void ClientConnection::process(protocol::ByteBuffer& in, bool from_client, session::Outbox& out) {
+    StreamState& stream = from_client ? stream_from_client_ : stream_from_server_;
+    std::string& relay_to = from_client ? out.to_server : out.to_client;
+    while (!in.empty() && !out.close) {
+        if (stream.left > 0) {
+            size_t take = std::min(stream.left, in.size());
+            if (stream.relay) relay_to.append(in.data().substr(0, take));
+            in.consume(take);
+            stream.left -= take;
+            continue;
+        }
+        auto r = protocol::decode_message(in.data(), kProtocolMaxBody);
+        bool streamable = r.type == (from_client ? protocol::frontend::CopyData : protocol::backend::CopyData) ||
+                          (!from_client && r.type == protocol::backend::DataRow);
+        if (r.status == DecodeStatus::need_more && r.frame_size > max_message_bytes_ && !streamable) {
+            r.status = DecodeStatus::error;
+            r.error = fmt::format("message of {} bytes exceeds the maximum of {} bytes", r.frame_size - 1,
+                                  max_message_bytes_);
+        }
+        if (r.status == DecodeStatus::error) {
+            protocol::ErrorFields e;
+            e.severity = "FATAL";
+            e.sqlstate = "08P01";
+            e.message = from_client ? r.error : "pgmoat: invalid message from server: " + r.error;
+            protocol::write_error_response(out.to_client, e);
+            out.close = true;
+            out.close_reason = "protocol violation: " + r.error;
+            return;
+        }
+        if (r.status == DecodeStatus::need_more) {
+            if (r.frame_size <= kStreamThreshold) return;  // buffer it whole
+            stream.relay = from_client ? session_->on_frontend_stream(r.type, out)
+                                       : session_->on_backend_stream(r.type, out);
+            stream.left = r.frame_size;
+            continue;
+        }
+        if (from_client) session_->on_frontend(r.frame, out);
+        else session_->on_backend(r.frame, out);
+        in.consume(r.frame.size);
+    }
+}
+
+awaitable<void> ClientConnection::pump_frontend() {
+    protocol::ByteBuffer in(kReadChunk);
+    session::Outbox out;
+    while (!closed_) {
+        auto [ec, n] = co_await client_.read_some(asio::buffer(in.prepare(kReadChunk), in.free_space()));
+        if (ec) {
+            if (!closed_) close_all(ec == asio::error::eof ? "client closed the connection" : "client read: " + ec.message());
+            co_return;
+        }
+        in.commit(n);
+        last_client_activity_ = std::chrono::steady_clock::now();
+        process(in, true, out);
+        if (!co_await write_server(out.to_server)) co_return;
+        if (!co_await write_client(out.to_client)) co_return;
+        if (out.close) {
+            close_all(out.close_reason);
+            co_return;
+        }
+        in.shrink_if_idle();
+    }
+}
+
+awaitable<void> ClientConnection::pump_backend() {
+    protocol::ByteBuffer in(kReadChunk);
+    session::Outbox out;
+    while (!closed_) {
+        auto [ec, n] = co_await server_->read_some(asio::buffer(in.prepare(kReadChunk), in.free_space()));
+        if (ec) {
+            if (closed_) co_return;
+            // The server went away without a goodbye (crash, kill, network): tell the
+            // client plainly instead of leaving it to guess from a closed socket.
+            protocol::ErrorFields e;
+            e.severity = "FATAL";
+            e.sqlstate = "08006";
+            e.message = fmt::format("pgmoat: lost the connection to target \"{}\"", session_->identity().target);
+            std::string bye;
+            protocol::write_error_response(bye, e);
+            co_await write_client(bye);
+            close_all("server closed the connection");
+            co_return;
+        }
+        in.commit(n);
+        process(in, false, out);
+        if (!co_await write_client(out.to_client)) co_return;
+        if (!co_await write_server(out.to_server)) co_return;
+        if (out.close) {
+            close_all(out.close_reason);
+            co_return;
+        }
+        if (draining_ && session_->idle() && in.empty() && stream_from_server_.left == 0) {
+            co_await close_idle_for_shutdown();
+            co_return;
+        }
+        in.shrink_if_idle();
+    }
+}
+
+awaitable<void> ClientConnection::close_idle_for_shutdown() {
+    if (closed_) co_return;
+    std::string bye;
+    session::ClientStartup::write_fatal(bye, "57P01", "terminating connection due to administrator command");
+    co_await write_client(bye);
+    close_all("server shutting down");
+}
+
+awaitable<void> ClientConnection::watch_idle() {
+    auto timeout = snapshot_->config->server.idle_timeout;
+    idle_timer_.emplace(client_.socket().get_executor());
+    // Checking on a coarse tick costs nothing per message, unlike re-arming a timer
+    // on every read.
+    auto tick = std::max<std::chrono::milliseconds>(timeout / 4, 100ms);
+    while (!closed_) {
+        idle_timer_->expires_after(tick);
+        co_await idle_timer_->async_wait(nothrow_awaitable);
+        if (closed_) co_return;
+        if (session_->idle() && std::chrono::steady_clock::now() - last_client_activity_ >= timeout) {
+            std::string bye;
+            session::ClientStartup::write_fatal(bye, "57P05", "terminating connection due to idle-session timeout");
+            co_await write_client(bye);
+            close_all("idle timeout");
+            co_return;
+        }
+    }
+}
+
+void ClientConnection::drain() {
+    draining_ = true;
+    if (!session_) return;  // still starting up: refused when it gets there
+    if (session_->idle()) {
+        asio::co_spawn(client_.socket().get_executor(), close_idle_for_shutdown(),
+                       [self = shared_from_this()](std::exception_ptr e) { log_exception(e, self->id_); });
+    }
+}
+
+void ClientConnection::post_drain() {
+    asio::post(client_.socket().get_executor(), [self = shared_from_this()] { self->drain(); });
+}
+
+void ClientConnection::post_terminate() {
+    asio::post(client_.socket().get_executor(), [self = shared_from_this()] { self->close_all("shutdown deadline passed"); });
+}
+
+}  // namespace pgmoat::net

@@ -1,0 +1,79 @@
+// One client connection from accept to close: the startup phase with its deadline,
+// the upstream login, then two pumps, client to server and server to client, that
+// feed frames through the session and write what it produces.
+#pragma once
+
+#include "asio.h"
+#include "pgmoat/protocol/byte_buffer.h"
+#include "pgmoat/session/client_startup.h"
+#include "pgmoat/session/session.h"
+#include "runtime.h"
+#include "transport.h"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace pgmoat::net {
+
+class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
+public:
+    ClientConnection(tcp::socket socket, Runtime& runtime, uint64_t id);
+    ~ClientConnection();
+
+    void start();
+    // Runs when the connection object is gone (the server's bookkeeping).
+    void on_close(std::function<void()> f) { on_close_ = std::move(f); }
+    // From any thread. Server shutdown: close now if no statement is running, else
+    // once it finishes.
+    void post_drain();
+    // From any thread. Shutdown deadline passed: close regardless.
+    void post_terminate();
+
+private:
+    awaitable<void> run();
+    awaitable<bool> startup();
+    awaitable<void> pump_frontend();
+    awaitable<void> pump_backend();
+    awaitable<void> close_idle_for_shutdown();
+    awaitable<void> watch_idle();
+
+    // Client writes come from both pumps; this keeps them whole and in order.
+    awaitable<bool> write_client(std::string& bytes);
+    awaitable<bool> write_server(std::string& bytes);
+    // Feeds buffered bytes through the session in one direction.
+    void process(protocol::ByteBuffer& in, bool from_client, session::Outbox& out);
+    void close_all(const std::string& reason);
+    void drain();
+
+    Runtime& runtime_;
+    uint64_t id_;
+    std::shared_ptr<const Snapshot> snapshot_;
+    Transport client_;
+    std::unique_ptr<Transport> server_;
+    std::optional<session::ClientStartup> startup_;
+    std::optional<session::Session> session_;
+    protocol::BackendKeyData cancel_key_{};
+    bool registered_cancel_ = false;
+    uint32_t max_message_bytes_ = 0;
+
+    // Progress through a message too large to buffer, per direction.
+    struct StreamState {
+        size_t left = 0;    // bytes of the message still to come
+        bool relay = true;  // false: the session refused it, drop the bytes
+    };
+    StreamState stream_from_client_;
+    StreamState stream_from_server_;
+
+    bool client_writing_ = false;
+    asio::steady_timer client_write_done_;
+    bool closed_ = false;
+    bool draining_ = false;
+    std::string close_reason_;
+    std::chrono::steady_clock::time_point last_client_activity_;
+    std::optional<asio::steady_timer> idle_timer_;
+    std::function<void()> on_close_;
+};
+
+}  // namespace pgmoat::net

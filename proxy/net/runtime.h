@@ -1,0 +1,42 @@
+// State shared by every connection on every thread: the current configuration
+// snapshot (swapped whole on reload), the cancel key registry and the counters
+// that enforce connection limits.
+#pragma once
+
+#include "asio.h"
+#include "pgmoat/auth/credentials.h"
+#include "pgmoat/config/config.h"
+#include "pgmoat/session/cancel_registry.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace pgmoat::net {
+
+// Everything a new session is admitted under. Immutable once built; a session keeps
+// the snapshot it started with.
+struct Snapshot {
+    std::shared_ptr<const config::Config> config;
+    std::shared_ptr<const auth::Credentials> credentials;
+    std::shared_ptr<asio::ssl::context> server_tls;  // null when TLS is not configured
+    std::optional<auth::ChannelBinding> server_channel_binding;
+    std::map<std::string, std::shared_ptr<asio::ssl::context>, std::less<>> target_tls;
+};
+
+// Loads config, credentials and TLS material; throws ConfigError.
+std::shared_ptr<const Snapshot> load_snapshot(const std::string& config_path);
+
+struct Runtime {
+    std::string config_path;
+    std::atomic<std::shared_ptr<const Snapshot>> snapshot;
+    session::CancelRegistry cancels;
+    std::atomic<int> clients{0};
+    std::atomic<bool> draining{false};
+
+    std::shared_ptr<const Snapshot> current() const { return snapshot.load(std::memory_order_acquire); }
+};
+
+}  // namespace pgmoat::net

@@ -1,0 +1,39 @@
+// One end of a connection, plain TCP or TLS: the session code reads and writes
+// bytes without caring which. TLS starts mid-stream (after SSLRequest), so the
+// socket moves into the TLS stream when the handshake begins.
+#pragma once
+
+#include "asio.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pgmoat::net {
+
+class Transport {
+public:
+    explicit Transport(tcp::socket socket) : socket_(std::move(socket)) {}
+
+    awaitable<std::tuple<error_code, size_t>> read_some(asio::mutable_buffer buffer);
+    awaitable<error_code> write_all(asio::const_buffer buffer);
+
+    // Server side of TLS, for clients that sent SSLRequest.
+    awaitable<error_code> tls_accept(asio::ssl::context& context);
+    // Client side of TLS to a target; with verify, the certificate must chain to the
+    // context's CA and name `host`.
+    awaitable<error_code> tls_connect(asio::ssl::context& context, const std::string& host, bool verify);
+
+    bool tls() const { return tls_ != nullptr; }
+    // DER encoding of the peer's certificate (empty if none), for channel binding.
+    std::vector<uint8_t> peer_certificate_der();
+    void close();
+    bool is_open();
+    tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
+
+private:
+    tcp::socket socket_;
+    std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
+};
+
+}  // namespace pgmoat::net

@@ -1,0 +1,50 @@
+#include "pgmoat/session/cancel_registry.h"
+
+#include <openssl/rand.h>
+
+#include <cstdlib>
+
+namespace pgmoat::session {
+
+namespace {
+int32_t random_int32() {
+    uint32_t v = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1) {
+        // The CSPRNG failing is not something to work around with a weaker source.
+        std::abort();
+    }
+    return static_cast<int32_t>(v);
+}
+}  // namespace
+
+protocol::BackendKeyData CancelRegistry::add(CancelTarget target) {
+    std::lock_guard lock(mutex_);
+    protocol::BackendKeyData key;
+    do {
+        // Positive, like a PostgreSQL process id; some clients print it as one.
+        key.process_id = random_int32() & 0x7fffffff;
+    } while (key.process_id == 0 || entries_.count(key.process_id));
+    key.secret_key = random_int32();
+    entries_.emplace(key.process_id, Entry{key.secret_key, std::move(target)});
+    return key;
+}
+
+void CancelRegistry::remove(int32_t process_id) {
+    std::lock_guard lock(mutex_);
+    entries_.erase(process_id);
+}
+
+std::optional<CancelTarget> CancelRegistry::find(const protocol::CancelRequest& request) const {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(request.process_id);
+    if (it == entries_.end()) return std::nullopt;
+    if (it->second.secret != request.secret_key) return std::nullopt;
+    return it->second.target;
+}
+
+size_t CancelRegistry::size() const {
+    std::lock_guard lock(mutex_);
+    return entries_.size();
+}
+
+}  // namespace pgmoat::session

@@ -1,0 +1,227 @@
+#include "pgmoat/session/client_startup.h"
+
+#include "pgmoat/protocol/message.h"
+#include "pgmoat/protocol/message_writer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <strings.h>
+
+namespace pgmoat::session {
+
+using namespace pgmoat::protocol;
+
+namespace {
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// PostgreSQL's parse_bool for the "replication" parameter: anything true-ish asks
+// for a replication connection.
+bool is_false(std::string_view v) {
+    return iequals(v, "false") || iequals(v, "off") || iequals(v, "no") || v == "0" || iequals(v, "f") ||
+           iequals(v, "n");
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) {
+        if (!out.empty()) out += ", ";
+        out += i;
+    }
+    return out;
+}
+}  // namespace
+
+ClientStartup::ClientStartup(StartupContext context) : context_(std::move(context)) {
+    identity_.client_address = context_.client_address;
+    identity_.client_port = context_.client_port;
+}
+
+void ClientStartup::write_fatal(std::string& out, const std::string& sqlstate, const std::string& message,
+                                const std::string& detail, const std::string& hint) {
+    ErrorFields e;
+    e.severity = "FATAL";
+    e.sqlstate = sqlstate;
+    e.message = message;
+    e.detail = detail;
+    e.hint = hint;
+    write_error_response(out, e);
+}
+
+StartupStep ClientStartup::refuse(std::string& out, const std::string& sqlstate, const std::string& message,
+                                  const std::string& reason, const std::string& hint) {
+    write_fatal(out, sqlstate, message, {}, hint);
+    failure_ = reason;
+    state_ = State::done;
+    return StartupStep::close;
+}
+
+void ClientStartup::tls_established(std::optional<auth::ChannelBinding> channel_binding) {
+    tls_active_ = true;
+    identity_.tls = true;
+    channel_binding_ = std::move(channel_binding);
+}
+
+StartupStep ClientStartup::on_frame(const Frame& frame, std::string& out) {
+    switch (state_) {
+        case State::initial: return on_startup_packet(frame, out);
+        case State::sasl_initial:
+        case State::sasl_continue: return on_sasl(frame, out);
+        case State::done: break;
+    }
+    return refuse(out, "08P01", "unexpected message after authentication", "message after login completed");
+}
+
+StartupStep ClientStartup::on_startup_packet(const Frame& frame, std::string& out) {
+    StartupPacket packet = read_startup_packet(frame.body);
+    if (std::holds_alternative<SSLRequest>(packet)) {
+        // A second request (or one after GSSENC was refused and TLS is up) is a
+        // protocol violation, as in PostgreSQL.
+        if (ssl_requested_ || tls_active_) {
+            return refuse(out, "08P01", "unsupported frontend protocol: repeated SSLRequest", "repeated SSLRequest");
+        }
+        ssl_requested_ = true;
+        if (context_.tls_available) {
+            out.push_back('S');
+            return StartupStep::start_tls;
+        }
+        out.push_back('N');
+        return StartupStep::read_more;
+    }
+    if (std::holds_alternative<GSSENCRequest>(packet)) {
+        if (gss_requested_ || tls_active_) {
+            return refuse(out, "08P01", "unsupported frontend protocol: repeated GSSENCRequest",
+                          "repeated GSSENCRequest");
+        }
+        gss_requested_ = true;
+        out.push_back('N');  // pgmoat does not offer GSSAPI encryption
+        return StartupStep::read_more;
+    }
+    if (auto* c = std::get_if<CancelRequest>(&packet)) {
+        cancel_ = *c;
+        state_ = State::done;
+        return StartupStep::cancel;
+    }
+    if (auto* invalid = std::get_if<InvalidStartup>(&packet)) {
+        return refuse(out, "08P01", invalid->error, invalid->error);
+    }
+    return on_startup_message(std::get<StartupMessage>(packet), out);
+}
+
+StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::string& out) {
+    if (context_.over_connection_limit) {
+        return refuse(out, "53300", "sorry, too many clients already", "over max_client_connections");
+    }
+    const auto& cfg = *context_.config;
+    std::string user;
+    std::string database;
+    std::vector<std::string> unrecognized_options;
+    for (const auto& [name, value] : m.parameters) {
+        if (name == "user") {
+            user = value;
+        } else if (name == "database") {
+            database = value;
+        } else if (name.rfind("_pq_.", 0) == 0) {
+            // Protocol extensions pgmoat does not implement: say so, don't fail.
+            unrecognized_options.push_back(name);
+        } else if (name == "replication") {
+            if (!is_false(value)) {
+                return refuse(out, "0A000", "pgmoat: replication connections are not supported",
+                              "replication connection refused",
+                              "connect without the replication parameter; replicate from the database directly");
+            }
+        } else {
+            const auto& allowed = cfg.server.forward_parameters;
+            auto it = std::find_if(allowed.begin(), allowed.end(), [&](const std::string& a) { return iequals(a, name); });
+            if (it == allowed.end()) {
+                return refuse(out, "42501", fmt::format("pgmoat: startup parameter \"{}\" is not allowed", name),
+                              fmt::format("startup parameter \"{}\" refused", name),
+                              fmt::format("pgmoat forwards only these startup parameters: {}", join(allowed)));
+            }
+            if (iequals(name, "application_name")) identity_.application_name = value;
+            identity_.forward_parameters.emplace_back(name, value);
+        }
+    }
+    if (user.empty()) {
+        return refuse(out, "28000", "no PostgreSQL user name specified in startup packet", "no user name");
+    }
+    identity_.app = user;
+    identity_.target = database.empty() ? user : database;
+    if (m.minor > 0 || !unrecognized_options.empty()) {
+        write_negotiate_protocol_version(out, 0, unrecognized_options);
+    }
+
+    std::optional<auth::ScramVerifier> verifier;
+    if (const auto* v = context_.credentials->find(user)) verifier = *v;
+    scram_.emplace(std::move(verifier), tls_active_ ? channel_binding_ : std::nullopt);
+    write_authentication_sasl(out, scram_->mechanisms());
+    state_ = State::sasl_initial;
+    return StartupStep::read_more;
+}
+
+StartupStep ClientStartup::on_sasl(const Frame& frame, std::string& out) {
+    if (frame.type == frontend::Terminate) {
+        failure_ = "client ended the connection during authentication";
+        state_ = State::done;
+        return StartupStep::close;
+    }
+    if (frame.type != frontend::PasswordMessage) {
+        return refuse(out, "08P01",
+                      fmt::format("expected SASL response, got message type {}", static_cast<int>(frame.type)),
+                      "unexpected message during authentication");
+    }
+    auto auth_failed = [&]() {
+        if (scram_->failure() == auth::ScramFailure::protocol_violation) {
+            return refuse(out, "08P01", "malformed SCRAM message",
+                          fmt::format("SCRAM exchange failed: {}", scram_->failure_reason()));
+        }
+        return refuse(out, "28P01", fmt::format("password authentication failed for user \"{}\"", identity_.app),
+                      fmt::format("authentication failed: {}", scram_->failure_reason()));
+    };
+    if (state_ == State::sasl_initial) {
+        auto initial = read_sasl_initial_response(frame.body);
+        if (!initial) return refuse(out, "08P01", "malformed SASLInitialResponse message", "malformed SASL message");
+        auto mechanisms = scram_->mechanisms();
+        if (std::find(mechanisms.begin(), mechanisms.end(), initial->mechanism) == mechanisms.end()) {
+            return refuse(out, "08P01", "client selected an invalid SASL authentication mechanism",
+                          "invalid SASL mechanism");
+        }
+        auto server_first = scram_->client_first(initial->mechanism, initial->data);
+        if (!server_first) return auth_failed();
+        write_authentication(out, auth_request::SASLContinue, *server_first);
+        state_ = State::sasl_continue;
+        return StartupStep::read_more;
+    }
+    auto server_final = scram_->client_final(frame.body);
+    if (!server_final) return auth_failed();
+    write_authentication(out, auth_request::SASLFinal, *server_final);
+    return authenticated(out);
+}
+
+StartupStep ClientStartup::authenticated(std::string& out) {
+    // Target and grant checks come after authentication so that a client without
+    // valid credentials learns nothing about targets or grants.
+    const auto& cfg = *context_.config;
+    const config::App* app = cfg.find_app(identity_.app);
+    target_ = cfg.find_target(identity_.target);
+    if (!target_) {
+        return refuse(out, "3D000", fmt::format("pgmoat: no target named \"{}\"", identity_.target),
+                      fmt::format("unknown target \"{}\"", identity_.target),
+                      app ? fmt::format("app \"{}\" may connect to: {}", identity_.app, join(app->targets))
+                          : std::string{});
+    }
+    if (!app || !app->may_use(identity_.target)) {
+        return refuse(out, "28000",
+                      fmt::format("pgmoat: app \"{}\" may not connect to target \"{}\"", identity_.app, identity_.target),
+                      fmt::format("target \"{}\" not granted", identity_.target),
+                      app && !app->targets.empty()
+                          ? fmt::format("app \"{}\" may connect to: {}", identity_.app, join(app->targets))
+                          : std::string("ask the operator to grant a target to this app in pgmoat.toml"));
+    }
+    state_ = State::done;
+    return StartupStep::authenticated;
+}
+
+}  // namespace pgmoat::session

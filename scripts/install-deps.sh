@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs pgmoat's build and test dependencies from Debian's packages, pinned to
+# the versions Debian 12 ships. Idempotent: packages already present are skipped.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libboost1.81-dev          # Asio with C++20 coroutines, Beast (1.74 lacks as_tuple and cancellation slots)
+  libpg-query-dev           # PostgreSQL 15 parser as a library
+  libsimdjson-dev           # on-demand JSON reader for the parser's output
+  libfmt-dev libtomlplusplus-dev doctest-dev libssl-dev
+  postgresql-15 postgresql-client-15   # the real server and clients the tests drive
+  pgbouncer prometheus                 # benchmark and monitoring peers
+  python3-psycopg2 python3-psycopg python3-pytest  # Python clients for integration tests (/usr/bin/python3)
+  libpostgresql-jdbc-java openjdk-17-jre-headless  # pgjdbc
+  nodejs                                            # node-postgres (npm ships with the machine's Node.js)
+  clang-14 libclang-rt-14-dev                       # libFuzzer and sanitizer runtimes
+  procps iproute2 openssl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+    exit 1
+  fi
+  # libboost-dev (1.74) conflicts with libboost1.81-dev; remove it if an image brought it.
+  if dpkg-query -W -f='${Status}' libboost-dev 2>/dev/null | grep -q "install ok installed"; then
+    apt-get remove -y -qq libboost-dev libboost1.74-dev >/dev/null
+  fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,55 @@
+"""Fixtures: one real PostgreSQL per test module and a pgmoat in front of it."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from pgharness import PGMOAT_BIN, Pgmoat, Postgres
+
+APP = "orders-api"
+APP_PASSWORD = "orders-pass-1234"
+OTHER_APP = "analytics"
+OTHER_PASSWORD = "analytics-pass-5678"
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    d = tempfile.mkdtemp(prefix="pgmoat-tests-")
+    os.chmod(d, 0o755)  # the postgres user must reach its data directories below
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres(workdir):
+    pg = Postgres(workdir).start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope="module")
+def pgmoat(workdir, postgres):
+    m = Pgmoat(workdir,
+               targets={"dev": {"port": postgres.port}, "prod": {"port": postgres.port}},
+               apps={APP: (APP_PASSWORD, ["dev"]), OTHER_APP: (OTHER_PASSWORD, ["dev", "prod"])}).start()
+    yield m
+    m.stop()
+    assert m.proc.returncode == 0, m.log()
+
+
+def psql(pgmoat, sql=None, app=APP, password=APP_PASSWORD, target="dev", args=(), input=None, check=True, **extra):
+    """Runs psql through pgmoat; returns the CompletedProcess."""
+    cmd = ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", pgmoat.dsn(app, password, target, **extra), *args]
+    if sql is not None:
+        cmd += ["-c", sql]
+    env = dict(os.environ)
+    env.pop("PGPASSWORD", None)
+    r = subprocess.run(cmd, capture_output=True, text=True, input=input, env=env, timeout=120)
+    if check and r.returncode != 0:
+        raise AssertionError(f"psql failed ({r.returncode}): {r.stderr}\npgmoat log:\n{pgmoat.log()[-4000:]}")
+    return r
+
+
+assert os.path.exists(PGMOAT_BIN), f"build pgmoat first: {PGMOAT_BIN} is missing"

@@ -1,0 +1,86 @@
+#include "pgmoat/common/config_error.h"
+#include "pgmoat/config/config.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <string>
+
+using namespace pgmoat;
+using namespace pgmoat::config;
+
+namespace {
+// Returns the ConfigError's "file:line:column: message" for a config text.
+std::string error_of(const std::string& text) {
+    try {
+        parse_config(text, "/etc/pgmoat/pgmoat.toml");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+const char* kValid = R"(
+[server]
+listen = "127.0.0.1:7432"
+credentials = "credentials.toml"
+startup_timeout = "5s"
+max_message_size = "8MB"
+
+[targets.dev]
+host = "127.0.0.1"
+port = 5433
+database = "app"
+user = "pgmoat"
+password_env = "PGMOAT_TEST_PW"
+
+[targets.prod]
+host = "db.internal"
+user = "pgmoat"
+password_env = "PGMOAT_TEST_PW"
+sslmode = "verify-full"
+sslrootcert = "/etc/ssl/ca.crt"
+
+[apps.orders-api]
+targets = ["dev"]
+)";
+}  // namespace
+
+TEST_CASE("a valid config resolves paths, targets and grants") {
+    setenv("PGMOAT_TEST_PW", "s3cret", 1);
+    Config c = parse_config(kValid, "/etc/pgmoat/pgmoat.toml");
+    CHECK(c.server.listen_port == 7432);
+    CHECK(c.credentials_file == "/etc/pgmoat/credentials.toml");
+    CHECK(c.server.startup_timeout == std::chrono::milliseconds(5000));
+    CHECK(c.server.max_message_bytes == 8u << 20);
+    REQUIRE(c.find_target("dev"));
+    CHECK(c.find_target("dev")->database == "app");
+    CHECK(c.find_target("dev")->password == "s3cret");
+    CHECK(c.find_target("prod")->database == "prod");  // defaults to the target name
+    CHECK(c.find_target("prod")->sslmode == SslMode::verify_full);
+    CHECK(c.find_app("orders-api")->may_use("dev"));
+    CHECK_FALSE(c.find_app("orders-api")->may_use("prod"));
+}
+
+TEST_CASE("config errors name file, line, column and key") {
+    setenv("PGMOAT_TEST_PW", "s3cret", 1);
+    std::string base = kValid;
+    CHECK(error_of(base + "[server2]\nx = 1\n").find("pgmoat.toml:24:2: unknown key \"server2\"") != std::string::npos);
+    CHECK(error_of("[server]\ncredentials = \"c\"\nthreads = \"two\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n") ==
+          "/etc/pgmoat/pgmoat.toml:3:11: server.threads: expected an integer, found a string");
+    CHECK(error_of("[server]\ncredentials = \"c\"\nstartup_timeout = \"10 parsecs\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n")
+              .find(":3:19: server.startup_timeout: unknown duration unit \"parsecs\"") != std::string::npos);
+    CHECK(error_of("[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\nsslmode=\"prefer\"\n")
+              .find(":6:9: targets.a.sslmode: expected one of disable, require, verify-full") != std::string::npos);
+    CHECK(error_of("[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\npassword=\"x\"\n")
+              .find("use password_file or password_env") != std::string::npos);
+    CHECK(error_of("[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n[apps.x]\ntargets=[\"b\"]\n")
+              .find(":7:9: apps.x.targets: no target named \"b\"") != std::string::npos);
+    CHECK(error_of("[server]\ncredentials = \"c\"\nforward_parameters = [\"options\"]\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n")
+              .find("\"options\" cannot be forwarded") != std::string::npos);
+    CHECK(error_of("[server\n").find("pgmoat.toml:1:") != std::string::npos);
+    CHECK(error_of("[targets.a]\nhost=\"h\"\nuser=\"u\"\n").find("credentials is required") != std::string::npos);
+    unsetenv("PGMOAT_TEST_PW_MISSING");
+    CHECK(error_of("[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\npassword_env=\"PGMOAT_TEST_PW_MISSING\"\n")
+              .find("environment variable PGMOAT_TEST_PW_MISSING is not set") != std::string::npos);
+}

@@ -192,10 +192,10 @@ class Pgmoat:
         with open(cred, "w") as f:
             f.write("\n".join(lines) + "\n")
         os.chmod(cred, 0o600)
-        out = ["[server]", f'listen = "127.0.0.1:{self.port}"', 'credentials = "credentials.toml"',
-               'threads = 2', 'log_level = "debug"']
-        for k, v in self.server.items():
-            out.append(f"{k} = {toml_value(v)}")
+        server = {"listen": f"127.0.0.1:{self.port}", "credentials": "credentials.toml", "threads": 2,
+                  "log_level": "debug"}
+        server.update(self.server)
+        out = ["[server]"] + [f"{k} = {toml_value(v)}" for k, v in server.items()]
         if self.tls:
             self.ca_cert, crt, key = make_certificates(self.dir)
             out += ["[server.tls]", f'cert = "{crt}"', f'key = "{key}"']

@@ -101,11 +101,13 @@ public:
 
     std::string mechanism() const;
     std::string client_first();
-    // Both return a failure (nullopt / false) when called out of order.
-    // Returns client-final-message, or nullopt if the server's message is malformed
-    // or unacceptable (e.g. nonce does not extend ours, too few iterations).
+    // Returns client-final-message, or nullopt (reason in error()) if the server's
+    // message is malformed or unacceptable: nonce does not extend ours, empty salt,
+    // iteration count outside 1..10,000,000 (a higher one would be a CPU attack).
     std::optional<std::string> server_first(std::string_view message);
-    // True if the server proved it knows the verifier.
+    // True if the server proved it knows the verifier; false (reason in error()) on
+    // a wrong or malformed signature or a server "e=" error.
+    // Both fail when called out of order.
     bool server_final(std::string_view message);
     const std::string& error() const { return error_; }
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds pgmoat, and runs the whole test suite: unit
+# tests and the integration suite against a real PostgreSQL, first in a normal
+# build, then again in an ASan+UBSan build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+run_suite() {
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j2
+  ctest --test-dir "$dir" --output-on-failure
+  PGMOAT_BIN="$PWD/$dir/pgmoat" /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider
+}
+
+echo "== build and test =="
+run_suite build
+
+echo "== build and test with AddressSanitizer and UndefinedBehaviorSanitizer =="
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_suite build-asan -DPGMOAT_SANITIZE=ON
+
+echo "all tests passed"

@@ -1,0 +1,167 @@
+"""pgmoat as a running service: bounded memory under big results, shutdown,
+reload, and targets that come and go."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import psycopg
+import pytest
+
+import pgwire
+from conftest import APP, APP_PASSWORD, OTHER_APP, OTHER_PASSWORD
+from pgharness import Pgmoat, Postgres, free_port
+
+
+def test_a_million_row_result_streams_with_bounded_memory(pgmoat):
+    c = pgwire.Conn(pgmoat.port, timeout=60)
+    c.login(APP, APP_PASSWORD)
+    baseline = pgmoat.rss_kb()
+    c.send(pgwire.query("SELECT g, repeat('x', 40) FROM generate_series(1, 1200000) g"))
+    rows = 0
+    peak = baseline
+    paused = False
+    while True:
+        t, body = c.read_message()
+        if t == b"D":
+            rows += 1
+            if rows == 100000 and not paused:
+                # Stop reading: the server keeps sending, pgmoat must not buffer it.
+                paused = True
+                for _ in range(15):
+                    time.sleep(0.1)
+                    peak = max(peak, pgmoat.rss_kb())
+            if rows % 50000 == 0:
+                peak = max(peak, pgmoat.rss_kb())
+        elif t == b"Z":
+            break
+    assert rows == 1200000
+    # ~70 MB went through; pgmoat's memory grew by far less.
+    assert peak - baseline < 20 * 1024, f"RSS grew from {baseline} kB to {peak} kB"
+
+
+def test_large_copy_data_and_wide_rows_stream_through(pgmoat):
+    with psycopg.connect(pgmoat.dsn(APP, APP_PASSWORD)) as c:
+        c.execute("CREATE TEMP TABLE wide (v text)")
+        big = "y" * (3 * 1024 * 1024)  # one CopyData and one DataRow larger than the buffers
+        with c.cursor().copy("COPY wide FROM STDIN") as copy:
+            copy.write(big + "\n")
+        assert c.execute("SELECT length(v) FROM wide").fetchone() == (len(big),)
+        assert c.execute("SELECT v FROM wide").fetchone()[0] == big
+
+
+def test_sigterm_lets_a_running_statement_finish_then_exits(workdir, postgres):
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])},
+               server={"shutdown_timeout": "10s"}).start()
+    busy = psycopg.connect(m.dsn(APP, APP_PASSWORD))
+    idle = psycopg.connect(m.dsn(APP, APP_PASSWORD))
+    result = {}
+
+    def run():
+        result["value"] = busy.execute("SELECT pg_sleep(1.5), 'finished'").fetchone()[1]
+
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(0.3)
+    m.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    # No new connections once shutdown began.
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(m.dsn(APP, APP_PASSWORD), connect_timeout=2)
+    t.join()
+    assert result["value"] == "finished"
+    assert m.proc.wait(timeout=15) == 0
+    # The idle session was told why it was closed.
+    with pytest.raises(psycopg.OperationalError, match="terminating connection due to administrator command|closed"):
+        idle.execute("SELECT 1")
+    assert "shutting down" in m.log()
+
+
+def test_sigterm_deadline_closes_sessions_that_do_not_finish(workdir, postgres):
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])},
+               server={"shutdown_timeout": "1s"}).start()
+    busy = psycopg.connect(m.dsn(APP, APP_PASSWORD))
+    t = threading.Thread(target=lambda: pytest.raises(psycopg.OperationalError, busy.execute, "SELECT pg_sleep(30)"))
+    t.start()
+    time.sleep(0.3)
+    started = time.time()
+    m.proc.send_signal(signal.SIGTERM)
+    assert m.proc.wait(timeout=10) == 0
+    assert time.time() - started < 5
+    t.join(timeout=10)
+
+
+def test_one_target_down_does_not_affect_another(workdir, postgres):
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}, "prod": {"port": free_port()}},
+               apps={APP: (APP_PASSWORD, ["dev", "prod"])}).start()
+    try:
+        with pytest.raises(psycopg.OperationalError, match='cannot connect to target "prod"'):
+            psycopg.connect(m.dsn(APP, APP_PASSWORD, target="prod"))
+        with psycopg.connect(m.dsn(APP, APP_PASSWORD, target="dev")) as c:
+            assert c.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        m.stop()
+
+
+def test_upstream_restart_gives_a_clear_error_and_new_sessions_work_after(workdir):
+    pg = Postgres(workdir).start()
+    m = Pgmoat(workdir, targets={"dev": {"port": pg.port}}, apps={APP: (APP_PASSWORD, ["dev"])}).start()
+    try:
+        c = psycopg.connect(m.dsn(APP, APP_PASSWORD))
+        c.execute("SELECT 1")
+        pg.stop(mode="immediate")
+        with pytest.raises(psycopg.OperationalError) as e:
+            c.execute("SELECT 1")
+        assert "terminating connection" in str(e.value) or "lost the connection" in str(e.value)
+        with pytest.raises(psycopg.OperationalError, match="cannot connect to target"):
+            psycopg.connect(m.dsn(APP, APP_PASSWORD))
+        pg.restart_in_background()
+        with psycopg.connect(m.dsn(APP, APP_PASSWORD)) as c2:
+            assert c2.execute("SELECT 'back'").fetchone() == ("back",)
+        assert m.alive()
+    finally:
+        m.stop()
+        pg.stop()
+
+
+def test_sighup_reloads_credentials_and_keeps_the_old_ones_when_broken(workdir, postgres):
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])}).start()
+    try:
+        cred = os.path.join(m.dir, "credentials.toml")
+        good = open(cred).read()
+        line = subprocess.run([m_bin(), "passwd", "newcomer"], input="newcomer-pass-1\n", capture_output=True,
+                              text=True, check=True).stdout
+        with open(m.config, "a") as f:
+            f.write('[apps.newcomer]\ntargets = ["dev"]\n')
+        with open(cred, "a") as f:
+            f.write(line)
+        m.proc.send_signal(signal.SIGHUP)
+        wait_for_log(m, "configuration reloaded")
+        with psycopg.connect(m.dsn("newcomer", "newcomer-pass-1")) as c:
+            assert c.execute("SELECT 1").fetchone() == (1,)
+        # A broken credentials file: the reload fails with file:line, old state stays.
+        with open(cred, "w") as f:
+            f.write(good + "oops = 42\n")
+        m.proc.send_signal(signal.SIGHUP)
+        wait_for_log(m, "reload failed")
+        assert "credentials.toml:" in m.log()
+        with psycopg.connect(m.dsn("newcomer", "newcomer-pass-1")) as c:
+            assert c.execute("SELECT 1").fetchone() == (1,)
+        assert m.alive()
+    finally:
+        m.stop()
+
+
+def m_bin():
+    from pgharness import PGMOAT_BIN
+    return PGMOAT_BIN
+
+
+def wait_for_log(m, text, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if text in m.log():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} not in pgmoat log:\n{m.log()[-2000:]}")

@@ -1,0 +1,87 @@
+"""TLS on both legs: clients to pgmoat, and pgmoat to its targets."""
+import ssl
+import subprocess
+
+import psycopg
+import pytest
+
+import pgwire
+from conftest import APP, APP_PASSWORD
+from pgharness import Pgmoat, Postgres
+
+
+@pytest.fixture(scope="module")
+def tls_postgres(workdir):
+    """A server that accepts only TLS connections (hostssl)."""
+    pg = Postgres(workdir, ssl=True).start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope="module")
+def tls_pgmoat(workdir, tls_postgres):
+    m = Pgmoat(workdir, tls=True,
+               targets={"dev": {"port": tls_postgres.port, "sslmode": "verify-full",
+                                "host": "localhost", "sslrootcert": tls_postgres.ca_cert},
+                        "req": {"port": tls_postgres.port, "sslmode": "require"},
+                        "plain": {"port": tls_postgres.port, "sslmode": "disable"}},
+               apps={APP: (APP_PASSWORD, ["dev", "req", "plain"])}).start()
+    yield m
+    m.stop()
+
+
+def test_client_tls_with_sslmode_require(tls_pgmoat):
+    with psycopg.connect(tls_pgmoat.dsn(APP, APP_PASSWORD, sslmode="require")) as c:
+        assert c.pgconn.ssl_in_use
+        assert c.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_client_tls_verified_against_pgmoats_certificate(tls_pgmoat):
+    dsn = tls_pgmoat.dsn(APP, APP_PASSWORD, sslmode="verify-full", sslrootcert=tls_pgmoat.ca_cert, host="localhost")
+    with psycopg.connect(dsn) as c:
+        assert c.execute("SELECT 2").fetchone() == (2,)
+
+
+def test_scram_channel_binding_over_tls(tls_pgmoat):
+    # channel_binding=require makes libpq insist on SCRAM-SHA-256-PLUS bound to
+    # pgmoat's certificate: a man in the middle with another certificate fails.
+    with psycopg.connect(tls_pgmoat.dsn(APP, APP_PASSWORD, sslmode="require", channel_binding="require")) as c:
+        assert c.execute("SELECT 3").fetchone() == (3,)
+
+
+def test_wrong_password_over_tls_with_channel_binding(tls_pgmoat):
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(tls_pgmoat.dsn(APP, "nope-nope-nope", sslmode="require", channel_binding="require"))
+
+
+def test_bytes_after_sslrequest_before_the_handshake_are_refused(tls_pgmoat):
+    c = pgwire.Conn(tls_pgmoat.port)
+    c.send(pgwire.SSL_REQUEST + pgwire.startup_message({"user": APP, "database": "dev"}))
+    assert c.read_byte() == b"S"
+    t, body = c.read_message()
+    f = pgwire.error_fields(body)
+    assert f["C"] == "08P01" and "unencrypted data after SSL request" in f["M"]
+    assert c.closed()
+
+
+def test_upstream_verify_full_require_and_a_target_that_refuses_plaintext(tls_pgmoat, tls_postgres):
+    for target in ("dev", "req"):
+        with psycopg.connect(tls_pgmoat.dsn(APP, APP_PASSWORD, target=target)) as c:
+            # The server sees pgmoat's connection as TLS.
+            assert c.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone() == (True,)
+    with pytest.raises(psycopg.OperationalError, match='target "plain" refused the connection'):
+        psycopg.connect(tls_pgmoat.dsn(APP, APP_PASSWORD, target="plain"))
+    assert tls_pgmoat.alive()
+
+
+def test_verify_full_refuses_a_certificate_from_another_ca(workdir, tls_postgres, tmp_path):
+    from pgharness import make_certificates
+    other_ca, _, _ = make_certificates(str(tmp_path))
+    m = Pgmoat(workdir, targets={"dev": {"port": tls_postgres.port, "host": "localhost", "sslmode": "verify-full",
+                                         "sslrootcert": other_ca}},
+               apps={APP: (APP_PASSWORD, ["dev"])}).start()
+    try:
+        with pytest.raises(psycopg.OperationalError, match="TLS handshake failed: certificate verify failed"):
+            psycopg.connect(m.dsn(APP, APP_PASSWORD))
+    finally:
+        m.stop()

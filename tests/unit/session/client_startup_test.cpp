@@ -1,0 +1,140 @@
+#include "pgmoat/auth/scram.h"
+#include "pgmoat/config/config.h"
+#include "pgmoat/protocol/frame_decoder.h"
+#include "pgmoat/protocol/message.h"
+#include "pgmoat/protocol/message_writer.h"
+#include "pgmoat/protocol/messages.h"
+#include "pgmoat/session/client_startup.h"
+
+#include <doctest/doctest.h>
+
+using namespace pgmoat;
+using namespace pgmoat::protocol;
+using namespace pgmoat::session;
+
+namespace {
+StartupContext context(bool tls = false, bool over_limit = false) {
+    auto cfg = std::make_shared<config::Config>(config::parse_config(R"(
+[server]
+credentials = "c.toml"
+[targets.dev]
+host = "127.0.0.1"
+user = "u"
+[targets.prod]
+host = "127.0.0.1"
+user = "u"
+[apps.orders]
+targets = ["dev"]
+)",
+                                                                       "t.toml"));
+    auto creds = std::make_shared<auth::Credentials>();
+    creds->verifiers.emplace("orders", auth::ScramVerifier::from_password("orders-password"));
+    StartupContext c;
+    c.config = cfg;
+    c.credentials = creds;
+    c.tls_available = tls;
+    c.over_connection_limit = over_limit;
+    return c;
+}
+
+Frame startup_frame(std::string& storage, const std::vector<std::pair<std::string, std::string>>& params) {
+    storage.clear();
+    write_startup_message(storage, params);
+    return decode_startup_packet(storage).frame;
+}
+
+Frame typed_frame(const std::string& storage) { return decode_message(storage, 1 << 20).frame; }
+
+std::vector<ErrorField> error_in(const std::string& out) {
+    auto r = decode_message(out, 1 << 20);
+    REQUIRE(r.status == DecodeStatus::frame);
+    REQUIRE(r.frame.type == 'E');
+    return *read_error_fields(r.frame.body);
+}
+
+// Runs a whole SCRAM login with pgmoat's own client side; returns the final step.
+StartupStep login(ClientStartup& s, const std::string& target, const std::string& password, std::string& out) {
+    std::string buf;
+    auto step = s.on_frame(startup_frame(buf, {{"user", "orders"}, {"database", target}}), out);
+    REQUIRE(step == StartupStep::read_more);
+    out.clear();
+    auth::ScramClient client(password, std::nullopt);
+    std::string first;
+    write_sasl_initial_response(first, client.mechanism(), client.client_first());
+    step = s.on_frame(typed_frame(first), out);
+    if (step != StartupStep::read_more) return step;
+    auto r = decode_message(out, 1 << 20);
+    auto auth = read_authentication(r.frame.body);
+    REQUIRE(auth->code == auth_request::SASLContinue);
+    auto final_msg = client.server_first(auth->payload);
+    REQUIRE(final_msg);
+    out.clear();
+    std::string fin;
+    write_sasl_response(fin, *final_msg);
+    return s.on_frame(typed_frame(fin), out);
+}
+}  // namespace
+
+TEST_CASE("SSLRequest is answered N without TLS and S with it") {
+    std::string out, buf;
+    write_ssl_request(buf);
+    ClientStartup plain(context(false));
+    CHECK(plain.on_frame(decode_startup_packet(buf).frame, out) == StartupStep::read_more);
+    CHECK(out == "N");
+    out.clear();
+    ClientStartup tls(context(true));
+    CHECK(tls.on_frame(decode_startup_packet(buf).frame, out) == StartupStep::start_tls);
+    CHECK(out == "S");
+}
+
+TEST_CASE("a correct SCRAM login to a granted target is authenticated") {
+    ClientStartup s(context());
+    std::string out;
+    CHECK(login(s, "dev", "orders-password", out) == StartupStep::authenticated);
+    CHECK(s.identity().app == "orders");
+    CHECK(s.target().name == "dev");
+}
+
+TEST_CASE("a wrong password is FATAL 28P01") {
+    ClientStartup s(context());
+    std::string out;
+    CHECK(login(s, "dev", "not-the-password", out) == StartupStep::close);
+    auto e = error_in(out);
+    CHECK(find_field(e, 'C') == "28P01");
+    CHECK(find_field(e, 'M') == "password authentication failed for user \"orders\"");
+}
+
+TEST_CASE("grants are checked only after the password: a forbidden target is 28000") {
+    ClientStartup s(context());
+    std::string out;
+    CHECK(login(s, "prod", "orders-password", out) == StartupStep::close);
+    // The SASLFinal came first, then the refusal.
+    auto r = decode_message(out, 1 << 20);
+    std::string rest = out.substr(r.frame.size);
+    CHECK(find_field(error_in(rest), 'C') == "28000");
+}
+
+TEST_CASE("over the connection limit a StartupMessage gets 53300") {
+    ClientStartup s(context(false, true));
+    std::string out, buf;
+    CHECK(s.on_frame(startup_frame(buf, {{"user", "orders"}}), out) == StartupStep::close);
+    CHECK(find_field(error_in(out), 'C') == "53300");
+}
+
+TEST_CASE("a forbidden startup parameter is refused before any authentication") {
+    ClientStartup s(context());
+    std::string out, buf;
+    CHECK(s.on_frame(startup_frame(buf, {{"user", "orders"}, {"search_path", "evil"}}), out) == StartupStep::close);
+    auto e = error_in(out);
+    CHECK(find_field(e, 'M') == "pgmoat: startup parameter \"search_path\" is not allowed");
+}
+
+TEST_CASE("allowed startup parameters are kept for the upstream, case-insensitively") {
+    ClientStartup s(context());
+    std::string out, buf;
+    s.on_frame(startup_frame(buf, {{"user", "orders"}, {"database", "dev"}, {"datestyle", "ISO"},
+                                   {"application_name", "worker"}}),
+               out);
+    REQUIRE(s.identity().forward_parameters.size() == 2);
+    CHECK(s.identity().application_name == "worker");
+}

@@ -1,0 +1,170 @@
+#include "pgmoat/protocol/frame_decoder.h"
+#include "pgmoat/protocol/message.h"
+#include "pgmoat/protocol/message_writer.h"
+#include "pgmoat/protocol/messages.h"
+#include "pgmoat/session/session.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using namespace pgmoat;
+using namespace pgmoat::protocol;
+using namespace pgmoat::session;
+
+namespace {
+// Decodes every message in a byte string into (type, body) pairs.
+std::vector<std::pair<char, std::string>> messages(const std::string& bytes) {
+    std::vector<std::pair<char, std::string>> out;
+    std::string_view rest = bytes;
+    while (!rest.empty()) {
+        auto r = decode_message(rest, 1 << 20);
+        REQUIRE(r.status == DecodeStatus::frame);
+        out.emplace_back(r.frame.type, std::string(r.frame.body));
+        rest.remove_prefix(r.frame.size);
+    }
+    return out;
+}
+
+// Feeds a byte string of messages to one side of the session.
+Outbox feed(Session& s, const std::string& bytes, bool from_client) {
+    Outbox out;
+    std::string_view rest = bytes;
+    while (!rest.empty()) {
+        auto r = decode_message(rest, 1 << 20);
+        REQUIRE(r.status == DecodeStatus::frame);
+        if (from_client) s.on_frontend(r.frame, out);
+        else s.on_backend(r.frame, out);
+        rest.remove_prefix(r.frame.size);
+    }
+    return out;
+}
+
+std::string function_call() {
+    std::string out;
+    MessageWriter(out).begin(frontend::FunctionCall).int32(1).int16(0).int16(0).int16(0).end();
+    return out;
+}
+
+std::string server_syntax_error(std::string_view text) {
+    ErrorFields e;
+    e.sqlstate = "42601";
+    e.message = std::string("syntax error at or near \"") + std::string(text) + "\"";
+    std::string out;
+    write_error_response(out, e);
+    return out;
+}
+
+std::string rfq(char status) {
+    std::string out;
+    write_ready_for_query(out, status);
+    return out;
+}
+
+Session make_session() {
+    Identity id;
+    id.app = "orders-api";
+    id.target = "dev";
+    return Session(id, {{"standard_conforming_strings", "on"}, {"client_encoding", "UTF8"}});
+}
+}  // namespace
+
+TEST_CASE("an allowed query is forwarded byte for byte and counted until ReadyForQuery") {
+    Session s = make_session();
+    std::string q;
+    write_query(q, "SELECT 1");
+    Outbox out = feed(s, q, true);
+    CHECK(out.to_server == q);
+    CHECK(out.to_client.empty());
+    CHECK_FALSE(s.idle());
+    Outbox back = feed(s, rfq('T'), false);
+    CHECK(back.to_client == rfq('T'));
+    CHECK(s.idle());
+    CHECK(s.transaction_status() == 'T');
+}
+
+TEST_CASE("a refused FunctionCall reaches the server only as a decoy, and the client sees pgmoat's error") {
+    Session s = make_session();
+    Outbox out = feed(s, function_call(), true);
+    auto sent = messages(out.to_server);
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].first == 'Q');  // the decoy query, not the FunctionCall
+    CHECK(sent[0].second.find("pgmoat_rejected_statement") == 0);
+
+    Outbox back = feed(s, server_syntax_error("pgmoat_rejected_statement") + rfq('I'), false);
+    auto got = messages(back.to_client);
+    REQUIRE(got.size() == 2);
+    auto fields = read_error_fields(got[0].second);
+    REQUIRE(fields);
+    CHECK(find_field(*fields, 'C') == "42501");
+    CHECK(find_field(*fields, 'M') == "pgmoat: FunctionCall messages are not allowed");
+    CHECK(got[1].first == 'Z');
+}
+
+TEST_CASE("a real syntax error from the server is not mistaken for a decoy") {
+    Session s = make_session();
+    feed(s, function_call(), true);
+    // The server's answer to something else in the same batch: relayed unchanged.
+    std::string other = server_syntax_error("SELEC");
+    Outbox back = feed(s, other, false);
+    CHECK(back.to_client == other);
+}
+
+TEST_CASE("a decoy the server skipped is forgotten at ReadyForQuery") {
+    Session s = make_session();
+    feed(s, function_call(), true);
+    feed(s, rfq('E'), false);  // e.g. the server failed earlier in the batch
+    std::string q;
+    write_query(q, "SELECT 1");
+    feed(s, q, true);
+    // A later decoy-looking error belongs to no decoy any more: relayed as is.
+    std::string later = server_syntax_error("pgmoat_rejected_statement");
+    CHECK(feed(s, later, false).to_client == later);
+}
+
+TEST_CASE("CopyData is relayed only while the server is in COPY FROM STDIN") {
+    Session s = make_session();
+    std::string data;
+    MessageWriter(data).begin(frontend::CopyData).bytes("1\n").end();
+    CHECK(feed(s, data, true).to_server.empty());
+    std::string copy_in;
+    MessageWriter(copy_in).begin(backend::CopyInResponse).byte(0).int16(0).end();
+    feed(s, copy_in, false);
+    CHECK(feed(s, data, true).to_server == data);
+    std::string done;
+    MessageWriter(done).begin(frontend::CopyDone).end();
+    CHECK(feed(s, done, true).to_server == done);
+    CHECK(feed(s, data, true).to_server.empty());
+}
+
+TEST_CASE("ParameterStatus changes of standard_conforming_strings and client_encoding are tracked") {
+    Session s = make_session();
+    CHECK(s.server_settings().standard_conforming_strings);
+    std::string ps;
+    write_parameter_status(ps, "standard_conforming_strings", "off");
+    write_parameter_status(ps, "client_encoding", "LATIN1");
+    Outbox out = feed(s, ps, false);
+    CHECK(out.to_client == ps);  // relayed to the client as well
+    CHECK_FALSE(s.server_settings().standard_conforming_strings);
+    CHECK(s.server_settings().client_encoding == "LATIN1");
+}
+
+TEST_CASE("protocol violations close the session with a FATAL 08P01") {
+    Session s = make_session();
+    Outbox out;
+    std::string bad;
+    MessageWriter(bad).begin('y').end();
+    out = feed(s, bad, true);
+    CHECK(out.close);
+    auto got = messages(out.to_client);
+    REQUIRE(got.size() == 1);
+    auto fields = read_error_fields(got[0].second);
+    CHECK(find_field(*fields, 'S') == "FATAL");
+    CHECK(find_field(*fields, 'C') == "08P01");
+
+    Session s2 = make_session();
+    std::string bk;
+    write_backend_key_data(bk, 1, 2);
+    CHECK(feed(s2, bk, false).close);  // a server that restarts its startup mid-session
+}

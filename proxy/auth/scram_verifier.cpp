@@ -6,6 +6,8 @@
 #include <climits>
 #include <stdexcept>
 
+#include <algorithm>
+
 namespace pgmoat::auth {
 
 namespace {
@@ -77,6 +79,26 @@ std::string ScramVerifier::to_string() const {
            base64_encode(salt.data(), salt.size()) + "$" +
            base64_encode(stored_key.data(), stored_key.size()) + ":" +
            base64_encode(server_key.data(), server_key.size());
+}
+
+
+ScramVerifier mock_verifier(std::string_view user) {
+    // PostgreSQL derives its mock salt from a per-cluster nonce; a per-process one
+    // gives the same guarantee for as long as the salt can be observed.
+    static const Key secret = [] {
+        Key k{};
+        auto raw = random_bytes(k.size());
+        std::copy(raw.begin(), raw.end(), k.begin());
+        return k;
+    }();
+    Key digest = hmac_sha256(secret, user);
+    ScramVerifier v;
+    v.iterations = 4096;
+    v.salt.assign(digest.begin(), digest.begin() + 16);
+    auto keys = random_bytes(v.stored_key.size() + v.server_key.size());
+    std::copy_n(keys.begin(), v.stored_key.size(), v.stored_key.begin());
+    std::copy_n(keys.begin() + static_cast<long>(v.stored_key.size()), v.server_key.size(), v.server_key.begin());
+    return v;
 }
 
 }  // namespace pgmoat::auth

@@ -153,9 +153,9 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
         write_negotiate_protocol_version(out, 0, unrecognized_options);
     }
 
-    std::optional<auth::ScramVerifier> verifier;
-    if (const auto* v = context_.credentials->find(user)) verifier = *v;
-    scram_.emplace(std::move(verifier), tls_active_ ? channel_binding_ : std::nullopt);
+    const auto* verifier = context_.credentials->find(user);
+    unknown_app_ = verifier == nullptr;
+    scram_.emplace(verifier ? *verifier : auth::mock_verifier(user), tls_active_ ? channel_binding_ : std::nullopt);
     write_authentication_sasl(out, scram_->mechanisms());
     state_ = State::sasl_initial;
     return StartupStep::read_more;
@@ -178,7 +178,8 @@ StartupStep ClientStartup::on_sasl(const Frame& frame, std::string& out) {
                           fmt::format("SCRAM exchange failed: {}", scram_->failure_reason()));
         }
         return refuse(out, "28P01", fmt::format("password authentication failed for user \"{}\"", identity_.app),
-                      fmt::format("authentication failed: {}", scram_->failure_reason()));
+                      unknown_app_ ? std::string("no credentials for this app")
+                                   : fmt::format("authentication failed: {}", scram_->failure_reason()));
     };
     if (state_ == State::sasl_initial) {
         auto initial = read_sasl_initial_response(frame.body);

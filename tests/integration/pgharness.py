@@ -231,6 +231,10 @@ class Pgmoat:
                 self.proc.wait()
         if self.proc:
             self._log.close()
+            # In a sanitizer build a report is a failure even when nothing else noticed.
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                if marker in self.log():
+                    raise AssertionError(f"pgmoat sanitizer report:\n{self.log()[-6000:]}")
         return self.proc.returncode if self.proc else None
 
     def alive(self):

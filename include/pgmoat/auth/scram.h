@@ -42,6 +42,12 @@ struct ChannelBinding {
 // protocol violations are 08P01, failed authentication is 28P01.
 enum class ScramFailure { none, protocol_violation, authentication_failed };
 
+// A stand-in verifier for a user with no credentials. Its salt is the same for the
+// same name for the life of the process (as a real user's would be), so that two
+// login attempts cannot tell an unknown user from a known one; its keys match no
+// password.
+ScramVerifier mock_verifier(std::string_view user);
+
 // The server side, one per login attempt. For an unknown user pass no verifier: the
 // exchange then runs to the end with a made-up salt and fails, so a client cannot
 // tell unknown users from wrong passwords.

@@ -70,6 +70,7 @@ private:
     bool tls_active_ = false;
     bool ssl_requested_ = false;
     bool gss_requested_ = false;
+    bool unknown_app_ = false;
     std::optional<auth::ChannelBinding> channel_binding_;
     std::optional<auth::ScramServer> scram_;
     Identity identity_;

@@ -237,3 +237,13 @@ TEST_CASE("each exchange uses fresh nonces") {
     REQUIRE(f2);
     CHECK(*f1 != *f2);
 }
+
+TEST_CASE("an unknown user's salt is stable across attempts, like a real user's") {
+    auto a = pgmoat::auth::mock_verifier("nobody");
+    auto b = pgmoat::auth::mock_verifier("nobody");
+    auto c = pgmoat::auth::mock_verifier("somebody");
+    CHECK(a.salt == b.salt);
+    CHECK(a.salt != c.salt);
+    CHECK(a.salt.size() == 16);
+    CHECK(a.iterations == 4096);
+}

@@ -98,7 +98,7 @@ def main():
     os.chmod(work, 0o755)
     pg = Postgres(work, settings={"log_statement": "'none'", "max_connections": "700"}).start()
     moat = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps={APP: (APP_PASSWORD, ["dev"])},
-                  server={"log_level": "info", "max_client_connections": 2000})
+                  server={"log_level": "info", "max_client_connections": 2000}, monitor=True)
     moat.start()
     bouncer = Pgbouncer(work, pg).start()
     try:

@@ -17,6 +17,9 @@ void usage() {
                  "  serve [-c pgmoat.toml]        run the proxy\n"
                  "  passwd [--generate] APP       print a credentials line with the SCRAM verifier of\n"
                  "                                APP's password (read from stdin, or generated)\n"
+                 "  check [-c CONFIG] [FILE…]     validate policy files (default: the config's policies dir)\n"
+                 "  explain --app NAME [--json] SQL\n"
+                 "                                what pgmoat decides for SQL from that app, and why\n"
                  "  version                       print the version\n");
 }
 
@@ -33,6 +36,8 @@ int main(int argc, char** argv) {
     try {
         if (command == "serve") return cli::serve(args);
         if (command == "passwd") return cli::passwd(args);
+        if (command == "check") return cli::check(args);
+        if (command == "explain") return cli::explain(args);
         if (command == "version" || command == "--version") {
             std::printf("pgmoat %s\n", PGMOAT_VERSION);
             return 0;

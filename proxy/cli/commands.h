@@ -11,6 +11,8 @@ using Args = std::vector<std::string>;
 
 int serve(const Args& args);
 int passwd(const Args& args);
+int check(const Args& args);
+int explain(const Args& args);
 void usage();
 
 }  // namespace pgmoat::cli

@@ -179,6 +179,24 @@ std::optional<TomlTable> TomlTable::table(std::string_view key) {
     return TomlTable(*t, file_, key_path(key));
 }
 
+std::optional<std::vector<TomlTable>> TomlTable::table_array(std::string_view key) {
+    auto* n = get(key);
+    if (!n) return std::nullopt;
+    auto arr = n->as_array();
+    if (!arr) fail(key, fmt::format("expected an array of tables ([[{}]]), found {}", key_path(key), type_name(*n)));
+    std::vector<TomlTable> out;
+    size_t i = 0;
+    for (const auto& el : *arr) {
+        auto t = el.as_table();
+        if (!t) {
+            throw ConfigError(file_, line_of_node(el), column_of_node(el),
+                              fmt::format("{}: expected only tables in the array, found {}", key_path(key), type_name(el)));
+        }
+        out.emplace_back(*t, file_, fmt::format("{}[{}]", key_path(key), i++));
+    }
+    return out;
+}
+
 std::vector<std::pair<std::string, TomlTable>> TomlTable::tables() {
     std::vector<std::pair<std::string, TomlTable>> out;
     for (const auto& [k, v] : *table_) {

@@ -169,6 +169,21 @@ Config parse_config(const std::string& text, const std::string& file) {
     toml::table doc = parse_toml(text, file);
     TomlTable root(doc, file);
     if (auto server = root.table("server")) read_server(*server, c);
+    c.policies.dir = resolve_path(file, "policies");
+    if (auto p = root.table("policies")) {
+        if (auto v = p->string("dir")) c.policies.dir = resolve_path(file, *v);
+        if (auto v = p->duration("watch_interval")) c.policies.watch_interval = *v;
+        p->reject_unknown_keys();
+    }
+    if (auto a = root.table("analyzer")) {
+        if (auto v = a->size("max_statement_size")) {
+            if (*v < 1024 || *v > (1u << 30)) a->fail("max_statement_size", "must be between 1kB and 1GB");
+            c.analyzer.max_statement_bytes = *v;
+        }
+        if (auto v = a->integer("max_depth", 10, 100000)) c.analyzer.max_depth = static_cast<uint32_t>(*v);
+        if (auto v = a->size("cache_size")) c.analyzer.cache_bytes = *v;
+        a->reject_unknown_keys();
+    }
     auto targets = root.table("targets");
     if (!targets) root.fail_here("at least one [targets.NAME] table is required");
     for (auto& [name, t] : targets->tables()) c.targets.emplace(name, read_target(name, t, file));

@@ -99,8 +99,8 @@ awaitable<void> ClientConnection::run() {
         co_return;
     }
     const auto& who = session_->identity();
-    log::info("session {}: app \"{}\" connected to target \"{}\" from {}:{}{}", id_, who.app, who.target,
-              remote.address().to_string(), remote.port(), who.tls ? " over TLS" : "");
+    log::info("session {}: app \"{}\" connected to target \"{}\" from {}:{}{}, policy \"{}\"", id_, who.app, who.target,
+              remote.address().to_string(), remote.port(), who.tls ? " over TLS" : "", session_->policy().name);
     last_client_activity_ = std::chrono::steady_clock::now();
     if (snapshot_->config->server.idle_timeout.count() > 0) {
         asio::co_spawn(client_.socket().get_executor(), watch_idle(),
@@ -227,7 +227,12 @@ awaitable<bool> ClientConnection::startup() {
     out += upstream.login->notices();
     protocol::write_backend_key_data(out, cancel_key_.process_id, cancel_key_.secret_key);
     protocol::write_ready_for_query(out, 'I');
-    session_.emplace(startup_->identity(), upstream.login->parameters());
+    session::StatementServices services;
+    services.policies = snapshot_->policies;
+    services.analyses = runtime_.analyses.get();
+    services.analyzer.max_statement_bytes = snapshot_->config->analyzer.max_statement_bytes;
+    services.analyzer.max_depth = snapshot_->config->analyzer.max_depth;
+    session_.emplace(startup_->identity(), upstream.login->parameters(), std::move(services));
     startup_.reset();
     co_return co_await write_client(out);
 }

@@ -2,6 +2,7 @@
 
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/common/secret_file.h"
+#include "pgmoat/policy/loader.h"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -56,6 +57,7 @@ std::shared_ptr<const Snapshot> load_snapshot(const std::string& config_path) {
     auto snap = std::make_shared<Snapshot>();
     auto cfg = std::make_shared<config::Config>(config::load_config(config_path));
     snap->credentials = std::make_shared<auth::Credentials>(auth::load_credentials(cfg->credentials_file));
+    snap->policies = std::make_shared<policy::PolicySet>(policy::load_policy_dir(cfg->policies.dir));
     if (!cfg->server.tls_cert.empty()) {
         snap->server_tls = server_context(cfg->server);
         auth::ChannelBinding cb;

@@ -6,7 +6,9 @@
 #include "asio.h"
 #include "pgmoat/auth/credentials.h"
 #include "pgmoat/config/config.h"
+#include "pgmoat/policy/policy.h"
 #include "pgmoat/session/cancel_registry.h"
+#include "pgmoat/sql/analysis_cache.h"
 
 #include <atomic>
 #include <map>
@@ -21,18 +23,20 @@ namespace pgmoat::net {
 struct Snapshot {
     std::shared_ptr<const config::Config> config;
     std::shared_ptr<const auth::Credentials> credentials;
+    std::shared_ptr<const policy::PolicySet> policies;
     std::shared_ptr<asio::ssl::context> server_tls;  // null when TLS is not configured
     std::optional<auth::ChannelBinding> server_channel_binding;
     std::map<std::string, std::shared_ptr<asio::ssl::context>, std::less<>> target_tls;
 };
 
-// Loads config, credentials and TLS material; throws ConfigError.
+// Loads config, credentials, policies and TLS material; throws ConfigError.
 std::shared_ptr<const Snapshot> load_snapshot(const std::string& config_path);
 
 struct Runtime {
     std::string config_path;
     std::atomic<std::shared_ptr<const Snapshot>> snapshot;
     session::CancelRegistry cancels;
+    std::unique_ptr<sql::AnalysisCache> analyses;
     std::atomic<int> clients{0};
     std::atomic<bool> draining{false};
 

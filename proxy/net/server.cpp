@@ -3,6 +3,7 @@
 #include "client_connection.h"
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/common/log.h"
+#include "pgmoat/policy/loader.h"
 #include "runtime.h"
 
 #include <fmt/format.h>
@@ -48,6 +49,7 @@ public:
     Server(std::string config_path, std::shared_ptr<const Snapshot> snapshot) {
         runtime_.config_path = std::move(config_path);
         runtime_.snapshot.store(std::move(snapshot));
+        runtime_.analyses = std::make_unique<sql::AnalysisCache>(runtime_.current()->config->analyzer.cache_bytes);
         const auto& s = runtime_.current()->config->server;
         size_t n = s.threads > 0 ? static_cast<size_t>(s.threads) : std::max(1u, std::thread::hardware_concurrency());
         for (size_t i = 0; i < n; ++i) {
@@ -69,11 +71,15 @@ public:
         acceptor_->bind(endpoint, ec);
         if (ec) throw ConfigError(runtime_.config_path, 0, 0, fmt::format("cannot listen on {}:{}: {}", s.listen_host, s.listen_port, ec.message()));
         acceptor_->listen(asio::socket_base::max_listen_connections);
-        log::info("pgmoat {} started with {} threads, listening on {}:{}", PGMOAT_VERSION, contexts_.size(),
-                  endpoint.address().to_string(), acceptor_->local_endpoint().port());
+        log::info("pgmoat {} started with {} threads, listening on {}:{}, policies version {}", PGMOAT_VERSION,
+                  contexts_.size(), endpoint.address().to_string(), acceptor_->local_endpoint().port(),
+                  runtime_.current()->policies->version);
 
         signals_.emplace(main_ctx, SIGTERM, SIGINT, SIGHUP);
         wait_for_signal();
+        if (runtime_.current()->config->policies.watch_interval.count() > 0) {
+            asio::co_spawn(main_ctx, watch_policy_files(), asio::detached);
+        }
         asio::co_spawn(main_ctx, accept_loop(), [](std::exception_ptr e) {
             if (!e) return;
             try {
@@ -124,6 +130,23 @@ private:
         }
     }
 
+    // Polls the policy directory: an edited, added or removed file triggers a
+    // reload, as SIGHUP does.
+    awaitable<void> watch_policy_files() {
+        asio::steady_timer tick(*contexts_[0]);
+        std::string dir = runtime_.current()->config->policies.dir;
+        std::string stamp = policy::policy_files_stamp(dir);
+        while (!runtime_.draining) {
+            tick.expires_after(runtime_.current()->config->policies.watch_interval);
+            co_await tick.async_wait(nothrow_awaitable);
+            std::string now = policy::policy_files_stamp(dir);
+            if (now == stamp) continue;
+            stamp = now;
+            log::info("policy files in {} changed", dir);
+            reload();
+        }
+    }
+
     void wait_for_signal() {
         signals_->async_wait([this](error_code ec, int signo) {
             if (ec) return;
@@ -141,10 +164,12 @@ private:
         try {
             auto fresh = load_snapshot(runtime_.config_path);
             log::set_level(parse_level(fresh->config->server.log_level));
+            std::string version = fresh->policies->version;
             runtime_.snapshot.store(std::move(fresh));
-            log::info("configuration reloaded from {}", runtime_.config_path);
+            log::info("configuration reloaded from {}, policies version {}", runtime_.config_path, version);
         } catch (const std::exception& e) {
-            log::error("configuration reload failed, keeping the previous one: {}", e.what());
+            log::error("configuration reload failed, keeping policies version {}: {}", runtime_.current()->policies->version,
+                       e.what());
         }
     }
 

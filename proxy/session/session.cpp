@@ -16,8 +16,11 @@ namespace {
 constexpr std::string_view kDecoySql = "pgmoat_rejected_statement";
 }  // namespace
 
-Session::Session(Identity identity, const std::vector<std::pair<std::string, std::string>>& server_parameters)
-    : identity_(std::move(identity)) {
+Session::Session(Identity identity, const std::vector<std::pair<std::string, std::string>>& server_parameters,
+                 StatementServices services)
+    : identity_(std::move(identity)), services_(std::move(services)) {
+    policy_ = services_.policies->select(
+        {identity_.app, identity_.target, identity_.application_name, identity_.client_address});
     for (const auto& [name, value] : server_parameters) {
         std::string body = name;
         body.push_back('\0');
@@ -27,19 +30,54 @@ Session::Session(Identity identity, const std::vector<std::pair<std::string, std
     }
 }
 
-Verdict Session::judge(std::string_view sql, Origin origin) {
-    Verdict v;
-    if (origin == Origin::function_call) {
-        v.allow = false;
-        v.error.sqlstate = "42501";
-        v.error.message = "pgmoat: FunctionCall messages are not allowed";
-        v.error.detail = "The fast-path function call interface carries no SQL text that pgmoat could check.";
-        v.error.hint = "call the function in a statement instead, e.g. SELECT fn($1)";
-        return v;
+std::shared_ptr<const sql::Analysis> Session::analyze(std::string_view sql) {
+    sql::AnalyzerOptions options = services_.analyzer;
+    options.standard_conforming_strings = settings_.standard_conforming_strings;
+    options.client_encoding = settings_.client_encoding;
+    if (syncs_done_ < settings_settle_at_) {
+        // The server has not yet confirmed how it reads text now; fail closed.
+        auto a = std::make_shared<sql::Analysis>();
+        a->status = sql::AnalysisStatus::session_settings;
+        a->error = "a change of standard_conforming_strings or client_encoding is still in flight; send this "
+                   "statement after the server has answered the previous one";
+        return a;
     }
-    log::debug("session {}: {} statement: {} bytes", identity_.app,
-               origin == Origin::parse ? "Parse" : "Query", sql.size());
-    return v;
+    if (services_.analyses) return services_.analyses->analyze(sql, services_.policies->version_number, options);
+    return std::make_shared<const sql::Analysis>(sql::analyze(sql, options));
+}
+
+void Session::on_statement(const Frame& frame, std::string_view sql, std::string_view statement_name, Origin origin,
+                           Outbox& out) {
+    auto analysis = analyze(sql);
+    auto decision = policy::decide(*policy_, *analysis, sql,
+                                   origin == Origin::parse ? policy::Protocol::extended : policy::Protocol::simple_query);
+    if (log::enabled(log::Level::debug)) {
+        log::debug("session app=\"{}\" {}: {} [{}]{}", identity_.app, origin == Origin::parse ? "Parse" : "Query",
+                   analysis->ok() ? analysis->normalized() : std::string(sql::name(analysis->status)),
+                   decision.rule.empty() ? "allow" : decision.rule, decision.would_reject ? " (would reject)" : "");
+    }
+    if (!decision.allow) return reject(decision, origin, statement_name, out);
+    if (decision.would_reject) {
+        log::warning("monitor: app \"{}\" statement would be rejected by rule \"{}\" of policy \"{}\": {}", identity_.app,
+                     decision.rule, decision.policy, decision.message);
+    }
+    for (const auto& st : analysis->statements) {
+        if (st.changes_parse_settings) settings_settle_at_ = syncs_sent_ + 1;
+    }
+    forward(frame, out);
+    if (origin == Origin::simple_query) ++syncs_sent_;
+}
+
+void Session::reject(const policy::Decision& d, Origin origin, std::string_view statement_name, Outbox& out) {
+    ErrorFields e;
+    e.sqlstate = d.sqlstate;
+    e.message = d.message;
+    e.detail = d.detail;
+    e.hint = d.hint;
+    e.position = d.position;
+    log::info("rejected: app \"{}\" target \"{}\": rule \"{}\" of policy \"{}\": {}", identity_.app, identity_.target,
+              d.rule, d.policy, d.message);
+    send_decoy(origin, statement_name, e, out);
 }
 
 void Session::protocol_violation(Outbox& out, const std::string& message) {
@@ -84,19 +122,12 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
         case frontend::Query: {
             auto q = read_query(frame.body);
             if (!q) return protocol_violation(out, "invalid Query message");
-            Verdict v = judge(q->sql, Origin::simple_query);
-            if (!v.allow) return send_decoy(Origin::simple_query, {}, v.error, out);
-            forward(frame, out);
-            ++syncs_sent_;
-            return;
+            return on_statement(frame, q->sql, {}, Origin::simple_query, out);
         }
         case frontend::Parse: {
             auto p = read_parse(frame.body);
             if (!p) return protocol_violation(out, "invalid Parse message");
-            Verdict v = judge(p->sql, Origin::parse);
-            if (!v.allow) return send_decoy(Origin::parse, p->statement, v.error, out);
-            forward(frame, out);
-            return;
+            return on_statement(frame, p->sql, p->statement, Origin::parse, out);
         }
         case frontend::Bind:
             if (!read_bind(frame.body)) return protocol_violation(out, "invalid Bind message");
@@ -134,9 +165,15 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
             forward(frame, out);
             return;
         case frontend::FunctionCall: {
-            Verdict v = judge({}, Origin::function_call);
-            send_decoy(Origin::function_call, {}, v.error, out);
-            return;
+            policy::Decision d;
+            d.allow = false;
+            d.rule = "function_call";
+            d.policy = policy_->name;
+            d.sqlstate = "42501";
+            d.message = "pgmoat: FunctionCall messages are not allowed";
+            d.detail = "The fast-path function call interface carries no SQL text that pgmoat could check.";
+            d.hint = "call the function in a statement instead, e.g. SELECT fn($1)";
+            return reject(d, Origin::function_call, {}, out);
         }
         case frontend::Terminate:
             forward(frame, out);

@@ -31,9 +31,12 @@ def postgres(workdir):
 
 @pytest.fixture(scope="module")
 def pgmoat(workdir, postgres):
+    # Relay tests exercise the protocol, not policies: the baseline runs in monitor
+    # mode, so every statement is analyzed and judged but all are forwarded.
     m = Pgmoat(workdir,
                targets={"dev": {"port": postgres.port}, "prod": {"port": postgres.port}},
-               apps={APP: (APP_PASSWORD, ["dev"]), OTHER_APP: (OTHER_PASSWORD, ["dev", "prod"])}).start()
+               apps={APP: (APP_PASSWORD, ["dev"]), OTHER_APP: (OTHER_PASSWORD, ["dev", "prod"])},
+               monitor=True).start()
     yield m
     m.stop()
     assert m.proc.returncode == 0, m.log()

@@ -163,9 +163,12 @@ class Postgres:
 class Pgmoat:
     """pgmoat in front of one or more targets, with app identities it issued."""
 
-    def __init__(self, base_dir, targets, apps, tls=False, server=None):
+    def __init__(self, base_dir, targets, apps, tls=False, server=None, policies=None, monitor=False, extra=""):
         """targets: name -> dict(host, port, database, sslmode, sslrootcert, ...).
-        apps: name -> (password, [target names])."""
+        apps: name -> (password, [target names]).
+        policies: file name -> TOML text added to a copy of the shipped policies/;
+        monitor: run the shipped baseline in monitor mode (relay tests that must not
+        be judged); extra: more TOML appended to pgmoat.toml."""
         self.dir = tempfile.mkdtemp(prefix="pgmoat-", dir=base_dir)
         self.port = free_port()
         self.targets = targets
@@ -176,7 +179,22 @@ class Pgmoat:
         self.logfile = os.path.join(self.dir, "pgmoat.log")
         self.config = os.path.join(self.dir, "pgmoat.toml")
         self.ca_cert = None
+        self.policies_dir = os.path.join(self.dir, "policies")
+        shutil.copytree(os.path.join(ROOT, "policies"), self.policies_dir)
+        if monitor:
+            path = os.path.join(self.policies_dir, "baseline.toml")
+            with open(path) as f:
+                text = f.read().replace('mode = "enforce"', 'mode = "monitor"', 1)
+            with open(path, "w") as f:
+                f.write(text)
+        for name, text in (policies or {}).items():
+            self.write_policy(name, text)
+        self.extra = extra
         self._write_files()
+
+    def write_policy(self, name, text):
+        with open(os.path.join(self.policies_dir, name), "w") as f:
+            f.write(text)
 
     def _write_files(self):
         pw = os.path.join(self.dir, "upstream.password")
@@ -213,7 +231,7 @@ class Pgmoat:
             out.append(f"[apps.{name}]")
             out.append(f"targets = {toml_value(targets)}")
         with open(self.config, "w") as f:
-            f.write("\n".join(out) + "\n")
+            f.write("\n".join(out) + "\n" + self.extra)
 
     def start(self):
         self._log = open(self.logfile, "ab")

@@ -16,7 +16,7 @@ from pgharness import Pgmoat
 @pytest.fixture(scope="module")
 def strict(workdir, postgres):
     """pgmoat with small limits, to reach them quickly."""
-    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])},
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True,
                server={"max_message_size": "64kB", "startup_timeout": "2s", "max_client_connections": 6}).start()
     yield m
     m.stop()
@@ -204,7 +204,7 @@ def test_upstream_down_gives_08006_naming_the_target(workdir):
     dead_port.bind(("127.0.0.1", 0))
     port = dead_port.getsockname()[1]
     dead_port.close()
-    m = Pgmoat(workdir, targets={"dev": {"port": port}}, apps={APP: (APP_PASSWORD, ["dev"])}).start()
+    m = Pgmoat(workdir, targets={"dev": {"port": port}}, apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True).start()
     try:
         c = pgwire.Conn(m.port)
         f = pgwire.first_error(c.login(APP, APP_PASSWORD))

@@ -52,7 +52,7 @@ def test_large_copy_data_and_wide_rows_stream_through(pgmoat):
 
 
 def test_sigterm_lets_a_running_statement_finish_then_exits(workdir, postgres):
-    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])},
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True,
                server={"shutdown_timeout": "10s"}).start()
     busy = psycopg.connect(m.dsn(APP, APP_PASSWORD))
     idle = psycopg.connect(m.dsn(APP, APP_PASSWORD))
@@ -79,7 +79,7 @@ def test_sigterm_lets_a_running_statement_finish_then_exits(workdir, postgres):
 
 
 def test_sigterm_deadline_closes_sessions_that_do_not_finish(workdir, postgres):
-    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])},
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True,
                server={"shutdown_timeout": "1s"}).start()
     busy = psycopg.connect(m.dsn(APP, APP_PASSWORD))
     t = threading.Thread(target=lambda: pytest.raises(psycopg.OperationalError, busy.execute, "SELECT pg_sleep(30)"))
@@ -94,7 +94,7 @@ def test_sigterm_deadline_closes_sessions_that_do_not_finish(workdir, postgres):
 
 def test_one_target_down_does_not_affect_another(workdir, postgres):
     m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}, "prod": {"port": free_port()}},
-               apps={APP: (APP_PASSWORD, ["dev", "prod"])}).start()
+               apps={APP: (APP_PASSWORD, ["dev", "prod"])}, monitor=True).start()
     try:
         with pytest.raises(psycopg.OperationalError, match='cannot connect to target "prod"'):
             psycopg.connect(m.dsn(APP, APP_PASSWORD, target="prod"))
@@ -106,7 +106,7 @@ def test_one_target_down_does_not_affect_another(workdir, postgres):
 
 def test_upstream_restart_gives_a_clear_error_and_new_sessions_work_after(workdir):
     pg = Postgres(workdir).start()
-    m = Pgmoat(workdir, targets={"dev": {"port": pg.port}}, apps={APP: (APP_PASSWORD, ["dev"])}).start()
+    m = Pgmoat(workdir, targets={"dev": {"port": pg.port}}, apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True).start()
     try:
         c = psycopg.connect(m.dsn(APP, APP_PASSWORD))
         c.execute("SELECT 1")
@@ -126,7 +126,7 @@ def test_upstream_restart_gives_a_clear_error_and_new_sessions_work_after(workdi
 
 
 def test_sighup_reloads_credentials_and_keeps_the_old_ones_when_broken(workdir, postgres):
-    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])}).start()
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True).start()
     try:
         cred = os.path.join(m.dir, "credentials.toml")
         good = open(cred).read()

@@ -25,7 +25,7 @@ def tls_pgmoat(workdir, tls_postgres):
                                 "host": "localhost", "sslrootcert": tls_postgres.ca_cert},
                         "req": {"port": tls_postgres.port, "sslmode": "require"},
                         "plain": {"port": tls_postgres.port, "sslmode": "disable"}},
-               apps={APP: (APP_PASSWORD, ["dev", "req", "plain"])}).start()
+               apps={APP: (APP_PASSWORD, ["dev", "req", "plain"])}, monitor=True).start()
     yield m
     m.stop()
 
@@ -79,7 +79,7 @@ def test_verify_full_refuses_a_certificate_from_another_ca(workdir, tls_postgres
     other_ca, _, _ = make_certificates(str(tmp_path))
     m = Pgmoat(workdir, targets={"dev": {"port": tls_postgres.port, "host": "localhost", "sslmode": "verify-full",
                                          "sslrootcert": other_ca}},
-               apps={APP: (APP_PASSWORD, ["dev"])}).start()
+               apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True).start()
     try:
         with pytest.raises(psycopg.OperationalError, match="TLS handshake failed: certificate verify failed"):
             psycopg.connect(m.dsn(APP, APP_PASSWORD))

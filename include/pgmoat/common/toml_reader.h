@@ -35,6 +35,8 @@ public:
     std::optional<uint64_t> size(std::string_view key);
     std::optional<std::vector<std::string>> strings(std::string_view key);
     std::optional<TomlTable> table(std::string_view key);
+    // An array of tables ([[key]] sections), in document order.
+    std::optional<std::vector<TomlTable>> table_array(std::string_view key);
     // Subtables in document order, e.g. every [targets.NAME].
     std::vector<std::pair<std::string, TomlTable>> tables();
 

@@ -50,9 +50,23 @@ struct Server {
     std::string log_level = "info";
 };
 
+struct Policies {
+    std::string dir;  // every *.toml in it; default "policies" beside the config file
+    // How often the files are checked for changes (hot reload); 0: only on SIGHUP.
+    milliseconds watch_interval{1000};
+};
+
+struct Analyzer {
+    uint64_t max_statement_bytes = 4u << 20;  // longer statements are rejected (54000)
+    uint32_t max_depth = 10000;               // deeper nesting is rejected (54001)
+    uint64_t cache_bytes = 64u << 20;         // analyses kept for repeated statements
+};
+
 struct Config {
     std::string file;
     Server server;
+    Policies policies;
+    Analyzer analyzer;
     std::string credentials_file;
     std::map<std::string, Target, std::less<>> targets;
     std::map<std::string, App, std::less<>> apps;

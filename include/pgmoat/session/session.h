@@ -4,9 +4,15 @@
 // every statement is judged before it is forwarded. No I/O.
 #pragma once
 
+#include "pgmoat/policy/decision.h"
+#include "pgmoat/policy/policy.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/session/identity.h"
+#include "pgmoat/sql/analysis_cache.h"
+#include "pgmoat/sql/analyzer.h"
+
+#include <memory>
 
 #include <cstdint>
 #include <deque>
@@ -35,14 +41,18 @@ struct ServerSettings {
 // Which protocol a statement arrived by.
 enum class Origin { simple_query, parse, function_call };
 
-struct Verdict {
-    bool allow = true;
-    protocol::ErrorFields error;  // when !allow: what the client is told
+// What judging a statement needs, shared by all sessions. Every session keeps the
+// policy set it started with; a reload affects new sessions.
+struct StatementServices {
+    std::shared_ptr<const policy::PolicySet> policies;
+    sql::AnalysisCache* analyses = nullptr;  // null: analyze every time
+    sql::AnalyzerOptions analyzer;           // limits; the session fills in its settings
 };
 
 class Session {
 public:
-    Session(Identity identity, const std::vector<std::pair<std::string, std::string>>& server_parameters);
+    Session(Identity identity, const std::vector<std::pair<std::string, std::string>>& server_parameters,
+            StatementServices services);
 
     // A complete frontend message.
     void on_frontend(const protocol::Frame& frame, Outbox& out);
@@ -60,11 +70,15 @@ public:
     bool idle() const { return syncs_sent_ == syncs_done_ && !copy_in_ && !copy_out_; }
     const ServerSettings& server_settings() const { return settings_; }
     const Identity& identity() const { return identity_; }
+    const policy::Policy& policy() const { return *policy_; }
 
 private:
-    // The statement path: analyze, decide, audit, count. Forwarding or rejecting is
-    // the caller's job.
-    Verdict judge(std::string_view sql, Origin origin);
+    // The statement path: analyze, decide, audit, count, then forward the message
+    // or reject it in its place.
+    void on_statement(const protocol::Frame& frame, std::string_view sql, std::string_view statement_name,
+                      Origin origin, Outbox& out);
+    std::shared_ptr<const sql::Analysis> analyze(std::string_view sql);
+    void reject(const policy::Decision& d, Origin origin, std::string_view statement_name, Outbox& out);
 
     void forward(const protocol::Frame& frame, Outbox& out) { out.to_server.append(frame.bytes()); }
     // Replaces a rejected message with one the server is sure to refuse (a syntax
@@ -76,7 +90,13 @@ private:
     void on_parameter_status(std::string_view body);
 
     Identity identity_;
+    StatementServices services_;
+    std::shared_ptr<const policy::Policy> policy_;
     ServerSettings settings_;
+    // A forwarded statement may change how text is lexed (SET
+    // standard_conforming_strings, client_encoding): until the server has answered
+    // the request it is in, statements cannot be analyzed safely.
+    uint64_t settings_settle_at_ = 0;
     char transaction_status_ = 'I';
     bool copy_in_ = false;   // the server accepts CopyData from the client
     bool copy_out_ = false;  // the server is sending CopyData

@@ -1,0 +1,150 @@
+// What a DBA can state in a policy file, compiled into a form the decision can
+// check quickly. Every rule remembers where in which file it was written, so a
+// rejection can say which line to look at.
+#pragma once
+
+#include "pgmoat/policy/pattern.h"
+#include "pgmoat/sql/analysis.h"
+
+#include <bitset>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgmoat::policy {
+
+// Where a rule was written.
+struct Source {
+    std::string file;
+    int line = 0;
+};
+
+enum class Mode { enforce, monitor };
+
+// How statement values must reach the server.
+enum class ParameterMode {
+    // Literals in value positions are rejected unless the statement is approved.
+    require_parameters,
+    // For drivers that bind on the client side (psycopg2, PDO emulation): every
+    // statement's structure (fingerprint) must be approved; values may vary.
+    approved_structures,
+    // No check (migrations, DBA tools).
+    off,
+};
+
+// A statement a DBA has approved despite its literals.
+struct Approval {
+    enum class Kind { text, fingerprint, fingerprint_with_literals };
+    Kind kind = Kind::text;
+    std::string text;                   // exact text (Kind::text) or a note for humans
+    uint64_t fingerprint = 0;
+    std::vector<std::string> literals;  // the literal values as written, in order
+    Source source;
+};
+
+struct ColumnPattern {
+    QualifiedPattern relation;
+    std::string column;  // glob
+    std::string text;
+};
+
+// Who a policy is for. Each list that is not empty must match; a policy with no
+// lists at all matches nobody unless it is the default.
+struct AppliesTo {
+    std::vector<std::string> apps;               // globs over app names
+    std::vector<std::string> targets;            // globs over target names
+    std::vector<std::string> application_names;  // globs over application_name
+    std::vector<Cidr> client_addresses;
+    bool empty() const;
+};
+
+// The facts about a session that select its policy.
+struct SessionFacts {
+    std::string app;
+    std::string target;
+    std::string application_name;
+    std::string client_address;
+};
+
+struct Policy {
+    std::string name;
+    Source source;  // the file, line of [policy]
+    Mode mode = Mode::enforce;
+    int priority = 0;
+    bool is_default = false;
+    AppliesTo applies_to;
+    Source applies_to_source;
+
+    // [parameters]
+    ParameterMode parameter_mode = ParameterMode::require_parameters;
+    Source parameters_source;
+    // LiteralContext values that never reject (bit per enumerator).
+    std::bitset<32> exempt_contexts;
+    bool exempt_null = true;
+    bool exempt_boolean = true;
+    std::vector<Approval> approvals;
+
+    // [signatures]: injection shapes, on unless turned off
+    bool stacked_statements = true;
+    Source stacked_statements_source;
+    bool tautologies = true;
+    Source tautologies_source;
+    bool comment_truncation = true;
+    Source comment_truncation_source;
+
+    // [statements]
+    std::bitset<256> allowed_kinds;  // by StatementKind value
+    Source allowed_kinds_source;
+    std::bitset<256> require_where;
+    Source require_where_source;
+    std::vector<sql::CopyEndpoint> copy_endpoints;
+    Source copy_endpoints_source;
+    std::vector<std::string> set_parameters;  // globs over parameter names SET/RESET may change
+    Source set_parameters_source;
+    bool prepare_over_simple_query = false;  // PREPARE/EXECUTE as SQL text
+    Source prepare_source;
+
+    // [relations]
+    std::vector<QualifiedPattern> read_allow, read_deny, write_allow, write_deny, ddl_allow, ddl_deny;
+    Source read_source, write_source, ddl_source;
+    std::vector<QualifiedPattern> catalog_allow;
+    Source catalog_source;
+
+    // [columns]
+    std::vector<ColumnPattern> column_deny;
+    Source columns_source;
+
+    // [functions]
+    std::vector<QualifiedPattern> function_deny;
+    Source functions_source;
+
+    // [limits]
+    uint64_t max_rows = 0;  // 0: no cap
+    Source max_rows_source;
+    double statements_per_second = 0;  // 0: no limit
+    Source rate_source;
+
+    // [audit]: what records may carry beyond the normalized text
+    bool audit_raw_statement = false;
+    bool audit_parameters = false;
+
+    bool applies(const SessionFacts& s) const;
+};
+
+// All policies loaded together, with the version that audit records and metrics
+// carry (a hash of every file's name and content).
+struct PolicySet {
+    std::vector<std::shared_ptr<const Policy>> policies;  // priority order, highest first
+    std::shared_ptr<const Policy> default_policy;
+    std::string version;     // 12 hex digits
+    uint64_t version_number = 0;
+    std::vector<std::string> files;
+
+    // The policy a session is judged by: the highest-priority policy whose
+    // applies_to matches (ties: file name order), else the default.
+    std::shared_ptr<const Policy> select(const SessionFacts& s) const;
+};
+
+}  // namespace pgmoat::policy

@@ -1,0 +1,376 @@
+// The rules, applied in a fixed, documented order (README "Precedence"): the
+// first rule a statement breaks decides, so the error names the most specific
+// problem (a tautology is reported as such, not as "a literal").
+#include "pgmoat/policy/decision.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace pgmoat::policy {
+
+using namespace pgmoat::sql;
+
+namespace {
+
+std::string display(StatementKind k) {
+    std::string out(name(k));
+    for (auto& c : out) c = c == '_' ? ' ' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string where(const Source& s) { return s.line > 0 ? fmt::format("{}:{}", s.file, s.line) : s.file; }
+
+bool is_catalog(const Relation& r) {
+    if (r.schema == "pg_catalog" || r.schema == "information_schema" || r.schema == "pg_toast") return true;
+    // pg_catalog is searched before any schema in search_path, so an unqualified
+    // pg_* name is the catalog's.
+    return r.schema.empty() && r.name.rfind("pg_", 0) == 0;
+}
+
+bool any_match(const std::vector<QualifiedPattern>& ps, std::string_view schema, std::string_view name, bool deny) {
+    return std::any_of(ps.begin(), ps.end(), [&](const QualifiedPattern& p) { return p.matches(schema, name, deny); });
+}
+
+std::string list(const std::vector<QualifiedPattern>& ps, size_t max = 8) {
+    std::string out;
+    for (size_t i = 0; i < ps.size() && i < max; ++i) out += (i ? ", " : "") + ps[i].text;
+    if (ps.size() > max) out += ", …";
+    return out.empty() ? "nothing" : out;
+}
+
+// What a literal is, in words for the message: "string literal in a WHERE comparison".
+std::string describe(const Literal& l) {
+    std::string kind;
+    switch (l.kind) {
+        case LiteralKind::string: kind = "string literal"; break;
+        case LiteralKind::integer: kind = "integer literal"; break;
+        case LiteralKind::float_: kind = "numeric literal"; break;
+        case LiteralKind::bit_string: kind = "bit-string literal"; break;
+        case LiteralKind::boolean: kind = "boolean literal"; break;
+        case LiteralKind::null: kind = "NULL"; break;
+    }
+    switch (l.context) {
+        case LiteralContext::comparison:
+            return fmt::format("{} compared in {}", kind, l.clause == Clause::having ? "HAVING"
+                                                          : l.clause == Clause::join_on ? "JOIN ON" : "WHERE");
+        case LiteralContext::predicate: return kind + " in a condition";
+        case LiteralContext::values: return kind + " in VALUES";
+        case LiteralContext::update_set: return kind + " in UPDATE SET";
+        case LiteralContext::limit: return kind + " in LIMIT/OFFSET";
+        case LiteralContext::order_by: return kind + " in ORDER BY";
+        case LiteralContext::group_by: return kind + " in GROUP BY";
+        case LiteralContext::select_list: return kind + " in the select list";
+        case LiteralContext::function_argument: return kind + " as a function argument";
+        default: return fmt::format("{} ({})", kind, name(l.context));
+    }
+}
+
+// "… WHERE email = $1": the text before the literal, cut at a word boundary.
+std::string parameter_hint(std::string_view sql, const Statement& st, const Literal& l) {
+    size_t stmt_start = static_cast<size_t>(std::max(st.offset, 0));
+    size_t at = static_cast<size_t>(l.offset);
+    size_t from = at > stmt_start + 40 ? at - 40 : stmt_start;
+    while (from > stmt_start && from < at && !std::isspace(static_cast<unsigned char>(sql[from - 1]))) ++from;
+    std::string before(sql.substr(from, at - from));
+    for (auto& c : before)
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    std::string prefix = from > stmt_start ? "… " : "";
+    return fmt::format("pass the value as a parameter: {}{}${}", prefix, before, st.param_count + 1);
+}
+
+class Judge {
+public:
+    Judge(const Policy& p, const Analysis& a, std::string_view sql, Protocol protocol)
+        : p_(p), a_(a), sql_(sql), protocol_(protocol) {}
+
+    Decision run() {
+        if (!a_.ok()) return analysis_failed();
+        if (protocol_ == Protocol::simple_query && p_.stacked_statements && a_.statements.size() > 1) {
+            return reject("stacked_statements", p_.stacked_statements_source, 1, "42501",
+                          fmt::format("pgmoat: {} statements in one query; one statement per query is allowed",
+                                      a_.statements.size()),
+                          "send each statement on its own, with its values as parameters",
+                          a_.statements[1].offset);
+        }
+        for (size_t i = 0; i < a_.statements.size(); ++i) {
+            Decision d = statement(static_cast<int>(i), a_.statements[i]);
+            if (!d.allow) return d;
+        }
+        Decision ok;
+        ok.policy = p_.name;
+        return ok;
+    }
+
+private:
+    Decision reject(std::string rule, const Source& source, int index, std::string sqlstate, std::string message,
+                    std::string hint, int32_t offset) {
+        Decision d;
+        d.allow = false;
+        d.rule = std::move(rule);
+        d.policy = p_.name;
+        d.source = source;
+        d.statement = index;
+        d.sqlstate = std::move(sqlstate);
+        d.message = std::move(message);
+        d.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}).", d.rule, p_.name, where(source));
+        d.hint = std::move(hint);
+        d.position = offset >= 0 ? character_position(sql_, offset) : 0;
+        return d;
+    }
+
+    Decision analysis_failed() {
+        Source src{p_.source.file, 0};
+        switch (a_.status) {
+            case AnalysisStatus::unparseable: {
+                Decision d = reject("unparseable", src, 0, "42601", "pgmoat: " + a_.error,
+                                    "fix the syntax; pgmoat checks every statement with PostgreSQL's own parser and "
+                                    "does not send text it cannot parse",
+                                    -1);
+                d.position = a_.error_position;
+                return d;
+            }
+            case AnalysisStatus::too_large:
+                return reject("too_large", src, 0, "54000", "pgmoat: " + a_.error,
+                              "send smaller statements: pass large values as parameters or use COPY", -1);
+            case AnalysisStatus::too_deep:
+                return reject("too_deep", src, 0, "54001", "pgmoat: " + a_.error,
+                              "simplify the statement's nesting", -1);
+            case AnalysisStatus::session_settings:
+            default:
+                return reject("session_settings", src, 0, "42501", "pgmoat: " + a_.error,
+                              "keep standard_conforming_strings on and client_encoding UTF8", -1);
+        }
+    }
+
+    bool approved(const Statement& st) const {
+        std::string_view whole = sql_;
+        while (!whole.empty() && (std::isspace(static_cast<unsigned char>(whole.back())) || whole.back() == ';'))
+            whole.remove_suffix(1);
+        while (!whole.empty() && std::isspace(static_cast<unsigned char>(whole.front()))) whole.remove_prefix(1);
+        for (const auto& ap : p_.approvals) {
+            switch (ap.kind) {
+                case Approval::Kind::text:
+                    if (ap.text == whole) return true;
+                    break;
+                case Approval::Kind::fingerprint:
+                    if (ap.fingerprint == st.fingerprint) return true;
+                    break;
+                case Approval::Kind::fingerprint_with_literals: {
+                    if (ap.fingerprint != st.fingerprint || ap.literals.size() != st.literals.size()) break;
+                    bool same = true;
+                    for (size_t i = 0; i < st.literals.size() && same; ++i)
+                        same = st.literals[i].text(sql_) == ap.literals[i];
+                    if (same) return true;
+                    break;
+                }
+            }
+        }
+        return false;
+    }
+
+    bool kind_allowed(StatementKind k) const { return p_.allowed_kinds.test(static_cast<size_t>(k)); }
+
+    std::string allowed_kinds_list() const {
+        std::string out;
+        for (size_t i = 0; i < p_.allowed_kinds.size(); ++i) {
+            if (!p_.allowed_kinds.test(i)) continue;
+            out += (out.empty() ? "" : ", ") + std::string(name(static_cast<StatementKind>(i)));
+        }
+        return out.empty() ? "none" : out;
+    }
+
+    Decision statement(int index, const Statement& st) {
+        const Source& kinds = p_.allowed_kinds_source;
+        if (!st.unknown_nodes.empty()) {
+            return reject("unknown_syntax", p_.source, index, "42501",
+                          fmt::format("pgmoat: statement uses syntax pgmoat cannot check ({})", st.unknown_nodes.front()),
+                          "rewrite the statement with common syntax, or ask the pgmoat maintainers to support it",
+                          st.offset);
+        }
+        if (!kind_allowed(st.kind)) {
+            return reject("statement_kind", kinds, index, "42501",
+                          fmt::format("pgmoat: {} statements are not allowed", display(st.kind)),
+                          fmt::format("this policy allows: {}", allowed_kinds_list()), st.offset);
+        }
+        if (st.inner_kind != StatementKind::none && !kind_allowed(st.inner_kind)) {
+            return reject("statement_kind", kinds, index, "42501",
+                          fmt::format("pgmoat: {} statements are not allowed (inside {})", display(st.inner_kind),
+                                      display(st.kind)),
+                          fmt::format("this policy allows: {}", allowed_kinds_list()), st.offset);
+        }
+        if ((st.kind == StatementKind::set || st.kind == StatementKind::reset) &&
+            std::none_of(p_.set_parameters.begin(), p_.set_parameters.end(),
+                         [&](const std::string& g) { return glob_match(g, st.parameter); })) {
+            std::string allowed;
+            for (const auto& s : p_.set_parameters) allowed += (allowed.empty() ? "" : ", ") + s;
+            return reject("set_parameter", p_.set_parameters_source, index, "42501",
+                          fmt::format("pgmoat: {} {} is not allowed", display(st.kind), st.parameter),
+                          fmt::format("parameters this policy lets an app change: {}", allowed.empty() ? "none" : allowed),
+                          st.offset);
+        }
+        if (st.copy && std::find(p_.copy_endpoints.begin(), p_.copy_endpoints.end(), st.copy->endpoint) ==
+                           p_.copy_endpoints.end()) {
+            return reject("copy", p_.copy_endpoints_source, index, "42501",
+                          fmt::format("pgmoat: COPY {} {} is not allowed", name(st.copy->direction),
+                                      st.copy->endpoint == CopyEndpoint::program ? "PROGRAM"
+                                      : st.copy->endpoint == CopyEndpoint::file  ? "a server file"
+                                      : st.copy->endpoint == CopyEndpoint::stdin_ ? "STDIN" : "STDOUT"),
+                          "use COPY … FROM STDIN or COPY … TO STDOUT through the client", st.offset);
+        }
+        if (p_.require_where.test(static_cast<size_t>(st.kind)) && !st.has_where) {
+            return reject("require_where", p_.require_where_source, index, "42501",
+                          fmt::format("pgmoat: {} without WHERE is not allowed", display(st.kind)),
+                          "add a WHERE clause that selects the rows to change", st.offset);
+        }
+        for (const auto& r : st.relations) {
+            Decision d = relation(index, r);
+            if (!d.allow) return d;
+        }
+        for (const auto& c : st.columns) {
+            Decision d = column(index, st, c);
+            if (!d.allow) return d;
+        }
+        for (const auto& f : st.functions) {
+            if (any_match(p_.function_deny, f.schema, f.name, true)) {
+                return reject("function", p_.functions_source, index, "42501",
+                              fmt::format("pgmoat: function {} is not allowed", f.qualified_name()),
+                              fmt::format("remove the call; this policy denies: {}", list(p_.function_deny)),
+                              f.offset);
+            }
+        }
+        bool is_approved = approved(st);
+        if (p_.tautologies && !st.tautologies.empty() && !is_approved) {
+            const auto& t = st.tautologies.front();
+            return reject("tautology", p_.tautologies_source, index, "42501",
+                          fmt::format("pgmoat: condition that is always the same (like 1=1) in {}: the shape of SQL "
+                                      "injection",
+                                      t.clause == Clause::having ? "HAVING" : t.clause == Clause::join_on ? "JOIN ON" : "WHERE"),
+                          "compare columns with parameters ($1) instead of building the condition from text",
+                          t.offset);
+        }
+        if (p_.comment_truncation && !is_approved) {
+            for (uint32_t i = st.first_comment; i < st.first_comment + st.comment_count && i < a_.comments.size(); ++i) {
+                const auto& c = a_.comments[i];
+                if (c.after_literal && c.at_end && !c.sqlcommenter) {
+                    return reject("comment_truncation", p_.comment_truncation_source, index, "42501",
+                                  "pgmoat: comment right after a literal at the end of the statement: the shape of SQL "
+                                  "injection that cuts off the rest of a query",
+                                  "remove the trailing comment and pass values as parameters", c.offset);
+                }
+            }
+        }
+        if (p_.parameter_mode == ParameterMode::approved_structures && !is_approved) {
+            std::string fp = fingerprint_hex(st.fingerprint);
+            return reject("approved_structures", p_.parameters_source, index, "42501",
+                          fmt::format("pgmoat: statement structure {} is not approved for this app", fp),
+                          fmt::format("if this statement is intended, approve its structure in {}: [[parameters.approved]] "
+                                      "fingerprint = \"{}\"  # {}",
+                                      p_.source.file, fp, st.normalized.substr(0, 120)),
+                          st.offset);
+        }
+        if (p_.parameter_mode == ParameterMode::require_parameters && !is_approved) {
+            for (const auto& l : st.literals) {
+                if (l.kind == LiteralKind::null && p_.exempt_null) continue;
+                if (l.kind == LiteralKind::boolean && p_.exempt_boolean) continue;
+                if (l.bare_word) continue;  // keywords the grammar turns into constants
+                if (p_.exempt_contexts.test(static_cast<size_t>(l.context))) continue;
+                return reject("parameters", p_.parameters_source, index, "42501",
+                              fmt::format("pgmoat: {}: values must be sent as bind parameters", describe(l)),
+                              parameter_hint(sql_, st, l) +
+                                  " (if the value is fixed in the app's code, a DBA can approve the statement)",
+                              l.offset);
+            }
+        }
+        Decision ok;
+        ok.policy = p_.name;
+        return ok;
+    }
+
+    Decision relation(int index, const Relation& r) {
+        std::string q = r.qualified_name();
+        if (is_catalog(r)) {
+            if (r.access.writes() || r.access.has(Access::ddl) ||
+                !any_match(p_.catalog_allow, r.schema.empty() ? "pg_catalog" : r.schema, r.name, false)) {
+                return reject("catalog", p_.catalog_source, index, "42501",
+                              fmt::format("pgmoat: access to system catalog {} is not allowed", q),
+                              fmt::format("system catalogs are closed except for reads of: {}", list(p_.catalog_allow)),
+                              r.offset);
+            }
+            return {};
+        }
+        struct Group {
+            bool used;
+            const std::vector<QualifiedPattern>& allow;
+            const std::vector<QualifiedPattern>& deny;
+            const Source& source;
+            const char* verb;
+        };
+        bool writes = r.access.writes() || r.access.has(Access::lock);
+        Group groups[] = {{r.access.has(Access::read), p_.read_allow, p_.read_deny, p_.read_source, "reading"},
+                          {writes, p_.write_allow, p_.write_deny, p_.write_source, "writing to"},
+                          {r.access.has(Access::ddl), p_.ddl_allow, p_.ddl_deny, p_.ddl_source, "DDL on"}};
+        for (const auto& g : groups) {
+            if (!g.used) continue;
+            if (any_match(g.deny, r.schema, r.name, true) || !any_match(g.allow, r.schema, r.name, false)) {
+                return reject("relation", g.source, index, "42501",
+                              fmt::format("pgmoat: {} {} is not allowed", g.verb, q),
+                              fmt::format("this policy allows {} {}{}", g.verb, list(g.allow),
+                                          g.deny.empty() ? "" : ", except " + list(g.deny)),
+                              r.offset);
+            }
+        }
+        return {};
+    }
+
+    Decision column(int index, const Statement& st, const Column& c) {
+        if (p_.column_deny.empty() || c.origin == ColumnOrigin::derived) return {};
+        std::vector<uint32_t> owners;
+        if (c.origin == ColumnOrigin::relation && c.relation >= 0) {
+            owners.push_back(static_cast<uint32_t>(c.relation));
+        } else if (!c.candidates.empty()) {
+            owners = c.candidates;
+        } else {
+            for (uint32_t i = 0; i < st.relations.size(); ++i) owners.push_back(i);
+        }
+        for (uint32_t ri : owners) {
+            if (ri >= st.relations.size()) continue;
+            const Relation& r = st.relations[ri];
+            for (const auto& pat : p_.column_deny) {
+                if (!pat.relation.matches(r.schema, r.name, true)) continue;
+                if (c.all_columns) {
+                    return reject("column", p_.columns_source, index, "42501",
+                                  fmt::format("pgmoat: * on {} includes the denied column {}", r.qualified_name(),
+                                              pat.column),
+                                  fmt::format("name the columns you need instead of *, without {}", pat.text), c.offset);
+                }
+                if (glob_match(pat.column, c.name)) {
+                    return reject("column", p_.columns_source, index, "42501",
+                                  fmt::format("pgmoat: column {}.{} is not allowed", r.qualified_name(), c.name),
+                                  fmt::format("remove {} from the statement; this policy denies: {}", c.name, pat.text),
+                                  c.offset);
+                }
+            }
+        }
+        return {};
+    }
+
+    const Policy& p_;
+    const Analysis& a_;
+    std::string_view sql_;
+    Protocol protocol_;
+};
+
+}  // namespace
+
+Decision decide(const Policy& policy, const Analysis& analysis, std::string_view sql, Protocol protocol) {
+    Decision d = Judge(policy, analysis, sql, protocol).run();
+    if (!d.allow && policy.mode == Mode::monitor) {
+        d.allow = true;
+        d.would_reject = true;
+    }
+    return d;
+}
+
+}  // namespace pgmoat::policy

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+# node-postgres for the client tests, at the version package-lock.json pins.
+(cd tests/integration/node && npm ci --no-audit --no-fund --loglevel=error)
 
 run_suite() {
   local dir=$1; shift

@@ -261,7 +261,11 @@ private:
                 }
             }
         }
-        if (p_.parameter_mode == ParameterMode::approved_structures && !is_approved) {
+        // Transaction control and session statements (BEGIN, SET TIME ZONE, SHOW)
+        // carry no data values; everything else must have an approved structure.
+        auto cat = category(st.kind);
+        bool needs_structure = cat != StatementCategory::transaction && cat != StatementCategory::session;
+        if (p_.parameter_mode == ParameterMode::approved_structures && needs_structure && !is_approved) {
             std::string fp = fingerprint_hex(st.fingerprint);
             return reject("approved_structures", p_.parameters_source, index, "42501",
                           fmt::format("pgmoat: statement structure {} is not approved for this app", fp),

@@ -175,6 +175,19 @@ Config parse_config(const std::string& text, const std::string& file) {
         if (auto v = p->duration("watch_interval")) c.policies.watch_interval = *v;
         p->reject_unknown_keys();
     }
+    std::string base_dir = fs::path(file).parent_path().string();
+    c.audit = audit::default_options(base_dir);
+    if (auto a = root.table("audit")) c.audit = audit::read_options(*a, base_dir);
+    if (auto m = root.table("metrics")) {
+        c.metrics.enabled = true;
+        if (auto v = m->string("listen")) parse_listen(*m, *v, c.metrics.listen_host, c.metrics.listen_port);
+        if (auto v = m->boolean("enabled")) c.metrics.enabled = *v;
+        if (auto v = m->duration("readiness_interval")) {
+            if (v->count() < 100) m->fail("readiness_interval", "must be at least 100ms");
+            c.metrics.readiness_interval = *v;
+        }
+        m->reject_unknown_keys();
+    }
     if (auto a = root.table("analyzer")) {
         if (auto v = a->size("max_statement_size")) {
             if (*v < 1024 || *v > (1u << 30)) a->fail("max_statement_size", "must be between 1kB and 1GB");

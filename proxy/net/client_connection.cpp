@@ -38,13 +38,17 @@ ClientConnection::ClientConnection(tcp::socket socket, Runtime& runtime, uint64_
       id_(id),
       snapshot_(runtime.current()),
       client_(std::move(socket)),
-      client_write_done_(client_.socket().get_executor()) {
+      client_write_done_(client_.socket().get_executor()),
+      audit_durable_signal_(client_.socket().get_executor()) {
     client_write_done_.expires_at(asio::steady_timer::time_point::max());
+    audit_durable_signal_.expires_at(asio::steady_timer::time_point::max());
     max_message_bytes_ = snapshot_->config->server.max_message_bytes;
 }
 
 ClientConnection::~ClientConnection() {
     if (registered_cancel_) runtime_.cancels.remove(cancel_key_.process_id);
+    if (session_gauge_) session_gauge_->dec();
+    if (upstream_gauge_) upstream_gauge_->dec();
     runtime_.clients.fetch_sub(1, std::memory_order_relaxed);
     if (on_close_) on_close_();
 }
@@ -62,6 +66,80 @@ void ClientConnection::close_all(const std::string& reason) {
     if (server_) server_->close();
     if (idle_timer_) idle_timer_->cancel();
     client_write_done_.cancel();
+    audit_durable_signal_.cancel();
+}
+
+bool ClientConnection::accepting() const { return !runtime_.audit || runtime_.audit->accepting(); }
+
+void ClientConnection::submit(audit::Record&& record) {
+    if (!runtime_.audit) return;
+    uint64_t ticket = ++audit_submitted_;
+    if (runtime_.audit->options().fsync != audit::FsyncMode::every_record) {
+        runtime_.audit->submit(std::move(record));
+        audit_durable_ = ticket;
+        return;
+    }
+    // The writer thread says when the record is on disk; results wait for that.
+    std::weak_ptr<ClientConnection> weak = shared_from_this();
+    auto executor = client_.socket().get_executor();
+    runtime_.audit->submit(std::move(record), [weak, executor, ticket](bool ok) {
+        asio::post(executor, [weak, ticket, ok] {
+            auto self = weak.lock();
+            if (!self) return;
+            if (!ok) self->audit_failed_ = true;
+            self->audit_durable_ = std::max(self->audit_durable_, ticket);
+            self->audit_durable_signal_.cancel();
+        });
+    });
+}
+
+awaitable<bool> ClientConnection::wait_until_durable() {
+    uint64_t wanted = audit_submitted_;
+    while (audit_durable_ < wanted && !closed_) co_await audit_durable_signal_.async_wait(nothrow_awaitable);
+    if (audit_failed_ && !closed_) {
+        // A record that could not be written: its statement's result is not
+        // released (fail closed); the session ends with an error.
+        protocol::ErrorFields e;
+        e.severity = "FATAL";
+        e.sqlstate = "58030";
+        e.message = "pgmoat: the audit record of a statement could not be written; its result is withheld";
+        std::string bye;
+        protocol::write_error_response(bye, e);
+        co_await write_client(bye);
+        close_all("audit record not durable");
+    }
+    co_return !closed_;
+}
+
+audit::Record ClientConnection::event(audit::Event e) const {
+    audit::Record r;
+    r.event = e;
+    r.session = session_ ? session_->audit_info() : pre_login_info_;
+    return r;
+}
+
+void ClientConnection::login_failed() {
+    const std::string& code = startup_->failure_sqlstate();
+    std::string reason = code == "28P01"                     ? "password"
+                         : code == "28000" || code == "3D000" ? "target"
+                         : code == "42501" || code == "0A000" ? "parameter"
+                         : code == "53300"                    ? "limit"
+                         : code == "08P01"                    ? "protocol"
+                         : close_reason_ == "startup timeout" ? "timeout"
+                                                              : "";
+    if (reason.empty()) return;
+    runtime_.net_metrics.login_failures.labels({reason}).inc();
+    if (reason == "limit") runtime_.net_metrics.refused_for_limits.labels({}).inc();
+    auto info = std::make_shared<audit::SessionInfo>(*pre_login_info_);
+    if (!startup_->identity().app.empty()) info->app = startup_->identity().app;
+    if (!startup_->identity().target.empty()) info->target = startup_->identity().target;
+    audit::Record r;
+    r.event = reason == "password" ? audit::Event::auth_failed
+              : reason == "target" ? audit::Event::target_denied
+                                   : audit::Event::disconnect;
+    r.session = std::move(info);
+    r.reason = close_reason_;
+    runtime_.audit_event(std::move(r));
 }
 
 awaitable<bool> ClientConnection::write_client(std::string& bytes) {
@@ -92,13 +170,24 @@ awaitable<bool> ClientConnection::write_server(std::string& bytes) {
 }
 
 awaitable<void> ClientConnection::run() {
-    auto remote = client_.socket().remote_endpoint();
+    error_code ec;
+    auto remote = client_.socket().remote_endpoint(ec);
+    if (ec) co_return;
+    pre_login_info_ = std::make_shared<audit::SessionInfo>();
+    pre_login_info_->id = id_;
+    pre_login_info_->client_addr = remote.address().to_string();
+    pre_login_info_->client_port = remote.port();
+    runtime_.net_metrics.accepted.labels({}).inc();
+    runtime_.audit_event(event(audit::Event::connection_accepted));
     bool ok = co_await startup();
     if (!ok) {
+        if (startup_ && startup_->cancel_request().process_id == 0) login_failed();
         close_all(close_reason_.empty() ? "startup ended" : close_reason_);
         co_return;
     }
     const auto& who = session_->identity();
+    session_gauge_ = &runtime_.net_metrics.sessions.labels({who.app, who.target});
+    session_gauge_->inc();
     log::info("session {}: app \"{}\" connected to target \"{}\" from {}:{}{}, policy \"{}\"", id_, who.app, who.target,
               remote.address().to_string(), remote.port(), who.tls ? " over TLS" : "", session_->policy().name);
     last_client_activity_ = std::chrono::steady_clock::now();
@@ -114,6 +203,10 @@ awaitable<void> ClientConnection::run() {
     co_await pump_frontend();
     close_all("client side ended");
     log::info("session {}: disconnected ({})", id_, close_reason_);
+    audit::Record bye = event(audit::Event::disconnect);
+    bye.reason = close_reason_;
+    bye.bytes_sent = session_->bytes_to_client();
+    submit(std::move(bye));
 }
 
 awaitable<bool> ClientConnection::startup() {
@@ -200,12 +293,22 @@ awaitable<bool> ClientConnection::startup() {
         break;
     }
 
+    {
+        auto info = std::make_shared<audit::SessionInfo>(*pre_login_info_);
+        info->app = startup_->identity().app;
+        info->target = startup_->identity().target;
+        if (!startup_->identity().application_name.empty()) info->application_name = startup_->identity().application_name;
+        pre_login_info_ = std::move(info);
+        runtime_.audit_event(event(audit::Event::auth_succeeded));
+    }
     const auto& target = startup_->target();
     auto tls_it = snapshot_->target_tls.find(target.name);
     auto upstream = co_await connect_upstream(target, tls_it == snapshot_->target_tls.end() ? nullptr : tls_it->second.get(),
                                               startup_->identity().forward_parameters);
     if (!upstream.transport) {
         log::warning("session {}: target \"{}\" ({}:{}): {}", id_, target.name, target.host, target.port, upstream.reason);
+        runtime_.net_metrics.upstream_connect_errors.labels({target.name}).inc();
+        runtime_.net_metrics.login_failures.labels({"upstream"}).inc();
         protocol::write_error_response(out, upstream.error);
         co_await write_client(out);
         close_reason_ = "target unavailable";
@@ -219,7 +322,11 @@ awaitable<bool> ClientConnection::startup() {
         co_return false;
     }
     server_ = std::move(upstream.transport);
-    cancel_key_ = runtime_.cancels.add({target, upstream.login->backend_key()});
+    upstream_gauge_ = &runtime_.net_metrics.upstream_connections.labels({target.name});
+    upstream_gauge_->inc();
+    target_ = target;
+    upstream_key_ = upstream.login->backend_key();
+    cancel_key_ = runtime_.cancels.add({target, upstream_key_});
     registered_cancel_ = true;
 
     protocol::write_authentication(out, protocol::auth_request::Ok);
@@ -232,6 +339,12 @@ awaitable<bool> ClientConnection::startup() {
     services.analyses = runtime_.analyses.get();
     services.analyzer.max_statement_bytes = snapshot_->config->analyzer.max_statement_bytes;
     services.analyzer.max_depth = snapshot_->config->analyzer.max_depth;
+    services.audit = this;
+    services.metrics = &runtime_.statement_metrics;
+    services.rate_limiter = &runtime_.rate_limiter;
+    services.session_id = id_;
+    services.upstream_user = target.user;
+    services.database = target.database;
     session_.emplace(startup_->identity(), upstream.login->parameters(), std::move(services));
     startup_.reset();
     co_return co_await write_client(out);
@@ -269,7 +382,7 @@ void ClientConnection::process(protocol::ByteBuffer& in, bool from_client, sessi
         if (r.status == DecodeStatus::need_more) {
             if (r.frame_size <= kStreamThreshold) return;  // buffer it whole
             stream.relay = from_client ? session_->on_frontend_stream(r.type, out)
-                                       : session_->on_backend_stream(r.type, out);
+                                       : session_->on_backend_stream(r.type, r.frame_size, out);
             stream.left = r.frame_size;
             continue;
         }
@@ -322,6 +435,13 @@ awaitable<void> ClientConnection::pump_backend() {
         }
         in.commit(n);
         process(in, false, out);
+        if (out.cancel_upstream) {
+            out.cancel_upstream = false;
+            asio::co_spawn(client_.socket().get_executor(), send_cancel(*target_, upstream_key_), asio::detached);
+        }
+        // With fsync per record, no result reaches the client before its record
+        // is on disk.
+        if (audit_durable_ < audit_submitted_ && !co_await wait_until_durable()) co_return;
         if (!co_await write_client(out.to_client)) co_return;
         if (!co_await write_server(out.to_server)) co_return;
         if (out.close) {

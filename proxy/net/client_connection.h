@@ -17,7 +17,7 @@
 
 namespace pgmoat::net {
 
-class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
+class ClientConnection : public std::enable_shared_from_this<ClientConnection>, private session::AuditSink {
 public:
     ClientConnection(tcp::socket socket, Runtime& runtime, uint64_t id);
     ~ClientConnection();
@@ -46,6 +46,14 @@ private:
     void process(protocol::ByteBuffer& in, bool from_client, session::Outbox& out);
     void close_all(const std::string& reason);
     void drain();
+    void login_failed();
+
+    // AuditSink: the session's records go to the audit log; with fsync per record,
+    // results are held back until their records are durable.
+    bool accepting() const override;
+    void submit(audit::Record&& record) override;
+    awaitable<bool> wait_until_durable();
+    audit::Record event(audit::Event e) const;
 
     Runtime& runtime_;
     uint64_t id_;
@@ -74,6 +82,17 @@ private:
     std::chrono::steady_clock::time_point last_client_activity_;
     std::optional<asio::steady_timer> idle_timer_;
     std::function<void()> on_close_;
+
+    std::shared_ptr<audit::SessionInfo> pre_login_info_;
+    uint64_t audit_submitted_ = 0;
+    uint64_t audit_durable_ = 0;
+    bool audit_failed_ = false;
+    asio::steady_timer audit_durable_signal_;
+    metrics::Gauge* session_gauge_ = nullptr;
+    metrics::Gauge* upstream_gauge_ = nullptr;
+    std::string target_name_;
+    protocol::BackendKeyData upstream_key_{};
+    std::optional<config::Target> target_;
 };
 
 }  // namespace pgmoat::net

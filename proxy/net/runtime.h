@@ -4,10 +4,15 @@
 #pragma once
 
 #include "asio.h"
+#include "net_metrics.h"
+#include "pgmoat/audit/audit_log.h"
 #include "pgmoat/auth/credentials.h"
+#include "pgmoat/metrics/registry.h"
 #include "pgmoat/config/config.h"
 #include "pgmoat/policy/policy.h"
 #include "pgmoat/session/cancel_registry.h"
+#include "pgmoat/session/rate_limiter.h"
+#include "pgmoat/session/statement_metrics.h"
 #include "pgmoat/sql/analysis_cache.h"
 
 #include <atomic>
@@ -37,8 +42,19 @@ struct Runtime {
     std::atomic<std::shared_ptr<const Snapshot>> snapshot;
     session::CancelRegistry cancels;
     std::unique_ptr<sql::AnalysisCache> analyses;
+    session::RateLimiter rate_limiter;
+    std::unique_ptr<audit::AuditLog> audit;  // null when [audit] enabled = false
+    metrics::Registry registry;
+    NetMetrics net_metrics{registry};
+    session::StatementMetrics statement_metrics{registry};
+    std::atomic<uint64_t> next_session_id{0};
     std::atomic<int> clients{0};
     std::atomic<bool> draining{false};
+
+    // An audit record of pgmoat itself or of a connection outside a session.
+    void audit_event(audit::Record&& record) {
+        if (audit) audit->submit(std::move(record));
+    }
 
     std::shared_ptr<const Snapshot> current() const { return snapshot.load(std::memory_order_acquire); }
 };

@@ -1,9 +1,15 @@
+// The server: one io_context per thread, an acceptor that hands connections out in
+// turn, signals (SIGTERM/SIGINT drain, SIGHUP reload, SIGUSR1 reopen the audit
+// log), the policy file watcher and the operators' HTTP endpoint.
 #include "pgmoat/net/server.h"
 
 #include "client_connection.h"
+#include "http_endpoint.h"
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/common/log.h"
+#include "pgmoat/metrics/process_collector.h"
 #include "pgmoat/policy/loader.h"
+#include "readiness.h"
 #include "runtime.h"
 
 #include <fmt/format.h>
@@ -44,14 +50,32 @@ private:
     std::unordered_map<uint64_t, std::weak_ptr<ClientConnection>> connections_;
 };
 
+void log_failure(std::exception_ptr e, const char* what) {
+    if (!e) return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        log::error("{} failed: {}", what, ex.what());
+    }
+}
+
+log::Level level_of(const std::string& s) {
+    log::Level l = log::Level::info;
+    log::parse_level(s, l);
+    return l;
+}
+
 class Server {
 public:
-    Server(std::string config_path, std::shared_ptr<const Snapshot> snapshot) {
+    Server(std::string config_path, std::shared_ptr<const Snapshot> snapshot) : readiness_(runtime_) {
         runtime_.config_path = std::move(config_path);
         runtime_.snapshot.store(std::move(snapshot));
-        runtime_.analyses = std::make_unique<sql::AnalysisCache>(runtime_.current()->config->analyzer.cache_bytes);
-        const auto& s = runtime_.current()->config->server;
-        size_t n = s.threads > 0 ? static_cast<size_t>(s.threads) : std::max(1u, std::thread::hardware_concurrency());
+        const auto& cfg = *runtime_.current()->config;
+        runtime_.analyses = std::make_unique<sql::AnalysisCache>(cfg.analyzer.cache_bytes);
+        if (cfg.audit.enabled) runtime_.audit = std::make_unique<audit::AuditLog>(cfg.audit);
+        register_metrics();
+        size_t n = cfg.server.threads > 0 ? static_cast<size_t>(cfg.server.threads)
+                                          : std::max(1u, std::thread::hardware_concurrency());
         for (size_t i = 0; i < n; ++i) {
             contexts_.push_back(std::make_unique<asio::io_context>(1));
             guards_.emplace_back(contexts_.back()->get_executor());
@@ -60,44 +84,94 @@ public:
 
     int run() {
         auto& main_ctx = *contexts_[0];
-        const auto& s = runtime_.current()->config->server;
-        tcp::resolver resolver(main_ctx);
-        auto endpoints = resolver.resolve(s.listen_host, std::to_string(s.listen_port));
-        tcp::endpoint endpoint = endpoints.begin()->endpoint();
-        acceptor_.emplace(main_ctx);
-        acceptor_->open(endpoint.protocol());
-        acceptor_->set_option(tcp::acceptor::reuse_address(true));
-        error_code ec;
-        acceptor_->bind(endpoint, ec);
-        if (ec) throw ConfigError(runtime_.config_path, 0, 0, fmt::format("cannot listen on {}:{}: {}", s.listen_host, s.listen_port, ec.message()));
-        acceptor_->listen(asio::socket_base::max_listen_connections);
+        auto snapshot = runtime_.current();
+        const auto& cfg = *snapshot->config;
+        listen(main_ctx, cfg.server);
+        if (cfg.metrics.enabled) {
+            http_.emplace(main_ctx, cfg.metrics.listen_host, cfg.metrics.listen_port,
+                          HttpHandlers{[this] { return runtime_.registry.render(); },
+                                       [this] { return readiness_.ready(); }});
+            http_->start();
+            asio::co_spawn(main_ctx, readiness_.probe_forever(),
+                           [](std::exception_ptr e) { log_failure(e, "readiness probe"); });
+            log::info("metrics and health endpoint on http://{}:{}/metrics", cfg.metrics.listen_host, http_->port());
+        }
         log::info("pgmoat {} started with {} threads, listening on {}:{}, policies version {}", PGMOAT_VERSION,
-                  contexts_.size(), endpoint.address().to_string(), acceptor_->local_endpoint().port(),
-                  runtime_.current()->policies->version);
+                  contexts_.size(), acceptor_->local_endpoint().address().to_string(),
+                  acceptor_->local_endpoint().port(), snapshot->policies->version);
+        audit::Record start;
+        start.event = audit::Event::pgmoat_start;
+        start.policy_version = snapshot->policies->version;
+        runtime_.audit_event(std::move(start));
 
         signals_.emplace(main_ctx, SIGTERM, SIGINT, SIGHUP);
+        signals_->add(SIGUSR1);
         wait_for_signal();
-        if (runtime_.current()->config->policies.watch_interval.count() > 0) {
-            asio::co_spawn(main_ctx, watch_policy_files(), asio::detached);
+        if (cfg.policies.watch_interval.count() > 0) {
+            asio::co_spawn(main_ctx, watch_policy_files(), [](std::exception_ptr e) { log_failure(e, "policy watcher"); });
         }
-        asio::co_spawn(main_ctx, accept_loop(), [](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log::error("accept loop failed: {}", ex.what());
-            }
-        });
+        asio::co_spawn(main_ctx, accept_loop(), [](std::exception_ptr e) { log_failure(e, "accept loop"); });
 
         std::vector<std::thread> threads;
         for (size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });
         main_ctx.run();
         for (auto& t : threads) t.join();
+        audit::Record stop;
+        stop.event = audit::Event::pgmoat_stop;
+        runtime_.audit_event(std::move(stop));
+        if (runtime_.audit) runtime_.audit->stop();
         log::info("pgmoat stopped");
         return 0;
     }
 
 private:
+    void listen(asio::io_context& ctx, const config::Server& s) {
+        tcp::resolver resolver(ctx);
+        error_code ec;
+        auto endpoints = resolver.resolve(s.listen_host, std::to_string(s.listen_port), ec);
+        if (ec || endpoints.empty()) {
+            throw ConfigError(runtime_.config_path, 0, 0, fmt::format("cannot resolve listen address {}: {}", s.listen_host, ec.message()));
+        }
+        tcp::endpoint endpoint = endpoints.begin()->endpoint();
+        acceptor_.emplace(ctx);
+        acceptor_->open(endpoint.protocol());
+        acceptor_->set_option(tcp::acceptor::reuse_address(true));
+        acceptor_->bind(endpoint, ec);
+        if (ec) {
+            throw ConfigError(runtime_.config_path, 0, 0,
+                              fmt::format("cannot listen on {}:{}: {}", s.listen_host, s.listen_port, ec.message()));
+        }
+        acceptor_->listen(asio::socket_base::max_listen_connections);
+    }
+
+    void register_metrics() {
+        auto& r = runtime_.registry;
+        r.add(std::make_shared<metrics::ProcessCollector>());
+        runtime_.net_metrics.policy_info.set({runtime_.current()->policies->version});
+        auto* cache = runtime_.analyses.get();
+        r.callback_counter("pgmoat_decision_cache_hits_total", "Statements whose analysis came from the cache.",
+                           [cache] { return static_cast<double>(cache->stats().hits); });
+        r.callback_counter("pgmoat_decision_cache_misses_total", "Statements analyzed anew.",
+                           [cache] { return static_cast<double>(cache->stats().misses); });
+        r.callback_gauge("pgmoat_decision_cache_bytes", "Memory held by cached analyses.",
+                         [cache] { return static_cast<double>(cache->stats().bytes); });
+        r.callback_gauge("pgmoat_client_connections", "Client connections open now, logged in or not.",
+                         [this] { return static_cast<double>(runtime_.clients.load()); });
+        if (auto* log = runtime_.audit.get()) {
+            r.callback_counter("pgmoat_audit_records_written_total", "Audit records appended to the log.",
+                               [log] { return static_cast<double>(log->stats().records_written); });
+            r.callback_counter("pgmoat_audit_write_errors_total", "Failed audit log writes, syncs or opens.",
+                               [log] { return static_cast<double>(log->stats().write_errors); });
+            r.callback_counter("pgmoat_audit_records_dropped_total",
+                               "Audit records lost: refused by a full queue or never written.",
+                               [log] { auto s = log->stats(); return static_cast<double>(s.dropped + s.lost); });
+            r.callback_gauge("pgmoat_audit_queue_depth", "Audit records waiting to be written.",
+                             [log] { return static_cast<double>(log->stats().queue_records); });
+            r.callback_gauge("pgmoat_audit_failing", "1 while the audit log cannot be written.",
+                             [log] { return log->stats().failing ? 1.0 : 0.0; });
+        }
+    }
+
     awaitable<void> accept_loop() {
         size_t next = 0;
         const int hard_limit_slack = 64;
@@ -117,12 +191,13 @@ private:
             if (n > max + std::max(hard_limit_slack, max / 10)) {
                 // Far past the limit: don't spend even a startup exchange on it.
                 runtime_.clients.fetch_sub(1, std::memory_order_relaxed);
+                runtime_.net_metrics.refused_for_limits.labels({}).inc();
                 error_code ignored;
                 socket.close(ignored);
                 continue;
             }
             socket.set_option(tcp::no_delay(true), ec);
-            uint64_t id = ++next_id_;
+            uint64_t id = ++runtime_.next_session_id;
             auto conn = std::make_shared<ClientConnection>(std::move(socket), runtime_, id);
             connections_.add(id, conn);
             conn->on_close([this, id] { connections_.remove(id); });
@@ -150,27 +225,38 @@ private:
     void wait_for_signal() {
         signals_->async_wait([this](error_code ec, int signo) {
             if (ec) return;
-            if (signo == SIGHUP) {
-                reload();
+            if (signo == SIGHUP || signo == SIGUSR1) {
+                // Both reopen the audit log (logrotate); SIGHUP also reloads.
+                if (runtime_.audit) runtime_.audit->reopen();
+                if (signo == SIGHUP) reload();
                 wait_for_signal();
                 return;
             }
             log::info("received {}, shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
-            asio::co_spawn(*contexts_[0], shutdown(), asio::detached);
+            asio::co_spawn(*contexts_[0], shutdown(), [](std::exception_ptr e) { log_failure(e, "shutdown"); });
         });
     }
 
     void reload() {
+        audit::Record r;
+        r.event = audit::Event::policy_reload;
         try {
             auto fresh = load_snapshot(runtime_.config_path);
-            log::set_level(parse_level(fresh->config->server.log_level));
+            log::set_level(level_of(fresh->config->server.log_level));
             std::string version = fresh->policies->version;
             runtime_.snapshot.store(std::move(fresh));
+            runtime_.net_metrics.policy_info.set({version});
+            runtime_.net_metrics.policy_reloads.labels({"success"}).inc();
             log::info("configuration reloaded from {}, policies version {}", runtime_.config_path, version);
+            r.policy_version = version;
         } catch (const std::exception& e) {
-            log::error("configuration reload failed, keeping policies version {}: {}", runtime_.current()->policies->version,
-                       e.what());
+            std::string version = runtime_.current()->policies->version;
+            runtime_.net_metrics.policy_reloads.labels({"failure"}).inc();
+            log::error("configuration reload failed, keeping policies version {}: {}", version, e.what());
+            r.policy_version = version;
+            r.reason = e.what();
         }
+        runtime_.audit_event(std::move(r));
     }
 
     awaitable<void> shutdown() {
@@ -178,6 +264,7 @@ private:
         error_code ignored;
         acceptor_->close(ignored);
         signals_->cancel();
+        if (http_) http_->stop();
         for (auto& c : connections_.all()) c->post_drain();
         auto deadline = std::chrono::steady_clock::now() + runtime_.current()->config->server.shutdown_timeout;
         asio::steady_timer tick(*contexts_[0]);
@@ -198,28 +285,21 @@ private:
         for (auto& ctx : contexts_) ctx->stop();
     }
 
-    static log::Level parse_level(const std::string& s) {
-        log::Level l = log::Level::info;
-        log::parse_level(s, l);
-        return l;
-    }
-
     Runtime runtime_;
+    Readiness readiness_;
     std::vector<std::unique_ptr<asio::io_context>> contexts_;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
     std::optional<tcp::acceptor> acceptor_;
     std::optional<asio::signal_set> signals_;
+    std::optional<HttpEndpoint> http_;
     ConnectionSet connections_;
-    std::atomic<uint64_t> next_id_{0};
 };
 
 }  // namespace
 
 int serve(const std::string& config_path) {
     auto snapshot = load_snapshot(config_path);
-    log::Level level = log::Level::info;
-    log::parse_level(snapshot->config->server.log_level, level);
-    log::set_level(level);
+    log::set_level(level_of(snapshot->config->server.log_level));
     // A client that disappears mid-write must not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
     Server server(config_path, std::move(snapshot));

@@ -54,6 +54,7 @@ StartupStep ClientStartup::refuse(std::string& out, const std::string& sqlstate,
                                   const std::string& reason, const std::string& hint) {
     write_fatal(out, sqlstate, message, {}, hint);
     failure_ = reason;
+    failure_sqlstate_ = sqlstate;
     state_ = State::done;
     return StartupStep::close;
 }

@@ -1,3 +1,6 @@
+// The relay's protocol bookkeeping: which frontend message is forwarded, dropped or
+// replaced, which backend message ends which statement, and the decoys that make
+// the server fail exactly where pgmoat rejected something.
 #include "pgmoat/session/session.h"
 
 #include "pgmoat/common/log.h"
@@ -5,6 +8,8 @@
 #include "pgmoat/protocol/messages.h"
 
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace pgmoat::session {
 
@@ -14,6 +19,19 @@ namespace {
 // The text of every decoy: not SQL, so PostgreSQL's parser refuses it before
 // anything runs, and recognisable in the server's error message and log.
 constexpr std::string_view kDecoySql = "pgmoat_rejected_statement";
+// Statement name for decoys that stand in for an Execute: no client can have a
+// statement of that name, and a Parse that fails to parse creates nothing.
+constexpr std::string_view kDecoyStatement = "\x01pgmoat";
+
+// The row count at the end of a CommandComplete tag ("INSERT 0 5", "SELECT 10").
+uint64_t rows_in_tag(std::string_view tag) {
+    auto space = tag.rfind(' ');
+    if (space == std::string_view::npos) return 0;
+    uint64_t n = 0;
+    auto digits = tag.substr(space + 1);
+    std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    return n;
+}
 }  // namespace
 
 Session::Session(Identity identity, const std::vector<std::pair<std::string, std::string>>& server_parameters,
@@ -21,6 +39,16 @@ Session::Session(Identity identity, const std::vector<std::pair<std::string, std
     : identity_(std::move(identity)), services_(std::move(services)) {
     policy_ = services_.policies->select(
         {identity_.app, identity_.target, identity_.application_name, identity_.client_address});
+    auto info = std::make_shared<audit::SessionInfo>();
+    info->id = services_.session_id;
+    info->app = identity_.app;
+    info->upstream_user = services_.upstream_user;
+    info->target = identity_.target;
+    info->database = services_.database;
+    if (!identity_.application_name.empty()) info->application_name = identity_.application_name;
+    info->client_addr = identity_.client_address;
+    info->client_port = identity_.client_port;
+    audit_info_ = std::move(info);
     for (const auto& [name, value] : server_parameters) {
         std::string body = name;
         body.push_back('\0');
@@ -28,56 +56,6 @@ Session::Session(Identity identity, const std::vector<std::pair<std::string, std
         body.push_back('\0');
         on_parameter_status(body);
     }
-}
-
-std::shared_ptr<const sql::Analysis> Session::analyze(std::string_view sql) {
-    sql::AnalyzerOptions options = services_.analyzer;
-    options.standard_conforming_strings = settings_.standard_conforming_strings;
-    options.client_encoding = settings_.client_encoding;
-    if (syncs_done_ < settings_settle_at_) {
-        // The server has not yet confirmed how it reads text now; fail closed.
-        auto a = std::make_shared<sql::Analysis>();
-        a->status = sql::AnalysisStatus::session_settings;
-        a->error = "a change of standard_conforming_strings or client_encoding is still in flight; send this "
-                   "statement after the server has answered the previous one";
-        return a;
-    }
-    if (services_.analyses) return services_.analyses->analyze(sql, services_.policies->version_number, options);
-    return std::make_shared<const sql::Analysis>(sql::analyze(sql, options));
-}
-
-void Session::on_statement(const Frame& frame, std::string_view sql, std::string_view statement_name, Origin origin,
-                           Outbox& out) {
-    auto analysis = analyze(sql);
-    auto decision = policy::decide(*policy_, *analysis, sql,
-                                   origin == Origin::parse ? policy::Protocol::extended : policy::Protocol::simple_query);
-    if (log::enabled(log::Level::debug)) {
-        log::debug("session app=\"{}\" {}: {} [{}]{}", identity_.app, origin == Origin::parse ? "Parse" : "Query",
-                   analysis->ok() ? analysis->normalized() : std::string(sql::name(analysis->status)),
-                   decision.rule.empty() ? "allow" : decision.rule, decision.would_reject ? " (would reject)" : "");
-    }
-    if (!decision.allow) return reject(decision, origin, statement_name, out);
-    if (decision.would_reject) {
-        log::warning("monitor: app \"{}\" statement would be rejected by rule \"{}\" of policy \"{}\": {}", identity_.app,
-                     decision.rule, decision.policy, decision.message);
-    }
-    for (const auto& st : analysis->statements) {
-        if (st.changes_parse_settings) settings_settle_at_ = syncs_sent_ + 1;
-    }
-    forward(frame, out);
-    if (origin == Origin::simple_query) ++syncs_sent_;
-}
-
-void Session::reject(const policy::Decision& d, Origin origin, std::string_view statement_name, Outbox& out) {
-    ErrorFields e;
-    e.sqlstate = d.sqlstate;
-    e.message = d.message;
-    e.detail = d.detail;
-    e.hint = d.hint;
-    e.position = d.position;
-    log::info("rejected: app \"{}\" target \"{}\": rule \"{}\" of policy \"{}\": {}", identity_.app, identity_.target,
-              d.rule, d.policy, d.message);
-    send_decoy(origin, statement_name, e, out);
 }
 
 void Session::protocol_violation(Outbox& out, const std::string& message) {
@@ -98,6 +76,11 @@ void Session::send_decoy(Origin origin, std::string_view statement_name, const E
         // Same statement name: a failed Parse of the unnamed statement drops the old
         // one in PostgreSQL too, so a later Bind cannot run what was there before.
         write_parse(out.to_server, statement_name, kDecoySql);
+        prepared_.erase(std::string(statement_name));
+        skip_until_sync_ = true;
+    } else if (origin == Origin::function_call && statement_name == kDecoyStatement) {
+        // Standing in for an Execute inside a batch.
+        write_parse(out.to_server, kDecoyStatement, kDecoySql);
         skip_until_sync_ = true;
     } else {
         write_query(out.to_server, kDecoySql);
@@ -129,22 +112,32 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
             if (!p) return protocol_violation(out, "invalid Parse message");
             return on_statement(frame, p->sql, p->statement, Origin::parse, out);
         }
-        case frontend::Bind:
-            if (!read_bind(frame.body)) return protocol_violation(out, "invalid Bind message");
+        case frontend::Bind: {
+            auto b = read_bind(frame.body);
+            if (!b) return protocol_violation(out, "invalid Bind message");
+            auto it = prepared_.find(std::string(b->statement));
+            portals_[std::string(b->portal)] = it == prepared_.end() ? nullptr : it->second;
             forward(frame, out);
             return;
-        case frontend::Execute:
-            if (!read_execute(frame.body)) return protocol_violation(out, "invalid Execute message");
-            forward(frame, out);
-            return;
+        }
+        case frontend::Execute: {
+            auto e = read_execute(frame.body);
+            if (!e) return protocol_violation(out, "invalid Execute message");
+            return on_execute(frame, e->portal, out);
+        }
         case frontend::Describe:
-        case frontend::Close:
-            if (!read_describe_or_close(frame.body)) {
+        case frontend::Close: {
+            auto d = read_describe_or_close(frame.body);
+            if (!d) {
                 return protocol_violation(out, frame.type == frontend::Describe ? "invalid Describe message"
                                                                                 : "invalid Close message");
             }
+            if (frame.type == frontend::Close) {
+                (d->kind == 'S' ? prepared_ : portals_).erase(std::string(d->name));
+            }
             forward(frame, out);
             return;
+        }
         case frontend::Sync:
             if (!frame.body.empty()) return protocol_violation(out, "invalid Sync message");
             skip_until_sync_ = false;
@@ -173,7 +166,7 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
             d.message = "pgmoat: FunctionCall messages are not allowed";
             d.detail = "The fast-path function call interface carries no SQL text that pgmoat could check.";
             d.hint = "call the function in a statement instead, e.g. SELECT fn($1)";
-            return reject(d, Origin::function_call, {}, out);
+            return reject(d, {}, nullptr, Origin::function_call, {}, out);
         }
         case frontend::Terminate:
             forward(frame, out);
@@ -200,47 +193,165 @@ void Session::on_parameter_status(std::string_view body) {
     else if (p->name == "client_encoding") settings_.client_encoding = std::string(p->value);
 }
 
+void Session::relay(const Frame& frame, Outbox& out) {
+    out.to_client.append(frame.bytes());
+    bytes_to_client_ += frame.size;
+    if (!executions_.empty() && executions_.front().batch == syncs_done_) executions_.front().bytes += frame.size;
+}
+
+void Session::write_row_cap_error(Outbox& out) {
+    ErrorFields e;
+    e.sqlstate = "54000";
+    e.message = fmt::format("pgmoat: the statement returned more than {} rows, the limit of policy \"{}\"",
+                            policy_->max_rows, policy_->name);
+    e.detail = fmt::format("Rejected by rule \"max_rows\" of policy \"{}\" ({}:{}).", policy_->name,
+                           policy_->max_rows_source.file, policy_->max_rows_source.line);
+    e.hint = "select fewer rows: add a WHERE condition or LIMIT $1, or page through the result";
+    size_t before = out.to_client.size();
+    write_error_response(out.to_client, e);
+    bytes_to_client_ += out.to_client.size() - before;
+    complete_execution("54000", executions_.front().rows);
+    fail_batch_executions();
+}
+
+void Session::on_data_row(Outbox& out, bool& relay_it) {
+    relay_it = true;
+    if (executions_.empty() || executions_.front().batch != syncs_done_) return;
+    Execution& e = executions_.front();
+    if (!e.answered) {
+        e.answered = true;
+        if (services_.metrics) {
+            services_.metrics->first_byte_seconds.labels({identity_.target}).observe_duration(Clock::now() - e.started);
+        }
+    }
+    if (e.capped) {
+        relay_it = false;
+        return;
+    }
+    if (policy_->max_rows > 0 && e.rows >= policy_->max_rows) {
+        // Past the cap: stop relaying, have the server stop too, and end the
+        // statement with pgmoat's error when its answer comes.
+        e.capped = true;
+        relay_it = false;
+        out.cancel_upstream = true;
+        if (services_.metrics) services_.metrics->row_caps.labels({identity_.app}).inc();
+        log::info("session app=\"{}\": statement passed max_rows {} of policy \"{}\"; cancelling it", identity_.app,
+                  policy_->max_rows, policy_->name);
+        return;
+    }
+    ++e.rows;
+}
+
+void Session::fail_batch_executions() {
+    while (!executions_.empty() && executions_.front().batch == syncs_done_) executions_.pop_front();
+}
+
 void Session::on_backend(const Frame& frame, Outbox& out) {
+    if ((silent_decoy_ || discard_until_ready_) && frame.type != backend::ReadyForQuery) {
+        // Only what the server sends on its own (notices, settings, notifications)
+        // still reaches the client; the batch's results and errors do not.
+        if (frame.type == backend::ParameterStatus) on_parameter_status(frame.body);
+        if (frame.type == backend::NoticeResponse || frame.type == backend::ParameterStatus ||
+            frame.type == backend::NotificationResponse) {
+            relay(frame, out);
+        }
+        return;
+    }
     switch (frame.type) {
         case backend::ReadyForQuery: {
             auto status = read_ready_for_query(frame.body);
             if (!status) return protocol_violation(out, "server sent an invalid ReadyForQuery message");
+            if (discard_until_ready_ && *status == 'T') {
+                // Fail the server's transaction as the client now believes it failed:
+                // a decoy whose error and ReadyForQuery ('E') pgmoat answers itself.
+                discard_until_ready_ = false;
+                silent_decoy_ = true;
+                fail_batch_executions();
+                ++syncs_done_;
+                write_query(out.to_server, kDecoySql);
+                ++syncs_sent_;
+                return;
+            }
+            discard_until_ready_ = false;
+            silent_decoy_ = false;
             transaction_status_ = *status;
+            // Requests the server skipped after an error never ran.
+            fail_batch_executions();
             ++syncs_done_;
             copy_in_ = copy_out_ = false;
             // Decoys the server skipped (an earlier error in their batch) are moot.
             while (!decoys_.empty() && decoys_.front().batch < syncs_done_) decoys_.pop_front();
+            // Portals end with their transaction.
+            if (*status == 'I') portals_.clear();
             break;
         }
-        case backend::ErrorResponse:
+        case backend::ErrorResponse: {
             copy_in_ = copy_out_ = false;
             if (!decoys_.empty() && decoys_.front().batch == syncs_done_ && is_decoy_error(frame.body)) {
                 out.to_client.append(decoys_.front().error_response);
+                bytes_to_client_ += decoys_.front().error_response.size();
                 decoys_.pop_front();
                 return;
             }
+            auto fields = read_error_fields(frame.body);
+            std::string code = fields ? std::string(find_field(*fields, 'C')) : "XX000";
+            if (!executions_.empty() && executions_.front().batch == syncs_done_ && executions_.front().capped) {
+                // The cancel pgmoat sent for a statement over max_rows: say why.
+                return write_row_cap_error(out);
+            }
+            if (!executions_.empty() && executions_.front().batch == syncs_done_) {
+                complete_execution(code, 0);
+                fail_batch_executions();
+            }
             break;
+        }
+        case backend::CommandComplete:
+        case backend::EmptyQueryResponse:
+        case backend::PortalSuspended:
+            if (!executions_.empty() && executions_.front().batch == syncs_done_ && executions_.front().capped) {
+                // The statement finished before the cancel reached the server: the
+                // client still gets the error, and the rest of the batch is
+                // withheld as after any error; an open transaction is failed on
+                // the server too when the batch ends (see ReadyForQuery).
+                write_row_cap_error(out);
+                discard_until_ready_ = true;
+                return;
+            }
+            if (!executions_.empty() && executions_.front().batch == syncs_done_) {
+                uint64_t rows = executions_.front().rows;
+                if (frame.type == backend::CommandComplete) {
+                    auto tag = read_command_complete(frame.body);
+                    if (!tag) return protocol_violation(out, "server sent an invalid CommandComplete message");
+                    rows = rows_in_tag(*tag);
+                }
+                relay(frame, out);
+                complete_execution("00000", rows);
+                return;
+            }
+            break;
+        case backend::DataRow: {
+            bool relay_it = true;
+            on_data_row(out, relay_it);
+            if (!relay_it) return;
+            break;
+        }
         case backend::ParameterStatus: on_parameter_status(frame.body); break;
         case backend::CopyInResponse: copy_in_ = true; break;
         case backend::CopyOutResponse: copy_out_ = true; break;
         case backend::CopyDone: copy_out_ = false; break;
         case backend::CopyBothResponse:
             // Only replication connections use CopyBoth, and pgmoat refuses those.
-            return protocol_violation(out, "server started COPY BOTH, which pgmoat does not relay");
+            return protocol_violation(out, "server sent CopyBothResponse, which pgmoat does not relay");
         case backend::Authentication:
         case backend::BackendKeyData:
         case backend::NegotiateProtocolVersion:
             return protocol_violation(out, "server sent a startup message during the session");
-        case backend::CommandComplete:
-        case backend::DataRow:
         case backend::RowDescription:
         case backend::ParameterDescription:
         case backend::NoData:
         case backend::ParseComplete:
         case backend::BindComplete:
         case backend::CloseComplete:
-        case backend::PortalSuspended:
-        case backend::EmptyQueryResponse:
         case backend::NoticeResponse:
         case backend::NotificationResponse:
         case backend::CopyData:
@@ -249,13 +360,37 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
         default:
             return protocol_violation(out, fmt::format("server sent unknown message type {}", static_cast<int>(frame.type)));
     }
-    out.to_client.append(frame.bytes());
+    relay(frame, out);
 }
 
-bool Session::on_backend_stream(char type, Outbox& out) {
-    if (type == backend::DataRow || type == backend::CopyData) return true;
+bool Session::on_backend_stream(char type, size_t size, Outbox& out) {
+    if (type == backend::DataRow) {
+        bool relay_it = true;
+        on_data_row(out, relay_it);
+        if (relay_it) {
+            bytes_to_client_ += size;
+            if (!executions_.empty() && executions_.front().batch == syncs_done_) executions_.front().bytes += size;
+        }
+        return relay_it;
+    }
+    if (type == backend::CopyData) {
+        bytes_to_client_ += size;
+        return true;
+    }
     protocol_violation(out, fmt::format("server message type {} is too large", static_cast<int>(type)));
     return false;
+}
+
+void Session::complete_execution(std::string_view sqlstate, uint64_t rows) {
+    Execution& e = executions_.front();
+    auto elapsed = Clock::now() - e.started;
+    if (services_.metrics) {
+        auto& target = services_.metrics->complete_seconds.labels({identity_.target});
+        target.observe_duration(elapsed);
+        if (!e.answered) services_.metrics->first_byte_seconds.labels({identity_.target}).observe_duration(elapsed);
+    }
+    record(e, sqlstate, rows);
+    executions_.pop_front();
 }
 
 }  // namespace pgmoat::session

@@ -2,6 +2,8 @@
 // credentials it alone holds, and which app identities may use which target.
 #pragma once
 
+#include "pgmoat/audit/audit_log.h"
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -62,11 +64,22 @@ struct Analyzer {
     uint64_t cache_bytes = 64u << 20;         // analyses kept for repeated statements
 };
 
+// The HTTP endpoint for Prometheus and health checks.
+struct Metrics {
+    bool enabled = false;
+    std::string listen_host = "127.0.0.1";
+    uint16_t listen_port = 9187;
+    // How often each target is probed for /readyz.
+    milliseconds readiness_interval{2000};
+};
+
 struct Config {
     std::string file;
     Server server;
     Policies policies;
     Analyzer analyzer;
+    audit::Options audit;
+    Metrics metrics;
     std::string credentials_file;
     std::map<std::string, Target, std::less<>> targets;
     std::map<std::string, App, std::less<>> apps;

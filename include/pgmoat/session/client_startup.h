@@ -52,8 +52,12 @@ public:
     const Identity& identity() const { return identity_; }
     const protocol::CancelRequest& cancel_request() const { return cancel_; }
     const config::Target& target() const { return *target_; }
-    // Why the login failed, for pgmoat's own log (never contains secrets).
+    // Why the login failed, for pgmoat's own log (never contains secrets), and the
+    // SQLSTATE the client was given ("" if it just went away).
     const std::string& failure_reason() const { return failure_; }
+    const std::string& failure_sqlstate() const { return failure_sqlstate_; }
+    // The exchange got as far as checking a password.
+    bool password_checked() const { return scram_.has_value(); }
     bool tls_active() const { return tls_active_; }
 
 private:
@@ -77,6 +81,7 @@ private:
     const config::Target* target_ = nullptr;
     protocol::CancelRequest cancel_;
     std::string failure_;
+    std::string failure_sqlstate_;
 };
 
 }  // namespace pgmoat::session

@@ -1,23 +1,30 @@
 // A logged-in client session, relaying between the app and its target: frames in,
 // bytes to send out. It keeps the protocol state pgmoat needs to stay exact
-// (transaction status, COPY, the batch up to Sync, server settings) and is where
-// every statement is judged before it is forwarded. No I/O.
+// (transaction status, COPY, the batch up to Sync, server settings, prepared
+// statements and portals) and is where every statement is judged before it is
+// forwarded (statement_path.cpp). No I/O.
 #pragma once
 
+#include "pgmoat/audit/record.h"
 #include "pgmoat/policy/decision.h"
 #include "pgmoat/policy/policy.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message_writer.h"
+#include "pgmoat/session/audit_sink.h"
 #include "pgmoat/session/identity.h"
+#include "pgmoat/session/rate_limiter.h"
+#include "pgmoat/session/statement_metrics.h"
 #include "pgmoat/sql/analysis_cache.h"
 #include "pgmoat/sql/analyzer.h"
 
-#include <memory>
-
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -30,6 +37,9 @@ struct Outbox {
     std::string to_client;
     bool close = false;
     std::string close_reason;  // for pgmoat's log
+    // A statement went over its policy's max_rows: ask the server to cancel it
+    // (a CancelRequest on a new connection, as clients do).
+    bool cancel_upstream = false;
 };
 
 // The server settings that change how statement text must be read.
@@ -41,12 +51,18 @@ struct ServerSettings {
 // Which protocol a statement arrived by.
 enum class Origin { simple_query, parse, function_call };
 
-// What judging a statement needs, shared by all sessions. Every session keeps the
-// policy set it started with; a reload affects new sessions.
+// What judging and recording statements needs, shared by all sessions. A session
+// keeps the policy set it started with; a reload affects new sessions.
 struct StatementServices {
     std::shared_ptr<const policy::PolicySet> policies;
     sql::AnalysisCache* analyses = nullptr;  // null: analyze every time
     sql::AnalyzerOptions analyzer;           // limits; the session fills in its settings
+    AuditSink* audit = nullptr;              // null: no audit records
+    StatementMetrics* metrics = nullptr;     // null: not counted
+    RateLimiter* rate_limiter = nullptr;     // null: no rate limits
+    uint64_t session_id = 0;
+    std::string upstream_user;
+    std::string database;
 };
 
 class Session {
@@ -63,7 +79,7 @@ public:
     // arrive. These say whether such a message of this type may be relayed; the
     // caller then copies its bytes itself.
     bool on_frontend_stream(char type, Outbox& out);
-    bool on_backend_stream(char type, Outbox& out);
+    bool on_backend_stream(char type, size_t size, Outbox& out);
 
     char transaction_status() const { return transaction_status_; }
     // No request is waiting for the server's answer: safe to close at shutdown.
@@ -71,14 +87,54 @@ public:
     const ServerSettings& server_settings() const { return settings_; }
     const Identity& identity() const { return identity_; }
     const policy::Policy& policy() const { return *policy_; }
+    const std::shared_ptr<const audit::SessionInfo>& audit_info() const { return audit_info_; }
+    uint64_t bytes_to_client() const { return bytes_to_client_; }
 
 private:
-    // The statement path: analyze, decide, audit, count, then forward the message
-    // or reject it in its place.
+    using Clock = std::chrono::steady_clock;
+
+    // A statement the server holds: a prepared statement or a portal bound from one.
+    struct Statement {
+        std::string sql;
+        std::shared_ptr<const sql::Analysis> analysis;
+        policy::Decision decision;
+        std::shared_ptr<const audit::StatementInfo> audit;
+    };
+
+    // One statement the server will run and answer: the unit of an audit record,
+    // of row caps and of latency metrics.
+    struct Execution {
+        std::shared_ptr<const Statement> statement;
+        size_t index = 0;  // statement within a multi-statement Query
+        uint64_t batch = 0;  // answered before ReadyForQuery number batch + 1
+        Clock::time_point started;
+        bool answered = false;  // the server's first message for it has arrived
+        uint64_t rows = 0;      // DataRows relayed
+        uint64_t bytes = 0;
+        bool capped = false;    // over max_rows: rows dropped, cancel sent
+        std::vector<std::optional<std::string>> parameters{};  // only when the policy audits them
+    };
+
+    // ---- the statement path (statement_path.cpp) ----
     void on_statement(const protocol::Frame& frame, std::string_view sql, std::string_view statement_name,
                       Origin origin, Outbox& out);
+    void on_execute(const protocol::Frame& frame, std::string_view portal, Outbox& out);
     std::shared_ptr<const sql::Analysis> analyze(std::string_view sql);
-    void reject(const policy::Decision& d, Origin origin, std::string_view statement_name, Outbox& out);
+    std::shared_ptr<const Statement> make_statement(std::string_view sql, std::shared_ptr<const sql::Analysis> a,
+                                                    policy::Decision d, size_t index);
+    // A refusal that does not depend on the text: rate limit, audit log down.
+    std::optional<policy::Decision> runtime_refusal();
+    void reject(const policy::Decision& d, std::string_view sql, std::shared_ptr<const sql::Analysis> a, Origin origin,
+                std::string_view statement_name, Outbox& out);
+    void count(const policy::Decision& d, const sql::Analysis* a);
+    void record(const Execution& e, std::string_view sqlstate, uint64_t rows);
+    void record_rejection(const policy::Decision& d, std::string_view sql, const std::shared_ptr<const sql::Analysis>& a);
+
+    // ---- results of executions ----
+    void complete_execution(std::string_view sqlstate, uint64_t rows);
+    void on_data_row(Outbox& out, bool& relay);
+    void fail_batch_executions();
+    void write_row_cap_error(Outbox& out);
 
     void forward(const protocol::Frame& frame, Outbox& out) { out.to_server.append(frame.bytes()); }
     // Replaces a rejected message with one the server is sure to refuse (a syntax
@@ -88,10 +144,12 @@ private:
     bool is_decoy_error(std::string_view body) const;
     void protocol_violation(Outbox& out, const std::string& message);
     void on_parameter_status(std::string_view body);
+    void relay(const protocol::Frame& frame, Outbox& out);
 
     Identity identity_;
     StatementServices services_;
     std::shared_ptr<const policy::Policy> policy_;
+    std::shared_ptr<const audit::SessionInfo> audit_info_;
     ServerSettings settings_;
     // A forwarded statement may change how text is lexed (SET
     // standard_conforming_strings, client_encoding): until the server has answered
@@ -106,9 +164,20 @@ private:
     // Requests the server answers with ReadyForQuery (Query, Sync, FunctionCall).
     uint64_t syncs_sent_ = 0;
     uint64_t syncs_done_ = 0;
+    uint64_t bytes_to_client_ = 0;
+    // After a statement over max_rows finished anyway: the rest of its batch is
+    // withheld, and an open transaction is failed with a silent decoy.
+    bool discard_until_ready_ = false;
+    bool silent_decoy_ = false;
+
+    std::unordered_map<std::string, std::shared_ptr<const Statement>> prepared_;
+    std::unordered_map<std::string, std::shared_ptr<const Statement>> portals_;
+    std::deque<Execution> executions_;
+    // Metric children this session has used, so a statement costs no label look-up.
+    std::unordered_map<std::string, metrics::Counter*> counters_;
 
     struct Decoy {
-        uint64_t batch;  // answered before the ReadyForQuery numbered batch + 1
+        uint64_t batch;
         std::string error_response;
     };
     std::deque<Decoy> decoys_;

@@ -2,6 +2,7 @@
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/protocol/messages.h"
+#include "pgmoat/policy/loader.h"
 #include "pgmoat/session/session.h"
 
 #include <doctest/doctest.h>
@@ -62,11 +63,29 @@ std::string rfq(char status) {
     return out;
 }
 
-Session make_session() {
+// The shipped policies: the baseline, enforcing.
+std::shared_ptr<const policy::PolicySet> shipped_policies() {
+    static auto set = std::make_shared<const policy::PolicySet>(
+        policy::load_policy_dir(std::string(PGMOAT_TEST_DATA) + "/../../policies"));
+    return set;
+}
+
+// Collects what a session would write to the audit log.
+struct MemoryAudit : AuditSink {
+    bool ok = true;
+    std::vector<audit::Record> records;
+    bool accepting() const override { return ok; }
+    void submit(audit::Record&& r) override { records.push_back(std::move(r)); }
+};
+
+Session make_session(AuditSink* audit = nullptr) {
     Identity id;
     id.app = "orders-api";
     id.target = "dev";
-    return Session(id, {{"standard_conforming_strings", "on"}, {"client_encoding", "UTF8"}});
+    StatementServices services;
+    services.policies = shipped_policies();
+    services.audit = audit;
+    return Session(id, {{"standard_conforming_strings", "on"}, {"client_encoding", "UTF8"}}, services);
 }
 }  // namespace
 
@@ -167,4 +186,107 @@ TEST_CASE("protocol violations close the session with a FATAL 08P01") {
     std::string bk;
     write_backend_key_data(bk, 1, 2);
     CHECK(feed(s2, bk, false).close);  // a server that restarts its startup mid-session
+}
+
+namespace {
+std::string simple_query(std::string_view sql) {
+    std::string out;
+    write_query(out, sql);
+    return out;
+}
+
+std::string command_complete(std::string_view tag) {
+    std::string out;
+    MessageWriter(out).begin(backend::CommandComplete).cstring(tag).end();
+    return out;
+}
+
+std::string data_row(std::string_view value) {
+    std::string out;
+    MessageWriter(out).begin(backend::DataRow).int16(1).int32(static_cast<int32_t>(value.size())).bytes(value).end();
+    return out;
+}
+
+std::string parse_bind_execute(std::string_view name, std::string_view sql) {
+    std::string out;
+    write_parse(out, name, sql);
+    MessageWriter(out).begin(frontend::Bind).cstring("").cstring(name).int16(0).int16(0).int16(0).end();
+    MessageWriter(out).begin(frontend::Execute).cstring("").int32(0).end();
+    MessageWriter(out).begin(frontend::Sync).end();
+    return out;
+}
+}  // namespace
+
+TEST_CASE("an allowed statement is recorded once, when the server has answered it") {
+    MemoryAudit audit;
+    Session s = make_session(&audit);
+    feed(s, simple_query("SELECT id FROM users WHERE id = $1"), true);
+    CHECK(audit.records.empty());  // not before it ran
+    feed(s, data_row("1") + data_row("2") + command_complete("SELECT 2") + rfq('I'), false);
+    REQUIRE(audit.records.size() == 1);
+    const auto& r = audit.records[0];
+    CHECK(r.event == audit::Event::statement);
+    CHECK(*r.decision == audit::Decision::allow);
+    CHECK(*r.sqlstate == "00000");
+    CHECK(*r.rows == 2);
+    CHECK(*r.statement->kind == "select");
+    CHECK(*r.statement->text == "SELECT id FROM users WHERE id = $1");
+    CHECK(r.statement->relations.size() == 1);
+    CHECK(*r.bytes_sent > 0);
+}
+
+TEST_CASE("a rejected statement is recorded at once and only a decoy reaches the server") {
+    MemoryAudit audit;
+    Identity id;
+    id.app = "orders-api";
+    id.target = "dev";
+    StatementServices services;
+    services.policies = shipped_policies();
+    services.audit = &audit;
+    Session s(id, {}, services);
+    // The shipped baseline enforces: a literal in WHERE is rejected.
+    Outbox out = feed(s, simple_query("SELECT id FROM users WHERE email = 'a@b.c'"), true);
+    CHECK(out.to_server.find("a@b.c") == std::string::npos);
+    CHECK(out.to_server.find("pgmoat_rejected_statement") != std::string::npos);
+    REQUIRE(audit.records.size() == 1);
+    CHECK(*audit.records[0].decision == audit::Decision::reject);
+    CHECK(*audit.records[0].rule == "parameters");
+    CHECK(*audit.records[0].sqlstate == "42501");
+    // The log never holds the value: the text is normalized.
+    CHECK(audit.records[0].statement->text->find("a@b.c") == std::string::npos);
+}
+
+TEST_CASE("a prepared statement executed three times gives three records") {
+    MemoryAudit audit;
+    Session s = make_session(&audit);
+    std::string once = parse_bind_execute("s1", "SELECT $1::int");
+    feed(s, once, true);
+    std::string bind_execute;
+    MessageWriter(bind_execute).begin(frontend::Bind).cstring("").cstring("s1").int16(0).int16(0).int16(0).end();
+    MessageWriter(bind_execute).begin(frontend::Execute).cstring("").int32(0).end();
+    MessageWriter(bind_execute).begin(frontend::Sync).end();
+    feed(s, bind_execute + bind_execute, true);
+    std::string answer;
+    MessageWriter(answer).begin(backend::BindComplete).end();
+    answer += data_row("7") + command_complete("SELECT 1") + rfq('I');
+    std::string first;
+    MessageWriter(first).begin(backend::ParseComplete).end();
+    feed(s, first + answer + answer + answer, false);
+    REQUIRE(audit.records.size() == 3);
+    for (const auto& r : audit.records) {
+        CHECK(*r.rows == 1);
+        CHECK(r.statement == audit.records[0].statement);  // the analysis is shared, not redone
+    }
+}
+
+TEST_CASE("when the audit log cannot be written, statements are refused with 58030 before they run") {
+    MemoryAudit audit;
+    audit.ok = false;
+    Session s = make_session(&audit);
+    Outbox out = feed(s, simple_query("SELECT 1"), true);
+    CHECK(out.to_server.find("SELECT 1") == std::string::npos);
+    Outbox back = feed(s, server_syntax_error("pgmoat_rejected_statement") + rfq('I'), false);
+    auto got = messages(back.to_client);
+    REQUIRE(got.size() == 2);
+    CHECK(find_field(*read_error_fields(got[0].second), 'C') == "58030");
 }

@@ -1,0 +1,47 @@
+// The JSON the audit log needs: an encoder that always produces one valid line
+// whatever bytes it is given, and a small strict reader for `pgmoat audit verify`
+// and the tests (records are flat objects with a few arrays; nothing else is
+// needed, so no JSON library).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgmoat::audit::json {
+
+// Appends s as a JSON string literal with its quotes. Valid UTF-8 is copied as is,
+// except that control characters (U+0000–U+001F, U+007F, U+0080–U+009F) and
+// U+2028/U+2029 are \u-escaped ('\n', '\t' and friends get their short escapes).
+// Each byte that is not part of a valid UTF-8 sequence (stray continuation bytes,
+// truncated sequences, overlong forms, surrogates, code points above U+10FFFF)
+// becomes \ufffd: the output is deterministic and never contains a raw newline.
+void append_string(std::string& out, std::string_view s);
+
+// Appends the time as RFC 3339 UTC with microseconds: 2026-11-24T10:00:00.123456Z.
+void append_time(std::string& out, std::chrono::system_clock::time_point t);
+
+// A parsed JSON value. Numbers keep their text; integer() parses it.
+struct Value {
+    enum class Type { null, boolean, number, string, array, object };
+    Type type = Type::null;
+    bool boolean = false;
+    std::string text;  // the string's decoded value, or the number as written
+    std::vector<Value> items;
+    std::vector<std::pair<std::string, Value>> members;  // in document order
+
+    const Value* find(std::string_view key) const;  // first member named key
+    std::optional<int64_t> integer() const;         // numbers without fraction or exponent
+    bool is_string() const { return type == Type::string; }
+};
+
+// Parses exactly one JSON value spanning the whole text (RFC 8259, nesting at most
+// 32 deep, duplicate keys allowed and kept). Returns nullopt on any error.
+std::optional<Value> parse(std::string_view text);
+
+}  // namespace pgmoat::audit::json

@@ -1,0 +1,313 @@
+// The facts the analyzer reports about a SQL text: what each statement is and
+// what it would read, write, call and carry, in PostgreSQL's own words. Plain
+// data, cheap to share between threads once built (the cache hands out
+// shared_ptr<const Analysis>).
+//
+// Offsets are byte offsets into the whole analyzed text (not the statement);
+// PostgreSQL's ErrorResponse Position counts characters from 1, see
+// character_position().
+#pragma once
+
+#include "pgmoat/sql/statement_kind.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgmoat::sql {
+
+// ---- relations ---------------------------------------------------------------
+
+// What a statement does to a relation. A relation named several times carries
+// the union. Writes hidden in reads count (data-modifying CTEs, SELECT INTO,
+// CREATE TABLE AS, EXPLAIN of a write).
+enum class Access : uint8_t {
+    read = 1 << 0,      // rows or columns are read (FROM, sub-selects, columns in WHERE/RETURNING)
+    insert = 1 << 1,    // INSERT, COPY FROM, MERGE ... INSERT, the new table of SELECT INTO / CREATE TABLE AS
+    update = 1 << 2,    // UPDATE, ON CONFLICT DO UPDATE, MERGE ... UPDATE
+    delete_ = 1 << 3,   // DELETE, MERGE ... DELETE
+    truncate = 1 << 4,  // TRUNCATE
+    ddl = 1 << 5,       // the relation is created, altered, dropped, granted on, commented,
+                        // vacuumed, analyzed, clustered, reindexed, refreshed or referenced by DDL
+    lock = 1 << 6,      // LOCK TABLE, SELECT ... FOR UPDATE/SHARE: blocks other sessions
+};
+
+struct AccessSet {
+    uint8_t bits = 0;
+
+    bool has(Access a) const { return (bits & static_cast<uint8_t>(a)) != 0; }
+    bool empty() const { return bits == 0; }
+    bool writes() const;  // insert, update, delete, truncate
+    void add(Access a) { bits |= static_cast<uint8_t>(a); }
+    void add(AccessSet other) { bits |= other.bits; }
+    friend bool operator==(AccessSet, AccessSet) = default;
+};
+std::string_view name(Access access);  // "read", "insert", ..., "lock"
+std::string access_names(AccessSet set);  // "read,update"; "" for none
+
+struct Relation {
+    std::string catalog;  // database part of a three-part name (rare); empty when not written
+    std::string schema;   // as written; empty when unqualified (resolved by search_path later)
+    std::string name;     // folded as PostgreSQL folds it: unquoted lower-cased, quoted exact
+    AccessSet access;
+    int32_t offset = -1;  // where it is first named
+
+    // "schema.name" or "name" (with the catalog when written), unquoted.
+    std::string qualified_name() const;
+};
+
+// ---- columns -----------------------------------------------------------------
+
+enum class ColumnOrigin : uint8_t {
+    relation,   // certainly a column of `relation` (qualified, or the only table in scope)
+    derived,    // a column of a sub-select, CTE, function or VALUES in FROM, or an output
+                // alias: its sources are reported where that sub-select reads them
+    uncertain,  // the parse tree cannot tell which relation owns it: see candidates
+};
+
+struct Column {
+    std::string name;          // empty when all_columns
+    bool all_columns = false;  // `*` or `t.*`: every column of the relation
+    bool written = false;      // an INSERT/MERGE column list, an UPDATE SET target, COPY FROM's list
+    ColumnOrigin origin = ColumnOrigin::uncertain;
+    int32_t relation = -1;     // index into Statement::relations when origin == relation
+    // origin == uncertain: the relations that may own it (innermost scope first,
+    // then enclosing ones for correlated references). Empty means "any relation of
+    // the statement" (too many in scope, or a qualifier that names nothing known).
+    std::vector<uint32_t> candidates;
+    int32_t offset = -1;
+};
+
+// ---- functions ---------------------------------------------------------------
+
+struct FunctionCall {
+    std::string catalog;  // rare three-part name
+    std::string schema;   // as written; "pg_catalog" for SQL-syntax forms (see sql_syntax)
+    std::string name;
+    // The parser made this call from SQL syntax rather than a call the app wrote
+    // by name: EXTRACT, SUBSTRING(... FROM ...), OVERLAY, POSITION, TRIM, AT TIME ZONE, ...
+    bool sql_syntax = false;
+    int32_t offset = -1;
+
+    std::string qualified_name() const;
+};
+
+// ---- literals ----------------------------------------------------------------
+
+enum class LiteralKind : uint8_t { string, integer, float_, bit_string, boolean, null };
+
+// The innermost syntactic role of a literal. type_cast and function_argument win
+// over the clause; inside WHERE/HAVING/JOIN ON a literal is a comparison operand
+// (=, <>, <, LIKE, IN, BETWEEN, IS DISTINCT FROM, @>, ~, ...) or else a predicate
+// part; elsewhere the clause decides.
+enum class LiteralContext : uint8_t {
+    comparison,         // operand of a comparison in WHERE/HAVING/JOIN ON
+    predicate,          // any other place in WHERE/HAVING/JOIN ON (`WHERE true`, `a + 1 > b`)
+    values,             // VALUES list (INSERT or standalone), MERGE ... INSERT VALUES
+    update_set,         // UPDATE SET, ON CONFLICT DO UPDATE SET, MERGE ... UPDATE SET
+    limit,              // LIMIT / OFFSET / FETCH FIRST
+    order_by,
+    group_by,
+    select_list,
+    function_argument,  // direct argument of a function call
+    type_cast,          // the value cast: '7 days'::interval, CAST('1' AS int), DATE '2020-01-01'
+    type_modifier,      // varchar(255), numeric(10,2)
+    set_value,          // value of SET / SET LOCAL / ALTER SYSTEM SET / ALTER ROLE ... SET
+    ddl,                // anywhere in a DDL statement outside its query
+    utility,            // options and arguments of utility statements (COPY, EXPLAIN, NOTIFY, FETCH, DO ...)
+    other,              // RETURNING, window frames, DISTINCT ON, ...
+};
+
+// The clause a literal sits in, whatever its innermost role.
+enum class Clause : uint8_t {
+    select_list, from, where, having, join_on, group_by, order_by, window, limit,
+    values, update_set, returning, on_conflict, set_value, ddl, utility, other,
+};
+
+struct Literal {
+    LiteralKind kind = LiteralKind::string;
+    LiteralContext context = LiteralContext::other;
+    Clause clause = Clause::other;
+    // Written as a bare word that the grammar turns into a constant, not as a
+    // quoted string or number: `SET search_path TO public`, `EXTRACT(year FROM d)`,
+    // `ISOLATION LEVEL SERIALIZABLE`. TRUE/FALSE/NULL are told by their kind.
+    bool bare_word = false;
+    int32_t offset = -1;  // first byte; for a negative number, the '-' sign
+    int32_t length = 0;   // bytes in the text, including prefixes, quotes, continuations, UESCAPE
+    // A comparison operand's other side when that is a plain column, as written
+    // ("email" for `email = 'a'`, "u.email" for `'a' = u.email`): what a hint
+    // such as "WHERE email = $1" needs. Empty otherwise.
+    std::string compared_to;
+
+    std::string_view text(std::string_view sql) const;
+};
+
+// ---- structure ---------------------------------------------------------------
+
+// A constant-only boolean sub-expression in WHERE/HAVING/JOIN ON: `1=1`,
+// `'a'='a'`, `true`, `'{"a":1}'::jsonb @> '{"a":1}'`, `EXISTS (SELECT 1)`. It
+// references no column, parameter or table, so it is the same for every row:
+// the shape of a tautology injection (or its probe, `AND 1=2`).
+struct Tautology {
+    int32_t offset = -1;  // start of the sub-expression
+    Clause clause = Clause::where;
+};
+
+enum class DynamicCodeKind : uint8_t {
+    do_block,       // DO '...': procedural code the analyzer cannot see into
+    function_body,  // CREATE FUNCTION/PROCEDURE body (string or BEGIN ATOMIC)
+    prepare,        // PREPARE name AS ...: runs later through EXECUTE
+    execute,        // EXECUTE name: runs a statement prepared earlier, not in this text
+    rule_action,    // CREATE RULE ... DO ...: runs later on every matching statement
+};
+
+struct DynamicCode {
+    DynamicCodeKind kind = DynamicCodeKind::do_block;
+    std::string language;  // do_block/function_body: "plpgsql", "sql", "c", ... (lower case)
+    std::string name;      // prepare/execute: the prepared statement's name
+    int32_t offset = -1;
+};
+
+enum class CopyDirection : uint8_t { from, to };              // FROM: into the table
+enum class CopyEndpoint : uint8_t { stdin_, stdout_, file, program };
+
+struct CopyFacts {
+    CopyDirection direction = CopyDirection::to;
+    CopyEndpoint endpoint = CopyEndpoint::stdout_;
+    bool query = false;  // COPY (query) TO ...
+};
+
+struct SetOperations {
+    uint16_t union_ = 0;
+    uint16_t intersect = 0;
+    uint16_t except = 0;
+    bool any() const { return union_ + intersect + except > 0; }
+};
+
+enum class CommentStyle : uint8_t { line, block };  // -- ... / /* ... */
+
+struct Comment {
+    CommentStyle style = CommentStyle::line;
+    int32_t offset = -1;
+    int32_t length = 0;    // whole comment with its delimiters
+    std::string text;      // exact text, delimiters included
+    bool sqlcommenter = false;   // /*key='value',...*/ as ORMs add (google sqlcommenter)
+    bool after_literal = false;  // the token just before it is a string or number literal
+    bool at_end = false;         // no SQL token follows it in its statement
+};
+
+// ---- statements --------------------------------------------------------------
+
+struct Statement {
+    StatementKind kind = StatementKind::other;
+    // The statement inside EXPLAIN, PREPARE, DECLARE CURSOR, CREATE TABLE AS /
+    // MATERIALIZED VIEW and COPY (query); none otherwise. Its relations, columns,
+    // functions and literals are part of this statement's.
+    StatementKind inner_kind = StatementKind::none;
+    // DDL, GRANT, COMMENT, ...: PostgreSQL's ObjectType in lower case without
+    // OBJECT_ ("table", "matview", "function", "schema", ...); empty otherwise.
+    std::string object_type;
+
+    int32_t offset = 0;  // statement text, without surrounding white space and ';'
+    int32_t length = 0;
+
+    std::vector<Relation> relations;
+    std::vector<Column> columns;
+    std::vector<FunctionCall> functions;  // every call, in every clause, each occurrence
+    std::vector<Literal> literals;        // every constant written in the statement
+    std::vector<Tautology> tautologies;
+    std::vector<DynamicCode> dynamic_code;
+    // Parse-tree node types this analyzer does not know. Non-empty means facts may
+    // be missing: a policy should deny.
+    std::vector<std::string> unknown_nodes;
+    int32_t param_count = 0;  // highest $n used
+
+    // SET, RESET, SHOW, ALTER SYSTEM, ALTER ROLE/DATABASE ... SET: the parameter,
+    // lower-cased as PostgreSQL matches it ("search_path", "role",
+    // "session_authorization", "timezone", "client_encoding" for SET NAMES,
+    // "transaction" for SET TRANSACTION, "all" for RESET ALL / SHOW ALL).
+    std::string parameter;
+    bool set_local = false;  // SET LOCAL
+    // The name the statement acts on where it has one: LISTEN/NOTIFY/UNLISTEN
+    // channel, PREPARE/EXECUTE/DEALLOCATE statement, cursor, savepoint, extension,
+    // LOAD file, DISCARD target ("all", "plans", "sequences", "temp").
+    std::string name;
+
+    std::optional<CopyFacts> copy;
+    bool explain_analyze = false;  // EXPLAIN ANALYZE: the inner statement runs
+    bool has_where = false;        // UPDATE/DELETE (incl. WHERE CURRENT OF)
+    bool has_limit = false;        // the statement's outermost query has LIMIT/FETCH FIRST (not ALL)
+    SetOperations set_operations;  // anywhere in the statement
+    bool data_modifying_cte = false;  // WITH x AS (INSERT/UPDATE/DELETE ...)
+    bool select_into = false;         // SELECT ... INTO new_table (reported as create_table_as)
+    // Changes how later text is lexed: SET/RESET of standard_conforming_strings or
+    // client_encoding, RESET ALL, DISCARD ALL, set_config(), ALTER SYSTEM of them.
+    // The session must not analyze text sent after it until the server has
+    // answered (ParameterStatus), or it would analyze with stale settings.
+    bool changes_parse_settings = false;
+
+    // Comments from the text before or inside this statement: a range of
+    // Analysis::comments (comments after the last statement belong to it).
+    uint32_t first_comment = 0;
+    uint32_t comment_count = 0;
+
+    // Structure of the statement, ignoring literal values and $n numbers:
+    // `email = 'a'` and `email = $1` share it; `= 'a' OR 'x'='x'` does not. Runs
+    // of equal items in IN lists, ARRAY[...] and VALUES rows count once, so a
+    // client-side-bound IN list of any length keeps the fingerprint.
+    uint64_t fingerprint = 0;
+    // The statement with comments removed and every string, number and bit-string
+    // literal replaced by $n, numbered after the statement's own highest $n. Safe
+    // to log: it never holds the values the app sent.
+    std::string normalized;
+
+    bool writes() const;  // any relation written, or a write kind
+};
+
+// ---- the whole text ----------------------------------------------------------
+
+enum class AnalysisStatus : uint8_t {
+    ok,
+    unparseable,       // libpg_query rejected it: error, error_position
+    too_large,         // over AnalyzerOptions::max_statement_bytes
+    too_deep,          // nesting or operator chains over AnalyzerOptions::max_depth
+    session_settings,  // standard_conforming_strings off or client_encoding not UTF8
+};
+std::string_view name(AnalysisStatus status);  // "ok", "unparseable", "too_large", ...
+
+struct Analysis {
+    AnalysisStatus status = AnalysisStatus::ok;
+    std::string error;           // parser message or the reason; empty when ok
+    int32_t error_position = 0;  // 1-based character position, as PostgreSQL reports it; 0: none
+
+    std::vector<Statement> statements;  // one per statement; empty text or ";" gives none
+    std::vector<Comment> comments;      // all comments in text order
+    uint64_t fingerprint = 0;           // of the whole text: its statements in order
+
+    bool ok() const { return status == AnalysisStatus::ok; }
+    // Normalized statements joined with "; ".
+    std::string normalized() const;
+    // Rough memory held (for the cache's byte bound).
+    size_t approximate_bytes() const;
+};
+
+// ---- names and helpers -------------------------------------------------------
+
+std::string_view name(LiteralKind kind);          // "string", "integer", "float", "bit_string", "boolean", "null"
+std::string_view name(LiteralContext context);    // "comparison", "predicate", ..., "other"
+std::string_view name(Clause clause);             // "select_list", "from", "where", ...
+std::string_view name(ColumnOrigin origin);       // "relation", "derived", "uncertain"
+std::string_view name(DynamicCodeKind kind);      // "do_block", "function_body", ...
+std::string_view name(CopyDirection direction);   // "from", "to"
+std::string_view name(CopyEndpoint endpoint);     // "stdin", "stdout", "file", "program"
+
+// 16 lower-case hex digits.
+std::string fingerprint_hex(uint64_t fingerprint);
+// The 1-based character (code point) position of a byte offset in UTF-8 text,
+// as PostgreSQL's ErrorResponse Position field counts.
+int32_t character_position(std::string_view sql, int32_t byte_offset);
+
+}  // namespace pgmoat::sql

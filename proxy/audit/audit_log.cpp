@@ -1,0 +1,686 @@
+// The writer: a bounded multi-producer queue drained by one thread that serialises,
+// chains, appends and syncs. Everything after submit() happens on that thread, so
+// the chain head, the file descriptor and the pending batch need no locking.
+#include "pgmoat/audit/audit_log.h"
+
+#include "pgmoat/audit/chain.h"
+#include "pgmoat/audit/json.h"
+#include "pgmoat/common/config_error.h"
+#include "pgmoat/common/log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <future>
+#include <limits.h>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#ifndef PGMOAT_VERSION
+#define PGMOAT_VERSION "unknown"
+#endif
+
+namespace pgmoat::audit {
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+struct Item {
+    Record record;
+    DurableCallback callback;
+    size_t bytes = 0;
+    bool marker = false;  // flush(): writes nothing, forces a sync, reports through callback
+};
+
+struct Tail {
+    bool empty = true;
+    bool ends_with_newline = true;
+    std::optional<Digest> chain;  // the last line is a chained record
+    uint64_t seq = 0;
+};
+
+// The last line of the file, read backwards from the end in chunks.
+Tail read_tail(int fd) {
+    Tail tail;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return tail;
+    tail.empty = false;
+    off_t size = st.st_size;
+    char last = 0;
+    if (::pread(fd, &last, 1, size - 1) != 1) return tail;
+    tail.ends_with_newline = last == '\n';
+    off_t end = tail.ends_with_newline ? size - 1 : size;
+    off_t start = end;
+    constexpr off_t kChunk = 64 << 10;
+    constexpr off_t kMaxLine = 256 << 20;
+    std::string chunk;
+    bool found = false;
+    while (start > 0 && end - start < kMaxLine && !found) {
+        off_t len = std::min(kChunk, start);
+        chunk.resize(static_cast<size_t>(len));
+        if (::pread(fd, chunk.data(), chunk.size(), start - len) != len) return tail;
+        for (off_t i = len; i > 0; --i) {
+            if (chunk[static_cast<size_t>(i - 1)] == '\n') {
+                start = start - len + i;
+                found = true;
+                break;
+            }
+        }
+        if (!found) start -= len;
+    }
+    if (!found && start != 0) return tail;  // a line longer than we will read
+    std::string line(static_cast<size_t>(end - start), '\0');
+    if (!line.empty() && ::pread(fd, line.data(), line.size(), start) != static_cast<ssize_t>(line.size())) return tail;
+    if (!tail.ends_with_newline) return tail;  // cut short: not a record we can continue from
+    auto split = split_chained_line(line);
+    auto v = split ? json::parse(line) : std::nullopt;
+    auto* seq = v ? v->find("seq") : nullptr;
+    if (!seq || !seq->integer() || *seq->integer() < 1) return tail;
+    tail.chain = split->chain;
+    tail.seq = static_cast<uint64_t>(*seq->integer());
+    return tail;
+}
+
+// Where the open file is now (after a rename by logrotate), for previous_file.
+std::string current_name(int fd, const std::string& fallback) {
+    char buf[PATH_MAX];
+    std::string link = "/proc/self/fd/" + std::to_string(fd);
+    ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+    if (n <= 0) return fallback;
+    return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+}  // namespace
+
+struct AuditLog::Writer {
+    explicit Writer(Options o) : opt(std::move(o)), chainer(opt.hmac_key) {
+        soft_records = std::max<uint64_t>(1, opt.queue_records - opt.queue_records / 8);
+        soft_bytes = std::max<uint64_t>(1, opt.queue_bytes - opt.queue_bytes / 8);
+        bool block = opt.failure_policy == FailurePolicy::block;
+        hard_records = block ? opt.queue_records * 2 : opt.queue_records;
+        hard_bytes = block ? opt.queue_bytes * 2 : opt.queue_bytes;
+        open_initial();
+        thread = std::thread([this] { run(); });
+    }
+
+    // ---- shared with submitting threads ----
+    Options opt;
+    uint64_t soft_records, soft_bytes, hard_records, hard_bytes;
+    mutable std::mutex m;
+    std::condition_variable cv;
+    std::vector<Item> queue;        // guarded by m
+    bool stopping = false;          // guarded by m
+    bool reopen_requested = false;  // guarded by m
+    std::atomic<uint64_t> depth_records{0}, depth_bytes{0};  // accepted, not yet written or given up
+    std::atomic<bool> failing{false};
+    std::atomic<bool> stopped{false};
+    std::atomic<uint64_t> records_written{0}, bytes_written{0}, write_errors{0}, dropped{0}, lost{0}, fsyncs{0};
+    std::atomic<uint64_t> dropped_unreported{0};
+    std::thread thread;
+    std::mutex stop_mutex;
+
+    // ---- writer thread only ----
+    Chainer chainer;
+    int fd = -1;
+    bool is_stdout = false;
+    bool syncable = true;  // a regular file: fdatasync applies
+    dev_t dev = 0;
+    ino_t ino = 0;
+    bool have_head = false;  // head/seq continue an existing chain
+    Digest head{};
+    uint64_t seq = 0;
+    std::vector<Item> pending;   // taken from the queue, not yet written
+    std::vector<Item> incoming;  // empty between rounds; swapped with the queue to take it
+    struct Opening {
+        Clock::time_point time;  // when the file was opened
+        std::string reason;
+        std::string previous_file;
+    };
+    std::vector<Opening> openings;  // log_opened records still to be written, first
+    uint64_t dropped_to_report = 0;
+    uint64_t lost_to_report = 0;
+    std::string lost_reason;
+    std::string sync_error_note;
+    std::vector<DurableCallback> unsynced;  // written, waiting for the interval's fdatasync
+    bool dirty = false;                     // written since the last fdatasync
+    Steady::time_point next_sync{};
+    bool write_failing = false;  // the last write failed (block: its records are still pending)
+    bool sync_failing = false;   // the last fdatasync failed
+    Steady::time_point next_retry{};
+    bool reopen_retry = false;
+    std::optional<off_t> truncate_to;  // a failed write left a partial line here
+    bool partial_line = false;         // ... on a sink we cannot truncate
+    Steady::time_point last_warning{};
+    uint64_t suppressed_warnings = 0;
+    uint64_t failures_in_a_row = 0;
+
+    // ---- opening ----
+
+    void open_initial() {
+        if (opt.path == "-") {
+            fd = STDOUT_FILENO;
+            is_stdout = true;
+            remember_identity();
+            openings.push_back({Clock::now(), "start", ""});
+            return;
+        }
+        fd = ::open(opt.path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) throw ConfigError(opt.path, 0, 0, "cannot open the audit log: " + errno_text(errno));
+        remember_identity();
+        std::string reason = "start";
+        Tail tail = read_tail(fd);
+        if (tail.chain) {
+            have_head = true;
+            head = *tail.chain;
+            seq = tail.seq;
+        } else if (!tail.empty) {
+            reason =
+                "start: the last line of the file is not a complete audit record (cut short by a crash, or edited), "
+                "so a new chain starts here";
+            log::warning("audit log {}: the last line is not a complete audit record; starting a new chain after it",
+                         opt.path);
+            if (!tail.ends_with_newline) partial_line = true;  // end it before our first line
+        }
+        openings.push_back({Clock::now(), reason, ""});
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+            log::warning("audit log {} is accessible by other users (mode {:o}); restrict it with chmod 600", opt.path,
+                         st.st_mode & 0777);
+        }
+    }
+
+    void remember_identity() {
+        struct stat st {};
+        if (::fstat(fd, &st) == 0) {
+            dev = st.st_dev;
+            ino = st.st_ino;
+            // Pipes, terminals and devices have nothing to sync: written is as durable as they get.
+            syncable = S_ISREG(st.st_mode);
+        }
+    }
+
+    void do_reopen() {
+        reopen_retry = false;
+        if (is_stdout) return;
+        struct stat st {};
+        if (::stat(opt.path.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino) return;  // not rotated
+        int nfd = ::open(opt.path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (nfd < 0) {
+            int err = errno;
+            write_errors.fetch_add(1, std::memory_order_relaxed);
+            reopen_retry = true;
+            next_retry = Steady::now() + opt.retry_interval;
+            warn(fmt::format("cannot reopen {}: {}; still writing to the previous file", opt.path, errno_text(err)));
+            return;
+        }
+        // The old file is left with whole lines only, and synced.
+        if (truncate_to && ::ftruncate(fd, *truncate_to) == 0) truncate_to.reset();
+        if (dirty) sync_interval_batch();
+        std::string old_name = current_name(fd, opt.path);
+        log::info("audit log: reopening {}; the previous file (now {}) ends at seq {} chain {}", opt.path, old_name,
+                  seq, have_head ? to_hex(head) : "(none)");
+        ::close(fd);
+        fd = nfd;
+        remember_identity();
+        truncate_to.reset();
+        partial_line = false;
+        Tail tail = read_tail(fd);
+        if (!tail.empty) {
+            log::warning("audit log {}: the new file is not empty; appending to it", opt.path);
+            if (!tail.ends_with_newline) partial_line = true;
+        }
+        openings.push_back({Clock::now(), "reopen", old_name});
+    }
+
+    // ---- serialising ----
+
+    void append_chained(std::string& buf, size_t line_start, Digest& h) {
+        Digest c = chainer.next(h, std::string_view(buf).substr(line_start));
+        buf.append(kChainField);
+        buf.append(to_hex(c));
+        buf.append("\"}\n");
+        h = c;
+    }
+
+    void append_opening(std::string& buf, const Opening& o, Digest& h, uint64_t& s, bool& linked) {
+        Record r;
+        r.event = Event::log_opened;
+        r.time = o.time;
+        r.reason = o.reason;
+        size_t start = buf.size();
+        if (!linked) {
+            h = Digest{};
+            s = 0;
+        }
+        append_record_fields(buf, r, ++s);
+        buf.append(",\"pgmoat_version\":");
+        json::append_string(buf, PGMOAT_VERSION);
+        buf.append(",\"chain_alg\":\"");
+        buf.append(chainer.alg());
+        buf.push_back('"');
+        if (opt.hmac_key) {
+            buf.append(",\"key_id\":\"");
+            buf.append(key_id(*opt.hmac_key));
+            buf.push_back('"');
+        }
+        if (linked) {
+            buf.append(",\"previous_chain\":\"");
+            buf.append(to_hex(h));
+            buf.push_back('"');
+        }
+        if (!o.previous_file.empty()) {
+            buf.append(",\"previous_file\":");
+            json::append_string(buf, o.previous_file);
+        }
+        append_chained(buf, start, h);
+        linked = true;
+    }
+
+    void append_error_record(std::string& buf, Digest& h, uint64_t& s) {
+        std::string reason;
+        if (dropped_to_report) {
+            reason += fmt::format("{} record(s) dropped: the audit queue was full", dropped_to_report);
+        }
+        if (lost_to_report) {
+            if (!reason.empty()) reason += "; ";
+            reason += fmt::format("{} record(s) lost: {}", lost_to_report, lost_reason);
+        }
+        if (!sync_error_note.empty()) {
+            if (!reason.empty()) reason += "; ";
+            reason += sync_error_note;
+        }
+        Record r;
+        r.event = Event::audit_error;
+        r.time = Clock::now();
+        r.reason = std::move(reason);
+        size_t start = buf.size();
+        append_record_fields(buf, r, ++s);
+        if (uint64_t n = dropped_to_report + lost_to_report) fmt::format_to(std::back_inserter(buf), ",\"lost\":{}", n);
+        append_chained(buf, start, h);
+    }
+
+    bool error_to_report() const { return dropped_to_report || lost_to_report || !sync_error_note.empty(); }
+
+    // ---- writing ----
+
+    bool sync() {
+        if (!syncable) return true;
+        fsyncs.fetch_add(1, std::memory_order_relaxed);
+        if (::fdatasync(fd) == 0) {
+            sync_failing = false;
+            return true;
+        }
+        int err = errno;
+        write_errors.fetch_add(1, std::memory_order_relaxed);
+        sync_error_note = fmt::format("fdatasync failed ({}): records written before this one may not be on disk",
+                                      errno_text(err));
+        sync_failing = true;
+        next_retry = Steady::now() + opt.retry_interval;
+        fail(fmt::format("fdatasync failed: {}", errno_text(err)));
+        return false;
+    }
+
+    bool write_all(const std::string& buf, int& err) {
+        if (truncate_to) {
+            if (::ftruncate(fd, *truncate_to) != 0) {
+                err = errno;
+                return false;
+            }
+            truncate_to.reset();
+        }
+        std::string_view data = buf;
+        std::string prefixed;
+        if (partial_line) {
+            prefixed = "\n" + buf;
+            data = prefixed;
+        }
+        struct stat st {};
+        bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+        off_t before = regular ? st.st_size : 0;
+        size_t off = 0;
+        err = 0;
+        while (off < data.size()) {
+            ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                err = errno;
+                break;
+            }
+            if (n == 0) {
+                err = EIO;
+                break;
+            }
+            off += static_cast<size_t>(n);
+        }
+        if (off == data.size()) {
+            partial_line = false;
+            return true;
+        }
+        if (off > 0) {
+            // Never leave half a line: cut the file back to where this write began.
+            if (regular) {
+                if (::ftruncate(fd, before) != 0) truncate_to = before;
+            } else if (!partial_line) {
+                partial_line = data[off - 1] != '\n';
+            }
+        }
+        return false;
+    }
+
+    void fire(std::vector<DurableCallback>& callbacks, bool ok) {
+        for (auto& cb : callbacks)
+            if (cb) cb(ok);
+        callbacks.clear();
+    }
+
+    void attempt() {
+        uint64_t newly_dropped = dropped_unreported.exchange(0, std::memory_order_relaxed);
+        if (newly_dropped) {
+            dropped_to_report += newly_dropped;
+            warn(fmt::format("the audit queue is full: {} record(s) dropped", newly_dropped));
+        }
+        size_t records = 0, markers = 0;
+        uint64_t bytes = 0;
+        for (const auto& it : pending) {
+            if (it.marker) ++markers;
+            else ++records;
+            bytes += it.bytes;
+        }
+        if (records == 0 && openings.empty() && !error_to_report()) {
+            // Only flush() markers: make what was written durable.
+            bool ok = !write_failing && !sync_failing && (!dirty || sync_interval_batch());
+            std::vector<DurableCallback> cbs;
+            for (auto& it : pending) cbs.push_back(std::move(it.callback));
+            pending.clear();
+            fire(cbs, ok);
+            return;
+        }
+
+        std::string buf;
+        Digest h = head;
+        uint64_t s = seq;
+        bool linked = have_head;
+        for (const auto& o : openings) append_opening(buf, o, h, s, linked);
+        if (error_to_report()) append_error_record(buf, h, s);
+        for (const auto& it : pending) {
+            if (it.marker) continue;
+            size_t start = buf.size();
+            append_record_fields(buf, it.record, ++s);
+            append_chained(buf, start, h);
+        }
+
+        int err = 0;
+        if (!write_all(buf, err)) {
+            write_errors.fetch_add(1, std::memory_order_relaxed);
+            fail(fmt::format("write failed: {}", errno_text(err)));
+            write_failing = true;
+            next_retry = Steady::now() + opt.retry_interval;
+            std::vector<DurableCallback> cbs;
+            for (auto& it : pending) cbs.push_back(std::move(it.callback));  // reported once, now
+            if (opt.failure_policy == FailurePolicy::continue_) {
+                lost_to_report += records;
+                lost_reason = fmt::format("write failed ({})", errno_text(err));
+                lost.fetch_add(records, std::memory_order_relaxed);
+                depth_records.fetch_sub(records, std::memory_order_relaxed);
+                depth_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+                pending.clear();
+            } else {
+                // Kept, in order, for the next attempt; markers have been answered.
+                std::erase_if(pending, [](const Item& it) { return it.marker; });
+            }
+            fire(cbs, false);
+            return;
+        }
+
+        head = h;
+        seq = s;
+        have_head = true;
+        openings.clear();
+        dropped_to_report = lost_to_report = 0;
+        sync_error_note.clear();
+        bytes_written.fetch_add(buf.size(), std::memory_order_relaxed);
+        records_written.fetch_add(records, std::memory_order_relaxed);
+        write_failing = false;
+        std::vector<DurableCallback> cbs;
+        for (auto& it : pending) cbs.push_back(std::move(it.callback));
+        pending.clear();
+        depth_records.fetch_sub(records, std::memory_order_relaxed);
+        depth_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+
+        // State first, callbacks after: whoever a callback wakes sees the log as it is.
+        if (opt.fsync == FsyncMode::every_record || markers) {
+            bool ok = sync();
+            dirty = false;
+            if (ok) recovered();
+            fire(unsynced, ok);
+            fire(cbs, ok);
+        } else {
+            if (!dirty) next_sync = Steady::now() + opt.fsync_interval;
+            dirty = true;
+            recovered();
+            for (auto& cb : cbs)
+                if (cb) unsynced.push_back(std::move(cb));
+        }
+    }
+
+    bool sync_interval_batch() {
+        bool ok = sync();
+        dirty = false;
+        if (ok) recovered();
+        fire(unsynced, ok);
+        return ok;
+    }
+
+    void fail(const std::string& what) {
+        failing.store(true, std::memory_order_relaxed);
+        ++failures_in_a_row;
+        std::string consequence = opt.failure_policy == FailurePolicy::block
+                                      ? fmt::format("new statements are refused until it can be written (retrying every {}ms)",
+                                                    opt.retry_interval.count())
+                                      : "audit records are being lost";
+        warn(fmt::format("{}: {}", what, consequence));
+    }
+
+    void recovered() {
+        if (!failing.load(std::memory_order_relaxed) || write_failing || sync_failing) return;
+        failing.store(false, std::memory_order_relaxed);
+        log::warning("audit log {} is writable again after {} failed attempt(s)", opt.path, failures_in_a_row);
+        failures_in_a_row = 0;
+        suppressed_warnings = 0;
+    }
+
+    // Loud but rate limited: one line per 10 s while a problem lasts.
+    void warn(const std::string& message) {
+        auto now = Steady::now();
+        if (last_warning != Steady::time_point{} && now - last_warning < std::chrono::seconds(10)) {
+            ++suppressed_warnings;
+            return;
+        }
+        if (suppressed_warnings) {
+            log::error("audit log {}: {} ({} similar message(s) suppressed)", opt.path, message, suppressed_warnings);
+        } else {
+            log::error("audit log {}: {}", opt.path, message);
+        }
+        suppressed_warnings = 0;
+        last_warning = now;
+    }
+
+    // ---- the thread ----
+
+    bool something_to_write() const {
+        return !pending.empty() || !openings.empty() || error_to_report() ||
+               dropped_unreported.load(std::memory_order_relaxed) != 0;
+    }
+
+    void run() {
+        std::unique_lock lk(m);
+        for (;;) {
+            auto now = Steady::now();
+            bool retrying = write_failing || sync_failing || reopen_retry;
+            bool retry_due = retrying && now >= next_retry;
+            bool may_write = !write_failing || retry_due || stopping || reopen_requested;
+            bool work = stopping || reopen_requested || retry_due || (dirty && now >= next_sync) ||
+                        (may_write && (!queue.empty() || something_to_write()));
+            if (!work) {
+                std::optional<Steady::time_point> deadline;
+                if (dirty) deadline = next_sync;
+                if (retrying) deadline = deadline ? std::min(*deadline, next_retry) : next_retry;
+                if (deadline) cv.wait_until(lk, *deadline);
+                else cv.wait(lk);
+                continue;
+            }
+            bool stop = stopping;
+            bool reopen = reopen_requested;
+            reopen_requested = false;
+            incoming.swap(queue);  // O(1) under the lock; submitters never wait for a batch
+            lk.unlock();
+            if (pending.empty()) {
+                pending.swap(incoming);
+            } else {
+                for (auto& it : incoming) pending.push_back(std::move(it));
+                incoming.clear();
+            }
+
+            if (reopen || (reopen_retry && retry_due)) do_reopen();
+            if (may_write && something_to_write()) attempt();
+            if (dirty && (Steady::now() >= next_sync || stop || (sync_failing && retry_due))) sync_interval_batch();
+
+            lk.lock();
+            if (stop && queue.empty()) break;
+        }
+        lk.unlock();
+        finish();
+    }
+
+    void finish() {
+        if (dirty) sync_interval_batch();
+        size_t records = 0;
+        std::vector<DurableCallback> cbs;
+        for (auto& it : pending) {
+            if (!it.marker) ++records;
+            cbs.push_back(std::move(it.callback));
+        }
+        pending.clear();
+        if (records) {
+            lost.fetch_add(records, std::memory_order_relaxed);
+            log::error("audit log {}: {} record(s) could not be written before shutdown", opt.path, records);
+        }
+        depth_records.store(0);
+        depth_bytes.store(0);
+        fire(cbs, false);
+        if (!is_stdout) {
+            log::info("audit log {} closed at seq {} chain {}", opt.path, seq, have_head ? to_hex(head) : "(none)");
+            ::close(fd);
+        }
+        fd = -1;
+    }
+};
+
+AuditLog::AuditLog(Options options) : writer_(std::make_unique<Writer>(std::move(options))) {}
+
+AuditLog::~AuditLog() { stop(); }
+
+const Options& AuditLog::options() const { return writer_->opt; }
+
+bool AuditLog::accepting() const {
+    const Writer& w = *writer_;
+    if (w.stopped.load(std::memory_order_relaxed)) return false;
+    if (w.opt.failure_policy == FailurePolicy::continue_) return true;
+    return !w.failing.load(std::memory_order_relaxed) &&
+           w.depth_records.load(std::memory_order_relaxed) < w.soft_records &&
+           w.depth_bytes.load(std::memory_order_relaxed) < w.soft_bytes;
+}
+
+bool AuditLog::submit(Record&& record, DurableCallback on_durable) {
+    Writer& w = *writer_;
+    if (record.time == Clock::time_point{}) record.time = Clock::now();
+    size_t bytes = record.approximate_bytes();
+    bool wake = false;
+    bool accepted = false;
+    {
+        std::lock_guard lk(w.m);
+        uint64_t depth = w.depth_records.load(std::memory_order_relaxed);
+        bool full = depth > 0 && (depth + 1 > w.hard_records ||
+                                  w.depth_bytes.load(std::memory_order_relaxed) + bytes > w.hard_bytes);
+        if (!w.stopping && !full) {
+            accepted = true;
+            wake = w.queue.empty();
+            w.queue.push_back(Item{std::move(record), std::move(on_durable), bytes, false});
+            w.depth_records.fetch_add(1, std::memory_order_relaxed);
+            w.depth_bytes.fetch_add(bytes, std::memory_order_relaxed);
+        } else {
+            w.dropped.fetch_add(1, std::memory_order_relaxed);
+            if (!w.stopping) w.dropped_unreported.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+    if (!accepted) {
+        if (on_durable) on_durable(false);
+        return false;
+    }
+    if (wake) w.cv.notify_one();
+    return true;
+}
+
+void AuditLog::reopen() {
+    {
+        std::lock_guard lk(writer_->m);
+        writer_->reopen_requested = true;
+    }
+    writer_->cv.notify_one();
+}
+
+bool AuditLog::flush(std::chrono::milliseconds timeout) {
+    Writer& w = *writer_;
+    auto done = std::make_shared<std::promise<bool>>();
+    auto result = done->get_future();
+    {
+        std::lock_guard lk(w.m);
+        if (w.stopping) return false;
+        Item marker;
+        marker.marker = true;
+        marker.callback = [done](bool ok) { done->set_value(ok); };
+        w.queue.push_back(std::move(marker));
+    }
+    w.cv.notify_one();
+    if (result.wait_for(timeout) != std::future_status::ready) return false;
+    return result.get();
+}
+
+Stats AuditLog::stats() const {
+    const Writer& w = *writer_;
+    Stats s;
+    s.records_written = w.records_written.load(std::memory_order_relaxed);
+    s.bytes_written = w.bytes_written.load(std::memory_order_relaxed);
+    s.write_errors = w.write_errors.load(std::memory_order_relaxed);
+    s.dropped = w.dropped.load(std::memory_order_relaxed);
+    s.lost = w.lost.load(std::memory_order_relaxed);
+    s.fsyncs = w.fsyncs.load(std::memory_order_relaxed);
+    s.queue_records = w.depth_records.load(std::memory_order_relaxed);
+    s.queue_bytes = w.depth_bytes.load(std::memory_order_relaxed);
+    s.failing = w.failing.load(std::memory_order_relaxed);
+    return s;
+}
+
+void AuditLog::stop() {
+    Writer& w = *writer_;
+    std::lock_guard stop_lk(w.stop_mutex);
+    if (!w.thread.joinable()) return;
+    {
+        std::lock_guard lk(w.m);
+        w.stopping = true;
+    }
+    w.stopped.store(true);
+    w.cv.notify_one();
+    w.thread.join();
+}
+
+}  // namespace pgmoat::audit

@@ -1,0 +1,348 @@
+// JSON encoding for audit lines (hot: runs for every record on the writer thread)
+// and a small strict parser for verification.
+#include "pgmoat/audit/json.h"
+
+#include <charconv>
+#include <cstring>
+#include <ctime>
+
+namespace pgmoat::audit::json {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void append_u_escape(std::string& out, uint32_t code) {
+    char buf[6] = {'\\', 'u', kHex[(code >> 12) & 0xf], kHex[(code >> 8) & 0xf], kHex[(code >> 4) & 0xf],
+                   kHex[code & 0xf]};
+    out.append(buf, sizeof buf);
+}
+
+// Length of the well-formed UTF-8 sequence starting at s[i] (Unicode table 3-7), or
+// 0 when the bytes there are not one.
+size_t utf8_sequence_length(const unsigned char* s, size_t n, size_t i) {
+    unsigned char c = s[i];
+    auto at = [&](size_t k) -> int { return i + k < n ? s[i + k] : -1; };
+    auto in = [](int b, int lo, int hi) { return b >= lo && b <= hi; };
+    if (c >= 0xC2 && c <= 0xDF) return in(at(1), 0x80, 0xBF) ? 2 : 0;
+    if (c == 0xE0) return in(at(1), 0xA0, 0xBF) && in(at(2), 0x80, 0xBF) ? 3 : 0;
+    if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return in(at(1), 0x80, 0xBF) && in(at(2), 0x80, 0xBF) ? 3 : 0;
+    if (c == 0xED) return in(at(1), 0x80, 0x9F) && in(at(2), 0x80, 0xBF) ? 3 : 0;
+    if (c == 0xF0) return in(at(1), 0x90, 0xBF) && in(at(2), 0x80, 0xBF) && in(at(3), 0x80, 0xBF) ? 4 : 0;
+    if (c >= 0xF1 && c <= 0xF3)
+        return in(at(1), 0x80, 0xBF) && in(at(2), 0x80, 0xBF) && in(at(3), 0x80, 0xBF) ? 4 : 0;
+    if (c == 0xF4) return in(at(1), 0x80, 0x8F) && in(at(2), 0x80, 0xBF) && in(at(3), 0x80, 0xBF) ? 4 : 0;
+    return 0;
+}
+
+}  // namespace
+
+void append_string(std::string& out, std::string_view sv) {
+    const auto* s = reinterpret_cast<const unsigned char*>(sv.data());
+    size_t n = sv.size();
+    out.push_back('"');
+    size_t i = 0;
+    while (i < n) {
+        // Copy the longest run of printable ASCII that needs no escape in one go.
+        size_t run = i;
+        while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\') ++run;
+        if (run > i) {
+            out.append(sv.data() + i, run - i);
+            i = run;
+            if (i == n) break;
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            switch (c) {
+                case '"': out.append("\\\""); break;
+                case '\\': out.append("\\\\"); break;
+                case '\n': out.append("\\n"); break;
+                case '\r': out.append("\\r"); break;
+                case '\t': out.append("\\t"); break;
+                case '\b': out.append("\\b"); break;
+                case '\f': out.append("\\f"); break;
+                default: append_u_escape(out, c); break;  // other C0 controls and DEL
+            }
+            ++i;
+            continue;
+        }
+        size_t len = utf8_sequence_length(s, n, i);
+        if (len == 0) {
+            out.append("\\ufffd");
+            ++i;
+            continue;
+        }
+        if (len == 2 && c == 0xC2 && s[i + 1] <= 0x9F) {
+            append_u_escape(out, s[i + 1]);  // C1 control: U+0080..U+009F
+        } else if (len == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)) {
+            append_u_escape(out, s[i + 2] == 0xA8 ? 0x2028 : 0x2029);
+        } else {
+            out.append(sv.data() + i, len);
+        }
+        i += len;
+    }
+    out.push_back('"');
+}
+
+void append_time(std::string& out, std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    auto us = duration_cast<microseconds>(t.time_since_epoch()).count();
+    int64_t secs = us / 1'000'000;
+    int64_t frac = us % 1'000'000;
+    if (frac < 0) {
+        frac += 1'000'000;
+        secs -= 1;
+    }
+    std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[40];
+    int len = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(frac));
+    out.append(buf, static_cast<size_t>(len));
+}
+
+// ---- reading -----------------------------------------------------------------
+
+const Value* Value::find(std::string_view key) const {
+    for (const auto& [k, v] : members)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+std::optional<int64_t> Value::integer() const {
+    if (type != Type::number) return std::nullopt;
+    int64_t v = 0;
+    auto res = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (res.ec != std::errc() || res.ptr != text.data() + text.size()) return std::nullopt;
+    return v;
+}
+
+namespace {
+
+class Parser {
+public:
+    explicit Parser(std::string_view text) : s_(text) {}
+
+    bool parse_document(Value& out) {
+        skip_ws();
+        if (!parse_value(out, 0)) return false;
+        skip_ws();
+        return i_ == s_.size();
+    }
+
+private:
+    void skip_ws() {
+        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+    }
+    bool literal(std::string_view word) {
+        if (s_.substr(i_, word.size()) != word) return false;
+        i_ += word.size();
+        return true;
+    }
+
+    bool parse_value(Value& v, int depth) {
+        if (depth > 32 || i_ >= s_.size()) return false;
+        char c = s_[i_];
+        if (c == '{') return parse_object(v, depth);
+        if (c == '[') return parse_array(v, depth);
+        if (c == '"') {
+            v.type = Value::Type::string;
+            return parse_string(v.text);
+        }
+        if (c == 't' || c == 'f') {
+            v.type = Value::Type::boolean;
+            v.boolean = c == 't';
+            return literal(c == 't' ? "true" : "false");
+        }
+        if (c == 'n') {
+            v.type = Value::Type::null;
+            return literal("null");
+        }
+        return parse_number(v);
+    }
+
+    bool parse_object(Value& v, int depth) {
+        v.type = Value::Type::object;
+        ++i_;
+        skip_ws();
+        if (i_ < s_.size() && s_[i_] == '}') {
+            ++i_;
+            return true;
+        }
+        for (;;) {
+            skip_ws();
+            std::string key;
+            if (i_ >= s_.size() || s_[i_] != '"' || !parse_string(key)) return false;
+            skip_ws();
+            if (i_ >= s_.size() || s_[i_] != ':') return false;
+            ++i_;
+            skip_ws();
+            Value member;
+            if (!parse_value(member, depth + 1)) return false;
+            v.members.emplace_back(std::move(key), std::move(member));
+            skip_ws();
+            if (i_ >= s_.size()) return false;
+            if (s_[i_] == ',') {
+                ++i_;
+                continue;
+            }
+            if (s_[i_] == '}') {
+                ++i_;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    bool parse_array(Value& v, int depth) {
+        v.type = Value::Type::array;
+        ++i_;
+        skip_ws();
+        if (i_ < s_.size() && s_[i_] == ']') {
+            ++i_;
+            return true;
+        }
+        for (;;) {
+            skip_ws();
+            Value item;
+            if (!parse_value(item, depth + 1)) return false;
+            v.items.push_back(std::move(item));
+            skip_ws();
+            if (i_ >= s_.size()) return false;
+            if (s_[i_] == ',') {
+                ++i_;
+                continue;
+            }
+            if (s_[i_] == ']') {
+                ++i_;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    bool hex4(uint32_t& out) {
+        if (i_ + 4 > s_.size()) return false;
+        out = 0;
+        for (int k = 0; k < 4; ++k) {
+            char c = s_[i_++];
+            out <<= 4;
+            if (c >= '0' && c <= '9') out |= static_cast<uint32_t>(c - '0');
+            else if (c >= 'a' && c <= 'f') out |= static_cast<uint32_t>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') out |= static_cast<uint32_t>(c - 'A' + 10);
+            else return false;
+        }
+        return true;
+    }
+
+    static void put_utf8(std::string& out, uint32_t cp) {
+        if (cp < 0x80) {
+            out.push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+    }
+
+    bool parse_string(std::string& out) {
+        ++i_;  // opening quote
+        const auto* u = reinterpret_cast<const unsigned char*>(s_.data());
+        while (i_ < s_.size()) {
+            unsigned char c = u[i_];
+            if (c == '"') {
+                ++i_;
+                return true;
+            }
+            if (c < 0x20) return false;
+            if (c == '\\') {
+                if (++i_ >= s_.size()) return false;
+                char e = s_[i_++];
+                switch (e) {
+                    case '"': out.push_back('"'); break;
+                    case '\\': out.push_back('\\'); break;
+                    case '/': out.push_back('/'); break;
+                    case 'b': out.push_back('\b'); break;
+                    case 'f': out.push_back('\f'); break;
+                    case 'n': out.push_back('\n'); break;
+                    case 'r': out.push_back('\r'); break;
+                    case 't': out.push_back('\t'); break;
+                    case 'u': {
+                        uint32_t cp = 0;
+                        if (!hex4(cp)) return false;
+                        if (cp >= 0xD800 && cp <= 0xDBFF) {
+                            uint32_t lo = 0;
+                            if (i_ + 2 > s_.size() || s_[i_] != '\\' || s_[i_ + 1] != 'u') return false;
+                            i_ += 2;
+                            if (!hex4(lo) || lo < 0xDC00 || lo > 0xDFFF) return false;
+                            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                            return false;
+                        }
+                        put_utf8(out, cp);
+                        break;
+                    }
+                    default: return false;
+                }
+                continue;
+            }
+            if (c < 0x80) {
+                out.push_back(static_cast<char>(c));
+                ++i_;
+                continue;
+            }
+            size_t len = utf8_sequence_length(u, s_.size(), i_);
+            if (len == 0) return false;
+            out.append(s_.data() + i_, len);
+            i_ += len;
+        }
+        return false;
+    }
+
+    bool parse_number(Value& v) {
+        size_t start = i_;
+        auto digit = [&] { return i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9'; };
+        if (i_ < s_.size() && s_[i_] == '-') ++i_;
+        if (!digit()) return false;
+        if (s_[i_] == '0') ++i_;
+        else
+            while (digit()) ++i_;
+        if (i_ < s_.size() && s_[i_] == '.') {
+            ++i_;
+            if (!digit()) return false;
+            while (digit()) ++i_;
+        }
+        if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+            ++i_;
+            if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+            if (!digit()) return false;
+            while (digit()) ++i_;
+        }
+        v.type = Value::Type::number;
+        v.text.assign(s_.substr(start, i_ - start));
+        return true;
+    }
+
+    std::string_view s_;
+    size_t i_ = 0;
+};
+
+}  // namespace
+
+std::optional<Value> parse(std::string_view text) {
+    Value v;
+    Parser p(text);
+    if (!p.parse_document(v)) return std::nullopt;
+    return v;
+}
+
+}  // namespace pgmoat::audit::json

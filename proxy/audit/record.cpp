@@ -1,0 +1,146 @@
+// Serialisation of records into the stable JSON field order documented in record.h.
+#include "pgmoat/audit/record.h"
+
+#include "pgmoat/audit/json.h"
+
+#include <fmt/format.h>
+
+namespace pgmoat::audit {
+
+std::string_view name(Event event) {
+    switch (event) {
+        case Event::statement: return "statement";
+        case Event::connection_accepted: return "connection_accepted";
+        case Event::auth_succeeded: return "auth_succeeded";
+        case Event::auth_failed: return "auth_failed";
+        case Event::target_denied: return "target_denied";
+        case Event::disconnect: return "disconnect";
+        case Event::policy_reload: return "policy_reload";
+        case Event::pgmoat_start: return "pgmoat_start";
+        case Event::pgmoat_stop: return "pgmoat_stop";
+        case Event::log_opened: return "log_opened";
+        case Event::audit_error: return "audit_error";
+    }
+    return "unknown";
+}
+
+std::string_view name(Decision decision) {
+    switch (decision) {
+        case Decision::allow: return "allow";
+        case Decision::reject: return "reject";
+        case Decision::would_reject: return "would_reject";
+    }
+    return "unknown";
+}
+
+size_t Record::approximate_bytes() const {
+    size_t n = sizeof(Record);
+    auto add = [&](const std::optional<std::string>& s) {
+        if (s) n += s->capacity();
+    };
+    // Counted even when shared: the queue may be what keeps it alive, and an
+    // overestimate only makes the bound stricter.
+    if (statement) {
+        add(statement->text);
+        for (const auto& rel : statement->relations) n += rel.name.size() + rel.access.size() + sizeof rel;
+    }
+    add(rule);
+    add(policy_file);
+    add(policy_version);
+    add(sqlstate);
+    add(reason);
+    add(raw_statement);
+    if (parameters) {
+        n += parameters->capacity() * sizeof(std::optional<std::string>);
+        for (const auto& p : *parameters) add(p);
+    }
+    return n;
+}
+
+namespace {
+
+void key(std::string& out, std::string_view k) {
+    out.push_back(',');
+    out.push_back('"');
+    out.append(k);
+    out.append("\":");
+}
+
+void field(std::string& out, std::string_view k, const std::optional<std::string>& v) {
+    if (!v) return;
+    key(out, k);
+    json::append_string(out, *v);
+}
+
+template <typename Int>
+void field(std::string& out, std::string_view k, const std::optional<Int>& v) {
+    if (!v) return;
+    key(out, k);
+    fmt::format_to(std::back_inserter(out), "{}", *v);
+}
+
+}  // namespace
+
+void append_record_fields(std::string& out, const Record& r, uint64_t seq) {
+    out.append("{\"time\":\"");
+    json::append_time(out, r.time);
+    fmt::format_to(std::back_inserter(out), "\",\"seq\":{},\"event\":\"{}\"", seq, name(r.event));
+    if (const SessionInfo* s = r.session.get()) {
+        fmt::format_to(std::back_inserter(out), ",\"session\":{}", s->id);
+        field(out, "app", s->app);
+        field(out, "upstream_user", s->upstream_user);
+        field(out, "target", s->target);
+        field(out, "database", s->database);
+        field(out, "application_name", s->application_name);
+        field(out, "client_addr", s->client_addr);
+        field(out, "client_port", s->client_port);
+    }
+    if (const StatementInfo* st = r.statement.get()) {
+        field(out, "statement_kind", st->kind);
+        field(out, "statement", st->text);
+        if (st->fingerprint) fmt::format_to(std::back_inserter(out), ",\"fingerprint\":\"{:016x}\"", *st->fingerprint);
+        key(out, "relations");
+        out.push_back('[');
+        bool first = true;
+        for (const auto& rel : st->relations) {
+            if (!first) out.push_back(',');
+            first = false;
+            out.append("{\"name\":");
+            json::append_string(out, rel.name);
+            out.append(",\"access\":");
+            json::append_string(out, rel.access);
+            out.push_back('}');
+        }
+        out.push_back(']');
+    }
+    if (r.decision) {
+        key(out, "decision");
+        out.push_back('"');
+        out.append(name(*r.decision));
+        out.push_back('"');
+    }
+    field(out, "rule", r.rule);
+    field(out, "policy_file", r.policy_file);
+    field(out, "policy_line", r.policy_line);
+    field(out, "policy_version", r.policy_version);
+    field(out, "sqlstate", r.sqlstate);
+    field(out, "rows", r.rows);
+    field(out, "duration_us", r.duration_us);
+    field(out, "bytes_sent", r.bytes_sent);
+    field(out, "reason", r.reason);
+    field(out, "raw_statement", r.raw_statement);
+    if (r.parameters) {
+        key(out, "parameters");
+        out.push_back('[');
+        bool first = true;
+        for (const auto& p : *r.parameters) {
+            if (!first) out.push_back(',');
+            first = false;
+            if (p) json::append_string(out, *p);
+            else out.append("null");
+        }
+        out.push_back(']');
+    }
+}
+
+}  // namespace pgmoat::audit

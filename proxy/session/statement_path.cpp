@@ -1,0 +1,219 @@
+// The statement path: every Query and Parse is analyzed, judged, counted and
+// recorded here, then forwarded or rejected. on_statement() is the whole story.
+#include "pgmoat/common/log.h"
+#include "pgmoat/protocol/messages.h"
+#include "pgmoat/session/session.h"
+
+#include <fmt/format.h>
+
+namespace pgmoat::session {
+
+using namespace pgmoat::protocol;
+
+void Session::on_statement(const Frame& frame, std::string_view sql, std::string_view statement_name, Origin origin,
+                           Outbox& out) {
+    auto started = Clock::now();
+    auto analysis = analyze(sql);
+    auto analyzed = Clock::now();
+    auto decision = policy::decide(*policy_, *analysis, sql,
+                                   origin == Origin::parse ? policy::Protocol::extended : policy::Protocol::simple_query);
+    // A simple Query runs now: it is also subject to the rate limit and the audit
+    // log's health. A Parse only prepares; its Executes are checked when they come.
+    if (decision.allow && origin == Origin::simple_query) {
+        if (auto refusal = runtime_refusal()) decision = std::move(*refusal);
+    }
+    if (services_.metrics) {
+        services_.metrics->analysis_seconds.labels({}).observe_duration(analyzed - started);
+        services_.metrics->decision_seconds.labels({}).observe_duration(Clock::now() - analyzed);
+    }
+    count(decision, analysis.get());
+    if (!decision.allow) return reject(decision, sql, analysis, origin, statement_name, out);
+
+    if (decision.would_reject) {
+        log::warning("monitor: app \"{}\" statement would be rejected by rule \"{}\" of policy \"{}\": {}", identity_.app,
+                     decision.rule, decision.policy, decision.message);
+    }
+    for (const auto& st : analysis->statements) {
+        if (st.changes_parse_settings) settings_settle_at_ = syncs_sent_ + 1;
+    }
+    if (origin == Origin::parse) {
+        std::string name(statement_name);
+        // A named statement that exists already makes the server refuse the Parse;
+        // the old one stays, in PostgreSQL and here.
+        if (name.empty() || !prepared_.count(name)) {
+            prepared_[name] = make_statement(sql, analysis, std::move(decision), 0);
+        }
+    } else {
+        // One execution per statement of the Query; none for an empty one.
+        for (size_t i = 0; i < analysis->statements.size() || (i == 0 && !analysis->ok()); ++i) {
+            executions_.push_back({.statement = make_statement(sql, analysis, decision, i),
+                                   .index = i,
+                                   .batch = syncs_sent_,
+                                   .started = started});
+        }
+        ++syncs_sent_;
+    }
+    forward(frame, out);
+}
+
+void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& out) {
+    if (auto refusal = runtime_refusal()) {
+        count(*refusal, nullptr);
+        return reject(*refusal, {}, nullptr, Origin::function_call, "\x01pgmoat", out);
+    }
+    auto it = portals_.find(std::string(portal));
+    executions_.push_back(
+        {.statement = it == portals_.end() ? nullptr : it->second, .batch = syncs_sent_, .started = Clock::now()});
+    forward(frame, out);
+}
+
+std::shared_ptr<const sql::Analysis> Session::analyze(std::string_view sql) {
+    sql::AnalyzerOptions options = services_.analyzer;
+    options.standard_conforming_strings = settings_.standard_conforming_strings;
+    options.client_encoding = settings_.client_encoding;
+    if (syncs_done_ < settings_settle_at_) {
+        // The server has not yet confirmed how it reads text now; fail closed.
+        auto a = std::make_shared<sql::Analysis>();
+        a->status = sql::AnalysisStatus::session_settings;
+        a->error = "a change of standard_conforming_strings or client_encoding is still in flight; send this "
+                   "statement after the server has answered the previous one";
+        return a;
+    }
+    if (services_.analyses) return services_.analyses->analyze(sql, services_.policies->version_number, options);
+    return std::make_shared<const sql::Analysis>(sql::analyze(sql, options));
+}
+
+std::optional<policy::Decision> Session::runtime_refusal() {
+    policy::Decision d;
+    d.allow = false;
+    d.policy = policy_->name;
+    if (services_.audit && !services_.audit->accepting()) {
+        d.rule = "audit_log";
+        d.sqlstate = "58030";
+        d.message = "pgmoat: the audit log cannot be written; statements are refused until it can";
+        d.detail = "The audit log's failure policy is block: nothing runs unlogged.";
+        d.hint = "ask the operator to check pgmoat's audit log (disk space, permissions)";
+        if (services_.metrics) services_.metrics->audit_refused.labels({identity_.app}).inc();
+        return d;
+    }
+    if (policy_->statements_per_second > 0 && services_.rate_limiter &&
+        !services_.rate_limiter->admit(policy_->name + "/" + identity_.app, policy_->statements_per_second)) {
+        d.rule = "rate_limit";
+        d.source = policy_->rate_source;
+        d.sqlstate = "53400";
+        d.message = fmt::format("pgmoat: app \"{}\" sent more than {} statements per second", identity_.app,
+                                policy_->statements_per_second);
+        d.detail = fmt::format("Rejected by rule \"statements_per_second\" of policy \"{}\" ({}:{}).", policy_->name,
+                               d.source.file, d.source.line);
+        d.hint = "slow down and retry; batch work into fewer statements";
+        if (services_.metrics) services_.metrics->rate_limited.labels({identity_.app}).inc();
+        return d;
+    }
+    return std::nullopt;
+}
+
+void Session::reject(const policy::Decision& d, std::string_view sql, std::shared_ptr<const sql::Analysis> a,
+                     Origin origin, std::string_view statement_name, Outbox& out) {
+    ErrorFields e;
+    e.sqlstate = d.sqlstate;
+    e.message = d.message;
+    e.detail = d.detail;
+    e.hint = d.hint;
+    e.position = d.position;
+    log::info("rejected: app \"{}\" target \"{}\": rule \"{}\" of policy \"{}\": {}", identity_.app, identity_.target,
+              d.rule, d.policy, d.message);
+    record_rejection(d, sql, a);
+    send_decoy(origin, statement_name, e, out);
+}
+
+std::shared_ptr<const Session::Statement> Session::make_statement(std::string_view sql,
+                                                                  std::shared_ptr<const sql::Analysis> a,
+                                                                  policy::Decision d, size_t index) {
+    auto s = std::make_shared<Statement>();
+    if (policy_->audit_raw_statement) s->sql = std::string(sql);
+    auto info = std::make_shared<audit::StatementInfo>();
+    if (a->ok() && index < a->statements.size()) {
+        const auto& st = a->statements[index];
+        info->kind = std::string(sql::name(st.kind));
+        info->text = st.normalized;
+        info->fingerprint = st.fingerprint;
+        for (const auto& r : st.relations) info->relations.push_back({r.qualified_name(), sql::access_names(r.access)});
+    } else if (!a->ok()) {
+        info->kind = std::string(sql::name(a->status));  // forwarded under monitor mode only
+    }
+    s->audit = std::move(info);
+    s->analysis = std::move(a);
+    s->decision = std::move(d);
+    return s;
+}
+
+void Session::count(const policy::Decision& d, const sql::Analysis* a) {
+    auto* m = services_.metrics;
+    if (!m) return;
+    std::string_view decision = !d.allow ? "reject" : d.would_reject ? "would_reject" : "allow";
+    std::string_view kind = a && a->ok() && !a->statements.empty() ? sql::name(a->statements.front().kind)
+                            : a && !a->ok()                        ? sql::name(a->status)
+                                                                   : std::string_view("none");
+    // Look-ups by label take a lock: keep the children this session has used.
+    std::string key = fmt::format("{}/{}", kind, decision);
+    auto it = counters_.find(key);
+    if (it == counters_.end()) {
+        it = counters_.emplace(key, &m->statements.labels({identity_.app, identity_.target, std::string(kind),
+                                                            std::string(decision)})).first;
+    }
+    it->second->inc();
+    if (!d.rule.empty()) {
+        auto& family = d.allow ? m->would_reject : m->rejections;
+        family.labels({identity_.app, d.rule}).inc();
+        if (d.rule == "unparseable") m->unparseable.labels({identity_.app}).inc();
+    }
+}
+
+void Session::record(const Execution& e, std::string_view sqlstate, uint64_t rows) {
+    if (!services_.audit) return;
+    audit::Record r;
+    r.event = audit::Event::statement;
+    r.session = audit_info_;
+    r.policy_version = services_.policies->version;
+    r.sqlstate = std::string(sqlstate);
+    r.rows = rows;
+    r.duration_us = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - e.started).count());
+    r.bytes_sent = e.bytes;
+    if (e.statement) {
+        r.statement = e.statement->audit;
+        const auto& d = e.statement->decision;
+        r.decision = d.would_reject ? audit::Decision::would_reject : audit::Decision::allow;
+        if (d.would_reject) {
+            r.rule = d.rule;
+            r.policy_file = d.source.file;
+            r.policy_line = d.source.line;
+        }
+        if (policy_->audit_raw_statement) r.raw_statement = e.statement->sql;
+    } else {
+        r.decision = audit::Decision::allow;
+    }
+    if (policy_->audit_parameters && !e.parameters.empty()) r.parameters = e.parameters;
+    services_.audit->submit(std::move(r));
+}
+
+void Session::record_rejection(const policy::Decision& d, std::string_view sql,
+                               const std::shared_ptr<const sql::Analysis>& a) {
+    if (!services_.audit) return;
+    audit::Record r;
+    r.event = audit::Event::statement;
+    r.session = audit_info_;
+    if (a) r.statement = make_statement(sql, a, d, d.statement >= 0 ? static_cast<size_t>(d.statement) : 0)->audit;
+    r.decision = audit::Decision::reject;
+    r.rule = d.rule;
+    if (!d.source.file.empty()) r.policy_file = d.source.file;
+    if (d.source.line > 0) r.policy_line = d.source.line;
+    r.policy_version = services_.policies->version;
+    r.sqlstate = d.sqlstate;
+    r.rows = 0;
+    r.duration_us = 0;
+    if (policy_->audit_raw_statement && !sql.empty()) r.raw_statement = std::string(sql);
+    services_.audit->submit(std::move(r));
+}
+
+}  // namespace pgmoat::session

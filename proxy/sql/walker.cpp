@@ -1,0 +1,1120 @@
+// The tree walk's generic half: values, node dispatch, expressions and FROM
+// items. Every node is hashed into the fingerprint whether or not it means
+// anything to the analyzer, and every node the analyzer does not know is walked
+// anyway (so nothing below it hides) and reported.
+#include "walker_impl.h"
+
+#include <algorithm>
+
+namespace pgmoat::sql::detail {
+
+namespace {
+
+// Fields that hold one specific node type without the {"Type": ...} wrapper.
+NodeTag unwrapped_type(Str field) {
+    switch (field.size()) {
+        case 3:
+            if (field == "rel") return NodeTag::RangeVar;
+            break;
+        case 4:
+            if (field == "view") return NodeTag::RangeVar;
+            if (field == "into") return NodeTag::IntoClause;
+            if (field == "base") return NodeTag::CreateStmt;
+            if (field == "larg" || field == "rarg") return NodeTag::SelectStmt;
+            break;
+        case 5:
+            if (field == "table") return NodeTag::RangeVar;
+            if (field == "infer") return NodeTag::InferClause;
+            break;
+        case 7:
+            if (field == "typevar" || field == "pktable") return NodeTag::RangeVar;
+            if (field == "setstmt") return NodeTag::VariableSetStmt;
+            if (field == "argType") return NodeTag::TypeName;
+            break;
+        case 8:
+            if (field == "relation" || field == "sequence") return NodeTag::RangeVar;
+            if (field == "typeName") return NodeTag::TypeName;
+            if (field == "funccall") return NodeTag::FuncCall;
+            break;
+        case 10:
+            if (field == "withClause") return NodeTag::WithClause;
+            if (field == "intoClause") return NodeTag::IntoClause;
+            if (field == "returnType") return NodeTag::TypeName;
+            if (field == "ofTypename") return NodeTag::TypeName;
+            break;
+        case 16:
+            if (field == "onConflictClause") return NodeTag::OnConflictClause;
+            break;
+        default:
+            break;
+    }
+    return NodeTag::unknown;
+}
+
+bool is_comparison_operator(Str op) {
+    static constexpr Str kOps[] = {"=",   "<>",  "!=",  "<",   ">",   "<=",  ">=",  "~",
+                                   "~*",  "!~",  "!~*", "~~",  "~~*", "!~~", "!~~*", "@>",
+                                   "<@",  "&&",  "?",   "?|",  "?&",  "@@",  "@?",  "^@",
+                                   "<<=", ">>=", "-|-", "@@@", "~=",  "&<",  "&>"};
+    for (Str o : kOps)
+        if (o == op) return true;
+    return false;
+}
+
+bool is_comparison(Str kind, Str op) {
+    if (kind == "AEXPR_OP" || kind == "AEXPR_OP_ANY" || kind == "AEXPR_OP_ALL")
+        return is_comparison_operator(op);
+    return kind != "AEXPR_NULLIF";
+}
+
+// A comparison side that is a value as written: a constant, a cast constant, or
+// a list, row or array of them.
+bool is_value_side(NodeTag t) {
+    return t == NodeTag::A_Const || t == NodeTag::TypeCast || t == NodeTag::List ||
+           t == NodeTag::RowExpr || t == NodeTag::A_ArrayExpr;
+}
+
+LiteralContext literal_context(const Ctx& c) {
+    switch (c.role) {
+        case Role::type_cast: return LiteralContext::type_cast;
+        case Role::type_modifier: return LiteralContext::type_modifier;
+        case Role::function_argument: return LiteralContext::function_argument;
+        default: break;
+    }
+    switch (c.clause) {
+        case Clause::where:
+        case Clause::having:
+        case Clause::join_on:
+            return c.role == Role::comparison ? LiteralContext::comparison
+                                              : LiteralContext::predicate;
+        case Clause::values: return LiteralContext::values;
+        case Clause::update_set: return LiteralContext::update_set;
+        case Clause::limit: return LiteralContext::limit;
+        case Clause::order_by: return LiteralContext::order_by;
+        case Clause::group_by: return LiteralContext::group_by;
+        case Clause::select_list: return LiteralContext::select_list;
+        case Clause::set_value: return LiteralContext::set_value;
+        case Clause::ddl: return LiteralContext::ddl;
+        case Clause::utility: return LiteralContext::utility;
+        default: return LiteralContext::other;
+    }
+}
+
+}  // namespace
+
+std::string object_type_name(std::string_view e) {
+    if (e.substr(0, 7) == "OBJECT_") e.remove_prefix(7);
+    std::string out(e);
+    for (char& ch : out)
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+    return out;
+}
+
+// ---- generic -------------------------------------------------------------------
+
+bool walk_parse_tree(std::string_view sql, std::string_view json, uint32_t max_json_depth,
+                     Scratch& scratch, Analysis& out, bool& too_deep) {
+    scratch.arena.clear();
+    scratch.starts.clear();
+    Walker w(sql, json, max_json_depth, scratch, out);
+    return w.run(too_deep);
+}
+
+bool Walker::run(bool& too_deep) {
+    Str key;
+    if (!r_.begin_object()) return false;
+    while (r_.next_key(key)) {
+        if (key != "stmts") {
+            r_.skip();
+            continue;
+        }
+        if (!r_.begin_array()) break;
+        while (r_.next_element()) {
+            raw_.clear();
+            s_.defelems.clear();
+            param_max_ = 0;
+            out_.statements.emplace_back();
+            Sub body;
+            if (!r_.begin_object()) break;
+            Str k;
+            while (r_.next_key(k)) {
+                if (k == "stmt") {
+                    Ctx c;
+                    body = value(c, k);
+                } else if (k == "stmt_location") {
+                    raw_.location = static_cast<int32_t>(JsonReader::to_int(r_.scalar()));
+                } else if (k == "stmt_len") {
+                    raw_.length = static_cast<int32_t>(JsonReader::to_int(r_.scalar()));
+                } else {
+                    r_.skip();
+                }
+            }
+            if (!r_.ok() || too_deep_) break;
+            Statement& st = out_.statements.back();
+            st.fingerprint = body.hash;
+            st.param_count = param_max_;
+            s_.starts.push_back(raw_.location);
+            resolve(raw_, st);
+            finish_text(sql_, s_.lex, raw_, st);
+        }
+    }
+    too_deep = too_deep_;
+    return r_.ok() && !too_deep_ && r_.at_end();
+}
+
+Sub Walker::value(const Ctx& c, Str field) {
+    DepthGuard guard(*this);
+    if (!guard.ok) return {};
+    switch (r_.peek()) {
+        case '{': {
+            if (r_.peek_wrapped()) {
+                if (r_.starts_with(kStringNode)) return string_fast();
+                return wrapped(c);
+            }
+            NodeTag t = unwrapped_type(field);
+            if (t != NodeTag::unknown) {
+                last_tag_ = t;
+                return node(node_info(t), c);
+            }
+            return structure(c);
+        }
+        case '[':
+            return array(c);
+        case '"': {
+            Sub s;
+            string_value(s);
+            return s;
+        }
+        case '\0':
+            r_.fail();
+            return {};
+        default: {
+            Str v = r_.scalar();
+            return Sub{hash_bytes(v)};
+        }
+    }
+}
+
+// {"String":{"sval":"name"}}, the most common node by far (every name part and
+// operator): read directly, without the generic dispatch.
+Sub Walker::string_fast() {
+    r_.consume(kStringNode);
+    Str raw;
+    bool escaped;
+    if (!r_.string(raw, escaped) || !r_.consume("}}")) {
+        r_.fail();
+        return {};
+    }
+    last_scalar_ = keep(raw, escaped);
+    has_scalar_ = true;
+    last_tag_ = NodeTag::String;
+    return Sub{mix(hash_bytes(raw), 0x6a09e667f3bcc908ULL)};
+}
+
+Sub Walker::array(const Ctx& c) {
+    Ctx child = c;
+    child.collapse = false;
+    Acc acc(kArraySeed);
+    uint64_t prev = 0;
+    bool have_prev = false;
+    if (!r_.begin_array()) return {};
+    while (r_.next_element()) {
+        Sub s = value(child);
+        acc.merge(s);
+        // A run of equal items (IN lists, ARRAY[...], VALUES rows) counts once.
+        if (c.collapse && have_prev && s.hash == prev) continue;
+        acc.h = combine(acc.h, s.hash);
+        prev = s.hash;
+        have_prev = true;
+    }
+    return acc.done();
+}
+
+Sub Walker::wrapped(const Ctx& c) {
+    Str key;
+    if (!r_.begin_object() || !r_.next_key(key)) return {};
+    const NodeInfo& info = node_info(key);
+    Sub s;
+    if (info.tag == NodeTag::unknown) {
+        unknown_node(key);
+        NodeInfo tmp{NodeTag::unknown, StatementKind::none, 0, hash_bytes(key)};
+        s = generic_body(tmp, c);
+    } else {
+        s = node(info, c);
+    }
+    // One key per wrapper; anything more is walked so that nothing hides in it.
+    Str extra;
+    while (r_.next_key(extra)) {
+        Acc acc(s.hash);
+        acc.merge(s);
+        acc.add(extra, value(c, extra));
+        s = acc.done();
+    }
+    last_tag_ = info.tag;
+    return s;
+}
+
+Ctx Walker::child_of(const NodeInfo& info, const Ctx& c) const {
+    Ctx child = c;
+    if (!(info.flags & node_flag::transparent)) child.role = Role::none;
+    child.from_item = false;
+    child.collapse = false;
+    child.cte_index = -1;
+    child.capture_defelems = false;
+    child.lock_ref = false;
+    child.hide_parent = false;
+    child.res = ResMode::output;
+    if (child.stmt != StmtRole::nested && !(info.flags & node_flag::statement))
+        child.stmt = StmtRole::nested;
+    return child;
+}
+
+Sub Walker::node(const NodeInfo& info, const Ctx& c) {
+    if (info.flags & node_flag::statement) return statement(info, c);
+    switch (info.tag) {
+        case NodeTag::A_Const: return a_const(c);
+        case NodeTag::ParamRef: return param_ref();
+        case NodeTag::ColumnRef: return column_ref(info, c);
+        case NodeTag::FuncCall: return func_call(info, c);
+        case NodeTag::A_Expr: return a_expr(info, c);
+        case NodeTag::BoolExpr: return bool_expr(info, c);
+        case NodeTag::TypeCast: return type_cast(info, c);
+        case NodeTag::TypeName: return type_name(info, c);
+        case NodeTag::SubLink: return sub_link(info, c);
+        case NodeTag::List:
+        case NodeTag::IntList:
+        case NodeTag::OidList: return list_node(info, c);
+        case NodeTag::A_ArrayExpr: return array_expr(info, c);
+        case NodeTag::String:
+        case NodeTag::Integer:
+        case NodeTag::Float:
+        case NodeTag::Boolean:
+        case NodeTag::BitString: return scalar_node(info);
+        case NodeTag::ResTarget: return res_target(info, c);
+        case NodeTag::DefElem: return def_elem(info, c);
+        case NodeTag::RangeVar: return range_var(info, c);
+        case NodeTag::RangeSubselect: return range_subselect(info, c);
+        case NodeTag::RangeFunction:
+        case NodeTag::RangeTableFunc: return range_function(info, c);
+        case NodeTag::RangeTableSample: return range_table_sample(info, c);
+        case NodeTag::JoinExpr: return join_expr(info, c);
+        case NodeTag::WithClause: return with_clause(c);
+        case NodeTag::OnConflictClause: return on_conflict(c);
+        case NodeTag::MergeWhenClause: return merge_when(info, c);
+        case NodeTag::LockingClause: return locking_clause(info, c);
+        case NodeTag::IndexElem: return index_elem(info, c);
+        case NodeTag::CurrentOfExpr: {
+            Sub s = generic_body(info, c);
+            s.variable = true;
+            return s;
+        }
+        default: return generic_body(info, c);
+    }
+}
+
+Sub Walker::generic_body(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "location") {
+            location_value(acc);
+            continue;
+        }
+        acc.add(key, value(child, key));
+    }
+    return acc.done();
+}
+
+// An object whose type neither a wrapper nor its field names: walked field by
+// field; if it is shaped like a RangeVar, it is one (a relation must never be
+// missed because a field was not in unwrapped_type()).
+Sub Walker::structure(const Ctx& c) {
+    NodeInfo none{};
+    Ctx child = child_of(none, c);
+    Acc acc(kStructSeed);
+    if (!r_.begin_object()) return {};
+    Str key, catalog, schema, relname;
+    int32_t location = -1;
+    Str k;
+    while (r_.next_key(k)) {
+        if (k == "location") {
+            Acc tmp(0);
+            location = location_value(tmp);
+            continue;
+        }
+        if (k == "relname" || k == "schemaname" || k == "catalogname") {
+            Sub s;
+            Str v = string_value(s);
+            acc.add(k, s);
+            (k == "relname" ? relname : k == "schemaname" ? schema : catalog) = v;
+            continue;
+        }
+        acc.add(k, value(child, k));
+    }
+    if (!relname.empty()) {
+        add_relation(c, catalog, schema, relname, {}, c.access, location, c.from_item);
+        acc.variable = true;
+    }
+    acc.location(location);
+    return acc.done();
+}
+
+int32_t Walker::location_value(Acc& acc) {
+    int64_t v;
+    if (!r_.integer(v)) {
+        r_.skip();  // not a number: nothing to learn, but stay in step
+        return -1;
+    }
+    int32_t loc = v < INT32_MIN || v > INT32_MAX ? -1 : static_cast<int32_t>(v);
+    acc.location(loc);
+    return loc;
+}
+
+Str Walker::keep(std::string_view raw, bool escaped) {
+    if (!escaped) return raw;
+    s_.arena.push_back(JsonReader::unescape(raw));
+    return s_.arena.back();
+}
+
+Str Walker::string_value(Sub& sub) {
+    Str raw;
+    bool escaped;
+    if (!r_.string(raw, escaped)) return {};
+    sub.hash = hash_bytes(raw);
+    return keep(raw, escaped);
+}
+
+void Walker::unknown_node(std::string_view name) {
+    auto& list = st().unknown_nodes;
+    if (std::find(list.begin(), list.end(), name) == list.end()) list.emplace_back(name);
+}
+
+Sub Walker::name_list(NameList& out, const Ctx& c) {
+    Acc acc(kArraySeed);
+    if (r_.peek() != '[') {
+        out.overflow = true;
+        return value(c);
+    }
+    r_.begin_array();
+    while (r_.next_element()) {
+        has_scalar_ = false;
+        last_tag_ = NodeTag::unknown;
+        Sub s = value(c);
+        if (last_tag_ == NodeTag::String && has_scalar_) {
+            out.add(last_scalar_);
+        } else if (last_tag_ == NodeTag::A_Star) {
+            out.star = true;
+        } else {
+            out.overflow = true;
+        }
+        acc.merge(s);
+        acc.h = combine(acc.h, s.hash);
+    }
+    return acc.done();
+}
+
+Sub Walker::list_of_names(NameList& out, const Ctx& c) {
+    if (!r_.peek_wrapped()) {
+        out.overflow = true;
+        return value(c);
+    }
+    DepthGuard guard(*this);
+    if (!guard.ok) return {};
+    Str key;
+    r_.begin_object();
+    if (!r_.next_key(key)) return {};
+    const NodeInfo& info = node_info(key);
+    Sub s;
+    if (info.tag == NodeTag::List) {
+        Acc acc(info.hash);
+        r_.begin_object();
+        Str k;
+        while (r_.next_key(k)) {
+            if (k == "items") {
+                acc.add(k, name_list(out, c));
+            } else {
+                acc.add(k, value(c, k));
+            }
+        }
+        s = acc.done();
+    } else if (info.tag == NodeTag::String) {
+        s = scalar_node(info);
+        out.add(last_scalar_);
+    } else {
+        out.overflow = true;
+        if (info.tag == NodeTag::unknown) {
+            unknown_node(key);
+            NodeInfo tmp{NodeTag::unknown, StatementKind::none, 0, hash_bytes(key)};
+            s = generic_body(tmp, c);
+        } else {
+            s = node(info, c);
+        }
+    }
+    Str extra;
+    while (r_.next_key(extra)) {
+        Acc acc(s.hash);
+        acc.add(extra, value(c, extra));
+        s = acc.done();
+    }
+    last_tag_ = info.tag;
+    return s;
+}
+
+// ---- expressions ---------------------------------------------------------------
+
+// String/Integer/Float/Boolean/BitString: the value is kept for callers that
+// read names and simple arguments (name lists, DefElem).
+Sub Walker::scalar_node(const NodeInfo& info) {
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    // libpg_query omits zero values: Integer {} is 0, Boolean {} is false.
+    last_scalar_ = info.tag == NodeTag::Integer   ? Str("0")
+                   : info.tag == NodeTag::Boolean ? Str("false")
+                                                  : Str{};
+    Str key;
+    while (r_.next_key(key)) {
+        if (r_.peek() == '"') {
+            Sub s;
+            last_scalar_ = string_value(s);
+            acc.add(key, s);
+        } else if (r_.peek() == '{' || r_.peek() == '[') {
+            acc.add(key, value(Ctx{}, key));
+        } else {
+            last_scalar_ = r_.scalar();
+            acc.add(key, Sub{hash_bytes(last_scalar_)});
+        }
+    }
+    has_scalar_ = true;
+    return acc.done();
+}
+
+Sub Walker::a_const(const Ctx& c) {
+    TreeLiteral lit;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "location") {
+            lit.location = static_cast<int32_t>(JsonReader::to_int(r_.scalar()));
+            continue;
+        }
+        if (key == "isnull") {
+            r_.skip();
+            lit.kind = LiteralKind::null;
+            last_scalar_ = "null";
+            continue;
+        }
+        if (key == "ival") {
+            lit.kind = LiteralKind::integer;
+        } else if (key == "fval") {
+            lit.kind = LiteralKind::float_;
+        } else if (key == "sval") {
+            lit.kind = LiteralKind::string;
+        } else if (key == "bsval") {
+            lit.kind = LiteralKind::bit_string;
+        } else if (key == "boolval") {
+            lit.kind = LiteralKind::boolean;
+        } else {
+            r_.skip();
+            continue;
+        }
+        // {"ival":{"ival":5}}: keep the inner value for DefElem readers.
+        if (r_.peek() != '{') {
+            r_.skip();
+            continue;
+        }
+        r_.begin_object();
+        last_scalar_ = lit.kind == LiteralKind::integer   ? Str("0")
+                       : lit.kind == LiteralKind::boolean ? Str("false")
+                                                          : Str{};
+        Str inner;
+        while (r_.next_key(inner)) {
+            if (r_.peek() == '"') {
+                Sub s;
+                last_scalar_ = string_value(s);
+            } else if (r_.peek() == '{' || r_.peek() == '[') {
+                r_.skip();
+            } else {
+                last_scalar_ = r_.scalar();
+            }
+        }
+    }
+    lit.context = literal_context(c);
+    lit.clause = c.clause;
+    raw_.literals.push_back(lit);
+    has_scalar_ = true;
+    return Sub{kPlaceholder, lit.location, false};
+}
+
+Sub Walker::param_ref() {
+    int32_t location = -1;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "number") {
+            param_max_ = std::max(param_max_, static_cast<int32_t>(JsonReader::to_int(r_.scalar())));
+        } else if (key == "location") {
+            location = static_cast<int32_t>(JsonReader::to_int(r_.scalar()));
+        } else {
+            r_.skip();
+        }
+    }
+    return Sub{kPlaceholder, location, true};
+}
+
+Sub Walker::column_ref(const NodeInfo& info, const Ctx& c) {
+    RawColumn col;
+    col.scope = c.scope;
+    col.order_by = c.clause == Clause::order_by;
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "fields") {
+            acc.add(key, name_list(col.fields, child));
+        } else if (key == "location") {
+            col.location = location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    raw_.columns.push_back(col);
+    acc.variable = true;
+    return acc.done();
+}
+
+Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
+    RawFunction f;
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "funcname") {
+            acc.add(key, name_list(f.name, child));
+        } else if (key == "args") {
+            Ctx a = child;
+            a.role = Role::function_argument;
+            acc.add(key, value(a, key));
+        } else if (key == "over") {
+            Ctx w = child;
+            w.clause = Clause::window;
+            acc.add(key, value(w, key));
+        } else if (key == "agg_filter") {  // FILTER (WHERE ...) filters like a WHERE
+            acc.add(key, boolean_root(child, Clause::where));
+        } else if (key == "funcformat") {
+            Sub s;
+            Str v = string_value(s);
+            f.sql_syntax = v == "COERCE_SQL_SYNTAX";
+            acc.add(key, s);
+        } else if (key == "location") {
+            f.location = location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    if (f.name.last() == "set_config") st().changes_parse_settings = true;
+    raw_.functions.push_back(f);
+    return acc.done();
+}
+
+Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    Str kind;
+    bool comparison = false;
+    bool in_list = false;
+    NameList column_side;  // a plain column on one side of a comparison
+    bool have_column = false;
+    size_t lexpr_literals = 0, lexpr_literals_end = 0;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "kind") {
+            Sub s;
+            kind = string_value(s);
+            acc.add(key, s);
+            in_list = kind == "AEXPR_IN";
+        } else if (key == "name") {
+            NameList op;
+            acc.add(key, name_list(op, child));
+            comparison = is_comparison(kind, op.last());
+        } else if (key == "lexpr" || key == "rexpr") {
+            Ctx o = child;
+            if (comparison) o.role = Role::comparison;
+            if (in_list && key == "rexpr") o.collapse = true;
+            const size_t literals = raw_.literals.size();
+            const size_t columns = raw_.columns.size();
+            last_tag_ = NodeTag::unknown;
+            acc.add(key, value(o, key));
+            if (!comparison) continue;
+            // Pair a plain column on one side with the literals on the other.
+            if (last_tag_ == NodeTag::ColumnRef && raw_.columns.size() == columns + 1) {
+                column_side = raw_.columns.back().fields;
+                have_column = true;
+                if (key == "rexpr")
+                    for (size_t i = lexpr_literals; i < lexpr_literals_end; ++i)
+                        raw_.literals[i].compared_to = column_side;
+            } else if (!is_value_side(last_tag_)) {
+                continue;  // `x > 1 + 2`: the literals are operands of +, not of >
+            } else if (key == "lexpr") {
+                lexpr_literals = literals;
+                lexpr_literals_end = raw_.literals.size();
+            } else if (have_column) {
+                for (size_t i = literals; i < raw_.literals.size(); ++i)
+                    raw_.literals[i].compared_to = column_side;
+            }
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    return acc.done();
+}
+
+Sub Walker::bool_expr(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    size_t mark = raw_.tautologies.size();
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "args" && r_.peek() == '[') {
+            Acc list(kArraySeed);
+            r_.begin_array();
+            while (r_.next_element()) {
+                Sub s = value(child);
+                list.merge(s);
+                list.h = combine(list.h, s.hash);
+                if (is_where_like(c.clause) && !s.variable)
+                    raw_.tautologies.push_back(Tautology{s.first, c.clause});
+            }
+            acc.add(key, list.done());
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    Sub out = acc.done();
+    // Constant as a whole: whoever holds it reports it once.
+    if (!out.variable) raw_.tautologies.resize(mark);
+    return out;
+}
+
+Sub Walker::boolean_root(const Ctx& c, Clause clause) {
+    Ctx r = c;
+    r.clause = clause;
+    r.role = Role::none;
+    size_t mark = raw_.tautologies.size();
+    Sub s = value(r);
+    if (!s.variable && r_.ok()) {
+        raw_.tautologies.resize(mark);
+        raw_.tautologies.push_back(Tautology{s.first, clause});
+    }
+    return s;
+}
+
+Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "arg") {
+            Ctx a = child;
+            a.role = Role::type_cast;
+            acc.add(key, value(a, key));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    return acc.done();
+}
+
+Sub Walker::type_name(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "typmods") {
+            Ctx m = child;
+            m.role = Role::type_modifier;
+            acc.add(key, value(m, key));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    // A type name is not a value: constant for the tautology test.
+    acc.variable = false;
+    return acc.done();
+}
+
+Sub Walker::sub_link(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "testexpr") {
+            Ctx t = child;
+            t.role = Role::comparison;
+            acc.add(key, value(t, key));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    return acc.done();
+}
+
+Sub Walker::list_node(const NodeInfo& info, const Ctx& c) {
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        Ctx items = c;  // transparent: the literal role passes through
+        items.from_item = false;
+        items.cte_index = -1;
+        acc.add(key, value(items, key));
+    }
+    return acc.done();
+}
+
+Sub Walker::array_expr(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "elements") {
+            Ctx e = child;
+            e.collapse = true;
+            acc.add(key, value(e, key));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    return acc.done();
+}
+
+Sub Walker::res_target(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    Str name;
+    int32_t location = -1;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "name") {
+            Sub s;
+            name = string_value(s);
+            acc.add(key, s);
+        } else if (key == "location") {
+            location = location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    if (!name.empty()) {
+        if (c.res == ResMode::output) {
+            raw_.outputs.push_back(ScopedName{c.scope, name});
+        } else {
+            RawColumn col;
+            col.scope = c.scope;
+            col.fields.add(name);
+            col.written = true;
+            col.target = c.target;
+            col.location = location;
+            raw_.columns.push_back(col);
+        }
+    }
+    return acc.done();
+}
+
+Sub Walker::def_elem(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    DefElemValue d;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "defname") {
+            Sub s;
+            d.name = string_value(s);
+            acc.add(key, s);
+        } else if (key == "arg") {
+            has_scalar_ = false;
+            acc.add(key, value(child, key));
+            if (has_scalar_) {
+                d.arg = last_scalar_;
+                d.has_arg = true;
+            }
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    if (c.capture_defelems) s_.defelems.push_back(d);
+    return acc.done();
+}
+
+Sub Walker::index_elem(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "name") {
+            Sub s;
+            Str name = string_value(s);
+            acc.add(key, s);
+            if (c.target >= 0 && !name.empty()) {  // ON CONFLICT (column): read
+                RawColumn col;
+                col.scope = c.scope;
+                col.fields.add(name);
+                col.target = c.target;
+                raw_.columns.push_back(col);
+            }
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    return acc.done();
+}
+
+// ---- FROM items ----------------------------------------------------------------
+
+int32_t Walker::add_relation(const Ctx& c, Str catalog, Str schema, Str name, Str alias,
+                             AccessSet access, int32_t location, bool from_item) {
+    RawRelation r;
+    r.catalog = catalog;
+    r.schema = schema;
+    r.name = name;
+    r.alias = alias;
+    r.access = access;
+    r.location = location;
+    r.scope = c.scope;
+    r.cte_candidate = from_item && schema.empty() && catalog.empty();
+    int32_t index = static_cast<int32_t>(raw_.relations.size());
+    raw_.relations.push_back(r);
+    if (from_item && c.scope >= 0) add_entry(c.scope, index, true);
+    return index;
+}
+
+void Walker::add_entry(int32_t scope, int32_t relation, bool visible) {
+    const RawRelation& r = raw_.relations[static_cast<size_t>(relation)];
+    RangeEntry e;
+    e.scope = scope;
+    e.kind = EntryKind::relation;
+    e.has_alias = !r.alias.empty();
+    e.name = e.has_alias ? r.alias : r.name;
+    e.schema = e.has_alias ? Str{} : r.schema;
+    e.relation = relation;
+    e.visible_to_children = visible;
+    raw_.entries.push_back(e);
+}
+
+Sub Walker::alias(Str& name) {
+    DepthGuard guard(*this);
+    if (!guard.ok) return {};
+    if (r_.peek() != '{' || r_.peek_wrapped()) return value(Ctx{});
+    Acc acc(kStructSeed);
+    r_.begin_object();
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "aliasname") {
+            Sub s;
+            name = string_value(s);
+            acc.add(key, s);
+        } else {
+            acc.add(key, value(Ctx{}, key));
+        }
+    }
+    return acc.done();
+}
+
+Sub Walker::range_var(const NodeInfo& info, const Ctx& c) {
+    Acc acc(info.hash);
+    Str catalog, schema, relname, alias_name;
+    int32_t location = -1;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "relname" || key == "schemaname" || key == "catalogname") {
+            Sub s;
+            Str v = string_value(s);
+            acc.add(key, s);
+            (key == "relname" ? relname : key == "schemaname" ? schema : catalog) = v;
+        } else if (key == "alias") {
+            acc.add(key, alias(alias_name));
+        } else if (key == "location") {
+            location = location_value(acc);
+        } else {
+            acc.add(key, value(Ctx{}, key));
+        }
+    }
+    if (c.lock_ref) {
+        // FOR UPDATE OF name: names a FROM item, not a new relation.
+        raw_.lock_targets.push_back(ScopedName{c.scope, relname});
+    } else {
+        add_relation(c, catalog, schema, relname, alias_name, c.access, location, c.from_item);
+        acc.variable = true;
+    }
+    return acc.done();
+}
+
+Sub Walker::from_list(const Ctx& c) {
+    Ctx f = c;
+    f.from_item = true;
+    f.access = AccessSet{static_cast<uint8_t>(Access::read)};
+    f.clause = Clause::from;
+    f.role = Role::none;
+    return value(f);
+}
+
+Sub Walker::range_subselect(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    Str alias_name;
+    bool lateral = false;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "alias") {
+            acc.add(key, alias(alias_name));
+        } else if (key == "lateral") {
+            Str v = r_.scalar();
+            lateral = v == "true";
+            acc.add(key, Sub{hash_bytes(v)});
+        } else if (key == "subquery") {
+            Ctx q = child;
+            q.hide_parent = !lateral;
+            acc.add(key, value(q, key));
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    add_derived(c.scope, alias_name);
+    return acc.done();
+}
+
+Sub Walker::range_function(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    Str alias_name;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "alias") {
+            acc.add(key, alias(alias_name));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    add_derived(c.scope, alias_name);
+    return acc.done();
+}
+
+Sub Walker::range_table_sample(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "relation") {
+            Ctx f = child;
+            f.from_item = c.from_item;
+            acc.add(key, value(f, key));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    return acc.done();
+}
+
+void Walker::add_derived(int32_t scope, Str alias_name) {
+    if (scope < 0) return;
+    RangeEntry e;
+    e.scope = scope;
+    e.kind = EntryKind::derived;
+    e.name = alias_name;
+    e.has_alias = !alias_name.empty();
+    raw_.entries.push_back(e);
+}
+
+Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    Str alias_name;
+    uint32_t begin = static_cast<uint32_t>(raw_.entries.size());
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "larg" || key == "rarg") {
+            Ctx f = child;
+            f.from_item = true;
+            f.access = AccessSet{static_cast<uint8_t>(Access::read)};
+            f.clause = Clause::from;
+            acc.add(key, value(f, key));
+        } else if (key == "quals") {
+            acc.add(key, boolean_root(child, Clause::join_on));
+        } else if (key == "usingClause") {
+            // USING (a, b): each name is a column of both sides.
+            Acc list(kArraySeed);
+            if (r_.peek() == '[') {
+                r_.begin_array();
+                while (r_.next_element()) {
+                    has_scalar_ = false;
+                    last_tag_ = NodeTag::unknown;
+                    Sub s = value(child);
+                    list.merge(s);
+                    list.h = combine(list.h, s.hash);
+                    if (last_tag_ != NodeTag::String || !has_scalar_) continue;
+                    RawColumn col;
+                    col.scope = c.scope;
+                    col.fields.add(last_scalar_);
+                    raw_.columns.push_back(col);
+                }
+                acc.add(key, list.done());
+            } else {
+                acc.add(key, value(child, key));
+            }
+        } else if (key == "alias") {
+            acc.add(key, alias(alias_name));
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    if (!alias_name.empty() && c.scope >= 0) {
+        RangeEntry e;
+        e.scope = c.scope;
+        e.kind = EntryKind::join;
+        e.name = alias_name;
+        e.has_alias = true;
+        e.member_begin = begin;
+        e.member_end = static_cast<uint32_t>(raw_.entries.size());
+        raw_.entries.push_back(e);
+    }
+    return acc.done();
+}
+
+}  // namespace pgmoat::sql::detail

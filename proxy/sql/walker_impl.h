@@ -1,0 +1,202 @@
+// The tree walker's internals, shared by walker.cpp (values, expressions, FROM
+// items) and walker_statements.cpp (statement nodes). Recursive descent over the
+// JSON with an explicit depth bound.
+#pragma once
+
+#include "hash.h"
+#include "walker.h"
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace pgmoat::sql::detail {
+
+// Literal roles that win over the clause (see LiteralContext).
+enum class Role : uint8_t { none, comparison, function_argument, type_cast, type_modifier };
+// What a ResTarget's name means where it sits.
+enum class ResMode : uint8_t { output, assign, insert_column };
+// A statement node's place: the statement itself, the statement inside
+// EXPLAIN/PREPARE/DECLARE/CREATE TABLE AS/COPY, or anything deeper.
+enum class StmtRole : uint8_t { top, inner, nested };
+
+struct Ctx {
+    int32_t scope = -1;
+    int32_t target = -1;     // DML target (RawRelation) that ResTarget names columns of
+    int32_t cte_index = -1;  // this statement node is the body of CTE #k of `scope`
+    Clause clause = Clause::other;
+    Role role = Role::none;
+    ResMode res = ResMode::output;
+    StmtRole stmt = StmtRole::top;
+    AccessSet access{static_cast<uint8_t>(Access::read)};
+    bool from_item = false;  // a relation here is a FROM item of `scope`
+    bool collapse = false;   // the next list counts runs of equal items once
+    bool ddl = false;
+    bool capture_defelems = false;
+    bool lock_ref = false;  // a RangeVar here names a FROM item (FOR UPDATE OF)
+    bool hide_parent = false;  // the statement here cannot see this scope's FROM items
+};
+
+// What a walked value contributes upward.
+struct Sub {
+    uint64_t hash = 0;
+    int32_t first = -1;     // smallest location inside, -1 if none
+    bool variable = false;  // references a column, parameter, relation or cursor
+};
+
+inline constexpr uint64_t kPlaceholder = 0x5be0cd19137e2179ULL;  // every literal and $n
+inline constexpr uint64_t kArraySeed = 0x3c6ef372fe94f82bULL;
+inline constexpr uint64_t kStructSeed = 0xa54ff53a5f1d36f1ULL;
+// The prefix of a String node up to its value's opening quote (exclusive).
+inline constexpr std::string_view kStringNode = "{\"String\":{\"sval\":";
+
+// Accumulates a node: its fields' hashes in order, the first location, and
+// whether anything below is variable.
+struct Acc {
+    uint64_t h;
+    int32_t first = -1;
+    bool variable = false;
+
+    explicit Acc(uint64_t seed) : h(seed) {}
+    void add(std::string_view key, const Sub& s) {
+        h = mix(h ^ key_word(key), s.hash + 0x8ebc6af09c88c6e3ULL);
+        merge(s);
+    }
+    // Field names come from libpg_query's fixed vocabulary: their first and last
+    // eight bytes and length tell them apart, and mix() does the spreading.
+    static uint64_t key_word(std::string_view k) {
+        uint64_t a = 0, b = 0;
+        if (k.size() >= 8) {
+            std::memcpy(&a, k.data(), 8);
+            std::memcpy(&b, k.data() + k.size() - 8, 8);
+        } else {
+            for (size_t i = 0; i < k.size(); ++i) a |= uint64_t{static_cast<unsigned char>(k[i])} << (8 * i);
+        }
+        return a ^ (b << 1) ^ (uint64_t{k.size()} << 56);
+    }
+    void merge(const Sub& s) {
+        location(s.first);
+        variable |= s.variable;
+    }
+    void location(int32_t loc) {
+        if (loc >= 0 && (first < 0 || loc < first)) first = loc;
+    }
+    Sub done() const { return Sub{mix(h, 0x510e527fade682d1ULL), first, variable}; }
+};
+
+class Walker {
+public:
+    Walker(std::string_view sql, std::string_view json, uint32_t max_depth, Scratch& scratch,
+           Analysis& out)
+        : sql_(sql), r_(json.data(), json.data() + json.size()), max_depth_(max_depth),
+          s_(scratch), raw_(scratch.raw), out_(out) {}
+
+    bool run(bool& too_deep);
+
+private:
+    friend struct DepthGuard;
+
+    // ---- generic (walker.cpp) ---------------------------------------------------
+    Sub value(const Ctx& c, Str field = {});
+    Sub array(const Ctx& c);
+    Sub wrapped(const Ctx& c);
+    Sub node(const NodeInfo& info, const Ctx& c);
+    Sub generic_body(const NodeInfo& info, const Ctx& c);
+    Sub structure(const Ctx& c);  // an unwrapped struct of a type the field does not tell
+    int32_t location_value(Acc& acc);  // the node's own location, merged into acc
+    Str string_value(Sub& sub);   // reads a JSON string (unescaped), hashing it
+    Sub name_list(NameList& out, const Ctx& c);  // [{"String":...}, {"A_Star":{}}, ...]
+    Sub list_of_names(NameList& out, const Ctx& c);  // {"List":{"items":[String...]}} or String
+    Ctx child_of(const NodeInfo& info, const Ctx& c) const;
+    void unknown_node(std::string_view name);
+    Str keep(std::string_view raw, bool escaped);
+
+    // ---- expressions ------------------------------------------------------------
+    Sub a_const(const Ctx& c);
+    Sub param_ref();
+    Sub column_ref(const NodeInfo& info, const Ctx& c);
+    Sub func_call(const NodeInfo& info, const Ctx& c);
+    Sub a_expr(const NodeInfo& info, const Ctx& c);
+    Sub bool_expr(const NodeInfo& info, const Ctx& c);
+    Sub type_cast(const NodeInfo& info, const Ctx& c);
+    Sub type_name(const NodeInfo& info, const Ctx& c);
+    Sub sub_link(const NodeInfo& info, const Ctx& c);
+    Sub list_node(const NodeInfo& info, const Ctx& c);
+    Sub array_expr(const NodeInfo& info, const Ctx& c);
+    Sub scalar_node(const NodeInfo& info);
+    Sub string_fast();
+    Sub index_elem(const NodeInfo& info, const Ctx& c);
+    Sub res_target(const NodeInfo& info, const Ctx& c);
+    Sub def_elem(const NodeInfo& info, const Ctx& c);
+    Sub boolean_root(const Ctx& c, Clause clause);  // WHERE/HAVING/ON: reports tautologies
+
+    // ---- FROM items ---------------------------------------------------------------
+    Sub range_var(const NodeInfo& info, const Ctx& c);
+    Sub range_table_sample(const NodeInfo& info, const Ctx& c);
+    Sub alias(Str& name);
+    Sub range_subselect(const NodeInfo& info, const Ctx& c);
+    Sub range_function(const NodeInfo& info, const Ctx& c);
+    Sub join_expr(const NodeInfo& info, const Ctx& c);
+    Sub from_list(const Ctx& c);
+
+    // ---- statements (walker_statements.cpp) ----------------------------------------
+    Sub statement(const NodeInfo& info, const Ctx& c);
+    Sub select_stmt(const NodeInfo& info, const Ctx& c);
+    Sub insert_stmt(const NodeInfo& info, const Ctx& c);
+    Sub update_stmt(const NodeInfo& info, const Ctx& c);
+    Sub delete_stmt(const NodeInfo& info, const Ctx& c);
+    Sub merge_stmt(const NodeInfo& info, const Ctx& c);
+    Sub copy_stmt(const NodeInfo& info, const Ctx& c);
+    Sub with_clause(const Ctx& c);
+    Sub cte(const Ctx& c, int32_t index);
+    int32_t target_relation(Acc& acc, Str key, const Ctx& base, AccessSet access, bool visible);
+    Sub on_conflict(const Ctx& c);
+    Sub merge_when(const NodeInfo& info, const Ctx& c);
+    Sub into_clause(const Ctx& c);
+    Sub locking_clause(const NodeInfo& info, const Ctx& c);
+    Sub variable_set(const NodeInfo& info, const Ctx& c);
+    Sub drop_like(const NodeInfo& info, const Ctx& c);  // DropStmt, CommentStmt, SecLabelStmt
+    Sub utility_stmt(const NodeInfo& info, const Ctx& c);
+
+    int32_t new_scope(const Ctx& c);
+    int32_t add_relation(const Ctx& c, Str catalog, Str schema, Str name, Str alias,
+                         AccessSet access, int32_t location, bool from_item);
+    void add_entry(int32_t scope, int32_t relation, bool visible);
+    void add_derived(int32_t scope, Str alias);
+    void set_kind(const Ctx& c, StatementKind kind);
+    Statement& st() { return out_.statements.back(); }
+
+    std::string_view sql_;
+    JsonReader r_;
+    uint32_t max_depth_;
+    uint32_t depth_ = 0;
+    bool too_deep_ = false;
+    Scratch& s_;
+    RawStatement& raw_;
+    Analysis& out_;
+    Str last_scalar_;     // the last String/Integer/Float/Boolean/A_Const value walked
+    bool has_scalar_ = false;
+    NodeTag last_tag_ = NodeTag::unknown;  // type of the last wrapped node walked
+    int32_t param_max_ = 0;
+};
+
+struct DepthGuard {
+    Walker& w;
+    bool ok;
+    explicit DepthGuard(Walker& walker) : w(walker), ok(++walker.depth_ <= walker.max_depth_) {
+        if (!ok) {
+            w.too_deep_ = true;
+            w.r_.fail();
+        }
+    }
+    ~DepthGuard() { --w.depth_; }
+};
+
+inline bool is_where_like(Clause c) {
+    return c == Clause::where || c == Clause::having || c == Clause::join_on;
+}
+
+// "OBJECT_MATVIEW" -> "matview"
+std::string object_type_name(std::string_view enum_name);
+
+}  // namespace pgmoat::sql::detail

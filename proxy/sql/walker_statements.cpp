@@ -1,0 +1,935 @@
+// The tree walk's statement half: what each statement node means (its kind,
+// targets, scopes, CTEs, flags), with the DML statements field by field and the
+// utility statements through one table-like handler.
+#include "walker_impl.h"
+
+namespace pgmoat::sql::detail {
+
+namespace {
+
+constexpr AccessSet access(Access a) { return AccessSet{static_cast<uint8_t>(a)}; }
+constexpr AccessSet access(Access a, Access b) {
+    return AccessSet{static_cast<uint8_t>(static_cast<uint8_t>(a) | static_cast<uint8_t>(b))};
+}
+
+// The context every DML statement starts its fields from.
+Ctx dml_base(int32_t scope) {
+    Ctx b;
+    b.scope = scope;
+    b.stmt = StmtRole::nested;
+    b.access = access(Access::read);
+    return b;
+}
+
+std::string lower(Str s) {
+    std::string out(s);
+    for (char& ch : out)
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+    return out;
+}
+
+bool truthy(Str v) {
+    std::string l = lower(v);
+    return !(l == "false" || l == "off" || l == "0" || l == "no" || l == "f" || l == "n");
+}
+
+bool changes_parsing(Str parameter) {
+    return parameter == "standard_conforming_strings" || parameter == "client_encoding" ||
+           parameter == "all";
+}
+
+bool relation_like(Str object_type) {
+    return object_type == "table" || object_type == "view" || object_type == "matview" ||
+           object_type == "index" || object_type == "sequence" ||
+           object_type == "foreign_table";
+}
+
+Str default_object_type(StatementKind k) {
+    switch (k) {
+        case StatementKind::create_table:
+        case StatementKind::create_table_as: return "table";
+        case StatementKind::create_materialized_view:
+        case StatementKind::refresh_materialized_view: return "matview";
+        case StatementKind::create_view: return "view";
+        case StatementKind::create_index: return "index";
+        case StatementKind::create_sequence:
+        case StatementKind::alter_sequence: return "sequence";
+        case StatementKind::create_schema: return "schema";
+        case StatementKind::create_function:
+        case StatementKind::alter_function: return "function";
+        case StatementKind::create_procedure: return "procedure";
+        case StatementKind::create_trigger: return "trigger";
+        case StatementKind::create_event_trigger:
+        case StatementKind::alter_event_trigger: return "event_trigger";
+        case StatementKind::create_rule: return "rule";
+        case StatementKind::create_type:
+        case StatementKind::alter_type: return "type";
+        case StatementKind::create_domain:
+        case StatementKind::alter_domain: return "domain";
+        case StatementKind::create_aggregate: return "aggregate";
+        case StatementKind::create_operator:
+        case StatementKind::alter_operator: return "operator";
+        case StatementKind::create_collation:
+        case StatementKind::alter_collation: return "collation";
+        case StatementKind::create_conversion: return "conversion";
+        case StatementKind::create_cast: return "cast";
+        case StatementKind::create_operator_class: return "opclass";
+        case StatementKind::create_operator_family:
+        case StatementKind::alter_operator_family: return "opfamily";
+        case StatementKind::create_language: return "language";
+        case StatementKind::create_foreign_data_wrapper:
+        case StatementKind::alter_foreign_data_wrapper: return "fdw";
+        case StatementKind::create_server:
+        case StatementKind::alter_server: return "foreign_server";
+        case StatementKind::create_user_mapping:
+        case StatementKind::alter_user_mapping:
+        case StatementKind::drop_user_mapping: return "user_mapping";
+        case StatementKind::create_foreign_table: return "foreign_table";
+        case StatementKind::import_foreign_schema: return "schema";
+        case StatementKind::create_policy:
+        case StatementKind::alter_policy: return "policy";
+        case StatementKind::create_transform: return "transform";
+        case StatementKind::create_access_method: return "access_method";
+        case StatementKind::create_publication:
+        case StatementKind::alter_publication: return "publication";
+        case StatementKind::create_subscription:
+        case StatementKind::alter_subscription:
+        case StatementKind::drop_subscription: return "subscription";
+        case StatementKind::create_statistics:
+        case StatementKind::alter_statistics: return "statistic_ext";
+        case StatementKind::create_extension:
+        case StatementKind::alter_extension: return "extension";
+        case StatementKind::create_database:
+        case StatementKind::alter_database:
+        case StatementKind::drop_database: return "database";
+        case StatementKind::create_tablespace:
+        case StatementKind::alter_tablespace:
+        case StatementKind::drop_tablespace: return "tablespace";
+        case StatementKind::create_role:
+        case StatementKind::alter_role:
+        case StatementKind::drop_role: return "role";
+        default: return {};
+    }
+}
+
+// Statement fields that name the thing the statement acts on.
+bool is_name_key(NodeTag tag, Str key) {
+    switch (tag) {
+        case NodeTag::PrepareStmt:
+        case NodeTag::ExecuteStmt:
+        case NodeTag::DeallocateStmt: return key == "name";
+        case NodeTag::ListenStmt:
+        case NodeTag::UnlistenStmt:
+        case NodeTag::NotifyStmt: return key == "conditionname";
+        case NodeTag::DeclareCursorStmt:
+        case NodeTag::FetchStmt:
+        case NodeTag::ClosePortalStmt: return key == "portalname";
+        case NodeTag::TransactionStmt: return key == "savepoint_name" || key == "gid";
+        case NodeTag::CreateExtensionStmt:
+        case NodeTag::AlterExtensionStmt:
+        case NodeTag::AlterExtensionContentsStmt: return key == "extname";
+        case NodeTag::LoadStmt: return key == "filename";
+        case NodeTag::RuleStmt: return key == "rulename";
+        case NodeTag::CreateTrigStmt:
+        case NodeTag::CreateEventTrigStmt: return key == "trigname";
+        case NodeTag::IndexStmt: return key == "idxname";
+        case NodeTag::CreatedbStmt:
+        case NodeTag::DropdbStmt:
+        case NodeTag::AlterDatabaseStmt:
+        case NodeTag::AlterDatabaseSetStmt: return key == "dbname";
+        case NodeTag::CreateSchemaStmt: return key == "schemaname";
+        case NodeTag::CreateRoleStmt: return key == "role";
+        case NodeTag::CreatePolicyStmt:
+        case NodeTag::AlterPolicyStmt: return key == "policy_name";
+        case NodeTag::CreateTableSpaceStmt:
+        case NodeTag::DropTableSpaceStmt: return key == "tablespacename";
+        case NodeTag::CreatePLangStmt: return key == "plname";
+        case NodeTag::CreateFdwStmt: return key == "fdwname";
+        case NodeTag::CreateForeignServerStmt: return key == "servername";
+        case NodeTag::CreatePublicationStmt: return key == "pubname";
+        case NodeTag::CreateSubscriptionStmt:
+        case NodeTag::DropSubscriptionStmt: return key == "subname";
+        case NodeTag::CreateAmStmt: return key == "amname";
+        default: return false;
+    }
+}
+
+StatementKind transaction_kind(Str k) {
+    if (k == "TRANS_STMT_COMMIT") return StatementKind::commit;
+    if (k == "TRANS_STMT_ROLLBACK") return StatementKind::rollback;
+    if (k == "TRANS_STMT_SAVEPOINT") return StatementKind::savepoint;
+    if (k == "TRANS_STMT_RELEASE") return StatementKind::release_savepoint;
+    if (k == "TRANS_STMT_ROLLBACK_TO") return StatementKind::rollback_to_savepoint;
+    if (k == "TRANS_STMT_PREPARE") return StatementKind::prepare_transaction;
+    if (k == "TRANS_STMT_COMMIT_PREPARED") return StatementKind::commit_prepared;
+    if (k == "TRANS_STMT_ROLLBACK_PREPARED") return StatementKind::rollback_prepared;
+    return StatementKind::begin;  // TRANS_STMT_BEGIN, TRANS_STMT_START
+}
+
+StatementKind define_kind(Str object_type) {
+    if (object_type == "aggregate") return StatementKind::create_aggregate;
+    if (object_type == "operator") return StatementKind::create_operator;
+    if (object_type == "collation") return StatementKind::create_collation;
+    if (object_type.substr(0, 2) == "ts") return StatementKind::create_text_search;
+    return StatementKind::create_type;
+}
+
+}  // namespace
+
+int32_t Walker::new_scope(const Ctx& c) {
+    ScopeInfo si;
+    si.parent = c.scope;
+    si.cte_index = c.cte_index;
+    si.hides_parent_entries = c.hide_parent || c.cte_index >= 0;
+    raw_.scopes.push_back(si);
+    return static_cast<int32_t>(raw_.scopes.size() - 1);
+}
+
+void Walker::set_kind(const Ctx& c, StatementKind kind) {
+    if (c.stmt == StmtRole::top) {
+        st().kind = kind;
+        if (st().object_type.empty()) st().object_type = default_object_type(kind);
+    } else if (c.stmt == StmtRole::inner && st().inner_kind == StatementKind::none) {
+        st().inner_kind = kind;
+    }
+}
+
+Sub Walker::statement(const NodeInfo& info, const Ctx& c) {
+    switch (info.tag) {
+        case NodeTag::SelectStmt: return select_stmt(info, c);
+        case NodeTag::InsertStmt: return insert_stmt(info, c);
+        case NodeTag::UpdateStmt: return update_stmt(info, c);
+        case NodeTag::DeleteStmt: return delete_stmt(info, c);
+        case NodeTag::MergeStmt: return merge_stmt(info, c);
+        case NodeTag::CopyStmt: return copy_stmt(info, c);
+        case NodeTag::VariableSetStmt: return variable_set(info, c);
+        case NodeTag::DropStmt:
+        case NodeTag::CommentStmt:
+        case NodeTag::SecLabelStmt: return drop_like(info, c);
+        default: return utility_stmt(info, c);
+    }
+}
+
+int32_t Walker::target_relation(Acc& acc, Str key, const Ctx& base, AccessSet a, bool visible) {
+    Ctx t = base;
+    t.access = a;
+    t.from_item = false;
+    size_t before = raw_.relations.size();
+    acc.add(key, value(t, key));
+    if (raw_.relations.size() == before) return -1;
+    int32_t index = static_cast<int32_t>(before);
+    if (base.scope >= 0) add_entry(base.scope, index, visible);
+    return index;
+}
+
+// ---- SELECT --------------------------------------------------------------------
+
+Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
+    int32_t scope = new_scope(c);
+    Ctx base = dml_base(scope);
+    bool outer = c.stmt != StmtRole::nested;
+    bool into = false;
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "targetList") {
+            Ctx t = base;
+            t.clause = Clause::select_list;
+            acc.add(key, value(t, key));
+        } else if (key == "fromClause") {
+            acc.add(key, from_list(base));
+        } else if (key == "whereClause") {
+            acc.add(key, boolean_root(base, Clause::where));
+        } else if (key == "havingClause") {
+            acc.add(key, boolean_root(base, Clause::having));
+        } else if (key == "groupClause") {
+            Ctx g = base;
+            g.clause = Clause::group_by;
+            acc.add(key, value(g, key));
+        } else if (key == "sortClause") {
+            Ctx o = base;
+            o.clause = Clause::order_by;
+            acc.add(key, value(o, key));
+        } else if (key == "windowClause") {
+            Ctx w = base;
+            w.clause = Clause::window;
+            acc.add(key, value(w, key));
+        } else if (key == "valuesLists") {
+            Ctx v = base;
+            v.clause = Clause::values;
+            v.collapse = true;
+            acc.add(key, value(v, key));
+        } else if (key == "limitCount" || key == "limitOffset") {
+            Ctx l = base;
+            l.clause = Clause::limit;
+            size_t literals = raw_.literals.size();
+            Sub s = value(l, key);
+            acc.add(key, s);
+            // LIMIT ALL and LIMIT NULL are no limit.
+            bool none = s.hash == kPlaceholder && raw_.literals.size() == literals + 1 &&
+                        raw_.literals.back().kind == LiteralKind::null;
+            if (key == "limitCount" && outer && !none) st().has_limit = true;
+        } else if (key == "intoClause") {
+            Ctx t = base;
+            t.access = access(Access::ddl, Access::insert);
+            acc.add(key, value(t, key));
+            into = true;
+            st().select_into = true;
+        } else if (key == "op") {
+            Sub s;
+            Str op = string_value(s);
+            acc.add(key, s);
+            SetOperations& ops = st().set_operations;
+            if (op == "SETOP_UNION") ++ops.union_;
+            if (op == "SETOP_INTERSECT") ++ops.intersect;
+            if (op == "SETOP_EXCEPT") ++ops.except;
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            // withClause, lockingClause, larg/rarg, distinctClause, limitOption, all
+            Ctx o = base;
+            if (key == "distinctClause") o.clause = Clause::other;
+            acc.add(key, value(o, key));
+        }
+    }
+    set_kind(c, into ? StatementKind::create_table_as : StatementKind::select);
+    return acc.done();
+}
+
+Sub Walker::with_clause(const Ctx& c) {
+    Acc acc(kStructSeed);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "ctes" && r_.peek() == '[') {
+            Acc list(kArraySeed);
+            r_.begin_array();
+            int32_t index = 0;
+            while (r_.next_element()) {
+                Sub s = cte(c, index++);
+                list.merge(s);
+                list.h = combine(list.h, s.hash);
+            }
+            acc.add(key, list.done());
+        } else if (key == "recursive") {
+            Str v = r_.scalar();
+            if (v == "true" && c.scope >= 0) raw_.scopes[static_cast<size_t>(c.scope)].recursive = true;
+            acc.add(key, Sub{hash_bytes(v)});
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(c, key));
+        }
+    }
+    return acc.done();
+}
+
+// One CommonTableExpr of the WITH list of scope c.scope, at position index.
+Sub Walker::cte(const Ctx& c, int32_t index) {
+    DepthGuard guard(*this);
+    if (!guard.ok) return {};
+    if (!r_.peek_wrapped()) return value(c);
+    Str tag;
+    r_.begin_object();
+    if (!r_.next_key(tag)) return {};
+    const NodeInfo& info = node_info(tag);
+    if (info.tag != NodeTag::CommonTableExpr) {
+        if (info.tag == NodeTag::unknown) unknown_node(tag);
+        r_.skip();
+        Str extra;
+        while (r_.next_key(extra)) r_.skip();
+        r_.fail();  // a WITH list holds only CTEs
+        return {};
+    }
+    Acc acc(info.hash);
+    Ctx base = c;
+    base.stmt = StmtRole::nested;
+    r_.begin_object();
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "ctename") {
+            Sub s;
+            Str name = string_value(s);
+            acc.add(key, s);
+            raw_.ctes.push_back(RawCte{c.scope, index, name});
+        } else if (key == "ctequery") {
+            Ctx q = base;
+            q.cte_index = index;
+            last_tag_ = NodeTag::unknown;
+            acc.add(key, value(q, key));
+            if (last_tag_ == NodeTag::InsertStmt || last_tag_ == NodeTag::UpdateStmt ||
+                last_tag_ == NodeTag::DeleteStmt || last_tag_ == NodeTag::MergeStmt)
+                st().data_modifying_cte = true;
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(base, key));
+        }
+    }
+    Str extra;
+    while (r_.next_key(extra)) acc.add(extra, value(base, extra));
+    return acc.done();
+}
+
+Sub Walker::locking_clause(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    bool named = false;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "lockedRels") {
+            Ctx l = child;
+            l.lock_ref = true;
+            size_t before = raw_.lock_targets.size();
+            acc.add(key, value(l, key));
+            named = raw_.lock_targets.size() > before;
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    if (!named && c.scope >= 0) raw_.scopes[static_cast<size_t>(c.scope)].lock_all = true;
+    return acc.done();
+}
+
+// ---- INSERT / UPDATE / DELETE / MERGE -------------------------------------------
+
+Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
+    int32_t scope = new_scope(c);
+    Ctx base = dml_base(scope);
+    int32_t target = -1;
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "relation") {
+            // The target is not visible inside the INSERT's own SELECT.
+            target = target_relation(acc, key, base, access(Access::insert), false);
+        } else if (key == "cols") {
+            Ctx t = base;
+            t.res = ResMode::insert_column;
+            t.target = target;
+            t.clause = Clause::values;
+            acc.add(key, value(t, key));
+        } else if (key == "onConflictClause") {
+            Ctx t = base;
+            t.target = target;
+            t.clause = Clause::on_conflict;
+            add_derived(scope, "excluded");
+            raw_.entries.back().qualified_only = true;
+            acc.add(key, value(t, key));
+        } else if (key == "returningList") {
+            Ctx t = base;
+            t.clause = Clause::returning;
+            acc.add(key, value(t, key));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(base, key));  // selectStmt, withClause, override
+        }
+    }
+    set_kind(c, StatementKind::insert);
+    return acc.done();
+}
+
+Sub Walker::on_conflict(const Ctx& c) {
+    Ctx child = c;
+    child.res = ResMode::output;
+    child.role = Role::none;
+    Acc acc(kStructSeed);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "action") {
+            Sub s;
+            Str v = string_value(s);
+            acc.add(key, s);
+            if (v == "ONCONFLICT_UPDATE" && c.target >= 0)
+                raw_.relations[static_cast<size_t>(c.target)].access.add(Access::update);
+        } else if (key == "targetList") {
+            Ctx a = child;
+            a.res = ResMode::assign;
+            a.clause = Clause::update_set;
+            acc.add(key, value(a, key));
+        } else if (key == "whereClause") {
+            acc.add(key, boolean_root(child, Clause::where));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));  // infer
+        }
+    }
+    return acc.done();
+}
+
+Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
+    int32_t scope = new_scope(c);
+    Ctx base = dml_base(scope);
+    int32_t target = -1;
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "relation") {
+            target = target_relation(acc, key, base, access(Access::update), true);
+        } else if (key == "targetList") {
+            Ctx a = base;
+            a.res = ResMode::assign;
+            a.target = target;
+            a.clause = Clause::update_set;
+            acc.add(key, value(a, key));
+        } else if (key == "whereClause") {
+            acc.add(key, boolean_root(base, Clause::where));
+            if (c.stmt != StmtRole::nested) st().has_where = true;
+        } else if (key == "fromClause") {
+            acc.add(key, from_list(base));
+        } else if (key == "returningList") {
+            Ctx t = base;
+            t.clause = Clause::returning;
+            acc.add(key, value(t, key));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(base, key));
+        }
+    }
+    set_kind(c, StatementKind::update);
+    return acc.done();
+}
+
+Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
+    int32_t scope = new_scope(c);
+    Ctx base = dml_base(scope);
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "relation") {
+            target_relation(acc, key, base, access(Access::delete_), true);
+        } else if (key == "usingClause") {
+            acc.add(key, from_list(base));
+        } else if (key == "whereClause") {
+            acc.add(key, boolean_root(base, Clause::where));
+            if (c.stmt != StmtRole::nested) st().has_where = true;
+        } else if (key == "returningList") {
+            Ctx t = base;
+            t.clause = Clause::returning;
+            acc.add(key, value(t, key));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(base, key));
+        }
+    }
+    set_kind(c, StatementKind::delete_);
+    return acc.done();
+}
+
+Sub Walker::merge_stmt(const NodeInfo& info, const Ctx& c) {
+    int32_t scope = new_scope(c);
+    Ctx base = dml_base(scope);
+    int32_t target = -1;
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "relation") {
+            target = target_relation(acc, key, base, AccessSet{}, true);
+        } else if (key == "sourceRelation") {
+            acc.add(key, from_list(base));
+        } else if (key == "joinCondition") {
+            acc.add(key, boolean_root(base, Clause::join_on));
+        } else if (key == "mergeWhenClauses") {
+            Ctx m = base;
+            m.target = target;
+            acc.add(key, value(m, key));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(base, key));
+        }
+    }
+    set_kind(c, StatementKind::merge);
+    return acc.done();
+}
+
+Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    bool insert = false;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "commandType") {
+            Sub s;
+            Str v = string_value(s);
+            acc.add(key, s);
+            Access a = Access::read;
+            if (v == "CMD_UPDATE") a = Access::update;
+            if (v == "CMD_INSERT") a = Access::insert;
+            if (v == "CMD_DELETE") a = Access::delete_;
+            insert = v == "CMD_INSERT";
+            if (a != Access::read && c.target >= 0)
+                raw_.relations[static_cast<size_t>(c.target)].access.add(a);
+        } else if (key == "condition") {
+            acc.add(key, boolean_root(child, Clause::where));
+        } else if (key == "targetList") {
+            Ctx t = child;
+            t.res = insert ? ResMode::insert_column : ResMode::assign;
+            t.clause = insert ? Clause::values : Clause::update_set;
+            acc.add(key, value(t, key));
+        } else if (key == "values") {
+            Ctx v = child;
+            v.clause = Clause::values;
+            acc.add(key, value(v, key));
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    return acc.done();
+}
+
+// ---- COPY ------------------------------------------------------------------------
+
+Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
+    int32_t scope = new_scope(c);
+    Ctx base = dml_base(scope);
+    base.clause = Clause::utility;
+    int32_t rel = -1;
+    size_t columns_begin = 0, columns_end = 0;
+    bool is_from = false, is_program = false, has_file = false, has_query = false;
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "relation") {
+            Ctx t = base;
+            size_t before = raw_.relations.size();
+            acc.add(key, value(t, key));
+            if (raw_.relations.size() > before) rel = static_cast<int32_t>(before);
+        } else if (key == "query") {
+            Ctx q = base;
+            q.stmt = c.stmt == StmtRole::nested ? StmtRole::nested : StmtRole::inner;
+            q.clause = Clause::other;
+            acc.add(key, value(q, key));
+            has_query = true;
+        } else if (key == "attlist" && r_.peek() == '[') {
+            Acc list(kArraySeed);
+            columns_begin = raw_.columns.size();
+            r_.begin_array();
+            while (r_.next_element()) {
+                has_scalar_ = false;
+                last_tag_ = NodeTag::unknown;
+                Sub s = value(base);
+                list.merge(s);
+                list.h = combine(list.h, s.hash);
+                if (last_tag_ != NodeTag::String || !has_scalar_) continue;
+                RawColumn col;
+                col.scope = scope;
+                col.fields.add(last_scalar_);
+                col.target = rel;
+                raw_.columns.push_back(col);
+            }
+            columns_end = raw_.columns.size();
+            acc.add(key, list.done());
+        } else if (key == "is_from" || key == "is_program") {
+            Str v = r_.scalar();
+            (key == "is_from" ? is_from : is_program) = v == "true";
+            acc.add(key, Sub{hash_bytes(v)});
+        } else if (key == "filename") {
+            Sub s;
+            string_value(s);
+            acc.add(key, s);
+            has_file = true;
+        } else if (key == "whereClause") {
+            acc.add(key, boolean_root(base, Clause::where));
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(base, key));  // options
+        }
+    }
+    if (rel >= 0) {
+        raw_.relations[static_cast<size_t>(rel)].access =
+            access(is_from ? Access::insert : Access::read);
+        // COPY FROM ... WHERE filters the incoming rows, not the table's.
+        if (!is_from) add_entry(scope, rel, true);
+    }
+    for (size_t i = columns_begin; i < columns_end; ++i) raw_.columns[i].written = is_from;
+    if (c.stmt == StmtRole::top) {
+        CopyFacts f;
+        f.direction = is_from ? CopyDirection::from : CopyDirection::to;
+        f.endpoint = is_program ? CopyEndpoint::program
+                     : has_file ? CopyEndpoint::file
+                     : is_from  ? CopyEndpoint::stdin_
+                                : CopyEndpoint::stdout_;
+        f.query = has_query;
+        st().copy = f;
+    }
+    set_kind(c, StatementKind::copy);
+    return acc.done();
+}
+
+// ---- SET / RESET -------------------------------------------------------------------
+
+Sub Walker::variable_set(const NodeInfo& info, const Ctx& c) {
+    Ctx base = child_of(info, c);
+    base.stmt = StmtRole::nested;
+    base.clause = Clause::set_value;
+    Str kind, name;
+    bool local = false;
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "kind" || key == "name") {
+            Sub s;
+            (key == "kind" ? kind : name) = string_value(s);
+            acc.add(key, s);
+        } else if (key == "is_local") {
+            Str v = r_.scalar();
+            local = v == "true";
+            acc.add(key, Sub{hash_bytes(v)});
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(base, key));  // args
+        }
+    }
+    std::string parameter = kind == "VAR_RESET_ALL" ? std::string("all") : lower(name);
+    Statement& s = st();
+    if (s.parameter.empty()) s.parameter = parameter;
+    if (c.stmt == StmtRole::top) {
+        s.set_local = local;
+        if (changes_parsing(parameter)) s.changes_parse_settings = true;
+        set_kind(c, kind.substr(0, 9) == "VAR_RESET" ? StatementKind::reset : StatementKind::set);
+    }
+    return acc.done();
+}
+
+// ---- DROP / COMMENT ON / SECURITY LABEL ------------------------------------------
+
+Sub Walker::drop_like(const NodeInfo& info, const Ctx& c) {
+    Ctx base = child_of(info, c);
+    base.stmt = StmtRole::nested;
+    base.ddl = true;
+    base.access = access(Access::ddl);
+    base.clause = Clause::ddl;
+    std::string object_type;
+    std::vector<NameList> names;
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (key == "objects" && r_.peek() == '[') {
+            Acc list(kArraySeed);
+            r_.begin_array();
+            while (r_.next_element()) {
+                NameList n;
+                Sub s = list_of_names(n, base);
+                names.push_back(n);
+                list.merge(s);
+                list.h = combine(list.h, s.hash);
+            }
+            acc.add(key, list.done());
+        } else if (key == "object") {
+            NameList n;
+            acc.add(key, list_of_names(n, base));
+            names.push_back(n);
+        } else if ((key == "removeType" || key == "objtype") && r_.peek() == '"') {
+            Sub s;
+            object_type = object_type_name(string_value(s));
+            acc.add(key, s);
+        } else if (key == "location") {
+            location_value(acc);
+        } else {
+            acc.add(key, value(base, key));
+        }
+    }
+    bool column = object_type == "column";
+    if (relation_like(object_type) || column) {
+        for (const NameList& n : names) {
+            uint8_t parts = static_cast<uint8_t>(n.count - (column ? 1 : 0));
+            if (n.overflow || parts < 1 || parts > 3) continue;
+            Str name = n.parts[parts - 1];
+            Str schema = parts >= 2 ? n.parts[parts - 2] : Str{};
+            Str catalog = parts == 3 ? n.parts[0] : Str{};
+            add_relation(base, catalog, schema, name, {}, access(Access::ddl), -1, false);
+        }
+    }
+    if (c.stmt == StmtRole::top) st().object_type = object_type;
+    set_kind(c, info.kind);
+    return acc.done();
+}
+
+// ---- everything else -----------------------------------------------------------------
+
+Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
+    const NodeTag tag = info.tag;
+    Ctx base = child_of(info, c);
+    base.stmt = StmtRole::nested;
+    if (info.flags & node_flag::ddl) {
+        base.ddl = true;
+        base.access = access(Access::ddl);
+        base.clause = Clause::ddl;
+    } else if (info.flags & node_flag::maintenance) {
+        base.access = access(Access::ddl);
+        base.clause = Clause::utility;
+    } else {
+        base.access = access(Access::read);
+        base.clause = Clause::utility;
+    }
+    // The statement inside EXPLAIN, PREPARE, DECLARE, CREATE TABLE AS; and the
+    // queries of views, rules and function bodies (not run now, but what they
+    // will touch is worth reporting).
+    Ctx query = base;
+    query.ddl = false;
+    query.access = access(Access::read);
+    query.clause = Clause::other;
+    query.stmt = c.stmt == StmtRole::nested ? StmtRole::nested : StmtRole::inner;
+    Ctx nested_query = query;
+    nested_query.stmt = StmtRole::nested;
+
+    const bool top = c.stmt == StmtRole::top;
+    Statement& stmt = st();
+    size_t defelems = s_.defelems.size();
+    StatementKind kind = info.kind;
+    bool flag = false;
+    Str subkind;
+    std::string object_type;
+    std::string function_name;
+    Str own_name;
+
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        const bool string = r_.peek() == '"';
+        if (key == "location") {
+            location_value(acc);
+        } else if (key == "query") {
+            acc.add(key, value(tag == NodeTag::ViewStmt ? nested_query : query, key));
+        } else if (key == "actions" || key == "sql_body" ||
+                   (tag == NodeTag::RuleStmt && key == "whereClause")) {
+            acc.add(key, value(nested_query, key));
+        } else if (key == "options" || key == "args") {
+            Ctx o = base;
+            o.capture_defelems = true;
+            acc.add(key, value(o, key));
+        } else if (key == "into") {
+            Ctx t = base;
+            t.access = access(Access::ddl, Access::insert);
+            acc.add(key, value(t, key));
+        } else if (key == "relations" &&
+                   (tag == NodeTag::TruncateStmt || tag == NodeTag::LockStmt)) {
+            Ctx t = base;
+            t.access = access(tag == NodeTag::TruncateStmt ? Access::truncate : Access::lock);
+            acc.add(key, value(t, key));
+        } else if (key == "funcname" && tag == NodeTag::CreateFunctionStmt) {
+            NameList n;
+            acc.add(key, name_list(n, base));
+            for (uint8_t i = 0; i < n.count; ++i) {
+                if (i) function_name += '.';
+                function_name += n.parts[i];
+            }
+        } else if (string && (key == "objtype" || key == "removeType" || key == "renameType" ||
+                              key == "objectType")) {
+            Sub s;
+            object_type = object_type_name(string_value(s));
+            acc.add(key, s);
+        } else if (string && (key == "kind" || key == "target" || key == "stmt_type")) {
+            Sub s;
+            subkind = string_value(s);
+            acc.add(key, s);
+        } else if (!string && (key == "is_grant" || key == "is_vacuumcmd" || key == "ismove" ||
+                               key == "is_procedure")) {
+            Str v = r_.scalar();
+            flag = v == "true";
+            acc.add(key, Sub{hash_bytes(v)});
+        } else if (string && tag == NodeTag::VariableShowStmt && key == "name") {
+            Sub s;
+            stmt.parameter = lower(string_value(s));
+            acc.add(key, s);
+        } else if (string && is_name_key(tag, key)) {
+            Sub s;
+            Str v = string_value(s);
+            acc.add(key, s);
+            if (own_name.empty()) own_name = v;
+            if (top && stmt.name.empty()) stmt.name = v;
+        } else {
+            acc.add(key, value(base, key));
+        }
+    }
+
+    auto defelem = [&](Str name) -> const DefElemValue* {
+        for (size_t i = defelems; i < s_.defelems.size(); ++i)
+            if (s_.defelems[i].name == name) return &s_.defelems[i];
+        return nullptr;
+    };
+    auto dynamic = [&](DynamicCodeKind k, std::string language, std::string name) {
+        DynamicCode d;
+        d.kind = k;
+        d.language = std::move(language);
+        d.name = std::move(name);
+        stmt.dynamic_code.push_back(std::move(d));
+    };
+
+    switch (tag) {
+        case NodeTag::TransactionStmt: kind = transaction_kind(subkind); break;
+        case NodeTag::GrantStmt: kind = flag ? StatementKind::grant : StatementKind::revoke; break;
+        case NodeTag::GrantRoleStmt:
+            kind = flag ? StatementKind::grant_role : StatementKind::revoke_role;
+            break;
+        case NodeTag::VacuumStmt: kind = flag ? StatementKind::vacuum : StatementKind::analyze; break;
+        case NodeTag::FetchStmt: kind = flag ? StatementKind::move : StatementKind::fetch; break;
+        case NodeTag::DefineStmt:
+            object_type = object_type_name(subkind);
+            kind = define_kind(object_type);
+            break;
+        case NodeTag::CreateTableAsStmt:
+            if (object_type == "matview") kind = StatementKind::create_materialized_view;
+            break;
+        case NodeTag::CreateFunctionStmt: {
+            kind = flag ? StatementKind::create_procedure : StatementKind::create_function;
+            const DefElemValue* lang = defelem("language");
+            dynamic(DynamicCodeKind::function_body, lang ? lower(lang->arg) : std::string("sql"),
+                    function_name);
+            if (top && stmt.name.empty()) stmt.name = function_name;
+            break;
+        }
+        case NodeTag::DoStmt: {
+            const DefElemValue* lang = defelem("language");
+            dynamic(DynamicCodeKind::do_block, lang ? lower(lang->arg) : std::string("plpgsql"),
+                    {});
+            break;
+        }
+        case NodeTag::PrepareStmt:
+            dynamic(DynamicCodeKind::prepare, {}, std::string(own_name));
+            break;
+        case NodeTag::ExecuteStmt:  // also inside EXPLAIN or CREATE TABLE AS
+            dynamic(DynamicCodeKind::execute, {}, std::string(own_name));
+            break;
+        case NodeTag::RuleStmt: dynamic(DynamicCodeKind::rule_action, {}, {}); break;
+        case NodeTag::ExplainStmt:
+            if (const DefElemValue* a = defelem("analyze"))
+                stmt.explain_analyze = !a->has_arg || truthy(a->arg);
+            break;
+        case NodeTag::DiscardStmt: {
+            std::string target = lower(subkind.substr(subkind.find('_') + 1));
+            if (top) stmt.name = target;
+            if (target == "all" && top) stmt.changes_parse_settings = true;
+            break;
+        }
+        case NodeTag::AlterSystemStmt:
+            if (top && changes_parsing(stmt.parameter)) stmt.changes_parse_settings = true;
+            break;
+        default: break;
+    }
+    s_.defelems.resize(defelems);
+    if (top && !object_type.empty()) stmt.object_type = object_type;
+    set_kind(c, kind);
+    return acc.done();
+}
+
+}  // namespace pgmoat::sql::detail

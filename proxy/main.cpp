@@ -20,6 +20,10 @@ void usage() {
                  "  check [-c CONFIG] [FILE…]     validate policy files (default: the config's policies dir)\n"
                  "  explain --app NAME [--json] SQL\n"
                  "                                what pgmoat decides for SQL from that app, and why\n"
+                 "  audit verify [--key FILE] FILE…\n"
+                 "                                check the audit log's hash chain; report the first break\n"
+                 "  learn [--app NAME] AUDIT_FILE…\n"
+                 "                                propose policy from a monitor-mode audit log\n"
                  "  version                       print the version\n");
 }
 
@@ -38,6 +42,8 @@ int main(int argc, char** argv) {
         if (command == "passwd") return cli::passwd(args);
         if (command == "check") return cli::check(args);
         if (command == "explain") return cli::explain(args);
+        if (command == "audit") return cli::audit(args);
+        if (command == "learn") return cli::learn(args);
         if (command == "version" || command == "--version") {
             std::printf("pgmoat %s\n", PGMOAT_VERSION);
             return 0;

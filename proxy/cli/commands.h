@@ -13,6 +13,8 @@ int serve(const Args& args);
 int passwd(const Args& args);
 int check(const Args& args);
 int explain(const Args& args);
+int audit(const Args& args);
+int learn(const Args& args);
 void usage();
 
 }  // namespace pgmoat::cli

@@ -116,7 +116,12 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
             auto b = read_bind(frame.body);
             if (!b) return protocol_violation(out, "invalid Bind message");
             auto it = prepared_.find(std::string(b->statement));
-            portals_[std::string(b->portal)] = it == prepared_.end() ? nullptr : it->second;
+            Portal& portal = portals_[std::string(b->portal)];
+            portal.statement = it == prepared_.end() ? nullptr : it->second;
+            portal.parameters.clear();
+            if (policy_->audit_parameters) {
+                if (auto values = read_bind_values(frame.body)) portal.parameters = std::move(*values);
+            }
             forward(frame, out);
             return;
         }
@@ -133,7 +138,8 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
                                                                                 : "invalid Close message");
             }
             if (frame.type == frontend::Close) {
-                (d->kind == 'S' ? prepared_ : portals_).erase(std::string(d->name));
+                if (d->kind == 'S') prepared_.erase(std::string(d->name));
+                else portals_.erase(std::string(d->name));
             }
             forward(frame, out);
             return;

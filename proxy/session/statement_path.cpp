@@ -62,8 +62,12 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
         return reject(*refusal, {}, nullptr, Origin::function_call, "\x01pgmoat", out);
     }
     auto it = portals_.find(std::string(portal));
-    executions_.push_back(
-        {.statement = it == portals_.end() ? nullptr : it->second, .batch = syncs_sent_, .started = Clock::now()});
+    Execution e{.statement = nullptr, .batch = syncs_sent_, .started = Clock::now()};
+    if (it != portals_.end()) {
+        e.statement = it->second.statement;
+        e.parameters = it->second.parameters;
+    }
+    executions_.push_back(std::move(e));
     forward(frame, out);
 }
 

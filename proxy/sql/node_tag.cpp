@@ -10,12 +10,10 @@ namespace pgmoat::sql::detail {
 
 namespace {
 
-constexpr size_t kSlots = 1024;  // power of two, well above the node count
-
-struct Entry {
-    std::string_view name;
-    NodeInfo info;
-};
+// Small on purpose: the table is probed for every node while libpg_query
+// competes for the same caches. 512 one-byte slots (an index into the dense
+// info array, 0 for empty) is a few cache lines.
+constexpr size_t kSlots = 512;
 
 inline size_t slot_hash(std::string_view s) {
     // Length and four characters tell the ~230 names apart well enough for
@@ -30,17 +28,17 @@ inline size_t slot_hash(std::string_view s) {
 }
 
 struct Table {
-    std::array<Entry, kSlots> slots{};
+    std::array<uint8_t, kSlots> slots{};  // NodeTag value, 0 (unknown) for empty
     std::array<NodeInfo, static_cast<size_t>(NodeTag::count)> by_tag{};
-    NodeInfo unknown{};
+    std::array<std::string_view, static_cast<size_t>(NodeTag::count)> names{};
 
     Table() {
         auto add = [&](std::string_view name, NodeTag tag, StatementKind kind, uint8_t flags) {
             size_t i = slot_hash(name);
-            while (!slots[i].name.empty()) i = (i + 1) & (kSlots - 1);
-            slots[i].name = name;
-            slots[i].info = NodeInfo{tag, kind, flags, hash_bytes(name)};
-            by_tag[static_cast<size_t>(tag)] = slots[i].info;
+            while (slots[i] != 0) i = (i + 1) & (kSlots - 1);
+            slots[i] = static_cast<uint8_t>(tag);
+            by_tag[static_cast<size_t>(tag)] = NodeInfo{tag, kind, flags, hash_bytes(name)};
+            names[static_cast<size_t>(tag)] = name;
         };
 #define PGMOAT_SQL_NODE_ADD(tag, kind, flags) \
     add(#tag, NodeTag::tag, StatementKind::kind, static_cast<uint8_t>(flags));
@@ -48,6 +46,7 @@ struct Table {
 #undef PGMOAT_SQL_NODE_ADD
     }
 };
+static_assert(static_cast<size_t>(NodeTag::count) < 256, "slots hold a NodeTag in a byte");
 
 const Table& table() {
     static const Table t;
@@ -59,18 +58,22 @@ const Table& table() {
 const NodeInfo& node_info(std::string_view name) {
     const Table& t = table();
     size_t i = slot_hash(name);
-    while (!t.slots[i].name.empty()) {
-        std::string_view s = t.slots[i].name;
-        if (s.size() == name.size() && s[0] == name[0] && s == name) return t.slots[i].info;
+    while (uint8_t tag = t.slots[i]) {
+        std::string_view s = t.names[tag];
+        if (s.size() == name.size()) {
+            size_t k = 0;  // names are short: a loop beats a memcmp call
+            while (k < s.size() && s[k] == name[k]) ++k;
+            if (k == s.size()) return t.by_tag[tag];
+        }
         i = (i + 1) & (kSlots - 1);
     }
-    return t.unknown;
+    return t.by_tag[0];
 }
 
 const NodeInfo& node_info(NodeTag tag) {
     const Table& t = table();
     size_t i = static_cast<size_t>(tag);
-    return i < t.by_tag.size() ? t.by_tag[i] : t.unknown;
+    return i < t.by_tag.size() ? t.by_tag[i] : t.by_tag[0];
 }
 
 }  // namespace pgmoat::sql::detail

@@ -14,36 +14,36 @@ namespace {
 NodeTag unwrapped_type(Str field) {
     switch (field.size()) {
         case 3:
-            if (field == "rel") return NodeTag::RangeVar;
+            if (is(field, "rel")) return NodeTag::RangeVar;
             break;
         case 4:
-            if (field == "view") return NodeTag::RangeVar;
-            if (field == "into") return NodeTag::IntoClause;
-            if (field == "base") return NodeTag::CreateStmt;
-            if (field == "larg" || field == "rarg") return NodeTag::SelectStmt;
+            if (is(field, "view")) return NodeTag::RangeVar;
+            if (is(field, "into")) return NodeTag::IntoClause;
+            if (is(field, "base")) return NodeTag::CreateStmt;
+            if (is(field, "larg") || is(field, "rarg")) return NodeTag::SelectStmt;
             break;
         case 5:
-            if (field == "table") return NodeTag::RangeVar;
-            if (field == "infer") return NodeTag::InferClause;
+            if (is(field, "table")) return NodeTag::RangeVar;
+            if (is(field, "infer")) return NodeTag::InferClause;
             break;
         case 7:
-            if (field == "typevar" || field == "pktable") return NodeTag::RangeVar;
-            if (field == "setstmt") return NodeTag::VariableSetStmt;
-            if (field == "argType") return NodeTag::TypeName;
+            if (is(field, "typevar") || is(field, "pktable")) return NodeTag::RangeVar;
+            if (is(field, "setstmt")) return NodeTag::VariableSetStmt;
+            if (is(field, "argType")) return NodeTag::TypeName;
             break;
         case 8:
-            if (field == "relation" || field == "sequence") return NodeTag::RangeVar;
-            if (field == "typeName") return NodeTag::TypeName;
-            if (field == "funccall") return NodeTag::FuncCall;
+            if (is(field, "relation") || is(field, "sequence")) return NodeTag::RangeVar;
+            if (is(field, "typeName")) return NodeTag::TypeName;
+            if (is(field, "funccall")) return NodeTag::FuncCall;
             break;
         case 10:
-            if (field == "withClause") return NodeTag::WithClause;
-            if (field == "intoClause") return NodeTag::IntoClause;
-            if (field == "returnType") return NodeTag::TypeName;
-            if (field == "ofTypename") return NodeTag::TypeName;
+            if (is(field, "withClause")) return NodeTag::WithClause;
+            if (is(field, "intoClause")) return NodeTag::IntoClause;
+            if (is(field, "returnType")) return NodeTag::TypeName;
+            if (is(field, "ofTypename")) return NodeTag::TypeName;
             break;
         case 16:
-            if (field == "onConflictClause") return NodeTag::OnConflictClause;
+            if (is(field, "onConflictClause")) return NodeTag::OnConflictClause;
             break;
         default:
             break;
@@ -62,9 +62,9 @@ bool is_comparison_operator(Str op) {
 }
 
 bool is_comparison(Str kind, Str op) {
-    if (kind == "AEXPR_OP" || kind == "AEXPR_OP_ANY" || kind == "AEXPR_OP_ALL")
+    if (is(kind, "AEXPR_OP") || is(kind, "AEXPR_OP_ANY") || is(kind, "AEXPR_OP_ALL"))
         return is_comparison_operator(op);
-    return kind != "AEXPR_NULLIF";
+    return !is(kind, "AEXPR_NULLIF");
 }
 
 // A comparison side that is a value as written: a constant, a cast constant, or
@@ -124,7 +124,7 @@ bool Walker::run(bool& too_deep) {
     Str key;
     if (!r_.begin_object()) return false;
     while (r_.next_key(key)) {
-        if (key != "stmts") {
+        if (!is(key, "stmts")) {
             r_.skip();
             continue;
         }
@@ -138,12 +138,12 @@ bool Walker::run(bool& too_deep) {
             if (!r_.begin_object()) break;
             Str k;
             while (r_.next_key(k)) {
-                if (k == "stmt") {
+                if (is(k, "stmt")) {
                     Ctx c;
                     body = value(c, k);
-                } else if (k == "stmt_location") {
+                } else if (is(k, "stmt_location")) {
                     raw_.location = static_cast<int32_t>(JsonReader::to_int(r_.scalar()));
-                } else if (k == "stmt_len") {
+                } else if (is(k, "stmt_len")) {
                     raw_.length = static_cast<int32_t>(JsonReader::to_int(r_.scalar()));
                 } else {
                     r_.skip();
@@ -318,7 +318,7 @@ Sub Walker::generic_body(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "location") {
+        if (is(key, "location")) {
             location_value(acc);
             continue;
         }
@@ -339,16 +339,16 @@ Sub Walker::structure(const Ctx& c) {
     int32_t location = -1;
     Str k;
     while (r_.next_key(k)) {
-        if (k == "location") {
+        if (is(k, "location")) {
             Acc tmp(0);
             location = location_value(tmp);
             continue;
         }
-        if (k == "relname" || k == "schemaname" || k == "catalogname") {
+        if (is(k, "relname") || is(k, "schemaname") || is(k, "catalogname")) {
             Sub s;
             Str v = string_value(s);
             acc.add(k, s);
-            (k == "relname" ? relname : k == "schemaname" ? schema : catalog) = v;
+            (is(k, "relname") ? relname : is(k, "schemaname") ? schema : catalog) = v;
             continue;
         }
         acc.add(k, value(child, k));
@@ -432,7 +432,7 @@ Sub Walker::list_of_names(NameList& out, const Ctx& c) {
         r_.begin_object();
         Str k;
         while (r_.next_key(k)) {
-            if (k == "items") {
+            if (is(k, "items")) {
                 acc.add(k, name_list(out, c));
             } else {
                 acc.add(k, value(c, k));
@@ -495,25 +495,25 @@ Sub Walker::a_const(const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "location") {
+        if (is(key, "location")) {
             lit.location = static_cast<int32_t>(JsonReader::to_int(r_.scalar()));
             continue;
         }
-        if (key == "isnull") {
+        if (is(key, "isnull")) {
             r_.skip();
             lit.kind = LiteralKind::null;
             last_scalar_ = "null";
             continue;
         }
-        if (key == "ival") {
+        if (is(key, "ival")) {
             lit.kind = LiteralKind::integer;
-        } else if (key == "fval") {
+        } else if (is(key, "fval")) {
             lit.kind = LiteralKind::float_;
-        } else if (key == "sval") {
+        } else if (is(key, "sval")) {
             lit.kind = LiteralKind::string;
-        } else if (key == "bsval") {
+        } else if (is(key, "bsval")) {
             lit.kind = LiteralKind::bit_string;
-        } else if (key == "boolval") {
+        } else if (is(key, "boolval")) {
             lit.kind = LiteralKind::boolean;
         } else {
             r_.skip();
@@ -552,9 +552,9 @@ Sub Walker::param_ref() {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "number") {
+        if (is(key, "number")) {
             param_max_ = std::max(param_max_, static_cast<int32_t>(JsonReader::to_int(r_.scalar())));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location = static_cast<int32_t>(JsonReader::to_int(r_.scalar()));
         } else {
             r_.skip();
@@ -572,9 +572,9 @@ Sub Walker::column_ref(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "fields") {
+        if (is(key, "fields")) {
             acc.add(key, name_list(col.fields, child));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             col.location = location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -592,24 +592,24 @@ Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "funcname") {
+        if (is(key, "funcname")) {
             acc.add(key, name_list(f.name, child));
-        } else if (key == "args") {
+        } else if (is(key, "args")) {
             Ctx a = child;
             a.role = Role::function_argument;
             acc.add(key, value(a, key));
-        } else if (key == "over") {
+        } else if (is(key, "over")) {
             Ctx w = child;
             w.clause = Clause::window;
             acc.add(key, value(w, key));
-        } else if (key == "agg_filter") {  // FILTER (WHERE ...) filters like a WHERE
+        } else if (is(key, "agg_filter")) {  // FILTER (WHERE ...) filters like a WHERE
             acc.add(key, boolean_root(child, Clause::where));
-        } else if (key == "funcformat") {
+        } else if (is(key, "funcformat")) {
             Sub s;
             Str v = string_value(s);
-            f.sql_syntax = v == "COERCE_SQL_SYNTAX";
+            f.sql_syntax = is(v, "COERCE_SQL_SYNTAX");
             acc.add(key, s);
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             f.location = location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -632,19 +632,19 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "kind") {
+        if (is(key, "kind")) {
             Sub s;
             kind = string_value(s);
             acc.add(key, s);
-            in_list = kind == "AEXPR_IN";
-        } else if (key == "name") {
+            in_list = is(kind, "AEXPR_IN");
+        } else if (is(key, "name")) {
             NameList op;
             acc.add(key, name_list(op, child));
             comparison = is_comparison(kind, op.last());
-        } else if (key == "lexpr" || key == "rexpr") {
+        } else if (is(key, "lexpr") || is(key, "rexpr")) {
             Ctx o = child;
             if (comparison) o.role = Role::comparison;
-            if (in_list && key == "rexpr") o.collapse = true;
+            if (in_list && is(key, "rexpr")) o.collapse = true;
             const size_t literals = raw_.literals.size();
             const size_t columns = raw_.columns.size();
             last_tag_ = NodeTag::unknown;
@@ -654,19 +654,19 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
             if (last_tag_ == NodeTag::ColumnRef && raw_.columns.size() == columns + 1) {
                 column_side = raw_.columns.back().fields;
                 have_column = true;
-                if (key == "rexpr")
+                if (is(key, "rexpr"))
                     for (size_t i = lexpr_literals; i < lexpr_literals_end; ++i)
                         raw_.literals[i].compared_to = column_side;
             } else if (!is_value_side(last_tag_)) {
                 continue;  // `x > 1 + 2`: the literals are operands of +, not of >
-            } else if (key == "lexpr") {
+            } else if (is(key, "lexpr")) {
                 lexpr_literals = literals;
                 lexpr_literals_end = raw_.literals.size();
             } else if (have_column) {
                 for (size_t i = literals; i < raw_.literals.size(); ++i)
                     raw_.literals[i].compared_to = column_side;
             }
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -682,7 +682,7 @@ Sub Walker::bool_expr(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "args" && r_.peek() == '[') {
+        if (is(key, "args") && r_.peek() == '[') {
             Acc list(kArraySeed);
             r_.begin_array();
             while (r_.next_element()) {
@@ -693,7 +693,7 @@ Sub Walker::bool_expr(const NodeInfo& info, const Ctx& c) {
                     raw_.tautologies.push_back(Tautology{s.first, c.clause});
             }
             acc.add(key, list.done());
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -724,11 +724,11 @@ Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "arg") {
+        if (is(key, "arg")) {
             Ctx a = child;
             a.role = Role::type_cast;
             acc.add(key, value(a, key));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -743,11 +743,11 @@ Sub Walker::type_name(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "typmods") {
+        if (is(key, "typmods")) {
             Ctx m = child;
             m.role = Role::type_modifier;
             acc.add(key, value(m, key));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -764,11 +764,11 @@ Sub Walker::sub_link(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "testexpr") {
+        if (is(key, "testexpr")) {
             Ctx t = child;
             t.role = Role::comparison;
             acc.add(key, value(t, key));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -796,11 +796,11 @@ Sub Walker::array_expr(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "elements") {
+        if (is(key, "elements")) {
             Ctx e = child;
             e.collapse = true;
             acc.add(key, value(e, key));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -817,11 +817,11 @@ Sub Walker::res_target(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "name") {
+        if (is(key, "name")) {
             Sub s;
             name = string_value(s);
             acc.add(key, s);
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location = location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -850,18 +850,18 @@ Sub Walker::def_elem(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "defname") {
+        if (is(key, "defname")) {
             Sub s;
             d.name = string_value(s);
             acc.add(key, s);
-        } else if (key == "arg") {
+        } else if (is(key, "arg")) {
             has_scalar_ = false;
             acc.add(key, value(child, key));
             if (has_scalar_) {
                 d.arg = last_scalar_;
                 d.has_arg = true;
             }
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -877,7 +877,7 @@ Sub Walker::index_elem(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "name") {
+        if (is(key, "name")) {
             Sub s;
             Str name = string_value(s);
             acc.add(key, s);
@@ -888,7 +888,7 @@ Sub Walker::index_elem(const NodeInfo& info, const Ctx& c) {
                 col.target = c.target;
                 raw_.columns.push_back(col);
             }
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -937,7 +937,7 @@ Sub Walker::alias(Str& name) {
     r_.begin_object();
     Str key;
     while (r_.next_key(key)) {
-        if (key == "aliasname") {
+        if (is(key, "aliasname")) {
             Sub s;
             name = string_value(s);
             acc.add(key, s);
@@ -955,14 +955,14 @@ Sub Walker::range_var(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "relname" || key == "schemaname" || key == "catalogname") {
+        if (is(key, "relname") || is(key, "schemaname") || is(key, "catalogname")) {
             Sub s;
             Str v = string_value(s);
             acc.add(key, s);
-            (key == "relname" ? relname : key == "schemaname" ? schema : catalog) = v;
-        } else if (key == "alias") {
+            (is(key, "relname") ? relname : is(key, "schemaname") ? schema : catalog) = v;
+        } else if (is(key, "alias")) {
             acc.add(key, alias(alias_name));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location = location_value(acc);
         } else {
             acc.add(key, value(Ctx{}, key));
@@ -995,13 +995,13 @@ Sub Walker::range_subselect(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "alias") {
+        if (is(key, "alias")) {
             acc.add(key, alias(alias_name));
-        } else if (key == "lateral") {
+        } else if (is(key, "lateral")) {
             Str v = r_.scalar();
-            lateral = v == "true";
+            lateral = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (key == "subquery") {
+        } else if (is(key, "subquery")) {
             Ctx q = child;
             q.hide_parent = !lateral;
             acc.add(key, value(q, key));
@@ -1020,9 +1020,9 @@ Sub Walker::range_function(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "alias") {
+        if (is(key, "alias")) {
             acc.add(key, alias(alias_name));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -1038,11 +1038,11 @@ Sub Walker::range_table_sample(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "relation") {
+        if (is(key, "relation")) {
             Ctx f = child;
             f.from_item = c.from_item;
             acc.add(key, value(f, key));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));
@@ -1069,15 +1069,15 @@ Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "larg" || key == "rarg") {
+        if (is(key, "larg") || is(key, "rarg")) {
             Ctx f = child;
             f.from_item = true;
             f.access = AccessSet{static_cast<uint8_t>(Access::read)};
             f.clause = Clause::from;
             acc.add(key, value(f, key));
-        } else if (key == "quals") {
+        } else if (is(key, "quals")) {
             acc.add(key, boolean_root(child, Clause::join_on));
-        } else if (key == "usingClause") {
+        } else if (is(key, "usingClause")) {
             // USING (a, b): each name is a column of both sides.
             Acc list(kArraySeed);
             if (r_.peek() == '[') {
@@ -1098,7 +1098,7 @@ Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
             } else {
                 acc.add(key, value(child, key));
             }
-        } else if (key == "alias") {
+        } else if (is(key, "alias")) {
             acc.add(key, alias(alias_name));
         } else {
             acc.add(key, value(child, key));

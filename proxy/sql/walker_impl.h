@@ -102,13 +102,13 @@ private:
     Sub wrapped(const Ctx& c);
     Sub node(const NodeInfo& info, const Ctx& c);
     Sub generic_body(const NodeInfo& info, const Ctx& c);
-    Sub structure(const Ctx& c);  // an unwrapped struct of a type the field does not tell
+    [[gnu::cold]] Sub structure(const Ctx& c);  // an unwrapped struct of a type the field does not tell
     int32_t location_value(Acc& acc);  // the node's own location, merged into acc
     Str string_value(Sub& sub);   // reads a JSON string (unescaped), hashing it
     Sub name_list(NameList& out, const Ctx& c);  // [{"String":...}, {"A_Star":{}}, ...]
-    Sub list_of_names(NameList& out, const Ctx& c);  // {"List":{"items":[String...]}} or String
+    [[gnu::cold]] Sub list_of_names(NameList& out, const Ctx& c);  // {"List":{"items":[String...]}} or String
     Ctx child_of(const NodeInfo& info, const Ctx& c) const;
-    void unknown_node(std::string_view name);
+    [[gnu::cold]] void unknown_node(std::string_view name);
     Str keep(std::string_view raw, bool escaped);
 
     // ---- expressions ------------------------------------------------------------
@@ -125,14 +125,14 @@ private:
     Sub array_expr(const NodeInfo& info, const Ctx& c);
     Sub scalar_node(const NodeInfo& info);
     Sub string_fast();
-    Sub index_elem(const NodeInfo& info, const Ctx& c);
+    [[gnu::cold]] Sub index_elem(const NodeInfo& info, const Ctx& c);
     Sub res_target(const NodeInfo& info, const Ctx& c);
-    Sub def_elem(const NodeInfo& info, const Ctx& c);
+    [[gnu::cold]] Sub def_elem(const NodeInfo& info, const Ctx& c);
     Sub boolean_root(const Ctx& c, Clause clause);  // WHERE/HAVING/ON: reports tautologies
 
     // ---- FROM items ---------------------------------------------------------------
     Sub range_var(const NodeInfo& info, const Ctx& c);
-    Sub range_table_sample(const NodeInfo& info, const Ctx& c);
+    [[gnu::cold]] Sub range_table_sample(const NodeInfo& info, const Ctx& c);
     Sub alias(Str& name);
     Sub range_subselect(const NodeInfo& info, const Ctx& c);
     Sub range_function(const NodeInfo& info, const Ctx& c);
@@ -145,18 +145,18 @@ private:
     Sub insert_stmt(const NodeInfo& info, const Ctx& c);
     Sub update_stmt(const NodeInfo& info, const Ctx& c);
     Sub delete_stmt(const NodeInfo& info, const Ctx& c);
-    Sub merge_stmt(const NodeInfo& info, const Ctx& c);
-    Sub copy_stmt(const NodeInfo& info, const Ctx& c);
+    [[gnu::cold]] Sub merge_stmt(const NodeInfo& info, const Ctx& c);
+    [[gnu::cold]] Sub copy_stmt(const NodeInfo& info, const Ctx& c);
     Sub with_clause(const Ctx& c);
     Sub cte(const Ctx& c, int32_t index);
     int32_t target_relation(Acc& acc, Str key, const Ctx& base, AccessSet access, bool visible);
     Sub on_conflict(const Ctx& c);
-    Sub merge_when(const NodeInfo& info, const Ctx& c);
+    [[gnu::cold]] Sub merge_when(const NodeInfo& info, const Ctx& c);
     Sub into_clause(const Ctx& c);
     Sub locking_clause(const NodeInfo& info, const Ctx& c);
-    Sub variable_set(const NodeInfo& info, const Ctx& c);
-    Sub drop_like(const NodeInfo& info, const Ctx& c);  // DropStmt, CommentStmt, SecLabelStmt
-    Sub utility_stmt(const NodeInfo& info, const Ctx& c);
+    [[gnu::cold]] Sub variable_set(const NodeInfo& info, const Ctx& c);
+    [[gnu::cold]] Sub drop_like(const NodeInfo& info, const Ctx& c);  // DropStmt, CommentStmt, SecLabelStmt
+    [[gnu::cold]] Sub utility_stmt(const NodeInfo& info, const Ctx& c);
 
     int32_t new_scope(const Ctx& c);
     int32_t add_relation(const Ctx& c, Str catalog, Str schema, Str name, Str alias,
@@ -191,6 +191,14 @@ struct DepthGuard {
     }
     ~DepthGuard() { --w.depth_; }
 };
+
+// key == "literal" with the literal's length known at compile time, so the
+// comparison is a few integer compares instead of a memcmp call (the walker
+// compares every JSON key it reads against its field names).
+template <size_t N>
+inline bool is(std::string_view s, const char (&lit)[N]) {
+    return s.size() == N - 1 && __builtin_memcmp(s.data(), lit, N - 1) == 0;
+}
 
 inline bool is_where_like(Clause c) {
     return c == Clause::where || c == Clause::having || c == Clause::join_on;

@@ -117,52 +117,52 @@ bool is_name_key(NodeTag tag, Str key) {
     switch (tag) {
         case NodeTag::PrepareStmt:
         case NodeTag::ExecuteStmt:
-        case NodeTag::DeallocateStmt: return key == "name";
+        case NodeTag::DeallocateStmt: return is(key, "name");
         case NodeTag::ListenStmt:
         case NodeTag::UnlistenStmt:
-        case NodeTag::NotifyStmt: return key == "conditionname";
+        case NodeTag::NotifyStmt: return is(key, "conditionname");
         case NodeTag::DeclareCursorStmt:
         case NodeTag::FetchStmt:
-        case NodeTag::ClosePortalStmt: return key == "portalname";
-        case NodeTag::TransactionStmt: return key == "savepoint_name" || key == "gid";
+        case NodeTag::ClosePortalStmt: return is(key, "portalname");
+        case NodeTag::TransactionStmt: return is(key, "savepoint_name") || is(key, "gid");
         case NodeTag::CreateExtensionStmt:
         case NodeTag::AlterExtensionStmt:
-        case NodeTag::AlterExtensionContentsStmt: return key == "extname";
-        case NodeTag::LoadStmt: return key == "filename";
-        case NodeTag::RuleStmt: return key == "rulename";
+        case NodeTag::AlterExtensionContentsStmt: return is(key, "extname");
+        case NodeTag::LoadStmt: return is(key, "filename");
+        case NodeTag::RuleStmt: return is(key, "rulename");
         case NodeTag::CreateTrigStmt:
-        case NodeTag::CreateEventTrigStmt: return key == "trigname";
-        case NodeTag::IndexStmt: return key == "idxname";
+        case NodeTag::CreateEventTrigStmt: return is(key, "trigname");
+        case NodeTag::IndexStmt: return is(key, "idxname");
         case NodeTag::CreatedbStmt:
         case NodeTag::DropdbStmt:
         case NodeTag::AlterDatabaseStmt:
-        case NodeTag::AlterDatabaseSetStmt: return key == "dbname";
-        case NodeTag::CreateSchemaStmt: return key == "schemaname";
-        case NodeTag::CreateRoleStmt: return key == "role";
+        case NodeTag::AlterDatabaseSetStmt: return is(key, "dbname");
+        case NodeTag::CreateSchemaStmt: return is(key, "schemaname");
+        case NodeTag::CreateRoleStmt: return is(key, "role");
         case NodeTag::CreatePolicyStmt:
-        case NodeTag::AlterPolicyStmt: return key == "policy_name";
+        case NodeTag::AlterPolicyStmt: return is(key, "policy_name");
         case NodeTag::CreateTableSpaceStmt:
-        case NodeTag::DropTableSpaceStmt: return key == "tablespacename";
-        case NodeTag::CreatePLangStmt: return key == "plname";
-        case NodeTag::CreateFdwStmt: return key == "fdwname";
-        case NodeTag::CreateForeignServerStmt: return key == "servername";
-        case NodeTag::CreatePublicationStmt: return key == "pubname";
+        case NodeTag::DropTableSpaceStmt: return is(key, "tablespacename");
+        case NodeTag::CreatePLangStmt: return is(key, "plname");
+        case NodeTag::CreateFdwStmt: return is(key, "fdwname");
+        case NodeTag::CreateForeignServerStmt: return is(key, "servername");
+        case NodeTag::CreatePublicationStmt: return is(key, "pubname");
         case NodeTag::CreateSubscriptionStmt:
-        case NodeTag::DropSubscriptionStmt: return key == "subname";
-        case NodeTag::CreateAmStmt: return key == "amname";
+        case NodeTag::DropSubscriptionStmt: return is(key, "subname");
+        case NodeTag::CreateAmStmt: return is(key, "amname");
         default: return false;
     }
 }
 
 StatementKind transaction_kind(Str k) {
-    if (k == "TRANS_STMT_COMMIT") return StatementKind::commit;
-    if (k == "TRANS_STMT_ROLLBACK") return StatementKind::rollback;
-    if (k == "TRANS_STMT_SAVEPOINT") return StatementKind::savepoint;
-    if (k == "TRANS_STMT_RELEASE") return StatementKind::release_savepoint;
-    if (k == "TRANS_STMT_ROLLBACK_TO") return StatementKind::rollback_to_savepoint;
-    if (k == "TRANS_STMT_PREPARE") return StatementKind::prepare_transaction;
-    if (k == "TRANS_STMT_COMMIT_PREPARED") return StatementKind::commit_prepared;
-    if (k == "TRANS_STMT_ROLLBACK_PREPARED") return StatementKind::rollback_prepared;
+    if (is(k, "TRANS_STMT_COMMIT")) return StatementKind::commit;
+    if (is(k, "TRANS_STMT_ROLLBACK")) return StatementKind::rollback;
+    if (is(k, "TRANS_STMT_SAVEPOINT")) return StatementKind::savepoint;
+    if (is(k, "TRANS_STMT_RELEASE")) return StatementKind::release_savepoint;
+    if (is(k, "TRANS_STMT_ROLLBACK_TO")) return StatementKind::rollback_to_savepoint;
+    if (is(k, "TRANS_STMT_PREPARE")) return StatementKind::prepare_transaction;
+    if (is(k, "TRANS_STMT_COMMIT_PREPARED")) return StatementKind::commit_prepared;
+    if (is(k, "TRANS_STMT_ROLLBACK_PREPARED")) return StatementKind::rollback_prepared;
     return StatementKind::begin;  // TRANS_STMT_BEGIN, TRANS_STMT_START
 }
 
@@ -233,34 +233,34 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "targetList") {
+        if (is(key, "targetList")) {
             Ctx t = base;
             t.clause = Clause::select_list;
             acc.add(key, value(t, key));
-        } else if (key == "fromClause") {
+        } else if (is(key, "fromClause")) {
             acc.add(key, from_list(base));
-        } else if (key == "whereClause") {
+        } else if (is(key, "whereClause")) {
             acc.add(key, boolean_root(base, Clause::where));
-        } else if (key == "havingClause") {
+        } else if (is(key, "havingClause")) {
             acc.add(key, boolean_root(base, Clause::having));
-        } else if (key == "groupClause") {
+        } else if (is(key, "groupClause")) {
             Ctx g = base;
             g.clause = Clause::group_by;
             acc.add(key, value(g, key));
-        } else if (key == "sortClause") {
+        } else if (is(key, "sortClause")) {
             Ctx o = base;
             o.clause = Clause::order_by;
             acc.add(key, value(o, key));
-        } else if (key == "windowClause") {
+        } else if (is(key, "windowClause")) {
             Ctx w = base;
             w.clause = Clause::window;
             acc.add(key, value(w, key));
-        } else if (key == "valuesLists") {
+        } else if (is(key, "valuesLists")) {
             Ctx v = base;
             v.clause = Clause::values;
             v.collapse = true;
             acc.add(key, value(v, key));
-        } else if (key == "limitCount" || key == "limitOffset") {
+        } else if (is(key, "limitCount") || is(key, "limitOffset")) {
             Ctx l = base;
             l.clause = Clause::limit;
             size_t literals = raw_.literals.size();
@@ -269,27 +269,27 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
             // LIMIT ALL and LIMIT NULL are no limit.
             bool none = s.hash == kPlaceholder && raw_.literals.size() == literals + 1 &&
                         raw_.literals.back().kind == LiteralKind::null;
-            if (key == "limitCount" && outer && !none) st().has_limit = true;
-        } else if (key == "intoClause") {
+            if (is(key, "limitCount") && outer && !none) st().has_limit = true;
+        } else if (is(key, "intoClause")) {
             Ctx t = base;
             t.access = access(Access::ddl, Access::insert);
             acc.add(key, value(t, key));
             into = true;
             st().select_into = true;
-        } else if (key == "op") {
+        } else if (is(key, "op")) {
             Sub s;
             Str op = string_value(s);
             acc.add(key, s);
             SetOperations& ops = st().set_operations;
-            if (op == "SETOP_UNION") ++ops.union_;
-            if (op == "SETOP_INTERSECT") ++ops.intersect;
-            if (op == "SETOP_EXCEPT") ++ops.except;
-        } else if (key == "location") {
+            if (is(op, "SETOP_UNION")) ++ops.union_;
+            if (is(op, "SETOP_INTERSECT")) ++ops.intersect;
+            if (is(op, "SETOP_EXCEPT")) ++ops.except;
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             // withClause, lockingClause, larg/rarg, distinctClause, limitOption, all
             Ctx o = base;
-            if (key == "distinctClause") o.clause = Clause::other;
+            if (is(key, "distinctClause")) o.clause = Clause::other;
             acc.add(key, value(o, key));
         }
     }
@@ -302,7 +302,7 @@ Sub Walker::with_clause(const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "ctes" && r_.peek() == '[') {
+        if (is(key, "ctes") && r_.peek() == '[') {
             Acc list(kArraySeed);
             r_.begin_array();
             int32_t index = 0;
@@ -312,11 +312,11 @@ Sub Walker::with_clause(const Ctx& c) {
                 list.h = combine(list.h, s.hash);
             }
             acc.add(key, list.done());
-        } else if (key == "recursive") {
+        } else if (is(key, "recursive")) {
             Str v = r_.scalar();
-            if (v == "true" && c.scope >= 0) raw_.scopes[static_cast<size_t>(c.scope)].recursive = true;
+            if (is(v, "true") && c.scope >= 0) raw_.scopes[static_cast<size_t>(c.scope)].recursive = true;
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(c, key));
@@ -348,12 +348,12 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
     r_.begin_object();
     Str key;
     while (r_.next_key(key)) {
-        if (key == "ctename") {
+        if (is(key, "ctename")) {
             Sub s;
             Str name = string_value(s);
             acc.add(key, s);
             raw_.ctes.push_back(RawCte{c.scope, index, name});
-        } else if (key == "ctequery") {
+        } else if (is(key, "ctequery")) {
             Ctx q = base;
             q.cte_index = index;
             last_tag_ = NodeTag::unknown;
@@ -361,7 +361,7 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
             if (last_tag_ == NodeTag::InsertStmt || last_tag_ == NodeTag::UpdateStmt ||
                 last_tag_ == NodeTag::DeleteStmt || last_tag_ == NodeTag::MergeStmt)
                 st().data_modifying_cte = true;
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(base, key));
@@ -379,7 +379,7 @@ Sub Walker::locking_clause(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "lockedRels") {
+        if (is(key, "lockedRels")) {
             Ctx l = child;
             l.lock_ref = true;
             size_t before = raw_.lock_targets.size();
@@ -403,27 +403,27 @@ Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "relation") {
+        if (is(key, "relation")) {
             // The target is not visible inside the INSERT's own SELECT.
             target = target_relation(acc, key, base, access(Access::insert), false);
-        } else if (key == "cols") {
+        } else if (is(key, "cols")) {
             Ctx t = base;
             t.res = ResMode::insert_column;
             t.target = target;
             t.clause = Clause::values;
             acc.add(key, value(t, key));
-        } else if (key == "onConflictClause") {
+        } else if (is(key, "onConflictClause")) {
             Ctx t = base;
             t.target = target;
             t.clause = Clause::on_conflict;
             add_derived(scope, "excluded");
             raw_.entries.back().qualified_only = true;
             acc.add(key, value(t, key));
-        } else if (key == "returningList") {
+        } else if (is(key, "returningList")) {
             Ctx t = base;
             t.clause = Clause::returning;
             acc.add(key, value(t, key));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(base, key));  // selectStmt, withClause, override
@@ -441,20 +441,20 @@ Sub Walker::on_conflict(const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "action") {
+        if (is(key, "action")) {
             Sub s;
             Str v = string_value(s);
             acc.add(key, s);
-            if (v == "ONCONFLICT_UPDATE" && c.target >= 0)
+            if (is(v, "ONCONFLICT_UPDATE") && c.target >= 0)
                 raw_.relations[static_cast<size_t>(c.target)].access.add(Access::update);
-        } else if (key == "targetList") {
+        } else if (is(key, "targetList")) {
             Ctx a = child;
             a.res = ResMode::assign;
             a.clause = Clause::update_set;
             acc.add(key, value(a, key));
-        } else if (key == "whereClause") {
+        } else if (is(key, "whereClause")) {
             acc.add(key, boolean_root(child, Clause::where));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));  // infer
@@ -471,24 +471,24 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "relation") {
+        if (is(key, "relation")) {
             target = target_relation(acc, key, base, access(Access::update), true);
-        } else if (key == "targetList") {
+        } else if (is(key, "targetList")) {
             Ctx a = base;
             a.res = ResMode::assign;
             a.target = target;
             a.clause = Clause::update_set;
             acc.add(key, value(a, key));
-        } else if (key == "whereClause") {
+        } else if (is(key, "whereClause")) {
             acc.add(key, boolean_root(base, Clause::where));
             if (c.stmt != StmtRole::nested) st().has_where = true;
-        } else if (key == "fromClause") {
+        } else if (is(key, "fromClause")) {
             acc.add(key, from_list(base));
-        } else if (key == "returningList") {
+        } else if (is(key, "returningList")) {
             Ctx t = base;
             t.clause = Clause::returning;
             acc.add(key, value(t, key));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(base, key));
@@ -505,18 +505,18 @@ Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "relation") {
+        if (is(key, "relation")) {
             target_relation(acc, key, base, access(Access::delete_), true);
-        } else if (key == "usingClause") {
+        } else if (is(key, "usingClause")) {
             acc.add(key, from_list(base));
-        } else if (key == "whereClause") {
+        } else if (is(key, "whereClause")) {
             acc.add(key, boolean_root(base, Clause::where));
             if (c.stmt != StmtRole::nested) st().has_where = true;
-        } else if (key == "returningList") {
+        } else if (is(key, "returningList")) {
             Ctx t = base;
             t.clause = Clause::returning;
             acc.add(key, value(t, key));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(base, key));
@@ -534,17 +534,17 @@ Sub Walker::merge_stmt(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "relation") {
+        if (is(key, "relation")) {
             target = target_relation(acc, key, base, AccessSet{}, true);
-        } else if (key == "sourceRelation") {
+        } else if (is(key, "sourceRelation")) {
             acc.add(key, from_list(base));
-        } else if (key == "joinCondition") {
+        } else if (is(key, "joinCondition")) {
             acc.add(key, boolean_root(base, Clause::join_on));
-        } else if (key == "mergeWhenClauses") {
+        } else if (is(key, "mergeWhenClauses")) {
             Ctx m = base;
             m.target = target;
             acc.add(key, value(m, key));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(base, key));
@@ -561,25 +561,25 @@ Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "commandType") {
+        if (is(key, "commandType")) {
             Sub s;
             Str v = string_value(s);
             acc.add(key, s);
             Access a = Access::read;
-            if (v == "CMD_UPDATE") a = Access::update;
-            if (v == "CMD_INSERT") a = Access::insert;
-            if (v == "CMD_DELETE") a = Access::delete_;
-            insert = v == "CMD_INSERT";
+            if (is(v, "CMD_UPDATE")) a = Access::update;
+            if (is(v, "CMD_INSERT")) a = Access::insert;
+            if (is(v, "CMD_DELETE")) a = Access::delete_;
+            insert = is(v, "CMD_INSERT");
             if (a != Access::read && c.target >= 0)
                 raw_.relations[static_cast<size_t>(c.target)].access.add(a);
-        } else if (key == "condition") {
+        } else if (is(key, "condition")) {
             acc.add(key, boolean_root(child, Clause::where));
-        } else if (key == "targetList") {
+        } else if (is(key, "targetList")) {
             Ctx t = child;
             t.res = insert ? ResMode::insert_column : ResMode::assign;
             t.clause = insert ? Clause::values : Clause::update_set;
             acc.add(key, value(t, key));
-        } else if (key == "values") {
+        } else if (is(key, "values")) {
             Ctx v = child;
             v.clause = Clause::values;
             acc.add(key, value(v, key));
@@ -603,18 +603,18 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "relation") {
+        if (is(key, "relation")) {
             Ctx t = base;
             size_t before = raw_.relations.size();
             acc.add(key, value(t, key));
             if (raw_.relations.size() > before) rel = static_cast<int32_t>(before);
-        } else if (key == "query") {
+        } else if (is(key, "query")) {
             Ctx q = base;
             q.stmt = c.stmt == StmtRole::nested ? StmtRole::nested : StmtRole::inner;
             q.clause = Clause::other;
             acc.add(key, value(q, key));
             has_query = true;
-        } else if (key == "attlist" && r_.peek() == '[') {
+        } else if (is(key, "attlist") && r_.peek() == '[') {
             Acc list(kArraySeed);
             columns_begin = raw_.columns.size();
             r_.begin_array();
@@ -633,18 +633,18 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
             }
             columns_end = raw_.columns.size();
             acc.add(key, list.done());
-        } else if (key == "is_from" || key == "is_program") {
+        } else if (is(key, "is_from") || is(key, "is_program")) {
             Str v = r_.scalar();
-            (key == "is_from" ? is_from : is_program) = v == "true";
+            (is(key, "is_from") ? is_from : is_program) = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (key == "filename") {
+        } else if (is(key, "filename")) {
             Sub s;
             string_value(s);
             acc.add(key, s);
             has_file = true;
-        } else if (key == "whereClause") {
+        } else if (is(key, "whereClause")) {
             acc.add(key, boolean_root(base, Clause::where));
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(base, key));  // options
@@ -683,21 +683,21 @@ Sub Walker::variable_set(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "kind" || key == "name") {
+        if (is(key, "kind") || is(key, "name")) {
             Sub s;
-            (key == "kind" ? kind : name) = string_value(s);
+            (is(key, "kind") ? kind : name) = string_value(s);
             acc.add(key, s);
-        } else if (key == "is_local") {
+        } else if (is(key, "is_local")) {
             Str v = r_.scalar();
-            local = v == "true";
+            local = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(base, key));  // args
         }
     }
-    std::string parameter = kind == "VAR_RESET_ALL" ? std::string("all") : lower(name);
+    std::string parameter = is(kind, "VAR_RESET_ALL") ? std::string("all") : lower(name);
     Statement& s = st();
     if (s.parameter.empty()) s.parameter = parameter;
     if (c.stmt == StmtRole::top) {
@@ -722,7 +722,7 @@ Sub Walker::drop_like(const NodeInfo& info, const Ctx& c) {
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (key == "objects" && r_.peek() == '[') {
+        if (is(key, "objects") && r_.peek() == '[') {
             Acc list(kArraySeed);
             r_.begin_array();
             while (r_.next_element()) {
@@ -733,15 +733,15 @@ Sub Walker::drop_like(const NodeInfo& info, const Ctx& c) {
                 list.h = combine(list.h, s.hash);
             }
             acc.add(key, list.done());
-        } else if (key == "object") {
+        } else if (is(key, "object")) {
             NameList n;
             acc.add(key, list_of_names(n, base));
             names.push_back(n);
-        } else if ((key == "removeType" || key == "objtype") && r_.peek() == '"') {
+        } else if ((is(key, "removeType") || is(key, "objtype")) && r_.peek() == '"') {
             Sub s;
             object_type = object_type_name(string_value(s));
             acc.add(key, s);
-        } else if (key == "location") {
+        } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(base, key));
@@ -806,48 +806,48 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
     Str key;
     while (r_.next_key(key)) {
         const bool string = r_.peek() == '"';
-        if (key == "location") {
+        if (is(key, "location")) {
             location_value(acc);
-        } else if (key == "query") {
+        } else if (is(key, "query")) {
             acc.add(key, value(tag == NodeTag::ViewStmt ? nested_query : query, key));
-        } else if (key == "actions" || key == "sql_body" ||
-                   (tag == NodeTag::RuleStmt && key == "whereClause")) {
+        } else if (is(key, "actions") || is(key, "sql_body") ||
+                   (tag == NodeTag::RuleStmt && is(key, "whereClause"))) {
             acc.add(key, value(nested_query, key));
-        } else if (key == "options" || key == "args") {
+        } else if (is(key, "options") || is(key, "args")) {
             Ctx o = base;
             o.capture_defelems = true;
             acc.add(key, value(o, key));
-        } else if (key == "into") {
+        } else if (is(key, "into")) {
             Ctx t = base;
             t.access = access(Access::ddl, Access::insert);
             acc.add(key, value(t, key));
-        } else if (key == "relations" &&
+        } else if (is(key, "relations") &&
                    (tag == NodeTag::TruncateStmt || tag == NodeTag::LockStmt)) {
             Ctx t = base;
             t.access = access(tag == NodeTag::TruncateStmt ? Access::truncate : Access::lock);
             acc.add(key, value(t, key));
-        } else if (key == "funcname" && tag == NodeTag::CreateFunctionStmt) {
+        } else if (is(key, "funcname") && tag == NodeTag::CreateFunctionStmt) {
             NameList n;
             acc.add(key, name_list(n, base));
             for (uint8_t i = 0; i < n.count; ++i) {
                 if (i) function_name += '.';
                 function_name += n.parts[i];
             }
-        } else if (string && (key == "objtype" || key == "removeType" || key == "renameType" ||
-                              key == "objectType")) {
+        } else if (string && (is(key, "objtype") || is(key, "removeType") || is(key, "renameType") ||
+                              is(key, "objectType"))) {
             Sub s;
             object_type = object_type_name(string_value(s));
             acc.add(key, s);
-        } else if (string && (key == "kind" || key == "target" || key == "stmt_type")) {
+        } else if (string && (is(key, "kind") || is(key, "target") || is(key, "stmt_type"))) {
             Sub s;
             subkind = string_value(s);
             acc.add(key, s);
-        } else if (!string && (key == "is_grant" || key == "is_vacuumcmd" || key == "ismove" ||
-                               key == "is_procedure")) {
+        } else if (!string && (is(key, "is_grant") || is(key, "is_vacuumcmd") || is(key, "ismove") ||
+                               is(key, "is_procedure"))) {
             Str v = r_.scalar();
-            flag = v == "true";
+            flag = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (string && tag == NodeTag::VariableShowStmt && key == "name") {
+        } else if (string && tag == NodeTag::VariableShowStmt && is(key, "name")) {
             Sub s;
             stmt.parameter = lower(string_value(s));
             acc.add(key, s);

@@ -274,6 +274,24 @@ class Pgmoat:
         with open(self.logfile, errors="replace") as f:
             return f.read()
 
+    @property
+    def audit_path(self):
+        return os.path.join(self.dir, "pgmoat-audit.jsonl")
+
+    def audit_records(self, event=None):
+        """The audit log's records (default location), optionally of one event."""
+        import json
+        out = []
+        if not os.path.exists(self.audit_path):
+            return out
+        with open(self.audit_path) as f:
+            for line in f:
+                if line.strip():
+                    r = json.loads(line)
+                    if event is None or r["event"] == event:
+                        out.append(r)
+        return out
+
 
 def toml_value(v):
     if isinstance(v, bool):

@@ -61,6 +61,9 @@ std::optional<Parse> read_parse(std::string_view body);
 // Reads only the names at the front of a Bind; the parameter values are relayed as
 // they are.
 std::optional<Bind> read_bind(std::string_view body);
+// The parameter values of a Bind, for audit records that ask for them: text as
+// sent, binary values as "\\x" and hex, NULL as nullopt.
+std::optional<std::vector<std::optional<std::string>>> read_bind_values(std::string_view body);
 std::optional<Execute> read_execute(std::string_view body);
 std::optional<DescribeOrClose> read_describe_or_close(std::string_view body);
 

@@ -170,8 +170,13 @@ private:
     bool discard_until_ready_ = false;
     bool silent_decoy_ = false;
 
+    // A portal: a prepared statement bound to values.
+    struct Portal {
+        std::shared_ptr<const Statement> statement;
+        std::vector<std::optional<std::string>> parameters;  // only when the policy audits them
+    };
     std::unordered_map<std::string, std::shared_ptr<const Statement>> prepared_;
-    std::unordered_map<std::string, std::shared_ptr<const Statement>> portals_;
+    std::unordered_map<std::string, Portal> portals_;
     std::deque<Execution> executions_;
     // Metric children this session has used, so a statement costs no label look-up.
     std::unordered_map<std::string, metrics::Counter*> counters_;

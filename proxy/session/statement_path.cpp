@@ -29,7 +29,8 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
     count(decision, analysis.get());
     if (!decision.allow) return reject(decision, sql, analysis, origin, statement_name, out);
 
-    if (decision.would_reject) {
+    if (decision.would_reject && log_sampler_.allow()) {
+        // The audit log and metrics have every one; pgmoat's own log gets a sample.
         log::warning("monitor: app \"{}\" statement would be rejected by rule \"{}\" of policy \"{}\": {}", identity_.app,
                      decision.rule, decision.policy, decision.message);
     }
@@ -124,8 +125,10 @@ void Session::reject(const policy::Decision& d, std::string_view sql, std::share
     e.detail = d.detail;
     e.hint = d.hint;
     e.position = d.position;
-    log::info("rejected: app \"{}\" target \"{}\": rule \"{}\" of policy \"{}\": {}", identity_.app, identity_.target,
-              d.rule, d.policy, d.message);
+    if (log_sampler_.allow()) {
+        log::info("rejected: app \"{}\" target \"{}\": rule \"{}\" of policy \"{}\": {}", identity_.app,
+                  identity_.target, d.rule, d.policy, d.message);
+    }
     record_rejection(d, sql, a);
     send_decoy(origin, statement_name, e, out);
 }

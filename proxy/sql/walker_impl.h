@@ -152,7 +152,6 @@ private:
     int32_t target_relation(Acc& acc, Str key, const Ctx& base, AccessSet access, bool visible);
     Sub on_conflict(const Ctx& c);
     [[gnu::cold]] Sub merge_when(const NodeInfo& info, const Ctx& c);
-    Sub into_clause(const Ctx& c);
     Sub locking_clause(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub variable_set(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub drop_like(const NodeInfo& info, const Ctx& c);  // DropStmt, CommentStmt, SecLabelStmt

@@ -249,3 +249,39 @@ def wait_for(cond, timeout=10):
             return
         time.sleep(0.1)
     raise AssertionError("condition not met in time")
+
+
+def test_max_rows_stops_a_result_at_the_cap_with_54000(enforcing):
+    with psycopg.connect(enforcing.dsn(ANALYST, ANALYST_PASSWORD), autocommit=True) as c:
+        assert len(c.execute("SELECT g FROM generate_series(%s::int, %s::int) g", (1, 5000)).fetchall()) == 5000
+        started = time.time()
+        with pytest.raises(psycopg.errors.ProgramLimitExceeded) as e:
+            c.execute("SELECT g FROM generate_series(%s::int, %s::int) g", (1, 50_000_000)).fetchall()
+        assert "returned more than 10000 rows, the limit of policy \"readonly-analyst\"" in str(e.value)
+        assert time.time() - started < 20  # cancelled, not run to the end
+        assert c.execute("SELECT count(*) FROM users WHERE id > %s", (0,)).fetchone()[0] >= 1
+    with psycopg.connect(enforcing.dsn(ANALYST, ANALYST_PASSWORD)) as c:
+        with pytest.raises(psycopg.errors.ProgramLimitExceeded):
+            c.execute("SELECT g FROM generate_series(%s::int, %s::int) g", (1, 20_000)).fetchall()
+        assert c.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+        c.rollback()
+
+
+def test_rate_limit_refuses_statements_over_the_limit_with_53400(workdir, postgres):
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={"busy": ("busy-pass-123", ["dev"])},
+               policies={"busy.toml": '[policy]\nextends = "baseline"\n[applies_to]\napps = ["busy"]\n'
+                                      '[limits]\nstatements_per_second = 5\n'}).start()
+    try:
+        refused = 0
+        with psycopg.connect(m.dsn("busy", "busy-pass-123"), autocommit=True) as c:
+            for i in range(20):
+                try:
+                    c.execute("SELECT %s::int", (i,))
+                except psycopg.errors.ConfigurationLimitExceeded as e:
+                    assert 'sent more than 5 statements per second' in str(e)
+                    refused += 1
+            assert refused >= 10
+            time.sleep(1.2)
+            assert c.execute("SELECT %s::int", (1,)).fetchone() == (1,)
+    finally:
+        m.stop()

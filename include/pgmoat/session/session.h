@@ -6,6 +6,7 @@
 #pragma once
 
 #include "pgmoat/audit/record.h"
+#include "pgmoat/common/log_sampler.h"
 #include "pgmoat/policy/decision.h"
 #include "pgmoat/policy/policy.h"
 #include "pgmoat/protocol/frame_decoder.h"
@@ -178,6 +179,8 @@ private:
     std::unordered_map<std::string, std::shared_ptr<const Statement>> prepared_;
     std::unordered_map<std::string, Portal> portals_;
     std::deque<Execution> executions_;
+    // Rejections and would-rejects are logged as a sample shared by all sessions.
+    static inline log::Sampler log_sampler_{20};
     // Metric children this session has used, so a statement costs no label look-up.
     std::unordered_map<std::string, metrics::Counter*> counters_;
 

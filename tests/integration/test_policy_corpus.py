@@ -1,0 +1,204 @@
+"""The policy corpora (tests/data/policy/) through a real pgmoat in enforce mode
+with the shipped policies, in front of PostgreSQL 15 with log_statement = all:
+every statement ORMs and drivers send goes through untouched, every attack gets
+pgmoat's ErrorResponse and never reaches the server."""
+import os
+import re
+import tomllib
+
+import psycopg
+import pytest
+from psycopg import pq
+
+from conftest import APP, APP_PASSWORD
+from pgharness import ROOT, UPSTREAM_PASSWORD, UPSTREAM_USER, Pgmoat
+
+DATA = os.path.join(ROOT, "tests", "data", "policy")
+DECOY = "pgmoat_rejected_statement"
+
+
+def load(name, key):
+    with open(os.path.join(DATA, name), "rb") as f:
+        return tomllib.load(f)[key]
+
+
+FALSE_POSITIVES = load("false_positives.toml", "statement")
+ATTACKS = load("attacks.toml", "attack")
+
+
+@pytest.fixture(scope="module")
+def corpus_pgmoat(workdir, postgres):
+    # The schema is created directly on the server, as the role pgmoat logs in as.
+    with open(os.path.join(DATA, "schema.sql")) as f:
+        schema = f.read()
+    with psycopg.connect(postgres.dsn(dbname="app", user=UPSTREAM_USER, password=UPSTREAM_PASSWORD),
+                         autocommit=True) as conn:
+        conn.execute(schema)
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])}).start()
+    yield m
+    m.stop()
+
+
+def connect(pgmoat):
+    return psycopg.connect(pgmoat.dsn(APP, APP_PASSWORD, "dev"), autocommit=True)
+
+
+def error_of(res):
+    """(sqlstate, message) of a failed result, None for success."""
+    if res is None or res.status != pq.ExecStatus.FATAL_ERROR:
+        return None
+    field = lambda f: (res.error_field(f) or b"").decode(errors="replace")
+    return field(pq.DiagnosticField.SQLSTATE), field(pq.DiagnosticField.MESSAGE_PRIMARY)
+
+
+# A valid, empty binary COPY stream: signature, flags, header extension, trailer.
+BINARY_COPY = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00" + b"\xff\xff"
+
+
+def finish_copy(pgconn, res, sql):
+    """Completes a COPY the server started; returns the final result."""
+    if res.status == pq.ExecStatus.COPY_IN:
+        if re.search(r"\bbinary\b", sql, re.I):
+            pgconn.put_copy_data(BINARY_COPY)
+        pgconn.put_copy_end()
+    elif res.status == pq.ExecStatus.COPY_OUT:
+        while True:
+            n, _ = pgconn.get_copy_data(0)
+            if n < 0:
+                break
+    else:
+        return res
+    last = None
+    while (r := pgconn.get_result()) is not None:
+        last = r
+    return last
+
+
+def simple(pgconn, sql):
+    res = pgconn.exec_(sql.encode())
+    if res.status in (pq.ExecStatus.COPY_IN, pq.ExecStatus.COPY_OUT):
+        res = finish_copy(pgconn, res, sql)
+    return res
+
+
+def run_false_positive(pgconn, entry):
+    """Runs one statement in a transaction that is rolled back; returns the first
+    error as (step, sqlstate, message), or None."""
+    try:
+        steps = [("BEGIN", lambda: simple(pgconn, "BEGIN"))]
+        for s in entry.get("setup", []):
+            steps.append((f"setup {s!r}", lambda s=s: simple(pgconn, s)))
+        sql = entry["sql"]
+        if entry.get("protocol", "extended") == "simple":
+            steps.append(("Query", lambda: simple(pgconn, sql)))
+        else:
+            steps.append(("Parse", lambda: pgconn.prepare(b"", sql.encode(), None)))
+            steps.append(("Describe", lambda: pgconn.describe_prepared(b"")))
+            if "params" in entry:
+                values = [None if isinstance(p, dict) else str(p).encode() for p in entry["params"]]
+                steps.append(("Bind/Execute", lambda: pgconn.exec_prepared(b"", values)))
+        for name, step in steps:
+            err = error_of(step())
+            if err:
+                return (name,) + err
+        return None
+    finally:
+        simple(pgconn, "ROLLBACK")
+
+
+def test_every_false_positive_passes_through_pgmoat(corpus_pgmoat):
+    failures = []
+    ran = 0
+    with connect(corpus_pgmoat) as conn:
+        pgconn = conn.pgconn
+        for entry in FALSE_POSITIVES:
+            if "known_gap" in entry:
+                continue
+            ran += 1
+            err = run_false_positive(pgconn, entry)
+            if err:
+                failures.append(f"[{entry['source']}] {entry['sql']!r}\n    {err[0]}: {err[1]} {err[2]}")
+            assert pgconn.transaction_status == pq.TransactionStatus.IDLE, entry["sql"]
+    assert ran >= 220
+    assert not failures, f"{len(failures)} of {ran} statements failed:\n" + "\n".join(failures) + \
+        "\npgmoat log:\n" + corpus_pgmoat.log()[-3000:]
+
+
+def expected_sqlstate(rule):
+    return {"unparseable": "42601", "too_large": "54000", "too_deep": "54001"}.get(rule, "42501")
+
+
+def logged_statements(log):
+    """Every statement text PostgreSQL logged as run or failed (log_statement = all,
+    log_min_error_statement = error), continuation lines joined back."""
+    out = set()
+    current = None
+    for line in log.splitlines():
+        m = re.match(r"^\S+ \S+ \S+ \[\d+\] \S+ (LOG|STATEMENT|DETAIL|ERROR|FATAL|WARNING|HINT|NOTICE|CONTEXT):  (.*)$",
+                     line)
+        if m:
+            if current is not None:
+                out.add(current.strip())
+            current = None
+            kind, rest = m.groups()
+            if kind == "LOG":
+                m2 = re.match(r"^(?:statement|execute [^:]*|parse [^:]*|bind [^:]*): (.*)$", rest)
+                if m2:
+                    current = m2.group(1)
+            elif kind == "STATEMENT":
+                current = rest
+        elif current is not None and line.startswith("\t"):
+            current += "\n" + line[1:]
+    if current is not None:
+        out.add(current.strip())
+    return out
+
+
+def test_every_attack_is_rejected_and_never_reaches_the_server(corpus_pgmoat, postgres):
+    active = [a for a in ATTACKS if "known_gap" not in a]
+    assert len(active) >= 220
+    failures = []
+    with connect(corpus_pgmoat) as conn:
+        pgconn = conn.pgconn
+        # Should an attack get through, a pg_sleep in it cannot stall the run.
+        assert error_of(simple(pgconn, "SET statement_timeout = '3s'")) is None
+        for attack in active:
+            sql = attack["sql"]
+            if attack.get("protocol", "simple") == "extended":
+                res = pgconn.prepare(b"", sql.encode(), None)
+            else:
+                res = simple(pgconn, sql)
+            err = error_of(res)
+            want = expected_sqlstate(attack["expect"])
+            if err is None:
+                failures.append(f"[{attack['category']}] {sql!r}: not rejected (status {res.status.name})")
+            elif err[0] != want or not err[1].startswith("pgmoat:"):
+                failures.append(f"[{attack['category']}] {sql!r}: {err[0]} {err[1]} (want {want} from pgmoat)")
+            # The session stays usable, outside any transaction.
+            after = error_of(simple(pgconn, "SELECT 1"))
+            if after or pgconn.transaction_status != pq.TransactionStatus.IDLE:
+                failures.append(f"[{attack['category']}] {sql!r}: session unusable afterwards: {after}")
+                simple(pgconn, "ROLLBACK")
+    assert not failures, f"{len(failures)} of {len(active)} attacks:\n" + "\n".join(failures)
+
+    log = postgres.log()
+    seen = logged_statements(log)
+    # The log is read correctly: what this test itself sent through pgmoat is in it.
+    assert "SET statement_timeout = '3s'" in seen and "SELECT 1" in seen and DECOY in seen
+    # pgmoat replaced each rejected statement by its decoy, which PostgreSQL refused.
+    assert log.count(DECOY) >= len(active)
+    legit = [e["sql"] for e in FALSE_POSITIVES] + [s for e in FALSE_POSITIVES for s in e.get("setup", [])]
+    with open(os.path.join(DATA, "schema.sql")) as f:
+        legit.append(f.read())
+    leaked = []
+    for attack in active:
+        text = attack["sql"].strip()
+        if text in seen:
+            leaked.append(text)
+            continue
+        # The whole text anywhere in the log, as PostgreSQL prints it (continuation
+        # lines indented by a tab), unless it is also part of a legitimate statement.
+        needle = text.replace("\n", "\n\t")
+        if needle in log and not any(text in other for other in legit):
+            leaked.append(text)
+    assert not leaked, "attack texts in PostgreSQL's log:\n" + "\n".join(map(repr, leaked))

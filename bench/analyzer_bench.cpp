@@ -74,15 +74,14 @@ int main(int argc, char** argv) {
     int iterations = 2000;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--rounds")) rounds = std::max(1, std::atoi(argv[i + 1]));
-        if (!std::strcmp(argv[i], "--iterations"))
-            iterations = std::max(1, std::atoi(argv[i + 1]));
+        if (!std::strcmp(argv[i], "--iterations")) iterations = std::max(1, std::atoi(argv[i + 1]));
     }
     using namespace pgmoat::sql;
     AnalyzerOptions options;
     AnalysisCache cache(64 << 20);
 
-    std::printf("%-16s %6s %12s %12s %8s %12s\n", "statement", "bytes", "parse µs",
-                "analyze µs", "ratio", "cached µs");
+    std::printf("%-16s %6s %12s %12s %8s %12s\n", "statement", "bytes", "parse µs", "analyze µs",
+                "ratio", "cached µs");
     double log_ratio_sum = 0;
     double parse_total = 0, analyze_total = 0, cached_total = 0;
     for (const Item& item : kCorpus) {
@@ -125,8 +124,8 @@ int main(int argc, char** argv) {
                     parse, full, ratio, cached);
     }
     size_t n = sizeof(kCorpus) / sizeof(kCorpus[0]);
-    std::printf("%-16s %6s %12.2f %12.2f %7.2fx %12.3f\n", "total", "", parse_total,
-                analyze_total, analyze_total / parse_total, cached_total);
+    std::printf("%-16s %6s %12.2f %12.2f %7.2fx %12.3f\n", "total", "", parse_total, analyze_total,
+                analyze_total / parse_total, cached_total);
     std::printf("geometric mean of ratios: %.2fx (target: at most 1.5x)\n",
                 std::exp(log_ratio_sum / static_cast<double>(n)));
     return 0;

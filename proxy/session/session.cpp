@@ -49,6 +49,13 @@ Session::Session(Identity identity, const std::vector<std::pair<std::string, std
     info->client_addr = identity_.client_address;
     info->client_port = identity_.client_port;
     audit_info_ = std::move(info);
+    if (auto* m = services_.metrics) {
+        // Label look-ups take a lock: done once here, not per statement.
+        analysis_seconds_ = &m->analysis_seconds.labels({});
+        decision_seconds_ = &m->decision_seconds.labels({});
+        first_byte_seconds_ = &m->first_byte_seconds.labels({identity_.target});
+        complete_seconds_ = &m->complete_seconds.labels({identity_.target});
+    }
     for (const auto& [name, value] : server_parameters) {
         std::string body = name;
         body.push_back('\0');
@@ -227,7 +234,7 @@ void Session::on_data_row(Outbox& out, bool& relay_it) {
     if (!e.answered) {
         e.answered = true;
         if (services_.metrics) {
-            services_.metrics->first_byte_seconds.labels({identity_.target}).observe_duration(Clock::now() - e.started);
+            first_byte_seconds_->observe_duration(Clock::now() - e.started);
         }
     }
     if (e.capped) {
@@ -391,9 +398,8 @@ void Session::complete_execution(std::string_view sqlstate, uint64_t rows) {
     Execution& e = executions_.front();
     auto elapsed = Clock::now() - e.started;
     if (services_.metrics) {
-        auto& target = services_.metrics->complete_seconds.labels({identity_.target});
-        target.observe_duration(elapsed);
-        if (!e.answered) services_.metrics->first_byte_seconds.labels({identity_.target}).observe_duration(elapsed);
+        complete_seconds_->observe_duration(elapsed);
+        if (!e.answered) first_byte_seconds_->observe_duration(elapsed);
     }
     record(e, sqlstate, rows);
     executions_.pop_front();

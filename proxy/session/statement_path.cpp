@@ -23,8 +23,8 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
         if (auto refusal = runtime_refusal()) decision = std::move(*refusal);
     }
     if (services_.metrics) {
-        services_.metrics->analysis_seconds.labels({}).observe_duration(analyzed - started);
-        services_.metrics->decision_seconds.labels({}).observe_duration(Clock::now() - analyzed);
+        analysis_seconds_->observe_duration(analyzed - started);
+        decision_seconds_->observe_duration(Clock::now() - analyzed);
     }
     count(decision, analysis.get());
     if (!decision.allow) return reject(decision, sql, analysis, origin, statement_name, out);
@@ -157,12 +157,15 @@ std::shared_ptr<const Session::Statement> Session::make_statement(std::string_vi
 void Session::count(const policy::Decision& d, const sql::Analysis* a) {
     auto* m = services_.metrics;
     if (!m) return;
-    std::string_view decision = !d.allow ? "reject" : d.would_reject ? "would_reject" : "allow";
-    std::string_view kind = a && a->ok() && !a->statements.empty() ? sql::name(a->statements.front().kind)
-                            : a && !a->ok()                        ? sql::name(a->status)
-                                                                   : std::string_view("none");
+    int decision_code = !d.allow ? 0 : d.would_reject ? 1 : 2;
+    std::string_view decision = decision_code == 0 ? "reject" : decision_code == 1 ? "would_reject" : "allow";
+    bool known = a && a->ok() && !a->statements.empty();
+    std::string_view kind = known ? sql::name(a->statements.front().kind)
+                            : a && !a->ok() ? sql::name(a->status)
+                                            : std::string_view("none");
     // Look-ups by label take a lock: keep the children this session has used.
-    std::string key = fmt::format("{}/{}", kind, decision);
+    uint32_t key = ((known ? static_cast<uint32_t>(a->statements.front().kind)
+                           : 1000 + (a ? static_cast<uint32_t>(a->status) : 99)) << 2) | static_cast<uint32_t>(decision_code);
     auto it = counters_.find(key);
     if (it == counters_.end()) {
         it = counters_.emplace(key, &m->statements.labels({identity_.app, identity_.target, std::string(kind),

@@ -13,13 +13,20 @@ bool AccessSet::writes() const {
 
 std::string_view name(Access a) {
     switch (a) {
-        case Access::read: return "read";
-        case Access::insert: return "insert";
-        case Access::update: return "update";
-        case Access::delete_: return "delete";
-        case Access::truncate: return "truncate";
-        case Access::ddl: return "ddl";
-        case Access::lock: return "lock";
+        case Access::read:
+            return "read";
+        case Access::insert:
+            return "insert";
+        case Access::update:
+            return "update";
+        case Access::delete_:
+            return "delete";
+        case Access::truncate:
+            return "truncate";
+        case Access::ddl:
+            return "ddl";
+        case Access::lock:
+            return "lock";
     }
     return "unknown";
 }
@@ -45,8 +52,12 @@ std::string dotted(const std::string& catalog, const std::string& schema, const 
 }
 }  // namespace
 
-std::string Relation::qualified_name() const { return dotted(catalog, schema, name); }
-std::string FunctionCall::qualified_name() const { return dotted(catalog, schema, name); }
+std::string Relation::qualified_name() const {
+    return dotted(catalog, schema, name);
+}
+std::string FunctionCall::qualified_name() const {
+    return dotted(catalog, schema, name);
+}
 
 std::string_view Literal::text(std::string_view sql) const {
     if (offset < 0 || static_cast<size_t>(offset) > sql.size()) return {};
@@ -57,8 +68,10 @@ bool Statement::writes() const {
     switch (category(kind)) {
         case StatementCategory::dml:
         case StatementCategory::ddl:
-        case StatementCategory::dcl: return true;
-        default: break;
+        case StatementCategory::dcl:
+            return true;
+        default:
+            break;
     }
     for (const Relation& r : relations)
         if (r.access.writes() || r.access.has(Access::ddl)) return true;
@@ -67,11 +80,16 @@ bool Statement::writes() const {
 
 std::string_view name(AnalysisStatus s) {
     switch (s) {
-        case AnalysisStatus::ok: return "ok";
-        case AnalysisStatus::unparseable: return "unparseable";
-        case AnalysisStatus::too_large: return "too_large";
-        case AnalysisStatus::too_deep: return "too_deep";
-        case AnalysisStatus::session_settings: return "session_settings";
+        case AnalysisStatus::ok:
+            return "ok";
+        case AnalysisStatus::unparseable:
+            return "unparseable";
+        case AnalysisStatus::too_large:
+            return "too_large";
+        case AnalysisStatus::too_deep:
+            return "too_deep";
+        case AnalysisStatus::session_settings:
+            return "session_settings";
     }
     return "unknown";
 }
@@ -109,93 +127,147 @@ size_t Analysis::approximate_bytes() const {
 
 std::string_view name(LiteralKind k) {
     switch (k) {
-        case LiteralKind::string: return "string";
-        case LiteralKind::integer: return "integer";
-        case LiteralKind::float_: return "float";
-        case LiteralKind::bit_string: return "bit_string";
-        case LiteralKind::boolean: return "boolean";
-        case LiteralKind::null: return "null";
+        case LiteralKind::string:
+            return "string";
+        case LiteralKind::integer:
+            return "integer";
+        case LiteralKind::float_:
+            return "float";
+        case LiteralKind::bit_string:
+            return "bit_string";
+        case LiteralKind::boolean:
+            return "boolean";
+        case LiteralKind::null:
+            return "null";
     }
     return "unknown";
 }
 
 std::string_view name(LiteralContext c) {
     switch (c) {
-        case LiteralContext::comparison: return "comparison";
-        case LiteralContext::predicate: return "predicate";
-        case LiteralContext::values: return "values";
-        case LiteralContext::update_set: return "update_set";
-        case LiteralContext::limit: return "limit";
-        case LiteralContext::order_by: return "order_by";
-        case LiteralContext::group_by: return "group_by";
-        case LiteralContext::select_list: return "select_list";
-        case LiteralContext::function_argument: return "function_argument";
-        case LiteralContext::type_cast: return "type_cast";
-        case LiteralContext::type_modifier: return "type_modifier";
-        case LiteralContext::set_value: return "set_value";
-        case LiteralContext::ddl: return "ddl";
-        case LiteralContext::utility: return "utility";
-        case LiteralContext::other: return "other";
+        case LiteralContext::comparison:
+            return "comparison";
+        case LiteralContext::predicate:
+            return "predicate";
+        case LiteralContext::values:
+            return "values";
+        case LiteralContext::update_set:
+            return "update_set";
+        case LiteralContext::limit:
+            return "limit";
+        case LiteralContext::order_by:
+            return "order_by";
+        case LiteralContext::group_by:
+            return "group_by";
+        case LiteralContext::select_list:
+            return "select_list";
+        case LiteralContext::function_argument:
+            return "function_argument";
+        case LiteralContext::type_cast:
+            return "type_cast";
+        case LiteralContext::type_modifier:
+            return "type_modifier";
+        case LiteralContext::set_value:
+            return "set_value";
+        case LiteralContext::ddl:
+            return "ddl";
+        case LiteralContext::utility:
+            return "utility";
+        case LiteralContext::other:
+            return "other";
     }
     return "unknown";
 }
 
 std::string_view name(Clause c) {
     switch (c) {
-        case Clause::select_list: return "select_list";
-        case Clause::from: return "from";
-        case Clause::where: return "where";
-        case Clause::having: return "having";
-        case Clause::join_on: return "join_on";
-        case Clause::group_by: return "group_by";
-        case Clause::order_by: return "order_by";
-        case Clause::window: return "window";
-        case Clause::limit: return "limit";
-        case Clause::values: return "values";
-        case Clause::update_set: return "update_set";
-        case Clause::returning: return "returning";
-        case Clause::on_conflict: return "on_conflict";
-        case Clause::set_value: return "set_value";
-        case Clause::ddl: return "ddl";
-        case Clause::utility: return "utility";
-        case Clause::other: return "other";
+        case Clause::select_list:
+            return "select_list";
+        case Clause::from:
+            return "from";
+        case Clause::where:
+            return "where";
+        case Clause::having:
+            return "having";
+        case Clause::join_on:
+            return "join_on";
+        case Clause::group_by:
+            return "group_by";
+        case Clause::order_by:
+            return "order_by";
+        case Clause::window:
+            return "window";
+        case Clause::limit:
+            return "limit";
+        case Clause::values:
+            return "values";
+        case Clause::update_set:
+            return "update_set";
+        case Clause::returning:
+            return "returning";
+        case Clause::on_conflict:
+            return "on_conflict";
+        case Clause::set_value:
+            return "set_value";
+        case Clause::ddl:
+            return "ddl";
+        case Clause::utility:
+            return "utility";
+        case Clause::other:
+            return "other";
     }
     return "unknown";
 }
 
 std::string_view name(ColumnOrigin o) {
     switch (o) {
-        case ColumnOrigin::relation: return "relation";
-        case ColumnOrigin::derived: return "derived";
-        case ColumnOrigin::uncertain: return "uncertain";
+        case ColumnOrigin::relation:
+            return "relation";
+        case ColumnOrigin::derived:
+            return "derived";
+        case ColumnOrigin::uncertain:
+            return "uncertain";
     }
     return "unknown";
 }
 
 std::string_view name(DynamicCodeKind k) {
     switch (k) {
-        case DynamicCodeKind::do_block: return "do_block";
-        case DynamicCodeKind::function_body: return "function_body";
-        case DynamicCodeKind::prepare: return "prepare";
-        case DynamicCodeKind::execute: return "execute";
-        case DynamicCodeKind::rule_action: return "rule_action";
+        case DynamicCodeKind::do_block:
+            return "do_block";
+        case DynamicCodeKind::function_body:
+            return "function_body";
+        case DynamicCodeKind::prepare:
+            return "prepare";
+        case DynamicCodeKind::execute:
+            return "execute";
+        case DynamicCodeKind::rule_action:
+            return "rule_action";
     }
     return "unknown";
 }
 
-std::string_view name(CopyDirection d) { return d == CopyDirection::from ? "from" : "to"; }
+std::string_view name(CopyDirection d) {
+    return d == CopyDirection::from ? "from" : "to";
+}
 
 std::string_view name(CopyEndpoint e) {
     switch (e) {
-        case CopyEndpoint::stdin_: return "stdin";
-        case CopyEndpoint::stdout_: return "stdout";
-        case CopyEndpoint::file: return "file";
-        case CopyEndpoint::program: return "program";
+        case CopyEndpoint::stdin_:
+            return "stdin";
+        case CopyEndpoint::stdout_:
+            return "stdout";
+        case CopyEndpoint::file:
+            return "file";
+        case CopyEndpoint::program:
+            return "program";
     }
     return "unknown";
 }
 
-std::string fingerprint_hex(uint64_t fingerprint) { return fmt::format("{:016x}", fingerprint); }
+std::string fingerprint_hex(uint64_t fingerprint) {
+    return fmt::format("{:016x}", fingerprint);
+}
 
 int32_t character_position(std::string_view sql, int32_t byte_offset) {
     if (byte_offset < 0) return 0;

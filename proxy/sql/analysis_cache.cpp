@@ -118,7 +118,8 @@ std::shared_ptr<const Analysis> AnalysisCache::analyze(std::string_view sql, uin
                                                        const AnalyzerOptions& options) {
     if (auto hit = find(sql, version, options)) return hit;
     auto analysis = std::make_shared<const Analysis>(sql::analyze(sql, options));
-    if (analysis->status != AnalysisStatus::session_settings) insert(sql, version, options, analysis);
+    if (analysis->status != AnalysisStatus::session_settings)
+        insert(sql, version, options, analysis);
     return analysis;
 }
 

@@ -27,7 +27,9 @@ constexpr uint32_t kInlineDepth = 256;
 size_t large_stack_bytes(uint32_t max_depth) {
     return (size_t{64} << 20) + size_t{max_depth} * 8 * 1024;
 }
-uint32_t json_depth_limit(uint32_t max_depth) { return 16 * max_depth + 256; }
+uint32_t json_depth_limit(uint32_t max_depth) {
+    return 16 * max_depth + 256;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;

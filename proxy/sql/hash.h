@@ -16,7 +16,9 @@ inline uint64_t mix(uint64_t a, uint64_t b) {
 }
 
 // Order-sensitive: combine(combine(h, a), b) != combine(combine(h, b), a).
-inline uint64_t combine(uint64_t h, uint64_t v) { return mix(h + 0x8ebc6af09c88c6e3ULL, v ^ h); }
+inline uint64_t combine(uint64_t h, uint64_t v) {
+    return mix(h + 0x8ebc6af09c88c6e3ULL, v ^ h);
+}
 
 inline uint64_t hash_bytes(std::string_view s, uint64_t seed = 0x589965cc75374cc3ULL) {
     uint64_t h = seed ^ s.size();

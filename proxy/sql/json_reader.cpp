@@ -55,11 +55,21 @@ std::string JsonReader::unescape(std::string_view raw) {
         }
         char e = raw[++i];
         switch (e) {
-            case 'n': out.push_back('\n'); break;
-            case 't': out.push_back('\t'); break;
-            case 'r': out.push_back('\r'); break;
-            case 'b': out.push_back('\b'); break;
-            case 'f': out.push_back('\f'); break;
+            case 'n':
+                out.push_back('\n');
+                break;
+            case 't':
+                out.push_back('\t');
+                break;
+            case 'r':
+                out.push_back('\r');
+                break;
+            case 'b':
+                out.push_back('\b');
+                break;
+            case 'f':
+                out.push_back('\f');
+                break;
             case 'u': {
                 uint32_t cp;
                 if (!read_hex4(raw, i + 1, cp)) {
@@ -78,7 +88,9 @@ std::string JsonReader::unescape(std::string_view raw) {
                 append_utf8(out, cp);
                 break;
             }
-            default: out.push_back(e); break;  // \" \\ \/
+            default:
+                out.push_back(e);
+                break;  // \" \\ \/
         }
     }
     return out;

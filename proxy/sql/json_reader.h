@@ -11,7 +11,7 @@
 namespace pgmoat::sql::detail {
 
 class JsonReader {
-public:
+  public:
     JsonReader(const char* begin, const char* end) : p_(begin), end_(end) {}
 
     bool ok() const { return ok_; }
@@ -155,8 +155,7 @@ public:
         const char* q = start;
         while (q < end_) {
             char c = *q;
-            if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\t' ||
-                c == '\r')
+            if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\t' || c == '\r')
                 break;
             ++q;
         }
@@ -234,7 +233,7 @@ public:
     // Decodes JSON escapes (\" \\ \/ \b \f \n \r \t \uXXXX with surrogate pairs).
     static std::string unescape(std::string_view raw);
 
-private:
+  private:
     [[gnu::noinline]] bool next_key_slow(std::string_view& key) {
         skip_space();
         if (p_ < end_ && *p_ == ',') ++p_;
@@ -262,7 +261,7 @@ private:
     }
     void skip_space() {
         // libpg_query prints no white space; stay cheap when there is none.
-        if (p_ < end_ && static_cast<unsigned char>(*p_) > ' ') return;
+        if (p_<end_&& static_cast<unsigned char>(*p_)> ' ') return;
         while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\t' || *p_ == '\r')) ++p_;
     }
     bool expect(char c) {

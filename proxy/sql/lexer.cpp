@@ -24,18 +24,31 @@ constexpr std::array<uint8_t, 256> make_classes() {
     t['_'] |= kIdentStart | kIdentCont;
     for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] |= kDigit | kIdentCont;
     t['$'] |= kIdentCont;
-    for (int c : {'~', '!', '@', '#', '^', '&', '|', '`', '?', '+', '-', '*', '/', '%', '<', '>', '='})
+    for (int c :
+         {'~', '!', '@', '#', '^', '&', '|', '`', '?', '+', '-', '*', '/', '%', '<', '>', '='})
         t[static_cast<size_t>(c)] |= kOp;
     return t;
 }
 constexpr std::array<uint8_t, 256> kClasses = make_classes();
 
-inline bool is_space(unsigned char c) { return kClasses[c] & kSpace; }
-inline bool is_ident_start(unsigned char c) { return kClasses[c] & kIdentStart; }
-inline bool is_digit(unsigned char c) { return kClasses[c] & kDigit; }
-inline bool is_ident_cont(unsigned char c) { return kClasses[c] & kIdentCont; }
-inline bool is_op_char(unsigned char c) { return kClasses[c] & kOp; }
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline bool is_space(unsigned char c) {
+    return kClasses[c] & kSpace;
+}
+inline bool is_ident_start(unsigned char c) {
+    return kClasses[c] & kIdentStart;
+}
+inline bool is_digit(unsigned char c) {
+    return kClasses[c] & kDigit;
+}
+inline bool is_ident_cont(unsigned char c) {
+    return kClasses[c] & kIdentCont;
+}
+inline bool is_op_char(unsigned char c) {
+    return kClasses[c] & kOp;
+}
+inline char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool iequals(std::string_view word, std::string_view lower_keyword) {
     if (word.size() != lower_keyword.size()) return false;
@@ -49,32 +62,42 @@ bool iequals(std::string_view word, std::string_view lower_keyword) {
 uint32_t keyword_weight(std::string_view w) {
     if (w.size() < 2 || w.size() > 9) return 0;
     switch (lower(w[0])) {
-        case 'a': return iequals(w, "at") ? 2 : 0;
-        case 'b': return iequals(w, "between") ? 1 : 0;
-        case 'c': return iequals(w, "case") ? 3 : iequals(w, "collate") ? 1 : 0;
-        case 'e': return (iequals(w, "except") || iequals(w, "escape")) ? 1 : 0;
+        case 'a':
+            return iequals(w, "at") ? 2 : 0;
+        case 'b':
+            return iequals(w, "between") ? 1 : 0;
+        case 'c':
+            return iequals(w, "case") ? 3 : iequals(w, "collate") ? 1 : 0;
+        case 'e':
+            return (iequals(w, "except") || iequals(w, "escape")) ? 1 : 0;
         case 'i':
             return (iequals(w, "is") || iequals(w, "in") || iequals(w, "ilike") ||
                     iequals(w, "isnull") || iequals(w, "intersect"))
                        ? 1
                        : 0;
-        case 'j': return iequals(w, "join") ? 1 : 0;
-        case 'l': return iequals(w, "like") ? 1 : 0;
-        case 'n': return (iequals(w, "not") || iequals(w, "notnull")) ? 1 : 0;
-        case 'o': return (iequals(w, "operator") || iequals(w, "overlaps")) ? 1 : 0;
-        case 's': return iequals(w, "similar") ? 2 : 0;
-        case 'u': return iequals(w, "union") ? 1 : 0;
-        default: return 0;
+        case 'j':
+            return iequals(w, "join") ? 1 : 0;
+        case 'l':
+            return iequals(w, "like") ? 1 : 0;
+        case 'n':
+            return (iequals(w, "not") || iequals(w, "notnull")) ? 1 : 0;
+        case 'o':
+            return (iequals(w, "operator") || iequals(w, "overlaps")) ? 1 : 0;
+        case 's':
+            return iequals(w, "similar") ? 2 : 0;
+        case 'u':
+            return iequals(w, "union") ? 1 : 0;
+        default:
+            return 0;
     }
 }
 
 using Frame = DepthFrame;
 
 class Scanner {
-public:
+  public:
     Scanner(std::string_view sql, uint32_t max_depth, LexResult& out)
-        : s_(sql), n_(sql.size()), max_depth_(max_depth), out_(out),
-          frames_(out.frames) {
+        : s_(sql), n_(sql.size()), max_depth_(max_depth), out_(out), frames_(out.frames) {
         frames_.clear();
         frames_.emplace_back();
     }
@@ -141,7 +164,7 @@ public:
         if (out_.depth > max_depth_) exceed(n_);
     }
 
-private:
+  private:
     // ---- depth -----------------------------------------------------------------
     void exceed(size_t at) {
         if (!out_.too_deep) {
@@ -386,8 +409,7 @@ private:
         if (j - i == 1 && j < n_) {
             char p = lower(s_[i]);
             if (s_[j] == '\'') {
-                if (p == 'e')
-                    return literal(i, quoted_string(j, true), LiteralKind::string, true);
+                if (p == 'e') return literal(i, quoted_string(j, true), LiteralKind::string, true);
                 if (p == 'b' || p == 'x')
                     return literal(i, quoted_string(j, false), LiteralKind::bit_string);
                 if (p == 'n') return literal(i, quoted_string(j, false), LiteralKind::string);

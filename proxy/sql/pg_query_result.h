@@ -7,7 +7,7 @@
 namespace pgmoat::sql::detail {
 
 class ParseResult {
-public:
+  public:
     // text must be NUL-terminated.
     explicit ParseResult(const char* text) : result_(pg_query_parse(text)) {}
     ~ParseResult() { pg_query_free_parse_result(result_); }
@@ -17,7 +17,7 @@ public:
     const PgQueryError* error() const { return result_.error; }
     const char* json() const { return result_.parse_tree; }
 
-private:
+  private:
     PgQueryParseResult result_;
 };
 

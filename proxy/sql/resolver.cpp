@@ -13,20 +13,30 @@ namespace pgmoat::sql::detail {
 namespace {
 
 constexpr size_t kMaxCandidates = 16;
+constexpr size_t kMaxScanned = 64;  // FROM items looked at for one unqualified column
 
 // Reused between statements: resolving allocates only what it reports.
 struct Buffers {
     std::vector<uint32_t> cte_order, order, begin, end, plain, visible;
     std::vector<int32_t> rel_map, single;
-    std::vector<uint8_t> outer;
+    std::vector<uint8_t> outer, starred;
 };
 
 class Resolver {
-public:
+  public:
     Resolver(RawStatement& raw, Statement& st, Buffers& b)
-        : raw_(raw), st_(st), cte_order_(b.cte_order), rel_map_(b.rel_map), order_(b.order),
-          begin_(b.begin), end_(b.end), plain_(b.plain), visible_(b.visible), single_(b.single),
-          outer_(b.outer) {}
+        : raw_(raw),
+          st_(st),
+          cte_order_(b.cte_order),
+          rel_map_(b.rel_map),
+          order_(b.order),
+          begin_(b.begin),
+          end_(b.end),
+          plain_(b.plain),
+          visible_(b.visible),
+          single_(b.single),
+          outer_(b.outer),
+          starred_(b.starred) {}
 
     void run() {
         st_.relations.reserve(raw_.relations.size());
@@ -48,7 +58,7 @@ public:
         if (!raw_.tautologies.empty()) tautologies();
     }
 
-private:
+  private:
     bool any_lock_all() const {
         for (const ScopeInfo& s : raw_.scopes)
             if (s.lock_all) return true;
@@ -66,11 +76,11 @@ private:
         });
     }
     bool cte_in(int32_t scope, Str name, int32_t limit) const {
-        auto it = std::lower_bound(cte_order_.begin(), cte_order_.end(), 0u,
-                                   [&](uint32_t a, uint32_t) {
-                                       const RawCte& x = raw_.ctes[a];
-                                       return x.scope != scope ? x.scope < scope : x.name < name;
-                                   });
+        auto it =
+            std::lower_bound(cte_order_.begin(), cte_order_.end(), 0u, [&](uint32_t a, uint32_t) {
+                const RawCte& x = raw_.ctes[a];
+                return x.scope != scope ? x.scope < scope : x.name < name;
+            });
         for (; it != cte_order_.end(); ++it) {
             const RawCte& x = raw_.ctes[*it];
             if (x.scope != scope || x.name != name) break;
@@ -151,13 +161,14 @@ private:
         order_.resize(raw_.entries.size());
         for (size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<uint32_t>(i);
         // std::sort with the index as tie-break: stable without stable_sort's buffer.
-        if (order_.size() > 1) std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
-            const RangeEntry& x = raw_.entries[a];
-            const RangeEntry& y = raw_.entries[b];
-            if (x.scope != y.scope) return x.scope < y.scope;
-            if (x.name != y.name) return x.name < y.name;
-            return a < b;
-        });
+        if (order_.size() > 1)
+            std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
+                const RangeEntry& x = raw_.entries[a];
+                const RangeEntry& y = raw_.entries[b];
+                if (x.scope != y.scope) return x.scope < y.scope;
+                if (x.name != y.name) return x.name < y.name;
+                return a < b;
+            });
         begin_.assign(scopes, 0);
         end_.assign(scopes, 0);
         plain_.assign(scopes, 0);
@@ -177,6 +188,7 @@ private:
         // Whether an enclosing scope has FROM items this one can see. Scopes are
         // created parent first, so one forward pass suffices.
         outer_.assign(scopes, 0);
+        starred_.assign(scopes, 0);
         for (size_t s = 0; s < scopes; ++s) {
             int32_t p = raw_.scopes[s].parent;
             if (p >= 0) {
@@ -192,9 +204,8 @@ private:
         size_t s = static_cast<size_t>(scope);
         auto first = order_.begin() + begin_[s];
         auto last = order_.begin() + end_[s];
-        auto lo = std::lower_bound(first, last, name, [&](uint32_t a, Str n) {
-            return raw_.entries[a].name < n;
-        });
+        auto lo = std::lower_bound(first, last, name,
+                                   [&](uint32_t a, Str n) { return raw_.entries[a].name < n; });
         auto hi = lo;
         while (hi != last && raw_.entries[*hi].name == name) ++hi;
         return {static_cast<size_t>(lo - order_.begin()), static_cast<size_t>(hi - order_.begin())};
@@ -229,15 +240,17 @@ private:
     }
 
     void index_outputs() {
-        std::sort(raw_.outputs.begin(), raw_.outputs.end(), [](const ScopedName& a, const ScopedName& b) {
-            return a.scope != b.scope ? a.scope < b.scope : a.name < b.name;
-        });
+        std::sort(raw_.outputs.begin(), raw_.outputs.end(),
+                  [](const ScopedName& a, const ScopedName& b) {
+                      return a.scope != b.scope ? a.scope < b.scope : a.name < b.name;
+                  });
     }
     bool is_output(int32_t scope, Str name) const {
         ScopedName probe{scope, name};
         return std::binary_search(raw_.outputs.begin(), raw_.outputs.end(), probe,
                                   [](const ScopedName& a, const ScopedName& b) {
-                                      return a.scope != b.scope ? a.scope < b.scope : a.name < b.name;
+                                      return a.scope != b.scope ? a.scope < b.scope
+                                                                : a.name < b.name;
                                   });
     }
 
@@ -274,9 +287,14 @@ private:
         bool any = false;
         bool first = true;
         bool hidden = false;
+        size_t scanned = 0;  // bounded, so many FROM items times many columns stays linear
         for (int32_t cur = scope; cur >= 0 && !any;) {
             size_t s = static_cast<size_t>(cur);
             for (size_t k = begin_[s]; k < end_[s] && !any && !hidden; ++k) {
+                if (++scanned > kMaxScanned) {
+                    any = true;
+                    break;
+                }
                 const RangeEntry& e = raw_.entries[order_[k]];
                 if (e.kind == EntryKind::join || e.qualified_only) continue;
                 if (!first && !e.visible_to_children) continue;
@@ -291,8 +309,10 @@ private:
     void join_members(Column& col, const RangeEntry& join) {
         col.origin = ColumnOrigin::uncertain;
         bool any = false;
-        for (uint32_t m = join.member_begin; m < join.member_end && !any; ++m)
+        for (uint32_t m = join.member_begin; m < join.member_end && !any; ++m) {
+            if (m - join.member_begin >= kMaxScanned) any = true;
             add_candidate(col, relation_of(raw_.entries[m]), any);
+        }
         if (any) col.candidates.clear();
     }
 
@@ -337,10 +357,13 @@ private:
         }
     }
 
-    // SELECT *: every FROM item of this query level.
+    // SELECT *: every FROM item of this query level, once per level however
+    // many stars it has (so `*, *, ...` over many tables stays linear).
     void star_of_scope(const RawColumn& c) {
         if (c.scope < 0 || static_cast<size_t>(c.scope) >= begin_.size()) return;
         size_t s = static_cast<size_t>(c.scope);
+        if (starred_[s]) return;
+        starred_[s] = 1;
         bool any_entry = false;
         for (size_t k = begin_[s]; k < end_[s]; ++k) {
             const RangeEntry& e = raw_.entries[order_[k]];
@@ -392,10 +415,9 @@ private:
     void functions() {
         // A node can be printed twice (UPDATE SET (a, b) = (SELECT ...)): one call
         // per location.
-        std::sort(raw_.functions.begin(), raw_.functions.end(),
-                  [](const RawFunction& a, const RawFunction& b) {
-                      return a.location < b.location;
-                  });
+        std::sort(
+            raw_.functions.begin(), raw_.functions.end(),
+            [](const RawFunction& a, const RawFunction& b) { return a.location < b.location; });
         int32_t last = INT32_MIN;
         for (const RawFunction& f : raw_.functions) {
             if (f.location >= 0 && f.location == last) continue;
@@ -412,13 +434,11 @@ private:
     }
     void tautologies() {
         auto& t = raw_.tautologies;
-        std::sort(t.begin(), t.end(), [](const Tautology& a, const Tautology& b) {
-            return a.offset < b.offset;
-        });
-        t.erase(std::unique(t.begin(), t.end(),
-                            [](const Tautology& a, const Tautology& b) {
-                                return a.offset == b.offset;
-                            }),
+        std::sort(t.begin(), t.end(),
+                  [](const Tautology& a, const Tautology& b) { return a.offset < b.offset; });
+        t.erase(std::unique(
+                    t.begin(), t.end(),
+                    [](const Tautology& a, const Tautology& b) { return a.offset == b.offset; }),
                 t.end());
         st_.tautologies.assign(t.begin(), t.end());
     }
@@ -431,6 +451,7 @@ private:
     std::vector<uint32_t>&begin_, &end_, &plain_, &visible_;
     std::vector<int32_t>& single_;
     std::vector<uint8_t>& outer_;
+    std::vector<uint8_t>& starred_;
 };
 
 }  // namespace

@@ -32,15 +32,24 @@ StatementCategory category(StatementKind kind) {
 
 std::string_view name(StatementCategory c) {
     switch (c) {
-        case StatementCategory::query: return "query";
-        case StatementCategory::dml: return "dml";
-        case StatementCategory::copy: return "copy";
-        case StatementCategory::ddl: return "ddl";
-        case StatementCategory::dcl: return "dcl";
-        case StatementCategory::transaction: return "transaction";
-        case StatementCategory::session: return "session";
-        case StatementCategory::utility: return "utility";
-        case StatementCategory::other: return "other";
+        case StatementCategory::query:
+            return "query";
+        case StatementCategory::dml:
+            return "dml";
+        case StatementCategory::copy:
+            return "copy";
+        case StatementCategory::ddl:
+            return "ddl";
+        case StatementCategory::dcl:
+            return "dcl";
+        case StatementCategory::transaction:
+            return "transaction";
+        case StatementCategory::session:
+            return "session";
+        case StatementCategory::utility:
+            return "utility";
+        case StatementCategory::other:
+            return "other";
     }
     return "other";
 }

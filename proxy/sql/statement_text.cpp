@@ -136,7 +136,8 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
     default_place(st.kind, context, clause);
     for (auto it = lit_lo; it != lit_hi; ++it) {
         if (buf.matched[static_cast<size_t>(it - lit_lo)]) continue;
-        if (it->kind == LiteralKind::boolean || it->kind == LiteralKind::null) continue;  // keywords
+        if (it->kind == LiteralKind::boolean || it->kind == LiteralKind::null)
+            continue;  // keywords
         Literal l;
         l.kind = it->kind;
         l.context = context;
@@ -163,7 +164,8 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
         const bool have_com = com != com_hi && com->offset < b;
         if (!have_lit && !have_com) break;
         if (have_lit && (!have_com || lit->offset < com->offset)) {
-            out.append(sql.substr(static_cast<size_t>(pos), static_cast<size_t>(lit->offset - pos)));
+            out.append(
+                sql.substr(static_cast<size_t>(pos), static_cast<size_t>(lit->offset - pos)));
             char digits[16];
             auto r = std::to_chars(digits, digits + sizeof digits, ++number);
             out.push_back('$');
@@ -171,7 +173,8 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
             pos = std::min(lit->offset + lit->length, b);
             ++lit;
         } else {
-            out.append(sql.substr(static_cast<size_t>(pos), static_cast<size_t>(com->offset - pos)));
+            out.append(
+                sql.substr(static_cast<size_t>(pos), static_cast<size_t>(com->offset - pos)));
             pos = std::min(com->offset + com->length, b);
             if (!out.empty() && is_space(out.back())) {
                 // The comment sat between spaces: keep one run of them.

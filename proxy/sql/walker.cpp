@@ -52,9 +52,9 @@ NodeTag unwrapped_type(Str field) {
 }
 
 bool is_comparison_operator(Str op) {
-    static constexpr Str kOps[] = {"=",   "<>",  "!=",  "<",   ">",   "<=",  ">=",  "~",
+    static constexpr Str kOps[] = {"=",   "<>",  "!=",  "<",   ">",   "<=",  ">=",   "~",
                                    "~*",  "!~",  "!~*", "~~",  "~~*", "!~~", "!~~*", "@>",
-                                   "<@",  "&&",  "?",   "?|",  "?&",  "@@",  "@?",  "^@",
+                                   "<@",  "&&",  "?",   "?|",  "?&",  "@@",  "@?",   "^@",
                                    "<<=", ">>=", "-|-", "@@@", "~=",  "&<",  "&>"};
     for (Str o : kOps)
         if (o == op) return true;
@@ -76,10 +76,14 @@ bool is_value_side(NodeTag t) {
 
 LiteralContext literal_context(const Ctx& c) {
     switch (c.role) {
-        case Role::type_cast: return LiteralContext::type_cast;
-        case Role::type_modifier: return LiteralContext::type_modifier;
-        case Role::function_argument: return LiteralContext::function_argument;
-        default: break;
+        case Role::type_cast:
+            return LiteralContext::type_cast;
+        case Role::type_modifier:
+            return LiteralContext::type_modifier;
+        case Role::function_argument:
+            return LiteralContext::function_argument;
+        default:
+            break;
     }
     switch (c.clause) {
         case Clause::where:
@@ -87,16 +91,26 @@ LiteralContext literal_context(const Ctx& c) {
         case Clause::join_on:
             return c.role == Role::comparison ? LiteralContext::comparison
                                               : LiteralContext::predicate;
-        case Clause::values: return LiteralContext::values;
-        case Clause::update_set: return LiteralContext::update_set;
-        case Clause::limit: return LiteralContext::limit;
-        case Clause::order_by: return LiteralContext::order_by;
-        case Clause::group_by: return LiteralContext::group_by;
-        case Clause::select_list: return LiteralContext::select_list;
-        case Clause::set_value: return LiteralContext::set_value;
-        case Clause::ddl: return LiteralContext::ddl;
-        case Clause::utility: return LiteralContext::utility;
-        default: return LiteralContext::other;
+        case Clause::values:
+            return LiteralContext::values;
+        case Clause::update_set:
+            return LiteralContext::update_set;
+        case Clause::limit:
+            return LiteralContext::limit;
+        case Clause::order_by:
+            return LiteralContext::order_by;
+        case Clause::group_by:
+            return LiteralContext::group_by;
+        case Clause::select_list:
+            return LiteralContext::select_list;
+        case Clause::set_value:
+            return LiteralContext::set_value;
+        case Clause::ddl:
+            return LiteralContext::ddl;
+        case Clause::utility:
+            return LiteralContext::utility;
+        default:
+            return LiteralContext::other;
     }
 }
 
@@ -272,43 +286,68 @@ Ctx Walker::child_of(const NodeInfo& info, const Ctx& c) const {
 Sub Walker::node(const NodeInfo& info, const Ctx& c) {
     if (info.flags & node_flag::statement) return statement(info, c);
     switch (info.tag) {
-        case NodeTag::A_Const: return a_const(c);
-        case NodeTag::ParamRef: return param_ref();
-        case NodeTag::ColumnRef: return column_ref(info, c);
-        case NodeTag::FuncCall: return func_call(info, c);
-        case NodeTag::A_Expr: return a_expr(info, c);
-        case NodeTag::BoolExpr: return bool_expr(info, c);
-        case NodeTag::TypeCast: return type_cast(info, c);
-        case NodeTag::TypeName: return type_name(info, c);
-        case NodeTag::SubLink: return sub_link(info, c);
+        case NodeTag::A_Const:
+            return a_const(c);
+        case NodeTag::ParamRef:
+            return param_ref();
+        case NodeTag::ColumnRef:
+            return column_ref(info, c);
+        case NodeTag::FuncCall:
+            return func_call(info, c);
+        case NodeTag::A_Expr:
+            return a_expr(info, c);
+        case NodeTag::BoolExpr:
+            return bool_expr(info, c);
+        case NodeTag::TypeCast:
+            return type_cast(info, c);
+        case NodeTag::TypeName:
+            return type_name(info, c);
+        case NodeTag::SubLink:
+            return sub_link(info, c);
         case NodeTag::List:
         case NodeTag::IntList:
-        case NodeTag::OidList: return list_node(info, c);
-        case NodeTag::A_ArrayExpr: return array_expr(info, c);
+        case NodeTag::OidList:
+            return list_node(info, c);
+        case NodeTag::A_ArrayExpr:
+            return array_expr(info, c);
         case NodeTag::String:
         case NodeTag::Integer:
         case NodeTag::Float:
         case NodeTag::Boolean:
-        case NodeTag::BitString: return scalar_node(info);
-        case NodeTag::ResTarget: return res_target(info, c);
-        case NodeTag::DefElem: return def_elem(info, c);
-        case NodeTag::RangeVar: return range_var(info, c);
-        case NodeTag::RangeSubselect: return range_subselect(info, c);
+        case NodeTag::BitString:
+            return scalar_node(info);
+        case NodeTag::ResTarget:
+            return res_target(info, c);
+        case NodeTag::DefElem:
+            return def_elem(info, c);
+        case NodeTag::RangeVar:
+            return range_var(info, c);
+        case NodeTag::RangeSubselect:
+            return range_subselect(info, c);
         case NodeTag::RangeFunction:
-        case NodeTag::RangeTableFunc: return range_function(info, c);
-        case NodeTag::RangeTableSample: return range_table_sample(info, c);
-        case NodeTag::JoinExpr: return join_expr(info, c);
-        case NodeTag::WithClause: return with_clause(c);
-        case NodeTag::OnConflictClause: return on_conflict(c);
-        case NodeTag::MergeWhenClause: return merge_when(info, c);
-        case NodeTag::LockingClause: return locking_clause(info, c);
-        case NodeTag::IndexElem: return index_elem(info, c);
+        case NodeTag::RangeTableFunc:
+            return range_function(info, c);
+        case NodeTag::RangeTableSample:
+            return range_table_sample(info, c);
+        case NodeTag::JoinExpr:
+            return join_expr(info, c);
+        case NodeTag::WithClause:
+            return with_clause(c);
+        case NodeTag::OnConflictClause:
+            return on_conflict(c);
+        case NodeTag::MergeWhenClause:
+            return merge_when(info, c);
+        case NodeTag::LockingClause:
+            return locking_clause(info, c);
+        case NodeTag::IndexElem:
+            return index_elem(info, c);
         case NodeTag::CurrentOfExpr: {
             Sub s = generic_body(info, c);
             s.variable = true;
             return s;
         }
-        default: return generic_body(info, c);
+        default:
+            return generic_body(info, c);
     }
 }
 
@@ -553,7 +592,8 @@ Sub Walker::param_ref() {
     Str key;
     while (r_.next_key(key)) {
         if (is(key, "number")) {
-            param_max_ = std::max(param_max_, static_cast<int32_t>(JsonReader::to_int(r_.scalar())));
+            param_max_ =
+                std::max(param_max_, static_cast<int32_t>(JsonReader::to_int(r_.scalar())));
         } else if (is(key, "location")) {
             location = static_cast<int32_t>(JsonReader::to_int(r_.scalar()));
         } else {

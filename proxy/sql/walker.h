@@ -63,7 +63,7 @@ struct RangeEntry {
 
 struct RawColumn {
     int32_t scope = -1;
-    NameList fields;       // qualifiers then the column name (or star)
+    NameList fields;  // qualifiers then the column name (or star)
     bool written = false;
     bool order_by = false;  // may name an output column instead
     int32_t target = -1;    // certain owner (DML target columns): RawRelation index
@@ -149,8 +149,8 @@ struct Scratch {
     RawStatement raw;
     std::deque<std::string> arena;  // unescaped names
     std::vector<DefElemValue> defelems;
-    std::vector<int32_t> starts;    // each statement's stmt_location
-    std::vector<int32_t> order;     // sort buffers
+    std::vector<int32_t> starts;  // each statement's stmt_location
+    std::vector<int32_t> order;   // sort buffers
     std::vector<uint32_t> index;
 };
 

@@ -33,7 +33,7 @@ struct Ctx {
     bool collapse = false;   // the next list counts runs of equal items once
     bool ddl = false;
     bool capture_defelems = false;
-    bool lock_ref = false;  // a RangeVar here names a FROM item (FOR UPDATE OF)
+    bool lock_ref = false;     // a RangeVar here names a FROM item (FOR UPDATE OF)
     bool hide_parent = false;  // the statement here cannot see this scope's FROM items
 };
 
@@ -70,7 +70,8 @@ struct Acc {
             std::memcpy(&a, k.data(), 8);
             std::memcpy(&b, k.data() + k.size() - 8, 8);
         } else {
-            for (size_t i = 0; i < k.size(); ++i) a |= uint64_t{static_cast<unsigned char>(k[i])} << (8 * i);
+            for (size_t i = 0; i < k.size(); ++i)
+                a |= uint64_t{static_cast<unsigned char>(k[i])} << (8 * i);
         }
         return a ^ (b << 1) ^ (uint64_t{k.size()} << 56);
     }
@@ -85,16 +86,23 @@ struct Acc {
 };
 
 class Walker {
-public:
+  public:
     Walker(std::string_view sql, std::string_view json, uint32_t max_depth, Scratch& scratch,
            Analysis& out)
-        : sql_(sql), r_(json.data(), json.data() + json.size()), max_depth_(max_depth),
-          s_(scratch), raw_(scratch.raw), out_(out) {}
+        : sql_(sql),
+          r_(json.data(), json.data() + json.size()),
+          max_depth_(max_depth),
+          s_(scratch),
+          raw_(scratch.raw),
+          out_(out) {}
 
     bool run(bool& too_deep);
 
-private:
+  private:
     friend struct DepthGuard;
+    // [[gnu::cold]] marks what application traffic rarely holds (utility
+    // statements, MERGE, COPY, unknown shapes): it keeps the hot path's code
+    // compact, which matters because libpg_query competes for the same caches.
 
     // ---- generic (walker.cpp) ---------------------------------------------------
     Sub value(const Ctx& c, Str field = {});
@@ -102,11 +110,13 @@ private:
     Sub wrapped(const Ctx& c);
     Sub node(const NodeInfo& info, const Ctx& c);
     Sub generic_body(const NodeInfo& info, const Ctx& c);
-    [[gnu::cold]] Sub structure(const Ctx& c);  // an unwrapped struct of a type the field does not tell
-    int32_t location_value(Acc& acc);  // the node's own location, merged into acc
-    Str string_value(Sub& sub);   // reads a JSON string (unescaped), hashing it
+    // An unwrapped struct of a type the field name does not tell.
+    [[gnu::cold]] Sub structure(const Ctx& c);
+    int32_t location_value(Acc& acc);            // the node's own location, merged into acc
+    Str string_value(Sub& sub);                  // reads a JSON string (unescaped), hashing it
     Sub name_list(NameList& out, const Ctx& c);  // [{"String":...}, {"A_Star":{}}, ...]
-    [[gnu::cold]] Sub list_of_names(NameList& out, const Ctx& c);  // {"List":{"items":[String...]}} or String
+    // {"List":{"items":[{"String":...}, ...]}} or a single String.
+    [[gnu::cold]] Sub list_of_names(NameList& out, const Ctx& c);
     Ctx child_of(const NodeInfo& info, const Ctx& c) const;
     [[gnu::cold]] void unknown_node(std::string_view name);
     Str keep(std::string_view raw, bool escaped);
@@ -154,7 +164,8 @@ private:
     [[gnu::cold]] Sub merge_when(const NodeInfo& info, const Ctx& c);
     Sub locking_clause(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub variable_set(const NodeInfo& info, const Ctx& c);
-    [[gnu::cold]] Sub drop_like(const NodeInfo& info, const Ctx& c);  // DropStmt, CommentStmt, SecLabelStmt
+    // DropStmt, CommentStmt, SecLabelStmt: objects named by lists of names.
+    [[gnu::cold]] Sub drop_like(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub utility_stmt(const NodeInfo& info, const Ctx& c);
 
     int32_t new_scope(const Ctx& c);
@@ -173,7 +184,7 @@ private:
     Scratch& s_;
     RawStatement& raw_;
     Analysis& out_;
-    Str last_scalar_;     // the last String/Integer/Float/Boolean/A_Const value walked
+    Str last_scalar_;  // the last String/Integer/Float/Boolean/A_Const value walked
     bool has_scalar_ = false;
     NodeTag last_tag_ = NodeTag::unknown;  // type of the last wrapped node walked
     int32_t param_max_ = 0;

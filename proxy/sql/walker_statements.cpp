@@ -7,7 +7,9 @@ namespace pgmoat::sql::detail {
 
 namespace {
 
-constexpr AccessSet access(Access a) { return AccessSet{static_cast<uint8_t>(a)}; }
+constexpr AccessSet access(Access a) {
+    return AccessSet{static_cast<uint8_t>(a)};
+}
 constexpr AccessSet access(Access a, Access b) {
     return AccessSet{static_cast<uint8_t>(static_cast<uint8_t>(a) | static_cast<uint8_t>(b))};
 }
@@ -40,75 +42,111 @@ bool changes_parsing(Str parameter) {
 
 bool relation_like(Str object_type) {
     return object_type == "table" || object_type == "view" || object_type == "matview" ||
-           object_type == "index" || object_type == "sequence" ||
-           object_type == "foreign_table";
+           object_type == "index" || object_type == "sequence" || object_type == "foreign_table";
 }
 
 Str default_object_type(StatementKind k) {
     switch (k) {
         case StatementKind::create_table:
-        case StatementKind::create_table_as: return "table";
+        case StatementKind::create_table_as:
+            return "table";
         case StatementKind::create_materialized_view:
-        case StatementKind::refresh_materialized_view: return "matview";
-        case StatementKind::create_view: return "view";
-        case StatementKind::create_index: return "index";
+        case StatementKind::refresh_materialized_view:
+            return "matview";
+        case StatementKind::create_view:
+            return "view";
+        case StatementKind::create_index:
+            return "index";
         case StatementKind::create_sequence:
-        case StatementKind::alter_sequence: return "sequence";
-        case StatementKind::create_schema: return "schema";
+        case StatementKind::alter_sequence:
+            return "sequence";
+        case StatementKind::create_schema:
+            return "schema";
         case StatementKind::create_function:
-        case StatementKind::alter_function: return "function";
-        case StatementKind::create_procedure: return "procedure";
-        case StatementKind::create_trigger: return "trigger";
+        case StatementKind::alter_function:
+            return "function";
+        case StatementKind::create_procedure:
+            return "procedure";
+        case StatementKind::create_trigger:
+            return "trigger";
         case StatementKind::create_event_trigger:
-        case StatementKind::alter_event_trigger: return "event_trigger";
-        case StatementKind::create_rule: return "rule";
+        case StatementKind::alter_event_trigger:
+            return "event_trigger";
+        case StatementKind::create_rule:
+            return "rule";
         case StatementKind::create_type:
-        case StatementKind::alter_type: return "type";
+        case StatementKind::alter_type:
+            return "type";
         case StatementKind::create_domain:
-        case StatementKind::alter_domain: return "domain";
-        case StatementKind::create_aggregate: return "aggregate";
+        case StatementKind::alter_domain:
+            return "domain";
+        case StatementKind::create_aggregate:
+            return "aggregate";
         case StatementKind::create_operator:
-        case StatementKind::alter_operator: return "operator";
+        case StatementKind::alter_operator:
+            return "operator";
         case StatementKind::create_collation:
-        case StatementKind::alter_collation: return "collation";
-        case StatementKind::create_conversion: return "conversion";
-        case StatementKind::create_cast: return "cast";
-        case StatementKind::create_operator_class: return "opclass";
+        case StatementKind::alter_collation:
+            return "collation";
+        case StatementKind::create_conversion:
+            return "conversion";
+        case StatementKind::create_cast:
+            return "cast";
+        case StatementKind::create_operator_class:
+            return "opclass";
         case StatementKind::create_operator_family:
-        case StatementKind::alter_operator_family: return "opfamily";
-        case StatementKind::create_language: return "language";
+        case StatementKind::alter_operator_family:
+            return "opfamily";
+        case StatementKind::create_language:
+            return "language";
         case StatementKind::create_foreign_data_wrapper:
-        case StatementKind::alter_foreign_data_wrapper: return "fdw";
+        case StatementKind::alter_foreign_data_wrapper:
+            return "fdw";
         case StatementKind::create_server:
-        case StatementKind::alter_server: return "foreign_server";
+        case StatementKind::alter_server:
+            return "foreign_server";
         case StatementKind::create_user_mapping:
         case StatementKind::alter_user_mapping:
-        case StatementKind::drop_user_mapping: return "user_mapping";
-        case StatementKind::create_foreign_table: return "foreign_table";
-        case StatementKind::import_foreign_schema: return "schema";
+        case StatementKind::drop_user_mapping:
+            return "user_mapping";
+        case StatementKind::create_foreign_table:
+            return "foreign_table";
+        case StatementKind::import_foreign_schema:
+            return "schema";
         case StatementKind::create_policy:
-        case StatementKind::alter_policy: return "policy";
-        case StatementKind::create_transform: return "transform";
-        case StatementKind::create_access_method: return "access_method";
+        case StatementKind::alter_policy:
+            return "policy";
+        case StatementKind::create_transform:
+            return "transform";
+        case StatementKind::create_access_method:
+            return "access_method";
         case StatementKind::create_publication:
-        case StatementKind::alter_publication: return "publication";
+        case StatementKind::alter_publication:
+            return "publication";
         case StatementKind::create_subscription:
         case StatementKind::alter_subscription:
-        case StatementKind::drop_subscription: return "subscription";
+        case StatementKind::drop_subscription:
+            return "subscription";
         case StatementKind::create_statistics:
-        case StatementKind::alter_statistics: return "statistic_ext";
+        case StatementKind::alter_statistics:
+            return "statistic_ext";
         case StatementKind::create_extension:
-        case StatementKind::alter_extension: return "extension";
+        case StatementKind::alter_extension:
+            return "extension";
         case StatementKind::create_database:
         case StatementKind::alter_database:
-        case StatementKind::drop_database: return "database";
+        case StatementKind::drop_database:
+            return "database";
         case StatementKind::create_tablespace:
         case StatementKind::alter_tablespace:
-        case StatementKind::drop_tablespace: return "tablespace";
+        case StatementKind::drop_tablespace:
+            return "tablespace";
         case StatementKind::create_role:
         case StatementKind::alter_role:
-        case StatementKind::drop_role: return "role";
-        default: return {};
+        case StatementKind::drop_role:
+            return "role";
+        default:
+            return {};
     }
 }
 
@@ -117,40 +155,61 @@ bool is_name_key(NodeTag tag, Str key) {
     switch (tag) {
         case NodeTag::PrepareStmt:
         case NodeTag::ExecuteStmt:
-        case NodeTag::DeallocateStmt: return is(key, "name");
+        case NodeTag::DeallocateStmt:
+            return is(key, "name");
         case NodeTag::ListenStmt:
         case NodeTag::UnlistenStmt:
-        case NodeTag::NotifyStmt: return is(key, "conditionname");
+        case NodeTag::NotifyStmt:
+            return is(key, "conditionname");
         case NodeTag::DeclareCursorStmt:
         case NodeTag::FetchStmt:
-        case NodeTag::ClosePortalStmt: return is(key, "portalname");
-        case NodeTag::TransactionStmt: return is(key, "savepoint_name") || is(key, "gid");
+        case NodeTag::ClosePortalStmt:
+            return is(key, "portalname");
+        case NodeTag::TransactionStmt:
+            return is(key, "savepoint_name") || is(key, "gid");
         case NodeTag::CreateExtensionStmt:
         case NodeTag::AlterExtensionStmt:
-        case NodeTag::AlterExtensionContentsStmt: return is(key, "extname");
-        case NodeTag::LoadStmt: return is(key, "filename");
-        case NodeTag::RuleStmt: return is(key, "rulename");
+        case NodeTag::AlterExtensionContentsStmt:
+            return is(key, "extname");
+        case NodeTag::LoadStmt:
+            return is(key, "filename");
+        case NodeTag::RuleStmt:
+            return is(key, "rulename");
         case NodeTag::CreateTrigStmt:
-        case NodeTag::CreateEventTrigStmt: return is(key, "trigname");
-        case NodeTag::IndexStmt: return is(key, "idxname");
+        case NodeTag::CreateEventTrigStmt:
+            return is(key, "trigname");
+        case NodeTag::IndexStmt:
+            return is(key, "idxname");
         case NodeTag::CreatedbStmt:
         case NodeTag::DropdbStmt:
         case NodeTag::AlterDatabaseStmt:
-        case NodeTag::AlterDatabaseSetStmt: return is(key, "dbname");
-        case NodeTag::CreateSchemaStmt: return is(key, "schemaname");
-        case NodeTag::CreateRoleStmt: return is(key, "role");
+        case NodeTag::AlterDatabaseSetStmt:
+            return is(key, "dbname");
+        case NodeTag::CreateSchemaStmt:
+            return is(key, "schemaname");
+        case NodeTag::CreateRoleStmt:
+            return is(key, "role");
         case NodeTag::CreatePolicyStmt:
-        case NodeTag::AlterPolicyStmt: return is(key, "policy_name");
+        case NodeTag::AlterPolicyStmt:
+            return is(key, "policy_name");
         case NodeTag::CreateTableSpaceStmt:
-        case NodeTag::DropTableSpaceStmt: return is(key, "tablespacename");
-        case NodeTag::CreatePLangStmt: return is(key, "plname");
-        case NodeTag::CreateFdwStmt: return is(key, "fdwname");
-        case NodeTag::CreateForeignServerStmt: return is(key, "servername");
-        case NodeTag::CreatePublicationStmt: return is(key, "pubname");
+        case NodeTag::DropTableSpaceStmt:
+            return is(key, "tablespacename");
+        case NodeTag::CreatePLangStmt:
+            return is(key, "plname");
+        case NodeTag::CreateFdwStmt:
+            return is(key, "fdwname");
+        case NodeTag::CreateForeignServerStmt:
+            return is(key, "servername");
+        case NodeTag::CreatePublicationStmt:
+            return is(key, "pubname");
         case NodeTag::CreateSubscriptionStmt:
-        case NodeTag::DropSubscriptionStmt: return is(key, "subname");
-        case NodeTag::CreateAmStmt: return is(key, "amname");
-        default: return false;
+        case NodeTag::DropSubscriptionStmt:
+            return is(key, "subname");
+        case NodeTag::CreateAmStmt:
+            return is(key, "amname");
+        default:
+            return false;
     }
 }
 
@@ -196,17 +255,26 @@ void Walker::set_kind(const Ctx& c, StatementKind kind) {
 
 Sub Walker::statement(const NodeInfo& info, const Ctx& c) {
     switch (info.tag) {
-        case NodeTag::SelectStmt: return select_stmt(info, c);
-        case NodeTag::InsertStmt: return insert_stmt(info, c);
-        case NodeTag::UpdateStmt: return update_stmt(info, c);
-        case NodeTag::DeleteStmt: return delete_stmt(info, c);
-        case NodeTag::MergeStmt: return merge_stmt(info, c);
-        case NodeTag::CopyStmt: return copy_stmt(info, c);
-        case NodeTag::VariableSetStmt: return variable_set(info, c);
+        case NodeTag::SelectStmt:
+            return select_stmt(info, c);
+        case NodeTag::InsertStmt:
+            return insert_stmt(info, c);
+        case NodeTag::UpdateStmt:
+            return update_stmt(info, c);
+        case NodeTag::DeleteStmt:
+            return delete_stmt(info, c);
+        case NodeTag::MergeStmt:
+            return merge_stmt(info, c);
+        case NodeTag::CopyStmt:
+            return copy_stmt(info, c);
+        case NodeTag::VariableSetStmt:
+            return variable_set(info, c);
         case NodeTag::DropStmt:
         case NodeTag::CommentStmt:
-        case NodeTag::SecLabelStmt: return drop_like(info, c);
-        default: return utility_stmt(info, c);
+        case NodeTag::SecLabelStmt:
+            return drop_like(info, c);
+        default:
+            return utility_stmt(info, c);
     }
 }
 
@@ -314,7 +382,8 @@ Sub Walker::with_clause(const Ctx& c) {
             acc.add(key, list.done());
         } else if (is(key, "recursive")) {
             Str v = r_.scalar();
-            if (is(v, "true") && c.scope >= 0) raw_.scopes[static_cast<size_t>(c.scope)].recursive = true;
+            if (is(v, "true") && c.scope >= 0)
+                raw_.scopes[static_cast<size_t>(c.scope)].recursive = true;
             acc.add(key, Sub{hash_bytes(v)});
         } else if (is(key, "location")) {
             location_value(acc);
@@ -833,8 +902,8 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
                 if (i) function_name += '.';
                 function_name += n.parts[i];
             }
-        } else if (string && (is(key, "objtype") || is(key, "removeType") || is(key, "renameType") ||
-                              is(key, "objectType"))) {
+        } else if (string && (is(key, "objtype") || is(key, "removeType") ||
+                              is(key, "renameType") || is(key, "objectType"))) {
             Sub s;
             object_type = object_type_name(string_value(s));
             acc.add(key, s);
@@ -842,8 +911,8 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
             Sub s;
             subkind = string_value(s);
             acc.add(key, s);
-        } else if (!string && (is(key, "is_grant") || is(key, "is_vacuumcmd") || is(key, "ismove") ||
-                               is(key, "is_procedure"))) {
+        } else if (!string && (is(key, "is_grant") || is(key, "is_vacuumcmd") ||
+                               is(key, "ismove") || is(key, "is_procedure"))) {
             Str v = r_.scalar();
             flag = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
@@ -876,13 +945,21 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
     };
 
     switch (tag) {
-        case NodeTag::TransactionStmt: kind = transaction_kind(subkind); break;
-        case NodeTag::GrantStmt: kind = flag ? StatementKind::grant : StatementKind::revoke; break;
+        case NodeTag::TransactionStmt:
+            kind = transaction_kind(subkind);
+            break;
+        case NodeTag::GrantStmt:
+            kind = flag ? StatementKind::grant : StatementKind::revoke;
+            break;
         case NodeTag::GrantRoleStmt:
             kind = flag ? StatementKind::grant_role : StatementKind::revoke_role;
             break;
-        case NodeTag::VacuumStmt: kind = flag ? StatementKind::vacuum : StatementKind::analyze; break;
-        case NodeTag::FetchStmt: kind = flag ? StatementKind::move : StatementKind::fetch; break;
+        case NodeTag::VacuumStmt:
+            kind = flag ? StatementKind::vacuum : StatementKind::analyze;
+            break;
+        case NodeTag::FetchStmt:
+            kind = flag ? StatementKind::move : StatementKind::fetch;
+            break;
         case NodeTag::DefineStmt:
             object_type = object_type_name(subkind);
             kind = define_kind(object_type);
@@ -910,7 +987,9 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
         case NodeTag::ExecuteStmt:  // also inside EXPLAIN or CREATE TABLE AS
             dynamic(DynamicCodeKind::execute, {}, std::string(own_name));
             break;
-        case NodeTag::RuleStmt: dynamic(DynamicCodeKind::rule_action, {}, {}); break;
+        case NodeTag::RuleStmt:
+            dynamic(DynamicCodeKind::rule_action, {}, {});
+            break;
         case NodeTag::ExplainStmt:
             if (const DefElemValue* a = defelem("analyze"))
                 stmt.explain_analyze = !a->has_arg || truthy(a->arg);
@@ -924,7 +1003,8 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
         case NodeTag::AlterSystemStmt:
             if (top && changes_parsing(stmt.parameter)) stmt.changes_parse_settings = true;
             break;
-        default: break;
+        default:
+            break;
     }
     s_.defelems.resize(defelems);
     if (top && !object_type.empty()) stmt.object_type = object_type;

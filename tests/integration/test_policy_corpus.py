@@ -171,7 +171,7 @@ def test_every_attack_is_rejected_and_never_reaches_the_server(corpus_pgmoat, po
             err = error_of(res)
             want = expected_sqlstate(attack["expect"])
             if err is None:
-                failures.append(f"[{attack['category']}] {sql!r}: not rejected (status {res.status.name})")
+                failures.append(f"[{attack['category']}] {sql!r}: not rejected (status {pq.ExecStatus(res.status).name})")
             elif err[0] != want or not err[1].startswith("pgmoat:"):
                 failures.append(f"[{attack['category']}] {sql!r}: {err[0]} {err[1]} (want {want} from pgmoat)")
             # The session stays usable, outside any transaction.

@@ -182,7 +182,11 @@ private:
     // Rejections and would-rejects are logged as a sample shared by all sessions.
     static inline log::Sampler log_sampler_{20};
     // Metric children this session has used, so a statement costs no label look-up.
-    std::unordered_map<std::string, metrics::Counter*> counters_;
+    std::unordered_map<uint32_t, metrics::Counter*> counters_;
+    metrics::Histogram* analysis_seconds_ = nullptr;
+    metrics::Histogram* decision_seconds_ = nullptr;
+    metrics::Histogram* first_byte_seconds_ = nullptr;
+    metrics::Histogram* complete_seconds_ = nullptr;
 
     struct Decoy {
         uint64_t batch;

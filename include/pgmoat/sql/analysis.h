@@ -25,10 +25,11 @@ namespace pgmoat::sql {
 // the union. Writes hidden in reads count (data-modifying CTEs, SELECT INTO,
 // CREATE TABLE AS, EXPLAIN of a write).
 enum class Access : uint8_t {
-    read = 1 << 0,      // rows or columns are read (FROM, sub-selects, columns in WHERE/RETURNING)
-    insert = 1 << 1,    // INSERT, COPY FROM, MERGE ... INSERT, the new table of SELECT INTO / CREATE TABLE AS
-    update = 1 << 2,    // UPDATE, ON CONFLICT DO UPDATE, MERGE ... UPDATE
-    delete_ = 1 << 3,   // DELETE, MERGE ... DELETE
+    read = 1 << 0,     // rows or columns are read (FROM, sub-selects, columns in WHERE/RETURNING)
+    insert = 1 << 1,   // INSERT, COPY FROM, MERGE ... INSERT, the new table of SELECT INTO / CREATE
+                       // TABLE AS
+    update = 1 << 2,   // UPDATE, ON CONFLICT DO UPDATE, MERGE ... UPDATE
+    delete_ = 1 << 3,  // DELETE, MERGE ... DELETE
     truncate = 1 << 4,  // TRUNCATE
     ddl = 1 << 5,       // the relation is created, altered, dropped, granted on, commented,
                         // vacuumed, analyzed, clustered, reindexed, refreshed or referenced by DDL
@@ -45,7 +46,7 @@ struct AccessSet {
     void add(AccessSet other) { bits |= other.bits; }
     friend bool operator==(AccessSet, AccessSet) = default;
 };
-std::string_view name(Access access);  // "read", "insert", ..., "lock"
+std::string_view name(Access access);     // "read", "insert", ..., "lock"
 std::string access_names(AccessSet set);  // "read,update"; "" for none
 
 struct Relation {
@@ -53,7 +54,7 @@ struct Relation {
     std::string schema;   // as written; empty when unqualified (resolved by search_path later)
     std::string name;     // folded as PostgreSQL folds it: unquoted lower-cased, quoted exact
     AccessSet access;
-    int32_t offset = -1;  // where it is first named
+    int32_t offset = -1;  // where it is first named; -1 when the tree does not say (DROP)
 
     // "schema.name" or "name" (with the catalog when written), unquoted.
     std::string qualified_name() const;
@@ -71,12 +72,14 @@ enum class ColumnOrigin : uint8_t {
 struct Column {
     std::string name;          // empty when all_columns
     bool all_columns = false;  // `*` or `t.*`: every column of the relation
-    bool written = false;      // an INSERT/MERGE column list, an UPDATE SET target, COPY FROM's list
+    bool written = false;  // an INSERT/MERGE column list, an UPDATE SET target, COPY FROM's list
     ColumnOrigin origin = ColumnOrigin::uncertain;
-    int32_t relation = -1;     // index into Statement::relations when origin == relation
-    // origin == uncertain: the relations that may own it (innermost scope first,
-    // then enclosing ones for correlated references). Empty means "any relation of
-    // the statement" (too many in scope, or a qualifier that names nothing known).
+    int32_t relation = -1;  // index into Statement::relations when origin == relation
+    // origin == uncertain: the relations that may own it (this query level's, then
+    // enclosing ones' for correlated references; in name order within a level).
+    // Empty means "any relation of the statement" (more than 16 candidates or 64
+    // FROM items in scope, or a qualifier that names nothing known, e.g. a
+    // composite column's field).
     std::vector<uint32_t> candidates;
     int32_t offset = -1;
 };
@@ -104,11 +107,11 @@ enum class LiteralKind : uint8_t { string, integer, float_, bit_string, boolean,
 // (=, <>, <, LIKE, IN, BETWEEN, IS DISTINCT FROM, @>, ~, ...) or else a predicate
 // part; elsewhere the clause decides.
 enum class LiteralContext : uint8_t {
-    comparison,         // operand of a comparison in WHERE/HAVING/JOIN ON
-    predicate,          // any other place in WHERE/HAVING/JOIN ON (`WHERE true`, `a + 1 > b`)
-    values,             // VALUES list (INSERT or standalone), MERGE ... INSERT VALUES
-    update_set,         // UPDATE SET, ON CONFLICT DO UPDATE SET, MERGE ... UPDATE SET
-    limit,              // LIMIT / OFFSET / FETCH FIRST
+    comparison,  // operand of a comparison in WHERE/HAVING/JOIN ON
+    predicate,   // any other place in WHERE/HAVING/JOIN ON (`WHERE true`, `a + 1 > b`)
+    values,      // VALUES list (INSERT or standalone), MERGE ... INSERT VALUES
+    update_set,  // UPDATE SET, ON CONFLICT DO UPDATE SET, MERGE ... UPDATE SET
+    limit,       // LIMIT / OFFSET / FETCH FIRST
     order_by,
     group_by,
     select_list,
@@ -117,14 +120,29 @@ enum class LiteralContext : uint8_t {
     type_modifier,      // varchar(255), numeric(10,2)
     set_value,          // value of SET / SET LOCAL / ALTER SYSTEM SET / ALTER ROLE ... SET
     ddl,                // anywhere in a DDL statement outside its query
-    utility,            // options and arguments of utility statements (COPY, EXPLAIN, NOTIFY, FETCH, DO ...)
-    other,              // RETURNING, window frames, DISTINCT ON, ...
+    utility,  // options and arguments of utility statements (COPY, EXPLAIN, NOTIFY, FETCH, DO ...)
+    other,    // RETURNING, window frames, DISTINCT ON, ...
 };
 
 // The clause a literal sits in, whatever its innermost role.
 enum class Clause : uint8_t {
-    select_list, from, where, having, join_on, group_by, order_by, window, limit,
-    values, update_set, returning, on_conflict, set_value, ddl, utility, other,
+    select_list,
+    from,
+    where,
+    having,
+    join_on,
+    group_by,
+    order_by,
+    window,
+    limit,
+    values,
+    update_set,
+    returning,
+    on_conflict,
+    set_value,
+    ddl,
+    utility,
+    other,
 };
 
 struct Literal {
@@ -171,7 +189,7 @@ struct DynamicCode {
     int32_t offset = -1;
 };
 
-enum class CopyDirection : uint8_t { from, to };              // FROM: into the table
+enum class CopyDirection : uint8_t { from, to };  // FROM: into the table
 enum class CopyEndpoint : uint8_t { stdin_, stdout_, file, program };
 
 struct CopyFacts {
@@ -192,8 +210,8 @@ enum class CommentStyle : uint8_t { line, block };  // -- ... / /* ... */
 struct Comment {
     CommentStyle style = CommentStyle::line;
     int32_t offset = -1;
-    int32_t length = 0;    // whole comment with its delimiters
-    std::string text;      // exact text, delimiters included
+    int32_t length = 0;          // whole comment with its delimiters
+    std::string text;            // exact text, delimiters included
     bool sqlcommenter = false;   // /*key='value',...*/ as ORMs add (google sqlcommenter)
     bool after_literal = false;  // the token just before it is a string or number literal
     bool at_end = false;         // no SQL token follows it in its statement
@@ -239,8 +257,8 @@ struct Statement {
     std::optional<CopyFacts> copy;
     bool explain_analyze = false;  // EXPLAIN ANALYZE: the inner statement runs
     bool has_where = false;        // UPDATE/DELETE (incl. WHERE CURRENT OF)
-    bool has_limit = false;        // the statement's outermost query has LIMIT/FETCH FIRST (not ALL)
-    SetOperations set_operations;  // anywhere in the statement
+    bool has_limit = false;  // the statement's outermost query has LIMIT/FETCH FIRST (not ALL)
+    SetOperations set_operations;     // anywhere in the statement
     bool data_modifying_cte = false;  // WITH x AS (INSERT/UPDATE/DELETE ...)
     bool select_into = false;         // SELECT ... INTO new_table (reported as create_table_as)
     // Changes how later text is lexed: SET/RESET of standard_conforming_strings or
@@ -257,7 +275,10 @@ struct Statement {
     // Structure of the statement, ignoring literal values and $n numbers:
     // `email = 'a'` and `email = $1` share it; `= 'a' OR 'x'='x'` does not. Runs
     // of equal items in IN lists, ARRAY[...] and VALUES rows count once, so a
-    // client-side-bound IN list of any length keeps the fingerprint.
+    // client-side-bound IN list of any length keeps the fingerprint. Layout,
+    // comments and keyword case do not count; identifiers (folded), aliases,
+    // operators, casts and clauses do. Stable across runs and builds; a new
+    // libpg_query major version (a new parse-tree shape) may change it.
     uint64_t fingerprint = 0;
     // The statement with comments removed and every string, number and bit-string
     // literal replaced by $n, numbered after the statement's own highest $n. Safe
@@ -296,13 +317,14 @@ struct Analysis {
 
 // ---- names and helpers -------------------------------------------------------
 
-std::string_view name(LiteralKind kind);          // "string", "integer", "float", "bit_string", "boolean", "null"
-std::string_view name(LiteralContext context);    // "comparison", "predicate", ..., "other"
-std::string_view name(Clause clause);             // "select_list", "from", "where", ...
-std::string_view name(ColumnOrigin origin);       // "relation", "derived", "uncertain"
-std::string_view name(DynamicCodeKind kind);      // "do_block", "function_body", ...
-std::string_view name(CopyDirection direction);   // "from", "to"
-std::string_view name(CopyEndpoint endpoint);     // "stdin", "stdout", "file", "program"
+std::string_view name(
+    LiteralKind kind);  // "string", "integer", "float", "bit_string", "boolean", "null"
+std::string_view name(LiteralContext context);   // "comparison", "predicate", ..., "other"
+std::string_view name(Clause clause);            // "select_list", "from", "where", ...
+std::string_view name(ColumnOrigin origin);      // "relation", "derived", "uncertain"
+std::string_view name(DynamicCodeKind kind);     // "do_block", "function_body", ...
+std::string_view name(CopyDirection direction);  // "from", "to"
+std::string_view name(CopyEndpoint endpoint);    // "stdin", "stdout", "file", "program"
 
 // 16 lower-case hex digits.
 std::string fingerprint_hex(uint64_t fingerprint);

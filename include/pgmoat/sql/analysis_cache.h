@@ -16,13 +16,13 @@
 namespace pgmoat::sql {
 
 class AnalysisCache {
-public:
+  public:
     struct Stats {
         uint64_t hits = 0;
         uint64_t misses = 0;
         uint64_t insertions = 0;
         uint64_t evictions = 0;
-        uint64_t bytes = 0;    // approximate memory held now
+        uint64_t bytes = 0;  // approximate memory held now
         uint64_t entries = 0;
     };
 
@@ -48,7 +48,7 @@ public:
     size_t max_bytes() const { return max_bytes_; }
     void clear();
 
-private:
+  private:
     struct Shard;
     Shard& shard_for(uint64_t hash);
 

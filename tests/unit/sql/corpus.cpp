@@ -30,7 +30,8 @@ std::vector<std::string> split(const std::string& s, const std::string& sep) {
     size_t start = 0;
     while (true) {
         size_t at = s.find(sep, start);
-        out.push_back(trim(s.substr(start, at == std::string::npos ? std::string::npos : at - start)));
+        out.push_back(
+            trim(s.substr(start, at == std::string::npos ? std::string::npos : at - start)));
         if (at == std::string::npos) break;
         start = at + sep.size();
     }
@@ -59,7 +60,8 @@ std::string canonical(const std::string& d) {
         size_t start = 0;
         while (true) {
             size_t at = s.find(sep, start);
-            parts.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
+            parts.push_back(
+                s.substr(start, at == std::string::npos ? std::string::npos : at - start));
             if (at == std::string::npos) break;
             start = at + 1;
         }
@@ -83,7 +85,9 @@ std::string describe(const Statement& st, const Column& c) {
         case ColumnOrigin::relation:
             out = st.relations[static_cast<size_t>(c.relation)].qualified_name() + "." + name;
             break;
-        case ColumnOrigin::derived: out = "~" + name; break;
+        case ColumnOrigin::derived:
+            out = "~" + name;
+            break;
         case ColumnOrigin::uncertain: {
             out = "?" + name;
             if (!c.candidates.empty()) {
@@ -158,15 +162,15 @@ struct Checker {
         std::set<std::string> e, g;
         for (const auto& x : expected) e.insert(canonical(x));
         for (const auto& x : actual) g.insert(canonical(x));
-        if (e != g)
-            fail(fact, join({e.begin(), e.end()}, ", "), join({g.begin(), g.end()}, ", "));
+        if (e != g) fail(fact, join({e.begin(), e.end()}, ", "), join({g.begin(), g.end()}, ", "));
     }
     void same_list(const std::string& fact, const std::vector<std::string>& expected,
                    const std::vector<std::string>& actual, const std::string& sep = ", ") {
         if (expected != actual) fail(fact, join(expected, sep), join(actual, sep));
     }
 
-    void statement_facts(const Statement& st, const std::vector<std::pair<std::string, std::string>>& facts) {
+    void statement_facts(const Statement& st,
+                         const std::vector<std::pair<std::string, std::string>>& facts) {
         std::vector<std::string> literals;
         bool literals_listed = false;
         bool unknown_listed = false;
@@ -247,10 +251,12 @@ struct Checker {
                        " except=" + std::to_string(st.set_operations.except));
             } else if (key == "normalized") {
                 std::string got;
-                for (char ch : st.normalized) got += ch == '\n' ? std::string("\\n") : std::string(1, ch);
+                for (char ch : st.normalized)
+                    got += ch == '\n' ? std::string("\\n") : std::string(1, ch);
                 eq(key, value, got);
             } else if (key == "text") {
-                eq(key, value, c.sql.substr(static_cast<size_t>(st.offset), static_cast<size_t>(st.length)));
+                eq(key, value,
+                   c.sql.substr(static_cast<size_t>(st.offset), static_cast<size_t>(st.length)));
             } else if (key == "statement_comments") {
                 eq(key, value, std::to_string(st.comment_count));
             } else if (key == "unknown") {
@@ -353,7 +359,7 @@ std::vector<std::string> check_case(const CorpusCase& c) {
             status_listed = true;
             k.eq(key, value, std::string(name(a.status)));
         } else if (key == "error") {
-            if (a.error.find(value) == std::string::npos) k.fail(key, "…" + value + "…", a.error);
+            if (a.error.find(value) == std::string::npos) k.fail(key, "..." + value + "...", a.error);
         } else if (key == "error_position") {
             k.eq(key, value, std::to_string(a.error_position));
         } else if (key == "statements") {
@@ -370,7 +376,8 @@ std::vector<std::string> check_case(const CorpusCase& c) {
             per_statement[current].emplace_back(key, value);
         }
     }
-    if (!status_listed && !a.ok()) k.fail("status", "ok", std::string(name(a.status)) + ": " + a.error);
+    if (!status_listed && !a.ok())
+        k.fail("status", "ok", std::string(name(a.status)) + ": " + a.error);
     if (comments_listed) {
         std::vector<std::string> got;
         for (const Comment& cm : a.comments) got.push_back(describe(cm));

@@ -72,6 +72,31 @@ TEST_CASE("deep input within the limit is analyzed on a large stack, not the cal
     CHECK(a.statements[0].literals.size() == 5001);
 }
 
+TEST_CASE("the deepest statements parsed on the caller's thread fit in 1 MB of stack") {
+    // Just under the depth that moves parsing to its own thread, in the shapes
+    // that cost the most stack per level (about 1.7 kB: ~0.4 kB libpg_query's,
+    // the rest the walker's). Sanitizers inflate every frame several times over.
+#if defined(__SANITIZE_ADDRESS__)
+    const size_t stack = 8 << 20;
+#else
+    const size_t stack = 1 << 20;
+#endif
+    const std::string shapes[] = {
+        repeat("SELECT (", 250) + "1" + repeat(")", 250),
+        repeat("SELECT 1 WHERE EXISTS (", 250) + "SELECT 1" + repeat(")", 250),
+        "WITH " + repeat("a AS (WITH ", 250) + "b AS (SELECT 1) SELECT 1" +
+            repeat(") SELECT 1", 250),
+        "SELECT " + repeat("f(", 250) + "1" + repeat(")", 250),
+        "SELECT " + repeat("ARRAY[", 250) + "1" + repeat("]", 250),
+        "SELECT 1" + repeat("+1", 250),
+    };
+    for (const std::string& sql : shapes) {
+        Analysis a;
+        on_stack(stack, [&] { a = analyze(sql); });
+        CHECK(a.status == AnalysisStatus::ok);
+    }
+}
+
 TEST_CASE("every deep construct is bounded before parsing") {
     AnalyzerOptions o;
     o.max_depth = 1000;
@@ -89,7 +114,8 @@ TEST_CASE("every deep construct is bounded before parsing") {
         {"JSON operators", "SELECT d" + repeat("->'k'", 3000) + " FROM t"},
         {"UNION chains", "SELECT 1" + repeat(" UNION SELECT 1", 3000)},
         {"JOIN chains", "SELECT * FROM t0" + repeat(" JOIN t ON true", 3000)},
-        {"CASE nesting", "SELECT " + repeat("CASE WHEN true THEN ", 1500) + "1" + repeat(" END", 1500)},
+        {"CASE nesting",
+         "SELECT " + repeat("CASE WHEN true THEN ", 1500) + "1" + repeat(" END", 1500)},
         {"ARRAY nesting", "SELECT " + repeat("ARRAY[", 3000) + "1" + repeat("]", 3000)},
         {"IS chains", "SELECT x" + repeat(" IS NULL = true", 1000)},
         {"COLLATE chains", "SELECT x" + repeat(" COLLATE \"C\"", 3000)},
@@ -161,6 +187,41 @@ TEST_CASE("a 10 MB statement under a raised cap is analyzed in bounded time") {
     }
 }
 
+TEST_CASE("wide statements cost time linear in their size") {
+    // Each shape multiplies two large counts if handled naively.
+    std::string tables, derived;
+    for (int i = 0; i < 20000; ++i) tables += (i ? ", t" : "t") + std::to_string(i);
+    for (int i = 0; i < 20000; ++i)
+        derived += (i ? ", (SELECT 1) d" : "(SELECT 1) d") + std::to_string(i);
+    std::string ctes = "WITH c0 AS (SELECT 1)", cte_refs = "c0";
+    for (int i = 1; i < 20000; ++i) {
+        ctes += ", c" + std::to_string(i) + " AS (SELECT 1)";
+        cte_refs += ", c" + std::to_string(i);
+    }
+    struct Shape {
+        const char* name;
+        std::string sql;
+        size_t max_columns;
+    };
+    const Shape shapes[] = {
+        {"many stars over many tables", "SELECT " + repeat("*, ", 20000) + "* FROM " + tables,
+         20000},
+        {"many columns over many derived tables",
+         "SELECT " + repeat("x, ", 20000) + "x FROM " + derived, 20001},
+        {"many qualified stars", "SELECT " + repeat("t7.*, ", 20000) + "t7.* FROM " + tables,
+         20001},
+        {"many CTEs and references", ctes + " SELECT * FROM " + cte_refs, 0},
+    };
+    for (const Shape& s : shapes) {
+        INFO(s.name);
+        auto t0 = std::chrono::steady_clock::now();
+        Analysis a = analyze(s.sql);
+        CHECK(seconds_since(t0) < 5.0);
+        REQUIRE(a.ok());
+        CHECK(a.statements[0].columns.size() <= s.max_columns);
+    }
+}
+
 TEST_CASE("the size cap is configurable and exact") {
     AnalyzerOptions o;
     o.max_statement_bytes = 10;
@@ -222,7 +283,9 @@ TEST_CASE("error positions count characters, as PostgreSQL's do") {
     REQUIRE(a.status == AnalysisStatus::unparseable);
     // "SELECT 'éé' FROM " is 17 characters (19 bytes): WHERE is at 18.
     CHECK(a.error_position == 18);
-    CHECK(character_position("a\xc3\xa9" "b", 3) == 3);
+    CHECK(character_position("a\xc3\xa9"
+                             "b",
+                             3) == 3);
 }
 
 TEST_CASE("arbitrary bytes never crash the analyzer") {

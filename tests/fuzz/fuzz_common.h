@@ -1,0 +1,304 @@
+// Shared pieces of the fuzz targets: invariant checks that abort (so libFuzzer
+// records the input), the shipped policies, a small config with credentials, and
+// the session driver that both the frontend and the backend target use.
+#pragma once
+
+#include "pgmoat/audit/record.h"
+#include "pgmoat/auth/credentials.h"
+#include "pgmoat/auth/scram.h"
+#include "pgmoat/config/config.h"
+#include "pgmoat/metrics/registry.h"
+#include "pgmoat/policy/loader.h"
+#include "pgmoat/protocol/frame_decoder.h"
+#include "pgmoat/protocol/message.h"
+#include "pgmoat/protocol/message_writer.h"
+#include "pgmoat/protocol/messages.h"
+#include "pgmoat/session/audit_sink.h"
+#include "pgmoat/session/rate_limiter.h"
+#include "pgmoat/session/session.h"
+#include "pgmoat/session/statement_metrics.h"
+#include "pgmoat/sql/analysis_cache.h"
+#include "pgmoat/sql/analyzer.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unistd.h>
+
+#ifndef PGMOAT_SOURCE_DIR
+#error "PGMOAT_SOURCE_DIR must point at the repository (set by cmake/fuzz.cmake)"
+#endif
+
+// tests/fuzz/json_valid.cpp: the audit log's own JSON parser.
+bool pgmoat_fuzz_json_valid(const char* text, size_t size);
+
+namespace fuzz {
+
+// An invariant that does not hold is a finding: abort so libFuzzer keeps the input.
+#define FUZZ_CHECK(cond, ...)                                                  \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            std::fprintf(stderr, "FUZZ_CHECK failed: %s at %s:%d: ", #cond,   \
+                         __FILE__, __LINE__);                                  \
+            std::fprintf(stderr, __VA_ARGS__);                                 \
+            std::fprintf(stderr, "\n");                                        \
+            std::abort();                                                      \
+        }                                                                      \
+    } while (0)
+
+inline bool is_backend_type(char t) {
+    return std::string_view("RK23CdcGHWDIEVvntSN A1s ZT").find(t) != std::string_view::npos && t != ' ';
+}
+inline bool is_frontend_type(char t) {
+    return std::string_view("BCdcfDEHFPpQSX").find(t) != std::string_view::npos;
+}
+
+// Every byte pgmoat writes must split into whole, correctly sized frames of the
+// direction's message types. Relayed frames are copied as they came, so when the
+// peer is the fuzzer they may be any type: `strict_types` only for what pgmoat
+// writes itself.
+inline void check_frames(std::string_view bytes, bool to_client, bool strict_types, const char* what) {
+    while (!bytes.empty()) {
+        auto r = pgmoat::protocol::decode_message(bytes, 0x7ffffff0u);
+        FUZZ_CHECK(r.status == pgmoat::protocol::DecodeStatus::frame, "%s: %zu trailing bytes do not form a frame",
+                   what, bytes.size());
+        if (strict_types) {
+            FUZZ_CHECK(to_client ? is_backend_type(r.frame.type) : is_frontend_type(r.frame.type),
+                       "%s: pgmoat wrote message type %d", what, r.frame.type);
+        }
+        if (r.frame.type == 'E' && strict_types) {
+            auto fields = pgmoat::protocol::read_error_fields(r.frame.body);
+            FUZZ_CHECK(fields.has_value(), "%s: malformed ErrorResponse", what);
+            FUZZ_CHECK(!pgmoat::protocol::find_field(*fields, 'S').empty() &&
+                           pgmoat::protocol::find_field(*fields, 'C').size() == 5 &&
+                           !pgmoat::protocol::find_field(*fields, 'M').empty(),
+                       "%s: ErrorResponse without severity, SQLSTATE or message", what);
+        }
+        bytes.remove_prefix(r.frame.size);
+    }
+}
+
+// A private scratch directory per fuzzing process (policy and config files).
+inline const std::string& scratch_dir() {
+    static const std::string dir = [] {
+        std::string d = std::filesystem::temp_directory_path().string() + "/pgmoat-fuzz-" + std::to_string(::getpid());
+        std::filesystem::create_directories(d);
+        return d;
+    }();
+    return dir;
+}
+
+inline void write_file(const std::string& path, std::string_view text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+// The shipped policies, plus one for the app "capped" that caps rows, audits raw
+// text and parameters and rate-limits, and one in monitor mode for "watched".
+inline std::shared_ptr<const pgmoat::policy::PolicySet> policies() {
+    static const auto set = [] {
+        std::string dir = scratch_dir() + "/policies";
+        std::filesystem::create_directories(dir);
+        for (const auto& e : std::filesystem::directory_iterator(std::string(PGMOAT_SOURCE_DIR) + "/policies")) {
+            if (e.path().extension() == ".toml") {
+                std::filesystem::copy_file(e.path(), dir + "/" + e.path().filename().string(),
+                                           std::filesystem::copy_options::overwrite_existing);
+            }
+        }
+        write_file(dir + "/zz-capped.toml", R"([policy]
+extends = "baseline"
+priority = 20
+[applies_to]
+apps = ["capped"]
+[limits]
+max_rows = 3
+statements_per_second = 1000000
+[audit]
+raw_statement = true
+parameters = true
+)");
+        write_file(dir + "/zz-watched.toml", R"([policy]
+extends = "baseline"
+priority = 20
+mode = "monitor"
+[applies_to]
+apps = ["watched"]
+)");
+        return std::make_shared<const pgmoat::policy::PolicySet>(pgmoat::policy::load_policy_dir(dir));
+    }();
+    return set;
+}
+
+inline constexpr const char* kPassword = "fuzz-password-1";
+
+inline std::shared_ptr<const pgmoat::config::Config> config() {
+    static const auto cfg = std::make_shared<const pgmoat::config::Config>(pgmoat::config::parse_config(R"(
+[server]
+credentials = "credentials.toml"
+[targets.dev]
+host = "127.0.0.1"
+user = "pgmoat"
+[targets.prod]
+host = "127.0.0.1"
+user = "pgmoat"
+[apps.orders]
+targets = ["dev"]
+[apps.capped]
+targets = ["dev"]
+[apps.watched]
+targets = ["dev"]
+)",
+                                                                                                      "/nonexistent/pgmoat.toml"));
+    return cfg;
+}
+
+inline std::shared_ptr<const pgmoat::auth::Credentials> credentials() {
+    static const auto creds = [] {
+        auto c = std::make_shared<pgmoat::auth::Credentials>();
+        // One iteration: PBKDF2 per login stays cheap in the fuzzer.
+        std::vector<uint8_t> salt = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+        for (const char* app : {"orders", "capped", "watched"}) {
+            c->verifiers.emplace(app, pgmoat::auth::ScramVerifier::from_password(kPassword, salt, 1));
+        }
+        return c;
+    }();
+    return creds;
+}
+
+// Audit records must always serialize to one valid JSON object, whatever the
+// client sent (raw statements and bind parameters are arbitrary bytes).
+struct CheckingAudit : pgmoat::session::AuditSink {
+    bool ok = true;
+    uint64_t seq = 0;
+    bool accepting() const override { return ok; }
+    void submit(pgmoat::audit::Record&& r) override {
+        std::string line;
+        pgmoat::audit::append_record_fields(line, r, ++seq);
+        line += "}";
+        FUZZ_CHECK(line.find('\n') == std::string::npos, "audit record contains a newline");
+        FUZZ_CHECK(pgmoat_fuzz_json_valid(line.data(), line.size()), "audit record is not valid JSON: %.300s",
+                   line.c_str());
+    }
+};
+
+struct Services {
+    pgmoat::metrics::Registry registry;
+    pgmoat::session::StatementMetrics metrics{registry};
+    pgmoat::sql::AnalysisCache cache{1 << 20};
+    pgmoat::session::RateLimiter limiter;
+};
+inline Services& services() {
+    static Services s;
+    return s;
+}
+
+inline std::string_view cstring_at(std::string_view body, size_t& pos) {
+    size_t end = body.find('\0', pos);
+    if (end == std::string_view::npos) return {};
+    auto s = body.substr(pos, end - pos);
+    pos = end + 1;
+    return s;
+}
+
+// What one frontend frame is allowed to become on the way to the server: itself,
+// nothing, or (when rejected) a decoy the server is sure to refuse.
+inline void check_to_server(const pgmoat::session::Session& session, const pgmoat::protocol::Frame& in,
+                            std::string_view sent, const pgmoat::session::ServerSettings& settings_before,
+                            bool enforce) {
+    using namespace pgmoat;
+    std::string_view rest = sent;
+    bool forwarded = false;
+    while (!rest.empty()) {
+        auto r = protocol::decode_message(rest, 0x7ffffff0u);
+        FUZZ_CHECK(r.status == protocol::DecodeStatus::frame, "to_server does not split into frames");
+        std::string_view bytes = r.frame.bytes();
+        if (bytes == in.bytes()) {
+            forwarded = true;
+        } else if (r.frame.type == 'Q' || r.frame.type == 'P') {
+            // Anything pgmoat writes itself in place of a statement is the decoy.
+            FUZZ_CHECK(r.frame.body.find("pgmoat_rejected_statement") != std::string_view::npos,
+                       "pgmoat sent the server a statement the client did not send");
+        } else {
+            FUZZ_CHECK(false, "pgmoat sent the server a message of type %d the client did not send", r.frame.type);
+        }
+        rest.remove_prefix(r.frame.size);
+    }
+    if (!forwarded || !enforce || (in.type != 'Q' && in.type != 'P')) return;
+    // Forwarded text must have been allowed under the settings the session knew.
+    std::string_view sql;
+    size_t pos = 0;
+    if (in.type == 'P') cstring_at(in.body, pos);
+    sql = cstring_at(in.body, pos);
+    sql::AnalyzerOptions options;
+    options.standard_conforming_strings = settings_before.standard_conforming_strings;
+    options.client_encoding = settings_before.client_encoding;
+    auto analysis = sql::analyze(sql, options);
+    auto d = policy::decide(session.policy(), analysis, sql,
+                            in.type == 'P' ? policy::Protocol::extended : policy::Protocol::simple_query);
+    FUZZ_CHECK(d.allow && !d.would_reject, "a statement the policy rejects was forwarded: rule %s",
+               d.rule.c_str());
+}
+
+// Feeds a logged-in session an interleaving of client and server frames taken
+// from the fuzz input: each frame is preceded by a control byte whose low bit says
+// which side sent it (1: server) and whose bit 1 asks for the streaming path
+// (on_*_stream) instead of the whole frame. Frames that do not decode end the run.
+inline void drive_session(pgmoat::session::Session& s, std::string_view data, bool enforce, uint32_t max_body) {
+    using namespace pgmoat;
+    while (data.size() >= 2) {
+        uint8_t control = static_cast<uint8_t>(data[0]);
+        data.remove_prefix(1);
+        auto r = protocol::decode_message(data, max_body);
+        if (r.status != protocol::DecodeStatus::frame) return;
+        data.remove_prefix(r.frame.size);
+        bool from_server = control & 1;
+        bool stream = control & 2;
+        session::Outbox out;
+        if (from_server) {
+            if (stream) {
+                if (s.on_backend_stream(r.frame.type, r.frame.size, out)) out.to_client.append(r.frame.bytes());
+            } else {
+                s.on_backend(r.frame, out);
+            }
+            check_frames(out.to_server, false, true, "to_server after a server frame");
+            check_frames(out.to_client, true, false, "to_client after a server frame");
+            // Only decoys go to the server in answer to the server.
+            std::string_view rest = out.to_server;
+            while (!rest.empty()) {
+                auto m = protocol::decode_message(rest, 0x7ffffff0u);
+                FUZZ_CHECK(m.frame.type == 'Q' && m.frame.body.find("pgmoat_rejected_statement") == 0,
+                           "pgmoat sent the server something of its own after a server frame");
+                rest.remove_prefix(m.frame.size);
+            }
+        } else {
+            auto settings = s.server_settings();
+            if (stream) {
+                if (s.on_frontend_stream(r.frame.type, out)) out.to_server.append(r.frame.bytes());
+            } else {
+                s.on_frontend(r.frame, out);
+            }
+            check_frames(out.to_server, false, false, "to_server after a client frame");
+            check_frames(out.to_client, true, true, "to_client after a client frame");
+            if (!stream) check_to_server(s, r.frame, out.to_server, settings, enforce);
+        }
+        FUZZ_CHECK(s.transaction_status() == 'I' || s.transaction_status() == 'T' || s.transaction_status() == 'E',
+                   "transaction status %d", s.transaction_status());
+        if (out.close) return;
+    }
+}
+
+// Server parameters as PostgreSQL reports them at login.
+inline std::vector<std::pair<std::string, std::string>> server_parameters() {
+    return {{"application_name", "fuzz"},      {"client_encoding", "UTF8"},         {"DateStyle", "ISO, MDY"},
+            {"integer_datetimes", "on"},       {"IntervalStyle", "postgres"},       {"is_superuser", "off"},
+            {"server_encoding", "UTF8"},       {"server_version", "15.5"},          {"session_authorization", "pgmoat"},
+            {"standard_conforming_strings", "on"}, {"TimeZone", "UTC"}};
+}
+
+}  // namespace fuzz

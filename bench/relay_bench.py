@@ -7,6 +7,7 @@ transactions (user+sys from /proc).
 usage: /usr/bin/python3 bench/relay_bench.py [--seconds 10] [--rounds 3] [--clients 16]
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -36,7 +37,7 @@ class Pgbouncer:
         os.makedirs(self.dir)
         self.port = free_port()
         with open(os.path.join(self.dir, "userlist.txt"), "w") as f:
-            f.write(f'"{APP}" "{APP_PASSWORD}"\n"{UPSTREAM_USER}" "{UPSTREAM_PASSWORD}"\n')
+            f.write(f'"{APP}" "{APP_PASSWORD}"\n"bench-simple" "{APP_PASSWORD}"\n"{UPSTREAM_USER}" "{UPSTREAM_PASSWORD}"\n')
         with open(os.path.join(self.dir, "pgbouncer.ini"), "w") as f:
             f.write(f"""[databases]
 dev = host=127.0.0.1 port={pg.port} dbname=app user={UPSTREAM_USER} password={UPSTREAM_PASSWORD}
@@ -85,6 +86,73 @@ def pgbench(port, user, password, dbname, mode, clients, seconds, extra=()):
     return tps, tx
 
 
+def fingerprint(sql):
+    from pgharness import PGMOAT_BIN, ROOT
+    out = subprocess.run([PGMOAT_BIN, "explain", "--app", "x", "--policies", os.path.join(ROOT, "policies"), "--json",
+                          sql], capture_output=True, text=True).stdout
+    return json.loads(out)["analysis"]["statements"][0]["fingerprint"]
+
+
+# pgbench's built-in scripts as pgbench -M simple sends them (values spliced in):
+# a client-side-binding app, approved by structure.
+SIMPLE_STATEMENTS = [
+    "select count(*) from pgbench_branches",
+    "SELECT abalance FROM pgbench_accounts WHERE aid = 1;",
+    "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = 1;",
+    "UPDATE pgbench_tellers SET tbalance = tbalance + 1 WHERE tid = 1;",
+    "UPDATE pgbench_branches SET bbalance = bbalance + 1 WHERE bid = 1;",
+    "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, 1, 1, CURRENT_TIMESTAMP);",
+]
+
+
+def bench_policy():
+    approved = "".join(f'[[parameters.approved]]\nfingerprint = "{fingerprint(s)}"\n' for s in SIMPLE_STATEMENTS)
+    return ('[policy]\nextends = "baseline"\n[applies_to]\napps = ["bench-simple"]\n'
+            '[parameters]\nmode = "approved_structures"\n' + approved)
+
+
+def run_table(title, targets, modes, clients, seconds, rounds, extra=("-S",), cpu_for=("pgmoat", "pgbouncer")):
+    """Alternates the targets round by round; prints medians, ratios and CPU per 10k transactions."""
+    names = list(targets)
+    print(f"\n{title}: {seconds}s per run, {rounds} rounds alternating, medians", flush=True)
+    header = f"{'mode':9} {'clients':>7} " + " ".join(f"{n:>11}" for n in names)
+    ratios = [(a, b) for a, b in (("pgmoat", "direct"), ("pgmoat", "pgbouncer"), ("audit-on", "audit-off"))
+              if a in targets and b in targets]
+    header += "".join(f" {a + '/' + b:>18}" for a, b in ratios)
+    header += "".join(f" {n + ' cpu/10k':>16}" for n in cpu_for if n in targets)
+    print(header)
+    results = {}
+    for c in clients:
+        for mode in modes:
+            tps = {k: [] for k in names}
+            cpu = {k: [] for k in names}
+            for rnd in range(rounds):
+                for name in names[rnd % len(names):] + names[:rnd % len(names)]:
+                    port, user, pw, db, pid = targets[name]
+                    before = cpu_seconds(pid) if pid else 0
+                    user_for_mode = "bench-simple" if (mode == "simple" and user == APP) else user
+                    pw_for_mode = APP_PASSWORD if user_for_mode == "bench-simple" else pw
+                    t, tx = pgbench(port, user_for_mode, pw_for_mode, db, mode, c, seconds, list(extra))
+                    tps[name].append(t)
+                    if pid:
+                        cpu[name].append((cpu_seconds(pid) - before) / max(tx, 1) * 10000)
+            med = {k: statistics.median(v) for k, v in tps.items()}
+            mcpu = {k: statistics.median(v) for k, v in cpu.items() if v}
+            line = f"{mode:9} {c:>7} " + " ".join(f"{med[n]:>11.0f}" for n in names)
+            line += "".join(f" {med[a] / med[b]:>18.2f}" for a, b in ratios)
+            line += "".join(f" {mcpu[n]:>15.3f}s" for n in cpu_for if n in mcpu)
+            print(line, flush=True)
+            results[(mode, c)] = med
+    return results
+
+
+def latency(port, user, password, db, seconds):
+    env = dict(os.environ, PGPASSWORD=password)
+    r = subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", user, "-M", "prepared", "-c", "1", "-S",
+                        "-T", str(seconds), "--no-vacuum", db], capture_output=True, text=True, env=env)
+    return float(re.search(r"latency average = ([\d.]+) ms", r.stdout).group(1))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=10)
@@ -97,44 +165,40 @@ def main():
     work = tempfile.mkdtemp(prefix="pgmoat-bench-")
     os.chmod(work, 0o755)
     pg = Postgres(work, settings={"log_statement": "'none'", "max_connections": "700"}).start()
-    moat = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps={APP: (APP_PASSWORD, ["dev"])},
-                  server={"log_level": "info", "max_client_connections": 2000}, monitor=True)
-    moat.start()
+    apps = {APP: (APP_PASSWORD, ["dev"]), "bench-simple": (APP_PASSWORD, ["dev"])}
+    server = {"log_level": "warning", "max_client_connections": 2000}
+    # The shipped baseline, enforcing, with the audit log on (fsync every 100 ms).
+    moat = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps=apps, server=server,
+                  policies={"bench.toml": bench_policy()}).start()
+    quiet = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps=apps, server=server,
+                   policies={"bench.toml": bench_policy()}, extra="[audit]\nenabled = false\n").start()
     bouncer = Pgbouncer(work, pg).start()
     try:
         subprocess.run(["pgbench", "-i", "-q", "-s", str(args.scale), "-h", "127.0.0.1", "-p", str(pg.port),
                         "-U", UPSTREAM_USER, "app"], check=True, capture_output=True,
                        env=dict(os.environ, PGPASSWORD=UPSTREAM_PASSWORD))
         subprocess.run(["psql", "-q", "-d", pg.dsn("app"), "-c", "VACUUM ANALYZE"], check=True, env=pg.env())
-        targets = {
-            "direct": (pg.port, UPSTREAM_USER, UPSTREAM_PASSWORD, "app", None),
-            "pgmoat": (moat.port, APP, APP_PASSWORD, "dev", moat.proc.pid),
-            "pgbouncer": (bouncer.port, APP, APP_PASSWORD, "dev", bouncer.pid),
-        }
-        order = list(targets)
-        print(f"pgbench -S, {args.seconds}s per run, {args.rounds} rounds, alternating; medians shown", flush=True)
-        print(f"{'mode':9} {'clients':>7} {'direct':>9} {'pgmoat':>9} {'pgbouncer':>9} {'moat/direct':>11} "
-              f"{'moat/bouncer':>12} {'moat cpu/10k':>12} {'bouncer cpu/10k':>15}")
-        for clients in args.clients:
-            for mode in args.modes:
-                tps = {k: [] for k in targets}
-                cpu = {k: [] for k in targets}
-                for rnd in range(args.rounds):
-                    for name in order[rnd % 3:] + order[:rnd % 3]:
-                        port, user, pw, db, pid = targets[name]
-                        before = cpu_seconds(pid) if pid else 0
-                        t, tx = pgbench(port, user, pw, db, mode, clients, args.seconds, ["-S"])
-                        tps[name].append(t)
-                        if pid:
-                            cpu[name].append((cpu_seconds(pid) - before) / tx * 10000)
-                med = {k: statistics.median(v) for k, v in tps.items()}
-                mcpu = {k: statistics.median(v) for k, v in cpu.items() if v}
-                print(f"{mode:9} {clients:>7} {med['direct']:>9.0f} {med['pgmoat']:>9.0f} {med['pgbouncer']:>9.0f} "
-                      f"{med['pgmoat'] / med['direct']:>11.2f} {med['pgmoat'] / med['pgbouncer']:>12.2f} "
-                      f"{mcpu['pgmoat']:>11.2f}s {mcpu['pgbouncer']:>14.2f}s", flush=True)
+        direct = (pg.port, UPSTREAM_USER, UPSTREAM_PASSWORD, "app", None)
+        through_moat = (moat.port, APP, APP_PASSWORD, "dev", moat.proc.pid)
+        through_bouncer = (bouncer.port, APP, APP_PASSWORD, "dev", bouncer.pid)
+        print(f"machine: {os.cpu_count()} cores; pgmoat enforcing the shipped baseline (simple mode: pgbench's "
+              "statements approved by structure), audit log on with fsync every 100 ms; pgbouncer in session mode")
+        run_table("pgbench -S", {"direct": direct, "pgmoat": through_moat, "pgbouncer": through_bouncer},
+                  args.modes, args.clients, args.seconds, args.rounds)
+        run_table("Audit log cost, pgbench -S -M prepared",
+                  {"audit-on": through_moat, "audit-off": (quiet.port, APP, APP_PASSWORD, "dev", quiet.proc.pid)},
+                  ["prepared"], args.clients, args.seconds, args.rounds, cpu_for=())
+        lat = {name: statistics.median(latency(*t[:4], args.seconds) for _ in range(args.rounds))
+               for name, t in (("direct", direct), ("pgmoat", through_moat), ("pgbouncer", through_bouncer))}
+        print(f"\nAdded latency, pgbench -S -M prepared -c 1 (median of {args.rounds} runs of {args.seconds}s):")
+        print(f"  direct {lat['direct']:.3f} ms, pgmoat +{lat['pgmoat'] - lat['direct']:.3f} ms, "
+              f"pgbouncer +{lat['pgbouncer'] - lat['direct']:.3f} ms")
+        run_table("TPC-B (pgbench built-in), -M prepared", {"direct": direct, "pgmoat": through_moat},
+                  ["prepared"], args.clients, args.seconds, args.rounds, extra=(), cpu_for=("pgmoat",))
     finally:
         bouncer.stop()
         moat.stop()
+        quiet.stop()
         pg.stop()
         shutil.rmtree(work, ignore_errors=True)
 

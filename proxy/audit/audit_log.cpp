@@ -120,6 +120,7 @@ struct AuditLog::Writer {
     std::vector<Item> queue;        // guarded by m
     bool stopping = false;          // guarded by m
     bool reopen_requested = false;  // guarded by m
+    bool idle = false;              // guarded by m: the writer sleeps with no deadline
     std::atomic<uint64_t> depth_records{0}, depth_bytes{0};  // accepted, not yet written or given up
     std::atomic<bool> failing{false};
     std::atomic<bool> stopped{false};
@@ -153,6 +154,10 @@ struct AuditLog::Writer {
     std::vector<DurableCallback> unsynced;  // written, waiting for the interval's fdatasync
     bool dirty = false;                     // written since the last fdatasync
     Steady::time_point next_sync{};
+    // With fsync per interval nobody waits for a record, so records are gathered
+    // for a few milliseconds and written together: one write(2) and one wake-up
+    // per batch instead of per statement.
+    Steady::time_point next_write{};
     bool write_failing = false;  // the last write failed (block: its records are still pending)
     bool sync_failing = false;   // the last fdatasync failed
     Steady::time_point next_retry{};
@@ -516,6 +521,10 @@ struct AuditLog::Writer {
 
     // ---- the thread ----
 
+    static constexpr auto kBatchDelay = std::chrono::milliseconds(2);
+    static constexpr size_t kBatchRecords = 4096;
+    bool batching() const { return opt.fsync == FsyncMode::interval; }
+
     bool something_to_write() const {
         return !pending.empty() || !openings.empty() || error_to_report() ||
                dropped_unreported.load(std::memory_order_relaxed) != 0;
@@ -528,20 +537,28 @@ struct AuditLog::Writer {
             bool retrying = write_failing || sync_failing || reopen_retry;
             bool retry_due = retrying && now >= next_retry;
             bool may_write = !write_failing || retry_due || stopping || reopen_requested;
+            bool gathering = batching() && now < next_write && queue.size() < kBatchRecords;
             bool work = stopping || reopen_requested || retry_due || (dirty && now >= next_sync) ||
-                        (may_write && (!queue.empty() || something_to_write()));
+                        (may_write && !gathering && (!queue.empty() || something_to_write()));
             if (!work) {
                 std::optional<Steady::time_point> deadline;
                 if (dirty) deadline = next_sync;
                 if (retrying) deadline = deadline ? std::min(*deadline, next_retry) : next_retry;
-                if (deadline) cv.wait_until(lk, *deadline);
-                else cv.wait(lk);
+                if (gathering && !queue.empty()) deadline = deadline ? std::min(*deadline, next_write) : next_write;
+                if (deadline) {
+                    cv.wait_until(lk, *deadline);
+                } else {
+                    idle = true;
+                    cv.wait(lk);
+                    idle = false;
+                }
                 continue;
             }
             bool stop = stopping;
             bool reopen = reopen_requested;
             reopen_requested = false;
             incoming.swap(queue);  // O(1) under the lock; submitters never wait for a batch
+            if (batching()) next_write = now + kBatchDelay;
             lk.unlock();
             if (pending.empty()) {
                 pending.swap(incoming);
@@ -613,7 +630,11 @@ bool AuditLog::submit(Record&& record, DurableCallback on_durable) {
                                   w.depth_bytes.load(std::memory_order_relaxed) + bytes > w.hard_bytes);
         if (!w.stopping && !full) {
             accepted = true;
-            wake = w.queue.empty();
+            // Per-record durability: wake the writer at once (a result waits).
+            // Per interval: the writer collects for a moment; wake it only when a
+            // batch is full.
+            wake = w.opt.fsync == FsyncMode::every_record ? w.queue.empty()
+                                                           : w.idle || w.queue.size() + 1 == Writer::kBatchRecords;
             w.queue.push_back(Item{std::move(record), std::move(on_durable), bytes, false});
             w.depth_records.fetch_add(1, std::memory_order_relaxed);
             w.depth_bytes.fetch_add(bytes, std::memory_order_relaxed);

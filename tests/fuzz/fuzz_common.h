@@ -230,6 +230,8 @@ inline void check_to_server(const pgmoat::session::Session& session, const pgmoa
         rest.remove_prefix(r.frame.size);
     }
     if (!forwarded || !enforce || (in.type != 'Q' && in.type != 'P')) return;
+    // A client that sends the decoy text itself gets it "forwarded" as the decoy.
+    if (in.body.find("pgmoat_rejected_statement") != std::string_view::npos) return;
     // Forwarded text must have been allowed under the settings the session knew.
     std::string_view sql;
     size_t pos = 0;

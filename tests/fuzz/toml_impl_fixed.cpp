@@ -7,6 +7,8 @@
 // TOML expects whitespace or a key: `é = 1` in any TOML file pgmoat reads.
 // Those two are bool functions whose unreached cases mean "no", so the macro
 // becomes `return false` while their header is read, and is restored afterwards.
+#define TOML_IMPLEMENTATION
+#include <stdint.h>
 #include <toml++/impl/preprocessor.h>
 #undef TOML_UNREACHABLE
 #define TOML_UNREACHABLE return false
@@ -14,5 +16,4 @@
 #undef TOML_UNREACHABLE
 #define TOML_UNREACHABLE __builtin_unreachable()
 
-#define TOML_IMPLEMENTATION
 #include <toml++/toml.h>

@@ -122,6 +122,7 @@ std::optional<std::chrono::milliseconds> TomlTable::duration(std::string_view ke
     uint64_t v = 0;
     std::string_view unit;
     if (!split_number(s->get(), v, unit)) fail(key, fmt::format("\"{}\" is not a duration such as \"10s\"", s->get()));
+    if (v == 0 && unit.empty()) return std::chrono::milliseconds(0);  // "0": off, whatever the unit
     uint64_t factor = 0;
     if (unit == "ms") factor = 1;
     else if (unit == "s") factor = 1000;

@@ -25,8 +25,18 @@ struct NetMetrics {
                                    "Reloads of config, credentials and policies, by outcome (success, failure).",
                                    {"outcome"})),
           policy_info(r.info("pgmoat_policy_info", "The policy set in force (value 1), by version.", {"version"})),
-          target_up(r.gauge("pgmoat_target_up", "Whether the last readiness probe reached the target (1) or not (0).",
-                            {"target"})) {}
+          build_info(r.info("pgmoat_build_info", "pgmoat's version (value 1).", {"version"})),
+          last_reload_successful(r.gauge("pgmoat_config_last_reload_successful",
+                                         "1 if the last reload of config, credentials and policies succeeded.", {})),
+          last_reload_success_time(r.gauge("pgmoat_config_last_reload_success_timestamp_seconds",
+                                           "When config, credentials and policies were last loaded successfully.", {})) {
+        // Known label values start at 0, so the first event shows up as an increase.
+        for (const char* reason : {"password", "target", "parameter", "limit", "protocol", "timeout", "upstream"})
+            login_failures.labels({reason});
+        policy_reloads.labels({"success"});
+        policy_reloads.labels({"failure"});
+        build_info.set({PGMOAT_VERSION});
+    }
 
     metrics::Family<metrics::Counter>& accepted;
     metrics::Family<metrics::Gauge>& sessions;
@@ -36,7 +46,9 @@ struct NetMetrics {
     metrics::Family<metrics::Gauge>& upstream_connections;
     metrics::Family<metrics::Counter>& policy_reloads;
     metrics::InfoGauge& policy_info;
-    metrics::Family<metrics::Gauge>& target_up;
+    metrics::InfoGauge& build_info;
+    metrics::Family<metrics::Gauge>& last_reload_successful;
+    metrics::Family<metrics::Gauge>& last_reload_success_time;
 };
 
 }  // namespace pgmoat::net

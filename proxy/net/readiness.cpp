@@ -6,7 +6,21 @@
 
 namespace pgmoat::net {
 
-awaitable<void> Readiness::probe(const config::Target& target) {
+Readiness::Readiness(Runtime& runtime) : runtime_(runtime) {
+    runtime_.registry.callback_gauge(
+        "pgmoat_target_up", "Whether the last readiness probe reached the target (1) or not (0).", {"target"},
+        [this] {
+            std::vector<metrics::LabeledValue> out;
+            auto snapshot = runtime_.current();
+            std::lock_guard lock(mutex_);
+            for (const auto& [name, why] : status_) {
+                if (snapshot->config->find_target(name)) out.push_back({{name}, why.empty() ? 1.0 : 0.0});
+            }
+            return out;
+        });
+}
+
+awaitable<void> Readiness::probe(config::Target target) {
     auto executor = co_await asio::this_coro::executor;
     tcp::socket socket(executor);
     tcp::resolver resolver(executor);
@@ -25,20 +39,25 @@ awaitable<void> Readiness::probe(const config::Target& target) {
     }
     error_code ignored;
     socket.close(ignored);
-    runtime_.net_metrics.target_up.labels({target.name}).set(why.empty() ? 1 : 0);
     std::lock_guard lock(mutex_);
-    if (why.empty()) down_.erase(target.name);
-    else down_[target.name] = fmt::format("target \"{}\" ({}:{}) is unreachable: {}", target.name, target.host, target.port, why);
+    if (!runtime_.current()->config->find_target(target.name)) co_return;  // removed meanwhile
+    status_[target.name] =
+        why.empty() ? std::string() : fmt::format("target \"{}\" ({}:{}) is unreachable: {}", target.name, target.host, target.port, why);
 }
 
 awaitable<void> Readiness::probe_forever() {
-    asio::steady_timer tick(co_await asio::this_coro::executor);
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer tick(executor);
     while (!runtime_.draining) {
         auto snapshot = runtime_.current();
-        for (const auto& [name, target] : snapshot->config->targets) co_await probe(target);
         {
+            // Targets a reload removed are no longer anyone's concern.
             std::lock_guard lock(mutex_);
-            probed_ = true;
+            std::erase_if(status_, [&](const auto& e) { return !snapshot->config->find_target(e.first); });
+        }
+        // Concurrently: a target that drops packets must not delay the others.
+        for (const auto& [name, target] : snapshot->config->targets) {
+            asio::co_spawn(executor, probe(target), asio::detached);
         }
         tick.expires_after(snapshot->config->metrics.readiness_interval);
         co_await tick.async_wait(nothrow_awaitable);
@@ -47,12 +66,16 @@ awaitable<void> Readiness::probe_forever() {
 
 std::pair<bool, std::string> Readiness::ready() const {
     if (runtime_.draining) return {false, "shutting down\n"};
-    if (!runtime_.current()->policies) return {false, "policies are not loaded\n"};
+    auto snapshot = runtime_.current();
+    if (!snapshot->policies) return {false, "policies are not loaded\n"};
     std::lock_guard lock(mutex_);
-    if (!probed_) return {false, "targets not probed yet\n"};
-    if (down_.empty()) return {true, {}};
     std::string out;
-    for (const auto& [name, why] : down_) out += why + "\n";
+    for (const auto& [name, target] : snapshot->config->targets) {
+        auto it = status_.find(name);
+        if (it == status_.end()) out += fmt::format("target \"{}\" not probed yet\n", name);
+        else if (!it->second.empty()) out += it->second + "\n";
+    }
+    if (out.empty()) return {true, {}};
     return {false, out};
 }
 

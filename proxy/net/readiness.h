@@ -15,17 +15,19 @@ namespace pgmoat::net {
 
 class Readiness {
 public:
-    explicit Readiness(Runtime& runtime) : runtime_(runtime) {}
-    // Probes until the runtime drains.
+    // Registers pgmoat_target_up, computed from the latest probes at scrape time
+    // (so a target removed by a reload disappears from it).
+    explicit Readiness(Runtime& runtime);
+    // Probes every configured target each interval, concurrently, until the
+    // runtime drains.
     awaitable<void> probe_forever();
     std::pair<bool, std::string> ready() const;
 
 private:
-    awaitable<void> probe(const config::Target& target);
+    awaitable<void> probe(config::Target target);
     Runtime& runtime_;
     mutable std::mutex mutex_;
-    bool probed_ = false;
-    std::map<std::string, std::string> down_;  // target name -> why
+    std::map<std::string, std::string> status_;  // configured target -> "" when up, else why not
 };
 
 }  // namespace pgmoat::net

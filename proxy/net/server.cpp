@@ -148,6 +148,9 @@ private:
         auto& r = runtime_.registry;
         r.add(std::make_shared<metrics::ProcessCollector>());
         runtime_.net_metrics.policy_info.set({runtime_.current()->policies->version});
+        mark_reload(true);
+        for (const auto& [name, target] : runtime_.current()->config->targets)
+            runtime_.net_metrics.upstream_connect_errors.labels({name});
         auto* cache = runtime_.analyses.get();
         r.callback_counter("pgmoat_decision_cache_hits_total", "Statements whose analysis came from the cache.",
                            [cache] { return static_cast<double>(cache->stats().hits); });
@@ -247,16 +250,28 @@ private:
             runtime_.snapshot.store(std::move(fresh));
             runtime_.net_metrics.policy_info.set({version});
             runtime_.net_metrics.policy_reloads.labels({"success"}).inc();
+            mark_reload(true);
+            for (const auto& [name, target] : runtime_.current()->config->targets)
+                runtime_.net_metrics.upstream_connect_errors.labels({name});
             log::info("configuration reloaded from {}, policies version {}", runtime_.config_path, version);
             r.policy_version = version;
         } catch (const std::exception& e) {
             std::string version = runtime_.current()->policies->version;
             runtime_.net_metrics.policy_reloads.labels({"failure"}).inc();
+            mark_reload(false);
             log::error("configuration reload failed, keeping policies version {}: {}", version, e.what());
             r.policy_version = version;
             r.reason = e.what();
         }
         runtime_.audit_event(std::move(r));
+    }
+
+    void mark_reload(bool ok) {
+        runtime_.net_metrics.last_reload_successful.labels({}).set(ok ? 1 : 0);
+        if (ok) {
+            auto now = std::chrono::system_clock::now().time_since_epoch();
+            runtime_.net_metrics.last_reload_success_time.labels({}).set(std::chrono::duration<double>(now).count());
+        }
     }
 
     awaitable<void> shutdown() {

@@ -174,7 +174,7 @@ void Session::count(const policy::Decision& d, const sql::Analysis* a) {
     it->second->inc();
     if (!d.rule.empty()) {
         auto& family = d.allow ? m->would_reject : m->rejections;
-        family.labels({identity_.app, d.rule}).inc();
+        family.labels({identity_.app, identity_.target, d.rule}).inc();
         if (d.rule == "unparseable") m->unparseable.labels({identity_.app}).inc();
     }
 }

@@ -29,15 +29,6 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
     for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
 }
 
-void clamp_iterations(std::string& s) {
-    for (size_t pos = 0; (pos = s.find("i=", pos)) != std::string::npos; pos += 2) {
-        size_t d = pos + 2, e = d;
-        while (e < s.size() && e - d < 9 && s[e] >= '0' && s[e] <= '9') ++e;
-        if (e == d || (e < s.size() && s[e] >= '0' && s[e] <= '9')) continue;
-        long v = std::stol(s.substr(d, e - d));
-        if (v > 64 && v <= 10'000'000) s.replace(d, e - d, "64");
-    }
-}
 
 // What the harness learns from pgmoat's side of the SCRAM exchange.
 struct ScramTrace {
@@ -129,7 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
                 std::string payload(a->payload);
                 if (a->code == auth_request::SASLContinue) {
                     replace_all(payload, "@NONCE@", trace.client_nonce);
-                    clamp_iterations(payload);
+                    fuzz::clamp_iterations(payload);
                     trace.server_first = payload;
                 } else if (payload == "v=@SIG@") {
                     payload = server_signature(trace);

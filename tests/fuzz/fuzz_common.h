@@ -84,6 +84,22 @@ inline void check_frames(std::string_view bytes, bool to_client, bool strict_typ
     }
 }
 
+// Lowers SCRAM iteration counts ("i=" and digits) between 65 and 10^7 to 64, so
+// PBKDF2 does not dominate a fuzz run; larger (or longer) ones stay, to test
+// their refusal.
+inline void clamp_iterations(std::string& s) {
+    for (size_t pos = 0; (pos = s.find("i=", pos)) != std::string::npos; pos += 2) {
+        size_t d = pos + 2, e = d;
+        while (e < s.size() && s[e] >= '0' && s[e] <= '9') ++e;
+        if (e == d) continue;
+        size_t z = d;
+        while (z + 1 < e && s[z] == '0') ++z;
+        if (e - z > 8) continue;
+        long v = std::stol(s.substr(z, e - z));
+        if (v > 64 && v <= 10'000'000) s.replace(d, e - d, "64");
+    }
+}
+
 // A private scratch directory per fuzzing process (policy and config files).
 inline const std::string& scratch_dir() {
     static const std::string dir = [] {

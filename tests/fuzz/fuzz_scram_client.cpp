@@ -21,15 +21,6 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
     for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
 }
 
-void clamp_iterations(std::string& s) {
-    for (size_t pos = 0; (pos = s.find("i=", pos)) != std::string::npos; pos += 2) {
-        size_t d = pos + 2, e = d;
-        while (e < s.size() && e - d < 9 && s[e] >= '0' && s[e] <= '9') ++e;
-        if (e == d || (e < s.size() && s[e] >= '0' && s[e] <= '9')) continue;
-        long v = std::stol(s.substr(d, e - d));
-        if (v > 64 && v <= 10'000'000) s.replace(d, e - d, "64");
-    }
-}
 
 std::string_view next_part(std::string_view& rest) {
     auto z = rest.find('\0');
@@ -63,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     std::string server_first(next_part(rest));
     std::string server_final(next_part(rest));
     replace_all(server_first, "@NONCE@", kNonce);
-    clamp_iterations(server_first);
+    fuzz::clamp_iterations(server_first);
 
     // Out of order: a server-first before client-first is refused.
     if (flags & 2) {
@@ -82,7 +73,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     auto r = field(server_first, 'r');
     FUZZ_CHECK(r && r->size() > std::strlen(kNonce) && r->rfind(kNonce, 0) == 0, "server nonce does not extend ours");
     auto i = field(server_first, 'i');
-    FUZZ_CHECK(i && !i->empty() && i->size() <= 8 && std::stol(*i) >= 1 && std::stol(*i) <= 10'000'000,
+    // Leading zeros are fine (libpq's strtol reads them too); the value must be 1..10^7.
+    std::string digits = i ? i->substr(std::min(i->find_first_not_of('0'), i->size())) : "";
+    FUZZ_CHECK(i && !i->empty() && !digits.empty() && digits.size() <= 8 && std::stol(digits) >= 1 &&
+                   std::stol(digits) <= 10'000'000,
                "iteration count %s accepted", i ? i->c_str() : "(none)");
     FUZZ_CHECK(client_final->rfind("c=", 0) == 0 && client_final->find(",r=" + *r + ",p=") != std::string::npos,
                "malformed client-final: %s", client_final->c_str());
@@ -90,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     bool harness_sig = server_final == "v=@SIG@";
     if (harness_sig) {
         auto salt = base64_decode(*field(server_first, 's'));
-        auto salted = salted_password(password, *salt, static_cast<int>(std::stol(*i)));
+        auto salted = salted_password(password, *salt, static_cast<int>(std::stol(digits)));
         Key server_key = hmac_sha256(salted, "Server Key");
         std::string bare = first.substr(first.find(",,") + 2);
         std::string without_proof = client_final->substr(0, client_final->rfind(",p="));

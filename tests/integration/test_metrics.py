@@ -472,10 +472,10 @@ def test_metrics_count_what_the_traffic_did(monitored, traffic):
     s = scrape(monitored)
     assert value(s, "pgmoat_statements_total", app=APP, target="dev", kind="select", decision="allow") >= 3
     assert value(s, "pgmoat_statements_total", app=APP, target="dev", kind="select", decision="reject") >= 1
-    assert value(s, "pgmoat_rejections_total", app=APP, rule="parameters") >= 1
-    assert value(s, "pgmoat_rejections_total", app=APP, rule="unparseable") >= 1
+    assert value(s, "pgmoat_rejections_total", app=APP, target="dev", rule="parameters") >= 1
+    assert value(s, "pgmoat_rejections_total", app=APP, target="dev", rule="unparseable") >= 1
     assert value(s, "pgmoat_unparseable_statements_total", app=APP) >= 1
-    assert value(s, "pgmoat_monitor_would_reject_total", app=WATCHER, rule="parameters") >= 1
+    assert value(s, "pgmoat_monitor_would_reject_total", app=WATCHER, target="dev", rule="parameters") >= 1
     assert value(s, "pgmoat_statements_total", app=WATCHER, target="dev", kind="select", decision="would_reject") >= 1
     assert value(s, "pgmoat_row_cap_exceeded_total", app=BATCH) >= 1
     assert value(s, "pgmoat_rate_limited_statements_total", app=BATCH) >= 1
@@ -537,6 +537,31 @@ def test_healthz_and_readyz_follow_a_target_going_away_and_back(workdir):
         pg.stop()
 
 
+def test_a_target_removed_by_reload_no_longer_counts_for_readiness(workdir):
+    pg = Postgres(workdir).start()
+    port = free_port()
+    m = Pgmoat(workdir, targets={"solo": {"port": pg.port}, "gone": {"port": free_port(), "connect_timeout": "1s"}},
+               apps={APP: (APP_PASSWORD, ["solo"])},
+               extra=f'[metrics]\nlisten = "127.0.0.1:{port}"\nreadiness_interval = "200ms"\n').start()
+    try:
+        wait_for_port(port, proc=m.proc)
+        _, body, _ = wait_until("/readyz 503", lambda: (lambda r: r if r[0] == 503 and "gone" in r[1] else None)(
+            http_get(port, "/readyz")))
+        assert 'target "gone"' in body
+        with open(m.config) as f:
+            text = f.read()
+        start = text.index("[targets.gone]")
+        end = text.index("[", start + 1)
+        with open(m.config, "w") as f:
+            f.write(text[:start] + text[end:])
+        m.proc.send_signal(signal.SIGHUP)
+        wait_until("/readyz 200", lambda: http_get(port, "/readyz")[:2] == (200, "ready\n"), timeout=10)
+        assert not [s for s in scrape_port(port) if s[0] == "pgmoat_target_up" and s[1].get("target") == "gone"]
+    finally:
+        m.stop()
+        pg.stop()
+
+
 def scrape_port(port):
     status, body, _ = http_get(port, "/metrics")
     assert status == 200, body
@@ -547,7 +572,7 @@ def scrape_port(port):
 
 def test_prometheus_sees_counters_move(monitored, traffic, prometheus):
     started = time.time()
-    rejected = f'pgmoat_rejections_total{{job="pgmoat",app="{APP}",rule="parameters"}}'
+    rejected = f'pgmoat_rejections_total{{job="pgmoat",app="{APP}",target="dev",rule="parameters"}}'
     by_decision = f'sum by (decision) (pgmoat_statements_total{{job="pgmoat",app="{APP}"}})'
     sessions = f'pgmoat_client_sessions{{job="pgmoat",app="{APP}",target="dev"}}'
 
@@ -557,7 +582,7 @@ def test_prometheus_sees_counters_move(monitored, traffic, prometheus):
 
     # Prometheus has caught up with pgmoat's current values.
     samples = scrape(monitored)
-    now = value(samples, "pgmoat_rejections_total", app=APP, rule="parameters")
+    now = value(samples, "pgmoat_rejections_total", app=APP, target="dev", rule="parameters")
     assert now >= 1
     before = {}
     for name, labels, v in samples:

@@ -12,8 +12,8 @@ struct StatementMetrics {
     explicit StatementMetrics(metrics::Registry& registry);
 
     metrics::Family<metrics::Counter>& statements;      // app, target, kind, decision
-    metrics::Family<metrics::Counter>& rejections;      // app, rule
-    metrics::Family<metrics::Counter>& would_reject;    // app, rule
+    metrics::Family<metrics::Counter>& rejections;      // app, target, rule
+    metrics::Family<metrics::Counter>& would_reject;    // app, target, rule
     metrics::Family<metrics::Counter>& unparseable;     // app
     metrics::Family<metrics::Counter>& rate_limited;    // app
     metrics::Family<metrics::Counter>& row_caps;        // app

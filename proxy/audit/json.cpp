@@ -3,6 +3,8 @@
 #include "pgmoat/audit/json.h"
 
 #include <charconv>
+#include <climits>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -93,13 +95,27 @@ void append_time(std::string& out, std::chrono::system_clock::time_point t) {
         frac += 1'000'000;
         secs -= 1;
     }
-    std::time_t tt = static_cast<std::time_t>(secs);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[40];
-    int len = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(frac));
-    out.append(buf, static_cast<size_t>(len));
+    // Records come many per second: the date and time of day are formatted once per
+    // second (per thread), only the microseconds each time.
+    thread_local int64_t cached_secs = INT64_MIN;
+    thread_local char cached[64];
+    if (secs != cached_secs) {
+        std::time_t tt = static_cast<std::time_t>(secs);
+        std::tm tm{};
+        gmtime_r(&tt, &tm);
+        std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", (tm.tm_year + 1900) % 10000,
+                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_secs = secs;
+    }
+    char buf[28];
+    std::memcpy(buf, cached, 19);
+    buf[19] = '.';
+    for (int i = 25; i >= 20; --i) {
+        buf[i] = static_cast<char>('0' + frac % 10);
+        frac /= 10;
+    }
+    buf[26] = 'Z';
+    out.append(buf, 27);
 }
 
 // ---- reading -----------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 #include "pgmoat/audit/json.h"
 
-#include <fmt/format.h>
+#include <charconv>
 
 namespace pgmoat::audit {
 
@@ -72,11 +72,20 @@ void field(std::string& out, std::string_view k, const std::optional<std::string
     json::append_string(out, *v);
 }
 
+// Numbers go through to_chars into a stack buffer: formatting through a
+// back_inserter costs a push_back per digit, and this runs for every record.
+template <typename Int>
+void append_int(std::string& out, Int v, int base = 10) {
+    char buf[24];
+    auto res = std::to_chars(buf, buf + sizeof buf, v, base);
+    out.append(buf, static_cast<size_t>(res.ptr - buf));
+}
+
 template <typename Int>
 void field(std::string& out, std::string_view k, const std::optional<Int>& v) {
     if (!v) return;
     key(out, k);
-    fmt::format_to(std::back_inserter(out), "{}", *v);
+    append_int(out, *v);
 }
 
 }  // namespace
@@ -84,9 +93,14 @@ void field(std::string& out, std::string_view k, const std::optional<Int>& v) {
 void append_record_fields(std::string& out, const Record& r, uint64_t seq) {
     out.append("{\"time\":\"");
     json::append_time(out, r.time);
-    fmt::format_to(std::back_inserter(out), "\",\"seq\":{},\"event\":\"{}\"", seq, name(r.event));
+    out.append("\",\"seq\":");
+    append_int(out, seq);
+    out.append(",\"event\":\"");
+    out.append(name(r.event));
+    out.push_back('"');
     if (const SessionInfo* s = r.session.get()) {
-        fmt::format_to(std::back_inserter(out), ",\"session\":{}", s->id);
+        out.append(",\"session\":");
+        append_int(out, s->id);
         field(out, "app", s->app);
         field(out, "upstream_user", s->upstream_user);
         field(out, "target", s->target);
@@ -98,7 +112,15 @@ void append_record_fields(std::string& out, const Record& r, uint64_t seq) {
     if (const StatementInfo* st = r.statement.get()) {
         field(out, "statement_kind", st->kind);
         field(out, "statement", st->text);
-        if (st->fingerprint) fmt::format_to(std::back_inserter(out), ",\"fingerprint\":\"{:016x}\"", *st->fingerprint);
+        if (st->fingerprint) {
+            out.append(",\"fingerprint\":\"");
+            char hex[17];
+            auto res = std::to_chars(hex, hex + 16, *st->fingerprint, 16);
+            size_t len = static_cast<size_t>(res.ptr - hex);
+            out.append(16 - len, '0');  // 16 digits, zero-padded
+            out.append(hex, len);
+            out.push_back('"');
+        }
         key(out, "relations");
         out.push_back('[');
         bool first = true;

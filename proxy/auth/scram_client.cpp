@@ -6,8 +6,33 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 namespace pgmoat::auth {
+
+namespace {
+// A server keeps a role's salt and iteration count, so every login of pgmoat to the
+// same target derives the same SaltedPassword: 4096 rounds of PBKDF2 that would
+// otherwise be paid on every upstream connection. pgmoat holds the password
+// itself, so keeping what is derived from it adds nothing an attacker could use.
+Key cached_salted_password(const std::string& password, const std::vector<uint8_t>& salt, int iterations) {
+    static std::mutex mutex;
+    static std::map<std::tuple<Key, std::vector<uint8_t>, int>, Key> cache;
+    auto key = std::make_tuple(sha256(reinterpret_cast<const uint8_t*>(password.data()), password.size()), salt,
+                               iterations);
+    {
+        std::lock_guard lock(mutex);
+        if (auto it = cache.find(key); it != cache.end()) return it->second;
+    }
+    Key salted = salted_password(password, salt, iterations);
+    std::lock_guard lock(mutex);
+    if (cache.size() >= 256) cache.clear();  // targets x roles: small; bound it anyway
+    cache.emplace(std::move(key), salted);
+    return salted;
+}
+}  // namespace
 
 namespace {
 // Iteration counts above this are refused: PBKDF2 at ten million rounds already
@@ -121,7 +146,7 @@ std::optional<std::string> ScramClient::server_first(std::string_view message) {
         return std::nullopt;
     }
 
-    Key salted = salted_password(password_, *salt, iterations);
+    Key salted = cached_salted_password(password_, *salt, iterations);
     Key client_key = hmac_sha256(salted, "Client Key");
     Key stored_key = sha256(client_key.data(), client_key.size());
     Key server_key = hmac_sha256(salted, "Server Key");

@@ -195,11 +195,13 @@ awaitable<void> ClientConnection::run() {
         asio::co_spawn(client_.socket().get_executor(), watch_idle(),
                        [self = shared_from_this()](std::exception_ptr e) { log_exception(e, self->id_); });
     }
-    asio::co_spawn(client_.socket().get_executor(), pump_backend(),
-                   [self = shared_from_this()](std::exception_ptr e) {
-                       log_exception(e, self->id_);
-                       self->close_all("server side ended");
-                   });
+    if (server_) {
+        asio::co_spawn(client_.socket().get_executor(), pump_backend(),
+                       [self = shared_from_this()](std::exception_ptr e) {
+                           log_exception(e, self->id_);
+                           self->close_all("server side ended");
+                       });
+    }
     co_await pump_frontend();
     close_all("client side ended");
     log::info("session {}: disconnected ({})", id_, close_reason_);
@@ -241,7 +243,7 @@ awaitable<bool> ClientConnection::startup() {
             co_return false;
         }
         if (r.status == DecodeStatus::need_more) {
-            auto [rec, n] = co_await client_.read_some(asio::buffer(in.prepare(1024), in.free_space()));
+            auto [rec, n] = co_await client_.read_some(writable(in, 1024));
             if (rec) {
                 close_reason_ = deadline.fired() ? "startup timeout" : "client closed during startup";
                 if (deadline.fired()) log::info("session {}: startup timeout, closing", id_);
@@ -302,38 +304,36 @@ awaitable<bool> ClientConnection::startup() {
         runtime_.audit_event(event(audit::Event::auth_succeeded));
     }
     const auto& target = startup_->target();
-    auto tls_it = snapshot_->target_tls.find(target.name);
-    auto upstream = co_await connect_upstream(target, tls_it == snapshot_->target_tls.end() ? nullptr : tls_it->second.get(),
-                                              startup_->identity().forward_parameters);
-    if (!upstream.transport) {
-        log::warning("session {}: target \"{}\" ({}:{}): {}", id_, target.name, target.host, target.port, upstream.reason);
-        runtime_.net_metrics.upstream_connect_errors.labels({target.name}).inc();
-        runtime_.net_metrics.login_failures.labels({"upstream"}).inc();
-        protocol::write_error_response(out, upstream.error);
-        co_await write_client(out);
-        close_reason_ = "target unavailable";
-        co_return false;
-    }
-    if (deadline.fired() || closed_) co_return false;
+    target_ = target;
     if (runtime_.draining.load()) {
         session::ClientStartup::write_fatal(out, "57P03", "the database system is shutting down");
         co_await write_client(out);
-        upstream.transport->close();
         co_return false;
     }
-    server_ = std::move(upstream.transport);
-    upstream_gauge_ = &runtime_.net_metrics.upstream_connections.labels({target.name});
-    upstream_gauge_->inc();
-    target_ = target;
-    upstream_key_ = upstream.login->backend_key();
-    cancel_key_ = runtime_.cancels.add({target, upstream_key_});
-    registered_cancel_ = true;
-
-    protocol::write_authentication(out, protocol::auth_request::Ok);
-    for (const auto& [name, value] : upstream.login->parameters()) protocol::write_parameter_status(out, name, value);
-    out += upstream.login->notices();
-    protocol::write_backend_key_data(out, cancel_key_.process_id, cancel_key_.secret_key);
-    protocol::write_ready_for_query(out, 'I');
+    // pgbouncer's way: with a known welcome for the target, the login completes
+    // without a server; the server is attached when the first statement comes.
+    std::vector<std::pair<std::string, std::string>> parameters;
+    auto welcome = snapshot_->config->server.upstream_connect == config::UpstreamConnect::first_statement
+                       ? runtime_.welcomes.find(target.name)
+                       : std::nullopt;
+    if (welcome) {
+        parameters = session::patch_welcome(*welcome, startup_->identity().forward_parameters);
+        cancel_key_ = runtime_.cancels.add({target, {}});
+        registered_cancel_ = true;
+    } else {
+        std::string notices;
+        if (!co_await attach_upstream(out, parameters, notices)) co_return false;
+        if (deadline.fired() || closed_) co_return false;
+        out.clear();
+        out += notices;
+    }
+    std::string welcome_bytes;
+    protocol::write_authentication(welcome_bytes, protocol::auth_request::Ok);
+    for (const auto& [name, value] : parameters) protocol::write_parameter_status(welcome_bytes, name, value);
+    welcome_bytes += out;
+    protocol::write_backend_key_data(welcome_bytes, cancel_key_.process_id, cancel_key_.secret_key);
+    protocol::write_ready_for_query(welcome_bytes, 'I');
+    out = std::move(welcome_bytes);
     session::StatementServices services;
     services.policies = snapshot_->policies;
     services.analyses = runtime_.analyses.get();
@@ -345,9 +345,64 @@ awaitable<bool> ClientConnection::startup() {
     services.session_id = id_;
     services.upstream_user = target.user;
     services.database = target.database;
-    session_.emplace(startup_->identity(), upstream.login->parameters(), std::move(services));
+    session_.emplace(startup_->identity(), parameters, std::move(services));
+    told_parameters_ = std::move(parameters);
     startup_.reset();
     co_return co_await write_client(out);
+}
+
+awaitable<bool> ClientConnection::attach_upstream(std::string& out,
+                                                  std::vector<std::pair<std::string, std::string>>& parameters,
+                                                  std::string& notices) {
+    const config::Target& target = *target_;
+    auto tls_it = snapshot_->target_tls.find(target.name);
+    const auto& forward = startup_ ? startup_->identity().forward_parameters : session_->identity().forward_parameters;
+    auto upstream = co_await connect_upstream(target, tls_it == snapshot_->target_tls.end() ? nullptr : tls_it->second.get(),
+                                              forward);
+    if (!upstream.transport) {
+        log::warning("session {}: target \"{}\" ({}:{}): {}", id_, target.name, target.host, target.port, upstream.reason);
+        runtime_.net_metrics.upstream_connect_errors.labels({target.name}).inc();
+        if (startup_) runtime_.net_metrics.login_failures.labels({"upstream"}).inc();
+        protocol::write_error_response(out, upstream.error);
+        co_await write_client(out);
+        close_reason_ = "target unavailable";
+        co_return false;
+    }
+    server_ = std::move(upstream.transport);
+    upstream_gauge_ = &runtime_.net_metrics.upstream_connections.labels({target.name});
+    upstream_gauge_->inc();
+    upstream_key_ = upstream.login->backend_key();
+    if (registered_cancel_) runtime_.cancels.set_upstream(cancel_key_.process_id, upstream_key_);
+    else cancel_key_ = runtime_.cancels.add({target, upstream_key_});
+    registered_cancel_ = true;
+    parameters = upstream.login->parameters();
+    notices = upstream.login->notices();
+    runtime_.welcomes.remember(target.name, parameters, forward);
+    co_return true;
+}
+
+awaitable<bool> ClientConnection::attach_upstream_now() {
+    std::string out, notices;
+    std::vector<std::pair<std::string, std::string>> parameters;
+    if (!co_await attach_upstream(out, parameters, notices)) co_return false;
+    // What the server reports may differ from the welcome the client got: tell it.
+    std::string updates = notices;
+    for (const auto& [name, value] : parameters) {
+        auto it = std::find_if(told_parameters_.begin(), told_parameters_.end(),
+                               [&](const auto& p) { return p.first == name; });
+        if (it == told_parameters_.end() || it->second != value) {
+            protocol::write_parameter_status(updates, name, value);
+            session_->on_server_parameter(name, value);
+        }
+    }
+    told_parameters_.clear();
+    if (!co_await write_client(updates)) co_return false;
+    asio::co_spawn(client_.socket().get_executor(), pump_backend(),
+                   [self = shared_from_this()](std::exception_ptr e) {
+                       log_exception(e, self->id_);
+                       self->close_all("server side ended");
+                   });
+    co_return true;
 }
 
 void ClientConnection::process(protocol::ByteBuffer& in, bool from_client, session::Outbox& out) {
@@ -396,7 +451,15 @@ awaitable<void> ClientConnection::pump_frontend() {
     protocol::ByteBuffer in(kReadChunk);
     session::Outbox out;
     while (!closed_) {
-        auto [ec, n] = co_await client_.read_some(asio::buffer(in.prepare(kReadChunk), in.free_space()));
+        if (in.empty()) {
+            // An idle session holds no read buffer while it waits.
+            in.release_if_empty();
+            if (error_code wec = co_await client_.wait_readable()) {
+                if (!closed_) close_all("client read: " + wec.message());
+                co_return;
+            }
+        }
+        auto [ec, n] = co_await client_.read_some(writable(in, kReadChunk));
         if (ec) {
             if (!closed_) close_all(ec == asio::error::eof ? "client closed the connection" : "client read: " + ec.message());
             co_return;
@@ -404,6 +467,12 @@ awaitable<void> ClientConnection::pump_frontend() {
         in.commit(n);
         last_client_activity_ = std::chrono::steady_clock::now();
         process(in, true, out);
+        if (!out.to_server.empty() && !server_ && !out.close) {
+            if (!co_await attach_upstream_now()) {
+                close_all(close_reason_.empty() ? "target unavailable" : close_reason_);
+                co_return;
+            }
+        }
         if (!co_await write_server(out.to_server)) co_return;
         if (!co_await write_client(out.to_client)) co_return;
         if (out.close) {
@@ -418,7 +487,7 @@ awaitable<void> ClientConnection::pump_backend() {
     protocol::ByteBuffer in(kReadChunk);
     session::Outbox out;
     while (!closed_) {
-        auto [ec, n] = co_await server_->read_some(asio::buffer(in.prepare(kReadChunk), in.free_space()));
+        auto [ec, n] = co_await server_->read_some(writable(in, kReadChunk));
         if (ec) {
             if (closed_) co_return;
             // The server went away without a goodbye (crash, kill, network): tell the

@@ -34,6 +34,11 @@ public:
 private:
     awaitable<void> run();
     awaitable<bool> startup();
+    // Connects and logs in to the target; on failure the client has its FATAL.
+    awaitable<bool> attach_upstream(std::string& out, std::vector<std::pair<std::string, std::string>>& parameters,
+                                    std::string& notices);
+    // The first statement of a session admitted without a server.
+    awaitable<bool> attach_upstream_now();
     awaitable<void> pump_frontend();
     awaitable<void> pump_backend();
     awaitable<void> close_idle_for_shutdown();
@@ -93,6 +98,9 @@ private:
     std::string target_name_;
     protocol::BackendKeyData upstream_key_{};
     std::optional<config::Target> target_;
+    // ParameterStatus values the client was told at login without a server; the
+    // server's own values replace any that differ once it is attached.
+    std::vector<std::pair<std::string, std::string>> told_parameters_;
 };
 
 }  // namespace pgmoat::net

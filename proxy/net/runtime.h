@@ -13,6 +13,7 @@
 #include "pgmoat/session/cancel_registry.h"
 #include "pgmoat/session/rate_limiter.h"
 #include "pgmoat/session/statement_metrics.h"
+#include "pgmoat/session/welcome.h"
 #include "pgmoat/sql/analysis_cache.h"
 
 #include <atomic>
@@ -43,6 +44,7 @@ struct Runtime {
     session::CancelRegistry cancels;
     std::unique_ptr<sql::AnalysisCache> analyses;
     session::RateLimiter rate_limiter;
+    session::WelcomeCache welcomes;
     std::unique_ptr<audit::AuditLog> audit;  // null when [audit] enabled = false
     metrics::Registry registry;
     NetMetrics net_metrics{registry};

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "asio.h"
+#include "pgmoat/protocol/byte_buffer.h"
 
 #include <memory>
 #include <string>
@@ -11,12 +12,21 @@
 
 namespace pgmoat::net {
 
+// Room for at least `n` more bytes at the back of a read buffer. (Prepare first:
+// an idle buffer holds no memory until then.)
+inline asio::mutable_buffer writable(protocol::ByteBuffer& in, size_t n) {
+    char* p = in.prepare(n);
+    return asio::buffer(p, in.free_space());
+}
+
 class Transport {
 public:
     explicit Transport(tcp::socket socket) : socket_(std::move(socket)) {}
 
     awaitable<std::tuple<error_code, size_t>> read_some(asio::mutable_buffer buffer);
     awaitable<error_code> write_all(asio::const_buffer buffer);
+    // Completes when there is something to read, without a buffer (idle sessions).
+    awaitable<error_code> wait_readable();
 
     // Server side of TLS, for clients that sent SSLRequest.
     awaitable<error_code> tls_accept(asio::ssl::context& context);

@@ -81,7 +81,7 @@ awaitable<UpstreamConnection> connect_upstream(const config::Target& t, asio::ss
         auto r = protocol::decode_message(in.data(), kMaxLoginMessageBytes);
         if (r.status == protocol::DecodeStatus::error) co_return fail("invalid message from server", r.error);
         if (r.status == protocol::DecodeStatus::need_more) {
-            auto [rec, n] = co_await transport->read_some(asio::buffer(in.prepare(4096), in.free_space()));
+            auto [rec, n] = co_await transport->read_some(writable(in, 4096));
             if (rec) co_return fail("server closed the connection during login", "login read: " + rec.message());
             in.commit(n);
             continue;

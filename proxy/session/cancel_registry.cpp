@@ -34,11 +34,17 @@ void CancelRegistry::remove(int32_t process_id) {
     entries_.erase(process_id);
 }
 
+void CancelRegistry::set_upstream(int32_t process_id, protocol::BackendKeyData upstream) {
+    std::lock_guard lock(mutex_);
+    if (auto it = entries_.find(process_id); it != entries_.end()) it->second.target.upstream = upstream;
+}
+
 std::optional<CancelTarget> CancelRegistry::find(const protocol::CancelRequest& request) const {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(request.process_id);
     if (it == entries_.end()) return std::nullopt;
-    if (it->second.secret != request.secret_key) return std::nullopt;
+    // No server yet: nothing is running that could be cancelled.
+    if (it->second.secret != request.secret_key || it->second.target.upstream.process_id == 0) return std::nullopt;
     return it->second.target;
 }
 

@@ -56,13 +56,7 @@ Session::Session(Identity identity, const std::vector<std::pair<std::string, std
         first_byte_seconds_ = &m->first_byte_seconds.labels({identity_.target});
         complete_seconds_ = &m->complete_seconds.labels({identity_.target});
     }
-    for (const auto& [name, value] : server_parameters) {
-        std::string body = name;
-        body.push_back('\0');
-        body += value;
-        body.push_back('\0');
-        on_parameter_status(body);
-    }
+    for (const auto& [name, value] : server_parameters) on_server_parameter(name, value);
 }
 
 void Session::protocol_violation(Outbox& out, const std::string& message) {
@@ -200,10 +194,12 @@ bool Session::on_frontend_stream(char type, Outbox& out) {
 }
 
 void Session::on_parameter_status(std::string_view body) {
-    auto p = read_parameter_status(body);
-    if (!p) return;
-    if (p->name == "standard_conforming_strings") settings_.standard_conforming_strings = p->value == "on";
-    else if (p->name == "client_encoding") settings_.client_encoding = std::string(p->value);
+    if (auto p = read_parameter_status(body)) on_server_parameter(p->name, p->value);
+}
+
+void Session::on_server_parameter(std::string_view name, std::string_view value) {
+    if (name == "standard_conforming_strings") settings_.standard_conforming_strings = value == "on";
+    else if (name == "client_encoding") settings_.client_encoding = std::string(value);
 }
 
 void Session::relay(const Frame& frame, Outbox& out) {

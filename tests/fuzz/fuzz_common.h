@@ -6,6 +6,7 @@
 #include "pgmoat/audit/record.h"
 #include "pgmoat/auth/credentials.h"
 #include "pgmoat/auth/scram.h"
+#include "pgmoat/common/log.h"
 #include "pgmoat/config/config.h"
 #include "pgmoat/metrics/registry.h"
 #include "pgmoat/policy/loader.h"
@@ -39,6 +40,9 @@
 bool pgmoat_fuzz_json_valid(const char* text, size_t size);
 
 namespace fuzz {
+
+// pgmoat's own log lines (rejections, monitor warnings) would dominate the run.
+inline const bool quiet_log = (pgmoat::log::set_level(pgmoat::log::Level::error), true);
 
 // An invariant that does not hold is a finding: abort so libFuzzer keeps the input.
 #define FUZZ_CHECK(cond, ...)                                                  \

@@ -533,3 +533,64 @@ def test_a_sync_ignored_during_copy_in_keeps_audit_records_and_errors_right(enfo
     rejected_by_pgmoat(err)  # not "syntax error at or near pgmoat_rejected_statement"
     records = audit_statements(enforcing, "FROM secrets")
     assert records and records[-1]["sqlstate"] == "00000" and records[-1]["rows"] == 1, records
+
+
+# ---- functions called in attribute notation -------------------------------------
+
+F4 = ("finding F4: PostgreSQL calls a one-argument function written as a field of its argument, "
+      "(arg).fn or tbl.col.fn; pgmoat's analyzer reads both as column references, so the function deny list "
+      "never sees pg_sleep, pg_terminate_backend, ts_stat (which runs the SQL text it is given), pg_read_file, ...")
+
+
+@pytest.mark.xfail(strict=True, reason=F4)
+@pytest.mark.parametrize("sql,params", [
+    ("SELECT (0.01::float8).pg_sleep", []),
+    ("SELECT ($1::float8).pg_sleep", ["0.01"]),
+    ("SELECT ('postgresql.conf'::text).pg_read_file", []),
+    ("SELECT ('.'::text).pg_ls_dir", []),
+    ("SELECT ('SELECT 1'::text).ts_stat", []),
+    ("SELECT v.name.pg_stat_file FROM victims v WHERE v.id = $1", ["1"]),
+    ("SELECT x.d.pg_sleep FROM (SELECT 0.01::float8 AS d) x", []),
+    ("SELECT id FROM victims WHERE id = $1 AND (0.01::float8).pg_sleep IS NOT NULL", ["1"]),
+    ("COPY (SELECT (0.01::float8).pg_sleep) TO STDOUT", []),
+], ids=["cast", "param", "read_file", "ls_dir", "ts_stat", "column", "subselect", "where", "copy"])
+def test_denied_functions_in_attribute_notation_are_rejected(enforcing, postgres, sql, params):
+    c = connect(enforcing)
+    mark = marker()
+    c.send(pgwire.parse("", f"{sql} /* {mark} */") + pgwire.bind(params=params) + pgwire.execute() + pgwire.SYNC)
+    err, _, _ = result(c.read_until(b"Z"))
+    rejected_by_pgmoat(err)
+    never_ran(postgres, mark)
+
+
+@pytest.mark.xfail(strict=True, reason=F4 + ": any app can end every session of pgmoat's upstream role, "
+                                       "including other apps'")
+def test_an_app_cannot_terminate_other_sessions_through_attribute_notation(enforcing, postgres):
+    victim = connect(enforcing, app=CAPPED, password=CAPPED_PASSWORD)
+    _, rows, _ = simple(victim, "SELECT pg_backend_pid()")
+    pid = rows[0][6:].decode()
+    attacker = connect(enforcing)
+    c = attacker
+    c.send(pgwire.parse("", "SELECT (g::int).pg_terminate_backend FROM generate_series($1::int, $2::int) g") +
+           pgwire.bind(params=[pid, pid]) + pgwire.execute() + pgwire.SYNC)
+    err, _, _ = result(c.read_until(b"Z"))
+    err_v, rows, _ = simple(victim, "SELECT 'still here'")
+    assert err_v is None, f"another app's session was terminated: {err_v}"
+    rejected_by_pgmoat(err)
+
+
+@pytest.mark.xfail(strict=True, reason=F4 + ": ts_stat runs a hidden set_config that turns "
+                                       "standard_conforming_strings off, and the pipelined next Query is then read "
+                                       "by the server differently from pgmoat: a DELETE runs")
+def test_a_hidden_settings_change_cannot_desynchronise_the_parser(enforcing, postgres):
+    mark = marker()
+    postgres.sql(f"INSERT INTO notes (body) VALUES ('{mark}')", "app")
+    c = connect(enforcing)
+    hidden = ("SELECT ('SELECT set_config(''standard_conforming_strings'', ''off'', false)::tsvector'::text)"
+              ".ts_stat")
+    payload = f"SELECT 'a\\', 'b; DELETE FROM notes WHERE body = ''{mark}''; --'"
+    c.send(pgwire.query(hidden) + pgwire.query(payload) + pgwire.query("SHOW standard_conforming_strings"))
+    results = [result(c.read_until(b"Z")) for _ in range(3)]
+    assert postgres.sql(f"SELECT count(*) FROM notes WHERE body = '{mark}'", "app") == "1", \
+        "the DELETE hidden in a string constant ran"
+    rejected_by_pgmoat(results[0][0])

@@ -165,3 +165,45 @@ def wait_for_log(m, text, timeout=10):
             return
         time.sleep(0.05)
     raise AssertionError(f"{text!r} not in pgmoat log:\n{m.log()[-2000:]}")
+
+
+def test_first_statement_mode_holds_no_server_connection_for_idle_sessions(workdir, postgres):
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True,
+               server={"upstream_connect": "first_statement"}).start()
+
+    def server_sessions():
+        return int(postgres.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'pgmoat_upstream' "
+                                "AND application_name LIKE 'lazy-%'"))
+    try:
+        # The first login learns the target's welcome.
+        with psycopg.connect(m.dsn(APP, APP_PASSWORD, application_name="lazy-0")) as c:
+            c.execute("SELECT 1")
+        idle = [psycopg.connect(m.dsn(APP, APP_PASSWORD, application_name=f"lazy-{i}")) for i in range(1, 6)]
+        assert server_sessions() == 0
+        for c in idle:
+            assert c.info.parameter_status("application_name").startswith("lazy-")
+            assert c.info.parameter_status("standard_conforming_strings") == "on"
+            assert c.info.parameter_status("server_version")
+        assert idle[0].execute("SELECT current_setting('application_name')").fetchone() == ("lazy-1",)
+        assert server_sessions() == 1
+        for c in idle:
+            c.close()
+    finally:
+        m.stop()
+
+
+def test_first_statement_mode_reports_an_unreachable_target_at_the_first_statement(workdir):
+    pg = Postgres(workdir).start()
+    m = Pgmoat(workdir, targets={"dev": {"port": pg.port, "connect_timeout": "2s"}}, apps={APP: (APP_PASSWORD, ["dev"])},
+               monitor=True, server={"upstream_connect": "first_statement"}).start()
+    try:
+        with psycopg.connect(m.dsn(APP, APP_PASSWORD)) as c:
+            c.execute("SELECT 1")
+        pg.stop()
+        c = psycopg.connect(m.dsn(APP, APP_PASSWORD))  # admitted from the remembered welcome
+        with pytest.raises(psycopg.OperationalError, match='cannot connect to target "dev"'):
+            c.execute("SELECT 1")
+        assert m.alive()
+    finally:
+        m.stop()
+        pg.stop()

@@ -36,6 +36,12 @@ struct App {
     bool may_use(std::string_view target) const;
 };
 
+// When a client session gets its connection to the target.
+enum class UpstreamConnect {
+    login,            // during login: a target that is down fails the login
+    first_statement,  // at the first statement, as pgbouncer does: idle sessions hold no server
+};
+
 struct Server {
     std::string listen_host = "127.0.0.1";
     uint16_t listen_port = 6432;
@@ -50,6 +56,7 @@ struct Server {
     // Startup parameters forwarded to the target; names compared case-insensitively.
     std::vector<std::string> forward_parameters;
     std::string log_level = "info";
+    UpstreamConnect upstream_connect = UpstreamConnect::login;
 };
 
 struct Policies {

@@ -22,6 +22,8 @@ public:
     // Issues a fresh key for a client session (random, unique among live sessions).
     protocol::BackendKeyData add(CancelTarget target);
     void remove(int32_t process_id);
+    // The server's key, once a session admitted without one has its server.
+    void set_upstream(int32_t process_id, protocol::BackendKeyData upstream);
     // nullopt for unknown process ids and wrong secrets alike.
     std::optional<CancelTarget> find(const protocol::CancelRequest& request) const;
     size_t size() const;

@@ -82,6 +82,9 @@ public:
     bool on_frontend_stream(char type, Outbox& out);
     bool on_backend_stream(char type, size_t size, Outbox& out);
 
+    // A server setting learned outside the relayed stream (a server attached late).
+    void on_server_parameter(std::string_view name, std::string_view value);
+
     char transaction_status() const { return transaction_status_; }
     // No request is waiting for the server's answer: safe to close at shutdown.
     bool idle() const { return syncs_sent_ == syncs_done_ && !copy_in_ && !copy_out_; }

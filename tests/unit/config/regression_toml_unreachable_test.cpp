@@ -1,0 +1,69 @@
+// Regression for finding F2 (SECURITY.md): toml++ 3.3.0 (Debian 12) reaches
+// __builtin_unreachable() -- undefined behaviour -- in
+// impl::is_non_ascii_horizontal_whitespace() for most non-ASCII characters
+// (U+00A1..U+0499: 'é', Greek, Cyrillic, ...; U+2C6E..U+3067; U+FC26..U+FEFE)
+// wherever TOML expects whitespace or a key: `é = 1`, `max_rows = 5 é`. Every
+// file pgmoat reads is TOML (config, credentials, policies, reloaded while
+// serving). A release build happens to report a parse error; a UBSan build
+// aborts, and another compiler or flag may do anything.
+//
+// Each text is parsed in a child process, so that the sanitizer's abort fails
+// this test instead of the whole test binary. Only a sanitized build can see the
+// UB: there the test is marked should_fail while the finding is open (remove the
+// decorator with the fix); in other builds it simply passes.
+#include "pgmoat/common/config_error.h"
+#include "pgmoat/config/config.h"
+#include "pgmoat/policy/loader.h"
+
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+using namespace pgmoat;
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// 0: ConfigError as expected; 10: parsed; 11: another exception; anything else:
+// the sanitizer stopped the child (exit code 1, or a signal).
+int parse_in_child(const std::string& text) {
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        try {
+            config::parse_config(text, "/tmp/pgmoat-regression.toml");
+            _exit(10);
+        } catch (const ConfigError&) {
+            _exit(0);
+        } catch (...) {
+            _exit(11);
+        }
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+TEST_CASE("non-ASCII characters where TOML expects a key or whitespace are a ConfigError, not undefined behaviour" *
+          doctest::should_fail(kSanitized)) {
+    for (std::string text : {"\xc3\xa9 = 1\n",                        // é = 1
+                             "[server]\nthreads = 1 \xc3\xa9\n",       // a stray é after a value
+                             "[\xce\xb1]\n",                           // [α]
+                             "a = \"x\"\xd0\x96\n",                    // a = "x"Ж
+                             "\xef\xb3\xbfr = 1\n"}) {                 // U+FCFF
+        CAPTURE(text);
+        CHECK(parse_in_child(text) == 0);
+    }
+}

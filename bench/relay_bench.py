@@ -32,7 +32,7 @@ def cpu_seconds(pid):
 
 
 class Pgbouncer:
-    def __init__(self, work, pg):
+    def __init__(self, work, pg, max_client_conn=2000):
         self.dir = os.path.join(work, "pgbouncer")
         os.makedirs(self.dir)
         self.port = free_port()
@@ -48,7 +48,7 @@ unix_socket_dir =
 auth_type = scram-sha-256
 auth_file = {self.dir}/userlist.txt
 pool_mode = session
-max_client_conn = 2000
+max_client_conn = {max_client_conn}
 default_pool_size = 600
 logfile = {self.dir}/pgbouncer.log
 """)
@@ -59,7 +59,9 @@ logfile = {self.dir}/pgbouncer.log
                     shutil.chown(os.path.join(root, n), "postgres", "postgres")
 
     def start(self):
-        cmd = ["pgbouncer", os.path.join(self.dir, "pgbouncer.ini")]
+        # runuser starts pgbouncer with a soft limit of 1024 descriptors; raise it
+        # to the hard limit, as pgmoat does for itself.
+        cmd = ["sh", "-c", f"ulimit -n $(ulimit -Hn); exec pgbouncer {os.path.join(self.dir, 'pgbouncer.ini')}"]
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", "postgres", "--"] + cmd
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

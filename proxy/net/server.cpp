@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <mutex>
 #include <thread>
@@ -317,6 +319,12 @@ int serve(const std::string& config_path) {
     log::set_level(level_of(snapshot->config->server.log_level));
     // A client that disappears mid-write must not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
+    // Every session is two sockets: take all the descriptors the system allows.
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
     Server server(config_path, std::move(snapshot));
     return server.run();
 }

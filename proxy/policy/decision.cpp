@@ -87,7 +87,14 @@ public:
 
     Decision run() {
         if (!a_.ok()) return analysis_failed();
-        if (protocol_ == Protocol::simple_query && p_.stacked_statements && a_.statements.size() > 1) {
+        if (protocol_ == Protocol::simple_query && p_.stacked_statements && a_.statements.size() > 1 &&
+            std::any_of(a_.statements.begin(), a_.statements.end(), [](const Statement& st) {
+                // Several SETs or transaction commands in one Query (ORMs send their
+                // connection set-up that way) carry no data: stacking is about the
+                // statement that rides along with them.
+                return st.kind != StatementKind::set && st.kind != StatementKind::reset &&
+                       st.kind != StatementKind::show && category(st.kind) != StatementCategory::transaction;
+            })) {
             return reject("stacked_statements", p_.stacked_statements_source, 1, "42501",
                           fmt::format("pgmoat: {} statements in one query; one statement per query is allowed",
                                       a_.statements.size()),
@@ -170,6 +177,35 @@ private:
         return false;
     }
 
+    // The value pgmoat pins anyway: SET standard_conforming_strings = on, SET
+    // client_encoding to UTF8 (Rails and libpq send these on every connection).
+    bool sets_what_pgmoat_enforces(const Statement& st) const {
+        if (st.kind != StatementKind::set || st.literals.size() != 1) return false;
+        std::string v(st.literals[0].text(sql_));
+        v.erase(std::remove(v.begin(), v.end(), '\''), v.end());
+        std::transform(v.begin(), v.end(), v.begin(), ::tolower);
+        if (st.parameter == "standard_conforming_strings") return v == "on" || v == "true";
+        if (st.parameter == "client_encoding") return v == "utf8" || v == "unicode" || v == "utf-8";
+        return false;
+    }
+
+    // set_config('name', $1, is_local) is SET by another name: allowed for the
+    // parameters SET may change (Django sets TimeZone so), denied otherwise.
+    bool allowed_set_config(const Statement& st, const FunctionCall& f) const {
+        if (f.name != "set_config" || (!f.schema.empty() && f.schema != "pg_catalog")) return false;
+        for (const auto& l : st.literals) {
+            if (l.offset <= f.offset) continue;
+            if (l.kind != LiteralKind::string || l.context != LiteralContext::function_argument) return false;
+            std::string name(l.text(sql_));
+            if (name.size() < 2 || name.front() != '\'' || name.back() != '\'') return false;
+            name = name.substr(1, name.size() - 2);
+            std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+            return std::any_of(p_.set_parameters.begin(), p_.set_parameters.end(),
+                               [&](const std::string& g) { return glob_match(g, name); });
+        }
+        return false;
+    }
+
     bool kind_allowed(StatementKind k) const { return p_.allowed_kinds.test(static_cast<size_t>(k)); }
 
     std::string allowed_kinds_list() const {
@@ -200,7 +236,7 @@ private:
                                       display(st.kind)),
                           fmt::format("this policy allows: {}", allowed_kinds_list()), st.offset);
         }
-        if ((st.kind == StatementKind::set || st.kind == StatementKind::reset) &&
+        if ((st.kind == StatementKind::set || st.kind == StatementKind::reset) && !sets_what_pgmoat_enforces(st) &&
             std::none_of(p_.set_parameters.begin(), p_.set_parameters.end(),
                          [&](const std::string& g) { return glob_match(g, st.parameter); })) {
             std::string allowed;
@@ -233,7 +269,7 @@ private:
             if (!d.allow) return d;
         }
         for (const auto& f : st.functions) {
-            if (any_match(p_.function_deny, f.schema, f.name, true)) {
+            if (any_match(p_.function_deny, f.schema, f.name, true) && !allowed_set_config(st, f)) {
                 return reject("function", p_.functions_source, index, "42501",
                               fmt::format("pgmoat: function {} is not allowed", f.qualified_name()),
                               fmt::format("remove the call; this policy denies: {}", list(p_.function_deny)),
@@ -241,8 +277,15 @@ private:
             }
         }
         bool is_approved = approved(st);
-        if (p_.tautologies && !st.tautologies.empty() && !is_approved) {
-            const auto& t = st.tautologies.front();
+        // JOIN … ON true (LATERAL joins) is an idiom, not an injection; ON 1=1 is not.
+        auto taut = std::find_if(st.tautologies.begin(), st.tautologies.end(), [&](const Tautology& t) {
+            if (t.clause != Clause::join_on || t.offset < 0) return true;
+            std::string word(sql_.substr(static_cast<size_t>(t.offset), 4));
+            std::transform(word.begin(), word.end(), word.begin(), ::tolower);
+            return word != "true";
+        });
+        if (p_.tautologies && taut != st.tautologies.end() && !is_approved) {
+            const auto& t = *taut;
             return reject("tautology", p_.tautologies_source, index, "42501",
                           fmt::format("pgmoat: condition that is always the same (like 1=1) in {}: the shape of SQL "
                                       "injection",

@@ -117,6 +117,7 @@ size_t Analysis::approximate_bytes() const {
         for (const FunctionCall& f : s.functions)
             bytes += sizeof(FunctionCall) + str(f.catalog) + str(f.schema) + str(f.name);
         bytes += s.literals.capacity() * sizeof(Literal);
+        for (const Literal& l : s.literals) bytes += str(l.compared_to) + str(l.cast_type);
         bytes += s.tautologies.capacity() * sizeof(Tautology);
         for (const DynamicCode& d : s.dynamic_code)
             bytes += sizeof(DynamicCode) + str(d.language) + str(d.name);

@@ -42,6 +42,12 @@ class JsonReader {
         return q + 1 < end_ && *q == '"' && q[1] >= 'A' && q[1] <= 'Z';
     }
 
+    // Where the next value starts: with the position after it, the value's text.
+    const char* position() {
+        skip_space();
+        return p_;
+    }
+
     bool begin_object() { return expect('{'); }
     bool begin_array() { return expect('['); }
 

@@ -46,6 +46,17 @@ void default_place(StatementKind kind, LiteralContext& context, Clause& clause) 
     }
 }
 
+// "int4", "pg_catalog.int4" when the schema was written, "text[]".
+void cast_type(const CastType& type, std::string& out) {
+    const NameList& n = type.names;
+    if (n.overflow || n.star || n.count == 0) return;
+    for (uint8_t i = type.implicit_schema ? 1 : 0; i < n.count; ++i) {
+        if (!out.empty()) out += '.';
+        out += n.parts[i];
+    }
+    for (uint8_t i = 0; i < type.array_dims; ++i) out += "[]";
+}
+
 struct Buffers {
     std::vector<TreeLiteral> tree;
     std::vector<uint8_t> matched;
@@ -106,6 +117,7 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
             if (i) l.compared_to += '.';
             l.compared_to += t.compared_to.parts[i];
         }
+        if (t.context == LiteralContext::type_cast && t.cast_set) cast_type(t.cast, l.cast_type);
         auto it = std::lower_bound(lit_lo, lit_hi, t.location,
                                    [](const LexLiteral& x, int32_t o) { return x.offset < o; });
         const size_t idx = static_cast<size_t>(it - lit_lo);

@@ -5,6 +5,7 @@
 #include "walker_impl.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace pgmoat::sql::detail {
 
@@ -72,6 +73,110 @@ bool is_comparison(Str kind, Str op) {
 bool is_value_side(NodeTag t) {
     return t == NodeTag::A_Const || t == NodeTag::TypeCast || t == NodeTag::List ||
            t == NodeTag::RowExpr || t == NodeTag::A_ArrayExpr;
+}
+
+// A comparison whose result does not depend on the row when both sides are the
+// same expression: reflexive ones (`x = x`, `x >= x`, `x LIKE x`, `x IS NOT
+// DISTINCT FROM x`) are true, their negations (`x <> x`, `x < x`) false.
+bool reflexive_comparison(Str kind, Str op) {
+    if (is(kind, "AEXPR_DISTINCT") || is(kind, "AEXPR_NOT_DISTINCT")) return true;
+    if (!is(kind, "AEXPR_OP") && !is(kind, "AEXPR_LIKE") && !is(kind, "AEXPR_ILIKE")) return false;
+    static constexpr Str kOps[] = {
+        "=", "<>", "!=", "<", ">", "<=", ">=", "~~", "~~*", "!~~", "!~~*"};
+    for (Str o : kOps)
+        if (o == op) return true;
+    return false;
+}
+
+// One token of libpg_query's JSON: a string with its quotes, a number or
+// keyword, or a bracket. Commas and colons only separate and are skipped.
+// False at the end.
+bool next_json_token(const char*& p, const char* end, Str& token) {
+    while (p < end &&
+           (*p == ',' || *p == ':' || *p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+        ++p;
+    if (p >= end) return false;
+    const char* start = p;
+    if (*p == '"') {
+        for (++p; p < end && *p != '"'; ++p)
+            if (*p == '\\') ++p;
+        p = std::min(p + 1, end);
+    } else if (*p == '{' || *p == '}' || *p == '[' || *p == ']') {
+        ++p;
+    } else {
+        while (p < end && *p != ',' && *p != ':' && *p != '}' && *p != ']' && *p != ' ' &&
+               *p != '\n' && *p != '\t' && *p != '\r')
+            ++p;
+    }
+    token = Str(start, static_cast<size_t>(p - start));
+    return true;
+}
+
+// Like next_json_token, without "location" members: where a node was written
+// is not part of what it is.
+bool next_tree_token(const char*& p, const char* end, Str& token) {
+    while (next_json_token(p, end, token)) {
+        if (token != "\"location\"") return true;
+        const char* q = p;
+        while (q < end && (*q == ' ' || *q == '\n' || *q == '\t' || *q == '\r')) ++q;
+        if (q >= end || *q != ':') return true;  // a value that reads "location"
+        p = q;
+        Str number;
+        next_json_token(p, end, number);
+    }
+    return false;
+}
+
+// Whether two printed parse subtrees are the same expression: equal apart from
+// locations (same column names, parameter numbers, constants, calls, ...).
+bool same_tree(Str a, Str b) {
+    const char *p = a.data(), *q = b.data();
+    const char *pe = p + a.size(), *qe = q + b.size();
+    Str x, y;
+    while (true) {
+        const bool hx = next_tree_token(p, pe, x);
+        const bool hy = next_tree_token(q, qe, y);
+        if (hx != hy) return false;
+        if (!hx) return true;
+        if (x != y) return false;
+    }
+}
+
+// How many elements a printed JSON array has at its top level.
+uint8_t json_array_size(Str a) {
+    const char *p = a.data(), *end = p + a.size();
+    Str t;
+    int depth = 0;
+    unsigned n = 0;
+    while (next_json_token(p, end, t)) {
+        if (t == "[" || t == "{") {
+            if (depth++ == 1) ++n;
+        } else if (t == "]" || t == "}") {
+            --depth;
+        } else if (depth == 1) {
+            ++n;
+        }
+    }
+    return static_cast<uint8_t>(std::min(n, 255u));
+}
+
+// Whether the type name written at offset starts with the schema pg_catalog
+// (`'1'::pg_catalog.int4`) rather than being a keyword the grammar qualified
+// (`1::integer` is pg_catalog.int4 in the tree too).
+bool pg_catalog_written(std::string_view sql, int32_t offset) {
+    if (offset < 0 || static_cast<size_t>(offset) >= sql.size()) return false;
+    std::string_view t = sql.substr(static_cast<size_t>(offset));
+    if (t.substr(0, 12) == "\"pg_catalog\"") return true;
+    static constexpr std::string_view kName = "pg_catalog";
+    if (t.size() < kName.size()) return false;
+    for (size_t i = 0; i < kName.size(); ++i) {
+        char ch = t[i];
+        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+        if (ch != kName[i]) return false;
+    }
+    if (t.size() == kName.size()) return true;
+    const unsigned char next = static_cast<unsigned char>(t[kName.size()]);
+    return !(std::isalnum(next) || next == '_' || next == '$' || next >= 0x80);
 }
 
 LiteralContext literal_context(const Ctx& c) {
@@ -669,6 +774,12 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
     NameList column_side;  // a plain column on one side of a comparison
     bool have_column = false;
     size_t lexpr_literals = 0, lexpr_literals_end = 0;
+    // A reflexive comparison in WHERE/HAVING/ON: each side's text and value, to
+    // tell `x = x` (the same for every row) from `x = y`.
+    bool reflexive = false;
+    Str side_text[2];
+    Sub side[2];
+    bool have_side[2] = {false, false};
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
@@ -681,6 +792,8 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
             NameList op;
             acc.add(key, name_list(op, child));
             comparison = is_comparison(kind, op.last());
+            reflexive = is_where_like(c.clause) && op.count >= 1 && !op.overflow &&
+                        reflexive_comparison(kind, op.last());
         } else if (is(key, "lexpr") || is(key, "rexpr")) {
             Ctx o = child;
             if (comparison) o.role = Role::comparison;
@@ -688,7 +801,15 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
             const size_t literals = raw_.literals.size();
             const size_t columns = raw_.columns.size();
             last_tag_ = NodeTag::unknown;
-            acc.add(key, value(o, key));
+            const char* begin = reflexive ? r_.position() : nullptr;
+            Sub v = value(o, key);
+            acc.add(key, v);
+            if (reflexive && r_.ok()) {
+                const int i = is(key, "rexpr") ? 1 : 0;
+                side_text[i] = Str(begin, static_cast<size_t>(r_.position() - begin));
+                side[i] = v;
+                have_side[i] = true;
+            }
             if (!comparison) continue;
             // Pair a plain column on one side with the literals on the other.
             if (last_tag_ == NodeTag::ColumnRef && raw_.columns.size() == columns + 1) {
@@ -712,6 +833,12 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
             acc.add(key, value(child, key));
         }
     }
+    // `id = id`, `$1 = $1`, `lower(x) >= lower(x)`, `x <> x`: the same for every
+    // row, so as constant as `1=1` for the tautology test (the row's values
+    // cannot change it; a NULL makes it NULL, which filters like false).
+    if (reflexive && have_side[0] && have_side[1] && side[0].variable && side[1].variable &&
+        side[0].hash == side[1].hash && same_tree(side_text[0], side_text[1]))
+        acc.variable = false;
     return acc.done();
 }
 
@@ -761,6 +888,10 @@ Sub Walker::boolean_root(const Ctx& c, Clause clause) {
 Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
+    // The literals this cast casts: those of its argument whose role is still
+    // type_cast (a cast inside the argument claims its own first).
+    const size_t first = raw_.literals.size();
+    size_t end = first;
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
@@ -768,6 +899,16 @@ Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
             Ctx a = child;
             a.role = Role::type_cast;
             acc.add(key, value(a, key));
+            end = raw_.literals.size();
+        } else if (is(key, "typeName")) {
+            has_type_ = false;
+            acc.add(key, value(child, key));
+            for (size_t i = first; i < end; ++i) {
+                TreeLiteral& l = raw_.literals[i];
+                if (l.context != LiteralContext::type_cast || l.cast_set) continue;
+                if (has_type_) l.cast = last_type_;  // else no name: cast_type stays empty
+                l.cast_set = true;
+            }
         } else if (is(key, "location")) {
             location_value(acc);
         } else {
@@ -780,19 +921,33 @@ Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
 Sub Walker::type_name(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
+    CastType type;
+    int32_t location = -1;
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (is(key, "typmods")) {
+        if (is(key, "names")) {
+            acc.add(key, name_list(type.names, child));
+        } else if (is(key, "typmods")) {
             Ctx m = child;
             m.role = Role::type_modifier;
             acc.add(key, value(m, key));
+        } else if (is(key, "arrayBounds")) {
+            const char* begin = r_.position();
+            acc.add(key, value(child, key));
+            if (r_.ok())
+                type.array_dims =
+                    json_array_size(Str(begin, static_cast<size_t>(r_.position() - begin)));
         } else if (is(key, "location")) {
-            location_value(acc);
+            location = location_value(acc);
         } else {
             acc.add(key, value(child, key));
         }
     }
+    type.implicit_schema = type.names.count == 2 && type.names.parts[0] == "pg_catalog" &&
+                           !pg_catalog_written(sql_, location);
+    last_type_ = type;
+    has_type_ = true;
     // A type name is not a value: constant for the tautology test.
     acc.variable = false;
     return acc.done();

@@ -91,12 +91,21 @@ struct ScopedName {
     Str name;
 };
 
+// A type name as written in a cast (TypeName.names and arrayBounds).
+struct CastType {
+    NameList names;
+    uint8_t array_dims = 0;
+    bool implicit_schema = false;  // "pg_catalog" added by the grammar (INTEGER, DOUBLE PRECISION)
+};
+
 struct TreeLiteral {
     NameList compared_to;  // the column on the other side of a comparison
+    CastType cast;         // context type_cast: the type the literal is cast to
     int32_t location = -1;
     LiteralKind kind = LiteralKind::string;
     LiteralContext context = LiteralContext::other;
     Clause clause = Clause::other;
+    bool cast_set = false;  // cast holds the innermost cast's type
 };
 
 struct RawFunction {

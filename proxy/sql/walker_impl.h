@@ -187,6 +187,8 @@ class Walker {
     Str last_scalar_;  // the last String/Integer/Float/Boolean/A_Const value walked
     bool has_scalar_ = false;
     NodeTag last_tag_ = NodeTag::unknown;  // type of the last wrapped node walked
+    CastType last_type_;                   // the last TypeName walked
+    bool has_type_ = false;
     int32_t param_max_ = 0;
 };
 

@@ -60,8 +60,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
             FUZZ_CHECK(!e.message().empty(), "ConfigError without a message");
         }
     }
-    for (const auto& e : policy::check_policy_files({dir + "/baseline.toml", path})) {
-        FUZZ_CHECK(!e.message().empty(), "check error without a message");
+    // check_policy_files runs the same loader once more per file: only now and then.
+    if (size % 16 == 0) {
+        for (const auto& e : policy::check_policy_files({dir + "/baseline.toml", path})) {
+            FUZZ_CHECK(!e.message().empty(), "check error without a message");
+        }
     }
     return 0;
 }

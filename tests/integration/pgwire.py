@@ -58,6 +58,17 @@ SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 GSSENC_REQUEST = struct.pack("!ii", 8, 80877104)
 
 
+_SALTED = {}
+
+
+def _salted_password(password, salt, iterations):
+    """PBKDF2 once per password and salt: tests that open thousands of sessions."""
+    key = (password, salt, iterations)
+    if key not in _SALTED:
+        _SALTED[key] = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    return _SALTED[key]
+
+
 class Conn:
     def __init__(self, port, timeout=10):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -132,7 +143,7 @@ class Conn:
         server_first = body[4:].decode()
         attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
         salt = base64.b64decode(attrs["s"])
-        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, int(attrs["i"]))
+        salted = _salted_password(password, salt, int(attrs["i"]))
         client_key = hmac.new(salted, b"Client Key", "sha256").digest()
         stored_key = hashlib.sha256(client_key).digest()
         final_bare = f"c=biws,r={attrs['r']}"

@@ -393,9 +393,9 @@ def test_policy_and_credentials_broken_under_load_keep_the_old_state(workdir):
 
 
 def _sanitized():
+    """An ASan/UBSan build imports the sanitizer runtimes' entry points."""
     try:
         out = subprocess.run(["nm", "-D", PGMOAT_BIN], capture_output=True, text=True).stdout
-        out += subprocess.run(["nm", PGMOAT_BIN], capture_output=True, text=True).stdout[:2_000_000]
     except OSError:
         return False
     return "__ubsan_handle" in out or "__asan_init" in out

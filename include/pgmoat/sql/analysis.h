@@ -159,16 +159,37 @@ struct Literal {
     // ("email" for `email = 'a'`, "u.email" for `'a' = u.email`): what a hint
     // such as "WHERE email = $1" needs. Empty otherwise.
     std::string compared_to;
+    // context == type_cast: the type the literal is cast to, as PostgreSQL names
+    // it, for `'7 days'::interval`, `CAST('1' AS bigint)` and typed literals
+    // (`DATE '2024-01-01'`, `INTERVAL '1' DAY`). SQL-standard spellings are the
+    // grammar's internal names: int/integer "int4", smallint "int2", bigint
+    // "int8", real "float4", double precision/float "float8", boolean "bool",
+    // decimal "numeric", character varying "varchar", char/character "bpchar",
+    // timestamp with time zone "timestamptz", time with time zone "timetz", bit
+    // varying "varbit". Other names are as written, folded as PostgreSQL folds
+    // identifiers (`'x'::text` "text", `'x'::"char"` "char"), with a schema only
+    // when written (`'1'::pg_catalog.int4` "pg_catalog.int4"), without type
+    // modifiers (varchar(20) is "varchar", INTERVAL '1' DAY "interval"), with
+    // "[]" per array dimension (`'{1}'::int[]` "int4[]"; each literal of
+    // `ARRAY['a']::text[]` too). The innermost cast counts: `'1'::text::int` is
+    // "text". Empty for other contexts.
+    std::string cast_type;
 
     std::string_view text(std::string_view sql) const;
 };
 
 // ---- structure ---------------------------------------------------------------
 
-// A constant-only boolean sub-expression in WHERE/HAVING/JOIN ON: `1=1`,
-// `'a'='a'`, `true`, `'{"a":1}'::jsonb @> '{"a":1}'`, `EXISTS (SELECT 1)`. It
-// references no column, parameter or table, so it is the same for every row:
-// the shape of a tautology injection (or its probe, `AND 1=2`).
+// A boolean sub-expression in WHERE/HAVING/JOIN ON that is the same for every
+// row: the shape of a tautology injection (or its probe, `AND 1=2`). Either
+// constant-only, referencing no column, parameter or table (`1=1`, `'a'='a'`,
+// `true`, `'{"a":1}'::jsonb @> '{"a":1}'`, `EXISTS (SELECT 1)`), or a comparison
+// of an expression with itself: the same parse tree on both sides, wherever
+// written (`id = id`, `t.a = t.a`, `$1 = $1`, `lower(x) = lower(x)`, `x >= x`,
+// `x <= x`, `x LIKE x`, `x IS NOT DISTINCT FROM x`, `NOT (x <> x)`) and the
+// always-false probes (`x <> x`, `x < x`, `x > x`, `x NOT LIKE x`, `x IS
+// DISTINCT FROM x`). `a.id = b.id`, `x = $1` and `t1.x = t2.x` are not. The
+// outermost constant part is reported once: `x = x AND 1 = 1` is one.
 struct Tautology {
     int32_t offset = -1;  // start of the sub-expression
     Clause clause = Clause::where;

@@ -211,6 +211,11 @@ struct Checker {
                 if (value != "none") errors.push_back("literals: only 'none' is allowed");
             } else if (key == "literal_count") {
                 eq(key, value, std::to_string(st.literals.size()));
+            } else if (key == "casts") {
+                std::vector<std::string> got;
+                for (const Literal& l : st.literals)
+                    if (l.context == LiteralContext::type_cast) got.push_back(l.cast_type);
+                same_list(key, split(value, ", "), got);
             } else if (key == "tautologies") {
                 std::vector<std::string> expected = split(value, " | ");
                 std::vector<std::string> got;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -26,7 +27,57 @@ const char* type_name(const toml::node& n) {
 }
 }  // namespace
 
+namespace {
+// toml++ 3.3.0 (Debian 12) reaches __builtin_unreachable() -- undefined behaviour --
+// on most non-ASCII characters where it expects whitespace or a key. TOML only
+// allows non-ASCII text inside strings and comments, so anything else is an error
+// anyway: find it first, and never hand such text to the parser.
+void reject_stray_non_ascii(const std::string& text, const std::string& file) {
+    enum class In { code, comment, basic, literal, ml_basic, ml_literal } in = In::code;
+    int line = 1, column = 1;
+    for (size_t i = 0; i < text.size(); ++i, ++column) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        auto starts = [&](const char* s) { return text.compare(i, std::strlen(s), s) == 0; };
+        if (c == '\n') {
+            ++line;
+            column = 0;
+            if (in == In::comment || in == In::basic || in == In::literal) in = In::code;
+            continue;
+        }
+        switch (in) {
+            case In::code:
+                if (c >= 0x80) {
+                    throw ConfigError(file, line, column,
+                                      "non-ASCII character outside a quoted string or comment (quote the key or value)");
+                }
+                if (c == '#') in = In::comment;
+                else if (starts("\"\"\"")) in = In::ml_basic, i += 2, column += 2;
+                else if (starts("'''")) in = In::ml_literal, i += 2, column += 2;
+                else if (c == '"') in = In::basic;
+                else if (c == '\'') in = In::literal;
+                break;
+            case In::comment: break;
+            case In::basic:
+                if (c == '\\') ++i, ++column;
+                else if (c == '"') in = In::code;
+                break;
+            case In::literal:
+                if (c == '\'') in = In::code;
+                break;
+            case In::ml_basic:
+                if (c == '\\') ++i, ++column;
+                else if (starts("\"\"\"")) in = In::code, i += 2, column += 2;
+                break;
+            case In::ml_literal:
+                if (starts("'''")) in = In::code, i += 2, column += 2;
+                break;
+        }
+    }
+}
+}  // namespace
+
 toml::table parse_toml(const std::string& text, const std::string& file) {
+    reject_stray_non_ascii(text, file);
     try {
         return toml::parse(text, file);
     } catch (const toml::parse_error& e) {

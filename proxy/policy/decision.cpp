@@ -206,6 +206,14 @@ private:
         return false;
     }
 
+    bool exempt(const Literal& l) const {
+        if (!p_.exempt_contexts.test(static_cast<size_t>(l.context))) return false;
+        if (l.context != LiteralContext::type_cast || p_.exempt_casts.empty()) return true;
+        // '7 days'::interval is written in code; 2::int in WHERE id = 2::int is a value.
+        return std::any_of(p_.exempt_casts.begin(), p_.exempt_casts.end(),
+                           [&](const std::string& g) { return glob_match(g, l.cast_type); });
+    }
+
     bool kind_allowed(StatementKind k) const { return p_.allowed_kinds.test(static_cast<size_t>(k)); }
 
     std::string allowed_kinds_list() const {
@@ -322,7 +330,7 @@ private:
                 if (l.kind == LiteralKind::null && p_.exempt_null) continue;
                 if (l.kind == LiteralKind::boolean && p_.exempt_boolean) continue;
                 if (l.bare_word) continue;  // keywords the grammar turns into constants
-                if (p_.exempt_contexts.test(static_cast<size_t>(l.context))) continue;
+                if (exempt(l)) continue;
                 return reject("parameters", p_.parameters_source, index, "42501",
                               fmt::format("pgmoat: {}: values must be sent as bind parameters", describe(l)),
                               parameter_hint(sql_, st, l) +

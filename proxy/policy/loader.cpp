@@ -134,6 +134,13 @@ void read_parameters(TomlTable& t, Policy& p) {
             else t.fail("exempt", fmt::format("\"{}\" is not a literal context; known: {}", n, known_contexts()));
         }
     }
+    if (auto v = t.strings("exempt_casts")) {
+        p.exempt_casts.clear();
+        for (auto c : *v) {
+            std::transform(c.begin(), c.end(), c.begin(), ::tolower);
+            p.exempt_casts.push_back(c);
+        }
+    }
     if (auto approved = t.table_array("approved")) {
         p.approvals.clear();
         for (TomlTable& a : *approved) {

@@ -77,7 +77,7 @@ void Session::send_decoy(Origin origin, std::string_view statement_name, const E
         // Same statement name: a failed Parse of the unnamed statement drops the old
         // one in PostgreSQL too, so a later Bind cannot run what was there before.
         write_parse(out.to_server, statement_name, kDecoySql);
-        prepared_.erase(std::string(statement_name));
+        if (statement_name.empty()) prepared_.erase(std::string());
         skip_until_sync_ = true;
     } else if (origin == Origin::function_call && statement_name == kDecoyStatement) {
         // Standing in for an Execute inside a batch.
@@ -149,7 +149,8 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
             if (!frame.body.empty()) return protocol_violation(out, "invalid Sync message");
             skip_until_sync_ = false;
             forward(frame, out);
-            ++syncs_sent_;
+            if (copy_in_ || copy_in_expected_) ++tentative_syncs_;
+            else ++syncs_sent_;
             return;
         case frontend::Flush:
             if (!frame.body.empty()) return protocol_violation(out, "invalid Flush message");
@@ -160,8 +161,12 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
         case frontend::CopyFail:
             // Outside COPY FROM STDIN the server ignores these; pgmoat drops them
             // rather than pass on bytes nobody asked for.
-            if (!copy_in_) return;
-            if (frame.type != frontend::CopyData) copy_in_ = false;
+            if (!copy_in_ && !copy_in_expected_) return;
+            if (frame.type != frontend::CopyData) {
+                // The COPY ends here; Syncs sent during it were read and ignored by it.
+                copy_in_ = copy_in_expected_ = false;
+                tentative_syncs_ = 0;
+            }
             forward(frame, out);
             return;
         case frontend::FunctionCall: {
@@ -188,7 +193,7 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
 }
 
 bool Session::on_frontend_stream(char type, Outbox& out) {
-    if (type == frontend::CopyData) return copy_in_;
+    if (type == frontend::CopyData) return copy_in_ || copy_in_expected_;
     protocol_violation(out, fmt::format("frontend message type {} is too large", static_cast<int>(type)));
     return false;
 }
@@ -292,10 +297,21 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
             while (!decoys_.empty() && decoys_.front().batch < syncs_done_) decoys_.pop_front();
             // Portals end with their transaction.
             if (*status == 'I') portals_.clear();
+            while (!pending_parses_.empty() && pending_parses_.front().batch < syncs_done_) pending_parses_.pop_front();
             break;
         }
+        case backend::ParseComplete:
+            if (!pending_parses_.empty() && pending_parses_.front().batch == syncs_done_) pending_parses_.pop_front();
+            break;
         case backend::ErrorResponse: {
-            copy_in_ = copy_out_ = false;
+            if (copy_in_expected_ && !copy_in_) {
+                // The COPY failed before it started: the Syncs behind it are the
+                // server's to answer after all.
+                syncs_sent_ += tentative_syncs_;
+            }
+            tentative_syncs_ = 0;
+            copy_in_ = copy_in_expected_ = copy_out_ = false;
+            roll_back_parses();
             if (!decoys_.empty() && decoys_.front().batch == syncs_done_ && is_decoy_error(frame.body)) {
                 out.to_client.append(decoys_.front().error_response);
                 bytes_to_client_ += decoys_.front().error_response.size();
@@ -334,6 +350,7 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
                     rows = rows_in_tag(*tag);
                 }
                 relay(frame, out);
+                if (executions_.front().statement) forget_prepared(*executions_.front().statement);
                 complete_execution("00000", rows);
                 return;
             }
@@ -358,7 +375,6 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
         case backend::RowDescription:
         case backend::ParameterDescription:
         case backend::NoData:
-        case backend::ParseComplete:
         case backend::BindComplete:
         case backend::CloseComplete:
         case backend::NoticeResponse:
@@ -388,6 +404,30 @@ bool Session::on_backend_stream(char type, size_t size, Outbox& out) {
     }
     protocol_violation(out, fmt::format("server message type {} is too large", static_cast<int>(type)));
     return false;
+}
+
+void Session::roll_back_parses() {
+    // Parses of the failed batch that the server did not confirm never happened.
+    while (!pending_parses_.empty() && pending_parses_.back().batch == syncs_done_) {
+        auto& p = pending_parses_.back();
+        if (p.previous) prepared_[p.name] = p.previous;
+        else prepared_.erase(p.name);
+        pending_parses_.pop_back();
+    }
+}
+
+void Session::forget_prepared(const Statement& completed) {
+    // DEALLOCATE name / DEALLOCATE ALL / DISCARD ALL run as SQL drop the server's
+    // prepared statements; pgmoat's record follows once they succeeded.
+    if (!completed.analysis->ok()) return;
+    for (const auto& st : completed.analysis->statements) {
+        if (st.kind == sql::StatementKind::deallocate) {
+            if (st.name.empty() || st.name == "all") prepared_.clear();
+            else prepared_.erase(st.name);
+        } else if (st.kind == sql::StatementKind::discard && (st.name == "all" || st.name == "plans")) {
+            prepared_.clear();
+        }
+    }
 }
 
 void Session::complete_execution(std::string_view sqlstate, uint64_t rows) {

@@ -42,9 +42,15 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
         // A named statement that exists already makes the server refuse the Parse;
         // the old one stays, in PostgreSQL and here.
         if (name.empty() || !prepared_.count(name)) {
+            auto it = prepared_.find(name);
+            pending_parses_.push_back({syncs_sent_, name, it == prepared_.end() ? nullptr : it->second});
             prepared_[name] = make_statement(sql, analysis, std::move(decision), 0);
         }
     } else {
+        for (const auto& st : analysis->statements) {
+            if (st.copy && st.copy->direction == sql::CopyDirection::from && st.copy->endpoint == sql::CopyEndpoint::stdin_)
+                copy_in_expected_ = true;
+        }
         // One execution per statement of the Query; none for an empty one.
         for (size_t i = 0; i < analysis->statements.size() || (i == 0 && !analysis->ok()); ++i) {
             executions_.push_back({.statement = make_statement(sql, analysis, decision, i),
@@ -67,6 +73,11 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
     if (it != portals_.end()) {
         e.statement = it->second.statement;
         e.parameters = it->second.parameters;
+        if (e.statement && e.statement->analysis->ok() && !e.statement->analysis->statements.empty()) {
+            const auto& copy = e.statement->analysis->statements.front().copy;
+            if (copy && copy->direction == sql::CopyDirection::from && copy->endpoint == sql::CopyEndpoint::stdin_)
+                copy_in_expected_ = true;
+        }
     }
     executions_.push_back(std::move(e));
     forward(frame, out);

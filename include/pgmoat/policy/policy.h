@@ -84,6 +84,9 @@ struct Policy {
     std::bitset<32> exempt_contexts;
     bool exempt_null = true;
     bool exempt_boolean = true;
+    // With type_cast exempt: only casts to these types (globs over the analyzer's
+    // type names, e.g. "interval", "reg*"); empty: every cast.
+    std::vector<std::string> exempt_casts;
     std::vector<Approval> approvals;
 
     // [signatures]: injection shapes, on unless turned off

@@ -161,6 +161,13 @@ private:
     uint64_t settings_settle_at_ = 0;
     char transaction_status_ = 'I';
     bool copy_in_ = false;   // the server accepts CopyData from the client
+    // A COPY FROM STDIN was sent and the client may already send its data: the
+    // server reads it once it is in COPY.
+    bool copy_in_expected_ = false;
+    // Syncs sent while a COPY FROM STDIN is expected or running: PostgreSQL reads
+    // and ignores them inside COPY (libpq sends one right after the Execute), so
+    // they only count if the COPY never started.
+    uint64_t tentative_syncs_ = 0;
     bool copy_out_ = false;  // the server is sending CopyData
     // After a rejection in the extended protocol the server skips to Sync; so does
     // pgmoat, and nothing in between is forwarded.
@@ -181,6 +188,16 @@ private:
     };
     std::unordered_map<std::string, std::shared_ptr<const Statement>> prepared_;
     std::unordered_map<std::string, Portal> portals_;
+    // Parses the server has not confirmed yet, with what the name held before, so
+    // that a Parse the server refuses leaves pgmoat's record as the server's.
+    struct PendingParse {
+        uint64_t batch;
+        std::string name;
+        std::shared_ptr<const Statement> previous;
+    };
+    std::deque<PendingParse> pending_parses_;
+    void roll_back_parses();
+    void forget_prepared(const Statement& completed);
     std::deque<Execution> executions_;
     // Rejections and would-rejects are logged as a sample shared by all sessions.
     static inline log::Sampler log_sampler_{20};

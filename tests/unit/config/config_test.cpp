@@ -84,3 +84,12 @@ TEST_CASE("config errors name file, line, column and key") {
     CHECK(error_of("[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\npassword_env=\"PGMOAT_TEST_PW_MISSING\"\n")
               .find("environment variable PGMOAT_TEST_PW_MISSING is not set") != std::string::npos);
 }
+
+TEST_CASE("non-ASCII text is fine in strings and comments, an error elsewhere with its position") {
+    setenv("PGMOAT_TEST_PW", "s3cret", 1);
+    std::string ok = std::string("# café\n[server]\ncredentials = \"créd.toml\"\n[targets.a]\nhost=\"h\"\nuser='ü'\n") +
+                     "password_env = \"PGMOAT_TEST_PW\"\n";
+    CHECK(parse_config(ok, "/etc/pgmoat/pgmoat.toml").find_target("a")->user == "ü");
+    CHECK(error_of("[server]\ncredentials = \"c\" \xc3\xa9\n") ==
+          "/etc/pgmoat/pgmoat.toml:2:19: non-ASCII character outside a quoted string or comment (quote the key or value)");
+}

@@ -20,6 +20,7 @@ constexpr uint32_t kProtocolMaxBody = (1u << 30) - 1;
 // DataRow and CopyData larger than this are relayed as they arrive, not buffered.
 constexpr size_t kStreamThreshold = 256 * 1024;
 constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kClientReadChunk = 2 * 1024;
 // SASL messages are small; PostgreSQL caps them at 64 kB (PG_MAX_AUTH_TOKEN_LENGTH).
 constexpr uint32_t kMaxAuthMessageBytes = 65535;
 
@@ -88,14 +89,18 @@ void ClientConnection::submit(audit::Record&& record) {
             if (!self) return;
             if (!ok) self->audit_failed_ = true;
             self->audit_durable_ = std::max(self->audit_durable_, ticket);
-            self->audit_durable_signal_.cancel();
+            if (self->audit_waiting_) self->audit_durable_signal_.cancel();
         });
     });
 }
 
 awaitable<bool> ClientConnection::wait_until_durable() {
     uint64_t wanted = audit_submitted_;
-    while (audit_durable_ < wanted && !closed_) co_await audit_durable_signal_.async_wait(nothrow_awaitable);
+    while (audit_durable_ < wanted && !closed_) {
+        audit_waiting_ = true;
+        co_await audit_durable_signal_.async_wait(nothrow_awaitable);
+        audit_waiting_ = false;
+    }
     if (audit_failed_ && !closed_) {
         // A record that could not be written: its statement's result is not
         // released (fail closed); the session ends with an error.
@@ -144,12 +149,18 @@ void ClientConnection::login_failed() {
 
 awaitable<bool> ClientConnection::write_client(std::string& bytes) {
     if (bytes.empty()) co_return !closed_;
-    while (client_writing_ && !closed_) co_await client_write_done_.async_wait(nothrow_awaitable);
+    while (client_writing_ && !closed_) {
+        ++client_write_waiters_;
+        co_await client_write_done_.async_wait(nothrow_awaitable);
+        --client_write_waiters_;
+    }
     if (closed_) co_return false;
     client_writing_ = true;
     error_code ec = co_await client_.write_all(asio::buffer(bytes));
     client_writing_ = false;
-    client_write_done_.cancel();  // wakes a pump waiting for its turn
+    // Wakes a pump waiting for its turn. Only when one waits: cancelling a timer
+    // wakes the reactor with a syscall, which would otherwise cost every write.
+    if (client_write_waiters_ > 0) client_write_done_.cancel();
     bytes.clear();
     if (ec) {
         close_all("client write: " + ec.message());
@@ -448,18 +459,13 @@ void ClientConnection::process(protocol::ByteBuffer& in, bool from_client, sessi
 }
 
 awaitable<void> ClientConnection::pump_frontend() {
-    protocol::ByteBuffer in(kReadChunk);
+    // Clients send small messages; the buffer grows for a large one and shrinks
+    // back when it has passed, so an idle session holds 2 kB. (Waiting for
+    // readability first instead would cost an epoll_ctl per statement.)
+    protocol::ByteBuffer in(kClientReadChunk);
     session::Outbox out;
     while (!closed_) {
-        if (in.empty()) {
-            // An idle session holds no read buffer while it waits.
-            in.release_if_empty();
-            if (error_code wec = co_await client_.wait_readable()) {
-                if (!closed_) close_all("client read: " + wec.message());
-                co_return;
-            }
-        }
-        auto [ec, n] = co_await client_.read_some(writable(in, kReadChunk));
+        auto [ec, n] = co_await client_.read_some(writable(in, kClientReadChunk));
         if (ec) {
             if (!closed_) close_all(ec == asio::error::eof ? "client closed the connection" : "client read: " + ec.message());
             co_return;

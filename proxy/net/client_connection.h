@@ -80,6 +80,7 @@ private:
     StreamState stream_from_server_;
 
     bool client_writing_ = false;
+    int client_write_waiters_ = 0;
     asio::steady_timer client_write_done_;
     bool closed_ = false;
     bool draining_ = false;
@@ -92,6 +93,7 @@ private:
     uint64_t audit_submitted_ = 0;
     uint64_t audit_durable_ = 0;
     bool audit_failed_ = false;
+    bool audit_waiting_ = false;
     asio::steady_timer audit_durable_signal_;
     metrics::Gauge* session_gauge_ = nullptr;
     metrics::Gauge* upstream_gauge_ = nullptr;

@@ -19,13 +19,6 @@ awaitable<error_code> Transport::write_all(asio::const_buffer buffer) {
     co_return ec;
 }
 
-awaitable<error_code> Transport::wait_readable() {
-    // Decrypted bytes may already sit in the TLS layer, with nothing left on the socket.
-    if (tls_ && SSL_pending(tls_->native_handle()) > 0) co_return error_code{};
-    auto [ec] = co_await socket().async_wait(tcp::socket::wait_read, nothrow_awaitable);
-    co_return ec;
-}
-
 awaitable<error_code> Transport::tls_accept(asio::ssl::context& context) {
     tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket_), context);
     auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, nothrow_awaitable);

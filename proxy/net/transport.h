@@ -25,8 +25,6 @@ public:
 
     awaitable<std::tuple<error_code, size_t>> read_some(asio::mutable_buffer buffer);
     awaitable<error_code> write_all(asio::const_buffer buffer);
-    // Completes when there is something to read, without a buffer (idle sessions).
-    awaitable<error_code> wait_readable();
 
     // Server side of TLS, for clients that sent SSLRequest.
     awaitable<error_code> tls_accept(asio::ssl::context& context);

@@ -119,6 +119,7 @@ size_t Analysis::approximate_bytes() const {
         bytes += s.literals.capacity() * sizeof(Literal);
         for (const Literal& l : s.literals) bytes += str(l.compared_to) + str(l.cast_type);
         bytes += s.tautologies.capacity() * sizeof(Tautology);
+        bytes += s.cte_writes.capacity() * sizeof(CteWrite);
         for (const DynamicCode& d : s.dynamic_code)
             bytes += sizeof(DynamicCode) + str(d.language) + str(d.name);
         for (const std::string& u : s.unknown_nodes) bytes += sizeof(std::string) + str(u);

@@ -414,20 +414,25 @@ class Resolver {
     // ---- calls, tautologies ----------------------------------------------------------
     void functions() {
         // A node can be printed twice (UPDATE SET (a, b) = (SELECT ...)): one call
-        // per location.
-        std::sort(
-            raw_.functions.begin(), raw_.functions.end(),
-            [](const RawFunction& a, const RawFunction& b) { return a.location < b.location; });
-        int32_t last = INT32_MIN;
+        // per location and name. (A field selection whose name could not be
+        // found in the text shares its expression's start with what begins there.)
+        auto order = [](const RawFunction& a, const RawFunction& b) {
+            if (a.location != b.location) return a.location < b.location;
+            if (a.attribute_notation != b.attribute_notation) return b.attribute_notation;
+            return a.name.last() < b.name.last();
+        };
+        std::sort(raw_.functions.begin(), raw_.functions.end(), order);
+        const RawFunction* last = nullptr;
         for (const RawFunction& f : raw_.functions) {
-            if (f.location >= 0 && f.location == last) continue;
-            last = f.location;
+            if (last && f.location >= 0 && !order(*last, f)) continue;
+            last = &f;
             FunctionCall call;
             const NameList& n = f.name;
             if (n.count >= 1) call.name = n.parts[n.count - 1];
             if (n.count >= 2) call.schema = n.parts[n.count - 2];
             if (n.count >= 3) call.catalog = n.parts[n.count - 3];
             call.sql_syntax = f.sql_syntax;
+            call.attribute_notation = f.attribute_notation;
             call.offset = f.location;
             st_.functions.push_back(std::move(call));
         }

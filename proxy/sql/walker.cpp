@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 namespace pgmoat::sql::detail {
 
@@ -273,6 +274,9 @@ bool Walker::run(bool& too_deep) {
             st.fingerprint = body.hash;
             st.param_count = param_max_;
             s_.starts.push_back(raw_.location);
+            // Recorded as each WITH query ends, inner ones first.
+            std::stable_sort(st.cte_writes.begin(), st.cte_writes.end(),
+                             [](const CteWrite& a, const CteWrite& b) { return a.offset < b.offset; });
             resolve(raw_, st);
             finish_text(sql_, s_.lex, raw_, st);
         }
@@ -397,6 +401,8 @@ Sub Walker::node(const NodeInfo& info, const Ctx& c) {
             return param_ref();
         case NodeTag::ColumnRef:
             return column_ref(info, c);
+        case NodeTag::A_Indirection:
+            return a_indirection(info, c);
         case NodeTag::FuncCall:
             return func_call(info, c);
         case NodeTag::A_Expr:
@@ -726,7 +732,83 @@ Sub Walker::column_ref(const NodeInfo& info, const Ctx& c) {
         }
     }
     raw_.columns.push_back(col);
+    // `t.f` is f(t) when t has no column f: a possible call (see FunctionCall).
+    const NameList& n = col.fields;
+    if (n.count >= 2 && !n.star) {
+        int32_t at = NamePositions(sql_, s_.lex)
+                         .last_of_dotted(col.location, static_cast<uint8_t>(n.count - 1), n.last());
+        attribute_call(n.last(), at >= 0 ? at : col.location);
+    }
     acc.variable = true;
+    return acc.done();
+}
+
+void Walker::attribute_call(Str name, int32_t location) {
+    RawFunction f;
+    f.name.add(name);
+    f.attribute_notation = true;
+    f.location = location;
+    raw_.functions.push_back(f);
+}
+
+// (expr).f, $1.f, (SELECT ...).f, arr[1].f: each field name may be a call of
+// one argument, f(expr) (see FunctionCall). Hashed as generic_body would.
+Sub Walker::a_indirection(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    int32_t arg_start = -1;
+    NodeTag arg_tag = NodeTag::unknown;
+    std::vector<Str> fields;  // the String members of indirection, in order
+    bool first_is_string = false;
+    bool any_member = false;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (is(key, "location")) {
+            location_value(acc);
+        } else if (is(key, "arg")) {
+            last_tag_ = NodeTag::unknown;
+            Sub s = value(child, key);
+            arg_tag = last_tag_;
+            arg_start = s.first;
+            acc.add(key, s);
+        } else if (is(key, "indirection") && r_.peek() == '[') {
+            // array() inline, to see each member's type.
+            DepthGuard guard(*this);
+            if (!guard.ok) return {};
+            Ctx m = child;
+            m.collapse = false;
+            Acc list(kArraySeed);
+            r_.begin_array();
+            while (r_.next_element()) {
+                has_scalar_ = false;
+                last_tag_ = NodeTag::unknown;
+                Sub s = value(m);
+                const bool field = last_tag_ == NodeTag::String && has_scalar_;
+                if (!any_member) first_is_string = field;
+                any_member = true;
+                if (field) fields.push_back(last_scalar_);
+                list.merge(s);
+                list.h = combine(list.h, s.hash);
+            }
+            acc.add(key, list.done());
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    if (fields.empty()) return acc.done();
+    // Without parentheses of its own the expression is a parameter, a
+    // sub-select's own parentheses, or a column with a subscript first.
+    const bool bare = arg_tag == NodeTag::ParamRef || arg_tag == NodeTag::SubLink ||
+                      (arg_tag == NodeTag::ColumnRef && !first_is_string);
+    const int32_t fallback = arg_start >= 0 ? arg_start : raw_.location;
+    NamePositions text(sql_, s_.lex);
+    int32_t from = arg_start, depth = 0, min_depth = 0;
+    for (Str field : fields) {
+        int32_t at = text.next_field(from, depth, min_depth, !bare, field);
+        attribute_call(field, at >= 0 ? at : fallback);
+        if (at < 0) from = -1;  // lost the thread: the rest fall back too
+    }
     return acc.done();
 }
 

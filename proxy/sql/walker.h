@@ -111,6 +111,7 @@ struct TreeLiteral {
 struct RawFunction {
     NameList name;
     bool sql_syntax = false;
+    bool attribute_notation = false;  // a field selection that may be a call
     int32_t location = -1;
 };
 

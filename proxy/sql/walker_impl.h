@@ -4,6 +4,7 @@
 #pragma once
 
 #include "hash.h"
+#include "name_position.h"
 #include "walker.h"
 
 #include <cstdint>
@@ -125,6 +126,8 @@ class Walker {
     Sub a_const(const Ctx& c);
     Sub param_ref();
     Sub column_ref(const NodeInfo& info, const Ctx& c);
+    Sub a_indirection(const NodeInfo& info, const Ctx& c);
+    void attribute_call(Str name, int32_t location);
     Sub func_call(const NodeInfo& info, const Ctx& c);
     Sub a_expr(const NodeInfo& info, const Ctx& c);
     Sub bool_expr(const NodeInfo& info, const Ctx& c);
@@ -190,6 +193,7 @@ class Walker {
     CastType last_type_;                   // the last TypeName walked
     bool has_type_ = false;
     int32_t param_max_ = 0;
+    bool dml_where_ = false;  // the last INSERT/UPDATE/DELETE/MERGE walked had a WHERE
 };
 
 struct DepthGuard {

@@ -414,6 +414,9 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
     Acc acc(info.hash);
     Ctx base = c;
     base.stmt = StmtRole::nested;
+    StatementKind write = StatementKind::none;
+    bool write_where = false;
+    int32_t location = -1;
     r_.begin_object();
     Str key;
     while (r_.next_key(key)) {
@@ -427,17 +430,40 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
             q.cte_index = index;
             last_tag_ = NodeTag::unknown;
             acc.add(key, value(q, key));
-            if (last_tag_ == NodeTag::InsertStmt || last_tag_ == NodeTag::UpdateStmt ||
-                last_tag_ == NodeTag::DeleteStmt || last_tag_ == NodeTag::MergeStmt)
-                st().data_modifying_cte = true;
+            switch (last_tag_) {
+                case NodeTag::InsertStmt:
+                    write = StatementKind::insert;
+                    break;
+                case NodeTag::UpdateStmt:
+                    write = StatementKind::update;
+                    break;
+                case NodeTag::DeleteStmt:
+                    write = StatementKind::delete_;
+                    break;
+                case NodeTag::MergeStmt:
+                    write = StatementKind::merge;
+                    break;
+                default:
+                    break;
+            }
+            write_where = dml_where_;  // set by the statement just walked
         } else if (is(key, "location")) {
-            location_value(acc);
+            location = location_value(acc);
         } else {
             acc.add(key, value(base, key));
         }
     }
     Str extra;
     while (r_.next_key(extra)) acc.add(extra, value(base, extra));
+    if (write != StatementKind::none) {
+        st().data_modifying_cte = true;
+        CteWrite w;
+        w.kind = write;
+        w.has_where = write_where && (write == StatementKind::update || write == StatementKind::delete_);
+        int32_t body = NamePositions(sql_, s_.lex).cte_body(location);
+        w.offset = body >= 0 ? body : location >= 0 ? location : raw_.location;
+        st().cte_writes.push_back(w);
+    }
     return acc.done();
 }
 
@@ -499,6 +525,7 @@ Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
         }
     }
     set_kind(c, StatementKind::insert);
+    dml_where_ = false;
     return acc.done();
 }
 
@@ -536,6 +563,7 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t scope = new_scope(c);
     Ctx base = dml_base(scope);
     int32_t target = -1;
+    bool where = false;
     Acc acc(info.hash);
     if (!r_.begin_object()) return {};
     Str key;
@@ -550,6 +578,7 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
             acc.add(key, value(a, key));
         } else if (is(key, "whereClause")) {
             acc.add(key, boolean_root(base, Clause::where));
+            where = true;
             if (c.stmt != StmtRole::nested) st().has_where = true;
         } else if (is(key, "fromClause")) {
             acc.add(key, from_list(base));
@@ -564,12 +593,14 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
         }
     }
     set_kind(c, StatementKind::update);
+    dml_where_ = where;
     return acc.done();
 }
 
 Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t scope = new_scope(c);
     Ctx base = dml_base(scope);
+    bool where = false;
     Acc acc(info.hash);
     if (!r_.begin_object()) return {};
     Str key;
@@ -580,6 +611,7 @@ Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
             acc.add(key, from_list(base));
         } else if (is(key, "whereClause")) {
             acc.add(key, boolean_root(base, Clause::where));
+            where = true;
             if (c.stmt != StmtRole::nested) st().has_where = true;
         } else if (is(key, "returningList")) {
             Ctx t = base;
@@ -592,6 +624,7 @@ Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
         }
     }
     set_kind(c, StatementKind::delete_);
+    dml_where_ = where;
     return acc.done();
 }
 
@@ -620,6 +653,7 @@ Sub Walker::merge_stmt(const NodeInfo& info, const Ctx& c) {
         }
     }
     set_kind(c, StatementKind::merge);
+    dml_where_ = false;
     return acc.done();
 }
 

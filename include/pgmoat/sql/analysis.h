@@ -93,6 +93,22 @@ struct FunctionCall {
     // The parser made this call from SQL syntax rather than a call the app wrote
     // by name: EXTRACT, SUBSTRING(... FROM ...), OVERLAY, POSITION, TRIM, AT TIME ZONE, ...
     bool sql_syntax = false;
+    // Written as a field selection, which may be a call: PostgreSQL reads `x.f` as
+    // f(x) when x has no field or column f ("functional notation":
+    // `(10::float8).pg_sleep`, `($1::int).pg_terminate_backend`, `$1.f`,
+    // `g.pg_sleep FROM generate_series(1, 2) g`, and `t.f` for a table t without a
+    // column f). The analyzer knows neither column lists nor types, so every
+    // field selection is reported as one of these, whether or not it is a call:
+    // the last name of a qualified column reference (`t.col`, `s.t.col`; also
+    // reported in Statement::columns) and each field name of `(expr).f.g`,
+    // `$1.f`, `arr[1].f`. Never `t.*` or `(expr).*`. name is the field name as
+    // PostgreSQL folds it; schema and catalog are empty. A policy that denies a
+    // function by name denies these too; one that allows only listed functions
+    // must ignore them or allow every column name.
+    bool attribute_notation = false;
+    // Where the call's name is: the function name, or the field name for
+    // attribute notation (the start of the expression when the text there does
+    // not spell it plainly, e.g. U&"..." names).
     int32_t offset = -1;
 
     std::string qualified_name() const;
@@ -238,6 +254,24 @@ struct Comment {
     bool at_end = false;         // no SQL token follows it in its statement
 };
 
+// An INSERT, UPDATE, DELETE or MERGE that is the statement of a WITH query (a
+// data-modifying CTE), at any depth: `WITH d AS (DELETE FROM users RETURNING *)
+// SELECT ...` is a SELECT (Statement::kind, has_where describe the outer
+// statement) that deletes without WHERE. Also those in the statement inside
+// EXPLAIN, PREPARE, COPY (query), ..., in sub-queries and in other WITH queries
+// (where PostgreSQL rejects them), so that a check of the writes is not
+// defeated by where they are written.
+struct CteWrite {
+    StatementKind kind = StatementKind::other;  // insert, update, delete_ or merge
+    // UPDATE/DELETE with a WHERE clause (WHERE CURRENT OF included), as
+    // Statement::has_where; always false for INSERT and MERGE.
+    bool has_where = false;
+    // Start of the WITH query's statement: its INSERT/UPDATE/DELETE/MERGE keyword,
+    // or WITH when it has a WITH of its own (the CTE's name when the text there
+    // is not plain).
+    int32_t offset = -1;
+};
+
 // ---- statements --------------------------------------------------------------
 
 struct Statement {
@@ -277,10 +311,13 @@ struct Statement {
 
     std::optional<CopyFacts> copy;
     bool explain_analyze = false;  // EXPLAIN ANALYZE: the inner statement runs
-    bool has_where = false;        // UPDATE/DELETE (incl. WHERE CURRENT OF)
+    // UPDATE/DELETE (incl. WHERE CURRENT OF). The statement's own WHERE only:
+    // the writes of data-modifying WITH queries are in cte_writes.
+    bool has_where = false;
     bool has_limit = false;  // the statement's outermost query has LIMIT/FETCH FIRST (not ALL)
     SetOperations set_operations;     // anywhere in the statement
-    bool data_modifying_cte = false;  // WITH x AS (INSERT/UPDATE/DELETE ...)
+    bool data_modifying_cte = false;  // WITH x AS (INSERT/UPDATE/DELETE/MERGE ...)
+    std::vector<CteWrite> cte_writes;  // those WITH queries, at any depth, in text order
     bool select_into = false;         // SELECT ... INTO new_table (reported as create_table_as)
     // Changes how later text is lexed: SET/RESET of standard_conforming_strings or
     // client_encoding, RESET ALL, DISCARD ALL, set_config(), ALTER SYSTEM of them.

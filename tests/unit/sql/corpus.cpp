@@ -164,6 +164,11 @@ struct Checker {
         for (const auto& x : actual) g.insert(canonical(x));
         if (e != g) fail(fact, join({e.begin(), e.end()}, ", "), join({g.begin(), g.end()}, ", "));
     }
+    // n bytes of the text at offset (as much as an expectation has, so a prefix can match).
+    std::string text_at(int32_t offset, size_t n) const {
+        if (offset < 0 || static_cast<size_t>(offset) > c.sql.size()) return "?";
+        return c.sql.substr(static_cast<size_t>(offset), n);
+    }
     void same_list(const std::string& fact, const std::vector<std::string>& expected,
                    const std::vector<std::string>& actual, const std::string& sep = ", ") {
         if (expected != actual) fail(fact, join(expected, sep), join(actual, sep));
@@ -198,11 +203,37 @@ struct Checker {
                 std::vector<std::string> got;
                 for (const Column& col : st.columns) got.push_back(describe(st, col));
                 same_set(key, split(value, ", "), got);
-            } else if (key == "functions") {
+            } else if (key == "functions" || key == "attribute_calls") {
+                // Calls written as calls, or field selections that may be calls.
+                const bool attribute = key == "attribute_calls";
                 std::vector<std::string> got;
-                for (const FunctionCall& f : st.functions)
+                for (const FunctionCall& f : st.functions) {
+                    if (f.attribute_notation != attribute) continue;
                     got.push_back(f.qualified_name() + (f.sql_syntax ? "[sql]" : ""));
+                }
                 same_list(key, split(value, ", "), got);
+            } else if (key == "attribute_call_at") {
+                std::vector<std::string> expected = split(value, " | ");
+                std::vector<std::string> got;
+                for (const FunctionCall& f : st.functions) {
+                    if (!f.attribute_notation) continue;
+                    size_t n = got.size() < expected.size() ? expected[got.size()].size() : 12;
+                    got.push_back(text_at(f.offset, n));
+                }
+                same_list(key, expected, got, " | ");
+            } else if (key == "cte_writes") {
+                std::vector<std::string> got;
+                for (const CteWrite& w : st.cte_writes)
+                    got.push_back(std::string(name(w.kind)) + (w.has_where ? " where" : ""));
+                same_list(key, split(value, ", "), got);
+            } else if (key == "cte_write_at") {
+                std::vector<std::string> expected = split(value, " | ");
+                std::vector<std::string> got;
+                for (const CteWrite& w : st.cte_writes) {
+                    size_t n = got.size() < expected.size() ? expected[got.size()].size() : 12;
+                    got.push_back(text_at(w.offset, n));
+                }
+                same_list(key, expected, got, " | ");
             } else if (key == "literal") {
                 literals_listed = true;
                 literals.push_back(value);

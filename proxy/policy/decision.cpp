@@ -190,9 +190,10 @@ private:
     }
 
     // set_config('name', $1, is_local) is SET by another name: allowed for the
-    // parameters SET may change (Django sets TimeZone so), denied otherwise.
-    bool allowed_set_config(const Statement& st, const FunctionCall& f) const {
-        if (f.name != "set_config" || (!f.schema.empty() && f.schema != "pg_catalog")) return false;
+    // parameters SET may change (Django sets TimeZone so), denied otherwise. The
+    // name's literal is then syntax, not a value: `name_offset` tells which.
+    bool allowed_set_config(const Statement& st, const FunctionCall& f, int32_t* name_offset = nullptr) const {
+        if (f.name != "set_config" || f.attribute_notation || (!f.schema.empty() && f.schema != "pg_catalog")) return false;
         for (const auto& l : st.literals) {
             if (l.offset <= f.offset) continue;
             if (l.kind != LiteralKind::string || l.context != LiteralContext::function_argument) return false;
@@ -200,6 +201,7 @@ private:
             if (name.size() < 2 || name.front() != '\'' || name.back() != '\'') return false;
             name = name.substr(1, name.size() - 2);
             std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+            if (name_offset) *name_offset = l.offset;
             return std::any_of(p_.set_parameters.begin(), p_.set_parameters.end(),
                                [&](const std::string& g) { return glob_match(g, name); });
         }
@@ -268,6 +270,19 @@ private:
                           fmt::format("pgmoat: {} without WHERE is not allowed", display(st.kind)),
                           "add a WHERE clause that selects the rows to change", st.offset);
         }
+        for (const auto& w : st.cte_writes) {
+            // WITH d AS (DELETE FROM users RETURNING *) SELECT …: the same write, hidden.
+            if (p_.require_where.test(static_cast<size_t>(w.kind)) && !w.has_where) {
+                return reject("require_where", p_.require_where_source, index, "42501",
+                              fmt::format("pgmoat: {} without WHERE is not allowed (inside WITH)", display(w.kind)),
+                              "add a WHERE clause that selects the rows to change", w.offset);
+            }
+            if (!kind_allowed(w.kind)) {
+                return reject("statement_kind", kinds, index, "42501",
+                              fmt::format("pgmoat: {} statements are not allowed (inside WITH)", display(w.kind)),
+                              fmt::format("this policy allows: {}", allowed_kinds_list()), w.offset);
+            }
+        }
         for (const auto& r : st.relations) {
             Decision d = relation(index, r);
             if (!d.allow) return d;
@@ -326,7 +341,13 @@ private:
                           st.offset);
         }
         if (p_.parameter_mode == ParameterMode::require_parameters && !is_approved) {
+            std::vector<int32_t> syntax;  // literals that name a parameter of set_config
+            for (const auto& f : st.functions) {
+                int32_t at = -1;
+                if (allowed_set_config(st, f, &at)) syntax.push_back(at);
+            }
             for (const auto& l : st.literals) {
+                if (std::find(syntax.begin(), syntax.end(), l.offset) != syntax.end()) continue;
                 if (l.kind == LiteralKind::null && p_.exempt_null) continue;
                 if (l.kind == LiteralKind::boolean && p_.exempt_boolean) continue;
                 if (l.bare_word) continue;  // keywords the grammar turns into constants

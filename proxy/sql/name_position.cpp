@@ -125,8 +125,8 @@ int32_t NamePositions::last_of_dotted(int32_t at, uint8_t dots, std::string_view
     return names(p, e, name) ? static_cast<int32_t>(p) : -1;
 }
 
-int32_t NamePositions::next_field(int32_t& from, int32_t& depth, int32_t& min_depth,
-                                  bool enclosed, std::string_view name) const {
+int32_t NamePositions::next_field(int32_t& from, int32_t& depth, int32_t& min_depth, bool enclosed,
+                                  std::string_view name) const {
     if (from < 0) return -1;
     size_t p = static_cast<size_t>(from);
     const size_t limit = std::min(sql_.size(), p + kWindow);

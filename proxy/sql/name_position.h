@@ -36,9 +36,9 @@ class NamePositions {
     int32_t cte_body(int32_t at) const;
 
   private:
-    size_t skip_space(size_t p) const;         // white space and comments
-    size_t extent_at(size_t p) const;          // end of a literal or comment starting at p, or p
-    size_t word_end(size_t p) const;           // end of an identifier or keyword at p, or p
+    size_t skip_space(size_t p) const;  // white space and comments
+    size_t extent_at(size_t p) const;   // end of a literal or comment starting at p, or p
+    size_t word_end(size_t p) const;    // end of an identifier or keyword at p, or p
     bool names(size_t p, size_t end, std::string_view name) const;  // word [p, end) folds to name
     bool keyword(size_t p, size_t end, std::string_view lower) const;
 

@@ -275,8 +275,9 @@ bool Walker::run(bool& too_deep) {
             st.param_count = param_max_;
             s_.starts.push_back(raw_.location);
             // Recorded as each WITH query ends, inner ones first.
-            std::stable_sort(st.cte_writes.begin(), st.cte_writes.end(),
-                             [](const CteWrite& a, const CteWrite& b) { return a.offset < b.offset; });
+            std::stable_sort(
+                st.cte_writes.begin(), st.cte_writes.end(),
+                [](const CteWrite& a, const CteWrite& b) { return a.offset < b.offset; });
             resolve(raw_, st);
             finish_text(sql_, s_.lex, raw_, st);
         }

@@ -459,7 +459,8 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
         st().data_modifying_cte = true;
         CteWrite w;
         w.kind = write;
-        w.has_where = write_where && (write == StatementKind::update || write == StatementKind::delete_);
+        w.has_where =
+            write_where && (write == StatementKind::update || write == StatementKind::delete_);
         int32_t body = NamePositions(sql_, s_.lex).cte_body(location);
         w.offset = body >= 0 ? body : location >= 0 ? location : raw_.location;
         st().cte_writes.push_back(w);

@@ -315,10 +315,10 @@ struct Statement {
     // the writes of data-modifying WITH queries are in cte_writes.
     bool has_where = false;
     bool has_limit = false;  // the statement's outermost query has LIMIT/FETCH FIRST (not ALL)
-    SetOperations set_operations;     // anywhere in the statement
-    bool data_modifying_cte = false;  // WITH x AS (INSERT/UPDATE/DELETE/MERGE ...)
+    SetOperations set_operations;      // anywhere in the statement
+    bool data_modifying_cte = false;   // WITH x AS (INSERT/UPDATE/DELETE/MERGE ...)
     std::vector<CteWrite> cte_writes;  // those WITH queries, at any depth, in text order
-    bool select_into = false;         // SELECT ... INTO new_table (reported as create_table_as)
+    bool select_into = false;          // SELECT ... INTO new_table (reported as create_table_as)
     // Changes how later text is lexed: SET/RESET of standard_conforming_strings or
     // client_encoding, RESET ALL, DISCARD ALL, set_config(), ALTER SYSTEM of them.
     // The session must not analyze text sent after it until the server has

@@ -2,6 +2,8 @@
 // and a small strict parser for verification.
 #include "pgmoat/audit/json.h"
 
+#include "pgmoat/common/utf8.h"
+
 #include <charconv>
 #include <climits>
 #include <cstdio>
@@ -10,81 +12,14 @@
 
 namespace pgmoat::audit::json {
 
+using pgmoat::append_utf8;
+using pgmoat::utf8_sequence_length;
+
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
-void append_u_escape(std::string& out, uint32_t code) {
-    char buf[6] = {'\\', 'u', kHex[(code >> 12) & 0xf], kHex[(code >> 8) & 0xf], kHex[(code >> 4) & 0xf],
-                   kHex[code & 0xf]};
-    out.append(buf, sizeof buf);
-}
-
-// Length of the well-formed UTF-8 sequence starting at s[i] (Unicode table 3-7), or
-// 0 when the bytes there are not one.
-size_t utf8_sequence_length(const unsigned char* s, size_t n, size_t i) {
-    unsigned char c = s[i];
-    auto at = [&](size_t k) -> int { return i + k < n ? s[i + k] : -1; };
-    auto in = [](int b, int lo, int hi) { return b >= lo && b <= hi; };
-    if (c >= 0xC2 && c <= 0xDF) return in(at(1), 0x80, 0xBF) ? 2 : 0;
-    if (c == 0xE0) return in(at(1), 0xA0, 0xBF) && in(at(2), 0x80, 0xBF) ? 3 : 0;
-    if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return in(at(1), 0x80, 0xBF) && in(at(2), 0x80, 0xBF) ? 3 : 0;
-    if (c == 0xED) return in(at(1), 0x80, 0x9F) && in(at(2), 0x80, 0xBF) ? 3 : 0;
-    if (c == 0xF0) return in(at(1), 0x90, 0xBF) && in(at(2), 0x80, 0xBF) && in(at(3), 0x80, 0xBF) ? 4 : 0;
-    if (c >= 0xF1 && c <= 0xF3)
-        return in(at(1), 0x80, 0xBF) && in(at(2), 0x80, 0xBF) && in(at(3), 0x80, 0xBF) ? 4 : 0;
-    if (c == 0xF4) return in(at(1), 0x80, 0x8F) && in(at(2), 0x80, 0xBF) && in(at(3), 0x80, 0xBF) ? 4 : 0;
-    return 0;
-}
 
 }  // namespace
 
-void append_string(std::string& out, std::string_view sv) {
-    const auto* s = reinterpret_cast<const unsigned char*>(sv.data());
-    size_t n = sv.size();
-    out.push_back('"');
-    size_t i = 0;
-    while (i < n) {
-        // Copy the longest run of printable ASCII that needs no escape in one go.
-        size_t run = i;
-        while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\') ++run;
-        if (run > i) {
-            out.append(sv.data() + i, run - i);
-            i = run;
-            if (i == n) break;
-        }
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            switch (c) {
-                case '"': out.append("\\\""); break;
-                case '\\': out.append("\\\\"); break;
-                case '\n': out.append("\\n"); break;
-                case '\r': out.append("\\r"); break;
-                case '\t': out.append("\\t"); break;
-                case '\b': out.append("\\b"); break;
-                case '\f': out.append("\\f"); break;
-                default: append_u_escape(out, c); break;  // other C0 controls and DEL
-            }
-            ++i;
-            continue;
-        }
-        size_t len = utf8_sequence_length(s, n, i);
-        if (len == 0) {
-            out.append("\\ufffd");
-            ++i;
-            continue;
-        }
-        if (len == 2 && c == 0xC2 && s[i + 1] <= 0x9F) {
-            append_u_escape(out, s[i + 1]);  // C1 control: U+0080..U+009F
-        } else if (len == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)) {
-            append_u_escape(out, s[i + 2] == 0xA8 ? 0x2028 : 0x2029);
-        } else {
-            out.append(sv.data() + i, len);
-        }
-        i += len;
-    }
-    out.push_back('"');
-}
 
 void append_time(std::string& out, std::chrono::system_clock::time_point t) {
     using namespace std::chrono;
@@ -252,24 +187,6 @@ private:
         return true;
     }
 
-    static void put_utf8(std::string& out, uint32_t cp) {
-        if (cp < 0x80) {
-            out.push_back(static_cast<char>(cp));
-        } else if (cp < 0x800) {
-            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-        } else if (cp < 0x10000) {
-            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-        } else {
-            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-        }
-    }
-
     bool parse_string(std::string& out) {
         ++i_;  // opening quote
         const auto* u = reinterpret_cast<const unsigned char*>(s_.data());
@@ -304,7 +221,7 @@ private:
                         } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                             return false;
                         }
-                        put_utf8(out, cp);
+                        append_utf8(out, cp);
                         break;
                     }
                     default: return false;

@@ -1,52 +1,62 @@
 #include "pgmoat/common/json_writer.h"
 
-#include <fmt/format.h>
+#include "pgmoat/common/utf8.h"
 
 namespace pgmoat {
 
 namespace {
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
-size_t utf8_sequence(std::string_view s, size_t i) {
-    auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = b(i);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return 0;
-    for (size_t k = 1; k < n; ++k)
-        if ((b(i + k) & 0xc0) != 0x80) return 0;
-    if (n == 2 && c < 0xc2) return 0;                                  // overlong
-    if (n == 3 && c == 0xe0 && b(i + 1) < 0xa0) return 0;              // overlong
-    if (n == 3 && c == 0xed && b(i + 1) >= 0xa0) return 0;             // surrogates
-    if (n == 4 && (c > 0xf4 || (c == 0xf0 && b(i + 1) < 0x90) || (c == 0xf4 && b(i + 1) >= 0x90))) return 0;
-    return n;
+constexpr char kHex[] = "0123456789abcdef";
+
+void append_u_escape(std::string& out, uint32_t code) {
+    char buf[6] = {'\\', 'u', kHex[(code >> 12) & 0xf], kHex[(code >> 8) & 0xf], kHex[(code >> 4) & 0xf],
+                   kHex[code & 0xf]};
+    out.append(buf, sizeof buf);
 }
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
+void append_json_string(std::string& out, std::string_view sv) {
+    const auto* s = reinterpret_cast<const unsigned char*>(sv.data());
+    size_t n = sv.size();
     out.push_back('"');
-    for (size_t i = 0; i < s.size();) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(static_cast<char>(c));
-            ++i;
-        } else if (c < 0x20) {
+    size_t i = 0;
+    while (i < n) {
+        // Copy the longest run of printable ASCII that needs no escape in one go.
+        size_t run = i;
+        while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\') ++run;
+        if (run > i) {
+            out.append(sv.data() + i, run - i);
+            i = run;
+            if (i == n) break;
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
             switch (c) {
-                case '\n': out += "\\n"; break;
-                case '\r': out += "\\r"; break;
-                case '\t': out += "\\t"; break;
-                default: out += fmt::format("\\u{:04x}", c);
+                case '"': out.append("\\\""); break;
+                case '\\': out.append("\\\\"); break;
+                case '\n': out.append("\\n"); break;
+                case '\r': out.append("\\r"); break;
+                case '\t': out.append("\\t"); break;
+                case '\b': out.append("\\b"); break;
+                case '\f': out.append("\\f"); break;
+                default: append_u_escape(out, c); break;  // other C0 controls and DEL
             }
             ++i;
-        } else if (c < 0x80) {
-            out.push_back(static_cast<char>(c));
-            ++i;
-        } else if (size_t n = utf8_sequence(s, i)) {
-            out.append(s.substr(i, n));
-            i += n;
-        } else {
-            out += "\\ufffd";
-            ++i;
+            continue;
         }
+        size_t len = utf8_sequence_length(s, n, i);
+        if (len == 0) {
+            out.append("\\ufffd");
+            ++i;
+            continue;
+        }
+        if (len == 2 && c == 0xC2 && s[i + 1] <= 0x9F) {
+            append_u_escape(out, s[i + 1]);  // C1 control: U+0080..U+009F
+        } else if (len == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)) {
+            append_u_escape(out, s[i + 2] == 0xA8 ? 0x2028 : 0x2029);
+        } else {
+            out.append(sv.data() + i, len);
+        }
+        i += len;
     }
     out.push_back('"');
 }

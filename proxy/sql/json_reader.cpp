@@ -2,6 +2,8 @@
 // backslashes, control characters, and '<', '>', '&', which libpg_query escapes).
 #include "json_reader.h"
 
+#include "pgmoat/common/utf8.h"
+
 namespace pgmoat::sql::detail {
 
 namespace {
@@ -22,24 +24,6 @@ bool read_hex4(std::string_view s, size_t at, uint32_t& out) {
         out = (out << 4) | static_cast<uint32_t>(v);
     }
     return true;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
 }
 
 }  // namespace

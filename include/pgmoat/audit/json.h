@@ -4,6 +4,8 @@
 // needed, so no JSON library).
 #pragma once
 
+#include "pgmoat/common/json_writer.h"
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -15,13 +17,8 @@
 
 namespace pgmoat::audit::json {
 
-// Appends s as a JSON string literal with its quotes. Valid UTF-8 is copied as is,
-// except that control characters (U+0000–U+001F, U+007F, U+0080–U+009F) and
-// U+2028/U+2029 are \u-escaped ('\n', '\t' and friends get their short escapes).
-// Each byte that is not part of a valid UTF-8 sequence (stray continuation bytes,
-// truncated sequences, overlong forms, surrogates, code points above U+10FFFF)
-// becomes \ufffd: the output is deterministic and never contains a raw newline.
-void append_string(std::string& out, std::string_view s);
+// Appends s as a JSON string literal (see pgmoat::append_json_string).
+inline void append_string(std::string& out, std::string_view s) { pgmoat::append_json_string(out, s); }
 
 // Appends the time as RFC 3339 UTC with microseconds: 2026-11-24T10:00:00.123456Z.
 void append_time(std::string& out, std::chrono::system_clock::time_point t);

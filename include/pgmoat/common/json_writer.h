@@ -1,6 +1,11 @@
-// A small streaming JSON writer for machine-readable output (pgmoat explain
-// --json). Strings are escaped so that any byte sequence yields valid JSON on one
-// line: control characters as \u00XX, invalid UTF-8 bytes as \uFFFD.
+// JSON output: string escaping shared by audit lines and pgmoat explain --json,
+// and a small streaming writer.
+//
+// append_json_string appends s as a JSON string literal with its quotes. Valid
+// UTF-8 is copied as is, except that control characters (U+0000–U+001F, U+007F,
+// U+0080–U+009F) and U+2028/U+2029 are \u-escaped ('\n', '\t' and friends get
+// their short escapes). Each byte that is not part of a valid UTF-8 sequence
+// becomes \ufffd: the output is deterministic and never contains a raw newline.
 #pragma once
 
 #include <cstdint>

@@ -13,6 +13,8 @@
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/session.h"
 
+#include "session_test_util.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -20,70 +22,13 @@
 using namespace pgmoat;
 using namespace pgmoat::protocol;
 using namespace pgmoat::session;
+using namespace pgmoat::session::testing;
 
 namespace {
-
-Outbox feed(Session& s, const std::string& bytes, bool from_client) {
-    Outbox out;
-    std::string_view rest = bytes;
-    while (!rest.empty()) {
-        auto r = decode_message(rest, 1 << 20);
-        REQUIRE(r.status == DecodeStatus::frame);
-        if (from_client) s.on_frontend(r.frame, out);
-        else s.on_backend(r.frame, out);
-        rest.remove_prefix(r.frame.size);
-    }
-    return out;
-}
-
-std::string msg(char type, std::string_view body = {}) {
-    std::string out;
-    MessageWriter(out).begin(type).bytes(body).end();
-    return out;
-}
-
-std::string query(std::string_view sql) {
-    std::string out;
-    write_query(out, sql);
-    return out;
-}
-
-std::string rfq(char status) {
-    std::string out;
-    write_ready_for_query(out, status);
-    return out;
-}
-
-std::string complete(std::string_view tag) {
-    std::string out;
-    MessageWriter(out).begin(backend::CommandComplete).cstring(tag).end();
-    return out;
-}
-
 std::string copy_in_response() {
     std::string out;
     MessageWriter(out).begin(backend::CopyInResponse).byte(0).int16(1).int16(0).end();
     return out;
-}
-
-std::string syntax_error(std::string_view near) {
-    ErrorFields e;
-    e.sqlstate = "42601";
-    e.message = std::string("syntax error at or near \"") + std::string(near) + "\"";
-    std::string out;
-    write_error_response(out, e);
-    return out;
-}
-
-Session make_session() {
-    static auto set = std::make_shared<const policy::PolicySet>(
-        policy::load_policy_dir(std::string(PGMOAT_TEST_DATA) + "/../../policies"));
-    Identity id;
-    id.app = "orders-api";
-    id.target = "dev";
-    StatementServices services;
-    services.policies = set;
-    return Session(id, {{"standard_conforming_strings", "on"}, {"client_encoding", "UTF8"}}, services);
 }
 
 }  // namespace

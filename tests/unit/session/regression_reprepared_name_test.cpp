@@ -13,6 +13,8 @@
 #include "pgmoat/session/audit_sink.h"
 #include "pgmoat/session/session.h"
 
+#include "session_test_util.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -21,33 +23,9 @@
 using namespace pgmoat;
 using namespace pgmoat::protocol;
 using namespace pgmoat::session;
+using namespace pgmoat::session::testing;
 
 namespace {
-
-struct Records : AuditSink {
-    std::vector<audit::Record> records;
-    bool accepting() const override { return true; }
-    void submit(audit::Record&& r) override { records.push_back(std::move(r)); }
-};
-
-Outbox feed(Session& s, const std::string& bytes, bool from_client) {
-    Outbox out;
-    std::string_view rest = bytes;
-    while (!rest.empty()) {
-        auto r = decode_message(rest, 1 << 20);
-        REQUIRE(r.status == DecodeStatus::frame);
-        if (from_client) s.on_frontend(r.frame, out);
-        else s.on_backend(r.frame, out);
-        rest.remove_prefix(r.frame.size);
-    }
-    return out;
-}
-
-std::string msg(char type, std::string_view body = {}) {
-    std::string out;
-    MessageWriter(out).begin(type).bytes(body).end();
-    return out;
-}
 
 std::string parse(std::string_view name, std::string_view sql) {
     std::string out;
@@ -76,44 +54,6 @@ std::string execute() {
     return out;
 }
 
-std::string rfq(char status) {
-    std::string out;
-    write_ready_for_query(out, status);
-    return out;
-}
-
-std::string server_error(std::string_view sqlstate, std::string_view message) {
-    ErrorFields e;
-    e.sqlstate = std::string(sqlstate);
-    e.message = std::string(message);
-    std::string out;
-    write_error_response(out, e);
-    return out;
-}
-
-std::string data_row(std::string_view value) {
-    std::string out;
-    MessageWriter(out).begin(backend::DataRow).int16(1).int32(static_cast<int32_t>(value.size())).bytes(value).end();
-    return out;
-}
-
-std::string complete(std::string_view tag) {
-    std::string out;
-    MessageWriter(out).begin(backend::CommandComplete).cstring(tag).end();
-    return out;
-}
-
-Session make_session(Records& audit) {
-    static auto set = std::make_shared<const policy::PolicySet>(
-        policy::load_policy_dir(std::string(PGMOAT_TEST_DATA) + "/../../policies"));
-    Identity id;
-    id.app = "orders-api";
-    id.target = "dev";
-    StatementServices services;
-    services.policies = set;
-    services.audit = &audit;
-    return Session(id, {{"standard_conforming_strings", "on"}, {"client_encoding", "UTF8"}}, services);
-}
 
 void run_secret_read(Session& s) {
     feed(s, parse("s1", "SELECT secret FROM secrets WHERE id = $1") + bind("s1", "1") + execute() + msg('S'), true);
@@ -122,7 +62,7 @@ void run_secret_read(Session& s) {
          false);
 }
 
-std::string audited_text(const Records& audit) {
+std::string audited_text(const MemoryAudit& audit) {
     REQUIRE_FALSE(audit.records.empty());
     const auto& r = audit.records.back();
     REQUIRE(r.statement);
@@ -132,8 +72,8 @@ std::string audited_text(const Records& audit) {
 }  // namespace
 
 TEST_CASE("a name the server refused to prepare is audited as what the server later runs under it") {
-    Records audit;
-    Session s = make_session(audit);
+    MemoryAudit audit;
+    Session s = make_session(&audit);
     feed(s, parse("s1", "SELECT id FROM no_such_table WHERE id = $1") + msg('S'), true);
     feed(s, server_error("42P01", "relation \"no_such_table\" does not exist") + rfq('I'), false);
     run_secret_read(s);
@@ -141,8 +81,8 @@ TEST_CASE("a name the server refused to prepare is audited as what the server la
 }
 
 TEST_CASE("a name dropped by DEALLOCATE is audited as what the server later runs under it") {
-    Records audit;
-    Session s = make_session(audit);
+    MemoryAudit audit;
+    Session s = make_session(&audit);
     feed(s, parse("s1", "SELECT name FROM victims WHERE id = $1") + msg('S'), true);
     feed(s, msg(backend::ParseComplete) + rfq('I'), false);
     std::string dealloc;

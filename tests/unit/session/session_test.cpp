@@ -1,9 +1,4 @@
-#include "pgmoat/protocol/frame_decoder.h"
-#include "pgmoat/protocol/message.h"
-#include "pgmoat/protocol/message_writer.h"
-#include "pgmoat/protocol/messages.h"
-#include "pgmoat/policy/loader.h"
-#include "pgmoat/session/session.h"
+#include "session_test_util.h"
 
 #include <doctest/doctest.h>
 
@@ -13,79 +8,13 @@
 using namespace pgmoat;
 using namespace pgmoat::protocol;
 using namespace pgmoat::session;
+using namespace pgmoat::session::testing;
 
 namespace {
-// Decodes every message in a byte string into (type, body) pairs.
-std::vector<std::pair<char, std::string>> messages(const std::string& bytes) {
-    std::vector<std::pair<char, std::string>> out;
-    std::string_view rest = bytes;
-    while (!rest.empty()) {
-        auto r = decode_message(rest, 1 << 20);
-        REQUIRE(r.status == DecodeStatus::frame);
-        out.emplace_back(r.frame.type, std::string(r.frame.body));
-        rest.remove_prefix(r.frame.size);
-    }
-    return out;
-}
-
-// Feeds a byte string of messages to one side of the session.
-Outbox feed(Session& s, const std::string& bytes, bool from_client) {
-    Outbox out;
-    std::string_view rest = bytes;
-    while (!rest.empty()) {
-        auto r = decode_message(rest, 1 << 20);
-        REQUIRE(r.status == DecodeStatus::frame);
-        if (from_client) s.on_frontend(r.frame, out);
-        else s.on_backend(r.frame, out);
-        rest.remove_prefix(r.frame.size);
-    }
-    return out;
-}
-
 std::string function_call() {
     std::string out;
     MessageWriter(out).begin(frontend::FunctionCall).int32(1).int16(0).int16(0).int16(0).end();
     return out;
-}
-
-std::string server_syntax_error(std::string_view text) {
-    ErrorFields e;
-    e.sqlstate = "42601";
-    e.message = std::string("syntax error at or near \"") + std::string(text) + "\"";
-    std::string out;
-    write_error_response(out, e);
-    return out;
-}
-
-std::string rfq(char status) {
-    std::string out;
-    write_ready_for_query(out, status);
-    return out;
-}
-
-// The shipped policies: the baseline, enforcing.
-std::shared_ptr<const policy::PolicySet> shipped_policies() {
-    static auto set = std::make_shared<const policy::PolicySet>(
-        policy::load_policy_dir(std::string(PGMOAT_TEST_DATA) + "/../../policies"));
-    return set;
-}
-
-// Collects what a session would write to the audit log.
-struct MemoryAudit : AuditSink {
-    bool ok = true;
-    std::vector<audit::Record> records;
-    bool accepting() const override { return ok; }
-    void submit(audit::Record&& r) override { records.push_back(std::move(r)); }
-};
-
-Session make_session(AuditSink* audit = nullptr) {
-    Identity id;
-    id.app = "orders-api";
-    id.target = "dev";
-    StatementServices services;
-    services.policies = shipped_policies();
-    services.audit = audit;
-    return Session(id, {{"standard_conforming_strings", "on"}, {"client_encoding", "UTF8"}}, services);
 }
 }  // namespace
 
@@ -111,7 +40,7 @@ TEST_CASE("a refused FunctionCall reaches the server only as a decoy, and the cl
     CHECK(sent[0].first == 'Q');  // the decoy query, not the FunctionCall
     CHECK(sent[0].second.find("pgmoat_rejected_statement") == 0);
 
-    Outbox back = feed(s, server_syntax_error("pgmoat_rejected_statement") + rfq('I'), false);
+    Outbox back = feed(s, syntax_error("pgmoat_rejected_statement") + rfq('I'), false);
     auto got = messages(back.to_client);
     REQUIRE(got.size() == 2);
     auto fields = read_error_fields(got[0].second);
@@ -125,7 +54,7 @@ TEST_CASE("a real syntax error from the server is not mistaken for a decoy") {
     Session s = make_session();
     feed(s, function_call(), true);
     // The server's answer to something else in the same batch: relayed unchanged.
-    std::string other = server_syntax_error("SELEC");
+    std::string other = syntax_error("SELEC");
     Outbox back = feed(s, other, false);
     CHECK(back.to_client == other);
 }
@@ -138,7 +67,7 @@ TEST_CASE("a decoy the server skipped is forgotten at ReadyForQuery") {
     write_query(q, "SELECT 1");
     feed(s, q, true);
     // A later decoy-looking error belongs to no decoy any more: relayed as is.
-    std::string later = server_syntax_error("pgmoat_rejected_statement");
+    std::string later = syntax_error("pgmoat_rejected_statement");
     CHECK(feed(s, later, false).to_client == later);
 }
 
@@ -189,24 +118,6 @@ TEST_CASE("protocol violations close the session with a FATAL 08P01") {
 }
 
 namespace {
-std::string simple_query(std::string_view sql) {
-    std::string out;
-    write_query(out, sql);
-    return out;
-}
-
-std::string command_complete(std::string_view tag) {
-    std::string out;
-    MessageWriter(out).begin(backend::CommandComplete).cstring(tag).end();
-    return out;
-}
-
-std::string data_row(std::string_view value) {
-    std::string out;
-    MessageWriter(out).begin(backend::DataRow).int16(1).int32(static_cast<int32_t>(value.size())).bytes(value).end();
-    return out;
-}
-
 std::string parse_bind_execute(std::string_view name, std::string_view sql) {
     std::string out;
     write_parse(out, name, sql);
@@ -220,9 +131,9 @@ std::string parse_bind_execute(std::string_view name, std::string_view sql) {
 TEST_CASE("an allowed statement is recorded once, when the server has answered it") {
     MemoryAudit audit;
     Session s = make_session(&audit);
-    feed(s, simple_query("SELECT id FROM users WHERE id = $1"), true);
+    feed(s, query("SELECT id FROM users WHERE id = $1"), true);
     CHECK(audit.records.empty());  // not before it ran
-    feed(s, data_row("1") + data_row("2") + command_complete("SELECT 2") + rfq('I'), false);
+    feed(s, data_row("1") + data_row("2") + complete("SELECT 2") + rfq('I'), false);
     REQUIRE(audit.records.size() == 1);
     const auto& r = audit.records[0];
     CHECK(r.event == audit::Event::statement);
@@ -245,7 +156,7 @@ TEST_CASE("a rejected statement is recorded at once and only a decoy reaches the
     services.audit = &audit;
     Session s(id, {}, services);
     // The shipped baseline enforces: a literal in WHERE is rejected.
-    Outbox out = feed(s, simple_query("SELECT id FROM users WHERE email = 'a@b.c'"), true);
+    Outbox out = feed(s, query("SELECT id FROM users WHERE email = 'a@b.c'"), true);
     CHECK(out.to_server.find("a@b.c") == std::string::npos);
     CHECK(out.to_server.find("pgmoat_rejected_statement") != std::string::npos);
     REQUIRE(audit.records.size() == 1);
@@ -268,7 +179,7 @@ TEST_CASE("a prepared statement executed three times gives three records") {
     feed(s, bind_execute + bind_execute, true);
     std::string answer;
     MessageWriter(answer).begin(backend::BindComplete).end();
-    answer += data_row("7") + command_complete("SELECT 1") + rfq('I');
+    answer += data_row("7") + complete("SELECT 1") + rfq('I');
     std::string first;
     MessageWriter(first).begin(backend::ParseComplete).end();
     feed(s, first + answer + answer + answer, false);
@@ -283,9 +194,9 @@ TEST_CASE("when the audit log cannot be written, statements are refused with 580
     MemoryAudit audit;
     audit.ok = false;
     Session s = make_session(&audit);
-    Outbox out = feed(s, simple_query("SELECT 1"), true);
+    Outbox out = feed(s, query("SELECT 1"), true);
     CHECK(out.to_server.find("SELECT 1") == std::string::npos);
-    Outbox back = feed(s, server_syntax_error("pgmoat_rejected_statement") + rfq('I'), false);
+    Outbox back = feed(s, syntax_error("pgmoat_rejected_statement") + rfq('I'), false);
     auto got = messages(back.to_client);
     REQUIRE(got.size() == 2);
     CHECK(find_field(*read_error_fields(got[0].second), 'C') == "58030");

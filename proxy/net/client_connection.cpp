@@ -40,9 +40,11 @@ ClientConnection::ClientConnection(tcp::socket socket, Runtime& runtime, uint64_
       snapshot_(runtime.current()),
       client_(std::move(socket)),
       client_write_done_(client_.socket().get_executor()),
-      audit_durable_signal_(client_.socket().get_executor()) {
+      audit_durable_signal_(client_.socket().get_executor()),
+      cancel_done_(client_.socket().get_executor()) {
     client_write_done_.expires_at(asio::steady_timer::time_point::max());
     audit_durable_signal_.expires_at(asio::steady_timer::time_point::max());
+    cancel_done_.expires_at(asio::steady_timer::time_point::max());
     max_message_bytes_ = snapshot_->config->server.max_message_bytes;
 }
 
@@ -68,6 +70,7 @@ void ClientConnection::close_all(const std::string& reason) {
     if (idle_timer_) idle_timer_->cancel();
     client_write_done_.cancel();
     audit_durable_signal_.cancel();
+    cancel_done_.cancel();
 }
 
 bool ClientConnection::accepting() const { return !runtime_.audit || runtime_.audit->accepting(); }
@@ -171,6 +174,10 @@ awaitable<bool> ClientConnection::write_client(std::string& bytes) {
 
 awaitable<bool> ClientConnection::write_server(std::string& bytes) {
     if (bytes.empty()) co_return !closed_;
+    // PostgreSQL cancels whatever runs when the signal lands: a cancel still on its
+    // way would hit the next request instead of the statement it was meant for.
+    while (cancel_in_flight_ && !closed_) co_await cancel_done_.async_wait(nothrow_awaitable);
+    if (closed_) co_return false;
     error_code ec = co_await server_->write_all(asio::buffer(bytes));
     bytes.clear();
     if (ec) {
@@ -512,7 +519,7 @@ awaitable<void> ClientConnection::pump_backend() {
         process(in, false, out);
         if (out.cancel_upstream) {
             out.cancel_upstream = false;
-            asio::co_spawn(client_.socket().get_executor(), send_cancel(*target_, upstream_key_), asio::detached);
+            if (!cancel_in_flight_) start_cancel();
         }
         // With fsync per record, no result reaches the client before its record
         // is on disk.
@@ -529,6 +536,18 @@ awaitable<void> ClientConnection::pump_backend() {
         }
         in.shrink_if_idle();
     }
+}
+
+void ClientConnection::start_cancel() {
+    cancel_in_flight_ = true;
+    auto cancel = [](std::shared_ptr<ClientConnection> self) -> awaitable<void> {
+        // send_cancel returns when the server has closed the cancel connection,
+        // which PostgreSQL does after signalling the backend.
+        co_await send_cancel(*self->target_, self->upstream_key_);
+        self->cancel_in_flight_ = false;
+        self->cancel_done_.cancel();
+    };
+    asio::co_spawn(client_.socket().get_executor(), cancel(shared_from_this()), asio::detached);
 }
 
 awaitable<void> ClientConnection::close_idle_for_shutdown() {

@@ -41,6 +41,7 @@ private:
     awaitable<bool> attach_upstream_now();
     awaitable<void> pump_frontend();
     awaitable<void> pump_backend();
+    void start_cancel();
     awaitable<void> close_idle_for_shutdown();
     awaitable<void> watch_idle();
 
@@ -95,6 +96,10 @@ private:
     bool audit_failed_ = false;
     bool audit_waiting_ = false;
     asio::steady_timer audit_durable_signal_;
+    // A CancelRequest for a statement over max_rows is on its way to the server;
+    // requests to the server wait for it (see write_server).
+    bool cancel_in_flight_ = false;
+    asio::steady_timer cancel_done_;
     metrics::Gauge* session_gauge_ = nullptr;
     metrics::Gauge* upstream_gauge_ = nullptr;
     std::string target_name_;

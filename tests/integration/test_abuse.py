@@ -166,9 +166,6 @@ def test_a_query_during_copy_in_ends_only_that_session(abuse):
         assert c.closed()
 
 
-@pytest.mark.xfail(strict=True, reason="finding F6: CopyData sent right behind COPY FROM STDIN, before the server's "
-                                       "CopyInResponse reached pgmoat, is dropped as 'outside COPY'; the server then "
-                                       "waits for data forever and so does the client (PostgreSQL accepts this)")
 def test_copy_data_pipelined_behind_its_copy_statement(abuse):
     with Bystanders(abuse):
         c = logged_in(abuse)

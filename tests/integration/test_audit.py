@@ -12,8 +12,7 @@ import time
 import psycopg
 import pytest
 
-import pgwire
-from conftest import APP, APP_PASSWORD, psql
+from conftest import APP, psql
 from pgharness import PGMOAT_BIN, UPSTREAM_USER, Pgmoat
 
 SECRET = "audit-secret-pass-77"

@@ -470,9 +470,6 @@ def audit_statements(m, needle):
     return []
 
 
-@pytest.mark.xfail(strict=True, reason="finding F3: pgmoat keeps its record of a named statement when the server "
-                                       "no longer has it (DEALLOCATE, or a Parse the server refused), so a later "
-                                       "Parse of that name is executed and audited as the old text")
 def test_a_re_prepared_name_is_audited_as_what_the_server_runs(enforcing, postgres):
     c = connect(enforcing)
     # A Parse pgmoat allows but the server refuses: pgmoat remembers it anyway.
@@ -497,9 +494,10 @@ def test_a_re_prepared_name_is_audited_as_what_the_server_runs(enforcing, postgr
 # ---- bookkeeping: what the server swallows during COPY IN ---------------------
 
 
-F1 = ("finding F1: PostgreSQL ignores a Sync that arrives during COPY FROM STDIN (libpq sends one with "
-      "an extended-protocol COPY, as PQexecParams does); pgmoat counts it as a request the server will answer, "
-      "so from then on every result is matched to the request before it")
+# Finding F1 (SECURITY.md): PostgreSQL ignores a Sync that arrives during COPY FROM
+# STDIN (libpq sends one with an extended-protocol COPY, as PQexecParams does); pgmoat
+# once counted it as a request the server would answer, and from then on matched every
+# result to the request before it.
 
 
 def copy_in_with_ignored_sync(c, extended):
@@ -516,7 +514,6 @@ def copy_in_with_ignored_sync(c, extended):
     assert err is None and status == b"I"
 
 
-@pytest.mark.xfail(strict=True, reason=F1 + ": max_rows stops applying")
 @pytest.mark.parametrize("extended", [True, False], ids=["extended", "simple"])
 def test_a_sync_ignored_during_copy_in_does_not_lift_the_row_cap(enforcing, postgres, extended):
     c = connect(enforcing, app=CAPPED, password=CAPPED_PASSWORD)
@@ -527,8 +524,6 @@ def test_a_sync_ignored_during_copy_in_does_not_lift_the_row_cap(enforcing, post
     assert err is not None and err["C"] == "54000" and len(rows) <= 5, f"{len(rows)} rows passed a cap of 5"
 
 
-@pytest.mark.xfail(strict=True, reason=F1 + ": audit records describe the wrong statements and results, and "
-                                       "rejections reach the client as the decoy's raw syntax error")
 def test_a_sync_ignored_during_copy_in_keeps_audit_records_and_errors_right(enforcing, postgres):
     mark = marker()
     c = connect(enforcing)
@@ -543,13 +538,12 @@ def test_a_sync_ignored_during_copy_in_keeps_audit_records_and_errors_right(enfo
 
 # ---- functions called in attribute notation -------------------------------------
 
-F4 = ("finding F4: PostgreSQL calls a one-argument function written as a field of its argument, "
-      "(arg).fn, or alias.fn for a scalar FROM item; pgmoat's analyzer reads these as field or column "
-      "references, so the function deny list "
-      "never sees pg_sleep, pg_terminate_backend, ts_stat (which runs the SQL text it is given), pg_read_file, ...")
+# Finding F4 (SECURITY.md): PostgreSQL calls a one-argument function written as a field
+# of its argument, (arg).fn, or alias.fn for a scalar FROM item; the analyzer once read
+# these as field or column references, so the function deny list never saw pg_sleep,
+# pg_terminate_backend, ts_stat (which runs the SQL text it is given), pg_read_file, ...
 
 
-@pytest.mark.xfail(strict=True, reason=F4)
 @pytest.mark.parametrize("sql,params", [
     ("SELECT (0.01::float8).pg_sleep", []),
     ("SELECT ($1::float8).pg_sleep", ["0.01"]),
@@ -573,8 +567,6 @@ def test_denied_functions_in_attribute_notation_are_rejected(enforcing, postgres
     never_ran(postgres, mark)
 
 
-@pytest.mark.xfail(strict=True, reason=F4 + ": any app can end every session of pgmoat's upstream role, "
-                                       "including other apps'")
 def test_an_app_cannot_terminate_other_sessions_through_attribute_notation(enforcing, postgres):
     victim = connect(enforcing, app=CAPPED, password=CAPPED_PASSWORD)
     _, rows, _ = simple(victim, "SELECT pg_backend_pid()")
@@ -589,9 +581,6 @@ def test_an_app_cannot_terminate_other_sessions_through_attribute_notation(enfor
     rejected_by_pgmoat(err)
 
 
-@pytest.mark.xfail(strict=True, reason=F4 + ": ts_stat runs a hidden set_config that turns "
-                                       "standard_conforming_strings off, and the pipelined next Query is then read "
-                                       "by the server differently from pgmoat: a DELETE runs")
 def test_a_hidden_settings_change_cannot_desynchronise_the_parser(enforcing, postgres):
     mark = marker()
     postgres.sql(f"INSERT INTO notes (body) VALUES ('{mark}')", "app")
@@ -606,9 +595,6 @@ def test_a_hidden_settings_change_cannot_desynchronise_the_parser(enforcing, pos
     rejected_by_pgmoat(results[0][0])
 
 
-@pytest.mark.xfail(strict=True, reason="finding F5: the shipped deny lists miss extension functions that run SQL "
-                                       "text they are given (tablefunc's crosstab and connectby, xml2's "
-                                       "xpath_table): relation and column deny lists are bypassed")
 def test_functions_that_run_sql_text_cannot_read_denied_relations(enforcing, postgres):
     c = connect(enforcing, app=ANALYST, password=ANALYST_PASSWORD)
     err, _, _ = simple(c, "SELECT key FROM api_keys")

@@ -3,7 +3,6 @@ on, exact transaction and pipeline semantics, monitor mode, reload."""
 import json
 import os
 import signal
-import struct
 import subprocess
 import time
 

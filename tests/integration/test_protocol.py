@@ -1,8 +1,6 @@
 """The wire protocol at its edges: framing violations, messages pgmoat refuses,
 limits and timeouts. Every violation ends only the offending session."""
-import socket
 import struct
-import threading
 import time
 
 import psycopg

@@ -1,7 +1,4 @@
 """psql through pgmoat: scripts, transactions, errors, COPY, server settings."""
-import os
-import subprocess
-
 from conftest import APP, APP_PASSWORD, psql
 
 

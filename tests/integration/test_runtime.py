@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 import pgwire
-from conftest import APP, APP_PASSWORD, OTHER_APP, OTHER_PASSWORD
+from conftest import APP, APP_PASSWORD
 from pgharness import Pgmoat, Postgres, free_port
 
 

@@ -1,6 +1,4 @@
 """TLS on both legs: clients to pgmoat, and pgmoat to its targets."""
-import ssl
-import subprocess
 
 import psycopg
 import pytest

@@ -24,63 +24,6 @@ foreach(m IN LISTS _fuzz_modules)
   list(APPEND _fuzz_srcs ${_s})
 endforeach()
 
-# json::Value (include/pgmoat/audit/json.h) holds std::pair<std::string, Value> of
-# itself, which clang 14 rejects with libstdc++ 12 (g++ accepts it). Until the
-# header changes, the JSON code is compiled with the C++ compiler g++ would be
-# (uninstrumented), and the audit writer and verifier that use json::Value are
-# left out: the fuzz targets do not need them.
-include(CheckCXXSourceCompiles)
-set(CMAKE_REQUIRED_INCLUDES ${PROJECT_SOURCE_DIR}/include)
-set(CMAKE_REQUIRED_FLAGS -std=c++20)
-check_cxx_source_compiles("#include \"pgmoat/audit/json.h\"
-int main() { auto v = pgmoat::audit::json::parse(\"1\"); return v ? 0 : 1; }" PGMOAT_FUZZ_CLANG_JSON_OK)
-set(_json_helper ${PROJECT_SOURCE_DIR}/tests/fuzz/json_valid.cpp)
-if(PGMOAT_FUZZ_CLANG_JSON_OK)
-  list(APPEND _fuzz_srcs ${_json_helper})
-else()
-  find_program(PGMOAT_FUZZ_GXX NAMES g++-12 g++ REQUIRED)
-  list(REMOVE_ITEM _fuzz_srcs ${PROJECT_SOURCE_DIR}/proxy/audit/json.cpp ${PROJECT_SOURCE_DIR}/proxy/audit/audit_log.cpp
-       ${PROJECT_SOURCE_DIR}/proxy/audit/verify.cpp ${PROJECT_SOURCE_DIR}/proxy/audit/cli.cpp)
-  set(_gxx_objs)
-  foreach(src ${PROJECT_SOURCE_DIR}/proxy/audit/json.cpp ${_json_helper})
-    get_filename_component(_n ${src} NAME_WE)
-    set(_o ${CMAKE_CURRENT_BINARY_DIR}/fuzz_gxx_${_n}.o)
-    add_custom_command(OUTPUT ${_o}
-      COMMAND ${PGMOAT_FUZZ_GXX} -std=c++20 -O2 -g -fPIC -I${PROJECT_SOURCE_DIR}/include -c ${src} -o ${_o}
-      DEPENDS ${src} ${PROJECT_SOURCE_DIR}/include/pgmoat/audit/json.h
-      COMMENT "g++ ${_n}.cpp (json::Value does not compile with clang 14)")
-    list(APPEND _gxx_objs ${_o})
-  endforeach()
-  list(APPEND _fuzz_srcs ${_gxx_objs})
-endif()
-
-# toml++ 3.3.0 reaches __builtin_unreachable on ordinary invalid TOML (a finding,
-# see tests/fuzz/toml_impl_fixed.cpp); unless asked to reproduce it, the config
-# and policy fuzzers use the work-around so they can look for other bugs.
-option(PGMOAT_FUZZ_TOML_WORKAROUND "Fuzz with the toml++ unreachable work-around" ON)
-if(PGMOAT_FUZZ_TOML_WORKAROUND)
-  list(REMOVE_ITEM _fuzz_srcs ${PROJECT_SOURCE_DIR}/proxy/common/toml_impl.cpp)
-  list(APPEND _fuzz_srcs ${PROJECT_SOURCE_DIR}/tests/fuzz/toml_impl_fixed.cpp)
-endif()
-
-# clang 14 cannot capture a structured binding in a lambda (C++20; clang 16 can):
-# compile a copy of the files that do with the binding captured explicitly.
-find_package(Python3 REQUIRED COMPONENTS Interpreter)
-foreach(_pair "session/client_startup.cpp:name")
-  string(REPLACE ":" ";" _pair ${_pair})
-  list(GET _pair 0 _rel)
-  list(GET _pair 1 _binding)
-  set(_orig ${PROJECT_SOURCE_DIR}/proxy/${_rel})
-  get_filename_component(_n ${_rel} NAME)
-  set(_copy ${CMAKE_CURRENT_BINARY_DIR}/fuzz_compat/${_n})
-  add_custom_command(OUTPUT ${_copy}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/fuzz_compat
-    COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tests/fuzz/clang14_compat.py ${_orig} ${_copy} ${_binding}
-    DEPENDS ${_orig} ${PROJECT_SOURCE_DIR}/tests/fuzz/clang14_compat.py)
-  list(REMOVE_ITEM _fuzz_srcs ${_orig})
-  list(APPEND _fuzz_srcs ${_copy})
-endforeach()
-
 add_library(pgmoat_fuzz_core STATIC ${_fuzz_srcs})
 target_include_directories(pgmoat_fuzz_core PUBLIC ${PROJECT_SOURCE_DIR}/include ${PG_QUERY_INCLUDE})
 target_compile_definitions(pgmoat_fuzz_core PUBLIC TOML_HEADER_ONLY=0)

@@ -131,7 +131,7 @@ private:
             skip_ws();
             Value member;
             if (!parse_value(member, depth + 1)) return false;
-            v.members.emplace_back(std::move(key), std::move(member));
+            v.members.push_back({std::move(key), std::move(member)});
             skip_ws();
             if (i_ >= s_.size()) return false;
             if (s_[i_] == ',') {

@@ -56,8 +56,8 @@ std::optional<Parsed> parse_line(std::string_view text) {
     // The chain must be the one at the end: a second "chain" key would let two
     // readers disagree about the record.
     for (size_t i = 0; i + 1 < v->members.size(); ++i)
-        if (v->members[i].first == "chain") return std::nullopt;
-    if (v->members.back().first != "chain") return std::nullopt;
+        if (v->members[i].key == "chain") return std::nullopt;
+    if (v->members.back().key != "chain") return std::nullopt;
     auto* seq = v->find("seq");
     auto* event = v->find("event");
     auto* time = v->find("time");

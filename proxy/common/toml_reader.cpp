@@ -38,6 +38,16 @@ void reject_stray_non_ascii(const std::string& text, const std::string& file) {
     for (size_t i = 0; i < text.size(); ++i, ++column) {
         unsigned char c = static_cast<unsigned char>(text[i]);
         auto starts = [&](const char* s) { return text.compare(i, std::strlen(s), s) == 0; };
+        // Inside basic strings toml++ asks the same question of the character after a
+        // backslash, and of the first one after a line-ending backslash's whitespace.
+        auto check_escape = [&](size_t backslash) {
+            auto is_space = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
+            size_t j = backslash + 1;
+            while (in == In::ml_basic && j < text.size() && is_space(text[j])) ++j;
+            if (j < text.size() && static_cast<unsigned char>(text[j]) >= 0x80) {
+                throw ConfigError(file, line, column, "non-ASCII character after a backslash in a string");
+            }
+        };
         if (c == '\n') {
             ++line;
             column = 0;
@@ -58,14 +68,14 @@ void reject_stray_non_ascii(const std::string& text, const std::string& file) {
                 break;
             case In::comment: break;
             case In::basic:
-                if (c == '\\') ++i, ++column;
+                if (c == '\\') check_escape(i), ++i, ++column;
                 else if (c == '"') in = In::code;
                 break;
             case In::literal:
                 if (c == '\'') in = In::code;
                 break;
             case In::ml_basic:
-                if (c == '\\') ++i, ++column;
+                if (c == '\\') check_escape(i), ++i, ++column;
                 else if (starts("\"\"\"")) in = In::code, i += 2, column += 2;
                 break;
             case In::ml_literal:

@@ -135,7 +135,8 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
             }
         } else {
             const auto& allowed = cfg.server.forward_parameters;
-            auto it = std::find_if(allowed.begin(), allowed.end(), [&](const std::string& a) { return iequals(a, name); });
+            // (name captured explicitly: clang before 16 cannot capture a structured binding)
+            auto it = std::find_if(allowed.begin(), allowed.end(), [&name = name](const std::string& a) { return iequals(a, name); });
             if (it == allowed.end()) {
                 return refuse(out, "42501", fmt::format("pgmoat: startup parameter \"{}\" is not allowed", name),
                               fmt::format("startup parameter \"{}\" refused", name),

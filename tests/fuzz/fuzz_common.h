@@ -3,6 +3,7 @@
 // the session driver that both the frontend and the backend target use.
 #pragma once
 
+#include "pgmoat/audit/json.h"
 #include "pgmoat/audit/record.h"
 #include "pgmoat/auth/credentials.h"
 #include "pgmoat/auth/scram.h"
@@ -35,9 +36,6 @@
 #ifndef PGMOAT_SOURCE_DIR
 #error "PGMOAT_SOURCE_DIR must point at the repository (set by cmake/fuzz.cmake)"
 #endif
-
-// tests/fuzz/json_valid.cpp: the audit log's own JSON parser.
-bool pgmoat_fuzz_json_valid(const char* text, size_t size);
 
 namespace fuzz {
 
@@ -202,7 +200,7 @@ struct CheckingAudit : pgmoat::session::AuditSink {
         pgmoat::audit::append_record_fields(line, r, ++seq);
         line += "}";
         FUZZ_CHECK(line.find('\n') == std::string::npos, "audit record contains a newline");
-        FUZZ_CHECK(pgmoat_fuzz_json_valid(line.data(), line.size()), "audit record is not valid JSON: %.300s",
+        FUZZ_CHECK(pgmoat::audit::json::parse(line).has_value(), "audit record is not valid JSON: %.300s",
                    line.c_str());
     }
 };

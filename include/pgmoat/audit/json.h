@@ -23,6 +23,8 @@ inline void append_string(std::string& out, std::string_view s) { pgmoat::append
 // Appends the time as RFC 3339 UTC with microseconds: 2026-11-24T10:00:00.123456Z.
 void append_time(std::string& out, std::chrono::system_clock::time_point t);
 
+struct Member;
+
 // A parsed JSON value. Numbers keep their text; integer() parses it.
 struct Value {
     enum class Type { null, boolean, number, string, array, object };
@@ -30,11 +32,16 @@ struct Value {
     bool boolean = false;
     std::string text;  // the string's decoded value, or the number as written
     std::vector<Value> items;
-    std::vector<std::pair<std::string, Value>> members;  // in document order
+    std::vector<Member> members;  // in document order
 
     const Value* find(std::string_view key) const;  // first member named key
     std::optional<int64_t> integer() const;         // numbers without fraction or exponent
     bool is_string() const { return type == Type::string; }
+};
+
+struct Member {
+    std::string key;
+    Value value;
 };
 
 // Parses exactly one JSON value spanning the whole text (RFC 8259, nesting at most

@@ -54,7 +54,14 @@ TEST_CASE("non-ASCII characters where TOML expects a key or whitespace are a Con
                              "[server]\nthreads = 1 \xc3\xa9\n",       // a stray é after a value
                              "[\xce\xb1]\n",                           // [α]
                              "a = \"x\"\xd0\x96\n",                    // a = "x"Ж
-                             "\xef\xb3\xbfr = 1\n"}) {                 // U+FCFF
+                             "\xef\xb3\xbfr = 1\n",                  // U+FCFF
+                             // toml++ asks the same question inside basic strings, of the
+                             // character after a backslash (found by fuzz_config) ...
+                             "\"\"\"}\\\xef\xbb\xbe",                     // """}\U+FEFE
+                             "a = \"\\\xc3\xa9\"\n",                        // a = "\é"
+                             // ... and of the first one after a line-ending backslash.
+                             "a = \"\"\"x\\ \n  \xc3\xa9\"\"\"\n",          // a = """x\ (newline) é"""
+                             "a = \"\"\"x\\ \xc3\xa9\"\"\"\n"}) {             // a = """x\ é"""
         CAPTURE(text);
         CHECK(parse_in_child(text) == 0);
     }

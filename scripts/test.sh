@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds pgmoat, and runs the whole test suite: unit
 # tests and the integration suite against a real PostgreSQL, first in a normal
-# build, then again in an ASan+UBSan build.
+# build, then again in an ASan+UBSan build; then each fuzz target for seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +24,8 @@ echo "== build and test with AddressSanitizer and UndefinedBehaviorSanitizer =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan -DPGMOAT_SANITIZE=ON
+
+echo "== fuzz every decoder of untrusted input briefly (the long runs: SECURITY.md) =="
+bash scripts/fuzz.sh 10
 
 echo "all tests passed"

@@ -461,9 +461,20 @@ class Scanner {
         }
         if (j > i && s_[j - 1] == '/' && j < n_ && s_[j] == '*') --j;
         if (j == i) j = i + 1;
-        add_ops(1, i);
+        add_ops(operator_count(s_.substr(i, j - i)), i);
         significant(false);
         return j;
+    }
+    // How many operators PostgreSQL reads in a run of operator characters: scan.l
+    // strips trailing '+' and '-' from an operator (unless it holds one of
+    // ~!@#^&|`?%), so "+++++1" is five nested unary plus, not one operator.
+    static uint32_t operator_count(std::string_view ops) {
+        if (ops.find_first_of("~!@#^&|`?%") != std::string_view::npos) return 1;
+        size_t trailing = 0;
+        while (trailing < ops.size() && (ops[ops.size() - 1 - trailing] == '+' || ops[ops.size() - 1 - trailing] == '-'))
+            ++trailing;
+        if (trailing == ops.size()) return static_cast<uint32_t>(trailing);
+        return static_cast<uint32_t>(1 + trailing);
     }
 
     std::string_view s_;

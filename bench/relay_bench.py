@@ -4,7 +4,11 @@ on a noisy machine hits all of them alike. Prints tps per mode, the ratios
 pgmoat/direct and pgmoat/pgbouncer, and each proxy's CPU seconds per 10,000
 transactions (user+sys from /proc).
 
-usage: /usr/bin/python3 bench/relay_bench.py [--seconds 10] [--rounds 3] [--clients 16]
+Then the audit log's cost (pgmoat with and without it), the latency pgmoat and
+pgbouncer add to a single client, TPC-B through pgmoat against direct, and
+throughput with --many-clients against --clients.
+
+usage: /usr/bin/python3 bench/relay_bench.py [--seconds 10] [--rounds 3] [--clients 16] [--many-clients 500]
 """
 import argparse
 import json
@@ -162,6 +166,8 @@ def main():
     ap.add_argument("--clients", type=int, nargs="+", default=[16])
     ap.add_argument("--modes", nargs="+", default=["prepared", "extended", "simple"])
     ap.add_argument("--scale", type=int, default=10)
+    ap.add_argument("--many-clients", type=int, default=500,
+                    help="the scale run: -M prepared with this many clients against --clients")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="pgmoat-bench-")
@@ -197,6 +203,13 @@ def main():
               f"pgbouncer +{lat['pgbouncer'] - lat['direct']:.3f} ms")
         run_table("TPC-B (pgbench built-in), -M prepared", {"direct": direct, "pgmoat": through_moat},
                   ["prepared"], args.clients, args.seconds, args.rounds, extra=(), cpu_for=("pgmoat",))
+        counts = [args.clients[0], args.many_clients]
+        scale = run_table(f"Scale, pgbench -S -M prepared with {counts[0]} and {counts[1]} clients",
+                          {"pgmoat": through_moat, "pgbouncer": through_bouncer}, ["prepared"], counts, args.seconds,
+                          args.rounds)
+        for name in ("pgmoat", "pgbouncer"):
+            few, many = scale[("prepared", counts[0])][name], scale[("prepared", counts[1])][name]
+            print(f"  {name}: {counts[1]} clients / {counts[0]} clients = {many / few:.2f}")
     finally:
         bouncer.stop()
         moat.stop()

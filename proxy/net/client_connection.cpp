@@ -480,8 +480,11 @@ awaitable<void> ClientConnection::pump_frontend() {
         in.commit(n);
         last_client_activity_ = std::chrono::steady_clock::now();
         process(in, true, out);
-        if (!out.to_server.empty() && !server_ && !out.close) {
-            if (!co_await attach_upstream_now()) {
+        if (!out.to_server.empty() && !server_) {
+            // A session closing before its first statement (Terminate, or a protocol
+            // error) has no server to tell.
+            if (out.close) out.to_server.clear();
+            else if (!co_await attach_upstream_now()) {
                 close_all(close_reason_.empty() ? "target unavailable" : close_reason_);
                 co_return;
             }

@@ -197,8 +197,7 @@ private:
                 // Far past the limit: don't spend even a startup exchange on it.
                 runtime_.clients.fetch_sub(1, std::memory_order_relaxed);
                 runtime_.net_metrics.refused_for_limits.labels({}).inc();
-                error_code ignored;
-                socket.close(ignored);
+                refuse_at_once(socket);
                 continue;
             }
             socket.set_option(tcp::no_delay(true), ec);
@@ -208,6 +207,31 @@ private:
             conn->on_close([this, id] { connections_.remove(id); });
             conn->start();
         }
+    }
+
+    // The 53300 error without reading the startup packet, as PostgreSQL's
+    // postmaster answers when it cannot start a backend: one non-blocking write into
+    // the empty send buffer. Whatever the client sent already is read first, so
+    // that closing sends FIN, not a reset that could overtake the error.
+    template <typename Socket>
+    static void refuse_at_once(Socket& socket) {
+        static const std::string refusal = [] {
+            std::string out;
+            session::ClientStartup::write_fatal(out, "53300", "sorry, too many clients already");
+            return out;
+        }();
+        error_code ignored;
+        socket.non_blocking(true, ignored);
+        auto drain = [&] {
+            char sink[512];
+            while (socket.read_some(asio::buffer(sink), ignored) > 0) {
+            }
+        };
+        drain();
+        socket.write_some(asio::buffer(refusal), ignored);
+        socket.shutdown(asio::socket_base::shutdown_send, ignored);
+        drain();
+        socket.close(ignored);
     }
 
     // Polls the policy directory: an edited, added or removed file triggers a

@@ -322,15 +322,38 @@ def test_a_flood_beyond_the_limit_is_answered_53300_while_sessions_run_on(abuse)
             t.start()
         for t in threads:
             t.join(timeout=60)
-        assert not other, other[:3]
-        assert refused and all(f["M"] == "sorry, too many clients already" for f in refused)
-        # The bystanders hold 2 of the LIMIT slots.
-        assert len(accepted) <= LIMIT - 2
-        for c in held:
-            assert still_usable(c) == (b"Z", b"I")
-            c.close()
+        try:
+            assert not other, other[:3]
+            assert refused and all(f["M"] == "sorry, too many clients already" for f in refused)
+            # The bystanders hold 2 of the LIMIT slots.
+            assert len(accepted) <= LIMIT - 2
+            for c in held:
+                assert still_usable(c) == (b"Z", b"I")
+        finally:
+            for c in held:  # the module's later tests need the slots
+                c.close()
     time.sleep(0.5)
     with psycopg.connect(abuse.dsn(APP, APP_PASSWORD)) as c:
+        assert c.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_far_past_the_limit_connections_get_53300_without_a_startup_exchange(abuse):
+    # Silent connections fill the limit and the slack pgmoat allows past it (64 for
+    # a limit of 40); the next ones are refused at accept, still with a 53300.
+    silent = [socket.create_connection(("127.0.0.1", abuse.port)) for _ in range(LIMIT + 64)]
+    try:
+        time.sleep(0.3)
+        for _ in range(20):
+            c = pgwire.Conn(abuse.port)
+            c.send(pgwire.startup_message({"user": APP, "database": "dev"}))
+            t, body = c.read_message()
+            assert t == b"E" and pgwire.error_fields(body)["C"] == "53300", body
+            c.close()
+    finally:
+        for s in silent:
+            s.close()
+    time.sleep(0.5)
+    with psycopg.connect(abuse.dsn(APP, APP_PASSWORD), connect_timeout=10) as c:
         assert c.execute("SELECT 1").fetchone() == (1,)
 
 

@@ -53,7 +53,7 @@ auth_type = scram-sha-256
 auth_file = {self.dir}/userlist.txt
 pool_mode = session
 max_client_conn = {max_client_conn}
-default_pool_size = 600
+default_pool_size = 510
 logfile = {self.dir}/pgbouncer.log
 """)
         if os.geteuid() == 0:
@@ -166,13 +166,15 @@ def main():
     ap.add_argument("--clients", type=int, nargs="+", default=[16])
     ap.add_argument("--modes", nargs="+", default=["prepared", "extended", "simple"])
     ap.add_argument("--scale", type=int, default=10)
+    ap.add_argument("--only", nargs="+", choices=["relay", "audit", "latency", "tpcb", "scale"],
+                    default=["relay", "audit", "latency", "tpcb", "scale"], help="run only these parts")
     ap.add_argument("--many-clients", type=int, default=500,
                     help="the scale run: -M prepared with this many clients against --clients")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="pgmoat-bench-")
     os.chmod(work, 0o755)
-    pg = Postgres(work, settings={"log_statement": "'none'", "max_connections": "700"}).start()
+    pg = Postgres(work, settings={"log_statement": "'none'", "max_connections": "1200"}).start()
     apps = {APP: (APP_PASSWORD, ["dev"]), "bench-simple": (APP_PASSWORD, ["dev"])}
     server = {"log_level": "warning", "max_client_connections": 2000}
     # The shipped baseline, enforcing, with the audit log on (fsync every 100 ms).
@@ -191,18 +193,24 @@ def main():
         through_bouncer = (bouncer.port, APP, APP_PASSWORD, "dev", bouncer.pid)
         print(f"machine: {os.cpu_count()} cores; pgmoat enforcing the shipped baseline (simple mode: pgbench's "
               "statements approved by structure), audit log on with fsync every 100 ms; pgbouncer in session mode")
-        run_table("pgbench -S", {"direct": direct, "pgmoat": through_moat, "pgbouncer": through_bouncer},
-                  args.modes, args.clients, args.seconds, args.rounds)
-        run_table("Audit log cost, pgbench -S -M prepared",
-                  {"audit-on": through_moat, "audit-off": (quiet.port, APP, APP_PASSWORD, "dev", quiet.proc.pid)},
-                  ["prepared"], args.clients, args.seconds, args.rounds, cpu_for=())
-        lat = {name: statistics.median(latency(*t[:4], args.seconds) for _ in range(args.rounds))
-               for name, t in (("direct", direct), ("pgmoat", through_moat), ("pgbouncer", through_bouncer))}
-        print(f"\nAdded latency, pgbench -S -M prepared -c 1 (median of {args.rounds} runs of {args.seconds}s):")
-        print(f"  direct {lat['direct']:.3f} ms, pgmoat +{lat['pgmoat'] - lat['direct']:.3f} ms, "
-              f"pgbouncer +{lat['pgbouncer'] - lat['direct']:.3f} ms")
-        run_table("TPC-B (pgbench built-in), -M prepared", {"direct": direct, "pgmoat": through_moat},
-                  ["prepared"], args.clients, args.seconds, args.rounds, extra=(), cpu_for=("pgmoat",))
+        if "relay" in args.only:
+            run_table("pgbench -S", {"direct": direct, "pgmoat": through_moat, "pgbouncer": through_bouncer},
+                      args.modes, args.clients, args.seconds, args.rounds)
+        if "audit" in args.only:
+            run_table("Audit log cost, pgbench -S -M prepared",
+                      {"audit-on": through_moat, "audit-off": (quiet.port, APP, APP_PASSWORD, "dev", quiet.proc.pid)},
+                      ["prepared"], args.clients, args.seconds, args.rounds, cpu_for=("audit-on", "audit-off"))
+        if "latency" in args.only:
+            lat = {name: statistics.median(latency(*t[:4], args.seconds) for _ in range(args.rounds))
+                   for name, t in (("direct", direct), ("pgmoat", through_moat), ("pgbouncer", through_bouncer))}
+            print(f"\nAdded latency, pgbench -S -M prepared -c 1 (median of {args.rounds} runs of {args.seconds}s):")
+            print(f"  direct {lat['direct']:.3f} ms, pgmoat +{lat['pgmoat'] - lat['direct']:.3f} ms, "
+                  f"pgbouncer +{lat['pgbouncer'] - lat['direct']:.3f} ms")
+        if "tpcb" in args.only:
+            run_table("TPC-B (pgbench built-in), -M prepared", {"direct": direct, "pgmoat": through_moat},
+                      ["prepared"], args.clients, args.seconds, args.rounds, extra=(), cpu_for=("pgmoat",))
+        if "scale" not in args.only:
+            return
         counts = [args.clients[0], args.many_clients]
         scale = run_table(f"Scale, pgbench -S -M prepared with {counts[0]} and {counts[1]} clients",
                           {"pgmoat": through_moat, "pgbouncer": through_bouncer}, ["prepared"], counts, args.seconds,

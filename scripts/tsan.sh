@@ -36,6 +36,9 @@ TESTS=(
   "tests/integration/test_abuse.py::test_truncated_messages_then_close"
   "tests/integration/test_faults.py::test_audit_disk_full_with_continue_policy_keeps_statements_running"
   "tests/integration/test_policy.py::test_reload_on_file_change_and_a_broken_file_keeps_the_old_policies"
+  "tests/integration/test_runtime.py::test_first_statement_mode_holds_no_server_connection_for_idle_sessions"
+  "tests/integration/test_abuse.py::test_far_past_the_limit_connections_get_53300_without_a_startup_exchange"
+  "tests/integration/test_bypass.py::test_a_sync_ignored_during_copy_in_does_not_lift_the_row_cap"
 )
 
 echo "== integration tests against the TSan build =="

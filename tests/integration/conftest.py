@@ -55,4 +55,30 @@ def psql(pgmoat, sql=None, app=APP, password=APP_PASSWORD, target="dev", args=()
     return r
 
 
+@pytest.fixture
+def tiny_fs(tmp_path):
+    """A 256 kB filesystem for the audit log, to fill up on purpose."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mnt = tmp_path / "auditfs"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], check=True)
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)])
+
+
+def fill(directory):
+    """Fills the filesystem of directory; returns the file that did it."""
+    filler = directory / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 1024)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return filler
+
+
 assert os.path.exists(PGMOAT_BIN), f"build pgmoat first: {PGMOAT_BIN} is missing"

@@ -12,7 +12,7 @@ import time
 import psycopg
 import pytest
 
-from conftest import APP, psql
+from conftest import APP, fill, psql
 from pgharness import PGMOAT_BIN, UPSTREAM_USER, Pgmoat
 
 SECRET = "audit-secret-pass-77"
@@ -177,33 +177,6 @@ def test_learn_tells_static_literals_from_interpolated_values(workdir, postgres,
     assert check.returncode == 0, check.stderr
 
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
-
-
-@pytest.fixture
-def tiny_fs(tmp_path):
-    """A 256 kB filesystem for the audit log, to fill up on purpose."""
-    mnt = tmp_path / "auditfs"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], check=True)
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)])
-
-
-def fill(directory):
-    filler = directory / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        while True:
-            os.write(fd, b"\0" * 1024)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    return filler
-
-
-@needs_root
 def test_block_policy_refuses_statements_while_the_log_cannot_be_written(workdir, postgres, tiny_fs):
     m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (SECRET, ["dev"])},
                extra=f'[audit]\npath = "{tiny_fs}/audit.jsonl"\nfailure_policy = "block"\n').start()

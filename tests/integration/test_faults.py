@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 import pgwire
-from conftest import APP, APP_PASSWORD
+from conftest import APP, APP_PASSWORD, fill
 from pgharness import PGMOAT_BIN, UPSTREAM_PASSWORD, UPSTREAM_USER, Pgmoat, Postgres, free_port
 
 LONG = os.environ.get("PGMOAT_LONG") == "1"
@@ -418,30 +418,6 @@ def test_a_policy_with_a_non_ascii_key_is_refused_on_reload(workdir, postgres):
 
 
 # ---- the audit disk fills up under failure_policy = "continue" ---------------------
-
-
-@pytest.fixture
-def tiny_fs(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    mnt = tmp_path / "auditfs"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], check=True)
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)])
-
-
-def fill(directory):
-    filler = directory / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        while True:
-            os.write(fd, b"\0" * 1024)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    return filler
 
 
 def metric(port, name):

@@ -247,7 +247,11 @@ awaitable<bool> ClientConnection::startup() {
     // The whole login, including pgmoat's own login upstream, must finish in time;
     // a client that sends one byte a second is closed when it runs out.
     Transport* client = &client_;
-    Watchdog deadline(executor, server_cfg.startup_timeout, [client] { client->close(); });
+    Watchdog deadline(executor, server_cfg.startup_timeout, [client, id = id_] {
+        // Logged before the close, so the line is there when the client sees it.
+        log::info("session {}: startup timeout, closing", id);
+        client->close();
+    });
 
     protocol::ByteBuffer in(1024);
     std::string out;
@@ -264,7 +268,6 @@ awaitable<bool> ClientConnection::startup() {
             auto [rec, n] = co_await client_.read_some(writable(in, 1024));
             if (rec) {
                 close_reason_ = deadline.fired() ? "startup timeout" : "client closed during startup";
-                if (deadline.fired()) log::info("session {}: startup timeout, closing", id_);
                 co_return false;
             }
             in.commit(n);

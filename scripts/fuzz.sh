@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz/fuzz_*.cpp) with clang 14, ASan and
-# UBSan, and runs each for SECONDS (default 20): `bash scripts/fuzz.sh 20` in CI,
+# UBSan, and runs each for SECONDS (default 20): `bash scripts/fuzz.sh 10` in CI,
 # `bash scripts/fuzz.sh 3600` for the long runs. Installs nothing
 # (scripts/install-deps.sh lists clang-14 and libclang-rt-14-dev).
 #

@@ -71,8 +71,8 @@ class Postgres:
     """A throwaway PostgreSQL 15 on loopback with SCRAM authentication."""
 
     def __init__(self, base_dir, ssl=False, settings=None):
-        self.dir = os.path.join(base_dir, f"pg-{free_port()}")
-        os.makedirs(self.dir)
+        # A unique name: a port number can be handed out again within one test.
+        self.dir = tempfile.mkdtemp(prefix="pg-", dir=base_dir)
         self.data = os.path.join(self.dir, "data")
         self.port = free_port()
         self.logfile = os.path.join(self.dir, "postgres.log")

@@ -235,6 +235,7 @@ awaitable<bool> ClientConnection::startup() {
     session::StartupContext ctx;
     ctx.config = snapshot_->config;
     ctx.credentials = snapshot_->credentials;
+    ctx.policies = snapshot_->policies;
     ctx.tls_available = snapshot_->server_tls != nullptr;
     ctx.over_connection_limit = runtime_.clients.load(std::memory_order_relaxed) > server_cfg.max_client_connections;
     error_code ec;

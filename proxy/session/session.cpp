@@ -123,6 +123,7 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
             if (policy_->audit_parameters) {
                 if (auto values = read_bind_values(frame.body)) portal.parameters = std::move(*values);
             }
+            code_may_run();  // planning folds immutable functions: they run at Bind
             forward(frame, out);
             return;
         }

@@ -34,9 +34,6 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
         log::warning("monitor: app \"{}\" statement would be rejected by rule \"{}\" of policy \"{}\": {}", identity_.app,
                      decision.rule, decision.policy, decision.message);
     }
-    for (const auto& st : analysis->statements) {
-        if (st.changes_parse_settings) settings_settle_at_ = syncs_sent_ + 1;
-    }
     if (origin == Origin::parse) {
         std::string name(statement_name);
         // A named statement that exists already makes the server refuse the Parse;
@@ -58,6 +55,7 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
                                    .batch = syncs_sent_,
                                    .started = started});
         }
+        code_may_run();
         ++syncs_sent_;
     }
     forward(frame, out);
@@ -80,23 +78,43 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
         }
     }
     executions_.push_back(std::move(e));
+    code_may_run();
     forward(frame, out);
 }
 
 std::shared_ptr<const sql::Analysis> Session::analyze(std::string_view sql) {
+    // pgmoat reads text as the server does with standard_conforming_strings on and
+    // client_encoding UTF8. Text that reads the same under every setting is judged
+    // so whatever the server's settings are; other text only while they are known
+    // to be those (see sql::Analysis::depends_on_settings).
     sql::AnalyzerOptions options = services_.analyzer;
-    options.standard_conforming_strings = settings_.standard_conforming_strings;
-    options.client_encoding = settings_.client_encoding;
-    if (syncs_done_ < settings_settle_at_) {
-        // The server has not yet confirmed how it reads text now; fail closed.
-        auto a = std::make_shared<sql::Analysis>();
-        a->status = sql::AnalysisStatus::session_settings;
-        a->error = "a change of standard_conforming_strings or client_encoding is still in flight; send this "
-                   "statement after the server has answered the previous one";
+    options.standard_conforming_strings = true;
+    options.client_encoding = "UTF8";
+    auto a = services_.analyses ? services_.analyses->analyze(sql, services_.policies->version_number, options)
+                                : std::make_shared<const sql::Analysis>(sql::analyze(sql, options));
+    if (!a->ok() || !a->depends_on_settings) return a;
+    sql::AnalyzerOptions server = options;
+    server.standard_conforming_strings = settings_.standard_conforming_strings;
+    server.client_encoding = settings_.client_encoding;
+    std::string why;
+    if (syncs_done_ < settings_known_at_) {
+        why = "a statement still running before it in the same pipeline may change standard_conforming_strings or "
+              "client_encoding (any function, cursor or trigger can), and this text reads differently if it does; "
+              "send it after the server has answered (after Sync), or write backslashes in E'' strings and pass "
+              "non-ASCII text as parameters";
+    } else if (!server.settings_supported()) {
+        why = server.standard_conforming_strings
+                  ? fmt::format("client_encoding is {} in this session, and this text holds bytes that encoding "
+                                "reads differently from UTF8",
+                                settings_.client_encoding)
+                  : "standard_conforming_strings is off in this session, and this text reads differently with it off";
+    } else {
         return a;
     }
-    if (services_.analyses) return services_.analyses->analyze(sql, services_.policies->version_number, options);
-    return std::make_shared<const sql::Analysis>(sql::analyze(sql, options));
+    auto refused = std::make_shared<sql::Analysis>();
+    refused->status = sql::AnalysisStatus::session_settings;
+    refused->error = std::move(why);
+    return refused;
 }
 
 std::optional<policy::Decision> Session::runtime_refusal() {

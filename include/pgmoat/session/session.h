@@ -155,10 +155,13 @@ private:
     std::shared_ptr<const policy::Policy> policy_;
     std::shared_ptr<const audit::SessionInfo> audit_info_;
     ServerSettings settings_;
-    // A forwarded statement may change how text is lexed (SET
-    // standard_conforming_strings, client_encoding): until the server has answered
-    // the request it is in, statements cannot be analyzed safely.
-    uint64_t settings_settle_at_ = 0;
+    // Whatever runs on the server (a statement, an Execute, a Bind that plans and
+    // folds functions, a FETCH, a trigger) may change standard_conforming_strings
+    // or client_encoding, and PostgreSQL reports that only at ReadyForQuery: the
+    // settings are known again once the server has answered this many requests.
+    uint64_t settings_known_at_ = 0;
+    // Called before the request's own Sync or Query is counted in syncs_sent_.
+    void code_may_run() { settings_known_at_ = syncs_sent_ + 1; }
     char transaction_status_ = 'I';
     bool copy_in_ = false;   // the server accepts CopyData from the client
     // A COPY FROM STDIN was sent and the client may already send its data: the

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 import pgwire
-from conftest import APP, APP_PASSWORD
+from conftest import APP, APP_PASSWORD, row_cap_policy
 from pgharness import UPSTREAM_USER, Pgmoat
 
 CAPPED, CAPPED_PASSWORD = "capped-app", "capped-pass-123"
@@ -40,14 +40,7 @@ def enforcing(workdir, postgres):
     m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}},
                apps={APP: (APP_PASSWORD, ["dev"]), CAPPED: (CAPPED_PASSWORD, ["dev"]),
                      ANALYST: (ANALYST_PASSWORD, ["dev"])},
-               policies={"capped.toml": f"""
-[policy]
-extends = "baseline"
-[applies_to]
-apps = ["{CAPPED}"]
-[limits]
-max_rows = 5
-"""},
+               policies={"capped.toml": row_cap_policy(CAPPED, 5)},
                extra='[audit]\nfsync = "every_record"\n').start()
     yield m
     m.stop()

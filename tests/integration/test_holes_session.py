@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 import pgwire
-from conftest import APP, APP_PASSWORD
+from conftest import APP, APP_PASSWORD, row_cap_policy
 CAPPED, CAPPED_PASSWORD = "capped-app", "capped-pass-123"
 
 from pgharness import SUPERUSER, SUPERUSER_PASSWORD, UPSTREAM_USER, Pgmoat
@@ -42,14 +42,7 @@ def enforcing(workdir, postgres):
     """, "app")
     m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}},
                apps={APP: (APP_PASSWORD, ["dev"]), CAPPED: (CAPPED_PASSWORD, ["dev"])},
-               policies={"capped.toml": f"""
-[policy]
-extends = "baseline"
-[applies_to]
-apps = ["{CAPPED}"]
-[limits]
-max_rows = 5
-"""},
+               policies={"capped.toml": row_cap_policy(CAPPED, 5)},
                extra='[audit]\nfsync = "every_record"\n').start()
     yield m
     m.stop()

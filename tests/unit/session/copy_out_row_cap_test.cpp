@@ -13,15 +13,7 @@ using namespace pgmoat::session::testing;
 
 namespace {
 // readonly-analyst: reads only, COPY TO STDOUT for exports, max_rows = 10000.
-Session analyst_session(MemoryAudit& audit) {
-    Identity id;
-    id.app = "analyst-jane";
-    id.target = "dev";
-    StatementServices services;
-    services.policies = shipped_policies();
-    services.audit = &audit;
-    return Session(id, {{"standard_conforming_strings", "on"}, {"client_encoding", "UTF8"}}, services);
-}
+Session analyst_session(MemoryAudit& audit) { return make_session(&audit, "analyst-jane"); }
 
 std::string copy_out_response() {
     std::string out;

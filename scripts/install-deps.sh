@@ -16,6 +16,7 @@ PACKAGES=(
   nodejs                                            # node-postgres (npm ships with the machine's Node.js)
   clang-14 libclang-rt-14-dev                       # libFuzzer and sanitizer runtimes
   procps iproute2 openssl
+  systemd python3-yaml                              # deploy/ checks: systemd-analyze, the Kubernetes manifests
 )
 
 missing=()

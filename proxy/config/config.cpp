@@ -108,6 +108,11 @@ void read_server(TomlTable& t, Config& c) {
         if (!log::parse_level(*v, l)) t.fail("log_level", "expected one of debug, info, warning, error");
         s.log_level = *v;
     }
+    if (auto v = t.string("log_format")) {
+        log::Format f;
+        if (!log::parse_format(*v, f)) t.fail("log_format", "expected text or json");
+        s.log_format = *v;
+    }
     if (auto v = t.string("upstream_connect")) {
         if (*v == "login") s.upstream_connect = UpstreamConnect::login;
         else if (*v == "first_statement") s.upstream_connect = UpstreamConnect::first_statement;

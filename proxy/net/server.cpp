@@ -61,10 +61,14 @@ void log_failure(std::exception_ptr e, const char* what) {
     }
 }
 
-log::Level level_of(const std::string& s) {
-    log::Level l = log::Level::info;
-    log::parse_level(s, l);
-    return l;
+// Level and format of pgmoat's own log, at start and on every reload.
+void apply_logging(const config::Server& server) {
+    log::Level level = log::Level::info;
+    log::parse_level(server.log_level, level);
+    log::set_level(level);
+    log::Format format = log::Format::text;
+    log::parse_format(server.log_format, format);
+    log::set_format(format);
 }
 
 class Server {
@@ -271,7 +275,7 @@ private:
         r.event = audit::Event::policy_reload;
         try {
             auto fresh = load_snapshot(runtime_.config_path);
-            log::set_level(level_of(fresh->config->server.log_level));
+            apply_logging(fresh->config->server);
             std::string version = fresh->policies->version;
             runtime_.snapshot.store(std::move(fresh));
             runtime_.net_metrics.policy_info.set({version});
@@ -340,7 +344,7 @@ private:
 
 int serve(const std::string& config_path) {
     auto snapshot = load_snapshot(config_path);
-    log::set_level(level_of(snapshot->config->server.log_level));
+    apply_logging(snapshot->config->server);
     // A client that disappears mid-write must not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
     // Every session is two sockets: take all the descriptors the system allows.

@@ -35,14 +35,10 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
                      decision.rule, decision.policy, decision.message);
     }
     if (origin == Origin::parse) {
-        std::string name(statement_name);
-        // A named statement that exists already makes the server refuse the Parse;
-        // the old one stays, in PostgreSQL and here.
-        if (name.empty() || !prepared_.count(name)) {
-            auto it = prepared_.find(name);
-            pending_parses_.push_back({syncs_sent_, name, it == prepared_.end() ? nullptr : it->second});
-            prepared_[name] = make_statement(sql, analysis, std::move(decision), 0);
-        }
+        // Recorded under its name once the server confirms it (ParseComplete): a
+        // Parse of a name in use fails there, unless a DEALLOCATE sent before it
+        // freed the name.
+        objects_.parse_sent(syncs_sent_, std::string(statement_name), make_statement(sql, analysis, std::move(decision), 0));
     } else {
         for (const auto& st : analysis->statements) {
             if (st.copy && st.copy->direction == sql::CopyDirection::from && st.copy->endpoint == sql::CopyEndpoint::stdin_)
@@ -51,7 +47,6 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
         // One execution per statement of the Query; none for an empty one.
         for (size_t i = 0; i < analysis->statements.size() || (i == 0 && !analysis->ok()); ++i) {
             executions_.push_back({.statement = make_statement(sql, analysis, decision, i),
-                                   .index = i,
                                    .batch = syncs_sent_,
                                    .started = started});
         }
@@ -62,24 +57,37 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
 }
 
 void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& out) {
-    if (auto refusal = runtime_refusal()) {
+    auto refusal = runtime_refusal();
+    // The portal comes from a Bind or a DECLARE pgmoat has seen; anything else (a
+    // cursor a function opened) runs text pgmoat never judged and could not record.
+    std::vector<StatementPtr> declaring;
+    for (const auto& e : executions_)
+        if (e.statement && e.statement->facts() && e.statement->facts()->kind == sql::StatementKind::declare_cursor)
+            declaring.push_back(e.statement);
+    auto expected = objects_.expected_portal(portal, declaring);
+    if (!refusal && !expected) refusal = unknown_portal(portal);
+    if (refusal) {
         count(*refusal, nullptr);
         return reject(*refusal, {}, nullptr, Origin::function_call, "\x01pgmoat", out);
     }
-    auto it = portals_.find(std::string(portal));
-    Execution e{.statement = nullptr, .batch = syncs_sent_, .started = Clock::now()};
-    if (it != portals_.end()) {
-        e.statement = it->second.statement;
-        e.parameters = it->second.parameters;
-        if (e.statement && e.statement->analysis->ok() && !e.statement->analysis->statements.empty()) {
-            const auto& copy = e.statement->analysis->statements.front().copy;
-            if (copy && copy->direction == sql::CopyDirection::from && copy->endpoint == sql::CopyEndpoint::stdin_)
-                copy_in_expected_ = true;
-        }
+    Execution e{.portal = std::string(portal), .resolved = false, .batch = syncs_sent_, .started = Clock::now()};
+    if (*expected && (*expected)->facts()) {
+        const auto& copy = (*expected)->facts()->copy;
+        if (copy && copy->direction == sql::CopyDirection::from && copy->endpoint == sql::CopyEndpoint::stdin_)
+            copy_in_expected_ = true;
     }
     executions_.push_back(std::move(e));
     code_may_run();
     forward(frame, out);
+}
+
+void Session::resolve(Execution& e) {
+    if (e.resolved) return;
+    e.resolved = true;
+    if (const Portal* p = objects_.portal(e.portal)) {
+        e.statement = p->statement;
+        e.parameters = p->parameters;
+    }
 }
 
 std::shared_ptr<const sql::Analysis> Session::analyze(std::string_view sql) {
@@ -115,6 +123,18 @@ std::shared_ptr<const sql::Analysis> Session::analyze(std::string_view sql) {
     refused->status = sql::AnalysisStatus::session_settings;
     refused->error = std::move(why);
     return refused;
+}
+
+policy::Decision Session::unknown_portal(std::string_view portal) const {
+    policy::Decision d;
+    d.allow = false;
+    d.policy = policy_->name;
+    d.rule = "unknown_portal";
+    d.sqlstate = "34000";  // PostgreSQL's invalid_cursor_name, as for a portal that does not exist
+    d.message = fmt::format("pgmoat: portal \"{}\" was not created by a Bind or DECLARE that pgmoat has seen", portal);
+    d.detail = "An Execute runs whatever its portal holds; pgmoat judges and records only what it has seen created.";
+    d.hint = "execute portals created by your own Bind or DECLARE; read a cursor a function returns with FETCH";
+    return d;
 }
 
 std::optional<policy::Decision> Session::runtime_refusal() {
@@ -162,10 +182,10 @@ void Session::reject(const policy::Decision& d, std::string_view sql, std::share
     send_decoy(origin, statement_name, e, out);
 }
 
-std::shared_ptr<const Session::Statement> Session::make_statement(std::string_view sql,
-                                                                  std::shared_ptr<const sql::Analysis> a,
-                                                                  policy::Decision d, size_t index) {
+StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const sql::Analysis> a, policy::Decision d,
+                                    size_t index) {
     auto s = std::make_shared<Statement>();
+    s->index = index;
     if (policy_->audit_raw_statement) s->sql = std::string(sql);
     auto info = std::make_shared<audit::StatementInfo>();
     if (a->ok() && index < a->statements.size()) {

@@ -10,10 +10,13 @@ request must not be judged with settings pgmoat no longer knows."""
 import time
 import uuid
 
+import psycopg
 import pytest
 
 import pgwire
-from conftest import APP, APP_PASSWORD
+from conftest import APP, APP_PASSWORD, row_cap_policy
+CAPPED, CAPPED_PASSWORD = "capped-app", "capped-pass-123"
+
 from pgharness import SUPERUSER, SUPERUSER_PASSWORD, UPSTREAM_USER, Pgmoat
 
 
@@ -31,8 +34,15 @@ def enforcing(workdir, postgres):
             BEGIN PERFORM set_config('standard_conforming_strings', 'off', false); RETURN NEW; END $$;
         CREATE TRIGGER notes_settings BEFORE INSERT ON notes FOR EACH ROW EXECUTE FUNCTION notes_trigger();
         ALTER TABLE notes OWNER TO {UPSTREAM_USER};
+        CREATE TABLE secrets (id int PRIMARY KEY, secret text);
+        INSERT INTO secrets VALUES (1, 'the-secret');
+        ALTER TABLE secrets OWNER TO {UPSTREAM_USER};
+        CREATE TABLE many AS SELECT generate_series(1, 50) AS n;
+        ALTER TABLE many OWNER TO {UPSTREAM_USER};
     """, "app")
-    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])},
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}},
+               apps={APP: (APP_PASSWORD, ["dev"]), CAPPED: (CAPPED_PASSWORD, ["dev"])},
+               policies={"capped.toml": row_cap_policy(CAPPED, 5)},
                extra='[audit]\nfsync = "every_record"\n').start()
     yield m
     m.stop()
@@ -177,3 +187,73 @@ def test_text_that_reads_the_same_under_every_setting_is_not_held_back(enforcing
     c.send(pgwire.query("SELECT scs_on()"))
     assert read_answers(c, 1) == [None]
     c.close()
+
+
+# ---- the audit record names what the server ran (F12) ---------------------------
+
+
+def statement_records(m, needle):
+    time.sleep(0.1)
+    return [r for r in m.audit_records("statement") if needle in r.get("statement", "")]
+
+
+def test_a_pipelined_deallocate_and_re_parse_is_audited_as_the_new_text(enforcing, postgres):
+    mark = "mk" + uuid.uuid4().hex[:12]
+    c = connect(enforcing)
+    c.send(pgwire.parse("s1", f"SELECT id /* {mark} */ FROM notes WHERE id = $1") + pgwire.SYNC)
+    assert pgwire.first_error(c.read_until(b"Z")) is None
+    time.sleep(0.1)
+    before = len(enforcing.audit_records("statement"))
+    # One write: the server drops s1 and prepares the other text under its name.
+    c.send(pgwire.query("DEALLOCATE s1") + pgwire.parse("s1", f"SELECT secret /* {mark} */ FROM secrets WHERE id = $1") +
+           pgwire.bind("", "s1", ["1"]) + pgwire.execute() + pgwire.SYNC)
+    assert read_answers(c, 1) == [None]
+    msgs = c.read_until(b"Z")
+    assert pgwire.first_error(msgs) is None
+    assert any(t == b"D" and b"the-secret" in body for t, body in msgs)
+    c.close()
+    # The server ran the secrets text under s1 (its log says so), and so says the audit log.
+    time.sleep(0.2)
+    assert f"SELECT secret /* {mark} */ FROM secrets" in postgres.log()
+    new = enforcing.audit_records("statement")[before:]
+    assert [r["statement_kind"] for r in new] == ["deallocate", "select"], new
+    assert new[1]["statement"] == "SELECT secret FROM secrets WHERE id = $1"
+    assert new[1]["relations"] == [{"name": "secrets", "access": "read"}] and new[1]["rows"] == 1
+
+
+def test_an_execute_of_a_cursor_portal_is_audited_as_the_cursor_and_unknown_portals_are_refused(enforcing, postgres):
+    mark = "mk" + uuid.uuid4().hex[:12]
+    c = connect(enforcing)
+    c.send(pgwire.query("BEGIN") + pgwire.query(f"DECLARE c_{mark} CURSOR FOR SELECT secret FROM secrets") +
+           pgwire.execute(f"c_{mark}") + pgwire.SYNC)
+    assert read_answers(c, 2) == [None, None]
+    msgs = c.read_until(b"Z")
+    assert pgwire.first_error(msgs) is None and any(t == b"D" for t, _ in msgs)
+    records = statement_records(enforcing, f"c_{mark}")
+    assert len(records) == 2  # the DECLARE, and the Execute of its portal
+    assert records[-1]["statement_kind"] == "declare_cursor" and records[-1]["rows"] == 1
+    assert records[-1]["relations"] == [{"name": "secrets", "access": "read"}]
+    # A portal nothing pgmoat saw created (a function could open one) is refused.
+    c.send(pgwire.execute(f"p_{mark}") + pgwire.SYNC)
+    err = pgwire.first_error(c.read_until(b"Z"))
+    assert err and err["C"] == "34000" and err["M"].startswith("pgmoat:"), err
+    never_ran(postgres, f"p_{mark}")
+    c.send(pgwire.query("ROLLBACK"))
+    assert read_answers(c, 1) == [None]
+    c.close()
+
+
+# ---- max_rows counts COPY TO STDOUT (F13) ----------------------------------------
+
+
+@pytest.mark.parametrize("form", ["COPY many TO STDOUT", "COPY (SELECT n FROM many) TO STDOUT"])
+def test_copy_to_stdout_stops_at_max_rows(enforcing, form):
+    with psycopg.connect(enforcing.dsn(CAPPED, CAPPED_PASSWORD), autocommit=True) as conn:
+        got = []
+        with pytest.raises(psycopg.Error) as e:
+            with conn.cursor().copy(form) as copy:
+                for row in copy.rows():
+                    got.append(row)
+        assert e.value.sqlstate == "54000", e.value
+        assert len(got) <= 5
+        assert conn.execute("SELECT count(*) FROM many").fetchone() == (50,)  # the session goes on

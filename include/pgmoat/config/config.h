@@ -56,6 +56,7 @@ struct Server {
     // Startup parameters forwarded to the target; names compared case-insensitively.
     std::vector<std::string> forward_parameters;
     std::string log_level = "info";
+    std::string log_format = "text";  // or "json"
     UpstreamConnect upstream_connect = UpstreamConnect::login;
 };
 

@@ -319,6 +319,7 @@ struct Statement {
     bool data_modifying_cte = false;   // WITH x AS (INSERT/UPDATE/DELETE/MERGE ...)
     std::vector<CteWrite> cte_writes;  // those WITH queries, at any depth, in text order
     bool select_into = false;          // SELECT ... INTO new_table (reported as create_table_as)
+    bool cursor_with_hold = false;     // DECLARE ... WITH HOLD: the cursor outlives its transaction
     // Changes how later text is lexed: SET/RESET of standard_conforming_strings or
     // client_encoding, RESET ALL, DISCARD ALL, set_config(), ALTER SYSTEM of them.
     // The session must not analyze text sent after it until the server has

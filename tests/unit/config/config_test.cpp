@@ -78,6 +78,8 @@ TEST_CASE("config errors name file, line, column and key") {
               .find(":7:9: apps.x.targets: no target named \"b\"") != std::string::npos);
     CHECK(error_of("[server]\ncredentials = \"c\"\nforward_parameters = [\"options\"]\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n")
               .find("\"options\" cannot be forwarded") != std::string::npos);
+    CHECK(error_of("[server]\ncredentials = \"c\"\nlog_format = \"xml\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n")
+              .find("pgmoat.toml:3:14: server.log_format: expected text or json") != std::string::npos);
     CHECK(error_of("[server\n").find("pgmoat.toml:1:") != std::string::npos);
     CHECK(error_of("[targets.a]\nhost=\"h\"\nuser=\"u\"\n").find("credentials is required") != std::string::npos);
     unsetenv("PGMOAT_TEST_PW_MISSING");

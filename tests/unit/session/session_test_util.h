@@ -137,9 +137,11 @@ struct MemoryAudit : AuditSink {
     void submit(audit::Record&& r) override { records.push_back(std::move(r)); }
 };
 
-inline Session make_session(AuditSink* audit = nullptr) {
+// A session of `app` under the shipped policies (orders-api gets the baseline;
+// analyst-* readonly-analyst).
+inline Session make_session(AuditSink* audit = nullptr, std::string app = "orders-api") {
     Identity id;
-    id.app = "orders-api";
+    id.app = std::move(app);
     id.target = "dev";
     StatementServices services;
     services.policies = shipped_policies();

@@ -298,7 +298,19 @@ awaitable<bool> ClientConnection::startup() {
                 continue;
             }
             case session::StartupStep::cancel: {
-                if (auto target = runtime_.cancels.find(startup_->cancel_request())) {
+                const auto& request = startup_->cancel_request();
+                const auto& cfg = *snapshot_->config;
+                int owner = runtime_.cancels.peer_of(request.process_id);
+                if (owner != cfg.server.peer_id) {
+                    // A session of another instance behind the same load balancer.
+                    if (auto peer = cfg.peers.find(owner); peer != cfg.peers.end()) {
+                        co_await send_cancel(peer_target(peer->second), {request.process_id, request.secret_key});
+                        log::info("session {}: forwarded cancel request to peer {} ({}:{})", id_, owner,
+                                  peer->second.host, peer->second.port);
+                    } else {
+                        log::info("session {}: cancel request for unknown peer {} ignored", id_, owner);
+                    }
+                } else if (auto target = runtime_.cancels.find(request)) {
                     co_await send_cancel(target->target, target->upstream);
                     log::info("session {}: forwarded cancel request to target \"{}\"", id_, target->target.name);
                 } else {

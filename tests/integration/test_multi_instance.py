@@ -45,16 +45,19 @@ def fleet(workdir, postgres):
     """, "app")
     shared = os.path.join(workdir, "fleet-policies")
     shutil.copytree(os.path.join(ROOT, "policies"), shared)
-    instances = []
-    for _ in range(INSTANCES):
-        metrics = free_port()
-        m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])},
-                   server={"shutdown_timeout": "10s"},
-                   extra=f'[policies]\ndir = "{shared}"\nwatch_interval = "200ms"\n'
-                         f'[metrics]\nlisten = "127.0.0.1:{metrics}"\nreadiness_interval = "200ms"\n'
-                         '[audit]\nfsync = "every_record"\n').start()
-        m.metrics_port = metrics
-        instances.append(m)
+    instances = [Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])})
+                 for _ in range(INSTANCES)]
+    # One config but for each instance's own ports and peer number; every instance
+    # knows its peers, so a CancelRequest that lands on the wrong one is forwarded.
+    peers = "".join(f'[peers.{i + 1}]\nhost = "127.0.0.1"\nport = {m.port}\n' for i, m in enumerate(instances))
+    for i, m in enumerate(instances):
+        m.metrics_port = free_port()
+        m.server = {"shutdown_timeout": "10s", "peer_id": i + 1}
+        m.extra = (f'[policies]\ndir = "{shared}"\nwatch_interval = "200ms"\n'
+                   f'[metrics]\nlisten = "127.0.0.1:{m.metrics_port}"\nreadiness_interval = "200ms"\n'
+                   '[audit]\nfsync = "every_record"\n' + peers)
+        m._write_files()
+        m.start()
     haproxy_port = free_port()
     cfg = os.path.join(workdir, "haproxy.cfg")
     with open(cfg, "w") as f:
@@ -131,6 +134,24 @@ def test_a_policy_change_reaches_every_instance(fleet):
         with psycopg.connect(m.dsn(APP, APP_PASSWORD), autocommit=True) as c:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 c.execute("SELECT id FROM reports")
+
+
+def test_a_cancel_reaching_another_instance_is_forwarded_to_the_sessions_own(fleet):
+    """psycopg sends its CancelRequest on a new connection to the same address:
+    HAProxy hands it to whichever instance comes next."""
+    for attempt in range(INSTANCES + 1):
+        with psycopg.connect(dsn(fleet), autocommit=True) as conn:
+            timer = threading.Timer(0.5, conn.cancel)
+            timer.start()
+            started = time.monotonic()
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                conn.execute("SELECT count(*) FROM generate_series(%s::int, %s::int) a, "
+                             "generate_series(%s::int, %s::int) b", (1, 1_000_000, 1, 1_000_000))
+            assert time.monotonic() - started < 10
+            timer.join()
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    logs = "".join(m.log() for m in fleet["instances"])
+    assert "forwarded cancel request to peer" in logs
 
 
 def insert_loop(fleet, client, stop, sent, errors):

@@ -72,21 +72,21 @@ KNOWN_REJECTIONS = {
     ('django-psycopg2', 'filter_paginate'):
         ('parameters', 'SELECT "customers"."id" FROM "customers" WHERE ("customers"."country" = $1 AND "customers"."deleted_at" IS NULL) ORDER BY "customers"."created_at" DESC, "customers"."id" ASC LIMIT $2 OFFSET $3'),
     ('django-psycopg2', 'get_by_id'):
-        ('parameters', 'SELECT "customers"."id", "customers"."created_at", "customers"."updated_at", "customers"."email", "customers"."name", "customers"."country", "customers"."deleted_at" FROM "customers" WHERE "customers"."id" = $1 LIMIT $2'),
+        ('parameters', 'SELECT "customers"."id", "customers"."email", "customers"."name", "customers"."country", "customers"."created_at", "customers"."updated_at", "customers"."deleted_at" FROM "customers" WHERE "customers"."id" = $1 LIMIT $2'),
     ('django-psycopg2', 'search'):
         ('parameters', 'SELECT "customers"."id" FROM "customers" WHERE ("customers"."deleted_at" IS NULL AND UPPER("customers"."name"::text) LIKE UPPER($1)) ORDER BY "customers"."id" ASC'),
     ('django-psycopg2', 'join'):
-        ('parameters', 'SELECT "orders"."id", "orders"."created_at", "orders"."updated_at", "orders"."customer_id", "orders"."status", "orders"."total" FROM "orders" WHERE "orders"."customer_id" = $1 ORDER BY "orders"."id" ASC'),
+        ('parameters', 'SELECT "orders"."id", "orders"."customer_id", "orders"."status", "orders"."total", "orders"."created_at", "orders"."updated_at" FROM "orders" WHERE "orders"."customer_id" = $1 ORDER BY "orders"."id" ASC'),
     ('django-psycopg2', 'create'):
-        ('parameters', 'INSERT INTO "customers" ("created_at", "updated_at", "email", "name", "country", "deleted_at") VALUES ($1::timestamptz, $2::timestamptz, $3, $4, $5, NULL) RETURNING "customers"."id"'),
+        ('parameters', 'INSERT INTO "customers" ("email", "name", "country", "created_at", "updated_at", "deleted_at") VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, NULL) RETURNING "customers"."id"'),
     ('django-psycopg2', 'update'):
-        ('parameters', 'SELECT "customers"."id", "customers"."created_at", "customers"."updated_at", "customers"."email", "customers"."name", "customers"."country", "customers"."deleted_at" FROM "customers" WHERE "customers"."id" = $1 LIMIT $2'),
+        ('parameters', 'SELECT "customers"."id", "customers"."email", "customers"."name", "customers"."country", "customers"."created_at", "customers"."updated_at", "customers"."deleted_at" FROM "customers" WHERE "customers"."id" = $1 LIMIT $2'),
     ('django-psycopg2', 'soft_delete'):
         ('parameters', 'UPDATE "customers" SET "deleted_at" = STATEMENT_TIMESTAMP() WHERE "customers"."id" = $1'),
     ('django-psycopg2', 'transaction'):
-        ('parameters', 'SELECT "products"."id", "products"."created_at", "products"."updated_at", "products"."sku", "products"."name", "products"."price" FROM "products" WHERE "products"."id" IN ($1, $2)'),
+        ('parameters', 'SELECT "products"."id", "products"."sku", "products"."name", "products"."price", "products"."created_at", "products"."updated_at" FROM "products" WHERE "products"."id" IN ($1, $2)'),
     ('django-psycopg2', 'upsert'):
-        ('parameters', 'SELECT "products"."id", "products"."created_at", "products"."updated_at", "products"."sku", "products"."name", "products"."price" FROM "products" WHERE "products"."sku" = $1 LIMIT $2 FOR UPDATE'),
+        ('parameters', 'SELECT "products"."id", "products"."sku", "products"."name", "products"."price", "products"."created_at", "products"."updated_at" FROM "products" WHERE "products"."sku" = $1 LIMIT $2 FOR UPDATE'),
     ('activerecord', 'search'):
         ('parameters', 'SELECT "customers"."id" FROM "customers" WHERE "customers"."deleted_at" IS NULL AND (name ILIKE $1) ORDER BY "customers"."id" ASC'),
     ('activerecord', 'upsert'):

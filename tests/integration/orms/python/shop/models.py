@@ -2,49 +2,49 @@
 from django.db import models
 
 
-class Stamped(models.Model):
-    """Every table's two timestamps, kept by Django itself."""
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-        managed = False
+def stamps():
+    """Every table's two timestamps, kept by Django itself; made in each model's
+    body so they come after its own fields, as in the tables."""
+    return models.DateTimeField(auto_now_add=True), models.DateTimeField(auto_now=True)
 
 
-class Customer(Stamped):
+class Customer(models.Model):
     email = models.TextField(unique=True)
     name = models.TextField()
     country = models.TextField()
+    created_at, updated_at = stamps()
     deleted_at = models.DateTimeField(null=True)
 
-    class Meta(Stamped.Meta):
-        db_table = "customers"
+    class Meta:
+        managed, db_table = False, "customers"
 
 
-class Product(Stamped):
+class Product(models.Model):
     sku = models.TextField(unique=True)
     name = models.TextField()
     price = models.DecimalField(max_digits=10, decimal_places=2)
+    created_at, updated_at = stamps()
 
-    class Meta(Stamped.Meta):
-        db_table = "products"
+    class Meta:
+        managed, db_table = False, "products"
 
 
-class Order(Stamped):
+class Order(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.DO_NOTHING)
     status = models.TextField(default="open")
     total = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    created_at, updated_at = stamps()
 
-    class Meta(Stamped.Meta):
-        db_table = "orders"
+    class Meta:
+        managed, db_table = False, "orders"
 
 
-class OrderItem(Stamped):
+class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.DO_NOTHING, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.DO_NOTHING)
     quantity = models.IntegerField()
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    created_at, updated_at = stamps()
 
-    class Meta(Stamped.Meta):
-        db_table = "order_items"
+    class Meta:
+        managed, db_table = False, "order_items"

@@ -171,3 +171,24 @@ TEST_CASE("the extended protocol gets one error per batch and ReadyForQuery at S
     std::string bye;
     CHECK_FALSE(console.on_frontend(decode_message(msg('X'), 1 << 20).frame, bye));
 }
+
+TEST_CASE("rejections are kept for SHOW REJECTIONS, newest first, normalized, bounded") {
+    RejectionLog log(3);
+    Identity id;
+    id.app = "orders-api";
+    id.target = "dev";
+    StatementServices services;
+    services.policies = shipped_policies();
+    services.rejections = &log;
+    services.session_id = 41;
+    Session s(id, {}, services);
+    for (int i = 0; i < 4; ++i) feed(s, query("SELECT id FROM users WHERE email = 'a" + std::to_string(i) + "@b.c'"), true);
+    auto rows = log.recent();
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].session == 41);
+    CHECK(rows[0].app == "orders-api");
+    CHECK(rows[0].rule == "parameters");
+    CHECK(rows[0].sqlstate == "42501");
+    CHECK(rows[0].statement == "SELECT id FROM users WHERE email = $1");  // never the value
+    CHECK(rows[0].time.size() == 27);
+}

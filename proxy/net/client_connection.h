@@ -85,6 +85,11 @@ private:
     asio::steady_timer client_write_done_;
     bool closed_ = false;
     bool draining_ = false;
+    // A batch of the server's answers is on its way to the client (audit
+    // durability wait and write included).
+    bool delivering_ = false;
+    // Nothing is running and nothing is owed to the client: safe to close.
+    bool quiet() const { return session_->idle() && !delivering_; }
     std::string close_reason_;
     std::chrono::steady_clock::time_point last_client_activity_;
     std::optional<asio::steady_timer> idle_timer_;

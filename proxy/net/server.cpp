@@ -77,6 +77,7 @@ public:
         runtime_.config_path = std::move(config_path);
         runtime_.snapshot.store(std::move(snapshot));
         const auto& cfg = *runtime_.current()->config;
+        runtime_.cancels.set_peer_id(cfg.server.peer_id);
         runtime_.analyses = std::make_unique<sql::AnalysisCache>(cfg.analyzer.cache_bytes);
         if (cfg.audit.enabled) runtime_.audit = std::make_unique<audit::AuditLog>(cfg.audit);
         register_metrics();
@@ -276,6 +277,7 @@ private:
         try {
             auto fresh = load_snapshot(runtime_.config_path);
             apply_logging(fresh->config->server);
+            runtime_.cancels.set_peer_id(fresh->config->server.peer_id);
             std::string version = fresh->policies->version;
             runtime_.snapshot.store(std::move(fresh));
             runtime_.net_metrics.policy_info.set({version});

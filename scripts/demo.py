@@ -171,6 +171,8 @@ def main():
     work = tempfile.mkdtemp(prefix="pgmoat-demo-")
     os.chmod(work, 0o755)  # the postgres user reaches its data directory below
     demo = Demo(work, run_as)
+    # Ctrl-C stops the demo even when a shell started it with SIGINT ignored (in the background).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -180,7 +182,9 @@ def main():
         if args.tour:
             print(f"The tour (started in {time.monotonic() - t0:.1f} s):\n")
         else:
-            print("The tour: run these in another shell, or all of them with `sudo bash scripts/demo.sh --tour`.\n")
+            again = ("sudo " if os.environ.get("SUDO_USER") else "") + "bash " + shlex.quote(
+                os.path.join(ROOT, "scripts", "demo.sh")) + " --tour"
+            print(f"The tour: run these in another shell, or all of them with `{again}`.\n")
         for n, (text, commands) in enumerate(demo.tour(), 1):
             print(f"{n}. {text}\n")
             for command in commands:

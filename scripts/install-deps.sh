@@ -15,7 +15,7 @@ PACKAGES=(
   libpostgresql-jdbc-java openjdk-17-jre-headless  # pgjdbc
   nodejs                                            # node-postgres (npm ships with the machine's Node.js)
   clang-14 libclang-rt-14-dev                       # libFuzzer and sanitizer runtimes
-  procps iproute2 openssl
+  procps iproute2 openssl curl                     # curl: the demo's tour reads /metrics with it
   systemd python3-yaml                              # deploy/ checks: systemd-analyze, the Kubernetes manifests
 )
 

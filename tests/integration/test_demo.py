@@ -37,6 +37,18 @@ class RunningDemo:
             raise AssertionError("the demo did not come up:\n" + self.text)
         self.text_at_ready = self.text
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        # A failed test must not leave a demo running.
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
     def _read(self):
         for line in self.proc.stdout:
             self.lines.append(line.rstrip("\n"))
@@ -142,7 +154,11 @@ def check_tour_outputs(out):
 
 
 def test_the_tour_runs_and_each_step_shows_what_it_says():
-    demo = RunningDemo("--tour")
+    with RunningDemo("--tour") as demo:
+        check_the_tour(demo)
+
+
+def check_the_tour(demo):
     text = demo.text
     assert re.search(r"^pgmoat is running on 127\.0\.0\.1:\d+ in front of a throwaway PostgreSQL 15", text, re.M)
     started = float(re.search(r"The tour \(started in ([\d.]+) s\)", text).group(1))
@@ -194,10 +210,10 @@ def run_every_printed_command(demo, user=None):
 
 
 def test_every_command_it_prints_works_as_printed():
-    demo = RunningDemo()
-    assert demo.commands() and all(not o for _, o in demo.commands())  # without --tour nothing is run
-    run_every_printed_command(demo)
-    demo.interrupt()
+    with RunningDemo() as demo:
+        assert demo.commands() and all(not o for _, o in demo.commands())  # without --tour nothing is run
+        run_every_printed_command(demo)
+        demo.interrupt()
 
 
 def readable_by_others(path):
@@ -214,7 +230,11 @@ def test_after_sudo_the_user_owns_the_demo_and_its_commands_work_for_them():
     if not (readable_by_others(os.path.join(ROOT, "demo", "shop.py")) and readable_by_others(PGMOAT_BIN)):
         pytest.skip("the checkout is not readable by other users")
     user = "nobody"
-    demo = RunningDemo(env={"SUDO_USER": user})
+    with RunningDemo(env={"SUDO_USER": user}) as demo:
+        check_the_demo_after_sudo(demo, user)
+
+
+def check_the_demo_after_sudo(demo, user):
     uid = pwd.getpwnam(user).pw_uid
     pid = int(re.search(r"^    kill -HUP (\d+)$", demo.text, re.M).group(1))
     assert os.stat(f"/proc/{pid}").st_uid == uid  # pgmoat runs as the user, not as root

@@ -1,6 +1,7 @@
 // What a pgjdbc-based GUI (DBeaver, DataGrip) does when a person opens a
 // connection and browses it: DatabaseMetaData over the schema, then a data view
-// that pages through a table with a cursor. Prints "key.ok=<rows>" or
+// that pages through a table with a cursor (or, with "read-all", reads all of
+// it a page at a time). Prints "key.ok=<rows>" or
 // "key.sqlstate=…" per step, one per line, for test_people.py.
 import java.sql.*;
 import java.util.Properties;
@@ -25,6 +26,21 @@ public class SchemaBrowser {
         props.setProperty("password", args[2]);
         props.setProperty("ApplicationName", "SchemaBrowser");
         try (Connection conn = DriverManager.getConnection(args[0], props)) {
+            if (args.length > 3 && args[3].equals("read-all")) {
+                // "Fetch all rows" of a data view: the whole table, a page at a time.
+                conn.setAutoCommit(false);
+                try (Statement s = conn.createStatement()) {
+                    s.setFetchSize(500);
+                    try (ResultSet rs = s.executeQuery("SELECT * FROM order_items")) {
+                        int n = 0;
+                        while (rs.next()) n++;
+                        System.out.println("all_rows.ok=" + n);
+                    }
+                } catch (SQLException e) {
+                    System.out.println("all_rows.sqlstate=" + e.getSQLState());
+                }
+                return;
+            }
             count("catalogs", conn, md -> md.getCatalogs());
             count("schemas", conn, md -> md.getSchemas());
             count("table_types", conn, md -> md.getTableTypes());

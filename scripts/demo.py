@@ -130,7 +130,8 @@ class Demo:
 pgmoat is running on 127.0.0.1:{self.m.port} in front of a throwaway PostgreSQL 15 (port {self.pg.port})
 holding a shop database ({os.path.join(ROOT, 'demo', 'schema.sql')}). Connect through pgmoat:
 
-as the app "{APP}" (policies/baseline.toml: bind parameters required, no DDL)
+as the app "{APP}" (policies/baseline.toml: bind parameters required, no DDL; psql's \\d
+commands send literals, so they are refused here, as for any app)
 
     psql {dq(self.uri(APP, APP_PASSWORD))}
 

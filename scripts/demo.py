@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
@@ -156,10 +157,18 @@ Press Ctrl-C to stop pgmoat and remove the throwaway database."""
         if self.run_as:
             env.update(HOME=self.run_as.pw_dir, USER=self.run_as.pw_name, LOGNAME=self.run_as.pw_name)
             kw = dict(user=self.run_as.pw_uid, group=self.run_as.pw_gid, extra_groups=[])
+        reloads = self.reloads()
         r = subprocess.run(["bash", "-c", command], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            env=env, cwd="/", timeout=60, **kw)
-        time.sleep(0.3)  # what a command set off (an audit record, a reload) lands before the next
+        time.sleep(0.3)  # what a command set off (an audit record) lands before the next
+        deadline = time.monotonic() + 10
+        while command.startswith("kill -HUP") and self.reloads() == reloads and time.monotonic() < deadline:
+            time.sleep(0.1)  # the reload it asked for is done before the tour shows its metric
         return r.stdout
+
+    def reloads(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as r:
+            return [line for line in r.read().decode().splitlines() if line.startswith("pgmoat_policy_reloads_total")]
 
 
 def main():

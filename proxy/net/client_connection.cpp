@@ -493,6 +493,7 @@ awaitable<void> ClientConnection::pump_frontend() {
             if (!closed_) close_all(ec == asio::error::eof ? "client closed the connection" : "client read: " + ec.message());
             co_return;
         }
+        if (stopping_) continue;  // the goodbye is on its way: drop what comes (stop_if_quiet())
         in.commit(n);
         last_client_activity_ = std::chrono::steady_clock::now();
         process(in, true, out);
@@ -553,7 +554,7 @@ awaitable<void> ClientConnection::pump_backend() {
             close_all(out.close_reason);
             co_return;
         }
-        if (draining_ && quiet() && in.empty() && stream_from_server_.left == 0) {
+        if (draining_ && in.empty() && stream_from_server_.left == 0 && stop_if_quiet()) {
             co_await close_idle_for_shutdown();
             co_return;
         }
@@ -573,12 +574,24 @@ void ClientConnection::start_cancel() {
     asio::co_spawn(client_.socket().get_executor(), cancel(shared_from_this()), asio::detached);
 }
 
-awaitable<void> ClientConnection::close_idle_for_shutdown() {
+awaitable<void> ClientConnection::say_goodbye(std::string sqlstate, std::string message, std::string reason) {
     if (closed_) co_return;
     std::string bye;
-    session::ClientStartup::write_fatal(bye, "57P01", "terminating connection due to administrator command");
+    session::ClientStartup::write_fatal(bye, sqlstate, message);
     co_await write_client(bye);
-    close_all("server shutting down");
+    close_all(reason);
+}
+
+bool ClientConnection::stop_if_quiet() {
+    if (closed_ || stopping_ || !quiet()) return false;
+    // From here nothing the client sends is forwarded: a statement that crossed
+    // the goodbye on the wire must not run after its session was told it ended.
+    stopping_ = true;
+    return true;
+}
+
+awaitable<void> ClientConnection::close_idle_for_shutdown() {
+    co_await say_goodbye("57P01", "terminating connection due to administrator command", "server shutting down");
 }
 
 awaitable<void> ClientConnection::watch_idle() {
@@ -591,11 +604,8 @@ awaitable<void> ClientConnection::watch_idle() {
         idle_timer_->expires_after(tick);
         co_await idle_timer_->async_wait(nothrow_awaitable);
         if (closed_) co_return;
-        if (quiet() && std::chrono::steady_clock::now() - last_client_activity_ >= timeout) {
-            std::string bye;
-            session::ClientStartup::write_fatal(bye, "57P05", "terminating connection due to idle-session timeout");
-            co_await write_client(bye);
-            close_all("idle timeout");
+        if (std::chrono::steady_clock::now() - last_client_activity_ >= timeout && stop_if_quiet()) {
+            co_await say_goodbye("57P05", "terminating connection due to idle-session timeout", "idle timeout");
             co_return;
         }
     }
@@ -604,7 +614,7 @@ awaitable<void> ClientConnection::watch_idle() {
 void ClientConnection::drain() {
     draining_ = true;
     if (!session_) return;  // still starting up: refused when it gets there
-    if (quiet()) {
+    if (stop_if_quiet()) {
         asio::co_spawn(client_.socket().get_executor(), close_idle_for_shutdown(),
                        [self = shared_from_this()](std::exception_ptr e) { log_exception(e, self->id_); });
     }

@@ -1,5 +1,6 @@
 // The statement path: every Query and Parse is analyzed, judged, counted and
 // recorded here, then forwarded or rejected. on_statement() is the whole story.
+#include "pgmoat/audit/json.h"
 #include "pgmoat/common/log.h"
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/session.h"
@@ -258,11 +259,25 @@ void Session::record(const Execution& e, std::string_view sqlstate, uint64_t row
 
 void Session::record_rejection(const policy::Decision& d, std::string_view sql,
                                const std::shared_ptr<const sql::Analysis>& a) {
+    if (!services_.audit && !services_.rejections) return;
+    std::shared_ptr<const audit::StatementInfo> info;
+    if (a) info = make_statement(sql, a, d, d.statement >= 0 ? static_cast<size_t>(d.statement) : 0)->audit;
+    if (services_.rejections) {
+        RejectionRow row;
+        audit::json::append_time(row.time, std::chrono::system_clock::now());
+        row.session = services_.session_id;
+        row.app = identity_.app;
+        row.target = identity_.target;
+        row.rule = d.rule;
+        row.sqlstate = d.sqlstate;
+        if (info && info->text) row.statement = *info->text;
+        services_.rejections->add(std::move(row));
+    }
     if (!services_.audit) return;
     audit::Record r;
     r.event = audit::Event::statement;
     r.session = audit_info_;
-    if (a) r.statement = make_statement(sql, a, d, d.statement >= 0 ? static_cast<size_t>(d.statement) : 0)->audit;
+    r.statement = std::move(info);
     r.decision = audit::Decision::reject;
     r.rule = d.rule;
     if (!d.source.file.empty()) r.policy_file = d.source.file;

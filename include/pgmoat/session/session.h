@@ -14,6 +14,7 @@
 #include "pgmoat/session/audit_sink.h"
 #include "pgmoat/session/identity.h"
 #include "pgmoat/session/rate_limiter.h"
+#include "pgmoat/session/rejection_log.h"
 #include "pgmoat/session/server_objects.h"
 #include "pgmoat/session/statement_metrics.h"
 #include "pgmoat/sql/analysis_cache.h"
@@ -62,6 +63,7 @@ struct StatementServices {
     AuditSink* audit = nullptr;              // null: no audit records
     StatementMetrics* metrics = nullptr;     // null: not counted
     RateLimiter* rate_limiter = nullptr;     // null: no rate limits
+    RejectionLog* rejections = nullptr;      // null: the admin console shows none
     uint64_t session_id = 0;
     std::string upstream_user;
     std::string database;

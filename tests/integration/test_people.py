@@ -209,18 +209,12 @@ def test_the_row_cap_stops_a_large_result_at_10000_rows(people):
     assert r.returncode != 0 and "10000" in r.stderr
 
 
-ROW_CAP_PER_MESSAGE = ("max_rows counts the rows of one Execute or FETCH, not of the portal or cursor: "
-                       "a result read a page at a time passes the cap whole (proxy/session row counting)")
-
-
-@pytest.mark.xfail(strict=True, reason=ROW_CAP_PER_MESSAGE)
 def test_the_row_cap_holds_when_psql_fetches_in_pages(people):
     # \set FETCH_COUNT makes psql DECLARE a cursor and FETCH FORWARD 1000 at a time.
     r = as_person(people, "SELECT * FROM order_items", args=["-A", "-t", "-v", "FETCH_COUNT=1000"], check=False)
     assert r.returncode != 0 and "10000" in r.stderr and len(r.stdout.splitlines()) <= 10000
 
 
-@pytest.mark.xfail(strict=True, reason=ROW_CAP_PER_MESSAGE)
 def test_the_row_cap_holds_when_a_gui_fetches_all_rows_in_pages(people):
     # pgjdbc with a fetch size: one portal, Execute with a row limit, PortalSuspended, again.
     assert browse(f"jdbc:postgresql://127.0.0.1:{people.port}/dev", ALICE, ALICE_PASSWORD,

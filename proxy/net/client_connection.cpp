@@ -235,6 +235,7 @@ awaitable<bool> ClientConnection::startup() {
     session::StartupContext ctx;
     ctx.config = snapshot_->config;
     ctx.credentials = snapshot_->credentials;
+    ctx.policies = snapshot_->policies;
     ctx.tls_available = snapshot_->server_tls != nullptr;
     ctx.over_connection_limit = runtime_.clients.load(std::memory_order_relaxed) > server_cfg.max_client_connections;
     error_code ec;
@@ -297,7 +298,19 @@ awaitable<bool> ClientConnection::startup() {
                 continue;
             }
             case session::StartupStep::cancel: {
-                if (auto target = runtime_.cancels.find(startup_->cancel_request())) {
+                const auto& request = startup_->cancel_request();
+                const auto& cfg = *snapshot_->config;
+                int owner = runtime_.cancels.peer_of(request.process_id);
+                if (owner != cfg.server.peer_id) {
+                    // A session of another instance behind the same load balancer.
+                    if (auto peer = cfg.peers.find(owner); peer != cfg.peers.end()) {
+                        co_await send_cancel(peer_target(peer->second), {request.process_id, request.secret_key});
+                        log::info("session {}: forwarded cancel request to peer {} ({}:{})", id_, owner,
+                                  peer->second.host, peer->second.port);
+                    } else {
+                        log::info("session {}: cancel request for unknown peer {} ignored", id_, owner);
+                    }
+                } else if (auto target = runtime_.cancels.find(request)) {
                     co_await send_cancel(target->target, target->upstream);
                     log::info("session {}: forwarded cancel request to target \"{}\"", id_, target->target.name);
                 } else {
@@ -480,6 +493,7 @@ awaitable<void> ClientConnection::pump_frontend() {
             if (!closed_) close_all(ec == asio::error::eof ? "client closed the connection" : "client read: " + ec.message());
             co_return;
         }
+        if (stopping_) continue;  // the goodbye is on its way: drop what comes (stop_if_quiet())
         in.commit(n);
         last_client_activity_ = std::chrono::steady_clock::now();
         process(in, true, out);
@@ -523,6 +537,9 @@ awaitable<void> ClientConnection::pump_backend() {
         }
         in.commit(n);
         process(in, false, out);
+        // Until these bytes reach the client, the session only looks idle: a
+        // drain or idle timeout now would drop a result whose statement ran.
+        delivering_ = true;
         if (out.cancel_upstream) {
             out.cancel_upstream = false;
             if (!cancel_in_flight_) start_cancel();
@@ -532,11 +549,12 @@ awaitable<void> ClientConnection::pump_backend() {
         if (audit_durable_ < audit_submitted_ && !co_await wait_until_durable()) co_return;
         if (!co_await write_client(out.to_client)) co_return;
         if (!co_await write_server(out.to_server)) co_return;
+        delivering_ = false;
         if (out.close) {
             close_all(out.close_reason);
             co_return;
         }
-        if (draining_ && session_->idle() && in.empty() && stream_from_server_.left == 0) {
+        if (draining_ && in.empty() && stream_from_server_.left == 0 && stop_if_quiet()) {
             co_await close_idle_for_shutdown();
             co_return;
         }
@@ -556,12 +574,24 @@ void ClientConnection::start_cancel() {
     asio::co_spawn(client_.socket().get_executor(), cancel(shared_from_this()), asio::detached);
 }
 
-awaitable<void> ClientConnection::close_idle_for_shutdown() {
+awaitable<void> ClientConnection::say_goodbye(std::string sqlstate, std::string message, std::string reason) {
     if (closed_) co_return;
     std::string bye;
-    session::ClientStartup::write_fatal(bye, "57P01", "terminating connection due to administrator command");
+    session::ClientStartup::write_fatal(bye, sqlstate, message);
     co_await write_client(bye);
-    close_all("server shutting down");
+    close_all(reason);
+}
+
+bool ClientConnection::stop_if_quiet() {
+    if (closed_ || stopping_ || !quiet()) return false;
+    // From here nothing the client sends is forwarded: a statement that crossed
+    // the goodbye on the wire must not run after its session was told it ended.
+    stopping_ = true;
+    return true;
+}
+
+awaitable<void> ClientConnection::close_idle_for_shutdown() {
+    co_await say_goodbye("57P01", "terminating connection due to administrator command", "server shutting down");
 }
 
 awaitable<void> ClientConnection::watch_idle() {
@@ -574,11 +604,8 @@ awaitable<void> ClientConnection::watch_idle() {
         idle_timer_->expires_after(tick);
         co_await idle_timer_->async_wait(nothrow_awaitable);
         if (closed_) co_return;
-        if (session_->idle() && std::chrono::steady_clock::now() - last_client_activity_ >= timeout) {
-            std::string bye;
-            session::ClientStartup::write_fatal(bye, "57P05", "terminating connection due to idle-session timeout");
-            co_await write_client(bye);
-            close_all("idle timeout");
+        if (std::chrono::steady_clock::now() - last_client_activity_ >= timeout && stop_if_quiet()) {
+            co_await say_goodbye("57P05", "terminating connection due to idle-session timeout", "idle timeout");
             co_return;
         }
     }
@@ -587,7 +614,7 @@ awaitable<void> ClientConnection::watch_idle() {
 void ClientConnection::drain() {
     draining_ = true;
     if (!session_) return;  // still starting up: refused when it gets there
-    if (session_->idle()) {
+    if (stop_if_quiet()) {
         asio::co_spawn(client_.socket().get_executor(), close_idle_for_shutdown(),
                        [self = shared_from_this()](std::exception_ptr e) { log_exception(e, self->id_); });
     }

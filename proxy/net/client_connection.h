@@ -43,6 +43,10 @@ private:
     awaitable<void> pump_backend();
     void start_cancel();
     awaitable<void> close_idle_for_shutdown();
+    // Ends a quiet session with a FATAL the client reads first.
+    awaitable<void> say_goodbye(std::string sqlstate, std::string message, std::string reason);
+    // Decides to end the session if it is quiet, and stops forwarding client input.
+    bool stop_if_quiet();
     awaitable<void> watch_idle();
 
     // Client writes come from both pumps; this keeps them whole and in order.
@@ -85,6 +89,12 @@ private:
     asio::steady_timer client_write_done_;
     bool closed_ = false;
     bool draining_ = false;
+    // A batch of the server's answers is on its way to the client (audit
+    // durability wait and write included).
+    bool delivering_ = false;
+    // Nothing is running and nothing is owed to the client: safe to close.
+    bool quiet() const { return session_->idle() && !delivering_; }
+    bool stopping_ = false;  // a quiet session is being told goodbye
     std::string close_reason_;
     std::chrono::steady_clock::time_point last_client_activity_;
     std::optional<asio::steady_timer> idle_timer_;

@@ -103,6 +103,15 @@ awaitable<UpstreamConnection> connect_upstream(const config::Target& t, asio::ss
     co_return std::move(result);
 }
 
+config::Target peer_target(const config::Peer& peer) {
+    config::Target t;
+    t.name = fmt::format("peer {}", peer.id);
+    t.host = peer.host;
+    t.port = peer.port;
+    t.connect_timeout = std::chrono::milliseconds(3000);
+    return t;
+}
+
 awaitable<void> send_cancel(config::Target target, protocol::BackendKeyData key) {
     auto executor = co_await asio::this_coro::executor;
     tcp::socket socket(executor);

@@ -25,5 +25,8 @@ awaitable<UpstreamConnection> connect_upstream(const config::Target& target, asi
 // Opens a connection to the target and sends a CancelRequest with the server's
 // own key. Best effort, as in PostgreSQL: the result is not reported to the client.
 awaitable<void> send_cancel(config::Target target, protocol::BackendKeyData key);
+// Where a CancelRequest for a peer's session goes: the peer's client port, in
+// plain TCP as libpq sends it.
+config::Target peer_target(const config::Peer& peer);
 
 }  // namespace pgmoat::net

@@ -3,6 +3,8 @@
 // utility statements through one table-like handler.
 #include "walker_impl.h"
 
+#include <charconv>
+
 namespace pgmoat::sql::detail {
 
 namespace {
@@ -1031,6 +1033,14 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
             Ctx v = base;  // EXECUTE p('x'): the values of p's parameters
             v.clause = Clause::values;
             acc.add(key, value(v, key));
+        } else if (tag == NodeTag::DeclareCursorStmt && is(key, "options") && r_.peek() != '[') {
+            // CURSOR_OPT_* bits; WITH HOLD keeps the cursor past its transaction.
+            constexpr unsigned kCursorOptHold = 0x0020;
+            Str v = r_.scalar();
+            unsigned bits = 0;
+            std::from_chars(v.data(), v.data() + v.size(), bits);
+            if (top) stmt.cursor_with_hold = (bits & kCursorOptHold) != 0;
+            acc.add(key, Sub{hash_bytes(v)});
         } else if (is(key, "options") || is(key, "args")) {
             Ctx o = base;
             o.capture_defelems = true;

@@ -3,10 +3,14 @@
 // problem (a tautology is reported as such, not as "a literal").
 #include "pgmoat/policy/decision.h"
 
+#include "pgmoat/policy/setting_limits.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
+#include <optional>
 
 namespace pgmoat::policy {
 
@@ -323,6 +327,7 @@ private:
                           fmt::format("parameters this policy lets an app change: {}", allowed.empty() ? "none" : allowed),
                           st.offset);
         }
+        if (Decision d = setting_limits(index, st); !d.allow) return d;
         if (st.copy && std::find(p_.copy_endpoints.begin(), p_.copy_endpoints.end(), st.copy->endpoint) ==
                            p_.copy_endpoints.end()) {
             return reject("copy", p_.copy_endpoints_source, index, "42501",
@@ -484,6 +489,67 @@ private:
                           w.offset);
         }
         return {};
+    }
+
+    // A bounded server setting (README "Limits on the server session") may be
+    // lowered, never raised: by SET, SET LOCAL, ALTER ROLE/DATABASE/SYSTEM ...
+    // SET or set_config(). SET ... TO DEFAULT and RESET return to the pinned
+    // value; a value pgmoat cannot read as the server does, or one that is not
+    // a constant, fails closed.
+    Decision setting_limits(int index, const Statement& st) {
+        if (p_.setting_limits.empty()) return {};
+        if (st.kind != StatementKind::reset && st.kind != StatementKind::show) {
+            if (const SettingLimit* limit = p_.setting_limit(st.parameter)) {
+                std::vector<const Literal*> values;
+                for (const auto& l : st.literals)
+                    if (l.clause == Clause::set_value) values.push_back(&l);
+                if (values.size() > 1)
+                    return beyond_limit(index, *limit, "a list of values", values[0]->offset);
+                if (values.size() == 1) {
+                    if (Decision d = within_limit(index, *limit, values[0]->value, values[0]->offset); !d.allow)
+                        return d;
+                }
+            }
+        }
+        for (const auto& f : st.functions) {
+            if (f.name != "set_config" || f.attribute_notation || (!f.schema.empty() && f.schema != "pg_catalog"))
+                continue;
+            std::string parameter, value;
+            if (!constant_argument(st, f, 0, parameter)) {
+                return reject("setting_limit", p_.setting_limits.front().source, index, "42501",
+                              "pgmoat: set_config() with a parameter name that is not a constant could raise a "
+                              "limit this policy sets",
+                              "name the parameter as a constant: set_config('application_name', $1, false)",
+                              f.offset);
+            }
+            std::transform(parameter.begin(), parameter.end(), parameter.begin(), ::tolower);
+            const SettingLimit* limit = p_.setting_limit(parameter);
+            if (!limit) continue;
+            if (!constant_argument(st, f, 1, value))
+                return beyond_limit(index, *limit, "a value that is not a constant", f.offset);
+            if (Decision d = within_limit(index, *limit, value, f.offset); !d.allow) return d;
+        }
+        return {};
+    }
+
+    Decision within_limit(int index, const SettingLimit& limit, const std::string& text, int32_t offset) {
+        std::optional<int64_t> base = setting_base_value(limit.parameter, text);
+        if (!base) return beyond_limit(index, limit, fmt::format("'{}', which pgmoat cannot read as PostgreSQL does,", text), offset);
+        if (*base > limit.base_value) {
+            return beyond_limit(index, limit,
+                                fmt::format("'{}'{}", text,
+                                            *base == INT64_MAX ? ", which means no limit," : ""),
+                                offset);
+        }
+        return {};
+    }
+
+    Decision beyond_limit(int index, const SettingLimit& limit, const std::string& what, int32_t offset) {
+        return reject("setting_limit", limit.source, index, "42501",
+                      fmt::format("pgmoat: setting {} to {} is not allowed: this policy limits it to {}",
+                                  limit.parameter, what, limit.value),
+                      fmt::format("use a value up to {}; SET {} TO DEFAULT returns to it", limit.value, limit.parameter),
+                      offset);
     }
 
     // A pattern list that lets every relation through.

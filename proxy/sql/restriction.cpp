@@ -30,9 +30,12 @@ Restrictions::Restrictions(const RawStatement& raw, const std::vector<int32_t>& 
     intrinsic_.assign(raw_.entries.size(), -1);
     plain_entries_.resize(raw_.scopes.size());
     arms_.resize(raw_.scopes.size());
+    sub_scopes_.resize(raw_.scopes.size());
     for (size_t q = 0; q < raw_.scopes.size(); ++q) {
         const ScopeInfo& si = raw_.scopes[q];
-        if (si.arm && si.parent >= 0) arms_[static_cast<size_t>(si.parent)].push_back(static_cast<int32_t>(q));
+        if (si.parent < 0) continue;
+        sub_scopes_[static_cast<size_t>(si.parent)].push_back(static_cast<int32_t>(q));
+        if (si.arm) arms_[static_cast<size_t>(si.parent)].push_back(static_cast<int32_t>(q));
     }
     for (size_t e = 0; e < raw_.entries.size(); ++e) {
         const RangeEntry& x = raw_.entries[e];
@@ -249,7 +252,20 @@ bool Restrictions::bounded(int32_t scope) {
     if (s.has_limit) {
         result = true;
     } else if (s.dml) {
-        result = false;  // the rows an INSERT/UPDATE/DELETE ... RETURNING returns
+        // A WITH query's INSERT/UPDATE/DELETE ... RETURNING returns the rows it
+        // wrote: those its condition selects, or those its VALUES/SELECT makes.
+        result = false;
+        for (size_t i = 0; i < raw_.writes.size(); ++i) {
+            const RawWrite& w = raw_.writes[i];
+            if (w.scope != scope || w.merge >= 0) continue;
+            if (w.kind == StatementKind::insert) {
+                result = true;
+                for (int32_t q : sub_scopes_[static_cast<size_t>(scope)]) result = result && bounded(q);
+            } else {
+                result = write_restricts(i);
+            }
+            break;
+        }
     } else if (s.set_operation) {
         result = true;
         for (int32_t q : arms_[static_cast<size_t>(scope)]) result = result && bounded(q);

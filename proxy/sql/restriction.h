@@ -51,6 +51,7 @@ class Restrictions {
     std::vector<int8_t> intrinsic_;               // per entry
     std::vector<std::vector<int32_t>> plain_entries_;  // per scope: its FROM items
     std::vector<std::vector<int32_t>> arms_;           // per scope: set operation arms
+    std::vector<std::vector<int32_t>> sub_scopes_;     // per scope: the scopes directly inside
     std::unordered_map<int32_t, int32_t> dml_target_;  // DML scope -> target entry
 };
 

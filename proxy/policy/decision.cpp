@@ -327,7 +327,6 @@ private:
                           fmt::format("parameters this policy lets an app change: {}", allowed.empty() ? "none" : allowed),
                           st.offset);
         }
-        if (Decision d = setting_limits(index, st); !d.allow) return d;
         if (st.copy && std::find(p_.copy_endpoints.begin(), p_.copy_endpoints.end(), st.copy->endpoint) ==
                            p_.copy_endpoints.end()) {
             return reject("copy", p_.copy_endpoints_source, index, "42501",
@@ -367,6 +366,8 @@ private:
                               f.offset);
             }
         }
+        // After the function rule, so that a set_config() it denies is reported as such.
+        if (Decision d = setting_limits(index, st); !d.allow) return d;
         bool is_approved = approved(st);
         // JOIN … ON true (LATERAL joins) is an idiom, not an injection; ON 1=1 is not.
         auto taut = std::find_if(st.tautologies.begin(), st.tautologies.end(), [&](const Tautology& t) {

@@ -1,4 +1,4 @@
-// Regressions for findings F11-F17 (SECURITY.md, issue 12): the holes a red
+// Regressions for findings F15-F21 (SECURITY.md, issue 12): the holes a red
 // team walked between the baseline's rules with the app's credentials. Each
 // case is written from the mechanism that closes it, with the forms an app
 // legitimately sends beside the attacks.
@@ -32,7 +32,7 @@ std::string rule(const std::string& sql) { return rule_for(sql, site()); }
 
 }  // namespace
 
-TEST_CASE("F11: an exemption never covers a value that reaches the query") {
+TEST_CASE("F15: an exemption never covers a value that reaches the query") {
     // A reg*/interval cast is a code constant only where its value stays typed.
     CHECK(rule("SELECT id FROM users WHERE created_at > now() - '7 days'::interval") == "allow");
     CHECK(rule("SELECT oid FROM pg_type WHERE oid = 'int4'::regtype") == "allow");
@@ -71,7 +71,7 @@ TEST_CASE("F11: an exemption never covers a value that reaches the query") {
     CHECK(rule("SELECT 'x' AS label, name FROM products UNION SELECT 'y', password_hash FROM users") == "column");
 }
 
-TEST_CASE("F11: comment truncation is seen after any token, ORM tags pass") {
+TEST_CASE("F15: comment truncation is seen after any token, ORM tags pass") {
     CHECK(rule("SELECT id FROM users WHERE email = $1 UNION SELECT id FROM users --' AND tenant = $2") ==
           "comment_truncation");
     CHECK(rule("SELECT name FROM products ORDER BY name -- LIMIT 10") == "comment_truncation");
@@ -82,7 +82,7 @@ TEST_CASE("F11: comment truncation is seen after any token, ORM tags pass") {
           "parameters");  // the LIMIT 1 literal, not the comment
 }
 
-TEST_CASE("F12: set_config passes only with a constant name of an allowed parameter") {
+TEST_CASE("F16: set_config passes only with a constant name of an allowed parameter") {
     CHECK(rule("SELECT set_config('TimeZone', $1, false)") == "allow");
     CHECK(rule("SELECT set_config('default_transaction_read_only', $1, false)") == "allow");  // as SET
     CHECK(rule("SELECT pg_catalog.set_config('application_name'::text, $1, true)") == "allow");
@@ -102,7 +102,7 @@ TEST_CASE("F12: set_config passes only with a constant name of an allowed parame
     }
 }
 
-TEST_CASE("F13: a denied column is a fact in every form that reads or writes it") {
+TEST_CASE("F17: a denied column is a fact in every form that reads or writes it") {
     for (std::string sql : {
              "SELECT u FROM users u",
              "SELECT users FROM users",
@@ -140,7 +140,7 @@ TEST_CASE("F13: a denied column is a fact in every form that reads or writes it"
     CHECK(rule("INSERT INTO users (email) VALUES ($1)") == "allow");
 }
 
-TEST_CASE("F14: every write must select its rows by value, wherever it is written") {
+TEST_CASE("F18: every write must select its rows by value, wherever it is written") {
     for (std::string sql : {
              "DELETE FROM users WHERE id IS NOT NULL",
              "DELETE FROM users WHERE $1",
@@ -176,7 +176,7 @@ TEST_CASE("F14: every write must select its rows by value, wherever it is writte
     }
 }
 
-TEST_CASE("F15: settings may be lowered, never raised; row locks select rows; session advisory locks") {
+TEST_CASE("F19: settings may be lowered, never raised; row locks select rows; session advisory locks") {
     CHECK(rule("SET statement_timeout = 0") == "setting_limit");
     CHECK(rule("SET LOCAL statement_timeout = '1h'") == "setting_limit");
     CHECK(rule("SET idle_in_transaction_session_timeout = 0") == "setting_limit");
@@ -227,7 +227,7 @@ set_parameters = ["*"]
     CHECK(rule_for("SELECT pg_advisory_lock($1)", *shipped().select({"migrator", "dev", "", ""})) == "allow");
 }
 
-TEST_CASE("F16: sequences are written by nextval and setval") {
+TEST_CASE("F20: sequences are written by nextval and setval") {
     auto readonly = shipped().select({"analyst-eve", "prod", "", ""});
     REQUIRE(readonly->name == "readonly-analyst");
     CHECK(rule_for("SELECT nextval('orders_id_seq')", *readonly) == "relation");
@@ -252,7 +252,7 @@ write = { allow = ["public.orders*"] }
     CHECK(rule_for("SELECT nextval($1)", test_policy(some)) == "relation");
 }
 
-TEST_CASE("F17: the functions behind closed system views read those views") {
+TEST_CASE("F21: the functions behind closed system views read those views") {
     for (std::string sql : {"SELECT * FROM pg_lock_status()", "SELECT * FROM pg_catalog.pg_locks",
                             "SELECT pg_stat_get_numscans($1::oid)", "SELECT * FROM pg_hba_file_rules()",
                             "SELECT * FROM pg_show_all_file_settings()", "SELECT * FROM pg_config()",

@@ -10,12 +10,13 @@ PACKAGES=(
   libsimdjson-dev           # on-demand JSON reader for the parser's output
   libfmt-dev libtomlplusplus-dev doctest-dev libssl-dev
   postgresql-15 postgresql-client-15   # the real server and clients the tests drive
-  pgbouncer prometheus                 # benchmark and monitoring peers
+  pgbouncer prometheus haproxy         # benchmark, monitoring and load-balancing peers
   python3-psycopg2 python3-psycopg python3-pytest  # Python clients for integration tests (/usr/bin/python3)
   libpostgresql-jdbc-java openjdk-17-jre-headless  # pgjdbc
   nodejs                                            # node-postgres (npm ships with the machine's Node.js)
   clang-14 libclang-rt-14-dev                       # libFuzzer and sanitizer runtimes
   procps iproute2 openssl
+  systemd python3-yaml                              # deploy/ checks: systemd-analyze, the Kubernetes manifests
 )
 
 missing=()

@@ -18,6 +18,7 @@ std::string_view name(Event event) {
         case Event::policy_reload: return "policy_reload";
         case Event::pgmoat_start: return "pgmoat_start";
         case Event::pgmoat_stop: return "pgmoat_stop";
+        case Event::admin_command: return "admin_command";
         case Event::log_opened: return "log_opened";
         case Event::audit_error: return "audit_error";
     }

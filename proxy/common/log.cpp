@@ -2,6 +2,8 @@
 // from different threads never interleave.
 #include "pgmoat/common/log.h"
 
+#include "pgmoat/common/json_writer.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -11,6 +13,7 @@
 namespace pgmoat::log {
 namespace {
 std::atomic<int> g_level{static_cast<int>(Level::info)};
+std::atomic<int> g_format{static_cast<int>(Format::text)};
 
 const char* name(Level level) {
     switch (level) {
@@ -26,6 +29,30 @@ const char* name(Level level) {
 void set_level(Level level) { g_level.store(static_cast<int>(level), std::memory_order_relaxed); }
 Level level() { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
 bool enabled(Level l) { return static_cast<int>(l) >= g_level.load(std::memory_order_relaxed); }
+
+void set_format(Format format) { g_format.store(static_cast<int>(format), std::memory_order_relaxed); }
+
+bool parse_format(std::string_view text, Format& out) {
+    if (text == "text") out = Format::text;
+    else if (text == "json") out = Format::json;
+    else return false;
+    return true;
+}
+
+std::string format_line(Format format, Level l, std::string_view stamp, std::string_view message) {
+    std::string out;
+    if (format == Format::json) {
+        std::string level(name(l));
+        for (auto& c : level) c = static_cast<char>(c - 'A' + 'a');
+        JsonWriter(out).begin_object().key("time").value(stamp).key("level").value(level).key("message").value(message).end_object();
+    } else {
+        out = fmt::format("{} pgmoat {}: ", stamp, name(l));
+        // Keep one event on one line even if a message carries a newline.
+        for (char c : message) out.push_back(c == '\n' ? ' ' : c);
+    }
+    out.push_back('\n');
+    return out;
+}
 
 bool parse_level(std::string_view text, Level& out) {
     if (text == "debug") out = Level::debug;
@@ -45,10 +72,8 @@ void write(Level l, std::string_view line) {
     gmtime_r(&secs, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::string out = fmt::format("{}.{:03}Z pgmoat {}: ", stamp, millis, name(l));
-    // Keep one event on one line even if a message carries a newline.
-    for (char c : line) out.push_back(c == '\n' ? ' ' : c);
-    out.push_back('\n');
+    std::string out = format_line(static_cast<Format>(g_format.load(std::memory_order_relaxed)), l,
+                                  fmt::format("{}.{:03}Z", stamp, millis), line);
     size_t off = 0;
     while (off < out.size()) {
         ssize_t n = ::write(STDERR_FILENO, out.data() + off, out.size() - off);

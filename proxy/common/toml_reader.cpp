@@ -142,6 +142,14 @@ std::optional<int64_t> TomlTable::integer(std::string_view key, int64_t min, int
     return v;
 }
 
+std::optional<std::string> TomlTable::string_or_integer(std::string_view key) {
+    auto* n = get(key);
+    if (!n) return std::nullopt;
+    if (auto s = n->as_string()) return s->get();
+    if (auto i = n->as_integer()) return std::to_string(i->get());
+    fail(key, fmt::format("expected a string or an integer, found {}", type_name(*n)));
+}
+
 std::optional<bool> TomlTable::boolean(std::string_view key) {
     auto* n = get(key);
     if (!n) return std::nullopt;

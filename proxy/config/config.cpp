@@ -108,6 +108,12 @@ void read_server(TomlTable& t, Config& c) {
         if (!log::parse_level(*v, l)) t.fail("log_level", "expected one of debug, info, warning, error");
         s.log_level = *v;
     }
+    if (auto v = t.string("log_format")) {
+        log::Format f;
+        if (!log::parse_format(*v, f)) t.fail("log_format", "expected text or json");
+        s.log_format = *v;
+    }
+    if (auto v = t.integer("peer_id", 0, 255)) s.peer_id = static_cast<int>(*v);
     if (auto v = t.string("upstream_connect")) {
         if (*v == "login") s.upstream_connect = UpstreamConnect::login;
         else if (*v == "first_statement") s.upstream_connect = UpstreamConnect::first_statement;
@@ -220,6 +226,26 @@ Config parse_config(const std::string& text, const std::string& file) {
             t.reject_unknown_keys();
             c.apps.emplace(name, std::move(app));
         }
+    }
+    if (auto peers = root.table("peers")) {
+        for (auto& [name, t] : peers->tables()) {
+            int id = 0;
+            auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), id);
+            if (ec != std::errc() || end != name.data() + name.size() || id < 1 || id > 255) {
+                t.fail_here("peers are numbered 1 to 255: [peers.1], [peers.2], ...");
+            }
+            Peer peer;
+            peer.id = id;
+            auto host = t.string("host");
+            if (!host) t.fail("host", "is required: where the peer listens for clients");
+            peer.host = *host;
+            if (auto v = t.integer("port", 1, 65535)) peer.port = static_cast<uint16_t>(*v);
+            t.reject_unknown_keys();
+            c.peers.emplace(id, std::move(peer));
+        }
+    }
+    if (c.server.peer_id > 0 && !c.peers.empty() && !c.peers.count(c.server.peer_id)) {
+        root.fail_here(fmt::format("[server] peer_id = {} has no [peers.{}] table", c.server.peer_id, c.server.peer_id));
     }
     if (c.credentials_file.empty()) {
         root.fail_here("[server] credentials is required: the file with the apps' SCRAM verifiers");

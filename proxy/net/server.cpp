@@ -53,10 +53,14 @@ private:
     std::unordered_map<uint64_t, std::weak_ptr<ClientConnection>> connections_;
 };
 
-log::Level level_of(const std::string& s) {
-    log::Level l = log::Level::info;
-    log::parse_level(s, l);
-    return l;
+// Level and format of pgmoat's own log, at start and on every reload.
+void apply_logging(const config::Server& server) {
+    log::Level level = log::Level::info;
+    log::parse_level(server.log_level, level);
+    log::set_level(level);
+    log::Format format = log::Format::text;
+    log::parse_format(server.log_format, format);
+    log::set_format(format);
 }
 
 class Server {
@@ -65,6 +69,7 @@ public:
         runtime_.config_path = std::move(config_path);
         runtime_.snapshot.store(std::move(snapshot));
         const auto& cfg = *runtime_.current()->config;
+        runtime_.cancels.set_peer_id(cfg.server.peer_id);
         runtime_.analyses = std::make_unique<sql::AnalysisCache>(cfg.analyzer.cache_bytes);
         if (cfg.audit.enabled) runtime_.audit = std::make_unique<audit::AuditLog>(cfg.audit);
         register_metrics();
@@ -262,7 +267,8 @@ private:
         r.event = audit::Event::policy_reload;
         try {
             auto fresh = load_snapshot(runtime_.config_path);
-            log::set_level(level_of(fresh->config->server.log_level));
+            apply_logging(fresh->config->server);
+            runtime_.cancels.set_peer_id(fresh->config->server.peer_id);
             std::string version = fresh->policies->version;
             runtime_.snapshot.store(std::move(fresh));
             runtime_.net_metrics.policy_info.set({version});
@@ -331,7 +337,7 @@ private:
 
 int serve(const std::string& config_path) {
     auto snapshot = load_snapshot(config_path);
-    log::set_level(level_of(snapshot->config->server.log_level));
+    apply_logging(snapshot->config->server);
     // A client that disappears mid-write must not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
     // Every session is two sockets: take all the descriptors the system allows.

@@ -1,6 +1,7 @@
 #include "pgmoat/policy/loader.h"
 
 #include "pgmoat/common/toml_reader.h"
+#include "pgmoat/policy/setting_limits.h"
 #include "pgmoat/sql/statement_kind.h"
 
 #include <fmt/format.h>
@@ -280,6 +281,24 @@ void read_limits(TomlTable& t, Policy& p) {
         p.statements_per_second = static_cast<double>(*v);
         p.rate_source = source_of(t, "statements_per_second");
     }
+    for (const auto& setting : bounded_settings()) {
+        auto text = t.string_or_integer(setting.parameter);
+        if (!text) continue;
+        auto base = setting_base_value(setting.parameter, *text);
+        if (!base) {
+            t.fail(setting.parameter,
+                   fmt::format("\"{}\" is not a value PostgreSQL accepts for {} (a number with a unit such as {})",
+                               *text, setting.parameter, setting.unit == SettingUnit::kilobytes ? "\"64MB\"" : "\"30s\""));
+        }
+        // A child policy's "no limit" lifts what it inherited.
+        std::erase_if(p.setting_limits, [&](const SettingLimit& l) { return l.parameter == setting.parameter; });
+        if (*base == INT64_MAX) continue;
+        p.setting_limits.push_back({std::string(setting.parameter), *text, *base, source_of(t, setting.parameter)});
+    }
+    // Documentation order, whatever was inherited.
+    std::stable_sort(p.setting_limits.begin(), p.setting_limits.end(), [](const SettingLimit& a, const SettingLimit& b) {
+        return find_bounded_setting(a.parameter) < find_bounded_setting(b.parameter);
+    });
     t.reject_unknown_keys();
 }
 
@@ -388,6 +407,12 @@ bool Policy::applies(const SessionFacts& s) const {
         return false;
     }
     return true;
+}
+
+const SettingLimit* Policy::setting_limit(std::string_view parameter) const {
+    for (const auto& l : setting_limits)
+        if (l.parameter == parameter) return &l;
+    return nullptr;
 }
 
 std::shared_ptr<const Policy> PolicySet::select(const SessionFacts& s) const {

@@ -82,6 +82,33 @@ void write_ready_for_query(std::string& out, char transaction_status) {
     MessageWriter(out).begin(backend::ReadyForQuery).byte(static_cast<uint8_t>(transaction_status)).end();
 }
 
+void write_row_description(std::string& out, const std::vector<std::string>& columns) {
+    constexpr int32_t kTextOid = 25;
+    MessageWriter w(out);
+    w.begin(backend::RowDescription).int16(static_cast<int16_t>(columns.size()));
+    for (const auto& c : columns) w.cstring(c).int32(0).int16(0).int32(kTextOid).int16(-1).int32(-1).int16(0);
+    w.end();
+}
+
+void write_data_row(std::string& out, const std::vector<std::optional<std::string>>& values) {
+    MessageWriter w(out);
+    w.begin(backend::DataRow).int16(static_cast<int16_t>(values.size()));
+    for (const auto& v : values) {
+        if (!v) {
+            w.int32(-1);
+            continue;
+        }
+        w.int32(static_cast<int32_t>(v->size())).bytes(*v);
+    }
+    w.end();
+}
+
+void write_command_complete(std::string& out, std::string_view tag) {
+    MessageWriter(out).begin(backend::CommandComplete).cstring(tag).end();
+}
+
+void write_empty_query_response(std::string& out) { MessageWriter(out).begin(backend::EmptyQueryResponse).end(); }
+
 void write_parameter_status(std::string& out, std::string_view name, std::string_view value) {
     MessageWriter(out).begin(backend::ParameterStatus).cstring(name).cstring(value).end();
 }

@@ -17,12 +17,25 @@ int32_t random_int32() {
 }
 }  // namespace
 
+constexpr int kPeerShift = 23;  // 8 bits of peer id above 23 random bits, sign bit clear
+
+void CancelRegistry::set_peer_id(int peer_id) {
+    std::lock_guard lock(mutex_);
+    peer_id_ = peer_id;
+}
+
+int CancelRegistry::peer_of(int32_t process_id) const {
+    std::lock_guard lock(mutex_);
+    return peer_id_ == 0 ? 0 : (process_id >> kPeerShift) & 0xff;
+}
+
 protocol::BackendKeyData CancelRegistry::add(CancelTarget target) {
     std::lock_guard lock(mutex_);
     protocol::BackendKeyData key;
     do {
         // Positive, like a PostgreSQL process id; some clients print it as one.
-        key.process_id = random_int32() & 0x7fffffff;
+        key.process_id = peer_id_ == 0 ? random_int32() & 0x7fffffff
+                                       : (peer_id_ << kPeerShift) | (random_int32() & ((1 << kPeerShift) - 1));
     } while (key.process_id == 0 || entries_.count(key.process_id));
     key.secret_key = random_int32();
     entries_.emplace(key.process_id, Entry{key.secret_key, std::move(target)});

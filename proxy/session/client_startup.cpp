@@ -1,5 +1,6 @@
 #include "pgmoat/session/client_startup.h"
 
+#include "pgmoat/policy/setting_limits.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
 
@@ -222,6 +223,33 @@ StartupStep ClientStartup::authenticated(std::string& out) {
                       app && !app->targets.empty()
                           ? fmt::format("app \"{}\" may connect to: {}", identity_.app, join(app->targets))
                           : std::string("ask the operator to grant a target to this app in pgmoat.toml"));
+    }
+    return pin_setting_limits(out);
+}
+
+StartupStep ClientStartup::pin_setting_limits(std::string& out) {
+    if (context_.policies) {
+        auto policy = context_.policies->select(
+            {identity_.app, identity_.target, identity_.application_name, identity_.client_address});
+        auto& forward = identity_.forward_parameters;
+        for (const auto& limit : policy->setting_limits) {
+            auto sent = std::find_if(forward.begin(), forward.end(),
+                                     [&](const auto& p) { return iequals(p.first, limit.parameter); });
+            if (sent == forward.end()) {
+                // The server starts the session at the limit; RESET comes back to it.
+                forward.emplace_back(limit.parameter, limit.value);
+                continue;
+            }
+            auto value = policy::setting_base_value(limit.parameter, sent->second);
+            if (!value || *value > limit.base_value) {
+                return refuse(out, "42501",
+                              fmt::format("pgmoat: startup parameter {}={} is above the limit of policy \"{}\"",
+                                          limit.parameter, sent->second, policy->name),
+                              fmt::format("startup parameter \"{}\" above its limit", limit.parameter),
+                              fmt::format("{} may be at most {} ({}:{}); leave it out or lower it", limit.parameter,
+                                          limit.value, limit.source.file, limit.source.line));
+            }
+        }
     }
     state_ = State::done;
     return StartupStep::authenticated;

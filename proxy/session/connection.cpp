@@ -65,6 +65,7 @@ void Connection::start() {
     StartupContext ctx;
     ctx.config = context_.config;
     ctx.credentials = context_.credentials;
+    ctx.policies = context_.policies;
     ctx.tls_available = context_.tls_available;
     ctx.over_connection_limit = context_.over_connection_limit;
     ctx.client_address = context_.client_address;
@@ -194,8 +195,30 @@ void Connection::startup_step(StartupStep step) {
             client_tls_pending_ = true;
             actions_.push_back({.kind = Action::Kind::start_client_tls});
             return;
-        case StartupStep::cancel:
-            if (auto target = context_.cancels->find(startup_->cancel_request())) {
+        case StartupStep::cancel: {
+            const auto& request = startup_->cancel_request();
+            const auto& cfg = *context_.config;
+            int owner = context_.cancels->peer_of(request.process_id);
+            if (owner != cfg.server.peer_id) {
+                // A session of another instance behind the same load balancer: its
+                // client port takes the request as it came, in plain TCP as libpq sends it.
+                auto peer = cfg.peers.find(owner);
+                if (peer == cfg.peers.end()) {
+                    log::info("session {}: cancel request for unknown peer {} ignored", context_.id, owner);
+                    return close("cancel request");
+                }
+                log::info("session {}: forwarded cancel request to peer {} ({}:{})", context_.id, owner,
+                          peer->second.host, peer->second.port);
+                config::Target to;
+                to.name = fmt::format("peer {}", peer->second.id);
+                to.host = peer->second.host;
+                to.port = peer->second.port;
+                to.connect_timeout = 3s;
+                cancel_target_ = CancelTarget{std::move(to), {request.process_id, request.secret_key}};
+                close_after_cancel_ = true;
+                return send_cancel(&cancel_target_->target, cancel_target_->upstream);
+            }
+            if (auto target = context_.cancels->find(request)) {
                 // The client's cancel connection stays open until the server has it,
                 // as PostgreSQL's does: a client that sends its next query on seeing
                 // the close must not have it cancelled instead.
@@ -206,6 +229,7 @@ void Connection::startup_step(StartupStep step) {
             }
             log::info("session {}: cancel request with unknown key ignored", context_.id);
             return close("cancel request");
+        }
         case StartupStep::close:
             close_reason_ = startup_->failure_reason();
             log::info("session {}: login refused from {}:{}: {}", context_.id, context_.client_address,
@@ -272,6 +296,7 @@ void Connection::admit(const Parameters& parameters, std::string_view notices) {
     services.audit = this;
     services.metrics = context_.statement_metrics;
     services.rate_limiter = context_.rate_limiter;
+    services.rejections = context_.rejections;
     services.session_id = context_.id;
     services.upstream_user = target_->user;
     services.database = target_->database;
@@ -365,8 +390,7 @@ void Connection::on_tick() {
     }
     if (phase_ == Phase::draining && t >= drain_deadline_) return close(close_reason_);
     auto idle = context_.config->server.idle_timeout;
-    if (phase_ == Phase::relay && idle.count() > 0 && session_->idle() && client_.stream.left == 0 &&
-        server_.stream.left == 0 && t - last_activity_ >= idle) {
+    if (idle.count() > 0 && quiet() && t - last_activity_ >= idle) {
         write_fatal("57P05", "terminating connection due to idle-session timeout");
         close("idle timeout");
     }
@@ -380,11 +404,15 @@ void Connection::on_drain() {
     maybe_close_idle_for_shutdown();
 }
 
+bool Connection::quiet() const {
+    // Nothing runs, nothing is coming from the server, and nothing owed to the
+    // client waits for the audit log: a goodbye now follows every result.
+    return phase_ == Phase::relay && session_->idle() && server_.in.empty() && server_.stream.left == 0 &&
+           client_.stream.left == 0 && holds_.empty();
+}
+
 void Connection::maybe_close_idle_for_shutdown() {
-    if (!draining_for_shutdown_ || phase_ != Phase::relay || !session_->idle() || !server_.in.empty() ||
-        server_.stream.left > 0) {
-        return;
-    }
+    if (!draining_for_shutdown_ || !quiet()) return;
     write_fatal("57P01", "terminating connection due to administrator command");
     close("server shutting down");
 }
@@ -487,7 +515,11 @@ void Connection::submit(audit::Record&& record) {
 
 void Connection::on_durable(uint64_t ticket, bool ok) {
     audit_durable_ = std::max(audit_durable_, ticket);
-    if (ok || audit_failed_) return;
+    if (ok) {
+        while (!holds_.empty() && holds_.front().ticket <= audit_durable_) holds_.erase(holds_.begin());
+        return maybe_close_idle_for_shutdown();
+    }
+    if (audit_failed_) return;
     audit_failed_ = true;
     if (closed()) return;
     // A record that could not be written: its statement's result is not released

@@ -77,11 +77,12 @@ void Session::send_decoy(Origin origin, std::string_view statement_name, const E
         // Same statement name: a failed Parse of the unnamed statement drops the old
         // one in PostgreSQL too, so a later Bind cannot run what was there before.
         write_parse(out.to_server, statement_name, kDecoySql);
-        if (statement_name.empty()) prepared_.erase(std::string());
+        objects_.parse_sent(syncs_sent_, std::string(statement_name), nullptr);
         skip_until_sync_ = true;
     } else if (origin == Origin::function_call && statement_name == kDecoyStatement) {
         // Standing in for an Execute inside a batch.
         write_parse(out.to_server, kDecoyStatement, kDecoySql);
+        objects_.parse_sent(syncs_sent_, std::string(kDecoyStatement), nullptr);
         skip_until_sync_ = true;
     } else {
         write_query(out.to_server, kDecoySql);
@@ -116,13 +117,12 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
         case frontend::Bind: {
             auto b = read_bind(frame.body);
             if (!b) return protocol_violation(out, "invalid Bind message");
-            auto it = prepared_.find(std::string(b->statement));
-            Portal& portal = portals_[std::string(b->portal)];
-            portal.statement = it == prepared_.end() ? nullptr : it->second;
-            portal.parameters.clear();
+            BindValues values;
             if (policy_->audit_parameters) {
-                if (auto values = read_bind_values(frame.body)) portal.parameters = std::move(*values);
+                if (auto v = read_bind_values(frame.body)) values = std::move(*v);
             }
+            objects_.bind_sent(syncs_sent_, std::string(b->portal), std::string(b->statement), std::move(values));
+            code_may_run();  // planning folds immutable functions: they run at Bind
             forward(frame, out);
             return;
         }
@@ -138,10 +138,7 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
                 return protocol_violation(out, frame.type == frontend::Describe ? "invalid Describe message"
                                                                                 : "invalid Close message");
             }
-            if (frame.type == frontend::Close) {
-                if (d->kind == 'S') prepared_.erase(std::string(d->name));
-                else portals_.erase(std::string(d->name));
-            }
+            if (frame.type == frontend::Close) objects_.close_sent(syncs_sent_, d->kind, std::string(d->name));
             forward(frame, out);
             return;
         }
@@ -295,14 +292,12 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
             copy_in_ = copy_out_ = false;
             // Decoys the server skipped (an earlier error in their batch) are moot.
             while (!decoys_.empty() && decoys_.front().batch < syncs_done_) decoys_.pop_front();
-            // Portals end with their transaction.
-            if (*status == 'I') portals_.clear();
-            while (!pending_parses_.empty() && pending_parses_.front().batch < syncs_done_) pending_parses_.pop_front();
+            objects_.batch_done(syncs_done_ - 1, *status);
             break;
         }
-        case backend::ParseComplete:
-            if (!pending_parses_.empty() && pending_parses_.front().batch == syncs_done_) pending_parses_.pop_front();
-            break;
+        case backend::ParseComplete: objects_.parse_complete(); break;
+        case backend::BindComplete: objects_.bind_complete(); break;
+        case backend::CloseComplete: objects_.close_complete(); break;
         case backend::ErrorResponse: {
             if (copy_in_expected_ && !copy_in_) {
                 // The COPY failed before it started: the Syncs behind it are the
@@ -311,8 +306,9 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
             }
             tentative_syncs_ = 0;
             copy_in_ = copy_in_expected_ = copy_out_ = false;
-            roll_back_parses();
-            if (!decoys_.empty() && decoys_.front().batch == syncs_done_ && is_decoy_error(frame.body)) {
+            bool decoy = !decoys_.empty() && decoys_.front().batch == syncs_done_ && is_decoy_error(frame.body);
+            objects_.batch_failed(syncs_done_, decoy);
+            if (decoy) {
                 out.to_client.append(decoys_.front().error_response);
                 bytes_to_client_ += decoys_.front().error_response.size();
                 decoys_.pop_front();
@@ -350,7 +346,8 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
                     rows = rows_in_tag(*tag);
                 }
                 relay(frame, out);
-                if (executions_.front().statement) forget_prepared(*executions_.front().statement);
+                resolve(executions_.front());
+                objects_.statement_completed(executions_.front().statement);
                 complete_execution("00000", rows);
                 return;
             }
@@ -364,7 +361,19 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
         case backend::ParameterStatus: on_parameter_status(frame.body); break;
         case backend::CopyInResponse: copy_in_ = true; break;
         case backend::CopyOutResponse: copy_out_ = true; break;
-        case backend::CopyDone: copy_out_ = false; break;
+        case backend::CopyData:
+            // COPY ... TO STDOUT sends a row per CopyData: max_rows counts them.
+            if (copy_out_) {
+                bool relay_it = true;
+                on_data_row(out, relay_it);
+                if (!relay_it) return;
+            }
+            break;
+        case backend::CopyDone:
+            copy_out_ = false;
+            // Past the cap the client gets nothing more of the COPY but the error.
+            if (!executions_.empty() && executions_.front().batch == syncs_done_ && executions_.front().capped) return;
+            break;
         case backend::CopyBothResponse:
             // Only replication connections use CopyBoth, and pgmoat refuses those.
             return protocol_violation(out, "server sent CopyBothResponse, which pgmoat does not relay");
@@ -375,11 +384,8 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
         case backend::RowDescription:
         case backend::ParameterDescription:
         case backend::NoData:
-        case backend::BindComplete:
-        case backend::CloseComplete:
         case backend::NoticeResponse:
         case backend::NotificationResponse:
-        case backend::CopyData:
         case backend::FunctionCallResponse:
             break;
         default:
@@ -389,7 +395,7 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
 }
 
 bool Session::on_backend_stream(char type, size_t size, Outbox& out) {
-    if (type == backend::DataRow) {
+    if (type == backend::DataRow || (type == backend::CopyData && copy_out_)) {
         bool relay_it = true;
         on_data_row(out, relay_it);
         if (relay_it) {
@@ -406,32 +412,9 @@ bool Session::on_backend_stream(char type, size_t size, Outbox& out) {
     return false;
 }
 
-void Session::roll_back_parses() {
-    // Parses of the failed batch that the server did not confirm never happened.
-    while (!pending_parses_.empty() && pending_parses_.back().batch == syncs_done_) {
-        auto& p = pending_parses_.back();
-        if (p.previous) prepared_[p.name] = p.previous;
-        else prepared_.erase(p.name);
-        pending_parses_.pop_back();
-    }
-}
-
-void Session::forget_prepared(const Statement& completed) {
-    // DEALLOCATE name / DEALLOCATE ALL / DISCARD ALL run as SQL drop the server's
-    // prepared statements; pgmoat's record follows once they succeeded.
-    if (!completed.analysis->ok()) return;
-    for (const auto& st : completed.analysis->statements) {
-        if (st.kind == sql::StatementKind::deallocate) {
-            if (st.name.empty() || st.name == "all") prepared_.clear();
-            else prepared_.erase(st.name);
-        } else if (st.kind == sql::StatementKind::discard && (st.name == "all" || st.name == "plans")) {
-            prepared_.clear();
-        }
-    }
-}
-
 void Session::complete_execution(std::string_view sqlstate, uint64_t rows) {
     Execution& e = executions_.front();
+    resolve(e);
     auto elapsed = Clock::now() - e.started;
     if (services_.metrics) {
         complete_seconds_->observe_duration(elapsed);

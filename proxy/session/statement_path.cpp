@@ -1,5 +1,6 @@
 // The statement path: every Query and Parse is analyzed, judged, counted and
 // recorded here, then forwarded or rejected. on_statement() is the whole story.
+#include "pgmoat/audit/json.h"
 #include "pgmoat/common/log.h"
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/session.h"
@@ -34,18 +35,11 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
         log::warning("monitor: app \"{}\" statement would be rejected by rule \"{}\" of policy \"{}\": {}", identity_.app,
                      decision.rule, decision.policy, decision.message);
     }
-    for (const auto& st : analysis->statements) {
-        if (st.changes_parse_settings) settings_settle_at_ = syncs_sent_ + 1;
-    }
     if (origin == Origin::parse) {
-        std::string name(statement_name);
-        // A named statement that exists already makes the server refuse the Parse;
-        // the old one stays, in PostgreSQL and here.
-        if (name.empty() || !prepared_.count(name)) {
-            auto it = prepared_.find(name);
-            pending_parses_.push_back({syncs_sent_, name, it == prepared_.end() ? nullptr : it->second});
-            prepared_[name] = make_statement(sql, analysis, std::move(decision), 0);
-        }
+        // Recorded under its name once the server confirms it (ParseComplete): a
+        // Parse of a name in use fails there, unless a DEALLOCATE sent before it
+        // freed the name.
+        objects_.parse_sent(syncs_sent_, std::string(statement_name), make_statement(sql, analysis, std::move(decision), 0));
     } else {
         for (const auto& st : analysis->statements) {
             if (st.copy && st.copy->direction == sql::CopyDirection::from && st.copy->endpoint == sql::CopyEndpoint::stdin_)
@@ -54,49 +48,94 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
         // One execution per statement of the Query; none for an empty one.
         for (size_t i = 0; i < analysis->statements.size() || (i == 0 && !analysis->ok()); ++i) {
             executions_.push_back({.statement = make_statement(sql, analysis, decision, i),
-                                   .index = i,
                                    .batch = syncs_sent_,
                                    .started = started});
         }
+        code_may_run();
         ++syncs_sent_;
     }
     forward(frame, out);
 }
 
 void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& out) {
-    if (auto refusal = runtime_refusal()) {
+    auto refusal = runtime_refusal();
+    // The portal comes from a Bind or a DECLARE pgmoat has seen; anything else (a
+    // cursor a function opened) runs text pgmoat never judged and could not record.
+    std::vector<StatementPtr> declaring;
+    for (const auto& e : executions_)
+        if (e.statement && e.statement->facts() && e.statement->facts()->kind == sql::StatementKind::declare_cursor)
+            declaring.push_back(e.statement);
+    auto expected = objects_.expected_portal(portal, declaring);
+    if (!refusal && !expected) refusal = unknown_portal(portal);
+    if (refusal) {
         count(*refusal, nullptr);
         return reject(*refusal, {}, nullptr, Origin::function_call, "\x01pgmoat", out);
     }
-    auto it = portals_.find(std::string(portal));
-    Execution e{.statement = nullptr, .batch = syncs_sent_, .started = Clock::now()};
-    if (it != portals_.end()) {
-        e.statement = it->second.statement;
-        e.parameters = it->second.parameters;
-        if (e.statement && e.statement->analysis->ok() && !e.statement->analysis->statements.empty()) {
-            const auto& copy = e.statement->analysis->statements.front().copy;
-            if (copy && copy->direction == sql::CopyDirection::from && copy->endpoint == sql::CopyEndpoint::stdin_)
-                copy_in_expected_ = true;
-        }
+    Execution e{.portal = std::string(portal), .resolved = false, .batch = syncs_sent_, .started = Clock::now()};
+    if (*expected && (*expected)->facts()) {
+        const auto& copy = (*expected)->facts()->copy;
+        if (copy && copy->direction == sql::CopyDirection::from && copy->endpoint == sql::CopyEndpoint::stdin_)
+            copy_in_expected_ = true;
     }
     executions_.push_back(std::move(e));
+    code_may_run();
     forward(frame, out);
 }
 
+void Session::resolve(Execution& e) {
+    if (e.resolved) return;
+    e.resolved = true;
+    if (const Portal* p = objects_.portal(e.portal)) {
+        e.statement = p->statement;
+        e.parameters = p->parameters;
+    }
+}
+
 std::shared_ptr<const sql::Analysis> Session::analyze(std::string_view sql) {
+    // pgmoat reads text as the server does with standard_conforming_strings on and
+    // client_encoding UTF8. Text that reads the same under every setting is judged
+    // so whatever the server's settings are; other text only while they are known
+    // to be those (see sql::Analysis::depends_on_settings).
     sql::AnalyzerOptions options = services_.analyzer;
-    options.standard_conforming_strings = settings_.standard_conforming_strings;
-    options.client_encoding = settings_.client_encoding;
-    if (syncs_done_ < settings_settle_at_) {
-        // The server has not yet confirmed how it reads text now; fail closed.
-        auto a = std::make_shared<sql::Analysis>();
-        a->status = sql::AnalysisStatus::session_settings;
-        a->error = "a change of standard_conforming_strings or client_encoding is still in flight; send this "
-                   "statement after the server has answered the previous one";
+    options.standard_conforming_strings = true;
+    options.client_encoding = "UTF8";
+    auto a = services_.analyses ? services_.analyses->analyze(sql, services_.policies->version_number, options)
+                                : std::make_shared<const sql::Analysis>(sql::analyze(sql, options));
+    if (!a->ok() || !a->depends_on_settings) return a;
+    sql::AnalyzerOptions server = options;
+    server.standard_conforming_strings = settings_.standard_conforming_strings;
+    server.client_encoding = settings_.client_encoding;
+    std::string why;
+    if (syncs_done_ < settings_known_at_) {
+        why = "a statement still running before it in the same pipeline may change standard_conforming_strings or "
+              "client_encoding (any function, cursor or trigger can), and this text reads differently if it does; "
+              "send it after the server has answered (after Sync), or write backslashes in E'' strings and pass "
+              "non-ASCII text as parameters";
+    } else if (!server.settings_supported()) {
+        why = server.standard_conforming_strings
+                  ? fmt::format("client_encoding is {} in this session, and this text holds bytes that encoding "
+                                "reads differently from UTF8",
+                                settings_.client_encoding)
+                  : "standard_conforming_strings is off in this session, and this text reads differently with it off";
+    } else {
         return a;
     }
-    if (services_.analyses) return services_.analyses->analyze(sql, services_.policies->version_number, options);
-    return std::make_shared<const sql::Analysis>(sql::analyze(sql, options));
+    auto refused = std::make_shared<sql::Analysis>();
+    refused->status = sql::AnalysisStatus::session_settings;
+    refused->error = std::move(why);
+    return refused;
+}
+
+policy::Decision Session::unknown_portal(std::string_view portal) const {
+    policy::Decision d;
+    d.allow = false;
+    d.policy = policy_->name;
+    d.rule = "unknown_portal";
+    d.sqlstate = "34000";  // PostgreSQL's invalid_cursor_name, as for a portal that does not exist
+    d.message = fmt::format("pgmoat: portal \"{}\" was not created by a Bind or DECLARE that pgmoat has seen", portal);
+    d.detail = "An Execute runs whatever its portal holds; pgmoat judges and records only what it has seen created.";
+    d.hint = "execute portals created by your own Bind or DECLARE; read a cursor a function returns with FETCH";
+    return d;
 }
 
 std::optional<policy::Decision> Session::runtime_refusal() {
@@ -144,10 +183,10 @@ void Session::reject(const policy::Decision& d, std::string_view sql, std::share
     send_decoy(origin, statement_name, e, out);
 }
 
-std::shared_ptr<const Session::Statement> Session::make_statement(std::string_view sql,
-                                                                  std::shared_ptr<const sql::Analysis> a,
-                                                                  policy::Decision d, size_t index) {
+StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const sql::Analysis> a, policy::Decision d,
+                                    size_t index) {
     auto s = std::make_shared<Statement>();
+    s->index = index;
     if (policy_->audit_raw_statement) s->sql = std::string(sql);
     auto info = std::make_shared<audit::StatementInfo>();
     if (a->ok() && index < a->statements.size()) {
@@ -220,11 +259,25 @@ void Session::record(const Execution& e, std::string_view sqlstate, uint64_t row
 
 void Session::record_rejection(const policy::Decision& d, std::string_view sql,
                                const std::shared_ptr<const sql::Analysis>& a) {
+    if (!services_.audit && !services_.rejections) return;
+    std::shared_ptr<const audit::StatementInfo> info;
+    if (a) info = make_statement(sql, a, d, d.statement >= 0 ? static_cast<size_t>(d.statement) : 0)->audit;
+    if (services_.rejections) {
+        RejectionRow row;
+        audit::json::append_time(row.time, std::chrono::system_clock::now());
+        row.session = services_.session_id;
+        row.app = identity_.app;
+        row.target = identity_.target;
+        row.rule = d.rule;
+        row.sqlstate = d.sqlstate;
+        if (info && info->text) row.statement = *info->text;
+        services_.rejections->add(std::move(row));
+    }
     if (!services_.audit) return;
     audit::Record r;
     r.event = audit::Event::statement;
     r.session = audit_info_;
-    if (a) r.statement = make_statement(sql, a, d, d.statement >= 0 ? static_cast<size_t>(d.statement) : 0)->audit;
+    r.statement = std::move(info);
     r.decision = audit::Decision::reject;
     r.rule = d.rule;
     if (!d.source.file.empty()) r.policy_file = d.source.file;

@@ -178,6 +178,8 @@ Analysis analyze(std::string_view sql, const AnalyzerOptions& options) {
              character_position(sql, s.lex.too_deep_offset));
         return out;
     }
+    out.depends_on_settings = s.lex.backslash_in_standard_string ||
+                              std::any_of(sql.begin(), sql.end(), [](char c) { return static_cast<unsigned char>(c) > 0x7f; });
     out.comments.reserve(s.lex.comments.size());
     for (const LexComment& c : s.lex.comments) {
         Comment k;

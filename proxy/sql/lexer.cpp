@@ -315,6 +315,10 @@ class Scanner {
         lit.length = static_cast<int32_t>(end - start);
         lit.kind = kind;
         out_.literals.push_back(lit);
+        if (kind == LiteralKind::string && !backslash_escapes &&
+            s_.substr(start, end - start).find('\\') != std::string_view::npos) {
+            out_.backslash_in_standard_string = true;
+        }
         significant(true);
         return end;
     }

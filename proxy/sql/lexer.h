@@ -56,6 +56,10 @@ struct LexResult {
     std::vector<LexLiteral> literals;  // in text order
     std::vector<LexComment> comments;  // in text order
     std::vector<DepthFrame> frames;    // working stack
+    // A '...' (or N'...', U&'...') string holds a backslash: with
+    // standard_conforming_strings off the server would read it as an escape, and
+    // the string could end elsewhere. E'...' strings escape under either setting.
+    bool backslash_in_standard_string = false;
     // Upper bound on parse-tree depth in "levels": one per bracket and per operator
     // or operator keyword in an unbroken chain. Only meaningful when !too_deep.
     uint32_t depth = 0;
@@ -68,6 +72,7 @@ struct LexResult {
         depth = 0;
         too_deep = false;
         too_deep_offset = -1;
+        backslash_in_standard_string = false;
     }
 };
 

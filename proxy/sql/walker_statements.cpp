@@ -3,6 +3,8 @@
 // utility statements through one table-like handler.
 #include "walker_impl.h"
 
+#include <charconv>
+
 namespace pgmoat::sql::detail {
 
 namespace {
@@ -917,6 +919,14 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "actions") || is(key, "sql_body") ||
                    (tag == NodeTag::RuleStmt && is(key, "whereClause"))) {
             acc.add(key, value(nested_query, key));
+        } else if (tag == NodeTag::DeclareCursorStmt && is(key, "options") && r_.peek() != '[') {
+            // CURSOR_OPT_* bits; WITH HOLD keeps the cursor past its transaction.
+            constexpr unsigned kCursorOptHold = 0x0020;
+            Str v = r_.scalar();
+            unsigned bits = 0;
+            std::from_chars(v.data(), v.data() + v.size(), bits);
+            if (top) stmt.cursor_with_hold = (bits & kCursorOptHold) != 0;
+            acc.add(key, Sub{hash_bytes(v)});
         } else if (is(key, "options") || is(key, "args")) {
             Ctx o = base;
             o.capture_defelems = true;

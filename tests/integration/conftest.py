@@ -42,6 +42,18 @@ def pgmoat(workdir, postgres):
     assert m.proc.returncode == 0, m.log()
 
 
+def row_cap_policy(app, rows):
+    """A policy file: the baseline with max_rows for one app."""
+    return f"""
+[policy]
+extends = "baseline"
+[applies_to]
+apps = ["{app}"]
+[limits]
+max_rows = {rows}
+"""
+
+
 def psql(pgmoat, sql=None, app=APP, password=APP_PASSWORD, target="dev", args=(), input=None, check=True, **extra):
     """Runs psql through pgmoat; returns the CompletedProcess."""
     cmd = ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", pgmoat.dsn(app, password, target, **extra), *args]

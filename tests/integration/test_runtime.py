@@ -1,5 +1,6 @@
 """pgmoat as a running service: bounded memory under big results, shutdown,
 reload, and targets that come and go."""
+import json
 import os
 import signal
 import subprocess
@@ -10,7 +11,7 @@ import psycopg
 import pytest
 
 import pgwire
-from conftest import APP, APP_PASSWORD
+from conftest import APP, APP_PASSWORD, psql
 from pgharness import Pgmoat, Postgres, free_port
 
 
@@ -207,3 +208,20 @@ def test_first_statement_mode_reports_an_unreachable_target_at_the_first_stateme
     finally:
         m.stop()
         pg.stop()
+
+
+def test_json_log_format_writes_one_object_per_line_for_every_event(workdir, postgres):
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True,
+               server={"log_format": "json"}).start()
+    try:
+        psql(m, "SELECT 1")
+        psql(m, "SELECT 1", password="wrong-password", check=False)
+    finally:
+        m.stop()
+    lines = [line for line in m.log().splitlines() if line.strip()]
+    assert len(lines) >= 4
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert all(list(r) == ["time", "level", "message"] for r in records)
+    assert all(r["level"] in ("debug", "info", "warning", "error") for r in records)
+    assert any("connected to target" in r["message"] for r in records)
+    assert any("login refused" in r["message"] for r in records)

@@ -19,7 +19,7 @@
 // |------------------|---------|-------------------------|---------|
 // | time             | string  | all                     | when it happened, RFC 3339 UTC with microseconds: 2026-11-24T10:00:00.123456Z |
 // | seq              | integer | all                     | position in the hash chain: 1 for the first record of a chain, +1 per line, continues across reopen/rotation and restarts |
-// | event            | string  | all                     | statement, connection_accepted, auth_succeeded, auth_failed, target_denied, disconnect, policy_reload, pgmoat_start, pgmoat_stop; written by the audit log itself: log_opened, audit_error |
+// | event            | string  | all                     | statement, connection_accepted, auth_succeeded, auth_failed, target_denied, disconnect, policy_reload, pgmoat_start, pgmoat_stop, admin_command; written by the audit log itself: log_opened, audit_error |
 // | session          | integer | session events          | pgmoat's session id (the same in every record of a connection) |
 // | app              | string  | session events          | the app identity pgmoat issued (for auth_failed: the name the client claimed) |
 // | upstream_user    | string  | session events          | the role pgmoat logs in as upstream |
@@ -78,6 +78,7 @@ enum class Event : uint8_t {
     policy_reload,
     pgmoat_start,
     pgmoat_stop,
+    admin_command,  // a command on the admin console (statement: its text)
     // Written by the audit log itself, never submitted by sessions.
     log_opened,
     audit_error,

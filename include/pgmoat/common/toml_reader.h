@@ -29,6 +29,9 @@ public:
     std::optional<std::string> string(std::string_view key);
     std::optional<int64_t> integer(std::string_view key, int64_t min, int64_t max);
     std::optional<bool> boolean(std::string_view key);
+    // A string, or an integer given as its decimal text (settings PostgreSQL takes
+    // either way: statement_timeout = 5000 or "5s").
+    std::optional<std::string> string_or_integer(std::string_view key);
     // A duration written as an integer with a unit: "250ms", "10s", "5m", "1h", or 0.
     std::optional<std::chrono::milliseconds> duration(std::string_view key);
     // A size written as an integer of bytes or with a unit: "64kB", "8MB", "1GB".

@@ -56,7 +56,19 @@ struct Server {
     // Startup parameters forwarded to the target; names compared case-insensitively.
     std::vector<std::string> forward_parameters;
     std::string log_level = "info";
+    std::string log_format = "text";  // or "json"
     UpstreamConnect upstream_connect = UpstreamConnect::login;
+    // This instance's number among its [peers] (1-255); 0: no peering.
+    int peer_id = 0;
+};
+
+// Another pgmoat instance behind the same load balancer: a CancelRequest for one
+// of its sessions that reaches this instance is forwarded to it (the cancel key
+// carries the peer's number), as pgbouncer's peering does.
+struct Peer {
+    int id = 0;
+    std::string host;
+    uint16_t port = 6432;
 };
 
 struct Policies {
@@ -90,6 +102,7 @@ struct Config {
     std::string credentials_file;
     std::map<std::string, Target, std::less<>> targets;
     std::map<std::string, App, std::less<>> apps;
+    std::map<int, Peer> peers;  // by peer id
 
     const Target* find_target(std::string_view name) const;
     const App* find_app(std::string_view name) const;

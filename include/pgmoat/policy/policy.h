@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pgmoat::policy {
@@ -41,6 +42,17 @@ struct Approval {
     std::string text;                   // exact text (Kind::text) or a note for humans
     uint64_t fingerprint = 0;
     std::vector<std::string> literals;  // the literal values as written, in order
+    Source source;
+};
+
+// A server setting bounded by a policy's [limits]: pgmoat pins it on its
+// upstream session as a startup parameter (so RESET and DISCARD ALL return to
+// it), and a SET, set_config() or client startup parameter may lower it but
+// never raise it.
+struct SettingLimit {
+    std::string parameter;   // lower case, one of bounded_settings()
+    std::string value;       // as written in the policy, sent to the server as is
+    int64_t base_value = 0;  // in the setting's base unit (ms or kB)
     Source source;
 };
 
@@ -128,6 +140,11 @@ struct Policy {
     Source max_rows_source;
     double statements_per_second = 0;  // 0: no limit
     Source rate_source;
+    // Settings pinned on the upstream session, in bounded_settings() order. A
+    // limit written as "no limit" (0 for a timeout) is not in the list: the
+    // server's own setting applies and SET is not bounded.
+    std::vector<SettingLimit> setting_limits;
+    const SettingLimit* setting_limit(std::string_view parameter) const;
 
     // [audit]: what records may carry beyond the normalized text
     bool audit_raw_statement = false;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,6 +58,12 @@ void write_authentication(std::string& out, int32_t code, std::string_view paylo
 void write_authentication_sasl(std::string& out, const std::vector<std::string>& mechanisms);
 void write_negotiate_protocol_version(std::string& out, int32_t newest_minor,
                                       const std::vector<std::string>& unrecognized_options);
+// A result pgmoat answers itself (the admin console): text columns, text values
+// (nullopt: NULL), then CommandComplete with its tag.
+void write_row_description(std::string& out, const std::vector<std::string>& columns);
+void write_data_row(std::string& out, const std::vector<std::optional<std::string>>& values);
+void write_command_complete(std::string& out, std::string_view tag);
+void write_empty_query_response(std::string& out);
 
 // Messages pgmoat writes to upstream servers.
 void write_startup_message(std::string& out, const std::vector<std::pair<std::string, std::string>>& params);

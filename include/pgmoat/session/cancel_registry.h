@@ -19,6 +19,11 @@ struct CancelTarget {
 
 class CancelRegistry {
 public:
+    // With peering, keys carry this instance's peer id in bits 23-30 of the
+    // process id, so any peer can tell whose session a CancelRequest is for.
+    void set_peer_id(int peer_id);
+    // The peer that issued a key; 0 when peering is off here.
+    int peer_of(int32_t process_id) const;
     // Issues a fresh key for a client session (random, unique among live sessions).
     protocol::BackendKeyData add(CancelTarget target);
     void remove(int32_t process_id);
@@ -35,6 +40,7 @@ private:
     };
     mutable std::mutex mutex_;
     std::unordered_map<int32_t, Entry> entries_;
+    int peer_id_ = 0;
 };
 
 }  // namespace pgmoat::session

@@ -7,6 +7,7 @@
 #include "pgmoat/auth/credentials.h"
 #include "pgmoat/auth/scram.h"
 #include "pgmoat/config/config.h"
+#include "pgmoat/policy/policy.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/identity.h"
@@ -20,6 +21,9 @@ namespace pgmoat::session {
 struct StartupContext {
     std::shared_ptr<const config::Config> config;
     std::shared_ptr<const auth::Credentials> credentials;
+    // The policies of the session's snapshot: their [limits] bound the client's
+    // startup settings and are pinned on the upstream login. Null: no limits.
+    std::shared_ptr<const policy::PolicySet> policies;
     bool tls_available = false;       // a certificate is configured
     bool over_connection_limit = false;
     std::string client_address;
@@ -66,6 +70,7 @@ private:
     StartupStep on_startup_message(const protocol::StartupMessage& m, std::string& out);
     StartupStep on_sasl(const protocol::Frame& frame, std::string& out);
     StartupStep authenticated(std::string& out);
+    StartupStep pin_setting_limits(std::string& out);
     StartupStep refuse(std::string& out, const std::string& sqlstate, const std::string& message,
                        const std::string& reason, const std::string& hint = {});
 

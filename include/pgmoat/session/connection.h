@@ -74,6 +74,7 @@ struct ConnectionContext {
     StatementMetrics* statement_metrics = nullptr;
     ConnectionMetrics* metrics = nullptr;
     RateLimiter* rate_limiter = nullptr;
+    RejectionLog* rejections = nullptr;  // null: the admin console shows none
     AuditPort* audit = nullptr;  // null: no audit log
     std::function<Clock::time_point()> clock;  // default: the steady clock
 };
@@ -198,6 +199,7 @@ private:
     // ---- ending ----
     void close(std::string reason);
     void start_drain(std::string reason, size_t bytes_to_drain);
+    bool quiet() const;
     void maybe_close_idle_for_shutdown();
     void send_cancel(const config::Target* target, protocol::BackendKeyData key);
 

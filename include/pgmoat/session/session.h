@@ -14,6 +14,8 @@
 #include "pgmoat/session/audit_sink.h"
 #include "pgmoat/session/identity.h"
 #include "pgmoat/session/rate_limiter.h"
+#include "pgmoat/session/rejection_log.h"
+#include "pgmoat/session/server_objects.h"
 #include "pgmoat/session/statement_metrics.h"
 #include "pgmoat/sql/analysis_cache.h"
 #include "pgmoat/sql/analyzer.h"
@@ -61,6 +63,7 @@ struct StatementServices {
     AuditSink* audit = nullptr;              // null: no audit records
     StatementMetrics* metrics = nullptr;     // null: not counted
     RateLimiter* rate_limiter = nullptr;     // null: no rate limits
+    RejectionLog* rejections = nullptr;      // null: the admin console shows none
     uint64_t session_id = 0;
     std::string upstream_user;
     std::string database;
@@ -97,26 +100,21 @@ public:
 private:
     using Clock = std::chrono::steady_clock;
 
-    // A statement the server holds: a prepared statement or a portal bound from one.
-    struct Statement {
-        std::string sql;
-        std::shared_ptr<const sql::Analysis> analysis;
-        policy::Decision decision;
-        std::shared_ptr<const audit::StatementInfo> audit;
-    };
-
     // One statement the server will run and answer: the unit of an audit record,
     // of row caps and of latency metrics.
     struct Execution {
-        std::shared_ptr<const Statement> statement;
-        size_t index = 0;  // statement within a multi-statement Query
+        // For an Execute: the portal, and what it runs once the server has
+        // confirmed everything before it (resolved when the execution completes).
+        std::string portal{};
+        bool resolved = true;
+        StatementPtr statement{};
         uint64_t batch = 0;  // answered before ReadyForQuery number batch + 1
         Clock::time_point started;
         bool answered = false;  // the server's first message for it has arrived
         uint64_t rows = 0;      // DataRows relayed
         uint64_t bytes = 0;
         bool capped = false;    // over max_rows: rows dropped, cancel sent
-        std::vector<std::optional<std::string>> parameters{};  // only when the policy audits them
+        BindValues parameters{};  // only when the policy audits them
     };
 
     // ---- the statement path (statement_path.cpp) ----
@@ -124,10 +122,11 @@ private:
                       Origin origin, Outbox& out);
     void on_execute(const protocol::Frame& frame, std::string_view portal, Outbox& out);
     std::shared_ptr<const sql::Analysis> analyze(std::string_view sql);
-    std::shared_ptr<const Statement> make_statement(std::string_view sql, std::shared_ptr<const sql::Analysis> a,
-                                                    policy::Decision d, size_t index);
+    StatementPtr make_statement(std::string_view sql, std::shared_ptr<const sql::Analysis> a, policy::Decision d,
+                                size_t index);
     // A refusal that does not depend on the text: rate limit, audit log down.
     std::optional<policy::Decision> runtime_refusal();
+    policy::Decision unknown_portal(std::string_view portal) const;
     void reject(const policy::Decision& d, std::string_view sql, std::shared_ptr<const sql::Analysis> a, Origin origin,
                 std::string_view statement_name, Outbox& out);
     void count(const policy::Decision& d, const sql::Analysis* a);
@@ -155,10 +154,13 @@ private:
     std::shared_ptr<const policy::Policy> policy_;
     std::shared_ptr<const audit::SessionInfo> audit_info_;
     ServerSettings settings_;
-    // A forwarded statement may change how text is lexed (SET
-    // standard_conforming_strings, client_encoding): until the server has answered
-    // the request it is in, statements cannot be analyzed safely.
-    uint64_t settings_settle_at_ = 0;
+    // Whatever runs on the server (a statement, an Execute, a Bind that plans and
+    // folds functions, a FETCH, a trigger) may change standard_conforming_strings
+    // or client_encoding, and PostgreSQL reports that only at ReadyForQuery: the
+    // settings are known again once the server has answered this many requests.
+    uint64_t settings_known_at_ = 0;
+    // Called before the request's own Sync or Query is counted in syncs_sent_.
+    void code_may_run() { settings_known_at_ = syncs_sent_ + 1; }
     char transaction_status_ = 'I';
     bool copy_in_ = false;   // the server accepts CopyData from the client
     // A COPY FROM STDIN was sent and the client may already send its data: the
@@ -181,23 +183,9 @@ private:
     bool discard_until_ready_ = false;
     bool silent_decoy_ = false;
 
-    // A portal: a prepared statement bound to values.
-    struct Portal {
-        std::shared_ptr<const Statement> statement;
-        std::vector<std::optional<std::string>> parameters;  // only when the policy audits them
-    };
-    std::unordered_map<std::string, std::shared_ptr<const Statement>> prepared_;
-    std::unordered_map<std::string, Portal> portals_;
-    // Parses the server has not confirmed yet, with what the name held before, so
-    // that a Parse the server refuses leaves pgmoat's record as the server's.
-    struct PendingParse {
-        uint64_t batch;
-        std::string name;
-        std::shared_ptr<const Statement> previous;
-    };
-    std::deque<PendingParse> pending_parses_;
-    void roll_back_parses();
-    void forget_prepared(const Statement& completed);
+    // Prepared statements and portals as the server holds them.
+    ServerObjects objects_;
+    void resolve(Execution& e);
     std::deque<Execution> executions_;
     // Rejections and would-rejects are logged as a sample shared by all sessions.
     static inline log::Sampler log_sampler_{20};

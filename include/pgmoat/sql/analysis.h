@@ -319,6 +319,7 @@ struct Statement {
     bool data_modifying_cte = false;   // WITH x AS (INSERT/UPDATE/DELETE/MERGE ...)
     std::vector<CteWrite> cte_writes;  // those WITH queries, at any depth, in text order
     bool select_into = false;          // SELECT ... INTO new_table (reported as create_table_as)
+    bool cursor_with_hold = false;     // DECLARE ... WITH HOLD: the cursor outlives its transaction
     // Changes how later text is lexed: SET/RESET of standard_conforming_strings or
     // client_encoding, RESET ALL, DISCARD ALL, set_config(), ALTER SYSTEM of them.
     // The session must not analyze text sent after it until the server has
@@ -365,6 +366,14 @@ struct Analysis {
     std::vector<Statement> statements;  // one per statement; empty text or ";" gives none
     std::vector<Comment> comments;      // all comments in text order
     uint64_t fingerprint = 0;           // of the whole text: its statements in order
+    // The server would read this text differently under other settings: a
+    // backslash in a '...' string (standard_conforming_strings off makes it an
+    // escape) or a byte over 0x7F (another client_encoding converts it, and may
+    // swallow the ASCII byte after it). Text without either reads the same under
+    // every setting PostgreSQL allows; text with one can be judged only when the
+    // server's settings are known to be standard_conforming_strings on and
+    // client_encoding UTF8.
+    bool depends_on_settings = false;
 
     bool ok() const { return status == AnalysisStatus::ok; }
     // Normalized statements joined with "; ".

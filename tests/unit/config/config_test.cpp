@@ -78,11 +78,29 @@ TEST_CASE("config errors name file, line, column and key") {
               .find(":7:9: apps.x.targets: no target named \"b\"") != std::string::npos);
     CHECK(error_of("[server]\ncredentials = \"c\"\nforward_parameters = [\"options\"]\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n")
               .find("\"options\" cannot be forwarded") != std::string::npos);
+    CHECK(error_of("[server]\ncredentials = \"c\"\nlog_format = \"xml\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n")
+              .find("pgmoat.toml:3:14: server.log_format: expected text or json") != std::string::npos);
     CHECK(error_of("[server\n").find("pgmoat.toml:1:") != std::string::npos);
     CHECK(error_of("[targets.a]\nhost=\"h\"\nuser=\"u\"\n").find("credentials is required") != std::string::npos);
     unsetenv("PGMOAT_TEST_PW_MISSING");
     CHECK(error_of("[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\npassword_env=\"PGMOAT_TEST_PW_MISSING\"\n")
               .find("environment variable PGMOAT_TEST_PW_MISSING is not set") != std::string::npos);
+}
+
+TEST_CASE("peers: numbered tables with a host, and this instance's peer_id among them") {
+    std::string head = "[server]\ncredentials = \"c\"\npeer_id = 2\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n";
+    auto c = parse_config(head + "[peers.1]\nhost = \"10.0.0.1\"\n[peers.2]\nhost = \"10.0.0.2\"\nport = 7000\n",
+                          "/etc/pgmoat/pgmoat.toml");
+    CHECK(c.server.peer_id == 2);
+    REQUIRE(c.peers.size() == 2);
+    CHECK(c.peers.at(1).port == 6432);
+    CHECK(c.peers.at(2).host == "10.0.0.2");
+    CHECK(c.peers.at(2).port == 7000);
+    CHECK(error_of(head + "[peers.one]\nhost = \"h\"\n").find("peers are numbered 1 to 255") != std::string::npos);
+    CHECK(error_of(head + "[peers.256]\nhost = \"h\"\n").find("peers are numbered 1 to 255") != std::string::npos);
+    CHECK(error_of(head + "[peers.1]\nport = 1\n").find("host: is required") != std::string::npos);
+    CHECK(error_of(head + "[peers.1]\nhost = \"h\"\n").find("peer_id = 2 has no [peers.2] table") !=
+          std::string::npos);
 }
 
 TEST_CASE("non-ASCII text is fine in strings and comments, an error elsewhere with its position") {

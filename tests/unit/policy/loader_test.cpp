@@ -140,3 +140,20 @@ TEST_CASE("the version changes with any file's content") {
     CHECK(v1 != v2);
     CHECK(load_policy_dir(d.dir.string()).version == v2);
 }
+
+TEST_CASE("the shipped baseline pins generous limits; migrations lift only statement_timeout") {
+    PolicyDir d;
+    auto set = load_policy_dir(d.dir.string());
+    const auto& base = *set.default_policy;
+    REQUIRE(base.setting_limit("statement_timeout"));
+    CHECK(base.setting_limit("statement_timeout")->base_value == 120000);
+    CHECK(base.setting_limit("idle_in_transaction_session_timeout")->base_value == 300000);
+    CHECK(base.setting_limit("lock_timeout")->base_value == 30000);
+    CHECK(base.setting_limit("work_mem")->base_value == 65536);
+    // Only superusers (or roles granted it) may set temp_file_limit: not pinned by default.
+    CHECK(base.setting_limit("temp_file_limit") == nullptr);
+    auto migrations = set.select({"migrator", "dev", "", "10.0.0.1"});
+    CHECK(migrations->setting_limit("statement_timeout") == nullptr);
+    CHECK(migrations->setting_limit("lock_timeout")->base_value == 30000);
+    CHECK(migrations->setting_limits.size() == base.setting_limits.size() - 1);
+}

@@ -4,9 +4,12 @@
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/protocol/messages.h"
+#include "pgmoat/policy/loader.h"
 #include "pgmoat/session/client_startup.h"
 
 #include <doctest/doctest.h>
+
+#include <strings.h>
 
 using namespace pgmoat;
 using namespace pgmoat::protocol;
@@ -53,9 +56,12 @@ std::vector<ErrorField> error_in(const std::string& out) {
 }
 
 // Runs a whole SCRAM login with pgmoat's own client side; returns the final step.
-StartupStep login(ClientStartup& s, const std::string& target, const std::string& password, std::string& out) {
+StartupStep login(ClientStartup& s, const std::string& target, const std::string& password, std::string& out,
+                  const std::vector<std::pair<std::string, std::string>>& settings = {}) {
     std::string buf;
-    auto step = s.on_frame(startup_frame(buf, {{"user", "orders"}, {"database", target}}), out);
+    std::vector<std::pair<std::string, std::string>> params = {{"user", "orders"}, {"database", target}};
+    params.insert(params.end(), settings.begin(), settings.end());
+    auto step = s.on_frame(startup_frame(buf, params), out);
     REQUIRE(step == StartupStep::read_more);
     out.clear();
     auth::ScramClient client(password, std::nullopt);
@@ -137,4 +143,59 @@ TEST_CASE("allowed startup parameters are kept for the upstream, case-insensitiv
                out);
     REQUIRE(s.identity().forward_parameters.size() == 2);
     CHECK(s.identity().application_name == "worker");
+}
+
+namespace {
+StartupContext context_with_shipped_policies() {
+    auto c = context();
+    c.policies = std::make_shared<policy::PolicySet>(policy::load_policy_dir(std::string(PGMOAT_TEST_DATA) + "/../../policies"));
+    return c;
+}
+
+std::string forwarded(const ClientStartup& s, const std::string& name) {
+    std::string value = "(absent)";
+    int seen = 0;
+    for (const auto& [n, v] : s.identity().forward_parameters) {
+        if (strcasecmp(n.c_str(), name.c_str()) == 0) {
+            value = v;
+            ++seen;
+        }
+    }
+    return seen > 1 ? "(twice)" : value;
+}
+}  // namespace
+
+TEST_CASE("a policy's setting limits are pinned on the upstream login unless the client asks for less") {
+    std::string out;
+    ClientStartup s(context_with_shipped_policies());
+    REQUIRE(login(s, "dev", "orders-password", out, {{"statement_timeout", "5s"}, {"application_name", "api"}}) ==
+            StartupStep::authenticated);
+    CHECK(forwarded(s, "statement_timeout") == "5s");  // lower than the baseline's 2min: the client's own
+    CHECK(forwarded(s, "lock_timeout") == "30s");
+    CHECK(forwarded(s, "idle_in_transaction_session_timeout") == "5min");
+    CHECK(forwarded(s, "work_mem") == "64MB");
+    CHECK(forwarded(s, "temp_file_limit") == "(absent)");  // the baseline does not pin it
+    CHECK(forwarded(s, "application_name") == "api");
+}
+
+TEST_CASE("a startup setting above the policy's limit, or unreadable, refuses the login naming it") {
+    for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
+             {"statement_timeout", "0"},           // no limit at all
+             {"Statement_Timeout", "10min"},       // names fold case, as GUC names do
+             {"lock_timeout", "0x7fffffff"},       // read as PostgreSQL reads it
+             {"idle_in_transaction_session_timeout", "5 minutes"},  // PostgreSQL would refuse it; so does pgmoat
+         }) {
+        CAPTURE(name);
+        std::string out;
+        ClientStartup s(context_with_shipped_policies());
+        REQUIRE(login(s, "dev", "orders-password", out, {{name, value}}) == StartupStep::close);
+        // The SASL final message precedes the error.
+        auto final_frame = decode_message(out, 1 << 20);
+        REQUIRE(final_frame.status == DecodeStatus::frame);
+        auto fields = error_in(out.substr(final_frame.frame.size));
+        CHECK(std::string(find_field(fields, 'C')) == "42501");
+        CHECK(std::string(find_field(fields, 'M')).find("above the limit of policy \"baseline\"") != std::string::npos);
+        CHECK(std::string(find_field(fields, 'H')).find("baseline.toml:") != std::string::npos);
+        CHECK(s.failure_sqlstate() == "42501");
+    }
 }

@@ -597,6 +597,32 @@ TEST_CASE("close reasons: shutdown closes an idle session at once, a busy one wh
     }
 }
 
+TEST_CASE("close reasons: shutdown waits for results held for the audit log, then says goodbye after them") {
+    LoggedIn s;
+    s->audit.holds = true;
+    s->from_client(query("SELECT 1"));
+    s->from_server(data_row("1") + complete("SELECT 1") + rfq('I'));
+    s->engine().on_drain();
+    s->pump();
+    CHECK_FALSE(s->closed());
+    s->engine().on_durable(s->audit.tickets.back(), true);
+    s->pump();
+    CHECK(s->closed());
+    auto got = messages_in(s->new_client_bytes());
+    REQUIRE(got.size() == 4);
+    CHECK(got[2].first == backend::ReadyForQuery);
+    CHECK(sqlstate(s->client_got) == "57P01");
+}
+
+TEST_CASE("close reasons: after the goodbye nothing the client sends reaches the server") {
+    DriverOptions o = with_config("idle_timeout = \"1s\"");
+    LoggedIn s(o);
+    s->advance(2s);
+    REQUIRE(s->closed());
+    s->from_client(query("DELETE FROM orders WHERE id = $1"));
+    CHECK(s->new_server_bytes().empty());
+}
+
 TEST_CASE("close reasons: the shutdown deadline") {
     LoggedIn s;
     s->from_client(query("SELECT pg_sleep(100)"));
@@ -639,6 +665,29 @@ TEST_CASE("close reasons: a CancelRequest with an unknown key is dropped") {
     CHECK(d.count(Kind::send_cancel) == 0);
     CHECK(d.closed());
     CHECK(d.client_got.empty());
+}
+
+TEST_CASE("close reasons: a CancelRequest for a peer's session goes to that peer as it came") {
+    Fresh f(with_config("peer_id = 1\n[peers.1]\nhost = \"a.example\"\n[peers.2]\nhost = \"b.example\"\nport = 7000"));
+    f.services.cancels.set_peer_id(1);
+    EngineDriver& d = f.d;
+    d.auto_cancel = false;
+    int32_t peer_two = (2 << 23) | 12345;
+    d.from_client(cancel_request(peer_two, 77));
+    REQUIRE(d.count(Kind::send_cancel) == 1);
+    CHECK(d.actions.back().target->host == "b.example");
+    CHECK(d.actions.back().target->port == 7000);
+    CHECK(d.actions.back().bytes == cancel_request(peer_two, 77));
+    CHECK_FALSE(d.closed());
+    d.engine().on_cancel_sent();
+    d.pump();
+    CHECK(d.closed());
+
+    Fresh g(with_config("peer_id = 1\n[peers.1]\nhost = \"a.example\""));
+    g.services.cancels.set_peer_id(1);
+    g.d.from_client(cancel_request((3 << 23) | 1, 1));  // no such peer
+    CHECK(g.d.count(Kind::send_cancel) == 0);
+    CHECK(g.d.closed());
 }
 
 TEST_CASE("a closed connection writes its disconnect record once, with the bytes sent") {

@@ -27,34 +27,6 @@ using namespace pgmoat::session::testing;
 
 namespace {
 
-std::string parse(std::string_view name, std::string_view sql) {
-    std::string out;
-    write_parse(out, name, sql);
-    return out;
-}
-
-std::string bind(std::string_view statement, std::string_view value) {
-    std::string out;
-    MessageWriter(out)
-        .begin(frontend::Bind)
-        .cstring("")
-        .cstring(statement)
-        .int16(0)
-        .int16(1)
-        .int32(static_cast<int32_t>(value.size()))
-        .bytes(value)
-        .int16(0)
-        .end();
-    return out;
-}
-
-std::string execute() {
-    std::string out;
-    MessageWriter(out).begin(frontend::Execute).cstring("").int32(0).end();
-    return out;
-}
-
-
 void run_secret_read(Session& s) {
     feed(s, parse("s1", "SELECT secret FROM secrets WHERE id = $1") + bind("s1", "1") + execute() + msg('S'), true);
     feed(s, msg(backend::ParseComplete) + msg(backend::BindComplete) + data_row("the-secret") + complete("SELECT 1") +

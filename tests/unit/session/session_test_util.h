@@ -62,6 +62,34 @@ inline std::string query(std::string_view sql) {
     return out;
 }
 
+inline std::string parse(std::string_view name, std::string_view sql) {
+    std::string out;
+    write_parse(out, name, sql);
+    return out;
+}
+
+// A Bind of the unnamed portal with text parameters.
+inline std::string bind(std::string_view statement, const std::vector<std::string>& values = {}) {
+    std::string out;
+    MessageWriter w(out);
+    w.begin(frontend::Bind).cstring("").cstring(statement).int16(0).int16(static_cast<int16_t>(values.size()));
+    for (const auto& v : values) w.int32(static_cast<int32_t>(v.size())).bytes(v);
+    w.int16(0).end();
+    return out;
+}
+
+inline std::string bind(std::string_view statement, std::string_view value) {
+    return testing::bind(statement, std::vector<std::string>{std::string(value)});
+}
+
+inline std::string execute(std::string_view portal = "") {
+    std::string out;
+    MessageWriter(out).begin(frontend::Execute).cstring(portal).int32(0).end();
+    return out;
+}
+
+inline std::string sync_message() { return msg(frontend::Sync); }
+
 inline std::string rfq(char status) {
     std::string out;
     write_ready_for_query(out, status);
@@ -109,9 +137,11 @@ struct MemoryAudit : AuditSink {
     void submit(audit::Record&& r) override { records.push_back(std::move(r)); }
 };
 
-inline Session make_session(AuditSink* audit = nullptr) {
+// A session of `app` under the shipped policies (orders-api gets the baseline;
+// analyst-* readonly-analyst).
+inline Session make_session(AuditSink* audit = nullptr, std::string app = "orders-api") {
     Identity id;
-    id.app = "orders-api";
+    id.app = std::move(app);
     id.target = "dev";
     StatementServices services;
     services.policies = shipped_policies();

@@ -1,0 +1,94 @@
+// The admin console, as pgbouncer users expect one: an admin identity connects
+// with `psql -d pgmoat` and gets read-only SHOW commands (sessions, targets,
+// policies, recent rejections, counters) and a few actions (RELOAD, PAUSE and
+// RESUME of a target, KILL of a session). Every command is audited. No I/O:
+// frames in, the answer's bytes out; what it shows and does goes through
+// AdminState, which net/ implements over the running server.
+#pragma once
+
+#include "pgmoat/audit/record.h"
+#include "pgmoat/protocol/frame_decoder.h"
+#include "pgmoat/session/audit_sink.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgmoat::session {
+
+// The database name that opens the console instead of a target.
+inline constexpr std::string_view kAdminDatabase = "pgmoat";
+
+struct SessionRow {
+    uint64_t id = 0;
+    std::string app, target, application_name, client_addr;
+    uint16_t client_port = 0;
+    std::string state;           // idle, active, idle in transaction, failed transaction, starting
+    std::string statement_kind;  // of the last statement; empty before the first
+    std::string connected_at;    // RFC 3339
+};
+
+struct TargetRow {
+    std::string name, host, database;
+    uint16_t port = 0;
+    bool up = false;      // the last readiness probe reached it
+    bool paused = false;  // PAUSE: statements wait until RESUME
+    uint64_t sessions = 0;
+};
+
+struct PolicyRow {
+    std::string name, mode, file;
+    int priority = 0;
+    bool is_default = false;
+};
+
+struct RejectionRow {
+    std::string time;
+    uint64_t session = 0;
+    std::string app, target, rule, sqlstate, statement;  // statement: normalized, never raw
+};
+
+struct CounterRow {
+    std::string metric, labels, value;
+};
+
+class AdminState {
+public:
+    virtual ~AdminState() = default;
+    virtual std::vector<SessionRow> sessions() const = 0;
+    virtual std::vector<TargetRow> targets() const = 0;
+    virtual std::vector<PolicyRow> policies() const = 0;
+    virtual std::string policy_version() const = 0;
+    virtual std::vector<RejectionRow> rejections() const = 0;
+    virtual std::vector<CounterRow> counters() const = 0;
+    // Re-reads config, credentials and policies as SIGHUP does: "" on success,
+    // else the error (file:line: ...); the previous set stays in force.
+    virtual std::string reload() = 0;
+    // false: no target of that name.
+    virtual bool set_paused(std::string_view target, bool paused) = 0;
+    // false: no session with that id.
+    virtual bool kill(uint64_t session) = 0;
+};
+
+class AdminConsole {
+public:
+    AdminConsole(AdminState& state, AuditSink* audit, std::shared_ptr<const audit::SessionInfo> who);
+
+    // A frontend message; the answer is appended to `out`. Returns false when the
+    // client ended the session (Terminate).
+    bool on_frontend(const protocol::Frame& frame, std::string& out);
+
+private:
+    void run(std::string_view command, std::string& out);
+    void record(std::string_view command, std::string_view sqlstate, std::string_view reason);
+
+    AdminState& state_;
+    AuditSink* audit_;
+    std::shared_ptr<const audit::SessionInfo> who_;
+    bool skip_until_sync_ = false;
+};
+
+}  // namespace pgmoat::session

@@ -1,0 +1,194 @@
+#include "pgmoat/protocol/message_reader.h"
+#include "pgmoat/session/admin_console.h"
+
+#include "session_test_util.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using namespace pgmoat;
+using namespace pgmoat::protocol;
+using namespace pgmoat::session;
+using namespace pgmoat::session::testing;
+
+namespace {
+struct FakeState : AdminState {
+    std::vector<TargetRow> target_rows{{"prod", "db.internal", "shop", 5432, true, false, 2}};
+    std::string reload_error;
+    std::vector<uint64_t> killed;
+    int reloads = 0;
+
+    std::vector<SessionRow> sessions() const override {
+        return {{7, "orders-api", "prod", "web", "10.0.0.5", 51000, "idle in transaction", "select",
+                 "2026-12-04T06:00:00Z"}};
+    }
+    std::vector<TargetRow> targets() const override { return target_rows; }
+    std::vector<PolicyRow> policies() const override { return {{"baseline", "enforce", "policies/baseline.toml", 0, true}}; }
+    std::string policy_version() const override { return "abc123def456"; }
+    std::vector<RejectionRow> rejections() const override {
+        return {{"2026-12-04T06:01:00Z", 7, "orders-api", "prod", "parameters", "42501",
+                 "SELECT id FROM users WHERE email = $1"}};
+    }
+    std::vector<CounterRow> counters() const override { return {{"pgmoat_statements_total", "app=\"x\"", "12"}}; }
+    std::string reload() override {
+        ++reloads;
+        return reload_error;
+    }
+    bool set_paused(std::string_view target, bool paused) override {
+        for (auto& t : target_rows) {
+            if (t.name == target) {
+                t.paused = paused;
+                return true;
+            }
+        }
+        return false;
+    }
+    bool kill(uint64_t session) override {
+        if (session != 7) return false;
+        killed.push_back(session);
+        return true;
+    }
+};
+
+struct Answer {
+    std::vector<std::string> columns;
+    std::vector<std::vector<std::string>> rows;
+    std::string tag;
+    std::string error_code, error_message;
+    bool ready = false;
+};
+
+Answer ask(AdminConsole& console, std::string_view command) {
+    std::string out;
+    CHECK(console.on_frontend(decode_message(query(command), 1 << 20).frame, out));
+    Answer a;
+    for (const auto& [type, body] : messages(out)) {
+        MessageReader r(body);
+        if (type == 'T') {
+            int n = r.int16();
+            for (int i = 0; i < n; ++i) {
+                a.columns.emplace_back(r.cstring());
+                for (int k = 0; k < 6; ++k) (k == 1 || k == 3 || k == 5) ? (void)r.int16() : (void)r.int32();
+            }
+        } else if (type == 'D') {
+            int n = r.int16();
+            std::vector<std::string> row;
+            for (int i = 0; i < n; ++i) {
+                int32_t len = r.int32();
+                row.push_back(len < 0 ? "NULL" : std::string(r.bytes(static_cast<size_t>(len))));
+            }
+            a.rows.push_back(row);
+        } else if (type == 'C') {
+            a.tag = r.cstring();
+        } else if (type == 'E') {
+            auto f = *read_error_fields(body);
+            a.error_code = find_field(f, 'C');
+            a.error_message = find_field(f, 'M');
+        } else if (type == 'Z') {
+            a.ready = true;
+        }
+    }
+    return a;
+}
+}  // namespace
+
+TEST_CASE("SHOW commands answer as query results that psql prints, and each is audited") {
+    FakeState state;
+    MemoryAudit audit;
+    auto who = std::make_shared<audit::SessionInfo>();
+    who->app = "dba-alice";
+    AdminConsole console(state, &audit, who);
+
+    auto sessions = ask(console, "show sessions;");
+    CHECK(sessions.columns.front() == "session");
+    REQUIRE(sessions.rows.size() == 1);
+    CHECK(sessions.rows[0][1] == "orders-api");
+    CHECK(sessions.rows[0][6] == "idle in transaction");
+    CHECK(sessions.tag == "SHOW 1");
+    CHECK(sessions.ready);
+
+    auto targets = ask(console, "SHOW TARGETS");
+    CHECK(targets.rows[0] == std::vector<std::string>{"prod", "db.internal", "5432", "shop", "yes", "no", "2"});
+    CHECK(ask(console, "SHOW POLICIES").rows[0].back() == "abc123def456");
+    CHECK(ask(console, "SHOW REJECTIONS").rows[0][4] == "parameters");
+    CHECK(ask(console, "SHOW COUNTERS").rows[0][2] == "12");
+    CHECK(ask(console, "SHOW VERSION").rows[0][0].rfind("pgmoat ", 0) == 0);
+    CHECK(ask(console, "SHOW HELP").rows.size() >= 10);
+
+    REQUIRE(audit.records.size() == 7);
+    const auto& r = audit.records.front();
+    CHECK(r.event == audit::Event::admin_command);
+    CHECK(*r.statement->text == "show sessions");
+    CHECK(*r.sqlstate == "00000");
+    CHECK(r.session->app == "dba-alice");
+}
+
+TEST_CASE("actions: RELOAD, PAUSE and RESUME a target, KILL a session; failures name what is wrong") {
+    FakeState state;
+    MemoryAudit audit;
+    AdminConsole console(state, &audit, std::make_shared<audit::SessionInfo>());
+
+    CHECK(ask(console, "RELOAD").tag == "RELOAD");
+    CHECK(state.reloads == 1);
+    state.reload_error = "policies/x.toml:3:1: unknown key \"mod\"";
+    auto failed = ask(console, "reload");
+    CHECK(failed.error_code == "F0000");
+    CHECK(failed.error_message.find("policies/x.toml:3:1") != std::string::npos);
+    CHECK(failed.ready);
+
+    CHECK(ask(console, "PAUSE prod").tag == "PAUSE");
+    CHECK(state.target_rows[0].paused);
+    CHECK(ask(console, "RESUME prod").tag == "RESUME");
+    CHECK_FALSE(state.target_rows[0].paused);
+    CHECK(ask(console, "PAUSE nope").error_code == "42704");
+
+    CHECK(ask(console, "KILL 7").tag == "KILL");
+    CHECK(state.killed == std::vector<uint64_t>{7});
+    CHECK(ask(console, "KILL 8").error_code == "42704");
+    CHECK(ask(console, "KILL 7; DROP TABLE x").error_code == "42601");
+    CHECK(ask(console, "KILL x").error_code == "22P02");
+
+    // Anything else is not SQL to run: the console runs none.
+    auto sql = ask(console, "SELECT * FROM users");
+    CHECK(sql.error_code == "42601");
+    CHECK(sql.error_message.find("not an admin console command") != std::string::npos);
+    CHECK(*audit.records.back().decision == audit::Decision::reject);
+    CHECK(*audit.records.back().sqlstate == "42601");
+}
+
+TEST_CASE("the extended protocol gets one error per batch and ReadyForQuery at Sync") {
+    FakeState state;
+    AdminConsole console(state, nullptr, std::make_shared<audit::SessionInfo>());
+    std::string out;
+    for (const auto& m : {parse("", "SHOW SESSIONS"), bind(""), execute(), sync_message()})
+        CHECK(console.on_frontend(decode_message(m, 1 << 20).frame, out));
+    auto got = messages(out);
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].first == 'E');
+    CHECK(got[1].first == 'Z');
+    std::string bye;
+    CHECK_FALSE(console.on_frontend(decode_message(msg('X'), 1 << 20).frame, bye));
+}
+
+TEST_CASE("rejections are kept for SHOW REJECTIONS, newest first, normalized, bounded") {
+    RejectionLog log(3);
+    Identity id;
+    id.app = "orders-api";
+    id.target = "dev";
+    StatementServices services;
+    services.policies = shipped_policies();
+    services.rejections = &log;
+    services.session_id = 41;
+    Session s(id, {}, services);
+    for (int i = 0; i < 4; ++i) feed(s, query("SELECT id FROM users WHERE email = 'a" + std::to_string(i) + "@b.c'"), true);
+    auto rows = log.recent();
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].session == 41);
+    CHECK(rows[0].app == "orders-api");
+    CHECK(rows[0].rule == "parameters");
+    CHECK(rows[0].sqlstate == "42501");
+    CHECK(rows[0].statement == "SELECT id FROM users WHERE email = $1");  // never the value
+    CHECK(rows[0].time.size() == 27);
+}

@@ -5,6 +5,7 @@
 namespace pgmoat::protocol {
 
 char* ByteBuffer::prepare(size_t min_free) {
+    if (begin_ == end_) begin_ = end_ = 0;
     if (capacity_ - end_ >= min_free) return storage_.get() + end_;
     size_t used = end_ - begin_;
     if (capacity_ - used >= min_free && storage_) {
@@ -23,21 +24,22 @@ char* ByteBuffer::prepare(size_t min_free) {
 }
 
 void ByteBuffer::consume(size_t n) {
+    // The free space after the data stays where it is (a read may be filling it);
+    // prepare() moves things.
     begin_ += n;
-    if (begin_ == end_) begin_ = end_ = 0;
 }
 
 void ByteBuffer::shrink_if_idle() {
     if (empty() && capacity_ > initial_) {
         storage_.reset();
-        capacity_ = 0;
+        capacity_ = begin_ = end_ = 0;
     }
 }
 
 void ByteBuffer::release_if_empty() {
     if (empty()) {
         storage_.reset();
-        capacity_ = 0;
+        capacity_ = begin_ = end_ = 0;
     }
 }
 

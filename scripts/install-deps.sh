@@ -14,8 +14,10 @@ PACKAGES=(
   python3-psycopg2 python3-psycopg python3-pytest  # Python clients for integration tests (/usr/bin/python3)
   libpostgresql-jdbc-java openjdk-17-jre-headless  # pgjdbc
   nodejs                                            # node-postgres (npm ships with the machine's Node.js)
+  python3-sqlalchemy python3-django python3-asyncpg # ORM matrix (tests/integration/orms): SQLAlchemy 1.4, Django 3.2
+  ruby ruby-activerecord ruby-pg                    # ORM matrix: ActiveRecord 6.1 on ruby-pg
   clang-14 libclang-rt-14-dev                       # libFuzzer and sanitizer runtimes
-  procps iproute2 openssl
+  procps iproute2 openssl curl                     # curl: the demo's tour reads /metrics with it
   systemd python3-yaml                              # deploy/ checks: systemd-analyze, the Kubernetes manifests
 )
 

@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # node-postgres for the client tests, at the version package-lock.json pins.
 (cd tests/integration/node && npm ci --no-audit --no-fund --loglevel=error)
+# The ORM matrix's Node.js apps, and Prisma's client generated from its schema.
+# Prisma's install scripts would download engine binaries from outside npm: none
+# is needed (its query compiler ships in @prisma/client, generate needs no schema
+# engine), so they are skipped.
+(cd tests/integration/orms/node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error &&
+  PRISMA_SCHEMA_ENGINE_BINARY=/bin/false CHECKPOINT_DISABLE=1 npm run --silent generate >/dev/null)
 
 run_suite() {
   local dir=$1; shift

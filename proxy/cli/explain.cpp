@@ -74,6 +74,16 @@ void print_text(const policy::Decision& d, const sql::Analysis& a, std::string_v
         }
         if (st.kind == sql::StatementKind::update || st.kind == sql::StatementKind::delete_)
             std::printf("  where:       %s\n", st.has_where ? "yes" : "no");
+        for (const auto& w : st.writes) {
+            std::string target = w.relation >= 0 ? st.relations[static_cast<size_t>(w.relation)].qualified_name() : "?";
+            std::printf("  write:       %s %s%s%s: %s\n", w.row_lock ? "lock" : std::string(sql::name(w.kind)).c_str(),
+                        target.c_str(), w.place == sql::WritePlace::statement ? "" : " inside ",
+                        w.place == sql::WritePlace::statement ? "" : std::string(sql::name(w.place)).c_str(),
+                        w.restricts ? "rows selected by value" : "rows not selected by value");
+        }
+        for (const auto& u : st.unknown_relations)
+            std::printf("  unknown relation: %s at character %d\n", sql::access_names(u.access).c_str(),
+                        sql::character_position(sql, u.offset));
     }
 }
 
@@ -120,11 +130,20 @@ void print_json(const policy::Decision& d, const sql::Analysis& a, std::string_v
         for (const auto& l : st.literals) {
             w.begin_object().key("text").value(l.text(sql)).key("kind").value(sql::name(l.kind));
             w.key("context").value(sql::name(l.context)).key("clause").value(sql::name(l.clause));
+            if (!l.cast_type.empty()) w.key("cast_type").value(l.cast_type);
             w.key("position").value(static_cast<int64_t>(sql::character_position(sql, l.offset))).end_object();
         }
         w.end_array();
         w.key("tautologies").value(static_cast<int64_t>(st.tautologies.size()));
         w.key("has_where").value(st.has_where);
+        w.key("writes").begin_array();
+        for (const auto& wr : st.writes) {
+            w.begin_object().key("kind").value(wr.row_lock ? std::string_view("lock") : sql::name(wr.kind));
+            if (wr.relation >= 0) w.key("relation").value(st.relations[static_cast<size_t>(wr.relation)].qualified_name());
+            w.key("place").value(sql::name(wr.place)).key("has_where").value(wr.has_where);
+            w.key("restricts").value(wr.restricts).end_object();
+        }
+        w.end_array();
         w.end_object();
     }
     w.end_array();

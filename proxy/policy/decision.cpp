@@ -3,10 +3,14 @@
 // problem (a tautology is reported as such, not as "a literal").
 #include "pgmoat/policy/decision.h"
 
+#include "pgmoat/policy/setting_limits.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
+#include <optional>
 
 namespace pgmoat::policy {
 
@@ -51,18 +55,36 @@ std::string describe(const Literal& l) {
         case LiteralKind::boolean: kind = "boolean literal"; break;
         case LiteralKind::null: kind = "NULL"; break;
     }
+    // Where it is written, when that differs from where its value goes.
+    auto written = [&]() -> std::string {
+        switch (l.clause) {
+            case Clause::where: return "WHERE";
+            case Clause::having: return "HAVING";
+            case Clause::join_on: return "JOIN ON";
+            case Clause::order_by: return "ORDER BY";
+            case Clause::group_by: return "GROUP BY";
+            case Clause::select_list: return "a sub-select's select list";
+            case Clause::returning: return "RETURNING";
+            case Clause::window: return "a window";
+            case Clause::values: return "VALUES";
+            case Clause::update_set: return "UPDATE SET";
+            case Clause::limit: return "LIMIT/OFFSET";
+            default: return std::string(name(l.clause));
+        }
+    };
     switch (l.context) {
-        case LiteralContext::comparison:
-            return fmt::format("{} compared in {}", kind, l.clause == Clause::having ? "HAVING"
-                                                          : l.clause == Clause::join_on ? "JOIN ON" : "WHERE");
+        case LiteralContext::comparison: return fmt::format("{} compared in {}", kind, written());
         case LiteralContext::predicate: return kind + " in a condition";
-        case LiteralContext::values: return kind + " in VALUES";
+        case LiteralContext::values:
+            return l.clause == Clause::select_list ? kind + " inserted through INSERT … SELECT" : kind + " in VALUES";
         case LiteralContext::update_set: return kind + " in UPDATE SET";
         case LiteralContext::limit: return kind + " in LIMIT/OFFSET";
         case LiteralContext::order_by: return kind + " in ORDER BY";
         case LiteralContext::group_by: return kind + " in GROUP BY";
         case LiteralContext::select_list: return kind + " in the select list";
         case LiteralContext::function_argument: return kind + " as a function argument";
+        case LiteralContext::type_cast: return fmt::format("{} cast to {}", kind, l.cast_type);
+        case LiteralContext::other: return fmt::format("{} in {}", kind, written());
         default: return fmt::format("{} ({})", kind, name(l.context));
     }
 }
@@ -192,26 +214,75 @@ private:
     // set_config('name', $1, is_local) is SET by another name: allowed for the
     // parameters SET may change (Django sets TimeZone so), denied otherwise. The
     // name's literal is then syntax, not a value: `name_offset` tells which.
-    bool allowed_set_config(const Statement& st, const FunctionCall& f, int32_t* name_offset = nullptr) const {
-        if (f.name != "set_config" || f.attribute_notation || (!f.schema.empty() && f.schema != "pg_catalog")) return false;
-        for (const auto& l : st.literals) {
-            if (l.offset <= f.offset) continue;
-            if (l.kind != LiteralKind::string || l.context != LiteralContext::function_argument) return false;
-            std::string name(l.text(sql_));
-            if (name.size() < 2 || name.front() != '\'' || name.back() != '\'') return false;
-            name = name.substr(1, name.size() - 2);
-            std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-            if (name_offset) *name_offset = l.offset;
-            return std::any_of(p_.set_parameters.begin(), p_.set_parameters.end(),
-                               [&](const std::string& g) { return glob_match(g, name); });
+    // set_config(name, value, is_local) changes only a parameter this policy lets
+    // SET change, named by a constant: a string literal, possibly cast to text.
+    // A name in a parameter, a column or an expression fails closed. name_literal
+    // receives the name's index in st.literals.
+    bool allowed_set_config(const Statement& st, const FunctionCall& f, int32_t* name_literal = nullptr) const {
+        if (f.name != "set_config" || f.attribute_notation || !f.catalog.empty() ||
+            (!f.schema.empty() && f.schema != "pg_catalog"))
+            return false;
+        std::string name;
+        if (!constant_argument(st, f, 0, name, name_literal)) return false;
+        std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+        return std::any_of(p_.set_parameters.begin(), p_.set_parameters.end(),
+                           [&](const std::string& g) { return glob_match(g, name); });
+    }
+
+    // The string constant a call's positional argument `index` is ('x' or
+    // 'x'::text), as PostgreSQL reads it. False for anything else, and for calls
+    // in named notation (which PostgreSQL matches by name, not position).
+    static bool constant_argument(const Statement& st, const FunctionCall& f, size_t index, std::string& value,
+                                  int32_t* literal = nullptr) {
+        if (index >= f.arguments.size()) return false;
+        for (const auto& a : f.arguments)
+            if (!a.name.empty()) return false;
+        const Argument& a = f.arguments[index];
+        if (a.kind != ArgumentKind::literal || a.literal < 0 || static_cast<size_t>(a.literal) >= st.literals.size())
+            return false;
+        const Literal& l = st.literals[static_cast<size_t>(a.literal)];
+        if (l.kind == LiteralKind::null || l.kind == LiteralKind::boolean) return false;
+        if (!l.cast_type.empty() && l.cast_type != "text" && l.cast_type != "pg_catalog.text") return false;
+        value = l.value;
+        if (literal) *literal = a.literal;
+        return true;
+    }
+
+    // Literals that name something rather than carry a value: set_config's
+    // parameter name (allowed above) and the sequence of nextval('seq'), which
+    // the relation rule has judged as a relation.
+    std::vector<int32_t> names_in_syntax(const Statement& st) const {
+        std::vector<int32_t> out;
+        for (const auto& f : st.functions) {
+            int32_t at = -1;
+            if (allowed_set_config(st, f, &at)) out.push_back(at);
+            if (f.relation >= 0 && !f.arguments.empty() && f.arguments[0].literal >= 0)
+                out.push_back(f.arguments[0].literal);
         }
-        return false;
+        return out;
+    }
+
+    // reg* input functions read an all-digit string as an OID: '12345'::regclass
+    // is the number 12345, a value, not the name of something.
+    static bool oid_number(const Literal& l) {
+        std::string_view t = l.cast_type;
+        if (t.substr(0, 11) == "pg_catalog.") t.remove_prefix(11);
+        if (t.substr(0, 3) != "reg") return false;
+        if (l.kind == LiteralKind::integer || l.kind == LiteralKind::float_) return true;
+        return !l.value.empty() && l.value.find_first_not_of("0123456789") == std::string::npos;
     }
 
     bool exempt(const Literal& l) const {
+        // NULL stays NULL whatever it is cast to; TRUE/FALSE only as booleans
+        // (true::int is 1, a number like any other).
+        if (l.kind == LiteralKind::null && p_.exempt_null) return true;
+        if (l.kind == LiteralKind::boolean && p_.exempt_boolean &&
+            (l.cast_type.empty() || l.cast_type == "bool" || l.cast_type == "pg_catalog.bool"))
+            return true;
         if (!p_.exempt_contexts.test(static_cast<size_t>(l.context))) return false;
         if (l.context != LiteralContext::type_cast || p_.exempt_casts.empty()) return true;
         // '7 days'::interval is written in code; 2::int in WHERE id = 2::int is a value.
+        if (oid_number(l)) return false;
         return std::any_of(p_.exempt_casts.begin(), p_.exempt_casts.end(),
                            [&](const std::string& g) { return glob_match(g, l.cast_type); });
     }
@@ -265,40 +336,38 @@ private:
                                       : st.copy->endpoint == CopyEndpoint::stdin_ ? "STDIN" : "STDOUT"),
                           "use COPY … FROM STDIN or COPY … TO STDOUT through the client", st.offset);
         }
-        if (p_.require_where.test(static_cast<size_t>(st.kind)) && !st.has_where) {
-            return reject("require_where", p_.require_where_source, index, "42501",
-                          fmt::format("pgmoat: {} without WHERE is not allowed", display(st.kind)),
-                          "add a WHERE clause that selects the rows to change", st.offset);
-        }
-        for (const auto& w : st.cte_writes) {
-            // WITH d AS (DELETE FROM users RETURNING *) SELECT …: the same write, hidden.
-            if (p_.require_where.test(static_cast<size_t>(w.kind)) && !w.has_where) {
-                return reject("require_where", p_.require_where_source, index, "42501",
-                              fmt::format("pgmoat: {} without WHERE is not allowed (inside WITH)", display(w.kind)),
-                              "add a WHERE clause that selects the rows to change", w.offset);
-            }
-            if (!kind_allowed(w.kind)) {
-                return reject("statement_kind", kinds, index, "42501",
-                              fmt::format("pgmoat: {} statements are not allowed (inside WITH)", display(w.kind)),
-                              fmt::format("this policy allows: {}", allowed_kinds_list()), w.offset);
-            }
+        for (const auto& w : st.writes) {
+            Decision d = write_kind(index, st, w);
+            if (!d.allow) return d;
         }
         for (const auto& r : st.relations) {
             Decision d = relation(index, r);
             if (!d.allow) return d;
+        }
+        // nextval($1): a sequence written that nobody can name before it runs;
+        // only a policy that lets the app write every relation allows it.
+        for (const auto& u : st.unknown_relations) {
+            if (u.access.writes() && !everything(p_.write_allow, p_.write_deny)) {
+                return reject("relation", p_.write_source, index, "42501",
+                              "pgmoat: writing a sequence named by a value, not a constant, is not allowed",
+                              "name the sequence as a constant: nextval('orders_id_seq')", u.offset);
+            }
         }
         for (const auto& c : st.columns) {
             Decision d = column(index, st, c);
             if (!d.allow) return d;
         }
         for (const auto& f : st.functions) {
-            if (any_match(p_.function_deny, f.schema, f.name, true) && !allowed_set_config(st, f)) {
+            if (any_match(p_.function_deny, f.schema, f.name, true) &&
+                !any_match(p_.function_allow, f.schema, f.name, false) && !allowed_set_config(st, f)) {
                 return reject("function", p_.functions_source, index, "42501",
                               fmt::format("pgmoat: function {} is not allowed", f.qualified_name()),
                               fmt::format("remove the call; this policy denies: {}", list(p_.function_deny)),
                               f.offset);
             }
         }
+        // After the function rule, so that a set_config() it denies is reported as such.
+        if (Decision d = setting_limits(index, st); !d.allow) return d;
         bool is_approved = approved(st);
         // JOIN … ON true (LATERAL joins) is an idiom, not an injection; ON 1=1 is not.
         auto taut = std::find_if(st.tautologies.begin(), st.tautologies.end(), [&](const Tautology& t) {
@@ -316,13 +385,25 @@ private:
                           "compare columns with parameters ($1) instead of building the condition from text",
                           t.offset);
         }
+        // After the tautology rule: `WHERE id = $1 OR 1=1` is reported as what it is.
+        for (const auto& w : st.writes) {
+            Decision d = write_where(index, st, w);
+            if (!d.allow) return d;
+        }
         if (p_.comment_truncation && !is_approved) {
             for (uint32_t i = st.first_comment; i < st.first_comment + st.comment_count && i < a_.comments.size(); ++i) {
                 const auto& c = a_.comments[i];
-                if (c.after_literal && c.at_end && !c.sqlcommenter) {
+                // A comment ending the statement cuts off whatever followed the
+                // text injected before it: flagged right after a literal, or when
+                // it holds SQL (a quote, an operator, a clause keyword), whatever
+                // token it follows. ORM tags (sqlcommenter, marginalia) are not.
+                if (!c.at_end || c.sqlcommenter || c.marginalia) continue;
+                const bool line_sql = c.style == CommentStyle::line && c.sql_like;
+                if (c.after_literal || line_sql) {
                     return reject("comment_truncation", p_.comment_truncation_source, index, "42501",
-                                  "pgmoat: comment right after a literal at the end of the statement: the shape of SQL "
-                                  "injection that cuts off the rest of a query",
+                                  fmt::format("pgmoat: comment {} at the end of the statement: the shape of SQL "
+                                              "injection that cuts off the rest of a query",
+                                              c.after_literal ? "right after a literal" : "holding SQL"),
                                   "remove the trailing comment and pass values as parameters", c.offset);
                 }
             }
@@ -341,15 +422,10 @@ private:
                           st.offset);
         }
         if (p_.parameter_mode == ParameterMode::require_parameters && !is_approved) {
-            std::vector<int32_t> syntax;  // literals that name a parameter of set_config
-            for (const auto& f : st.functions) {
-                int32_t at = -1;
-                if (allowed_set_config(st, f, &at)) syntax.push_back(at);
-            }
-            for (const auto& l : st.literals) {
-                if (std::find(syntax.begin(), syntax.end(), l.offset) != syntax.end()) continue;
-                if (l.kind == LiteralKind::null && p_.exempt_null) continue;
-                if (l.kind == LiteralKind::boolean && p_.exempt_boolean) continue;
+            const std::vector<int32_t> syntax = names_in_syntax(st);
+            for (size_t i = 0; i < st.literals.size(); ++i) {
+                const Literal& l = st.literals[i];
+                if (std::find(syntax.begin(), syntax.end(), static_cast<int32_t>(i)) != syntax.end()) continue;
                 if (l.bare_word) continue;  // keywords the grammar turns into constants
                 if (exempt(l)) continue;
                 return reject("parameters", p_.parameters_source, index, "42501",
@@ -362,6 +438,127 @@ private:
         Decision ok;
         ok.policy = p_.name;
         return ok;
+    }
+
+    // Where a write sits, for messages: "" for the statement itself.
+    std::string place(const Statement& st, const Write& w) const {
+        if (w.merge_action) return " (a MERGE action)";
+        switch (w.place) {
+            case WritePlace::statement: return "";
+            case WritePlace::inner: return fmt::format(" (inside {})", display(st.kind));
+            case WritePlace::with: return " (inside WITH)";
+            case WritePlace::nested: return " (inside another statement)";
+        }
+        return "";
+    }
+
+    // WITH d AS (DELETE FROM users RETURNING *) SELECT …: the statement of its
+    // kind, hidden; so are MERGE's actions.
+    Decision write_kind(int index, const Statement& st, const Write& w) {
+        if (!w.row_lock && (w.place == WritePlace::with || w.place == WritePlace::nested || w.merge_action) &&
+            !kind_allowed(w.kind)) {
+            return reject("statement_kind", p_.allowed_kinds_source, index, "42501",
+                          fmt::format("pgmoat: {} statements are not allowed{}", display(w.kind), place(st, w)),
+                          fmt::format("this policy allows: {}", allowed_kinds_list()), w.offset);
+        }
+        return {};
+    }
+
+    // Rows updated, deleted or locked, wherever the statement doing it is
+    // written: require_where asks that they be selected by values.
+    Decision write_where(int index, const Statement& st, const Write& w) {
+        if (w.row_lock) {
+            if (p_.require_where_for_row_locks && !w.restricts) {
+                std::string rel = w.relation >= 0 ? st.relations[static_cast<size_t>(w.relation)].qualified_name() : "";
+                return reject("require_where", p_.require_where_for_row_locks_source, index, "42501",
+                              fmt::format("pgmoat: SELECT … FOR UPDATE/SHARE of every row of {} is not allowed{}", rel,
+                                          place(st, w)),
+                              "lock only the rows you need: a WHERE that compares their columns with values ($1), "
+                              "or a LIMIT",
+                              w.offset);
+            }
+            return {};
+        }
+        if (p_.require_where.test(static_cast<size_t>(w.kind)) && !w.restricts) {
+            return reject("require_where", p_.require_where_source, index, "42501",
+                          fmt::format("pgmoat: {} {} is not allowed{}", display(w.kind),
+                                      w.has_where ? "whose WHERE does not select rows by value" : "without WHERE",
+                                      place(st, w)),
+                          "add a WHERE clause that compares the rows' columns with values ($1), e.g. WHERE id = $1; a "
+                          "condition true for every row (id IS NOT NULL, id = id, an unrestricted sub-select) does "
+                          "not count",
+                          w.offset);
+        }
+        return {};
+    }
+
+    // A bounded server setting (README "Limits on the server session") may be
+    // lowered, never raised: by SET, SET LOCAL, ALTER ROLE/DATABASE/SYSTEM ...
+    // SET or set_config(). SET ... TO DEFAULT and RESET return to the pinned
+    // value; a value pgmoat cannot read as the server does, or one that is not
+    // a constant, fails closed.
+    Decision setting_limits(int index, const Statement& st) {
+        if (p_.setting_limits.empty()) return {};
+        if (st.kind != StatementKind::reset && st.kind != StatementKind::show) {
+            if (const SettingLimit* limit = p_.setting_limit(st.parameter)) {
+                std::vector<const Literal*> values;
+                for (const auto& l : st.literals)
+                    if (l.clause == Clause::set_value) values.push_back(&l);
+                if (values.size() > 1)
+                    return beyond_limit(index, *limit, "a list of values", values[0]->offset);
+                if (values.size() == 1) {
+                    if (Decision d = within_limit(index, *limit, values[0]->value, values[0]->offset); !d.allow)
+                        return d;
+                }
+            }
+        }
+        for (const auto& f : st.functions) {
+            if (f.name != "set_config" || f.attribute_notation || (!f.schema.empty() && f.schema != "pg_catalog"))
+                continue;
+            std::string parameter, value;
+            if (!constant_argument(st, f, 0, parameter)) {
+                return reject("setting_limit", p_.setting_limits.front().source, index, "42501",
+                              "pgmoat: set_config() with a parameter name that is not a constant could raise a "
+                              "limit this policy sets",
+                              "name the parameter as a constant: set_config('application_name', $1, false)",
+                              f.offset);
+            }
+            std::transform(parameter.begin(), parameter.end(), parameter.begin(), ::tolower);
+            const SettingLimit* limit = p_.setting_limit(parameter);
+            if (!limit) continue;
+            if (!constant_argument(st, f, 1, value))
+                return beyond_limit(index, *limit, "a value that is not a constant", f.offset);
+            if (Decision d = within_limit(index, *limit, value, f.offset); !d.allow) return d;
+        }
+        return {};
+    }
+
+    Decision within_limit(int index, const SettingLimit& limit, const std::string& text, int32_t offset) {
+        std::optional<int64_t> base = setting_base_value(limit.parameter, text);
+        if (!base) return beyond_limit(index, limit, fmt::format("'{}', which pgmoat cannot read as PostgreSQL does,", text), offset);
+        if (*base > limit.base_value) {
+            return beyond_limit(index, limit,
+                                fmt::format("'{}'{}", text,
+                                            *base == INT64_MAX ? ", which means no limit," : ""),
+                                offset);
+        }
+        return {};
+    }
+
+    Decision beyond_limit(int index, const SettingLimit& limit, const std::string& what, int32_t offset) {
+        return reject("setting_limit", limit.source, index, "42501",
+                      fmt::format("pgmoat: setting {} to {} is not allowed: this policy limits it to {}",
+                                  limit.parameter, what, limit.value),
+                      fmt::format("use a value up to {}; SET {} TO DEFAULT returns to it", limit.value, limit.parameter),
+                      offset);
+    }
+
+    // A pattern list that lets every relation through.
+    static bool everything(const std::vector<QualifiedPattern>& allow, const std::vector<QualifiedPattern>& deny) {
+        auto stars = [](const std::string& t) { return !t.empty() && t.find_first_not_of('*') == std::string::npos; };
+        return deny.empty() && std::any_of(allow.begin(), allow.end(), [&](const QualifiedPattern& p) {
+                   return (p.schema.empty() || stars(p.schema)) && stars(p.name);
+               });
     }
 
     Decision relation(int index, const Relation& r) {
@@ -417,9 +614,12 @@ private:
                 if (!pat.relation.matches(r.schema, r.name, true)) continue;
                 if (c.all_columns) {
                     return reject("column", p_.columns_source, index, "42501",
-                                  fmt::format("pgmoat: * on {} includes the denied column {}", r.qualified_name(),
-                                              pat.column),
-                                  fmt::format("name the columns you need instead of *, without {}", pat.text), c.offset);
+                                  fmt::format("pgmoat: {} every column of {}, which includes the denied column {}",
+                                              c.written ? "writing" : "reading", r.qualified_name(), pat.column),
+                                  fmt::format("name the columns you need (no *, whole-row reference, positional "
+                                              "INSERT or COPY without a column list), without {}",
+                                              pat.text),
+                                  c.offset);
                 }
                 if (glob_match(pat.column, c.name)) {
                     return reject("column", p_.columns_source, index, "42501",

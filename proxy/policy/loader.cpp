@@ -200,6 +200,10 @@ void read_statements(TomlTable& t, Policy& p) {
         p.require_where = kinds(t, "require_where");
         p.require_where_source = source_of(t, "require_where");
     }
+    if (auto v = t.boolean("require_where_for_row_locks")) {
+        p.require_where_for_row_locks = *v;
+        p.require_where_for_row_locks_source = source_of(t, "require_where_for_row_locks");
+    }
     if (auto v = t.strings("copy")) {
         p.copy_endpoints.clear();
         for (const auto& n : *v) {
@@ -269,6 +273,7 @@ void read_functions(TomlTable& t, Policy& p) {
         p.function_deny = patterns(t, "deny");
         p.functions_source = source_of(t, "deny");
     }
+    if (t.has("allow")) p.function_allow = patterns(t, "allow");
     t.reject_unknown_keys();
 }
 

@@ -38,7 +38,7 @@ void ServerObjects::bind_complete() {
     if (binds_.empty()) return;
     auto& b = binds_.front();
     auto it = prepared_.find(b.statement);
-    portals_[b.portal] = Portal{it == prepared_.end() ? nullptr : it->second, std::move(b.parameters), false};
+    portals_[b.portal] = Portal{it == prepared_.end() ? nullptr : it->second, std::move(b.parameters), false, 0};
     binds_.pop_front();
 }
 
@@ -75,7 +75,7 @@ void ServerObjects::statement_completed(const StatementPtr& completed) {
     if (!st) return;
     switch (st->kind) {
         case sql::StatementKind::declare_cursor:
-            portals_[st->name] = Portal{completed, {}, st->cursor_with_hold};
+            portals_[st->name] = Portal{completed, {}, st->cursor_with_hold, 0};
             break;
         case sql::StatementKind::close_cursor:
             if (st->name.empty()) portals_.clear();  // CLOSE ALL closes protocol portals too
@@ -100,6 +100,10 @@ void ServerObjects::statement_completed(const StatementPtr& completed) {
 const Portal* ServerObjects::portal(std::string_view name) const {
     auto it = portals_.find(std::string(name));
     return it == portals_.end() ? nullptr : &it->second;
+}
+
+void ServerObjects::count_rows(std::string_view portal, uint64_t rows) {
+    if (auto it = portals_.find(std::string(portal)); it != portals_.end()) it->second.rows += rows;
 }
 
 std::optional<StatementPtr> ServerObjects::expected_portal(std::string_view name,

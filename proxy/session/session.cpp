@@ -292,7 +292,11 @@ void Session::on_data_row(Outbox& out, bool& relay_it) {
         relay_it = false;
         return;
     }
-    if (policy_->max_rows > 0 && e.rows >= policy_->max_rows) {
+    // Rows earlier pages of the same portal or cursor returned count too.
+    resolve(e);
+    const Portal* portal = e.result_portal.empty() ? nullptr : objects_.portal(e.result_portal);
+    uint64_t before = portal ? portal->rows : 0;
+    if (policy_->max_rows > 0 && before + e.rows >= policy_->max_rows) {
         // Past the cap: stop relaying, have the server stop too, and end the
         // statement with pgmoat's error when its answer comes.
         e.capped = true;
@@ -519,6 +523,7 @@ bool Session::on_backend_stream_rows(char type, size_t size, Outbox& out) {
 void Session::complete_execution(std::string_view sqlstate, uint64_t rows) {
     Execution& e = executions_.front();
     resolve(e);
+    if (!e.result_portal.empty()) objects_.count_rows(e.result_portal, e.rows);
     auto elapsed = Clock::now() - e.started;
     if (services_.metrics) {
         complete_seconds_->observe_duration(elapsed);

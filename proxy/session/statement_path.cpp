@@ -50,7 +50,11 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
         }
         // One execution per statement of the Query; none for an empty one.
         for (size_t i = 0; i < analysis->statements.size() || (i == 0 && !analysis->ok()); ++i) {
-            executions_.push_back({.statement = make_statement(sql, analysis, decision, i),
+            auto statement = make_statement(sql, analysis, decision, i);
+            const sql::Statement* facts = statement->facts();
+            std::string cursor = facts && facts->kind == sql::StatementKind::fetch ? facts->name : std::string();
+            executions_.push_back({.statement = std::move(statement),
+                                   .result_portal = std::move(cursor),
                                    .batch = syncs_sent_,
                                    .started = started});
         }
@@ -89,9 +93,13 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
 void Session::resolve(Execution& e) {
     if (e.resolved) return;
     e.resolved = true;
+    e.result_portal = e.portal;
     if (const Portal* p = objects_.portal(e.portal)) {
         e.statement = p->statement;
         e.parameters = p->parameters;
+        // An Execute of a prepared FETCH reads the cursor it names.
+        if (e.statement && e.statement->facts() && e.statement->facts()->kind == sql::StatementKind::fetch)
+            e.result_portal = e.statement->facts()->name;
     }
 }
 

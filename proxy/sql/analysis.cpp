@@ -64,7 +64,7 @@ std::string_view Literal::text(std::string_view sql) const {
     return sql.substr(static_cast<size_t>(offset), static_cast<size_t>(length));
 }
 
-bool Statement::writes() const {
+bool Statement::is_write() const {
     switch (category(kind)) {
         case StatementCategory::dml:
         case StatementCategory::ddl:
@@ -114,12 +114,17 @@ size_t Analysis::approximate_bytes() const {
             bytes += sizeof(Relation) + str(r.catalog) + str(r.schema) + str(r.name);
         for (const Column& c : s.columns)
             bytes += sizeof(Column) + str(c.name) + c.candidates.capacity() * sizeof(uint32_t);
-        for (const FunctionCall& f : s.functions)
-            bytes += sizeof(FunctionCall) + str(f.catalog) + str(f.schema) + str(f.name);
+        for (const FunctionCall& f : s.functions) {
+            bytes += sizeof(FunctionCall) + str(f.catalog) + str(f.schema) + str(f.name) +
+                     f.arguments.capacity() * sizeof(Argument);
+            for (const Argument& a : f.arguments) bytes += str(a.name);
+        }
         bytes += s.literals.capacity() * sizeof(Literal);
-        for (const Literal& l : s.literals) bytes += str(l.compared_to) + str(l.cast_type);
+        for (const Literal& l : s.literals)
+            bytes += str(l.compared_to) + str(l.cast_type) + str(l.value);
         bytes += s.tautologies.capacity() * sizeof(Tautology);
-        bytes += s.cte_writes.capacity() * sizeof(CteWrite);
+        bytes += s.writes.capacity() * sizeof(Write);
+        bytes += s.unknown_relations.capacity() * sizeof(UnknownRelation);
         for (const DynamicCode& d : s.dynamic_code)
             bytes += sizeof(DynamicCode) + str(d.language) + str(d.name);
         for (const std::string& u : s.unknown_nodes) bytes += sizeof(std::string) + str(u);
@@ -263,6 +268,34 @@ std::string_view name(CopyEndpoint e) {
             return "file";
         case CopyEndpoint::program:
             return "program";
+    }
+    return "unknown";
+}
+
+std::string_view name(ArgumentKind k) {
+    switch (k) {
+        case ArgumentKind::literal:
+            return "literal";
+        case ArgumentKind::parameter:
+            return "parameter";
+        case ArgumentKind::column:
+            return "column";
+        case ArgumentKind::other:
+            return "other";
+    }
+    return "unknown";
+}
+
+std::string_view name(WritePlace p) {
+    switch (p) {
+        case WritePlace::statement:
+            return "statement";
+        case WritePlace::inner:
+            return "inner";
+        case WritePlace::with:
+            return "with";
+        case WritePlace::nested:
+            return "nested";
     }
     return "unknown";
 }

@@ -188,6 +188,8 @@ Analysis analyze(std::string_view sql, const AnalyzerOptions& options) {
         k.length = c.length;
         k.text = sql.substr(static_cast<size_t>(c.offset), static_cast<size_t>(c.length));
         k.sqlcommenter = c.style == CommentStyle::block && is_sqlcommenter(k.text);
+        k.marginalia = c.style == CommentStyle::block && !k.sqlcommenter && is_marginalia(k.text);
+        k.sql_like = looks_like_sql(k.text);
         k.after_literal = c.after_literal;
         k.at_end = c.at_end;
         out.comments.push_back(std::move(k));

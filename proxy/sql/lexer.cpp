@@ -610,4 +610,69 @@ bool is_sqlcommenter(std::string_view c) {
     }
 }
 
+bool is_marginalia(std::string_view c) {
+    if (c.size() < 4 || c.substr(0, 2) != "/*" || c.substr(c.size() - 2) != "*/") return false;
+    std::string_view body = c.substr(2, c.size() - 4);
+    size_t i = 0;
+    while (i < body.size() && is_space(static_cast<unsigned char>(body[i]))) ++i;
+    size_t end = body.size();
+    while (end > i && is_space(static_cast<unsigned char>(body[end - 1]))) --end;
+    if (i == end) return false;
+    // key:value[,key:value...]: word keys, values up to the next comma on one line.
+    while (true) {
+        size_t key_start = i;
+        while (i < end && ((body[i] >= 'a' && body[i] <= 'z') || (body[i] >= 'A' && body[i] <= 'Z') ||
+                           is_digit(body[i]) || body[i] == '_'))
+            ++i;
+        if (i == key_start || i >= end || body[i] != ':') return false;
+        ++i;
+        size_t value_start = i;
+        while (i < end && body[i] != ',' && body[i] != '\n' && body[i] != '\r') ++i;
+        if (i == value_start) return false;
+        if (i == end) return true;
+        if (body[i] != ',') return false;
+        ++i;
+    }
+}
+
+bool looks_like_sql(std::string_view c) {
+    // What follows the -- or /*: the rest of a statement it would cut off.
+    std::string_view body = c.size() >= 2 ? c.substr(2) : std::string_view{};
+    if (body.size() >= 2 && body.substr(body.size() - 2) == "*/") body.remove_suffix(2);
+    for (char ch : body)
+        if (ch == '\'' || ch == '"' || ch == '(' || ch == ')' || ch == ';' || ch == '=' ||
+            ch == '<' || ch == '>' || ch == '$' || ch == '|')
+            return true;
+    if (body.find("::") != std::string_view::npos) return true;
+    // Clause keywords: those that are also common English words only as SQL is
+    // usually written (upper case), the others in any case.
+    static constexpr std::string_view kUpper[] = {"AND", "OR", "WHERE", "FROM", "SELECT", "JOIN",
+                                                  "NOT", "IN", "IS", "LIKE", "AS"};
+    static constexpr std::string_view kAnyCase[] = {"limit", "offset", "returning", "having",
+                                                    "union", "intersect", "except", "order by",
+                                                    "group by"};
+    size_t i = 0;
+    while (i < body.size()) {
+        while (i < body.size() && !is_ident_start(static_cast<unsigned char>(body[i]))) ++i;
+        size_t start = i;
+        while (i < body.size() && is_ident_cont(static_cast<unsigned char>(body[i]))) ++i;
+        std::string_view word = body.substr(start, i - start);
+        if (word.empty()) break;
+        for (std::string_view k : kUpper)
+            if (word == k) return true;
+        // "order by", "group by": the word and the next one.
+        std::string_view rest = body.substr(start);
+        for (std::string_view k : kAnyCase) {
+            if (rest.size() < k.size()) continue;
+            bool match = true;
+            for (size_t j = 0; j < k.size() && match; ++j) match = lower(rest[j]) == k[j];
+            if (!match) continue;
+            if (k.find(' ') == std::string_view::npos && word.size() != k.size()) continue;
+            if (rest.size() == k.size() || !is_ident_cont(static_cast<unsigned char>(rest[k.size()])))
+                return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace pgmoat::sql::detail

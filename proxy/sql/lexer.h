@@ -89,5 +89,9 @@ int32_t word_length(std::string_view sql, int32_t offset);
 
 // Whether a block comment is sqlcommenter key='value' pairs: /*k='v',k2='v2'*/.
 bool is_sqlcommenter(std::string_view comment);
+// Whether a block comment is marginalia key:value pairs: /*application:Shop,action:show*/.
+bool is_marginalia(std::string_view comment);
+// Whether a comment's text holds SQL: see Comment::sql_like.
+bool looks_like_sql(std::string_view comment);
 
 }  // namespace pgmoat::sql::detail

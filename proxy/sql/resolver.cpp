@@ -2,6 +2,9 @@
 // tautologies: which FROM names are CTEs, which relation a column belongs to
 // (only where the parse tree makes it certain), and which relations are locked.
 // Lookups are indexed so a large statement stays near-linear.
+#include "catalog_functions.h"
+#include "restriction.h"
+#include "value_flow.h"
 #include "walker.h"
 
 #include <algorithm>
@@ -18,7 +21,7 @@ constexpr size_t kMaxScanned = 64;  // FROM items looked at for one unqualified 
 // Reused between statements: resolving allocates only what it reports.
 struct Buffers {
     std::vector<uint32_t> cte_order, order, begin, end, plain, visible;
-    std::vector<int32_t> rel_map, single;
+    std::vector<int32_t> rel_map, single, column_entry;
     std::vector<uint8_t> outer, starred;
 };
 
@@ -36,7 +39,8 @@ class Resolver {
           visible_(b.visible),
           single_(b.single),
           outer_(b.outer),
-          starred_(b.starred) {}
+          starred_(b.starred),
+          column_entry_(b.column_entry) {}
 
     void run() {
         st_.relations.reserve(raw_.relations.size());
@@ -44,16 +48,26 @@ class Resolver {
         st_.functions.reserve(raw_.functions.size());
         if (!raw_.ctes.empty()) {
             index_ctes();
-            for (RawRelation& r : raw_.relations)
-                if (r.cte_candidate && names_cte(r.scope, r.name)) r.is_cte = true;
+            for (RawRelation& r : raw_.relations) {
+                if (!r.cte_candidate) continue;
+                int32_t body = -1;
+                if (names_cte(r.scope, r.name, body)) {
+                    r.is_cte = true;
+                    r.cte_body = body;
+                }
+            }
         }
         build_relations();
-        if (!raw_.columns.empty() || !raw_.lock_targets.empty() || any_lock_all()) {
+        column_entry_.assign(raw_.columns.size(), -1);
+        const bool locking = !raw_.lock_targets.empty() || any_lock_all();
+        if (!raw_.columns.empty() || locking || !raw_.writes.empty()) {
             index_entries();
             index_outputs();
-            for (const RawColumn& c : raw_.columns) column(c);
-            locks();
+            for (size_t i = 0; i < raw_.columns.size(); ++i) column(raw_.columns[i], i);
         }
+        if (locking || !raw_.writes.empty()) writes(locking);
+        settle_derived_values(raw_, column_entry_);
+        st_.unknown_relations.assign(raw_.unknown_relations.begin(), raw_.unknown_relations.end());
         if (!raw_.functions.empty()) functions();
         if (!raw_.tautologies.empty()) tautologies();
     }
@@ -75,7 +89,7 @@ class Resolver {
             return x.scope != y.scope ? x.scope < y.scope : x.name < y.name;
         });
     }
-    bool cte_in(int32_t scope, Str name, int32_t limit) const {
+    bool cte_in(int32_t scope, Str name, int32_t limit, int32_t& body) const {
         auto it =
             std::lower_bound(cte_order_.begin(), cte_order_.end(), 0u, [&](uint32_t a, uint32_t) {
                 const RawCte& x = raw_.ctes[a];
@@ -84,16 +98,19 @@ class Resolver {
         for (; it != cte_order_.end(); ++it) {
             const RawCte& x = raw_.ctes[*it];
             if (x.scope != scope || x.name != name) break;
-            if (x.index < limit) return true;
+            if (x.index < limit) {
+                body = x.body;
+                return true;
+            }
         }
         return false;
     }
     // A CTE is visible in its own statement and below; a CTE body sees only the
     // CTEs before it in the same WITH, unless the WITH is RECURSIVE.
-    bool names_cte(int32_t scope, Str name) const {
+    bool names_cte(int32_t scope, Str name, int32_t& body) const {
         int32_t limit = INT32_MAX;
         for (int32_t cur = scope; cur >= 0;) {
-            if (cte_in(cur, name, limit)) return true;
+            if (cte_in(cur, name, limit, body)) return true;
             const ScopeInfo& si = raw_.scopes[static_cast<size_t>(cur)];
             if (si.parent < 0) break;
             bool recursive = raw_.scopes[static_cast<size_t>(si.parent)].recursive;
@@ -316,11 +333,11 @@ class Resolver {
         if (any) col.candidates.clear();
     }
 
-    void column(const RawColumn& c) {
+    void column(const RawColumn& c, size_t index) {
         const NameList& f = c.fields;
         if (f.overflow && f.count == 0 && !f.star) return;
-        if (c.target >= 0) {  // a DML target's own column list
-            Column& col = add(c, f.last(), false);
+        if (c.target >= 0) {  // a DML target's own column list, or every column of it
+            Column& col = add(c, f.star ? Str{} : f.last(), f.star);
             certain(col, rel_map_[static_cast<size_t>(c.target)]);
             return;
         }
@@ -335,17 +352,20 @@ class Resolver {
             if (f.star) {
                 star_of_scope(c);
             } else {
+                column_entry_[index] = innermost_entry(c.scope);
                 unqualified(c, name);
             }
             return;
         }
         int32_t entry = find_qualified(c.scope, f.parts, quals);
+        if (entry < 0 && c.field_of_whole_row) return;  // (composite_column).field
         if (entry < 0) {
             // Not a FROM name: maybe a composite column's field. Any relation.
             Column& col = add(c, name, f.star);
             col.origin = ColumnOrigin::uncertain;
             return;
         }
+        column_entry_[index] = entry;
         const RangeEntry& e = raw_.entries[static_cast<size_t>(entry)];
         Column& col = add(c, name, f.star);
         if (e.kind == EntryKind::join) {
@@ -355,6 +375,32 @@ class Resolver {
         } else {
             col.origin = ColumnOrigin::derived;
         }
+        // t.to_json is to_json(t) when t has no column to_json: the whole row.
+        if (!f.star && quals == 1 && takes_a_row(name)) every_column(c, e);
+    }
+
+    // Every column of what a FROM item is, read: a whole-row reference.
+    void every_column(const RawColumn& c, const RangeEntry& e) {
+        if (e.kind == EntryKind::join) {
+            for (uint32_t m = e.member_begin; m < e.member_end; ++m)
+                if (int32_t rel = relation_of(raw_.entries[m]); rel >= 0) certain(add(c, {}, true), rel);
+        } else if (int32_t rel = relation_of(e); rel >= 0) {
+            certain(add(c, {}, true), rel);
+        }
+        // A sub-select, function or CTE: what it reads is reported inside it.
+    }
+
+    // The FROM item an unqualified column of `scope` belongs to when the
+    // nearest query level with FROM items has exactly one (PostgreSQL looks
+    // there first); -1 otherwise.
+    int32_t innermost_entry(int32_t scope) const {
+        for (int32_t cur = scope; cur >= 0;) {
+            size_t s = static_cast<size_t>(cur);
+            if (plain_[s] > 0) return plain_[s] == 1 ? single_[s] : -1;
+            if (raw_.scopes[s].hides_parent_entries) return -1;
+            cur = raw_.scopes[s].parent;
+        }
+        return -1;
     }
 
     // SELECT *: every FROM item of this query level, once per level however
@@ -380,6 +426,7 @@ class Resolver {
             col.origin = ColumnOrigin::derived;  // ORDER BY an output column
             return;
         }
+        bool done = false;
         if (c.scope >= 0 && static_cast<size_t>(c.scope) < begin_.size()) {
             size_t s = static_cast<size_t>(c.scope);
             if (plain_[s] == 1 && !outer_[s]) {
@@ -389,26 +436,66 @@ class Resolver {
                 } else {
                     col.origin = ColumnOrigin::derived;
                 }
-                return;
+                done = true;
             }
         }
-        uncertain_in_scope_chain(col, c.scope);
+        if (!done) uncertain_in_scope_chain(col, c.scope);
+        // `SELECT u FROM users u`, row_to_json(u), u::text: a name that is a FROM
+        // item's is its whole row when that item has no such column (which
+        // pgmoat cannot know): every column counts. `(u).col` reads only col.
+        if (c.field_selected || c.written) return;
+        int32_t entry = find_qualified(c.scope, &name, 1);
+        if (entry >= 0) every_column(c, raw_.entries[static_cast<size_t>(entry)]);
     }
 
-    // ---- FOR UPDATE / LOCK ---------------------------------------------------------
-    void locks() {
+    // ---- writes and row locks ---------------------------------------------------
+    void writes(bool locking) {
+        Restrictions restrictions(raw_, column_entry_);
+        for (size_t i = 0; i < raw_.writes.size(); ++i) {
+            const RawWrite& w = raw_.writes[i];
+            Write out;
+            out.kind = w.kind;
+            out.place = w.place;
+            out.merge_action = w.merge >= 0;
+            out.relation = w.target >= 0 ? rel_map_[static_cast<size_t>(w.target)] : -1;
+            out.has_where = w.has_where;
+            out.restricts = restrictions.write_restricts(i);
+            out.offset = w.offset;
+            st_.writes.push_back(out);
+        }
+        if (!locking) return;
+        where_scopes_.clear();
+        for (const RawCond& k : raw_.conds)
+            if (k.parent < 0 && k.role == CondRole::where) where_scopes_.push_back(k.scope);
+        std::sort(where_scopes_.begin(), where_scopes_.end());
+        // FOR UPDATE OF t: the FROM items named t; FOR UPDATE: every table in FROM.
+        auto lock = [&](size_t scope, int32_t entry) {
+            int32_t rel = relation_of(raw_.entries[static_cast<size_t>(entry)]);
+            if (rel < 0) return;
+            st_.relations[static_cast<size_t>(rel)].access.add(Access::lock);
+            Write out;
+            out.kind = StatementKind::select;
+            out.row_lock = true;
+            out.place = raw_.scopes[scope].place;
+            out.relation = rel;
+            out.has_where = has_where(static_cast<int32_t>(scope));
+            out.restricts = restrictions.lock_restricts(static_cast<int32_t>(scope), entry);
+            const RangeEntry& e = raw_.entries[static_cast<size_t>(entry)];
+            out.offset = e.relation >= 0 ? raw_.relations[static_cast<size_t>(e.relation)].location
+                                         : -1;
+            st_.writes.push_back(out);
+        };
         for (const ScopedName& t : raw_.lock_targets) {
             auto [lo, hi] = named(t.scope, t.name);
-            for (size_t k = lo; k < hi; ++k)
-                if (int32_t rel = relation_of(raw_.entries[order_[k]]); rel >= 0)
-                    st_.relations[static_cast<size_t>(rel)].access.add(Access::lock);
+            for (size_t k = lo; k < hi; ++k) lock(static_cast<size_t>(t.scope), static_cast<int32_t>(order_[k]));
         }
         for (size_t s = 0; s < raw_.scopes.size(); ++s) {
             if (!raw_.scopes[s].lock_all) continue;
-            for (size_t k = begin_[s]; k < end_[s]; ++k)
-                if (int32_t rel = relation_of(raw_.entries[order_[k]]); rel >= 0)
-                    st_.relations[static_cast<size_t>(rel)].access.add(Access::lock);
+            for (size_t k = begin_[s]; k < end_[s]; ++k) lock(s, static_cast<int32_t>(order_[k]));
         }
+    }
+    bool has_where(int32_t scope) const {
+        return std::binary_search(where_scopes_.begin(), where_scopes_.end(), scope);
     }
 
     // ---- calls, tautologies ----------------------------------------------------------
@@ -434,6 +521,19 @@ class Resolver {
             call.sql_syntax = f.sql_syntax;
             call.attribute_notation = f.attribute_notation;
             call.offset = f.location;
+            call.row_source = f.row_source;
+            if (f.relation >= 0) call.relation = rel_map_[static_cast<size_t>(f.relation)];
+            call.arguments.reserve(f.arg_end - f.arg_begin);
+            for (uint32_t i = f.arg_begin; i < f.arg_end; ++i) {
+                const RawArgument& a = raw_.arguments[i];
+                Argument arg;
+                arg.kind = a.kind;
+                arg.name = a.name;
+                arg.literal = a.literal;  // a location until link_facts() makes it an index
+                arg.parameter = a.parameter;
+                arg.offset = a.location;
+                call.arguments.push_back(std::move(arg));
+            }
             st_.functions.push_back(std::move(call));
         }
     }
@@ -457,6 +557,8 @@ class Resolver {
     std::vector<int32_t>& single_;
     std::vector<uint8_t>& outer_;
     std::vector<uint8_t>& starred_;
+    std::vector<int32_t>& column_entry_;  // per raw column: its certain range entry, or -1
+    std::vector<int32_t> where_scopes_;   // scopes with a WHERE, sorted
 };
 
 }  // namespace

@@ -117,7 +117,8 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
             if (i) l.compared_to += '.';
             l.compared_to += t.compared_to.parts[i];
         }
-        if (t.context == LiteralContext::type_cast && t.cast_set) cast_type(t.cast, l.cast_type);
+        if (t.cast_set) cast_type(t.cast, l.cast_type);
+        l.value = t.value;
         auto it = std::lower_bound(lit_lo, lit_hi, t.location,
                                    [](const LexLiteral& x, int32_t o) { return x.offset < o; });
         const size_t idx = static_cast<size_t>(it - lit_lo);
@@ -202,6 +203,28 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
     size_t lead = 0;
     while (lead < out.size() && is_space(out[lead])) ++lead;
     if (lead) out.erase(0, lead);
+}
+
+void link_facts(Statement& st) {
+    // Arguments name their literal by location until the literals are in order.
+    for (FunctionCall& f : st.functions) {
+        for (Argument& a : f.arguments) {
+            if (a.kind != ArgumentKind::literal) continue;
+            const int32_t location = a.literal;
+            a.literal = -1;
+            auto it = std::upper_bound(st.literals.begin(), st.literals.end(), location,
+                                       [](int32_t o, const Literal& l) { return o < l.offset; });
+            if (it == st.literals.begin()) continue;
+            --it;  // the literal starting at or before the location (N'...' starts at N)
+            if (location < it->offset + std::max(it->length, 1))
+                a.literal = static_cast<int32_t>(it - st.literals.begin());
+        }
+    }
+    // The statement's own writes are where it starts.
+    for (Write& w : st.writes)
+        if (w.place == WritePlace::statement || w.offset < 0) w.offset = st.offset;
+    std::stable_sort(st.writes.begin(), st.writes.end(),
+                     [](const Write& a, const Write& b) { return a.offset < b.offset; });
 }
 
 }  // namespace pgmoat::sql::detail

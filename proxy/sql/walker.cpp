@@ -4,6 +4,9 @@
 // anyway (so nothing below it hides) and reported.
 #include "walker_impl.h"
 
+#include "catalog_functions.h"
+#include "regclass_name.h"
+
 #include <algorithm>
 #include <cctype>
 #include <vector>
@@ -191,24 +194,33 @@ LiteralContext literal_context(const Ctx& c) {
         default:
             break;
     }
+    const bool compared = c.role == Role::comparison;
     switch (c.clause) {
+        case Clause::select_list:
+        case Clause::returning:
+            // A comparison in a select list the client reads shows it nothing
+            // the select list could not show it directly.
+            if (compared && c.output != LiteralContext::select_list)
+                return LiteralContext::comparison;
+            return c.output;
         case Clause::where:
         case Clause::having:
         case Clause::join_on:
-            return c.role == Role::comparison ? LiteralContext::comparison
-                                              : LiteralContext::predicate;
-        case Clause::values:
-            return LiteralContext::values;
-        case Clause::update_set:
-            return LiteralContext::update_set;
-        case Clause::limit:
-            return LiteralContext::limit;
+            return compared ? LiteralContext::comparison : LiteralContext::predicate;
         case Clause::order_by:
-            return LiteralContext::order_by;
+            return compared             ? LiteralContext::comparison
+                   : c.role == Role::key ? LiteralContext::order_by
+                                         : LiteralContext::other;
         case Clause::group_by:
-            return LiteralContext::group_by;
-        case Clause::select_list:
-            return LiteralContext::select_list;
+            return compared             ? LiteralContext::comparison
+                   : c.role == Role::key ? LiteralContext::group_by
+                                         : LiteralContext::other;
+        case Clause::values:
+            return compared ? LiteralContext::comparison : LiteralContext::values;
+        case Clause::update_set:
+            return compared ? LiteralContext::comparison : LiteralContext::update_set;
+        case Clause::limit:
+            return compared ? LiteralContext::comparison : LiteralContext::limit;
         case Clause::set_value:
             return LiteralContext::set_value;
         case Clause::ddl:
@@ -216,8 +228,50 @@ LiteralContext literal_context(const Ctx& c) {
         case Clause::utility:
             return LiteralContext::utility;
         default:
-            return LiteralContext::other;
+            return compared ? LiteralContext::comparison : LiteralContext::other;
     }
+}
+
+// A select list (or RETURNING) of a derived table or WITH query, where a value
+// goes on to wherever that query's rows go.
+bool derived_select_list(const Ctx& c) {
+    return (c.clause == Clause::select_list || c.clause == Clause::returning) &&
+           c.output == LiteralContext::other;
+}
+
+ColumnUse column_use(const Ctx& c) {
+    const bool select_list = c.clause == Clause::select_list || c.clause == Clause::returning;
+    if (select_list && c.output == LiteralContext::select_list) return ColumnUse::client;
+    if ((c.clause == Clause::order_by || c.clause == Clause::group_by) && c.role == Role::key)
+        return ColumnUse::client;
+    if (derived_select_list(c) && c.role == Role::none) return ColumnUse::onward;
+    return ColumnUse::other;
+}
+
+// Where a sub-select's select list sends its values: the context a literal in
+// the sub-select's place would have (compared for IN, = ANY, ...).
+LiteralContext sub_select_output(const Ctx& c, bool compared) {
+    Ctx p = c;
+    if (compared) p.role = Role::comparison;
+    LiteralContext out = literal_context(p);
+    // Under a cast, the cast's own place decides, which is not known here.
+    return out == LiteralContext::type_cast ? LiteralContext::other : out;
+}
+
+// A comparison that selects the rows it holds for, as the require_where check
+// reads it: not a negation (<>, NOT LIKE, NOT IN, IS DISTINCT FROM, ...).
+bool selecting_comparison(Str kind, Str op) {
+    if (is(kind, "AEXPR_OP") || is(kind, "AEXPR_OP_ANY") || is(kind, "AEXPR_OP_ALL")) {
+        if (op == "<>" || op == "!=" || op == "!~" || op == "!~*" || op == "!~~" ||
+            op == "!~~*")
+            return false;
+        return is_comparison_operator(op);
+    }
+    if (is(kind, "AEXPR_LIKE") || is(kind, "AEXPR_ILIKE") || is(kind, "AEXPR_SIMILAR"))
+        return op.empty() || op[0] != '!';
+    if (is(kind, "AEXPR_IN")) return op == "=";
+    return is(kind, "AEXPR_BETWEEN") || is(kind, "AEXPR_BETWEEN_SYM") ||
+           is(kind, "AEXPR_NOT_DISTINCT");
 }
 
 }  // namespace
@@ -274,12 +328,9 @@ bool Walker::run(bool& too_deep) {
             st.fingerprint = body.hash;
             st.param_count = param_max_;
             s_.starts.push_back(raw_.location);
-            // Recorded as each WITH query ends, inner ones first.
-            std::stable_sort(
-                st.cte_writes.begin(), st.cte_writes.end(),
-                [](const CteWrite& a, const CteWrite& b) { return a.offset < b.offset; });
             resolve(raw_, st);
             finish_text(sql_, s_.lex, raw_, st);
+            link_facts(st);
         }
     }
     too_deep = too_deep_;
@@ -332,6 +383,7 @@ Sub Walker::string_fast() {
     last_scalar_ = keep(raw, escaped);
     has_scalar_ = true;
     last_tag_ = NodeTag::String;
+    shape_ = Shape{};
     return Sub{mix(hash_bytes(raw), 0x6a09e667f3bcc908ULL)};
 }
 
@@ -366,6 +418,17 @@ Sub Walker::wrapped(const Ctx& c) {
     } else {
         s = node(info, c);
     }
+    switch (info.tag) {
+        case NodeTag::A_Const:
+        case NodeTag::ParamRef:
+        case NodeTag::ColumnRef:
+        case NodeTag::TypeCast:
+        case NodeTag::NamedArgExpr:
+            break;  // their handlers say what they are
+        default:
+            shape_ = Shape{};
+            break;
+    }
     // One key per wrapper; anything more is walked so that nothing hides in it.
     Str extra;
     while (r_.next_key(extra)) {
@@ -387,6 +450,10 @@ Ctx Walker::child_of(const NodeInfo& info, const Ctx& c) const {
     child.capture_defelems = false;
     child.lock_ref = false;
     child.hide_parent = false;
+    child.simple_case = false;
+    child.arm = false;
+    child.row_source = false;
+    child.cond = -1;
     child.res = ResMode::output;
     if (child.stmt != StmtRole::nested && !(info.flags & node_flag::statement))
         child.stmt = StmtRole::nested;
@@ -454,10 +521,19 @@ Sub Walker::node(const NodeInfo& info, const Ctx& c) {
         case NodeTag::IndexElem:
             return index_elem(info, c);
         case NodeTag::CurrentOfExpr: {
+            add_cond(c, CondKind::current_of);
             Sub s = generic_body(info, c);
             s.variable = true;
             return s;
         }
+        case NodeTag::NamedArgExpr:
+            return named_arg(info, c);
+        case NodeTag::CaseExpr:
+            return case_expr(info, c);
+        case NodeTag::CaseWhen:
+            return case_when(info, c);
+        case NodeTag::SortBy:
+            return sort_by(info, c);
         default:
             return generic_body(info, c);
     }
@@ -526,6 +602,12 @@ int32_t Walker::location_value(Acc& acc) {
 Str Walker::keep(std::string_view raw, bool escaped) {
     if (!escaped) return raw;
     s_.arena.push_back(JsonReader::unescape(raw));
+    return s_.arena.back();
+}
+
+Str Walker::keep_owned(std::string text) {
+    if (text.empty()) return {};
+    s_.arena.push_back(std::move(text));
     return s_.arena.back();
 }
 
@@ -693,25 +775,32 @@ Sub Walker::a_const(const Ctx& c) {
     }
     lit.context = literal_context(c);
     lit.clause = c.clause;
+    lit.scope = c.scope;
+    lit.derived_output = lit.context == LiteralContext::other && derived_select_list(c);
+    lit.position = target_star_ ? -1 : target_position_;
+    if (lit.kind != LiteralKind::null) lit.value = last_scalar_;
     raw_.literals.push_back(lit);
     has_scalar_ = true;
+    shape_ = Shape{ArgumentKind::literal, lit.location, 0, {}};
     return Sub{kPlaceholder, lit.location, false};
 }
 
 Sub Walker::param_ref() {
     int32_t location = -1;
+    int32_t number = 0;
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
         if (is(key, "number")) {
-            param_max_ =
-                std::max(param_max_, static_cast<int32_t>(JsonReader::to_int(r_.scalar())));
+            number = static_cast<int32_t>(JsonReader::to_int(r_.scalar()));
+            param_max_ = std::max(param_max_, number);
         } else if (is(key, "location")) {
             location = static_cast<int32_t>(JsonReader::to_int(r_.scalar()));
         } else {
             r_.skip();
         }
     }
+    shape_ = Shape{ArgumentKind::parameter, -1, number, {}};
     return Sub{kPlaceholder, location, true};
 }
 
@@ -719,6 +808,8 @@ Sub Walker::column_ref(const NodeInfo& info, const Ctx& c) {
     RawColumn col;
     col.scope = c.scope;
     col.order_by = c.clause == Clause::order_by;
+    col.use = column_use(c);
+    col.position = target_star_ ? -1 : target_position_;
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
     if (!r_.begin_object()) return {};
@@ -740,6 +831,7 @@ Sub Walker::column_ref(const NodeInfo& info, const Ctx& c) {
                          .last_of_dotted(col.location, static_cast<uint8_t>(n.count - 1), n.last());
         attribute_call(n.last(), at >= 0 ? at : col.location);
     }
+    shape_ = Shape{ArgumentKind::column, -1, 0, {}};
     acc.variable = true;
     return acc.done();
 }
@@ -750,6 +842,11 @@ void Walker::attribute_call(Str name, int32_t location) {
     f.attribute_notation = true;
     f.location = location;
     raw_.functions.push_back(f);
+    catalog_call(name, location);
+    // x.nextval is nextval(x): a sequence written, which one is not known here.
+    if (name == "nextval")
+        raw_.unknown_relations.push_back(UnknownRelation{
+            AccessSet{static_cast<uint8_t>(Access::update)}, location});
 }
 
 // (expr).f, $1.f, (SELECT ...).f, arr[1].f: each field name may be a call of
@@ -760,6 +857,7 @@ Sub Walker::a_indirection(const NodeInfo& info, const Ctx& c) {
     int32_t arg_start = -1;
     NodeTag arg_tag = NodeTag::unknown;
     std::vector<Str> fields;  // the String members of indirection, in order
+    int32_t arg_column = -1;  // the RawColumn of a column reference argument
     bool first_is_string = false;
     bool any_member = false;
     if (!r_.begin_object()) return {};
@@ -768,10 +866,15 @@ Sub Walker::a_indirection(const NodeInfo& info, const Ctx& c) {
         if (is(key, "location")) {
             location_value(acc);
         } else if (is(key, "arg")) {
+            // (expr).f may be f(expr): its value may be a call's argument.
+            Ctx a = child;
+            a.role = Role::function_argument;
             last_tag_ = NodeTag::unknown;
-            Sub s = value(child, key);
+            Sub s = value(a, key);
             arg_tag = last_tag_;
             arg_start = s.first;
+            if (arg_tag == NodeTag::ColumnRef && !raw_.columns.empty())
+                arg_column = static_cast<int32_t>(raw_.columns.size() - 1);
             acc.add(key, s);
         } else if (is(key, "indirection") && r_.peek() == '[') {
             // array() inline, to see each member's type.
@@ -798,6 +901,19 @@ Sub Walker::a_indirection(const NodeInfo& info, const Ctx& c) {
         }
     }
     if (fields.empty()) return acc.done();
+    // (u).col where u may be a FROM item's whole row: col of that item, not
+    // every column (a whole-row reference `u` alone reads them all).
+    if (arg_column >= 0 && first_is_string) {
+        RawColumn& whole = raw_.columns[static_cast<size_t>(arg_column)];
+        if (whole.fields.count == 1 && !whole.fields.star && !whole.fields.overflow) {
+            whole.field_selected = true;
+            RawColumn field = whole;
+            field.field_selected = false;
+            field.field_of_whole_row = true;
+            field.fields.add(fields.front());
+            raw_.columns.push_back(field);
+        }
+    }
     // Without parentheses of its own the expression is a parameter, a
     // sub-select's own parentheses, or a column with a subscript first.
     const bool bare = arg_tag == NodeTag::ParamRef || arg_tag == NodeTag::SubLink ||
@@ -815,8 +931,11 @@ Sub Walker::a_indirection(const NodeInfo& info, const Ctx& c) {
 
 Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
     RawFunction f;
+    f.row_source = c.row_source;
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
+    // A boolean call as a term of a condition: `WHERE starts_with(name, $1)`.
+    const int32_t atom = add_cond(c, CondKind::call);
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
@@ -825,7 +944,16 @@ Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "args")) {
             Ctx a = child;
             a.role = Role::function_argument;
-            acc.add(key, value(a, key));
+            const uint32_t columns = static_cast<uint32_t>(raw_.columns.size());
+            const uint32_t scopes = static_cast<uint32_t>(raw_.scopes.size());
+            acc.add(key, function_arguments(a, f, atom));
+            if (atom >= 0) {
+                RawCond& k = raw_.conds[static_cast<size_t>(atom)];
+                k.col_begin[0] = columns;
+                k.col_end[0] = static_cast<uint32_t>(raw_.columns.size());
+                k.scope_begin[0] = scopes;
+                k.scope_end[0] = static_cast<uint32_t>(raw_.scopes.size());
+            }
         } else if (is(key, "over")) {
             Ctx w = child;
             w.clause = Clause::window;
@@ -844,7 +972,121 @@ Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
         }
     }
     if (f.name.last() == "set_config") st().changes_parse_settings = true;
+    const bool catalog_schema =
+        !f.name.overflow && (f.name.count == 1 ||
+                             (f.name.count == 2 && f.name.parts[0] == "pg_catalog"));
+    if (catalog_schema) {
+        sequence_call(f);
+        catalog_call(f.name.last(), f.location);
+    }
     raw_.functions.push_back(f);
+    return acc.done();
+}
+
+// nextval, setval and currval name the sequence in their first argument: a
+// constant name is that relation (written by nextval and setval); anything
+// else (a parameter, an OID, an expression) is a sequence nobody can name
+// before it runs.
+void Walker::sequence_call(RawFunction& f) {
+    const Str name = f.name.last();
+    const bool writes = name == "nextval" || name == "setval";
+    if (!writes && name != "currval") return;
+    const AccessSet access{static_cast<uint8_t>(writes ? Access::update : Access::read)};
+    if (f.arg_end > f.arg_begin) {
+        const RawArgument& a = raw_.arguments[f.arg_begin];
+        if (a.kind == ArgumentKind::literal && a.name.empty()) {
+            for (size_t i = raw_.literals.size(); i-- > 0;) {
+                const TreeLiteral& l = raw_.literals[i];
+                if (l.location != a.literal) continue;
+                RegclassName n;
+                if (l.kind == LiteralKind::string && parse_regclass_name(l.value, n)) {
+                    f.relation = add_relation(Ctx{}, keep_owned(std::move(n.catalog)),
+                                              keep_owned(std::move(n.schema)),
+                                              keep_owned(std::move(n.name)), {}, access,
+                                              l.location, false);
+                    return;
+                }
+                break;
+            }
+        }
+    }
+    if (writes) raw_.unknown_relations.push_back(UnknownRelation{access, f.location});
+}
+
+// A function whose result is a system view's data reads that view.
+void Walker::catalog_call(Str name, int32_t location) {
+    auto views = views_read_by(name);
+    const AccessSet read{static_cast<uint8_t>(Access::read)};
+    for (const auto& [function, view] : views)
+        add_relation(Ctx{}, {}, "pg_catalog", view, {}, read, location, false);
+    // Statistics accessors no view uses yet: fail closed, as a catalog relation
+    // of their own name that no catalog_allow lists unless a DBA writes it.
+    if (views.empty() && name.substr(0, 12) == "pg_stat_get_")
+        add_relation(Ctx{}, {}, "pg_catalog", name, {}, read, location, false);
+}
+
+// The arguments of a call, walked as array() would (so the structure hash is
+// the same), recording what each one is.
+Sub Walker::function_arguments(const Ctx& c, RawFunction& f, int32_t atom) {
+    DepthGuard guard(*this);
+    if (!guard.ok) return {};
+    if (r_.peek() != '[') return value(c);
+    Ctx child = c;
+    child.collapse = false;
+    Acc acc(kArraySeed);
+    // Calls inside the arguments record theirs first: keep this call's apart
+    // and append them together at the end.
+    std::vector<RawArgument> own;
+    r_.begin_array();
+    while (r_.next_element()) {
+        const size_t columns = raw_.columns.size();
+        const size_t scopes = raw_.scopes.size();
+        const size_t literals = raw_.literals.size();
+        shape_ = Shape{};
+        Sub s = value(child);
+        acc.merge(s);
+        acc.h = combine(acc.h, s.hash);
+        own.push_back(
+            RawArgument{shape_.kind, shape_.name, shape_.literal, shape_.parameter, s.first});
+        // An argument that is a value: no column, no sub-select, and not only
+        // TRUE/FALSE/NULL (which select nothing by value).
+        if (atom >= 0 && raw_.columns.size() == columns && raw_.scopes.size() == scopes &&
+            !only_boolean_or_null(literals, raw_.literals.size()))
+            raw_.conds[static_cast<size_t>(atom)].value_arg = true;
+    }
+    f.arg_begin = static_cast<uint32_t>(raw_.arguments.size());
+    raw_.arguments.insert(raw_.arguments.end(), own.begin(), own.end());
+    f.arg_end = static_cast<uint32_t>(raw_.arguments.size());
+    return acc.done();
+}
+
+// name => value: the value keeps the argument's role; the name is noted.
+Sub Walker::named_arg(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    Shape arg;
+    Str name;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (is(key, "arg")) {
+            Ctx a = child;
+            a.role = c.role;
+            shape_ = Shape{};
+            acc.add(key, value(a, key));
+            arg = shape_;
+        } else if (is(key, "name") && r_.peek() == '"') {
+            Sub s;
+            name = string_value(s);
+            acc.add(key, s);
+        } else if (is(key, "location")) {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    shape_ = arg;
+    shape_.name = name;
     return acc.done();
 }
 
@@ -860,6 +1102,8 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
     // A reflexive comparison in WHERE/HAVING/ON: each side's text and value, to
     // tell `x = x` (the same for every row) from `x = y`.
     bool reflexive = false;
+    bool arithmetic = false;
+    int32_t atom = -1;  // the recorded condition atom, when this is one
     Str side_text[2];
     Sub side[2];
     bool have_side[2] = {false, false};
@@ -877,15 +1121,21 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
             comparison = is_comparison(kind, op.last());
             reflexive = is_where_like(c.clause) && op.count >= 1 && !op.overflow &&
                         reflexive_comparison(kind, op.last());
+            if (op.count >= 1 && !op.overflow && selecting_comparison(kind, op.last()))
+                atom = add_cond(c, CondKind::compare);
+            // `x > now() - '7 days'::interval`: the interval stays a typed constant.
+            arithmetic = is(kind, "AEXPR_OP") && (op.last() == "+" || op.last() == "-") &&
+                         (c.role == Role::comparison || c.role == Role::arithmetic);
         } else if (is(key, "lexpr") || is(key, "rexpr")) {
             Ctx o = child;
             if (comparison) o.role = Role::comparison;
+            if (arithmetic) o.role = Role::arithmetic;
             if (in_list && is(key, "rexpr")) o.collapse = true;
             const size_t literals = raw_.literals.size();
             const size_t columns = raw_.columns.size();
             last_tag_ = NodeTag::unknown;
             const char* begin = reflexive ? r_.position() : nullptr;
-            Sub v = value(o, key);
+            Sub v = atom >= 0 ? cond_side(atom, is(key, "rexpr") ? 1 : 0, o, key) : value(o, key);
             acc.add(key, v);
             if (reflexive && r_.ok()) {
                 const int i = is(key, "rexpr") ? 1 : 0;
@@ -929,14 +1179,24 @@ Sub Walker::bool_expr(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
     size_t mark = raw_.tautologies.size();
+    int32_t node = -1;  // AND/OR as a term of a recorded condition; NOT records nothing
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (is(key, "args") && r_.peek() == '[') {
+        if (is(key, "boolop") && r_.peek() == '"') {
+            Sub s;
+            Str op = string_value(s);
+            acc.add(key, s);
+            if (is(op, "AND_EXPR")) node = add_cond(c, CondKind::and_);
+            if (is(op, "OR_EXPR")) node = add_cond(c, CondKind::or_);
+        } else if (is(key, "args") && r_.peek() == '[') {
+            Ctx a = child;
+            a.cond = node;
             Acc list(kArraySeed);
             r_.begin_array();
             while (r_.next_element()) {
-                Sub s = value(child);
+                if (node >= 0) ++raw_.conds[static_cast<size_t>(node)].branches;
+                Sub s = value(a);
                 list.merge(s);
                 list.h = combine(list.h, s.hash);
                 if (is_where_like(c.clause) && !s.variable)
@@ -955,10 +1215,20 @@ Sub Walker::bool_expr(const NodeInfo& info, const Ctx& c) {
     return out;
 }
 
-Sub Walker::boolean_root(const Ctx& c, Clause clause) {
+Sub Walker::boolean_root(const Ctx& c, Clause clause, CondRole role, int32_t action) {
     Ctx r = c;
     r.clause = clause;
     r.role = Role::none;
+    r.cond = -1;
+    if (role != CondRole::none) {
+        RawCond root;
+        root.kind = CondKind::and_;
+        root.role = role;
+        root.scope = c.scope;
+        root.action = action;
+        r.cond = static_cast<int32_t>(raw_.conds.size());
+        raw_.conds.push_back(root);
+    }
     size_t mark = raw_.tautologies.size();
     Sub s = value(r);
     if (!s.variable && r_.ok()) {
@@ -968,29 +1238,78 @@ Sub Walker::boolean_root(const Ctx& c, Clause clause) {
     return s;
 }
 
+bool Walker::only_boolean_or_null(size_t begin, size_t end) const {
+    if (begin == end) return false;
+    for (size_t i = begin; i < end; ++i) {
+        LiteralKind k = raw_.literals[i].kind;
+        if (k != LiteralKind::boolean && k != LiteralKind::null) return false;
+    }
+    return true;
+}
+
+int32_t Walker::add_cond(const Ctx& c, CondKind kind) {
+    if (c.cond < 0) return -1;
+    RawCond k;
+    k.kind = kind;
+    k.scope = c.scope;
+    k.parent = c.cond;
+    ++raw_.conds[static_cast<size_t>(c.cond)].children;
+    raw_.conds.push_back(k);
+    return static_cast<int32_t>(raw_.conds.size() - 1);
+}
+
+Sub Walker::cond_side(int32_t atom, int side, const Ctx& c, Str key) {
+    const uint32_t columns = static_cast<uint32_t>(raw_.columns.size());
+    const uint32_t scopes = static_cast<uint32_t>(raw_.scopes.size());
+    const uint32_t literals = static_cast<uint32_t>(raw_.literals.size());
+    Sub s = value(c, key);
+    RawCond& k = raw_.conds[static_cast<size_t>(atom)];
+    k.col_begin[side] = columns;
+    k.col_end[side] = static_cast<uint32_t>(raw_.columns.size());
+    k.scope_begin[side] = scopes;
+    k.scope_end[side] = static_cast<uint32_t>(raw_.scopes.size());
+    k.lit_begin[side] = literals;
+    k.lit_end[side] = static_cast<uint32_t>(raw_.literals.size());
+    return s;
+}
+
 Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
-    // The literals this cast casts: those of its argument whose role is still
-    // type_cast (a cast inside the argument claims its own first).
+    // The literals this cast casts: those of its argument still in context
+    // type_cast (a cast inside a call in the argument claims its own first).
+    // The outermost cast of a chain (`'1'::regclass::text`) claims them: its
+    // type is what the value ends up as, its place where the value goes.
+    const bool outermost = c.role != Role::type_cast;
     const size_t first = raw_.literals.size();
     size_t end = first;
+    Shape arg;
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
         if (is(key, "arg")) {
             Ctx a = child;
             a.role = Role::type_cast;
+            shape_ = Shape{};
             acc.add(key, value(a, key));
+            arg = shape_;
             end = raw_.literals.size();
         } else if (is(key, "typeName")) {
             has_type_ = false;
             acc.add(key, value(child, key));
+            if (!outermost) continue;
+            // Compared (directly or through + and -), the value stays a typed
+            // constant; anywhere else it is a value of that place.
+            const bool typed = c.role == Role::comparison || c.role == Role::arithmetic;
+            const LiteralContext place = typed ? LiteralContext::type_cast : literal_context(c);
+            const bool onward = place == LiteralContext::other && derived_select_list(c);
             for (size_t i = first; i < end; ++i) {
                 TreeLiteral& l = raw_.literals[i];
                 if (l.context != LiteralContext::type_cast || l.cast_set) continue;
                 if (has_type_) l.cast = last_type_;  // else no name: cast_type stays empty
                 l.cast_set = true;
+                l.context = place;
+                l.derived_output = onward;
             }
         } else if (is(key, "location")) {
             location_value(acc);
@@ -998,6 +1317,8 @@ Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
             acc.add(key, value(child, key));
         }
     }
+    shape_ = arg.kind == ArgumentKind::literal || arg.kind == ArgumentKind::parameter ? arg
+                                                                                     : Shape{};
     return acc.done();
 }
 
@@ -1039,17 +1360,98 @@ Sub Walker::type_name(const NodeInfo& info, const Ctx& c) {
 Sub Walker::sub_link(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
+    bool exists = false, compared = false;
+    int32_t atom = -1;
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (is(key, "testexpr")) {
+        if (is(key, "subLinkType") && r_.peek() == '"') {
+            Sub s;
+            Str type = string_value(s);
+            acc.add(key, s);
+            exists = is(type, "EXISTS_SUBLINK");
+            const bool any_all = is(type, "ANY_SUBLINK") || is(type, "ALL_SUBLINK");
+            compared = any_all || is(type, "ROWCOMPARE_SUBLINK");
+            if (exists) atom = add_cond(c, CondKind::exists);
+            if (any_all) atom = add_cond(c, CondKind::in_select);
+        } else if (is(key, "testexpr")) {
             Ctx t = child;
             t.role = Role::comparison;
-            acc.add(key, value(t, key));
+            acc.add(key, atom >= 0 ? cond_side(atom, 0, t, key) : value(t, key));
+        } else if (is(key, "operName")) {
+            NameList op;
+            acc.add(key, name_list(op, child));
+            // `x <> ALL (SELECT ...)` selects nothing by value: no longer an atom.
+            if (atom >= 0 && (op.count < 1 || op.overflow ||
+                              !selecting_comparison("AEXPR_OP", op.last())))
+                raw_.conds[static_cast<size_t>(atom)].kind = CondKind::and_;
+        } else if (is(key, "subselect")) {
+            Ctx q = child;
+            // EXISTS discards the select list; elsewhere it goes where the sub-select is.
+            q.output = exists ? LiteralContext::select_list : sub_select_output(c, compared);
+            if (atom >= 0)
+                raw_.conds[static_cast<size_t>(atom)].sub = static_cast<int32_t>(raw_.scopes.size());
+            acc.add(key, value(q, key));
         } else if (is(key, "location")) {
             location_value(acc);
         } else {
             acc.add(key, value(child, key));
+        }
+    }
+    return acc.done();
+}
+
+// CASE x WHEN v ...: each v is compared with x.
+Sub Walker::case_expr(const NodeInfo& info, const Ctx& c) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    bool operand = false;
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (is(key, "arg")) {
+            Ctx a = child;
+            a.role = Role::comparison;
+            acc.add(key, value(a, key));
+            operand = true;
+        } else if (is(key, "args")) {
+            Ctx w = child;
+            w.simple_case = operand;
+            acc.add(key, value(w, key));
+        } else if (is(key, "location")) {
+            location_value(acc);
+        } else {
+            acc.add(key, value(child, key));
+        }
+    }
+    return acc.done();
+}
+
+Sub Walker::case_when(const NodeInfo& info, const Ctx& c) {
+    Ctx e = child_of(info, c);
+    if (c.simple_case) e.role = Role::comparison;
+    return body_with(info, c, "expr", e);
+}
+
+// ORDER BY key: the key itself is in role key, what is inside it is not.
+Sub Walker::sort_by(const NodeInfo& info, const Ctx& c) {
+    Ctx k = child_of(info, c);
+    if (c.clause == Clause::order_by) k.role = Role::key;
+    return body_with(info, c, "node", k);
+}
+
+// A node walked as generic_body() would, except that one field gets its own context.
+Sub Walker::body_with(const NodeInfo& info, const Ctx& c, std::string_view field,
+                      const Ctx& field_ctx) {
+    Ctx child = child_of(info, c);
+    Acc acc(info.hash);
+    if (!r_.begin_object()) return {};
+    Str key;
+    while (r_.next_key(key)) {
+        if (is(key, "location")) {
+            location_value(acc);
+        } else {
+            acc.add(key, value(key == field ? field_ctx : child, key));
         }
     }
     return acc.done();
@@ -1069,29 +1471,23 @@ Sub Walker::list_node(const NodeInfo& info, const Ctx& c) {
 }
 
 Sub Walker::array_expr(const NodeInfo& info, const Ctx& c) {
-    Ctx child = child_of(info, c);
-    Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
-        if (is(key, "elements")) {
-            Ctx e = child;
-            e.collapse = true;
-            acc.add(key, value(e, key));
-        } else if (is(key, "location")) {
-            location_value(acc);
-        } else {
-            acc.add(key, value(child, key));
-        }
-    }
-    return acc.done();
+    Ctx e = child_of(info, c);
+    e.collapse = true;
+    return body_with(info, c, "elements", e);
 }
 
 Sub Walker::res_target(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
     Str name;
+    Str own;  // a column reference's name, which the output column takes
+    bool star = false;
     int32_t location = -1;
+    const bool output = c.res == ResMode::output &&
+                        (c.clause == Clause::select_list || c.clause == Clause::returning);
+    const int32_t saved = target_position_;
+    if (output) target_position_ = target_counter_++;
+    const int32_t position = target_position_;
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
@@ -1101,9 +1497,24 @@ Sub Walker::res_target(const NodeInfo& info, const Ctx& c) {
             acc.add(key, s);
         } else if (is(key, "location")) {
             location = location_value(acc);
+        } else if (is(key, "val")) {
+            last_tag_ = NodeTag::unknown;
+            const size_t columns = raw_.columns.size();
+            acc.add(key, value(child, key));
+            if (last_tag_ == NodeTag::ColumnRef && raw_.columns.size() > columns) {
+                const NameList& f = raw_.columns.back().fields;
+                star = f.star;
+                if (!f.star && !f.overflow) own = f.last();
+            }
         } else {
             acc.add(key, value(child, key));
         }
+    }
+    if (output) {
+        target_position_ = saved;
+        raw_.output_columns.push_back(
+            RawOutput{c.scope, position, name.empty() ? own : name, target_star_});
+        if (star) target_star_ = true;  // what follows is at a position not known
     }
     if (!name.empty()) {
         if (c.res == ResMode::output) {
@@ -1207,7 +1618,7 @@ void Walker::add_entry(int32_t scope, int32_t relation, bool visible) {
     raw_.entries.push_back(e);
 }
 
-Sub Walker::alias(Str& name) {
+Sub Walker::alias(Str& name, std::vector<Str>* column_names) {
     DepthGuard guard(*this);
     if (!guard.ok) return {};
     if (r_.peek() != '{' || r_.peek_wrapped()) return value(Ctx{});
@@ -1219,6 +1630,8 @@ Sub Walker::alias(Str& name) {
             Sub s;
             name = string_value(s);
             acc.add(key, s);
+        } else if (is(key, "colnames") && column_names) {
+            acc.add(key, name_strings(*column_names, Ctx{}));
         } else {
             acc.add(key, value(Ctx{}, key));
         }
@@ -1226,9 +1639,52 @@ Sub Walker::alias(Str& name) {
     return acc.done();
 }
 
+// A list of names, hashed as array() would.
+Sub Walker::name_strings(std::vector<Str>& out, const Ctx& c) {
+    DepthGuard guard(*this);
+    if (!guard.ok) return {};
+    if (r_.peek() != '[') return value(c);
+    Acc acc(kArraySeed);
+    r_.begin_array();
+    while (r_.next_element()) {
+        has_scalar_ = false;
+        last_tag_ = NodeTag::unknown;
+        Sub s = value(c);
+        acc.merge(s);
+        acc.h = combine(acc.h, s.hash);
+        out.push_back(last_tag_ == NodeTag::String && has_scalar_ ? last_scalar_ : Str{});
+    }
+    return acc.done();
+}
+
+Sub Walker::target_list(const Ctx& c, Str key) {
+    const int32_t counter = target_counter_, position = target_position_;
+    const bool star = target_star_;
+    target_counter_ = 0;
+    target_star_ = false;
+    Sub s = value(c, key);
+    target_counter_ = counter;
+    target_position_ = position;
+    target_star_ = star;
+    return s;
+}
+
+// Every column of a relation, read (or written): `u AS u(a, b)` renames columns
+// by position, `COPY t TO` and `INSERT INTO t VALUES` take them all.
+void Walker::all_columns_of(int32_t scope, int32_t relation, bool written, int32_t location) {
+    RawColumn col;
+    col.scope = scope;
+    col.fields.star = true;
+    col.target = relation;
+    col.written = written;
+    col.location = location;
+    raw_.columns.push_back(col);
+}
+
 Sub Walker::range_var(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     Str catalog, schema, relname, alias_name;
+    std::vector<Str> renamed;
     int32_t location = -1;
     if (!r_.begin_object()) return {};
     Str key;
@@ -1239,7 +1695,7 @@ Sub Walker::range_var(const NodeInfo& info, const Ctx& c) {
             acc.add(key, s);
             (is(key, "relname") ? relname : is(key, "schemaname") ? schema : catalog) = v;
         } else if (is(key, "alias")) {
-            acc.add(key, alias(alias_name));
+            acc.add(key, alias(alias_name, &renamed));
         } else if (is(key, "location")) {
             location = location_value(acc);
         } else {
@@ -1250,7 +1706,11 @@ Sub Walker::range_var(const NodeInfo& info, const Ctx& c) {
         // FOR UPDATE OF name: names a FROM item, not a new relation.
         raw_.lock_targets.push_back(ScopedName{c.scope, relname});
     } else {
-        add_relation(c, catalog, schema, relname, alias_name, c.access, location, c.from_item);
+        int32_t rel =
+            add_relation(c, catalog, schema, relname, alias_name, c.access, location, c.from_item);
+        // FROM users AS u(a, b, c): which column each new name is depends on the
+        // table's column order, which pgmoat does not know; every column counts.
+        if (!renamed.empty()) all_columns_of(c.scope, rel, false, location);
         acc.variable = true;
     }
     return acc.done();
@@ -1269,12 +1729,14 @@ Sub Walker::range_subselect(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
     Str alias_name;
+    std::vector<Str> renamed;
     bool lateral = false;
+    int32_t sub = -1;
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
         if (is(key, "alias")) {
-            acc.add(key, alias(alias_name));
+            acc.add(key, alias(alias_name, &renamed));
         } else if (is(key, "lateral")) {
             Str v = r_.scalar();
             lateral = is(v, "true");
@@ -1282,12 +1744,21 @@ Sub Walker::range_subselect(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "subquery")) {
             Ctx q = child;
             q.hide_parent = !lateral;
+            // Its values feed the statement's conditions as well as its output.
+            q.output = LiteralContext::other;
+            sub = static_cast<int32_t>(raw_.scopes.size());
             acc.add(key, value(q, key));
         } else {
             acc.add(key, value(child, key));
         }
     }
     add_derived(c.scope, alias_name);
+    if (c.scope >= 0) {
+        raw_.entries.back().sub_scope = sub;
+        const int32_t entry = static_cast<int32_t>(raw_.entries.size() - 1);
+        for (size_t i = 0; i < renamed.size(); ++i)
+            raw_.renames.push_back(RawRename{entry, -1, static_cast<int32_t>(i), renamed[i]});
+    }
     return acc.done();
 }
 
@@ -1295,6 +1766,8 @@ Sub Walker::range_function(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
     Str alias_name;
+    const size_t columns = raw_.columns.size();
+    const size_t scopes = raw_.scopes.size();
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
@@ -1302,11 +1775,18 @@ Sub Walker::range_function(const NodeInfo& info, const Ctx& c) {
             acc.add(key, alias(alias_name));
         } else if (is(key, "location")) {
             location_value(acc);
+        } else if (is(key, "functions")) {
+            Ctx f = child;
+            f.row_source = true;
+            acc.add(key, value(f, key));
         } else {
             acc.add(key, value(child, key));
         }
     }
     add_derived(c.scope, alias_name);
+    if (c.scope >= 0)
+        raw_.entries.back().values_only =
+            raw_.columns.size() == columns && raw_.scopes.size() == scopes;
     return acc.done();
 }
 
@@ -1343,18 +1823,31 @@ Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
     Str alias_name;
+    bool inner = false, natural = false;
+    std::vector<Str> renamed;
     uint32_t begin = static_cast<uint32_t>(raw_.entries.size());
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
-        if (is(key, "larg") || is(key, "rarg")) {
+        if (is(key, "jointype") && r_.peek() == '"') {
+            Sub s;
+            inner = is(string_value(s), "JOIN_INNER");
+            acc.add(key, s);
+        } else if (is(key, "isNatural") && r_.peek() != '{' && r_.peek() != '[') {
+            Str v = r_.scalar();
+            natural = is(v, "true");
+            acc.add(key, Sub{hash_bytes(v)});
+        } else if (is(key, "larg") || is(key, "rarg")) {
             Ctx f = child;
             f.from_item = true;
             f.access = AccessSet{static_cast<uint8_t>(Access::read)};
             f.clause = Clause::from;
             acc.add(key, value(f, key));
         } else if (is(key, "quals")) {
-            acc.add(key, boolean_root(child, Clause::join_on));
+            // An inner join's ON is one more condition on the rows; an outer
+            // join's keeps the rows of the other side whatever it says.
+            acc.add(key, boolean_root(child, Clause::join_on,
+                                      inner ? CondRole::inner_join : CondRole::none));
         } else if (is(key, "usingClause")) {
             // USING (a, b): each name is a column of both sides.
             Acc list(kArraySeed);
@@ -1377,9 +1870,21 @@ Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
                 acc.add(key, value(child, key));
             }
         } else if (is(key, "alias")) {
-            acc.add(key, alias(alias_name));
+            acc.add(key, alias(alias_name, &renamed));
         } else {
             acc.add(key, value(child, key));
+        }
+    }
+    const uint32_t end = static_cast<uint32_t>(raw_.entries.size());
+    // NATURAL compares every column both sides share; a join alias with column
+    // names renames them by position: either way every column of every
+    // relation in it counts.
+    if ((natural || !renamed.empty()) && c.scope >= 0) {
+        for (uint32_t m = begin; m < end; ++m) {
+            const RangeEntry& e = raw_.entries[m];
+            if (e.kind == EntryKind::relation && e.relation >= 0)
+                all_columns_of(c.scope, e.relation, false,
+                               raw_.relations[static_cast<size_t>(e.relation)].location);
         }
     }
     if (!alias_name.empty() && c.scope >= 0) {
@@ -1389,7 +1894,7 @@ Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
         e.name = alias_name;
         e.has_alias = true;
         e.member_begin = begin;
-        e.member_end = static_cast<uint32_t>(raw_.entries.size());
+        e.member_end = end;
         raw_.entries.push_back(e);
     }
     return acc.done();

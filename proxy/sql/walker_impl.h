@@ -13,8 +13,19 @@
 
 namespace pgmoat::sql::detail {
 
-// Literal roles that win over the clause (see LiteralContext).
-enum class Role : uint8_t { none, comparison, function_argument, type_cast, type_modifier };
+// What takes a value at a position (see LiteralContext): the roles that win
+// over the clause, and two that only qualify it. arithmetic: an operand of + or
+// - whose result is compared (a cast there stays a typed constant); key: the
+// ORDER BY / GROUP BY key itself.
+enum class Role : uint8_t {
+    none,
+    comparison,
+    function_argument,
+    type_cast,
+    type_modifier,
+    arithmetic,
+    key,
+};
 // What a ResTarget's name means where it sits.
 enum class ResMode : uint8_t { output, assign, insert_column };
 // A statement node's place: the statement itself, the statement inside
@@ -36,6 +47,15 @@ struct Ctx {
     bool capture_defelems = false;
     bool lock_ref = false;     // a RangeVar here names a FROM item (FOR UPDATE OF)
     bool hide_parent = false;  // the statement here cannot see this scope's FROM items
+    bool simple_case = false;  // a CaseWhen of `CASE x WHEN v ...`: v is compared with x
+    bool arm = false;          // a SelectStmt here is an arm of a set operation
+    bool row_source = false;   // a FuncCall here is a FROM item
+    // Where a select list here sends its values (LiteralContext): select_list
+    // for the client, or the context of the sub-select's place.
+    LiteralContext output = LiteralContext::select_list;
+    // The recorded condition (RawCond) the boolean expression here is a term of;
+    // -1: not a term of a condition.
+    int32_t cond = -1;
 };
 
 // What a walked value contributes upward.
@@ -121,6 +141,7 @@ class Walker {
     Ctx child_of(const NodeInfo& info, const Ctx& c) const;
     [[gnu::cold]] void unknown_node(std::string_view name);
     Str keep(std::string_view raw, bool escaped);
+    Str keep_owned(std::string text);  // a name made here, kept for the statement
 
     // ---- expressions ------------------------------------------------------------
     Sub a_const(const Ctx& c);
@@ -138,15 +159,34 @@ class Walker {
     Sub array_expr(const NodeInfo& info, const Ctx& c);
     Sub scalar_node(const NodeInfo& info);
     Sub string_fast();
+    Sub named_arg(const NodeInfo& info, const Ctx& c);
+    Sub case_expr(const NodeInfo& info, const Ctx& c);
+    Sub case_when(const NodeInfo& info, const Ctx& c);
+    Sub sort_by(const NodeInfo& info, const Ctx& c);
+    Sub body_with(const NodeInfo& info, const Ctx& c, std::string_view field, const Ctx& field_ctx);
+    Sub function_arguments(const Ctx& c, RawFunction& f, int32_t atom);
+    void sequence_call(RawFunction& f);
+    void catalog_call(Str name, int32_t location);
+    int32_t add_cond(const Ctx& c, CondKind kind);
+    bool only_boolean_or_null(size_t begin, size_t end) const;  // raw_.literals [begin, end)
+    // Walks a value as one side of a recorded condition atom.
+    Sub cond_side(int32_t atom, int side, const Ctx& c, Str key);
     [[gnu::cold]] Sub index_elem(const NodeInfo& info, const Ctx& c);
     Sub res_target(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub def_elem(const NodeInfo& info, const Ctx& c);
-    Sub boolean_root(const Ctx& c, Clause clause);  // WHERE/HAVING/ON: reports tautologies
+    // WHERE/HAVING/ON: reports tautologies, and records the condition when role
+    // says what it is the root of.
+    Sub boolean_root(const Ctx& c, Clause clause, CondRole role = CondRole::none,
+                     int32_t action = -1);
 
     // ---- FROM items ---------------------------------------------------------------
     Sub range_var(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub range_table_sample(const NodeInfo& info, const Ctx& c);
-    Sub alias(Str& name);
+    Sub alias(Str& name, std::vector<Str>* column_names = nullptr);
+    Sub name_strings(std::vector<Str>& out, const Ctx& c);  // [{"String":...}, ...]
+    // A target list whose columns are counted (select lists, RETURNING).
+    Sub target_list(const Ctx& c, Str key);
+    void all_columns_of(int32_t scope, int32_t relation, bool written, int32_t location);
     Sub range_subselect(const NodeInfo& info, const Ctx& c);
     Sub range_function(const NodeInfo& info, const Ctx& c);
     Sub join_expr(const NodeInfo& info, const Ctx& c);
@@ -162,7 +202,8 @@ class Walker {
     [[gnu::cold]] Sub copy_stmt(const NodeInfo& info, const Ctx& c);
     Sub with_clause(const Ctx& c);
     Sub cte(const Ctx& c, int32_t index);
-    int32_t target_relation(Acc& acc, Str key, const Ctx& base, AccessSet access, bool visible);
+    int32_t target_relation(Acc& acc, Str key, const Ctx& base, AccessSet access, bool visible,
+                            int32_t* entry = nullptr);
     Sub on_conflict(const Ctx& c);
     [[gnu::cold]] Sub merge_when(const NodeInfo& info, const Ctx& c);
     Sub locking_clause(const NodeInfo& info, const Ctx& c);
@@ -172,6 +213,9 @@ class Walker {
     [[gnu::cold]] Sub utility_stmt(const NodeInfo& info, const Ctx& c);
 
     int32_t new_scope(const Ctx& c);
+    int32_t add_write(const Ctx& c, StatementKind kind, int32_t scope, int32_t target, int32_t first);
+    static WritePlace place_of(const Ctx& c);
+    void finish_write(int32_t write, const Acc& acc);
     int32_t add_relation(const Ctx& c, Str catalog, Str schema, Str name, Str alias,
                          AccessSet access, int32_t location, bool from_item);
     void add_entry(int32_t scope, int32_t relation, bool visible);
@@ -187,13 +231,28 @@ class Walker {
     Scratch& s_;
     RawStatement& raw_;
     Analysis& out_;
+    // What the last expression walked is, for argument facts: the kind, the
+    // literal's location or parameter's number, a named argument's name.
+    struct Shape {
+        ArgumentKind kind = ArgumentKind::other;
+        int32_t literal = -1;
+        int32_t parameter = 0;
+        Str name;
+    };
+    Shape shape_;
     Str last_scalar_;  // the last String/Integer/Float/Boolean/A_Const value walked
     bool has_scalar_ = false;
     NodeTag last_tag_ = NodeTag::unknown;  // type of the last wrapped node walked
     CastType last_type_;                   // the last TypeName walked
     bool has_type_ = false;
     int32_t param_max_ = 0;
-    bool dml_where_ = false;  // the last INSERT/UPDATE/DELETE/MERGE walked had a WHERE
+    int32_t target_counter_ = 0;    // columns of the target list being walked so far
+    int32_t target_position_ = -1;  // the column being walked, -1 outside target lists
+    bool target_star_ = false;      // a * came before it in its target list
+    uint64_t last_arm_ = 0;         // the last SELECT walked: its last UNION ALL arm's hash
+    bool last_union_all_ = false;   // ... and whether it was a UNION ALL
+    int32_t merge_base_ = -1;   // the MERGE whose WHEN clauses are being walked (RawWrite)
+    int32_t merge_entry_ = -1;  // its target's range entry
 };
 
 struct DepthGuard {

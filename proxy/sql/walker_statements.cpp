@@ -16,12 +16,14 @@ constexpr AccessSet access(Access a, Access b) {
     return AccessSet{static_cast<uint8_t>(static_cast<uint8_t>(a) | static_cast<uint8_t>(b))};
 }
 
-// The context every DML statement starts its fields from.
-Ctx dml_base(int32_t scope) {
+// The context every DML statement starts its fields from: its own scope, and
+// where its select list or RETURNING sends values (c.output).
+Ctx dml_base(int32_t scope, const Ctx& c) {
     Ctx b;
     b.scope = scope;
     b.stmt = StmtRole::nested;
     b.access = access(Access::read);
+    b.output = c.output;
     return b;
 }
 
@@ -242,8 +244,36 @@ int32_t Walker::new_scope(const Ctx& c) {
     si.parent = c.scope;
     si.cte_index = c.cte_index;
     si.hides_parent_entries = c.hide_parent || c.cte_index >= 0;
+    si.arm = c.arm;
+    si.place = place_of(c);
     raw_.scopes.push_back(si);
     return static_cast<int32_t>(raw_.scopes.size() - 1);
+}
+
+// Where a write is reported: the first place named inside it (the statement's
+// and WITH queries' own starts replace it once known).
+void Walker::finish_write(int32_t write, const Acc& acc) {
+    if (write >= 0) raw_.writes[static_cast<size_t>(write)].offset = acc.first;
+}
+
+WritePlace Walker::place_of(const Ctx& c) {
+    if (c.stmt == StmtRole::top) return WritePlace::statement;
+    if (c.stmt == StmtRole::inner) return WritePlace::inner;
+    return c.cte_index >= 0 ? WritePlace::with : WritePlace::nested;
+}
+
+// A data-modifying statement of scope `scope`, writing RawRelation `target`.
+int32_t Walker::add_write(const Ctx& c, StatementKind kind, int32_t scope, int32_t target,
+                          int32_t entry) {
+    RawWrite w;
+    w.kind = kind;
+    w.place = place_of(c);
+    w.scope = scope;
+    w.target = target;
+    w.entry = entry;
+    raw_.writes.push_back(w);
+    raw_.scopes[static_cast<size_t>(scope)].dml = true;
+    return static_cast<int32_t>(raw_.writes.size() - 1);
 }
 
 void Walker::set_kind(const Ctx& c, StatementKind kind) {
@@ -280,7 +310,8 @@ Sub Walker::statement(const NodeInfo& info, const Ctx& c) {
     }
 }
 
-int32_t Walker::target_relation(Acc& acc, Str key, const Ctx& base, AccessSet a, bool visible) {
+int32_t Walker::target_relation(Acc& acc, Str key, const Ctx& base, AccessSet a, bool visible,
+                                int32_t* entry) {
     Ctx t = base;
     t.access = a;
     t.from_item = false;
@@ -288,7 +319,10 @@ int32_t Walker::target_relation(Acc& acc, Str key, const Ctx& base, AccessSet a,
     acc.add(key, value(t, key));
     if (raw_.relations.size() == before) return -1;
     int32_t index = static_cast<int32_t>(before);
-    if (base.scope >= 0) add_entry(base.scope, index, visible);
+    if (base.scope >= 0) {
+        add_entry(base.scope, index, visible);
+        if (entry) *entry = static_cast<int32_t>(raw_.entries.size() - 1);
+    }
     return index;
 }
 
@@ -296,9 +330,14 @@ int32_t Walker::target_relation(Acc& acc, Str key, const Ctx& base, AccessSet a,
 
 Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t scope = new_scope(c);
-    Ctx base = dml_base(scope);
+    Ctx base = dml_base(scope, c);
     bool outer = c.stmt != StmtRole::nested;
     bool into = false;
+    // UNION ALL chains: an arm equal to the one before it counts once (as a
+    // VALUES row does), so a driver's `SELECT 1, 2 UNION ALL SELECT 3, 4 ...`
+    // keeps one structure whatever the number of rows.
+    bool union_op = false, all = false, larg_chain = false;
+    uint64_t larg_hash = 0, larg_last = 0, rarg_hash = 0;
     Acc acc(info.hash);
     if (!r_.begin_object()) return {};
     Str key;
@@ -306,16 +345,17 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
         if (is(key, "targetList")) {
             Ctx t = base;
             t.clause = Clause::select_list;
-            acc.add(key, value(t, key));
+            acc.add(key, target_list(t, key));
         } else if (is(key, "fromClause")) {
             acc.add(key, from_list(base));
         } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(base, Clause::where));
+            acc.add(key, boolean_root(base, Clause::where, CondRole::where));
         } else if (is(key, "havingClause")) {
             acc.add(key, boolean_root(base, Clause::having));
         } else if (is(key, "groupClause")) {
             Ctx g = base;
             g.clause = Clause::group_by;
+            g.role = Role::key;
             acc.add(key, value(g, key));
         } else if (is(key, "sortClause")) {
             Ctx o = base;
@@ -339,7 +379,10 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
             // LIMIT ALL and LIMIT NULL are no limit.
             bool none = s.hash == kPlaceholder && raw_.literals.size() == literals + 1 &&
                         raw_.literals.back().kind == LiteralKind::null;
-            if (is(key, "limitCount") && outer && !none) st().has_limit = true;
+            if (is(key, "limitCount") && !none) {
+                if (outer) st().has_limit = true;
+                raw_.scopes[static_cast<size_t>(scope)].has_limit = true;
+            }
         } else if (is(key, "intoClause")) {
             Ctx t = base;
             t.access = access(Access::ddl, Access::insert);
@@ -354,17 +397,40 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
             if (is(op, "SETOP_UNION")) ++ops.union_;
             if (is(op, "SETOP_INTERSECT")) ++ops.intersect;
             if (is(op, "SETOP_EXCEPT")) ++ops.except;
+            if (!is(op, "SETOP_NONE")) raw_.scopes[static_cast<size_t>(scope)].set_operation = true;
+            union_op = is(op, "SETOP_UNION");
         } else if (is(key, "location")) {
             location_value(acc);
+        } else if (is(key, "all") && r_.peek() != '{' && r_.peek() != '[') {
+            Str v = r_.scalar();
+            all = is(v, "true");
+            acc.add(key, Sub{hash_bytes(v)});
+        } else if (is(key, "larg") || is(key, "rarg")) {
+            Ctx o = base;
+            o.arm = true;
+            Sub s = value(o, key);
+            acc.add(key, s);
+            if (is(key, "larg")) {
+                larg_hash = s.hash;
+                larg_last = last_arm_;
+                larg_chain = last_union_all_;
+            } else {
+                rarg_hash = s.hash;
+            }
         } else {
-            // withClause, lockingClause, larg/rarg, distinctClause, limitOption, all
+            // withClause, lockingClause, distinctClause, limitOption
             Ctx o = base;
             if (is(key, "distinctClause")) o.clause = Clause::other;
             acc.add(key, value(o, key));
         }
     }
     set_kind(c, into ? StatementKind::create_table_as : StatementKind::select);
-    return acc.done();
+    Sub out = acc.done();
+    const bool union_all = union_op && all;
+    if (union_all && larg_chain && rarg_hash == larg_last) out.hash = larg_hash;
+    last_arm_ = union_all ? rarg_hash : out.hash;
+    last_union_all_ = union_all;
+    return out;
 }
 
 Sub Walker::with_clause(const Ctx& c) {
@@ -416,8 +482,11 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
     Acc acc(info.hash);
     Ctx base = c;
     base.stmt = StmtRole::nested;
-    StatementKind write = StatementKind::none;
-    bool write_where = false;
+    bool write = false;
+    const size_t writes = raw_.writes.size();
+    int32_t body = -1;
+    std::vector<Str> renamed;  // WITH t(a, b) AS (...)
+    size_t own = SIZE_MAX;     // its RawCte
     int32_t location = -1;
     r_.begin_object();
     Str key;
@@ -426,29 +495,21 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
             Sub s;
             Str name = string_value(s);
             acc.add(key, s);
-            raw_.ctes.push_back(RawCte{c.scope, index, name});
+            own = raw_.ctes.size();
+            raw_.ctes.push_back(RawCte{c.scope, index, name, -1});
+        } else if (is(key, "aliascolnames")) {
+            acc.add(key, name_strings(renamed, base));
         } else if (is(key, "ctequery")) {
             Ctx q = base;
             q.cte_index = index;
+            // Its values go wherever the query reads it.
+            q.output = LiteralContext::other;
+            body = static_cast<int32_t>(raw_.scopes.size());
             last_tag_ = NodeTag::unknown;
             acc.add(key, value(q, key));
-            switch (last_tag_) {
-                case NodeTag::InsertStmt:
-                    write = StatementKind::insert;
-                    break;
-                case NodeTag::UpdateStmt:
-                    write = StatementKind::update;
-                    break;
-                case NodeTag::DeleteStmt:
-                    write = StatementKind::delete_;
-                    break;
-                case NodeTag::MergeStmt:
-                    write = StatementKind::merge;
-                    break;
-                default:
-                    break;
-            }
-            write_where = dml_where_;  // set by the statement just walked
+            write = last_tag_ == NodeTag::InsertStmt || last_tag_ == NodeTag::UpdateStmt ||
+                    last_tag_ == NodeTag::DeleteStmt || last_tag_ == NodeTag::MergeStmt;
+            if (own < raw_.ctes.size()) raw_.ctes[own].body = body;
         } else if (is(key, "location")) {
             location = location_value(acc);
         } else {
@@ -457,15 +518,15 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
     }
     Str extra;
     while (r_.next_key(extra)) acc.add(extra, value(base, extra));
-    if (write != StatementKind::none) {
+    for (size_t i = 0; i < renamed.size(); ++i)
+        raw_.renames.push_back(RawRename{-1, body, static_cast<int32_t>(i), renamed[i]});
+    if (write) {
         st().data_modifying_cte = true;
-        CteWrite w;
-        w.kind = write;
-        w.has_where =
-            write_where && (write == StatementKind::update || write == StatementKind::delete_);
-        int32_t body = NamePositions(sql_, s_.lex).cte_body(location);
-        w.offset = body >= 0 ? body : location >= 0 ? location : raw_.location;
-        st().cte_writes.push_back(w);
+        // Its writes are reported where its statement starts.
+        int32_t at = NamePositions(sql_, s_.lex).cte_body(location);
+        at = at >= 0 ? at : location >= 0 ? location : raw_.location;
+        for (size_t i = writes; i < raw_.writes.size(); ++i)
+            if (raw_.writes[i].scope == body) raw_.writes[i].offset = at;
     }
     return acc.done();
 }
@@ -495,21 +556,29 @@ Sub Walker::locking_clause(const NodeInfo& info, const Ctx& c) {
 
 Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t scope = new_scope(c);
-    Ctx base = dml_base(scope);
-    int32_t target = -1;
+    Ctx base = dml_base(scope, c);
+    int32_t target = -1, entry = -1;
+    bool columns = false, rows = false;
     Acc acc(info.hash);
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
         if (is(key, "relation")) {
             // The target is not visible inside the INSERT's own SELECT.
-            target = target_relation(acc, key, base, access(Access::insert), false);
+            target = target_relation(acc, key, base, access(Access::insert), false, &entry);
         } else if (is(key, "cols")) {
             Ctx t = base;
             t.res = ResMode::insert_column;
             t.target = target;
             t.clause = Clause::values;
             acc.add(key, value(t, key));
+            columns = true;
+        } else if (is(key, "selectStmt")) {
+            // INSERT ... SELECT: its select list is the values inserted.
+            Ctx q = base;
+            q.output = LiteralContext::values;
+            acc.add(key, value(q, key));
+            rows = true;
         } else if (is(key, "onConflictClause")) {
             Ctx t = base;
             t.target = target;
@@ -520,15 +589,18 @@ Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "returningList")) {
             Ctx t = base;
             t.clause = Clause::returning;
-            acc.add(key, value(t, key));
+            acc.add(key, target_list(t, key));
         } else if (is(key, "location")) {
             location_value(acc);
         } else {
-            acc.add(key, value(base, key));  // selectStmt, withClause, override
+            acc.add(key, value(base, key));  // withClause, override
         }
     }
+    // Without a column list the values go to the columns by position: every
+    // column may be written.
+    if (rows && !columns && target >= 0) all_columns_of(scope, target, true, -1);
     set_kind(c, StatementKind::insert);
-    dml_where_ = false;
+    finish_write(add_write(c, StatementKind::insert, scope, target, entry), acc);
     return acc.done();
 }
 
@@ -564,15 +636,15 @@ Sub Walker::on_conflict(const Ctx& c) {
 
 Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t scope = new_scope(c);
-    Ctx base = dml_base(scope);
-    int32_t target = -1;
+    Ctx base = dml_base(scope, c);
+    int32_t target = -1, entry = -1;
     bool where = false;
     Acc acc(info.hash);
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
         if (is(key, "relation")) {
-            target = target_relation(acc, key, base, access(Access::update), true);
+            target = target_relation(acc, key, base, access(Access::update), true, &entry);
         } else if (is(key, "targetList")) {
             Ctx a = base;
             a.res = ResMode::assign;
@@ -580,7 +652,7 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
             a.clause = Clause::update_set;
             acc.add(key, value(a, key));
         } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(base, Clause::where));
+            acc.add(key, boolean_root(base, Clause::where, CondRole::where));
             where = true;
             if (c.stmt != StmtRole::nested) st().has_where = true;
         } else if (is(key, "fromClause")) {
@@ -588,7 +660,7 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "returningList")) {
             Ctx t = base;
             t.clause = Clause::returning;
-            acc.add(key, value(t, key));
+            acc.add(key, target_list(t, key));
         } else if (is(key, "location")) {
             location_value(acc);
         } else {
@@ -596,30 +668,33 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
         }
     }
     set_kind(c, StatementKind::update);
-    dml_where_ = where;
+    int32_t w = add_write(c, StatementKind::update, scope, target, entry);
+    raw_.writes[static_cast<size_t>(w)].has_where = where;
+    finish_write(w, acc);
     return acc.done();
 }
 
 Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t scope = new_scope(c);
-    Ctx base = dml_base(scope);
+    Ctx base = dml_base(scope, c);
+    int32_t target = -1, entry = -1;
     bool where = false;
     Acc acc(info.hash);
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
         if (is(key, "relation")) {
-            target_relation(acc, key, base, access(Access::delete_), true);
+            target = target_relation(acc, key, base, access(Access::delete_), true, &entry);
         } else if (is(key, "usingClause")) {
             acc.add(key, from_list(base));
         } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(base, Clause::where));
+            acc.add(key, boolean_root(base, Clause::where, CondRole::where));
             where = true;
             if (c.stmt != StmtRole::nested) st().has_where = true;
         } else if (is(key, "returningList")) {
             Ctx t = base;
             t.clause = Clause::returning;
-            acc.add(key, value(t, key));
+            acc.add(key, target_list(t, key));
         } else if (is(key, "location")) {
             location_value(acc);
         } else {
@@ -627,28 +702,36 @@ Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
         }
     }
     set_kind(c, StatementKind::delete_);
-    dml_where_ = where;
+    int32_t w = add_write(c, StatementKind::delete_, scope, target, entry);
+    raw_.writes[static_cast<size_t>(w)].has_where = where;
+    finish_write(w, acc);
     return acc.done();
 }
 
 Sub Walker::merge_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t scope = new_scope(c);
-    Ctx base = dml_base(scope);
-    int32_t target = -1;
+    Ctx base = dml_base(scope, c);
+    int32_t target = -1, entry = -1;
     Acc acc(info.hash);
     if (!r_.begin_object()) return {};
+    // The MERGE first, so that its actions can name it.
+    const int32_t merge = add_write(c, StatementKind::merge, scope, -1, -1);
+    const size_t first_action = raw_.writes.size();
     Str key;
     while (r_.next_key(key)) {
         if (is(key, "relation")) {
-            target = target_relation(acc, key, base, AccessSet{}, true);
+            target = target_relation(acc, key, base, AccessSet{}, true, &entry);
         } else if (is(key, "sourceRelation")) {
             acc.add(key, from_list(base));
         } else if (is(key, "joinCondition")) {
-            acc.add(key, boolean_root(base, Clause::join_on));
+            acc.add(key, boolean_root(base, Clause::join_on, CondRole::merge_on));
         } else if (is(key, "mergeWhenClauses")) {
             Ctx m = base;
             m.target = target;
+            merge_base_ = merge;
+            merge_entry_ = entry;
             acc.add(key, value(m, key));
+            merge_base_ = -1;
         } else if (is(key, "location")) {
             location_value(acc);
         } else {
@@ -656,14 +739,19 @@ Sub Walker::merge_stmt(const NodeInfo& info, const Ctx& c) {
         }
     }
     set_kind(c, StatementKind::merge);
-    dml_where_ = false;
+    raw_.writes[static_cast<size_t>(merge)].target = target;
+    raw_.writes[static_cast<size_t>(merge)].entry = entry;
+    finish_write(merge, acc);
+    for (size_t i = first_action; i < raw_.writes.size(); ++i)
+        if (raw_.writes[i].merge == merge) raw_.writes[i].offset = raw_.writes[static_cast<size_t>(merge)].offset;
     return acc.done();
 }
 
 Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
-    bool insert = false;
+    bool insert = false, columns = false, values = false;
+    int32_t action = -1;
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
@@ -672,27 +760,45 @@ Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
             Str v = string_value(s);
             acc.add(key, s);
             Access a = Access::read;
-            if (is(v, "CMD_UPDATE")) a = Access::update;
-            if (is(v, "CMD_INSERT")) a = Access::insert;
-            if (is(v, "CMD_DELETE")) a = Access::delete_;
+            StatementKind kind = StatementKind::select;
+            if (is(v, "CMD_UPDATE")) a = Access::update, kind = StatementKind::update;
+            if (is(v, "CMD_INSERT")) a = Access::insert, kind = StatementKind::insert;
+            if (is(v, "CMD_DELETE")) a = Access::delete_, kind = StatementKind::delete_;
             insert = is(v, "CMD_INSERT");
             if (a != Access::read && c.target >= 0)
                 raw_.relations[static_cast<size_t>(c.target)].access.add(a);
+            if (kind != StatementKind::select && merge_base_ >= 0) {
+                const RawWrite& m = raw_.writes[static_cast<size_t>(merge_base_)];
+                RawWrite w;
+                w.kind = kind;
+                w.place = m.place;
+                w.scope = m.scope;
+                w.target = c.target;
+                w.entry = merge_entry_;
+                w.merge = merge_base_;
+                raw_.writes.push_back(w);
+                action = static_cast<int32_t>(raw_.writes.size() - 1);
+            }
         } else if (is(key, "condition")) {
-            acc.add(key, boolean_root(child, Clause::where));
+            if (action >= 0) raw_.writes[static_cast<size_t>(action)].has_where = true;
+            acc.add(key, boolean_root(child, Clause::where, CondRole::merge_when, action));
         } else if (is(key, "targetList")) {
             Ctx t = child;
             t.res = insert ? ResMode::insert_column : ResMode::assign;
             t.clause = insert ? Clause::values : Clause::update_set;
             acc.add(key, value(t, key));
+            columns = true;
         } else if (is(key, "values")) {
             Ctx v = child;
             v.clause = Clause::values;
             acc.add(key, value(v, key));
+            values = true;
         } else {
             acc.add(key, value(child, key));
         }
     }
+    // INSERT VALUES (...) without a column list: by position, any column.
+    if (insert && values && !columns && c.target >= 0) all_columns_of(c.scope, c.target, true, -1);
     return acc.done();
 }
 
@@ -700,7 +806,7 @@ Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
 
 Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t scope = new_scope(c);
-    Ctx base = dml_base(scope);
+    Ctx base = dml_base(scope, c);
     base.clause = Clause::utility;
     int32_t rel = -1;
     size_t columns_begin = 0, columns_end = 0;
@@ -761,6 +867,9 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
             access(is_from ? Access::insert : Access::read);
         // COPY FROM ... WHERE filters the incoming rows, not the table's.
         if (!is_from) add_entry(scope, rel, true);
+        // Without a column list COPY reads or writes every column.
+        if (columns_end == columns_begin)
+            all_columns_of(scope, rel, is_from, raw_.relations[static_cast<size_t>(rel)].location);
     }
     for (size_t i = columns_begin; i < columns_end; ++i) raw_.columns[i].written = is_from;
     if (c.stmt == StmtRole::top) {
@@ -896,6 +1005,7 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
     query.stmt = c.stmt == StmtRole::nested ? StmtRole::nested : StmtRole::inner;
     Ctx nested_query = query;
     nested_query.stmt = StmtRole::nested;
+    nested_query.output = LiteralContext::other;  // runs later, its values go who knows where
 
     const bool top = c.stmt == StmtRole::top;
     Statement& stmt = st();
@@ -919,6 +1029,10 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "actions") || is(key, "sql_body") ||
                    (tag == NodeTag::RuleStmt && is(key, "whereClause"))) {
             acc.add(key, value(nested_query, key));
+        } else if (is(key, "params") && tag == NodeTag::ExecuteStmt) {
+            Ctx v = base;  // EXECUTE p('x'): the values of p's parameters
+            v.clause = Clause::values;
+            acc.add(key, value(v, key));
         } else if (tag == NodeTag::DeclareCursorStmt && is(key, "options") && r_.peek() != '[') {
             // CURSOR_OPT_* bits; WITH HOLD keeps the cursor past its transaction.
             constexpr unsigned kCursorOptHold = 0x0020;

@@ -106,7 +106,8 @@ def test_the_container_file_runs_the_binary_with_what_it_links_as_a_user_on_the_
             continue
         owner = subprocess.run(["dpkg", "-S", os.path.realpath(m.group(1))], capture_output=True, text=True)
         package = owner.stdout.split(":")[0] if owner.returncode == 0 else None
-        if package and package not in ("libc6", "libstdc++6", "libgcc-s1"):
+        # The sanitizer build links ASan's and UBSan's run-time too: not part of a release image.
+        if package and package not in ("libc6", "libstdc++6", "libgcc-s1") and not re.match(r"lib(asan|ubsan)\d", package):
             assert re.search(rf"\b{re.escape(package)}\b", installed), f"{package} ({m.group(1)}) is not installed"
     directives = {word: rest for word, rest in runtime["lines"]}
     assert directives["USER"] not in ("root", "0")
@@ -146,7 +147,8 @@ def test_the_kubernetes_config_passes_pgmoat_check_with_the_mounted_files(manife
         os.chmod(secrets / name, 0o400)  # as defaultMode says
     r = subprocess.run([PGMOAT_BIN, "check", "-c", str(config_path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "3 policy files OK" in r.stdout
+    shipped = [n for n in os.listdir(os.path.join(ROOT, "policies")) if n.endswith(".toml")]
+    assert f"{len(shipped)} policy files OK" in r.stdout
 
     config = tomllib.loads(config_path.read_text())
     # Every file the config names is one the pod mounts.

@@ -114,6 +114,9 @@ struct Policy {
     Source allowed_kinds_source;
     std::bitset<256> require_where;
     Source require_where_source;
+    // SELECT ... FOR UPDATE/SHARE must select the rows it locks by values too.
+    bool require_where_for_row_locks = false;
+    Source require_where_for_row_locks_source;
     std::vector<sql::CopyEndpoint> copy_endpoints;
     Source copy_endpoints_source;
     std::vector<std::string> set_parameters;  // globs over parameter names SET/RESET may change
@@ -133,6 +136,7 @@ struct Policy {
 
     // [functions]
     std::vector<QualifiedPattern> function_deny;
+    std::vector<QualifiedPattern> function_allow;  // exceptions to deny (an inherited list stays whole)
     Source functions_source;
 
     // [limits]

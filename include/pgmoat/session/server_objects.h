@@ -42,6 +42,9 @@ struct Portal {
     StatementPtr statement;
     BindValues parameters;  // only when the policy audits them
     bool holdable = false;  // DECLARE ... WITH HOLD: outlives its transaction
+    // Rows returned so far by every Execute or FETCH of it: a policy's max_rows
+    // holds for the whole result, however many pages it is read in.
+    uint64_t rows = 0;
 };
 
 class ServerObjects {
@@ -69,6 +72,8 @@ public:
 
     // The portal as the server holds it now (everything before it confirmed).
     const Portal* portal(std::string_view name) const;
+    // Rows a completed Execute or FETCH returned from a portal.
+    void count_rows(std::string_view portal, uint64_t rows);
     // The statement a portal will run once everything sent so far is confirmed,
     // or nullopt if nothing pgmoat has seen creates that portal (a DECLARE still
     // running counts: pass its statement in `declaring`).

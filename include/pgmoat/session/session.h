@@ -113,6 +113,9 @@ private:
         std::string portal{};
         bool resolved = true;
         StatementPtr statement{};
+        // The portal whose rows these are, across pages: the Execute's portal, or
+        // the cursor a FETCH reads. Empty: a result of its own.
+        std::string result_portal{};
         uint64_t batch = 0;  // answered before ReadyForQuery number batch + 1
         Clock::time_point started;
         bool answered = false;  // the server's first message for it has arrived

@@ -86,6 +86,22 @@ struct Column {
 
 // ---- functions ---------------------------------------------------------------
 
+// What a function call's argument is, as written.
+enum class ArgumentKind : uint8_t {
+    literal,    // a constant, possibly cast: 'x', 5, 'x'::text, CAST('x' AS text)
+    parameter,  // a bind parameter, possibly cast: $1, $1::int
+    column,     // a column reference: c, t.c
+    other,      // any other expression: a call, an operator, a sub-select, ...
+};
+
+struct Argument {
+    ArgumentKind kind = ArgumentKind::other;
+    std::string name;       // named notation (name => value), as written; empty when positional
+    int32_t literal = -1;   // kind literal: index into Statement::literals
+    int32_t parameter = 0;  // kind parameter: n of $n
+    int32_t offset = -1;    // where the argument's expression starts
+};
+
 struct FunctionCall {
     std::string catalog;  // rare three-part name
     std::string schema;   // as written; "pg_catalog" for SQL-syntax forms (see sql_syntax)
@@ -110,6 +126,14 @@ struct FunctionCall {
     // attribute notation (the start of the expression when the text there does
     // not spell it plainly, e.g. U&"..." names).
     int32_t offset = -1;
+    // Called as a FROM item: FROM f(...), JOIN LATERAL f(...), ROWS FROM (f(...)).
+    bool row_source = false;
+    // The call's arguments in order (none for attribute notation, whose
+    // argument is the expression before the dot).
+    std::vector<Argument> arguments;
+    // nextval, setval and currval with a constant first argument: the sequence
+    // it names (index into Statement::relations). nextval and setval write it.
+    int32_t relation = -1;
 
     std::string qualified_name() const;
 };
@@ -118,26 +142,44 @@ struct FunctionCall {
 
 enum class LiteralKind : uint8_t { string, integer, float_, bit_string, boolean, null };
 
-// The innermost syntactic role of a literal. type_cast and function_argument win
-// over the clause; inside WHERE/HAVING/JOIN ON a literal is a comparison operand
-// (=, <>, <, LIKE, IN, BETWEEN, IS DISTINCT FROM, @>, ~, ...) or else a predicate
-// part; elsewhere the clause decides.
+// Where a literal's value ends up: the position of the literal, or of the cast
+// applied to it (`'x'::text` is where the cast is), judged by what takes the
+// value there. A function call, a type modifier and a comparison operator take
+// it whatever the clause (function_argument, type_modifier, comparison); a
+// select list takes the context of where its values go (select_list only for
+// values sent to the client); ORDER BY and GROUP BY only for the key itself;
+// elsewhere the clause decides. So `= (SELECT 'x')` is a comparison, `LIMIT
+// (SELECT 5)` a limit, `INSERT ... SELECT 'x'` values, `'1'::regclass::text` in
+// VALUES values and `ORDER BY CASE WHEN x = 'a' ...` a comparison.
 enum class LiteralContext : uint8_t {
-    comparison,  // operand of a comparison in WHERE/HAVING/JOIN ON
+    // Operand of a comparison (=, <>, <, LIKE, IN, BETWEEN, IS DISTINCT FROM,
+    // @>, ~, a simple CASE's WHEN value, ...) anywhere but in a select list
+    // whose values go to the client.
+    comparison,
     predicate,   // any other place in WHERE/HAVING/JOIN ON (`WHERE true`, `a + 1 > b`)
-    values,      // VALUES list (INSERT or standalone), MERGE ... INSERT VALUES
+    values,      // VALUES (INSERT or standalone), MERGE ... INSERT VALUES, INSERT ... SELECT's
+                 // select list, EXECUTE's arguments
     update_set,  // UPDATE SET, ON CONFLICT DO UPDATE SET, MERGE ... UPDATE SET
     limit,       // LIMIT / OFFSET / FETCH FIRST
-    order_by,
-    group_by,
+    order_by,    // the sort key itself: ORDER BY 1 (not a literal inside a key expression)
+    group_by,    // the group key itself: GROUP BY 1
+    // A select list whose values go to the client: the statement's own (also
+    // inside EXPLAIN, PREPARE, DECLARE, COPY (...) TO and CREATE TABLE AS), its
+    // set operations' and RETURNING's, and an EXISTS sub-select's (discarded).
+    // A sub-select's select list takes the context of where its value goes; a
+    // derived table's (FROM (SELECT ...)) and a WITH query's are other.
     select_list,
-    function_argument,  // direct argument of a function call
-    type_cast,          // the value cast: '7 days'::interval, CAST('1' AS int), DATE '2020-01-01'
-    type_modifier,      // varchar(255), numeric(10,2)
-    set_value,          // value of SET / SET LOCAL / ALTER SYSTEM SET / ALTER ROLE ... SET
-    ddl,                // anywhere in a DDL statement outside its query
+    function_argument,  // direct argument of a function call (also through casts)
+    // A cast value used as a typed constant: compared, directly or through + and
+    // - arithmetic (`x > now() - '7 days'::interval`, `oid = 'users'::regclass`).
+    // A cast whose value goes anywhere else takes that place's context.
+    type_cast,
+    type_modifier,  // varchar(255), numeric(10,2)
+    set_value,      // value of SET / SET LOCAL / ALTER SYSTEM SET / ALTER ROLE ... SET
+    ddl,            // anywhere in a DDL statement outside its query
     utility,  // options and arguments of utility statements (COPY, EXPLAIN, NOTIFY, FETCH, DO ...)
-    other,    // RETURNING, window frames, DISTINCT ON, ...
+    other,    // derived tables' and WITH queries' select lists, expressions inside ORDER BY /
+              // GROUP BY keys, window frames, DISTINCT ON, RETURNING inside WITH, ...
 };
 
 // The clause a literal sits in, whatever its innermost role.
@@ -175,21 +217,28 @@ struct Literal {
     // ("email" for `email = 'a'`, "u.email" for `'a' = u.email`): what a hint
     // such as "WHERE email = $1" needs. Empty otherwise.
     std::string compared_to;
-    // context == type_cast: the type the literal is cast to, as PostgreSQL names
-    // it, for `'7 days'::interval`, `CAST('1' AS bigint)` and typed literals
-    // (`DATE '2024-01-01'`, `INTERVAL '1' DAY`). SQL-standard spellings are the
-    // grammar's internal names: int/integer "int4", smallint "int2", bigint
-    // "int8", real "float4", double precision/float "float8", boolean "bool",
-    // decimal "numeric", character varying "varchar", char/character "bpchar",
-    // timestamp with time zone "timestamptz", time with time zone "timetz", bit
-    // varying "varbit". Other names are as written, folded as PostgreSQL folds
-    // identifiers (`'x'::text` "text", `'x'::"char"` "char"), with a schema only
-    // when written (`'1'::pg_catalog.int4` "pg_catalog.int4"), without type
-    // modifiers (varchar(20) is "varchar", INTERVAL '1' DAY "interval"), with
-    // "[]" per array dimension (`'{1}'::int[]` "int4[]"; each literal of
-    // `ARRAY['a']::text[]` too). The innermost cast counts: `'1'::text::int` is
-    // "text". Empty for other contexts.
+    // The type the literal's value is cast to, whatever its context, for
+    // `'7 days'::interval`, `CAST('1' AS bigint)` and typed literals (`DATE
+    // '2024-01-01'`, `INTERVAL '1' DAY`): the outermost of the casts applied
+    // directly to it, the type its value ends up as (`'1'::regclass::text` is
+    // "text"). SQL-standard spellings are the grammar's internal names:
+    // int/integer "int4", smallint "int2", bigint "int8", real "float4", double
+    // precision/float "float8", boolean "bool", decimal "numeric", character
+    // varying "varchar", char/character "bpchar", timestamp with time zone
+    // "timestamptz", time with time zone "timetz", bit varying "varbit". Other
+    // names are as written, folded as PostgreSQL folds identifiers (`'x'::text`
+    // "text", `'x'::"char"` "char"), with a schema only when written
+    // (`'1'::pg_catalog.int4` "pg_catalog.int4"), without type modifiers
+    // (varchar(20) is "varchar", INTERVAL '1' DAY "interval"), with "[]" per
+    // array dimension (`'{1}'::int[]` "int4[]"; each literal of
+    // `ARRAY['a']::text[]` too). Empty when the literal is not cast.
     std::string cast_type;
+    // The value as PostgreSQL reads it: quotes, escapes, doubled quotes, U& and
+    // dollar quoting undone (`E'it\'s'` is "it's"); numbers and bit strings as
+    // the parser keeps them ("-7", "3.14", "b1010", "x1F"); "true"/"false".
+    // Empty for NULL and for literals the parse tree does not hold as constants
+    // (DO and function bodies, COPY file names, passwords: context utility/ddl).
+    std::string value;
 
     std::string_view text(std::string_view sql) const;
 };
@@ -250,26 +299,66 @@ struct Comment {
     int32_t length = 0;          // whole comment with its delimiters
     std::string text;            // exact text, delimiters included
     bool sqlcommenter = false;   // /*key='value',...*/ as ORMs add (google sqlcommenter)
+    bool marginalia = false;     // /*key:value,...*/ as Rails' marginalia and its kin add
+    // The text holds what the cut-off rest of a statement leaves: a quote, a
+    // bracket, an operator character (= < > | :), ';', '$', or a clause keyword
+    // (AND, OR, WHERE, FROM, LIMIT, ...): `--' AND pw = '`, `-- LIMIT 10`; not
+    // `-- the user`.
+    bool sql_like = false;
     bool after_literal = false;  // the token just before it is a string or number literal
     bool at_end = false;         // no SQL token follows it in its statement
 };
 
-// An INSERT, UPDATE, DELETE or MERGE that is the statement of a WITH query (a
-// data-modifying CTE), at any depth: `WITH d AS (DELETE FROM users RETURNING *)
-// SELECT ...` is a SELECT (Statement::kind, has_where describe the outer
-// statement) that deletes without WHERE. Also those in the statement inside
-// EXPLAIN, PREPARE, COPY (query), ..., in sub-queries and in other WITH queries
-// (where PostgreSQL rejects them), so that a check of the writes is not
-// defeated by where they are written.
-struct CteWrite {
-    StatementKind kind = StatementKind::other;  // insert, update, delete_ or merge
-    // UPDATE/DELETE with a WHERE clause (WHERE CURRENT OF included), as
-    // Statement::has_where; always false for INSERT and MERGE.
+// Where a data-modifying statement or row lock sits.
+enum class WritePlace : uint8_t {
+    statement,  // the statement itself
+    inner,      // the statement inside EXPLAIN, PREPARE, DECLARE, COPY (...) TO, CREATE TABLE AS
+    with,       // the statement of a WITH query (a data-modifying CTE), at any depth
+    nested,     // anywhere else: sub-selects (row locks), rule actions, function bodies
+};
+
+// Rows that a statement inserts, updates, deletes, merges or locks (SELECT ...
+// FOR UPDATE/SHARE), wherever in the text it is written: `WITH d AS (DELETE
+// FROM users RETURNING *) SELECT ...` is a SELECT that deletes, `COPY (DELETE
+// ... RETURNING *) TO STDOUT` a COPY that deletes. Written in text order; a
+// MERGE is reported once as merge and once per WHEN action (update, delete,
+// insert, with merge_action set), so that a check of updates and deletes also
+// sees MERGE's. A row lock is reported per relation it locks.
+struct Write {
+    StatementKind kind = StatementKind::other;  // insert, update, delete_, merge; select: row lock
+    WritePlace place = WritePlace::statement;
+    bool row_lock = false;      // FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE
+    bool merge_action = false;  // a WHEN ... THEN UPDATE/DELETE/INSERT of a MERGE
+    // The relation written or locked (index into Statement::relations); -1 when
+    // the target is not a relation the analyzer can name (a CTE, a view's ...).
+    int32_t relation = -1;
+    // Written with WHERE (WHERE CURRENT OF included); a MERGE action: with WHEN
+    // ... AND; a row lock: its query has a WHERE.
     bool has_where = false;
-    // Start of the WITH query's statement: its INSERT/UPDATE/DELETE/MERGE keyword,
-    // or WITH when it has a WITH of its own (the CTE's name when the text there
-    // is not plain).
+    // The rows are selected by values (README "require_where"): the condition
+    // (WHERE; MERGE's ON with the action's WHEN condition; a row lock's WHERE and
+    // JOIN ON) has a term, ANDed at the top level or in every branch of an OR,
+    // that compares the target's columns with an expression using none of them
+    // (a parameter, a literal, functions of them, now(), a sub-select that is
+    // itself restricted) or with the columns of a relation so restricted; or it
+    // is WHERE CURRENT OF; a row lock under a LIMIT is restricted too. Negations
+    // (<>, NOT, NOT IN, IS DISTINCT FROM, NOT EXISTS), IS [NOT] NULL, bare boolean
+    // columns, comparisons of the target's columns with themselves (`id > -id`),
+    // uncorrelated EXISTS and sub-selects reading unrestricted relations (`id IN
+    // (SELECT id FROM users)`) restrict nothing. A MERGE: every UPDATE and DELETE
+    // action restricts. Always false for INSERT.
+    bool restricts = false;
+    // The statement's first keyword (INSERT/UPDATE/DELETE/MERGE, or WITH when it
+    // has one; the WITH query's name when the text there is not plain); a MERGE
+    // action: its WHEN; a row lock: the relation's name in FROM.
     int32_t offset = -1;
+};
+
+// A relation a statement writes through a call whose argument names it but is
+// not a constant (`nextval($1)`, `s.nextval`): which relation is not known.
+struct UnknownRelation {
+    AccessSet access;
+    int32_t offset = -1;  // the call
 };
 
 // ---- statements --------------------------------------------------------------
@@ -312,12 +401,13 @@ struct Statement {
     std::optional<CopyFacts> copy;
     bool explain_analyze = false;  // EXPLAIN ANALYZE: the inner statement runs
     // UPDATE/DELETE (incl. WHERE CURRENT OF). The statement's own WHERE only:
-    // the writes of data-modifying WITH queries are in cte_writes.
+    // every write, wherever it is written, is in writes.
     bool has_where = false;
     bool has_limit = false;  // the statement's outermost query has LIMIT/FETCH FIRST (not ALL)
     SetOperations set_operations;      // anywhere in the statement
     bool data_modifying_cte = false;   // WITH x AS (INSERT/UPDATE/DELETE/MERGE ...)
-    std::vector<CteWrite> cte_writes;  // those WITH queries, at any depth, in text order
+    std::vector<Write> writes;         // every data-modifying statement and row lock
+    std::vector<UnknownRelation> unknown_relations;
     bool select_into = false;          // SELECT ... INTO new_table (reported as create_table_as)
     bool cursor_with_hold = false;     // DECLARE ... WITH HOLD: the cursor outlives its transaction
     // Changes how later text is lexed: SET/RESET of standard_conforming_strings or
@@ -344,7 +434,7 @@ struct Statement {
     // to log: it never holds the values the app sent.
     std::string normalized;
 
-    bool writes() const;  // any relation written, or a write kind
+    bool is_write() const;  // any relation written, or a write kind
 };
 
 // ---- the whole text ----------------------------------------------------------
@@ -392,6 +482,8 @@ std::string_view name(ColumnOrigin origin);      // "relation", "derived", "unce
 std::string_view name(DynamicCodeKind kind);     // "do_block", "function_body", ...
 std::string_view name(CopyDirection direction);  // "from", "to"
 std::string_view name(CopyEndpoint endpoint);    // "stdin", "stdout", "file", "program"
+std::string_view name(ArgumentKind kind);        // "literal", "parameter", "column", "other"
+std::string_view name(WritePlace place);         // "statement", "inner", "with", "nested"
 
 // 16 lower-case hex digits.
 std::string fingerprint_hex(uint64_t fingerprint);

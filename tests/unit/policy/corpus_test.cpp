@@ -1,9 +1,7 @@
 // The policy corpora in tests/data/policy/ judged by the shipped baseline: every
 // statement ORMs and drivers send is allowed, every injection and bypass is
 // rejected by the rule it names. Entries marked known_gap are reported, not run.
-#include "pgmoat/policy/decision.h"
-#include "pgmoat/policy/loader.h"
-#include "pgmoat/sql/analyzer.h"
+#include "fixture.h"
 
 #include <doctest/doctest.h>
 #include <toml++/toml.h>
@@ -17,16 +15,11 @@
 
 using namespace pgmoat;
 using namespace pgmoat::policy;
+using namespace pgmoat::policy::testing;
 namespace fs = std::filesystem;
 
 namespace {
 
-const PolicySet& shipped() {
-    static PolicySet set = load_policy_dir((fs::path(PGMOAT_TEST_DATA) / ".." / ".." / "policies").string());
-    return set;
-}
-
-const Policy& baseline() { return *shipped().default_policy; }
 
 struct Entry {
     std::string file;

@@ -1,48 +1,12 @@
-#include "pgmoat/policy/decision.h"
-#include "pgmoat/policy/loader.h"
-#include "pgmoat/sql/analyzer.h"
+#include "fixture.h"
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 using namespace pgmoat;
 using namespace pgmoat::policy;
-namespace fs = std::filesystem;
-
-namespace {
-const PolicySet& shipped() {
-    static PolicySet set = load_policy_dir((fs::path(PGMOAT_TEST_DATA) / ".." / ".." / "policies").string());
-    return set;
-}
-
-const Policy& baseline() { return *shipped().default_policy; }
-
-Decision judge(const Policy& p, const std::string& sql, Protocol protocol = Protocol::simple_query) {
-    auto a = sql::analyze(sql);
-    return decide(p, a, sql, protocol);
-}
-
-std::string rule_for(const std::string& sql, const Policy& p = baseline()) {
-    auto d = judge(p, sql);
-    return d.allow ? "allow" : d.rule;
-}
-
-// A policy compiled from TOML text that extends the shipped baseline.
-PolicySet with_policy(const std::string& text) {
-    auto dir = fs::temp_directory_path() / ("pgmoat-decision-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    for (const auto& e : fs::directory_iterator(fs::path(PGMOAT_TEST_DATA) / ".." / ".." / "policies"))
-        fs::copy_file(e.path(), dir / e.path().filename());
-    std::ofstream(dir / "test.toml") << text;
-    auto set = load_policy_dir(dir.string());
-    fs::remove_all(dir);
-    return set;
-}
-}  // namespace
+using namespace pgmoat::policy::testing;
 
 TEST_CASE("parameters: literals in value positions are rejected, bind parameters pass") {
     CHECK(rule_for("SELECT * FROM users WHERE email = $1") == "allow");

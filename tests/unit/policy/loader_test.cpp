@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 using namespace pgmoat;
 using namespace pgmoat::policy;
@@ -45,7 +46,7 @@ TEST_CASE("the shipped policies load, with baseline as the default") {
     REQUIRE(set.default_policy);
     CHECK(set.default_policy->name == "baseline");
     CHECK(set.version.size() == 12);
-    CHECK(set.policies.size() == 3);
+    CHECK(set.policies.size() == 4);
     // Highest priority first.
     CHECK(set.policies.front()->name == "migrations");
 }
@@ -58,6 +59,9 @@ TEST_CASE("policy selection: applies_to, priority, and the default for everyone 
     // The migrator on prod matches no policy's applies_to: it gets the baseline.
     CHECK(set.select({"migrator", "prod", "", "10.0.0.1"})->name == "baseline");
     CHECK(set.select({"some-new-app", "dev", "", "10.0.0.1"})->name == "baseline");
+    // A person's identity, by its naming convention, on any target.
+    CHECK(set.select({"person-alice", "prod", "psql", "10.0.0.1"})->name == "people");
+    CHECK(set.select({"alice", "prod", "psql", "10.0.0.1"})->name == "baseline");
 }
 
 TEST_CASE("extends inherits every rule the child does not set") {
@@ -100,9 +104,8 @@ TEST_CASE("policy errors name file, line and the problem") {
     }
     SUBCASE("no default") {
         PolicyDir d;
-        fs::remove(d.dir / "baseline.toml");
-        fs::remove(d.dir / "readonly-analyst.toml");
-        fs::remove(d.dir / "migrations.toml");
+        std::vector<fs::path> shipped(fs::directory_iterator(d.dir), fs::directory_iterator{});
+        for (const auto& p : shipped) fs::remove(p);
         d.write("x.toml", "[policy]\n[applies_to]\napps = [\"x\"]\n");
         CHECK(d.error().find("no policy is marked default = true") != std::string::npos);
     }

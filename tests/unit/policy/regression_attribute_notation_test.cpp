@@ -8,22 +8,14 @@
 // g`). The analyzer read these as field selections and column references only,
 // so the function deny list never saw them and the baseline allowed them; it now
 // reports every field selection as a possible call (FunctionCall::attribute_notation).
-#include "pgmoat/policy/decision.h"
-#include "pgmoat/policy/loader.h"
-#include "pgmoat/sql/analyzer.h"
+#include "fixture.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
 using namespace pgmoat;
-
-namespace {
-const policy::Policy& baseline() {
-    static policy::PolicySet set = policy::load_policy_dir(std::string(PGMOAT_TEST_DATA) + "/../../policies");
-    return *set.default_policy;
-}
-}  // namespace
+using pgmoat::policy::testing::baseline;
 
 TEST_CASE("denied functions called in attribute notation are rejected by the baseline") {
     for (std::string sql : {"SELECT (10::float8).pg_sleep",

@@ -121,9 +121,58 @@ std::string describe(std::string_view sql, const Literal& l) {
     return out;
 }
 
+// "delete where restricts", "update@with", "lock public.jobs restricts",
+// "update@merge": kind, where it is when not the statement itself, flags.
+std::string describe(const Statement& st, const Write& w) {
+    std::string out = w.row_lock ? "lock" : std::string(name(w.kind));
+    if (w.row_lock && w.relation >= 0)
+        out += " " + st.relations[static_cast<size_t>(w.relation)].qualified_name();
+    if (w.merge_action) {
+        out += "@merge";
+    } else if (w.place != WritePlace::statement) {
+        out += "@" + std::string(name(w.place));
+    }
+    if (w.has_where) out += " where";
+    if (w.restricts) out += " restricts";
+    return out;
+}
+
+// "set_config('search_path', $1, false)": each argument as what it is.
+std::string describe(const Statement& st, const FunctionCall& f) {
+    std::string out = f.qualified_name() + "(";
+    for (size_t i = 0; i < f.arguments.size(); ++i) {
+        const Argument& a = f.arguments[i];
+        if (i) out += ", ";
+        if (!a.name.empty()) out += a.name + " => ";
+        switch (a.kind) {
+            case ArgumentKind::literal:
+                if (a.literal >= 0 && static_cast<size_t>(a.literal) < st.literals.size()) {
+                    const Literal& l = st.literals[static_cast<size_t>(a.literal)];
+                    out += l.kind == LiteralKind::null ? "NULL" : "'" + l.value + "'";
+                    if (!l.cast_type.empty()) out += "::" + l.cast_type;
+                } else {
+                    out += "literal?";
+                }
+                break;
+            case ArgumentKind::parameter:
+                out += "$" + std::to_string(a.parameter);
+                break;
+            case ArgumentKind::column:
+                out += "column";
+                break;
+            case ArgumentKind::other:
+                out += "other";
+                break;
+        }
+    }
+    return out + ")";
+}
+
 std::string describe(const Comment& c) {
     std::string out = c.style == CommentStyle::block ? "block" : "line";
     if (c.sqlcommenter) out += " sqlcommenter";
+    if (c.marginalia) out += " marginalia";
+    if (c.sql_like) out += " sql_like";
     if (c.after_literal) out += " after_literal";
     if (c.at_end) out += " at_end";
     return out + " " + c.text;
@@ -141,7 +190,7 @@ bool flag(const Statement& st, const std::string& f, bool& known) {
     if (f == "union") return st.set_operations.union_ > 0;
     if (f == "intersect") return st.set_operations.intersect > 0;
     if (f == "except") return st.set_operations.except > 0;
-    if (f == "writes") return st.writes();
+    if (f == "writes") return st.is_write();
     known = false;
     return false;
 }
@@ -223,17 +272,38 @@ struct Checker {
                 same_list(key, expected, got, " | ");
             } else if (key == "cte_writes") {
                 std::vector<std::string> got;
-                for (const CteWrite& w : st.cte_writes)
-                    got.push_back(std::string(name(w.kind)) + (w.has_where ? " where" : ""));
+                for (const Write& w : st.writes)
+                    if (w.place == WritePlace::with && !w.merge_action && !w.row_lock)
+                        got.push_back(std::string(name(w.kind)) + (w.has_where ? " where" : ""));
                 same_list(key, split(value, ", "), got);
-            } else if (key == "cte_write_at") {
+            } else if (key == "cte_write_at" || key == "write_at") {
                 std::vector<std::string> expected = split(value, " | ");
                 std::vector<std::string> got;
-                for (const CteWrite& w : st.cte_writes) {
+                for (const Write& w : st.writes) {
+                    if (key == "cte_write_at" &&
+                        (w.place != WritePlace::with || w.merge_action || w.row_lock))
+                        continue;
                     size_t n = got.size() < expected.size() ? expected[got.size()].size() : 12;
                     got.push_back(text_at(w.offset, n));
                 }
                 same_list(key, expected, got, " | ");
+            } else if (key == "writes") {
+                std::vector<std::string> got;
+                for (const Write& w : st.writes) got.push_back(describe(st, w));
+                same_list(key, split(value, ", "), got);
+            } else if (key == "arguments") {
+                std::vector<std::string> got;
+                for (const FunctionCall& f : st.functions)
+                    if (!f.attribute_notation) got.push_back(describe(st, f));
+                same_list(key, split(value, "; "), got, "; ");
+            } else if (key == "values") {
+                std::vector<std::string> got;
+                for (const Literal& l : st.literals) got.push_back(l.value);
+                same_list(key, split(value, " | "), got, " | ");
+            } else if (key == "unknown_relations") {
+                std::vector<std::string> got;
+                for (const UnknownRelation& u : st.unknown_relations) got.push_back(plus_access(u.access));
+                same_list(key, split(value, ", "), got);
             } else if (key == "literal") {
                 literals_listed = true;
                 literals.push_back(value);
@@ -245,7 +315,7 @@ struct Checker {
             } else if (key == "casts") {
                 std::vector<std::string> got;
                 for (const Literal& l : st.literals)
-                    if (l.context == LiteralContext::type_cast) got.push_back(l.cast_type);
+                    if (!l.cast_type.empty()) got.push_back(l.cast_type);
                 same_list(key, split(value, ", "), got);
             } else if (key == "tautologies") {
                 std::vector<std::string> expected = split(value, " | ");

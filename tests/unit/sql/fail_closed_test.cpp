@@ -204,6 +204,16 @@ TEST_CASE("wide statements cost time linear in their size") {
         ctes += ", c" + std::to_string(i) + " AS (SELECT 1)";
         cte_refs += ", c" + std::to_string(i);
     }
+    // The require_where and value-flow checks: many OR branches, a long chain
+    // of joins to restrict through, many locked tables, many values read.
+    std::string branches = "a = $1", chain = "t.a = t0.a", named;
+    for (int i = 1; i < 20000; ++i) branches += " OR a = $" + std::to_string(i + 1);
+    for (int i = 1; i < 5000; ++i)
+        chain += " AND t" + std::to_string(i - 1) + ".b = t" + std::to_string(i) + ".a";
+    std::string chain_from = "t0";
+    for (int i = 1; i < 5000; ++i) chain_from += ", t" + std::to_string(i);
+    for (int i = 0; i < 20000; ++i)
+        named += (i ? ", (SELECT 1 AS x) d" : "(SELECT 1 AS x) d") + std::to_string(i);
     struct Shape {
         const char* name;
         std::string sql;
@@ -217,6 +227,13 @@ TEST_CASE("wide statements cost time linear in their size") {
         {"many qualified stars", "SELECT " + repeat("t7.*, ", 20000) + "t7.* FROM " + tables,
          20001},
         {"many CTEs and references", ctes + " SELECT * FROM " + cte_refs, 0},
+        {"an OR of many branches in a DELETE", "DELETE FROM t WHERE " + branches, 20000},
+        {"a long chain of joins in an UPDATE",
+         "UPDATE t SET a = $1 FROM " + chain_from + " WHERE " + chain + " AND t4999.b = $2",
+         20000},
+        {"many tables locked", "SELECT t0.a FROM " + tables + " FOR UPDATE", 1},
+        {"many derived values read in conditions",
+         "SELECT 1 FROM " + named + " WHERE " + repeat("x = $1 AND ", 2000) + "true", 20001},
     };
     for (const Shape& s : shapes) {
         INFO(s.name);

@@ -30,7 +30,7 @@ std::vector<std::string> tautologies(const std::string& sql) {
 std::vector<std::string> casts(const std::string& sql) {
     std::vector<std::string> out;
     for (const Literal& l : one(sql).literals)
-        if (l.context == LiteralContext::type_cast) out.push_back(l.cast_type);
+        if (!l.cast_type.empty()) out.push_back(l.cast_type);
     return out;
 }
 
@@ -180,13 +180,40 @@ TEST_CASE("a cast type keeps a schema only when the statement writes one") {
 TEST_CASE("array casts, nested casts and non-cast literals") {
     CHECK(casts("SELECT '{1}'::int[], '{{1}}'::bigint[][], ARRAY['a', 'b']::text[]") ==
           std::vector<std::string>{"int4[]", "int8[][]", "text[]", "text[]"});
-    // The innermost cast is the one applied to the literal.
+    // The outermost cast is the type the value ends up as.
     CHECK(casts("SELECT '1'::text::int, CAST(CAST('2' AS varchar) AS bigint)") ==
-          std::vector<std::string>{"text", "varchar"});
+          std::vector<std::string>{"int4", "int8"});
     Statement st = one("SELECT 'a', lower('b'), 'c'::varchar(5) FROM t WHERE x = 'd'");
     REQUIRE(st.literals.size() == 5);
     for (const Literal& l : st.literals) {
-        INFO(name(l.context));
-        CHECK(l.cast_type == (l.context == LiteralContext::type_cast ? "varchar" : ""));
+        INFO(l.value);
+        CHECK(l.cast_type == (l.value == "c" ? "varchar" : ""));
     }
+}
+
+TEST_CASE("a cast literal is a typed constant only where its value stays typed") {
+    // The context and cast of the literal whose value is `value`.
+    auto of = [](const std::string& sql, const std::string& value) {
+        for (const Literal& l : one(sql).literals)
+            if (l.value == value) return std::string(name(l.context)) + " " + l.cast_type;
+        return std::string("no literal ") + value;
+    };
+    // Compared, directly or through + and -: a typed constant.
+    CHECK(of("SELECT x FROM t WHERE created_at > now() - '7 days'::interval", "7 days") ==
+          "type_cast interval");
+    CHECK(of("SELECT x FROM t WHERE oid = 'users'::regclass", "users") == "type_cast regclass");
+    CHECK(of("SELECT x FROM t WHERE x IN ('a'::regtype, 'b'::regtype)", "b") == "type_cast regtype");
+    // Turned back into a plain value by an outer cast: the type it ends up as.
+    CHECK(of("SELECT x FROM t WHERE id = '12345'::regclass::oid::int8", "12345") == "type_cast int8");
+    CHECK(of("SELECT x FROM t WHERE name = ('5 days'::interval)::text", "5 days") == "type_cast text");
+    // ... by a call, other arithmetic, or a place that stores it: that place.
+    CHECK(of("SELECT x FROM t WHERE n = extract(day FROM '5 days'::interval)", "5 days") ==
+          "function_argument interval");
+    CHECK(of("SELECT x FROM t WHERE n = '5 days'::interval / '1 day'::interval", "5 days") ==
+          "predicate interval");
+    CHECK(of("UPDATE users SET role = 'pg_class'::regclass WHERE id = $1", "pg_class") ==
+          "update_set regclass");
+    CHECK(of("INSERT INTO t (a) VALUES ('1 day'::interval)", "1 day") == "values interval");
+    // In the select list the client reads, a select_list value whatever its type.
+    CHECK(of("SELECT '2024-01-01'::date", "2024-01-01") == "select_list date");
 }

@@ -1,5 +1,6 @@
 #include "pgmoat/protocol/byte_buffer.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace pgmoat::protocol {
@@ -11,8 +12,8 @@ char* ByteBuffer::prepare(size_t min_free) {
     if (capacity_ - used >= min_free && storage_) {
         std::memmove(storage_.get(), storage_.get() + begin_, used);
     } else {
-        size_t cap = capacity_ ? capacity_ : initial_;
-        while (cap - used < min_free) cap *= 2;
+        // Doubling for small steps; exactly what is asked for a large message.
+        size_t cap = std::max(capacity_ ? capacity_ * 2 : initial_, used + min_free);
         auto fresh = std::make_unique<char[]>(cap);
         if (used) std::memcpy(fresh.get(), storage_.get() + begin_, used);
         storage_ = std::move(fresh);

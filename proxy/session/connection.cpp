@@ -82,6 +82,8 @@ std::pair<char*, size_t> Connection::read_buffer(Side side) {
     Direction& d = direction(side);
     size_t want = side == Side::client ? kClientReadChunk : kServerReadChunk;
     if (d.stream.left > 0) want = std::max(want, std::min(d.stream.left, kStreamReadChunk));
+    // Room for the whole message the framing waits for, allocated once.
+    if (d.wanted > d.in.size()) want = std::max(want, d.wanted - d.in.size());
     char* p = d.in.prepare(want);
     return {p, d.in.free_space()};
 }
@@ -127,7 +129,7 @@ void Connection::on_client_input() {
 }
 
 void Connection::on_read_failed(Side side, bool eof, std::string_view error) {
-    if (closed()) return;
+    if (closed() || (phase_ == Phase::draining && side == Side::server)) return;
     if (side == Side::client) {
         if (phase_ == Phase::startup || phase_ == Phase::admitting) {
             close_reason_ = "client closed during startup";
@@ -152,7 +154,7 @@ void Connection::on_read_failed(Side side, bool eof, std::string_view error) {
 }
 
 void Connection::on_write_failed(Side side, std::string_view error) {
-    if (closed()) return;
+    if (closed() || (phase_ == Phase::draining && side == Side::server)) return;
     if (side == Side::server && upstream_ != Upstream::ready) {
         protocol::ErrorFields e;
         e.severity = "FATAL";

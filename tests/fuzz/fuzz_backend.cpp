@@ -5,6 +5,7 @@
 //          channel binding data from the certificate)
 //   bit 1-2 which policy applies to the session: baseline / capped / monitor
 //   bit 3  analysis cache on
+//   bit 4  messages over 64 bytes stream through instead of 256 kB
 // A scripted client logs in (SCRAM) first. The rest is the server's byte stream
 // during pgmoat's login (session::UpstreamLogin inside the engine), frame by
 // frame, then, once the client has its welcome, an interleaving of server and
@@ -97,6 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     testing::DriverOptions o;
     o.config = config;
     o.analysis_cache = flags & 8;
+    if (flags & 16) o.stream_threshold = 64;
     testing::EngineDriver d(services, o, PGMOAT_SOURCE_DIR);
     d.start();
     std::string_view app = (flags & 2) ? "capped" : (flags & 4) ? "watched" : "orders";

@@ -170,19 +170,22 @@ inline void check_to_server(const pgmoat::session::Session& session, const pgmoa
     if (!forwarded || !enforce || (in.type != 'Q' && in.type != 'P')) return;
     // A client that sends the decoy text itself gets it "forwarded" as the decoy.
     if (in.body.find("pgmoat_rejected_statement") != std::string_view::npos) return;
-    // Forwarded text must have been allowed under the settings the session knew.
+    // Forwarded text must be allowed as pgmoat reads it (standard_conforming_strings
+    // on, UTF8), and text that reads differently under other settings only while the
+    // session's settings were those.
     std::string_view sql;
     size_t pos = 0;
     if (in.type == 'P') cstring_at(in.body, pos);
     sql = cstring_at(in.body, pos);
     sql::AnalyzerOptions options;
-    options.standard_conforming_strings = settings_before.standard_conforming_strings;
-    options.client_encoding = settings_before.client_encoding;
     auto analysis = sql::analyze(sql, options);
     auto d = policy::decide(session.policy(), analysis, sql,
                             in.type == 'P' ? policy::Protocol::extended : policy::Protocol::simple_query);
     FUZZ_CHECK(d.allow && !d.would_reject, "a statement the policy rejects was forwarded: rule %s",
                d.rule.c_str());
+    FUZZ_CHECK(!analysis.depends_on_settings ||
+                   (settings_before.standard_conforming_strings && settings_before.client_encoding == "UTF8"),
+               "text that reads differently under the session's settings was forwarded");
 }
 
 // Feeds a logged-in engine an interleaving of client and server frames taken from

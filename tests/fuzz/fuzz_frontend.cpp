@@ -11,7 +11,8 @@
 //   bit 3-4 which policy applies: baseline / capped (row cap, raw audit) / monitor
 //   bit 5  analysis cache on
 //   bit 6  the audit log refuses records (failure_policy = block)
-//   bit 7  max_message_size 1 kB instead of 1 MB
+//   bit 7  small limits: max_message_size 1 kB instead of 1 MB, and messages over
+//          64 bytes stream through instead of 256 kB
 // Invariants: no crash, every output splits into whole frames of the right
 // direction, pgmoat's own ErrorResponses carry severity, SQLSTATE and message,
 // only allowed text or decoys reach the server, a correct password is refused only
@@ -46,6 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     o.tls_available = flags & 2;
     o.over_connection_limit = flags & 4;
     o.analysis_cache = flags & 32;
+    if (flags & 128) o.stream_threshold = 64;
     EngineDriver d(services, o, PGMOAT_SOURCE_DIR);
     d.audit.ok = !(flags & 64);
     d.start();

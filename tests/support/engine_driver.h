@@ -216,6 +216,7 @@ struct DriverOptions {
     bool over_connection_limit = false;
     bool analysis_cache = false;
     bool audit = true;
+    size_t stream_threshold = 256 * 1024;
 };
 
 // One engine and the hands that carry out its actions. Actions that need an
@@ -365,6 +366,7 @@ private:
         c.rate_limiter = &s.limiter;
         c.audit = o.audit ? &audit : nullptr;
         c.clock = [this] { return now; };
+        c.stream_threshold = o.stream_threshold;
         return c;
     }
     void carry_out(const session::Action& a) {

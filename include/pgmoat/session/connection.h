@@ -77,6 +77,10 @@ struct ConnectionContext {
     RejectionLog* rejections = nullptr;  // null: the admin console shows none
     AuditPort* audit = nullptr;  // null: no audit log
     std::function<Clock::time_point()> clock;  // default: the steady clock
+    // Messages larger than this are relayed as they arrive, judged on this many
+    // first bytes (statement texts excepted: held up to max_statement_size). Tests
+    // and fuzzing lower it to reach streaming with small inputs.
+    size_t stream_threshold = 256 * 1024;
 };
 
 // What net/ must do besides writing bytes. Each action that starts an operation is
@@ -158,12 +162,14 @@ private:
 
     // Progress through a message too large to buffer, per direction.
     struct Stream {
-        size_t left = 0;    // bytes of the message still to come
-        bool relay = true;  // false: refused, the bytes are dropped
+        size_t left = 0;       // bytes of the message still to come
+        bool relay = true;     // false: refused, the bytes are dropped
+        size_t head_left = 0;  // of those, bytes of the head the Session has seen
     };
     struct Direction {
         protocol::ByteBuffer in;
         Stream stream;
+        size_t wanted = 0;  // bytes the framing waits for (a whole message or a head)
         explicit Direction(size_t initial) : in(initial) {}
     };
     // Client output that must wait until the audit log has these records on disk.
@@ -194,6 +200,10 @@ private:
 
     // ---- relay (relay.cpp): one framing loop for both directions ----
     void relay(Side from);
+    // How much of a message of this type is held before it streams.
+    size_t buffer_limit(Side from, char type) const;
+    // A client message within the limits; otherwise a FATAL and a drain.
+    bool admissible(char type, size_t frame_size);
     void after_session_event();
 
     // ---- ending ----
@@ -215,6 +225,9 @@ private:
     std::shared_ptr<audit::SessionInfo> pre_login_info_;
     std::deque<Action> actions_;
     Outbox out_;               // output of the Session and pgmoat's own messages
+    // Output for a side that waits until the message streaming to it is through.
+    std::string held_for_client_;
+    std::string held_for_server_;
     std::string server_login_out_;  // pgmoat's own login messages to the server
     std::vector<Hold> holds_;
     Direction client_;

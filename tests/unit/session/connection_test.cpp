@@ -1,8 +1,7 @@
 // The connection engine without sockets: logins and messages split at every byte
 // boundary, streaming, size caps, the upstream attach, durability, cancel ordering
 // and every way a connection ends.
-#include "../../support/engine_driver.h"
-#include "session_test_util.h"
+#include "connection_test_util.h"
 
 #include <doctest/doctest.h>
 
@@ -11,98 +10,9 @@
 using namespace pgmoat;
 using namespace pgmoat::protocol;
 using namespace pgmoat::session;
-using pgmoat::session::testing::complete;
-using pgmoat::session::testing::data_row;
-using pgmoat::session::testing::msg;
-using pgmoat::session::testing::query;
-using pgmoat::session::testing::rfq;
-using pgmoat::session::testing::server_error;
-using namespace pgmoat::testing;
+using namespace pgmoat::session::testing;
 using namespace std::chrono_literals;
-using Kind = Action::Kind;
 
-namespace {
-
-// A field of the first ErrorResponse in bytes written to a client ("" if none).
-std::string error_field(std::string_view bytes, char field) {
-    for (const auto& [type, body] : messages_in(bytes)) {
-        if (type != backend::ErrorResponse) continue;
-        auto fields = read_error_fields(body);
-        return fields ? std::string(find_field(*fields, field)) : std::string();
-    }
-    return {};
-}
-
-std::string sqlstate(std::string_view bytes) { return error_field(bytes, 'C'); }
-std::string message_of(std::string_view bytes) { return error_field(bytes, 'M'); }
-std::string severity(std::string_view bytes) { return error_field(bytes, 'S'); }
-
-std::string cancel_request(int32_t pid, int32_t secret) {
-    std::string out;
-    write_cancel_request(out, pid, secret);
-    return out;
-}
-
-std::string terminate() {
-    std::string out;
-    write_terminate(out);
-    return out;
-}
-
-// The last disconnect record's reason.
-std::string disconnect_reason(const MemoryAuditPort& audit) {
-    for (auto it = audit.records.rbegin(); it != audit.records.rend(); ++it) {
-        if (it->event == audit::Event::disconnect) return it->reason.value_or("");
-    }
-    return "(none)";
-}
-
-// A connection that has only just been accepted.
-struct Fresh {
-    EngineServices services;
-    EngineDriver d;
-    explicit Fresh(DriverOptions o = {}) : d(services, std::move(o)) { d.start(); }
-};
-
-DriverOptions with_config(const std::string& server) {
-    DriverOptions o;
-    o.config = engine_config(server);
-    return o;
-}
-
-DriverOptions with_tls() {
-    DriverOptions o;
-    o.tls_available = true;
-    return o;
-}
-
-// upstream_connect = "first_statement", after a first session of target dev
-// connected at login and left its welcome behind.
-DriverOptions remembered_welcome(EngineServices& services) {
-    DriverOptions o = with_config("upstream_connect = \"first_statement\"");
-    EngineDriver first(services, o);
-    first.start();
-    REQUIRE(first.login());
-    CHECK(first.count(Kind::connect_upstream) == 1);
-    return o;
-}
-
-// A logged-in session on target dev, with the server's welcome answered.
-struct LoggedIn {
-    EngineServices services;
-    std::unique_ptr<EngineDriver> d;
-    explicit LoggedIn(DriverOptions o = {}, std::string_view app = "orders") {
-        d = std::make_unique<EngineDriver>(services, std::move(o));
-        d->start();
-        REQUIRE(d->login(app));
-        d->new_client_bytes();
-        d->new_server_bytes();
-    }
-    EngineDriver& operator*() { return *d; }
-    EngineDriver* operator->() { return d.get(); }
-};
-
-}  // namespace
 
 // ---- logins ----
 

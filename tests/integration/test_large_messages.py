@@ -22,7 +22,10 @@ BIND_SIZES = [300 * 1024, MB, 10 * MB, 60 * MB]
 TEXT_SIZES = [300 * 1024, 2 * MB]
 # What pgmoat may grow by while any of these crosses: its read buffers and the
 # statement texts it analyzes (at most 2 MB here), never a whole message.
-RSS_BOUND_KB = 32 * 1024
+# Under ASan (scripts/test.sh sets ASAN_OPTIONS for that build) freed memory sits in
+# its quarantine and RSS does not say what pgmoat holds: the bound applies to the
+# release build only.
+RSS_BOUND_KB = 32 * 1024 if "ASAN_OPTIONS" not in os.environ else 1 << 30
 
 
 @pytest.fixture(scope="module")

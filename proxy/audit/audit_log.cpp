@@ -414,26 +414,34 @@ struct AuditLog::Writer {
         Digest h = head;
         uint64_t s = seq;
         bool linked = have_head;
-        for (const auto& o : openings) append_opening(buf, o, h, s, linked);
-        if (error_to_report()) append_error_record(buf, h, s);
-        for (const auto& it : pending) {
-            if (it.marker) continue;
-            size_t start = buf.size();
-            append_record_fields(buf, it.record, ++s);
-            append_chained(buf, start, h);
+        std::string failure;
+        try {
+            for (const auto& o : openings) append_opening(buf, o, h, s, linked);
+            if (error_to_report()) append_error_record(buf, h, s);
+            for (const auto& it : pending) {
+                if (it.marker) continue;
+                size_t start = buf.size();
+                append_record_fields(buf, it.record, ++s);
+                append_chained(buf, start, h);
+            }
+        } catch (const std::exception& e) {
+            // The chain could not be computed (an OpenSSL error): nothing is
+            // written, and the log is failing as if the disk were, retried later.
+            failure = e.what();
         }
 
         int err = 0;
-        if (!write_all(buf, err)) {
+        if (failure.empty() && !write_all(buf, err)) failure = fmt::format("write failed ({})", errno_text(err));
+        if (!failure.empty()) {
             write_errors.fetch_add(1, std::memory_order_relaxed);
-            fail(fmt::format("write failed: {}", errno_text(err)));
+            fail(failure);
             write_failing = true;
             next_retry = Steady::now() + opt.retry_interval;
             std::vector<DurableCallback> cbs;
             for (auto& it : pending) cbs.push_back(std::move(it.callback));  // reported once, now
             if (opt.failure_policy == FailurePolicy::continue_) {
                 lost_to_report += records;
-                lost_reason = fmt::format("write failed ({})", errno_text(err));
+                lost_reason = failure;
                 lost.fetch_add(records, std::memory_order_relaxed);
                 depth_records.fetch_sub(records, std::memory_order_relaxed);
                 depth_bytes.fetch_sub(bytes, std::memory_order_relaxed);

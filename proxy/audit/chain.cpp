@@ -87,7 +87,7 @@ Digest Chainer::next(const Digest& previous, std::string_view prefix) {
              EVP_MAC_update(impl_->mac_ctx, reinterpret_cast<const unsigned char*>(prefix.data()), prefix.size()) &&
              EVP_MAC_final(impl_->mac_ctx, out.data(), &len, out.size());
     }
-    if (!ok) throw std::runtime_error("audit: hashing failed");
+    if (!ok) throw std::runtime_error("chaining failed: OpenSSL could not compute the hash");
     return out;
 }
 

@@ -1,26 +1,26 @@
-// One client connection from accept to close: the startup phase with its deadline,
-// the upstream login, then two pumps, client to server and server to client, that
-// feed frames through the session and write what it produces.
+// One client connection's sockets, TLS and timer, driven by its sans-IO engine
+// (session::Connection): a reader per side feeds the engine what arrives, and
+// whoever fed it then carries out what it asks for (writes, TLS, connecting
+// upstream, cancels, close). No protocol logic lives here.
 #pragma once
 
 #include "asio.h"
-#include "pgmoat/protocol/byte_buffer.h"
-#include "pgmoat/session/client_startup.h"
-#include "pgmoat/session/session.h"
+#include "pgmoat/session/connection.h"
 #include "runtime.h"
 #include "transport.h"
 
-#include <chrono>
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace pgmoat::net {
 
-class ClientConnection : public std::enable_shared_from_this<ClientConnection>, private session::AuditSink {
+class ClientConnection : public std::enable_shared_from_this<ClientConnection>, private session::AuditPort {
 public:
     ClientConnection(tcp::socket socket, Runtime& runtime, uint64_t id);
-    ~ClientConnection();
+    ~ClientConnection() override;
 
     void start();
     // Runs when the connection object is gone (the server's bookkeeping).
@@ -32,92 +32,47 @@ public:
     void post_terminate();
 
 private:
+    using Side = session::Side;
+
     awaitable<void> run();
-    awaitable<bool> startup();
-    // Connects and logs in to the target; on failure the client has its FATAL.
-    awaitable<bool> attach_upstream(std::string& out, std::vector<std::pair<std::string, std::string>>& parameters,
-                                    std::string& notices);
-    // The first statement of a session admitted without a server.
-    awaitable<bool> attach_upstream_now();
-    awaitable<void> pump_frontend();
-    awaitable<void> pump_backend();
-    void start_cancel();
-    awaitable<void> close_idle_for_shutdown();
-    // Ends a quiet session with a FATAL the client reads first.
-    awaitable<void> say_goodbye(std::string sqlstate, std::string message, std::string reason);
-    // Decides to end the session if it is quiet, and stops forwarding client input.
-    bool stop_if_quiet();
-    awaitable<void> watch_idle();
+    awaitable<void> read_loop(Side side);
+    awaitable<void> timer_loop();
+    // Carries out what the engine asks for until it asks for nothing more.
+    awaitable<void> act();
+    awaitable<void> execute(session::Action action);
+    // Writes what the engine releases for a side until it releases nothing more;
+    // false if there was nothing to write.
+    awaitable<bool> write(Side side);
+    awaitable<void> cancel(config::Target target, std::string request);
+    void spawn_act();
+    void close_all();
+    void wake_readers();
+    Transport& transport(Side side) { return side == Side::client ? client_ : *server_; }
+    std::string name() const { return "session " + std::to_string(id_); }
 
-    // Client writes come from both pumps; this keeps them whole and in order.
-    awaitable<bool> write_client(std::string& bytes);
-    awaitable<bool> write_server(std::string& bytes);
-    // Feeds buffered bytes through the session in one direction.
-    void process(protocol::ByteBuffer& in, bool from_client, session::Outbox& out);
-    void close_all(const std::string& reason);
-    void drain();
-    void login_failed();
-
-    // AuditSink: the session's records go to the audit log; with fsync per record,
-    // results are held back until their records are durable.
+    // AuditPort: records go to the audit log; with fsync per record the writer
+    // thread's answer comes back to the engine on this connection's executor.
     bool accepting() const override;
-    void submit(audit::Record&& record) override;
-    awaitable<bool> wait_until_durable();
-    audit::Record event(audit::Event e) const;
+    bool holds_results() const override;
+    void submit(audit::Record&& record, uint64_t ticket) override;
 
     Runtime& runtime_;
     uint64_t id_;
     std::shared_ptr<const Snapshot> snapshot_;
     Transport client_;
     std::unique_ptr<Transport> server_;
-    std::optional<session::ClientStartup> startup_;
-    std::optional<session::Session> session_;
-    protocol::BackendKeyData cancel_key_{};
-    bool registered_cancel_ = false;
-    uint32_t max_message_bytes_ = 0;
-
-    // Progress through a message too large to buffer, per direction.
-    struct StreamState {
-        size_t left = 0;    // bytes of the message still to come
-        bool relay = true;  // false: the session refused it, drop the bytes
-    };
-    StreamState stream_from_client_;
-    StreamState stream_from_server_;
-
-    bool client_writing_ = false;
-    int client_write_waiters_ = 0;
-    asio::steady_timer client_write_done_;
+    std::optional<session::Connection> engine_;
+    std::array<std::string, 2> write_buffer_;
+    std::array<bool, 2> writing_{false, false};
+    // A reader waits here while the engine does not want its side read.
+    std::array<std::optional<asio::steady_timer>, 2> wake_;
+    std::array<bool, 2> waiting_{false, false};
+    asio::steady_timer deadline_timer_;
+    asio::steady_timer::time_point armed_ = asio::steady_timer::time_point::max();
+    bool close_requested_ = false;
     bool closed_ = false;
-    bool draining_ = false;
-    // A batch of the server's answers is on its way to the client (audit
-    // durability wait and write included).
-    bool delivering_ = false;
-    // Nothing is running and nothing is owed to the client: safe to close.
-    bool quiet() const { return session_->idle() && !delivering_; }
-    bool stopping_ = false;  // a quiet session is being told goodbye
-    std::string close_reason_;
-    std::chrono::steady_clock::time_point last_client_activity_;
-    std::optional<asio::steady_timer> idle_timer_;
+    bool draining_client_ = false;
     std::function<void()> on_close_;
-
-    std::shared_ptr<audit::SessionInfo> pre_login_info_;
-    uint64_t audit_submitted_ = 0;
-    uint64_t audit_durable_ = 0;
-    bool audit_failed_ = false;
-    bool audit_waiting_ = false;
-    asio::steady_timer audit_durable_signal_;
-    // A CancelRequest for a statement over max_rows is on its way to the server;
-    // requests to the server wait for it (see write_server).
-    bool cancel_in_flight_ = false;
-    asio::steady_timer cancel_done_;
-    metrics::Gauge* session_gauge_ = nullptr;
-    metrics::Gauge* upstream_gauge_ = nullptr;
-    std::string target_name_;
-    protocol::BackendKeyData upstream_key_{};
-    std::optional<config::Target> target_;
-    // ParameterStatus values the client was told at login without a server; the
-    // server's own values replace any that differ once it is attached.
-    std::vector<std::pair<std::string, std::string>> told_parameters_;
 };
 
 }  // namespace pgmoat::net

@@ -5,6 +5,7 @@
 #include "asio.h"
 #include "pgmoat/common/log.h"
 #include "pgmoat/metrics/exposition.h"
+#include "spawn.h"
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -28,21 +29,6 @@ using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
 constexpr std::string_view text_plain = "text/plain; charset=utf-8";
-
-// A completion handler for co_spawn that reports an escaped exception instead of
-// letting it vanish.
-auto log_failure(const char* what) {
-    return [what](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            log::error("{} failed: {}", what, ex.what());
-        } catch (...) {
-            log::error("{} failed", what);
-        }
-    };
-}
 
 Response make_response(http::status status, unsigned version, std::string_view content_type, std::string body) {
     Response res{status, version};
@@ -93,7 +79,7 @@ public:
 
     void start() {
         log::info("HTTP endpoint listening on {}:{}", acceptor_.local_endpoint().address().to_string(), port_);
-        asio::co_spawn(strand_, accept_loop(shared_from_this()), log_failure("HTTP endpoint accept loop"));
+        spawn(strand_, accept_loop(shared_from_this()), "HTTP endpoint accept loop");
     }
 
     void stop() {
@@ -139,7 +125,7 @@ private:
                 socket.close(ec);
                 continue;
             }
-            asio::co_spawn(strand_, serve(self, std::move(socket), ++next_id_), log_failure("HTTP connection"));
+            spawn(strand_, serve(self, std::move(socket), ++next_id_), "HTTP connection");
         }
     }
 

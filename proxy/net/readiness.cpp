@@ -1,5 +1,6 @@
 #include "readiness.h"
 
+#include "spawn.h"
 #include "watchdog.h"
 
 #include <fmt/format.h>
@@ -57,7 +58,7 @@ awaitable<void> Readiness::probe_forever() {
         }
         // Concurrently: a target that drops packets must not delay the others.
         for (const auto& [name, target] : snapshot->config->targets) {
-            asio::co_spawn(executor, probe(target), asio::detached);
+            spawn(executor, probe(target), "readiness probe of target \"" + name + "\"");
         }
         tick.expires_after(snapshot->config->metrics.readiness_interval);
         co_await tick.async_wait(nothrow_awaitable);

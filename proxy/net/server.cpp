@@ -11,6 +11,7 @@
 #include "pgmoat/policy/loader.h"
 #include "readiness.h"
 #include "runtime.h"
+#include "spawn.h"
 
 #include <fmt/format.h>
 
@@ -52,15 +53,6 @@ private:
     std::unordered_map<uint64_t, std::weak_ptr<ClientConnection>> connections_;
 };
 
-void log_failure(std::exception_ptr e, const char* what) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        log::error("{} failed: {}", what, ex.what());
-    }
-}
-
 // Level and format of pgmoat's own log, at start and on every reload.
 void apply_logging(const config::Server& server) {
     log::Level level = log::Level::info;
@@ -99,8 +91,7 @@ public:
                           HttpHandlers{[this] { return runtime_.registry.render(); },
                                        [this] { return readiness_.ready(); }});
             http_->start();
-            asio::co_spawn(main_ctx, readiness_.probe_forever(),
-                           [](std::exception_ptr e) { log_failure(e, "readiness probe"); });
+            spawn(main_ctx.get_executor(), readiness_.probe_forever(), "readiness probe");
             log::info("metrics and health endpoint on http://{}:{}/metrics", cfg.metrics.listen_host, http_->port());
         }
         log::info("pgmoat {} started with {} threads, listening on {}:{}, policies version {}", PGMOAT_VERSION,
@@ -115,9 +106,9 @@ public:
         signals_->add(SIGUSR1);
         wait_for_signal();
         if (cfg.policies.watch_interval.count() > 0) {
-            asio::co_spawn(main_ctx, watch_policy_files(), [](std::exception_ptr e) { log_failure(e, "policy watcher"); });
+            spawn(main_ctx.get_executor(), watch_policy_files(), "policy watcher");
         }
-        asio::co_spawn(main_ctx, accept_loop(), [](std::exception_ptr e) { log_failure(e, "accept loop"); });
+        spawn(main_ctx.get_executor(), accept_loop(), "accept loop");
 
         std::vector<std::thread> threads;
         for (size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });
@@ -157,7 +148,7 @@ private:
         runtime_.net_metrics.policy_info.set({runtime_.current()->policies->version});
         mark_reload(true);
         for (const auto& [name, target] : runtime_.current()->config->targets)
-            runtime_.net_metrics.upstream_connect_errors.labels({name});
+            runtime_.net_metrics.connection.upstream_connect_errors.labels({name});
         auto* cache = runtime_.analyses.get();
         r.callback_counter("pgmoat_decision_cache_hits_total", "Statements whose analysis came from the cache.",
                            [cache] { return static_cast<double>(cache->stats().hits); });
@@ -201,7 +192,7 @@ private:
             if (n > max + std::max(hard_limit_slack, max / 10)) {
                 // Far past the limit: don't spend even a startup exchange on it.
                 runtime_.clients.fetch_sub(1, std::memory_order_relaxed);
-                runtime_.net_metrics.refused_for_limits.labels({}).inc();
+                runtime_.net_metrics.connection.refused_for_limits.labels({}).inc();
                 refuse_at_once(socket);
                 continue;
             }
@@ -267,7 +258,7 @@ private:
                 return;
             }
             log::info("received {}, shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
-            asio::co_spawn(*contexts_[0], shutdown(), [](std::exception_ptr e) { log_failure(e, "shutdown"); });
+            spawn(contexts_[0]->get_executor(), shutdown(), "shutdown");
         });
     }
 
@@ -284,7 +275,7 @@ private:
             runtime_.net_metrics.policy_reloads.labels({"success"}).inc();
             mark_reload(true);
             for (const auto& [name, target] : runtime_.current()->config->targets)
-                runtime_.net_metrics.upstream_connect_errors.labels({name});
+                runtime_.net_metrics.connection.upstream_connect_errors.labels({name});
             log::info("configuration reloaded from {}, policies version {}", runtime_.config_path, version);
             r.policy_version = version;
         } catch (const std::exception& e) {

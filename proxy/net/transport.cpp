@@ -61,6 +61,11 @@ void Transport::close() {
     socket().close(ignored);
 }
 
+void Transport::shutdown_send() {
+    error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
 bool Transport::is_open() { return socket().is_open(); }
 
 }  // namespace pgmoat::net

@@ -36,6 +36,8 @@ public:
     // DER encoding of the peer's certificate (empty if none), for channel binding.
     std::vector<uint8_t> peer_certificate_der();
     void close();
+    // Stops sending (FIN after what was written); reading goes on.
+    void shutdown_send();
     bool is_open();
     tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
 

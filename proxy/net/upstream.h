@@ -1,32 +1,22 @@
-// Opening pgmoat's own connection to a target: TCP, TLS as the target's sslmode
-// says, and the login, within the target's connect_timeout.
+// pgmoat's connections to a target's address: the TCP connection a session's
+// server runs over (the engine does TLS negotiation and the login on it), and the
+// short-lived connection that carries a CancelRequest.
 #pragma once
 
 #include "asio.h"
-#include "pgmoat/protocol/message_writer.h"
-#include "pgmoat/session/upstream_login.h"
-#include "transport.h"
+#include "pgmoat/config/config.h"
 
-#include <memory>
-#include <optional>
+#include <string>
 
 namespace pgmoat::net {
 
-struct UpstreamConnection {
-    std::unique_ptr<Transport> transport;  // null on failure
-    std::optional<session::UpstreamLogin> login;
-    protocol::ErrorFields error;  // on failure: the FATAL for the client
-    std::string reason;           // on failure: for pgmoat's log
-};
+// Resolves the target's host and connects, trying each address in turn as libpq
+// does. No timeout of its own: the caller closes the socket when time is up.
+awaitable<error_code> connect_tcp(tcp::socket& socket, const config::Target& target);
 
-awaitable<UpstreamConnection> connect_upstream(const config::Target& target, asio::ssl::context* tls,
-                                               std::vector<std::pair<std::string, std::string>> forward_parameters);
-
-// Opens a connection to the target and sends a CancelRequest with the server's
-// own key. Best effort, as in PostgreSQL: the result is not reported to the client.
-awaitable<void> send_cancel(config::Target target, protocol::BackendKeyData key);
-// Where a CancelRequest for a peer's session goes: the peer's client port, in
-// plain TCP as libpq sends it.
-config::Target peer_target(const config::Peer& peer);
+// Opens a connection to the target and sends `request` (a CancelRequest); returns
+// once the server has closed the connection, which PostgreSQL does after
+// signalling the backend. Best effort, as in PostgreSQL: failures are logged only.
+awaitable<void> send_cancel(config::Target target, std::string request);
 
 }  // namespace pgmoat::net

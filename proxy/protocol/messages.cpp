@@ -1,5 +1,6 @@
 #include "pgmoat/protocol/messages.h"
 
+#include "pgmoat/protocol/bind_values.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_reader.h"
 
@@ -91,36 +92,19 @@ std::optional<Bind> read_bind(std::string_view body) {
 }
 
 std::optional<std::vector<std::optional<std::string>>> read_bind_values(std::string_view body) {
-    MessageReader r(body);
-    r.cstring();
-    r.cstring();
-    int16_t nformats = r.int16();
-    if (!r.ok() || nformats < 0) return std::nullopt;
-    std::vector<int16_t> formats;
-    for (int i = 0; i < nformats; ++i) formats.push_back(r.int16());
-    int16_t nparams = r.int16();
-    if (!r.ok() || nparams < 0) return std::nullopt;
-    std::vector<std::optional<std::string>> values;
-    for (int i = 0; i < nparams; ++i) {
-        int32_t len = r.int32();
-        if (!r.ok() || len < -1) return std::nullopt;
-        if (len == -1) {
-            values.emplace_back(std::nullopt);
-            continue;
-        }
-        std::string_view v = r.bytes(static_cast<size_t>(len));
-        if (!r.ok()) return std::nullopt;
-        // One format code applies to all parameters, otherwise one per parameter.
-        int16_t format = nformats == 0 ? 0 : nformats == 1 ? formats[0] : (i < nformats ? formats[static_cast<size_t>(i)] : 0);
-        if (format == 0) {
-            values.emplace_back(std::string(v));
-        } else {
-            std::string hex = "\\x";
-            for (unsigned char c : v) hex += fmt::format("{:02x}", c);
-            values.emplace_back(std::move(hex));
-        }
-    }
-    return values;
+    BindValueReader reader;
+    reader.feed(body);
+    if (!reader.ok() || !reader.complete()) return std::nullopt;
+    return reader.take();
+}
+
+std::optional<Bind> read_bind_names(std::string_view head) {
+    MessageReader r(head);
+    Bind b;
+    b.portal = r.cstring();
+    b.statement = r.cstring();
+    if (!r.ok()) return std::nullopt;
+    return b;
 }
 
 std::optional<Execute> read_execute(std::string_view body) {
@@ -224,6 +208,19 @@ std::optional<std::vector<ErrorField>> read_error_fields(std::string_view body) 
         out.push_back({static_cast<char>(type), std::string(value)});
     }
     if (!r.at_end()) return std::nullopt;
+    return out;
+}
+
+std::vector<ErrorField> read_error_fields_prefix(std::string_view head) {
+    MessageReader r(head);
+    std::vector<ErrorField> out;
+    while (true) {
+        uint8_t type = r.byte();
+        if (!r.ok() || type == 0) break;
+        auto value = r.cstring();
+        if (!r.ok()) break;
+        out.push_back({static_cast<char>(type), std::string(value)});
+    }
     return out;
 }
 

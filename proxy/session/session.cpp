@@ -107,12 +107,14 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
         case frontend::Query: {
             auto q = read_query(frame.body);
             if (!q) return protocol_violation(out, "invalid Query message");
-            return on_statement(frame, q->sql, {}, Origin::simple_query, out);
+            on_statement(&frame, q->sql, {}, Origin::simple_query, out);
+            return;
         }
         case frontend::Parse: {
             auto p = read_parse(frame.body);
             if (!p) return protocol_violation(out, "invalid Parse message");
-            return on_statement(frame, p->sql, p->statement, Origin::parse, out);
+            on_statement(&frame, p->sql, p->statement, Origin::parse, out);
+            return;
         }
         case frontend::Bind: {
             auto b = read_bind(frame.body);
@@ -189,10 +191,61 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
     }
 }
 
-bool Session::on_frontend_stream(char type, Outbox& out) {
+bool Session::on_frontend_stream(char type, std::string_view head, size_t size, Outbox& out) {
     if (type == frontend::CopyData) return copy_in_ || copy_in_expected_;
-    protocol_violation(out, fmt::format("frontend message type {} is too large", static_cast<int>(type)));
-    return false;
+    if (skip_until_sync_) return false;  // as for a message held whole (on_frontend)
+    switch (type) {
+        case frontend::Bind: {
+            // The values go on to the server as they come; pgmoat needs only the
+            // names, and the values' first bytes when the policy audits them.
+            auto b = read_bind_names(head);
+            if (!b) {
+                protocol_violation(out, "invalid Bind message: its names do not end within its first bytes");
+                return false;
+            }
+            streaming_bind_ = StreamingBind{std::string(b->portal), std::string(b->statement), std::nullopt};
+            if (policy_->audit_parameters) {
+                streaming_bind_->values.emplace();
+                streaming_bind_->values->feed(head);
+            }
+            return true;
+        }
+        case frontend::Query:
+        case frontend::Parse: {
+            // Longer than [analyzer] max_statement_size can be: judged too large
+            // without holding it, and rejected (54000) with a decoy as any other
+            // rejection, so the server fails the batch or transaction exactly.
+            std::string_view name;
+            if (type == frontend::Parse) name = head.substr(0, head.find('\0'));
+            size_t body = size - 5;
+            auto a = std::make_shared<sql::Analysis>();
+            a->status = sql::AnalysisStatus::too_large;
+            a->error = type == frontend::Query
+                           ? fmt::format("statement too large: {} bytes, limit {}", body - 1,
+                                         services_.analyzer.max_statement_bytes)
+                           : fmt::format("statement too large: a Parse message of {} bytes, limit {}", body,
+                                         services_.analyzer.max_statement_bytes);
+            return on_statement(nullptr, {}, name, type == frontend::Query ? Origin::simple_query : Origin::parse, out,
+                                std::move(a));
+        }
+        default:
+            protocol_violation(out, fmt::format("frontend message type {} is too large", static_cast<int>(type)));
+            return false;
+    }
+}
+
+void Session::on_frontend_stream_data(std::string_view bytes) {
+    if (streaming_bind_ && streaming_bind_->values) streaming_bind_->values->feed(bytes);
+}
+
+void Session::on_frontend_stream_end() {
+    if (!streaming_bind_) return;
+    BindValues values;
+    if (auto& reader = streaming_bind_->values; reader && reader->ok() && reader->complete()) values = reader->take();
+    objects_.bind_sent(syncs_sent_, std::move(streaming_bind_->portal), std::move(streaming_bind_->statement),
+                       std::move(values));
+    code_may_run();  // planning folds immutable functions: they run at Bind
+    streaming_bind_.reset();
 }
 
 void Session::on_parameter_status(std::string_view body) {
@@ -303,30 +356,10 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
         case backend::BindComplete: objects_.bind_complete(); break;
         case backend::CloseComplete: objects_.close_complete(); break;
         case backend::ErrorResponse: {
-            if (copy_in_expected_ && !copy_in_) {
-                // The COPY failed before it started: the Syncs behind it are the
-                // server's to answer after all.
-                syncs_sent_ += tentative_syncs_;
-            }
-            tentative_syncs_ = 0;
-            copy_in_ = copy_in_expected_ = copy_out_ = false;
-            bool decoy = !decoys_.empty() && decoys_.front().batch == syncs_done_ && is_decoy_error(frame.body);
-            objects_.batch_failed(syncs_done_, decoy);
-            if (decoy) {
-                out.to_client.append(decoys_.front().error_response);
-                bytes_to_client_ += decoys_.front().error_response.size();
-                decoys_.pop_front();
-                return;
-            }
             auto fields = read_error_fields(frame.body);
-            std::string code = fields ? std::string(find_field(*fields, 'C')) : "XX000";
-            if (!executions_.empty() && executions_.front().batch == syncs_done_ && executions_.front().capped) {
-                // The cancel pgmoat sent for a statement over max_rows: say why.
-                return write_row_cap_error(out);
-            }
-            if (!executions_.empty() && executions_.front().batch == syncs_done_) {
-                complete_execution(code, 0);
-                fail_batch_executions();
+            if (!on_error_response(fields.value_or(std::vector<ErrorField>{}),
+                                   fields && is_decoy_error(frame.body), out)) {
+                return;
             }
             break;
         }
@@ -398,7 +431,78 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
     relay(frame, out);
 }
 
-bool Session::on_backend_stream(char type, size_t size, Outbox& out) {
+bool Session::on_error_response(const std::vector<ErrorField>& fields, bool decoy_error, Outbox& out) {
+    if (copy_in_expected_ && !copy_in_) {
+        // The COPY failed before it started: the Syncs behind it are the
+        // server's to answer after all.
+        syncs_sent_ += tentative_syncs_;
+    }
+    tentative_syncs_ = 0;
+    copy_in_ = copy_in_expected_ = copy_out_ = false;
+    bool decoy = !decoys_.empty() && decoys_.front().batch == syncs_done_ && decoy_error;
+    objects_.batch_failed(syncs_done_, decoy);
+    if (decoy) {
+        out.to_client.append(decoys_.front().error_response);
+        bytes_to_client_ += decoys_.front().error_response.size();
+        decoys_.pop_front();
+        return false;
+    }
+    std::string code(find_field(fields, 'C'));
+    if (code.size() != 5) code = "XX000";
+    if (!executions_.empty() && executions_.front().batch == syncs_done_ && executions_.front().capped) {
+        // The cancel pgmoat sent for a statement over max_rows: say why.
+        write_row_cap_error(out);
+        return false;
+    }
+    if (!executions_.empty() && executions_.front().batch == syncs_done_) {
+        complete_execution(code, 0);
+        fail_batch_executions();
+    }
+    return true;
+}
+
+bool Session::on_backend_stream(char type, std::string_view head, size_t size, Outbox& out) {
+    if (silent_decoy_ || discard_until_ready_) {
+        // As on_backend: only what the server sends on its own reaches the client.
+        bool own = type == backend::NoticeResponse || type == backend::ParameterStatus ||
+                   type == backend::NotificationResponse;
+        if (type == backend::ParameterStatus) on_parameter_status_head(head);
+        if (own) bytes_to_client_ += size;
+        return own;
+    }
+    switch (type) {
+        case backend::ErrorResponse:
+            // The fields PostgreSQL sends first (severity, SQLSTATE) are in the head;
+            // a decoy's error is small, so this is never one.
+            if (!on_error_response(read_error_fields_prefix(head), false, out)) return false;
+            break;
+        case backend::ParameterStatus: on_parameter_status_head(head); break;
+        case backend::NoticeResponse:
+        case backend::NotificationResponse:
+        case backend::RowDescription:
+        case backend::ParameterDescription:
+        case backend::FunctionCallResponse:
+            break;
+        case backend::DataRow:
+        case backend::CopyData: return on_backend_stream_rows(type, size, out);
+        default:
+            protocol_violation(out, fmt::format("server message type {} of {} bytes is too large", static_cast<int>(type),
+                                                size));
+            return false;
+    }
+    bytes_to_client_ += size;
+    if (!executions_.empty() && executions_.front().batch == syncs_done_) executions_.front().bytes += size;
+    return true;
+}
+
+void Session::on_parameter_status_head(std::string_view head) {
+    // A value too long to hold: one that decides how text is read becomes
+    // unusable, so statements are refused until the server reports it again.
+    auto name = head.substr(0, head.find('\0'));
+    if (name.size() < head.size()) on_server_parameter(name, "(too long)");
+}
+
+bool Session::on_backend_stream_rows(char type, size_t size, Outbox& out) {
     if (type == backend::DataRow || (type == backend::CopyData && copy_out_)) {
         bool relay_it = true;
         on_data_row(out, relay_it);

@@ -11,10 +11,10 @@ namespace pgmoat::session {
 
 using namespace pgmoat::protocol;
 
-void Session::on_statement(const Frame& frame, std::string_view sql, std::string_view statement_name, Origin origin,
-                           Outbox& out) {
+bool Session::on_statement(const Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
+                           Outbox& out, std::shared_ptr<const sql::Analysis> given) {
     auto started = Clock::now();
-    auto analysis = analyze(sql);
+    auto analysis = given ? std::move(given) : analyze(sql);
     auto analyzed = Clock::now();
     auto decision = policy::decide(*policy_, *analysis, sql,
                                    origin == Origin::parse ? policy::Protocol::extended : policy::Protocol::simple_query);
@@ -28,7 +28,10 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
         decision_seconds_->observe_duration(Clock::now() - analyzed);
     }
     count(decision, analysis.get());
-    if (!decision.allow) return reject(decision, sql, analysis, origin, statement_name, out);
+    if (!decision.allow) {
+        reject(decision, sql, analysis, origin, statement_name, out);
+        return false;
+    }
 
     if (decision.would_reject && log_sampler_.allow()) {
         // The audit log and metrics have every one; pgmoat's own log gets a sample.
@@ -58,7 +61,8 @@ void Session::on_statement(const Frame& frame, std::string_view sql, std::string
         code_may_run();
         ++syncs_sent_;
     }
-    forward(frame, out);
+    if (frame) forward(*frame, out);
+    return true;
 }
 
 void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& out) {

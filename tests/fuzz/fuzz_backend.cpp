@@ -1,12 +1,16 @@
-// Backend target: what a hostile or broken upstream server can send. The first
-// byte holds options:
-//   bit 0  the upstream connection is TLS (channel binding data available)
+// Backend target: what a hostile or broken upstream server can send, fed to the
+// connection engine (session::Connection) as net/ would. The first byte holds
+// options:
+//   bit 0  the upstream connection is TLS (SSLRequest answered 'S' by the harness;
+//          channel binding data from the certificate)
 //   bit 1-2 which policy applies to the session: baseline / capped / monitor
 //   bit 3  analysis cache on
-// The rest is the server's byte stream during pgmoat's login (UpstreamLogin),
-// then, once the login is ready, a logged-in Session fed an interleaving of
-// server and client frames (see drive_session: a control byte before each frame,
-// low bit 1 for a server frame).
+//   bit 4  messages over 64 bytes stream through instead of 256 kB
+// A scripted client logs in (SCRAM) first. The rest is the server's byte stream
+// during pgmoat's login (session::UpstreamLogin inside the engine), frame by
+// frame, then, once the client has its welcome, an interleaving of server and
+// client frames (see drive_relay: a control byte before each frame, low bit 1 for
+// a server frame, the other bits a piece size).
 //
 // So that the fuzzer can get past SCRAM, the harness rewrites two placeholders in
 // the server's SASL messages: "@NONCE@" becomes the client nonce pgmoat sent, and
@@ -14,8 +18,6 @@
 // are lowered to 64 (PBKDF2 would otherwise dominate); larger ones stay, to test
 // their refusal.
 #include "fuzz_common.h"
-
-#include "pgmoat/session/upstream_login.h"
 
 using namespace pgmoat;
 using namespace pgmoat::protocol;
@@ -28,7 +30,6 @@ constexpr const char* kUpstreamPassword = "upstream-secret-Zq8";
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
     for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
 }
-
 
 // What the harness learns from pgmoat's side of the SCRAM exchange.
 struct ScramTrace {
@@ -92,30 +93,44 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     uint8_t flags = bytes[0];
     std::string_view data(reinterpret_cast<const char*>(bytes) + 1, size - 1);
 
-    config::Target target;
-    target.name = "dev";
-    target.host = "127.0.0.1";
-    target.database = "app";
-    target.user = "pgmoat_upstream";
-    target.password = kUpstreamPassword;
-    std::optional<auth::ChannelBinding> cb;
-    if (flags & 1) cb = auth::ChannelBinding{"tls-server-end-point", std::vector<uint8_t>(32, 0x5a)};
-    UpstreamLogin login(target, {{"application_name", "fuzz"}, {"client_encoding", "UTF8"}}, cb);
-    std::string out;
-    login.start(out);
-    auto startup = decode_startup_packet(out);
-    FUZZ_CHECK(startup.status == DecodeStatus::frame && startup.frame.size == out.size(), "malformed StartupMessage");
+    static testing::EngineServices services;
+    static const auto config = testing::engine_config({}, kUpstreamPassword);
+    testing::DriverOptions o;
+    o.config = config;
+    o.analysis_cache = flags & 8;
+    if (flags & 16) o.stream_threshold = 64;
+    testing::EngineDriver d(services, o, PGMOAT_SOURCE_DIR);
+    d.start();
+    std::string_view app = (flags & 2) ? "capped" : (flags & 4) ? "watched" : "orders";
+    d.from_client(testing::startup_message(app, (flags & 1) ? "tls" : "dev",
+                                           {{"application_name", "fuzz"}, {"client_encoding", "UTF8"}}));
+    FUZZ_CHECK(d.scram(), "the harness's correct login was refused");
+    FUZZ_CHECK(d.count(Action::Kind::connect_upstream) == 1, "no upstream connection at login");
+    if (flags & 1) {
+        std::string ssl;
+        write_ssl_request(ssl);
+        FUZZ_CHECK(d.new_server_bytes() == ssl, "TLS upstream without an SSLRequest first");
+        d.from_server("S");
+        FUZZ_CHECK(d.count(Action::Kind::start_server_tls) == 1, "no TLS handshake after 'S'");
+    }
+    std::string sent = d.new_server_bytes();
+    auto startup = decode_startup_packet(sent);
+    FUZZ_CHECK(startup.status == DecodeStatus::frame && startup.frame.size == sent.size(), "malformed StartupMessage");
     ScramTrace trace;
 
-    UpstreamLogin::Status status = UpstreamLogin::Status::in_progress;
-    while (status == UpstreamLogin::Status::in_progress) {
+    // The server's login, frame by frame, until the client has its welcome.
+    auto welcomed = [&] {
+        for (const auto& [type, body] : testing::messages_in(d.client_got))
+            if (type == backend::ReadyForQuery) return true;
+        return false;
+    };
+    while (!d.closed() && !welcomed()) {
         auto r = decode_message(data, 1 << 20);
         if (r.status != DecodeStatus::frame) return 0;
         data.remove_prefix(r.frame.size);
-        std::string rewritten;
-        Frame frame = r.frame;
-        if (frame.type == 'R' && frame.body.size() >= 4) {
-            auto a = read_authentication(frame.body);
+        std::string frame(r.frame.bytes());
+        if (r.frame.type == 'R' && r.frame.body.size() >= 4) {
+            auto a = read_authentication(r.frame.body);
             if (a && (a->code == auth_request::SASLContinue || a->code == auth_request::SASLFinal)) {
                 std::string payload(a->payload);
                 if (a->code == auth_request::SASLContinue) {
@@ -125,47 +140,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
                 } else if (payload == "v=@SIG@") {
                     payload = server_signature(trace);
                 }
-                write_authentication(rewritten, a->code, payload);
-                frame = decode_message(rewritten, 1 << 20).frame;
+                frame.clear();
+                write_authentication(frame, a->code, payload);
             }
         }
-        out.clear();
-        status = login.on_message(frame, out);
+        d.from_server(frame);
+        std::string out = d.new_server_bytes();
         fuzz::check_frames(out, false, true, "login output");
         learn_from_output(out, trace);
     }
-    if (status == UpstreamLogin::Status::failed) {
-        const auto& e = login.error();
-        FUZZ_CHECK(e.severity == "FATAL" && e.sqlstate.size() == 5 && !e.message.empty(), "login failure without an error");
-        // Unless the server itself sent it back, the password never appears.
+    std::string to_client = d.new_client_bytes();
+    fuzz::check_frames(to_client, true, false, "welcome");
+    fuzz::check_audit(d.audit.records);
+    if (d.closed()) {
+        // A failed login: the client gets a FATAL with a SQLSTATE, and the upstream
+        // password never appears unless the server itself sent it back.
         bool echoed = std::string_view(reinterpret_cast<const char*>(bytes), size).find(kUpstreamPassword) !=
                       std::string_view::npos;
-        FUZZ_CHECK(echoed || (e.message.find(kUpstreamPassword) == std::string::npos &&
-                              login.failure_reason().find(kUpstreamPassword) == std::string::npos),
+        FUZZ_CHECK(echoed || to_client.find(kUpstreamPassword) == std::string::npos,
                    "the upstream password appears in an error");
-        std::string client_error;
-        write_error_response(client_error, e);
-        fuzz::check_frames(client_error, true, true, "login error");
+        bool fatal = false;
+        for (const auto& [type, body] : testing::messages_in(to_client)) {
+            if (type != backend::ErrorResponse) continue;
+            auto fields = read_error_fields(body);
+            FUZZ_CHECK(fields.has_value(), "malformed error");
+            fatal |= find_field(*fields, 'S') == "FATAL" && find_field(*fields, 'C').size() == 5;
+        }
+        FUZZ_CHECK(fatal, "the login failed without a FATAL for the client");
         return 0;
     }
-    fuzz::check_frames(login.notices(), true, false, "login notices");
-
-    Identity id;
-    id.app = (flags & 2) ? "capped" : (flags & 4) ? "watched" : "orders";
-    id.target = "dev";
-    id.client_address = "192.0.2.8";
-    fuzz::CheckingAudit audit;
-    auto& svc = fuzz::services();
-    StatementServices services;
-    services.policies = fuzz::policies();
-    services.analyses = (flags & 8) ? &svc.cache : nullptr;
-    services.audit = &audit;
-    services.metrics = &svc.metrics;
-    services.rate_limiter = &svc.limiter;
-    services.session_id = 2;
-    services.upstream_user = target.user;
-    services.database = target.database;
-    Session session(id, login.parameters(), services);
-    fuzz::drive_session(session, data, session.policy().mode == policy::Mode::enforce, 1 << 20);
+    FUZZ_CHECK(d.engine().session() != nullptr, "welcomed without a session");
+    bool enforce = d.engine().session()->policy().mode == policy::Mode::enforce;
+    fuzz::drive_relay(d, data, enforce, 1 << 20);
     return 0;
 }

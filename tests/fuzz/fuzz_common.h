@@ -1,26 +1,22 @@
 // Shared pieces of the fuzz targets: invariant checks that abort (so libFuzzer
-// records the input), the shipped policies, a small config with credentials, and
-// the session driver that both the frontend and the backend target use.
+// records the input), the shipped policies, and the checks the frontend and
+// backend targets make on what the connection engine (driven by
+// tests/support/engine_driver.h) writes to each side.
 #pragma once
 
 #include "pgmoat/audit/json.h"
 #include "pgmoat/audit/record.h"
-#include "pgmoat/auth/credentials.h"
 #include "pgmoat/auth/scram.h"
 #include "pgmoat/common/log.h"
-#include "pgmoat/config/config.h"
-#include "pgmoat/metrics/registry.h"
 #include "pgmoat/policy/loader.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/protocol/messages.h"
-#include "pgmoat/session/audit_sink.h"
-#include "pgmoat/session/rate_limiter.h"
 #include "pgmoat/session/session.h"
-#include "pgmoat/session/statement_metrics.h"
-#include "pgmoat/sql/analysis_cache.h"
 #include "pgmoat/sql/analyzer.h"
+
+#include "../support/engine_driver.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -118,84 +114,18 @@ inline void write_file(const std::string& path, std::string_view text) {
 }
 
 // The shipped policies, plus one for the app "capped" that caps rows, audits raw
-// text and parameters and rate-limits, and one in monitor mode for "watched".
+// text and parameters, and one in monitor mode for "watched".
 inline std::shared_ptr<const pgmoat::policy::PolicySet> policies() {
-    static const auto set = [] {
-        std::string dir = scratch_dir() + "/policies";
-        std::filesystem::create_directories(dir);
-        for (const auto& e : std::filesystem::directory_iterator(std::string(PGMOAT_SOURCE_DIR) + "/policies")) {
-            if (e.path().extension() == ".toml") {
-                std::filesystem::copy_file(e.path(), dir + "/" + e.path().filename().string(),
-                                           std::filesystem::copy_options::overwrite_existing);
-            }
-        }
-        write_file(dir + "/zz-capped.toml", R"([policy]
-extends = "baseline"
-priority = 20
-[applies_to]
-apps = ["capped"]
-[limits]
-max_rows = 3
-statements_per_second = 1000000
-[audit]
-raw_statement = true
-parameters = true
-)");
-        write_file(dir + "/zz-watched.toml", R"([policy]
-extends = "baseline"
-priority = 20
-mode = "monitor"
-[applies_to]
-apps = ["watched"]
-)");
-        return std::make_shared<const pgmoat::policy::PolicySet>(pgmoat::policy::load_policy_dir(dir));
-    }();
-    return set;
+    return pgmoat::testing::engine_policies(PGMOAT_SOURCE_DIR);
 }
 
-inline constexpr const char* kPassword = "fuzz-password-1";
-
-inline std::shared_ptr<const pgmoat::config::Config> config() {
-    static const auto cfg = std::make_shared<const pgmoat::config::Config>(pgmoat::config::parse_config(R"(
-[server]
-credentials = "credentials.toml"
-[targets.dev]
-host = "127.0.0.1"
-user = "pgmoat"
-[targets.prod]
-host = "127.0.0.1"
-user = "pgmoat"
-[apps.orders]
-targets = ["dev"]
-[apps.capped]
-targets = ["dev"]
-[apps.watched]
-targets = ["dev"]
-)",
-                                                                                                      "/nonexistent/pgmoat.toml"));
-    return cfg;
-}
-
-inline std::shared_ptr<const pgmoat::auth::Credentials> credentials() {
-    static const auto creds = [] {
-        auto c = std::make_shared<pgmoat::auth::Credentials>();
-        // One iteration: PBKDF2 per login stays cheap in the fuzzer.
-        std::vector<uint8_t> salt = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-        for (const char* app : {"orders", "capped", "watched"}) {
-            c->verifiers.emplace(app, pgmoat::auth::ScramVerifier::from_password(kPassword, salt, 1));
-        }
-        return c;
-    }();
-    return creds;
-}
+inline constexpr const char* kPassword = pgmoat::testing::kAppPassword;
 
 // Audit records must always serialize to one valid JSON object, whatever the
 // client sent (raw statements and bind parameters are arbitrary bytes).
-struct CheckingAudit : pgmoat::session::AuditSink {
-    bool ok = true;
+inline void check_audit(std::vector<pgmoat::audit::Record>& records) {
     uint64_t seq = 0;
-    bool accepting() const override { return ok; }
-    void submit(pgmoat::audit::Record&& r) override {
+    for (const auto& r : records) {
         std::string line;
         pgmoat::audit::append_record_fields(line, r, ++seq);
         line += "}";
@@ -203,17 +133,7 @@ struct CheckingAudit : pgmoat::session::AuditSink {
         FUZZ_CHECK(pgmoat::audit::json::parse(line).has_value(), "audit record is not valid JSON: %.300s",
                    line.c_str());
     }
-};
-
-struct Services {
-    pgmoat::metrics::Registry registry;
-    pgmoat::session::StatementMetrics metrics{registry};
-    pgmoat::sql::AnalysisCache cache{1 << 20};
-    pgmoat::session::RateLimiter limiter;
-};
-inline Services& services() {
-    static Services s;
-    return s;
+    records.clear();
 }
 
 inline std::string_view cstring_at(std::string_view body, size_t& pos) {
@@ -250,46 +170,54 @@ inline void check_to_server(const pgmoat::session::Session& session, const pgmoa
     if (!forwarded || !enforce || (in.type != 'Q' && in.type != 'P')) return;
     // A client that sends the decoy text itself gets it "forwarded" as the decoy.
     if (in.body.find("pgmoat_rejected_statement") != std::string_view::npos) return;
-    // Forwarded text must have been allowed under the settings the session knew.
+    // Forwarded text must be allowed as pgmoat reads it (standard_conforming_strings
+    // on, UTF8), and text that reads differently under other settings only while the
+    // session's settings were those.
     std::string_view sql;
     size_t pos = 0;
     if (in.type == 'P') cstring_at(in.body, pos);
     sql = cstring_at(in.body, pos);
     sql::AnalyzerOptions options;
-    options.standard_conforming_strings = settings_before.standard_conforming_strings;
-    options.client_encoding = settings_before.client_encoding;
     auto analysis = sql::analyze(sql, options);
     auto d = policy::decide(session.policy(), analysis, sql,
                             in.type == 'P' ? policy::Protocol::extended : policy::Protocol::simple_query);
     FUZZ_CHECK(d.allow && !d.would_reject, "a statement the policy rejects was forwarded: rule %s",
                d.rule.c_str());
+    FUZZ_CHECK(!analysis.depends_on_settings ||
+                   (settings_before.standard_conforming_strings && settings_before.client_encoding == "UTF8"),
+               "text that reads differently under the session's settings was forwarded");
 }
 
-// Feeds a logged-in session an interleaving of client and server frames taken
-// from the fuzz input: each frame is preceded by a control byte whose low bit says
-// which side sent it (1: server) and whose bit 1 asks for the streaming path
-// (on_*_stream) instead of the whole frame. Frames that do not decode end the run.
-inline void drive_session(pgmoat::session::Session& s, std::string_view data, bool enforce, uint32_t max_body) {
+// Feeds a logged-in engine an interleaving of client and server frames taken from
+// the fuzz input: each frame is preceded by a control byte whose low bit says which
+// side sent it (1: server) and whose other bits, when not zero, cut the frame into
+// pieces of that many bytes. Frames that do not decode end the run, as does the
+// engine closing.
+inline void drive_relay(pgmoat::testing::EngineDriver& d, std::string_view data, bool enforce, uint32_t max_body) {
     using namespace pgmoat;
-    while (data.size() >= 2) {
+    d.new_client_bytes();
+    d.new_server_bytes();
+    while (data.size() >= 2 && !d.closed()) {
         uint8_t control = static_cast<uint8_t>(data[0]);
         data.remove_prefix(1);
         auto r = protocol::decode_message(data, max_body);
         if (r.status != protocol::DecodeStatus::frame) return;
         data.remove_prefix(r.frame.size);
         bool from_server = control & 1;
-        bool stream = control & 2;
-        session::Outbox out;
+        size_t piece = control >> 1;
+        const session::Session* s = d.engine().session();
+        FUZZ_CHECK(s != nullptr, "a logged-in engine without a session");
+        auto settings = s->server_settings();
+        if (from_server) d.from_server(r.frame.bytes(), piece);
+        else d.from_client(r.frame.bytes(), piece);
+        std::string to_client = d.new_client_bytes();
+        std::string to_server = d.new_server_bytes();
+        check_audit(d.audit.records);
         if (from_server) {
-            if (stream) {
-                if (s.on_backend_stream(r.frame.type, r.frame.size, out)) out.to_client.append(r.frame.bytes());
-            } else {
-                s.on_backend(r.frame, out);
-            }
-            check_frames(out.to_server, false, true, "to_server after a server frame");
-            check_frames(out.to_client, true, false, "to_client after a server frame");
+            check_frames(to_server, false, true, "to_server after a server frame");
+            check_frames(to_client, true, false, "to_client after a server frame");
             // Only decoys go to the server in answer to the server.
-            std::string_view rest = out.to_server;
+            std::string_view rest = to_server;
             while (!rest.empty()) {
                 auto m = protocol::decode_message(rest, 0x7ffffff0u);
                 FUZZ_CHECK(m.frame.type == 'Q' && m.frame.body.find("pgmoat_rejected_statement") == 0,
@@ -297,28 +225,15 @@ inline void drive_session(pgmoat::session::Session& s, std::string_view data, bo
                 rest.remove_prefix(m.frame.size);
             }
         } else {
-            auto settings = s.server_settings();
-            if (stream) {
-                if (s.on_frontend_stream(r.frame.type, out)) out.to_server.append(r.frame.bytes());
-            } else {
-                s.on_frontend(r.frame, out);
-            }
-            check_frames(out.to_server, false, false, "to_server after a client frame");
-            check_frames(out.to_client, true, true, "to_client after a client frame");
-            if (!stream) check_to_server(s, r.frame, out.to_server, settings, enforce);
+            check_frames(to_server, false, false, "to_server after a client frame");
+            check_frames(to_client, true, true, "to_client after a client frame");
+            if (s == d.engine().session()) check_to_server(*s, r.frame, to_server, settings, enforce);
         }
-        FUZZ_CHECK(s.transaction_status() == 'I' || s.transaction_status() == 'T' || s.transaction_status() == 'E',
-                   "transaction status %d", s.transaction_status());
-        if (out.close) return;
+        if (const auto* now = d.engine().session()) {
+            char status = now->transaction_status();
+            FUZZ_CHECK(status == 'I' || status == 'T' || status == 'E', "transaction status %d", status);
+        }
     }
-}
-
-// Server parameters as PostgreSQL reports them at login.
-inline std::vector<std::pair<std::string, std::string>> server_parameters() {
-    return {{"application_name", "fuzz"},      {"client_encoding", "UTF8"},         {"DateStyle", "ISO, MDY"},
-            {"integer_datetimes", "on"},       {"IntervalStyle", "postgres"},       {"is_superuser", "off"},
-            {"server_encoding", "UTF8"},       {"server_version", "15.5"},          {"session_authorization", "pgmoat"},
-            {"standard_conforming_strings", "on"}, {"TimeZone", "UTC"}};
 }
 
 }  // namespace fuzz

@@ -233,9 +233,11 @@ class Pgmoat:
         with open(self.config, "w") as f:
             f.write("\n".join(out) + "\n" + self.extra)
 
-    def start(self):
+    def start(self, env=None):
+        """env: variables added to pgmoat's environment."""
         self._log = open(self.logfile, "ab")
-        self.proc = subprocess.Popen([PGMOAT_BIN, "serve", "-c", self.config], stdout=self._log, stderr=self._log)
+        self.proc = subprocess.Popen([PGMOAT_BIN, "serve", "-c", self.config], stdout=self._log, stderr=self._log,
+                                     env={**os.environ, **(env or {})})
         wait_for_port(self.port, proc=self.proc)
         return self
 

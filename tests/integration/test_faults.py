@@ -469,6 +469,26 @@ def test_audit_disk_full_with_continue_policy_keeps_statements_running(workdir, 
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_an_openssl_failure_in_the_audit_writer_leaves_the_log_failing_not_pgmoat_dead(workdir, postgres):
+    # OpenSSL configured with only its null provider: no SHA-256, so the audit
+    # chain cannot be computed (as after any OpenSSL error).
+    conf = os.path.join(workdir, "openssl-null.cnf")
+    with open(conf, "w") as f:
+        f.write("openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n"
+                "[provider_sect]\nnull = null_sect\n[null_sect]\nactivate = 1\n")
+    mport = free_port()
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])},
+               extra=f'[metrics]\nlisten = "127.0.0.1:{mport}"\n').start(env={"OPENSSL_CONF": conf})
+    try:
+        wait_for(lambda: "chaining failed" in m.log() or not m.alive(), what="the audit writer's first attempt")
+        assert m.alive(), m.log()[-2000:]
+        assert metric(mport, "pgmoat_audit_failing") == 1
+        time.sleep(0.6)  # retried (every 250 ms), still failing, still alive
+        assert m.alive() and metric(mport, "pgmoat_audit_failing") == 1
+    finally:
+        assert m.stop() == 0
+
+
 # ---- 500 concurrent clients -----------------------------------------------------------
 
 

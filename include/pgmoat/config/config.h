@@ -50,7 +50,10 @@ struct Server {
     milliseconds startup_timeout{10000};
     milliseconds idle_timeout{0};       // 0: none
     milliseconds shutdown_timeout{30000};
-    uint32_t max_message_bytes = 64u << 20;
+    // A client message's length word above this is refused (FATAL 08P01). The
+    // default is PostgreSQL's own limit (PQ_LARGE_MESSAGE_LIMIT, 1 GB - 2 bytes):
+    // large messages stream through, so it costs no memory.
+    uint32_t max_message_bytes = (1u << 30) - 2;
     std::string tls_cert;
     std::string tls_key;
     // Startup parameters forwarded to the target; names compared case-insensitively.

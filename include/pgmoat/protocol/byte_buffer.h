@@ -15,6 +15,7 @@ public:
     explicit ByteBuffer(size_t initial_capacity = 16 * 1024) : initial_(initial_capacity) {}
 
     // Room to read at least `min_free` more bytes into; compacts or grows as needed.
+    // Nothing else moves the data or the free space behind it.
     char* prepare(size_t min_free);
     size_t free_space() const { return capacity_ - end_; }
     void commit(size_t n) { end_ += n; }

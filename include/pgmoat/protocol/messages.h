@@ -62,8 +62,11 @@ std::optional<Parse> read_parse(std::string_view body);
 // they are.
 std::optional<Bind> read_bind(std::string_view body);
 // The parameter values of a Bind, for audit records that ask for them: text as
-// sent, binary values as "\\x" and hex, NULL as nullopt.
+// sent, binary values as "\\x" and hex, NULL as nullopt; each cut at
+// kAuditedParameterBytes (bind_values.h, which also reads them as they arrive).
 std::optional<std::vector<std::optional<std::string>>> read_bind_values(std::string_view body);
+// The names at the front of a Bind too large to hold whole: its first bytes.
+std::optional<Bind> read_bind_names(std::string_view head);
 std::optional<Execute> read_execute(std::string_view body);
 std::optional<DescribeOrClose> read_describe_or_close(std::string_view body);
 
@@ -97,6 +100,8 @@ std::optional<std::vector<std::string_view>> read_sasl_mechanisms(std::string_vi
 
 // ErrorResponse / NoticeResponse fields.
 std::optional<std::vector<ErrorField>> read_error_fields(std::string_view body);
+// The fields complete within the first bytes of one too large to hold whole.
+std::vector<ErrorField> read_error_fields_prefix(std::string_view head);
 std::string_view find_field(const std::vector<ErrorField>& fields, char type);
 
 }  // namespace pgmoat::protocol

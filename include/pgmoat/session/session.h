@@ -9,6 +9,7 @@
 #include "pgmoat/common/log_sampler.h"
 #include "pgmoat/policy/decision.h"
 #include "pgmoat/policy/policy.h"
+#include "pgmoat/protocol/bind_values.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/session/audit_sink.h"
@@ -79,11 +80,15 @@ public:
     // A complete backend message.
     void on_backend(const protocol::Frame& frame, Outbox& out);
 
-    // Messages too large to buffer whole (CopyData, DataRow) are relayed as they
-    // arrive. These say whether such a message of this type may be relayed; the
-    // caller then copies its bytes itself.
-    bool on_frontend_stream(char type, Outbox& out);
-    bool on_backend_stream(char type, size_t size, Outbox& out);
+    // Messages too large to hold whole are relayed as they arrive, judged on their
+    // first bytes: `head` is the start of the body (after type and length), `size`
+    // the whole message's. These say whether to relay the message; the caller then
+    // copies its bytes itself. A frontend message's bytes after the head come
+    // through on_frontend_stream_data, then on_frontend_stream_end.
+    bool on_frontend_stream(char type, std::string_view head, size_t size, Outbox& out);
+    void on_frontend_stream_data(std::string_view bytes);
+    void on_frontend_stream_end();
+    bool on_backend_stream(char type, std::string_view head, size_t size, Outbox& out);
 
     // A server setting learned outside the relayed stream (a server attached late).
     void on_server_parameter(std::string_view name, std::string_view value);
@@ -121,8 +126,10 @@ private:
     };
 
     // ---- the statement path (statement_path.cpp) ----
-    void on_statement(const protocol::Frame& frame, std::string_view sql, std::string_view statement_name,
-                      Origin origin, Outbox& out);
+    // frame: null for a statement too large to hold, judged by `given` (the caller
+    // relays it if this returns true, i.e. it was not rejected).
+    bool on_statement(const protocol::Frame* frame, std::string_view sql, std::string_view statement_name,
+                      Origin origin, Outbox& out, std::shared_ptr<const sql::Analysis> given = nullptr);
     void on_execute(const protocol::Frame& frame, std::string_view portal, Outbox& out);
     std::shared_ptr<const sql::Analysis> analyze(std::string_view sql);
     StatementPtr make_statement(std::string_view sql, std::shared_ptr<const sql::Analysis> a, policy::Decision d,
@@ -151,6 +158,10 @@ private:
     void protocol_violation(Outbox& out, const std::string& message);
     void on_parameter_status(std::string_view body);
     void relay(const protocol::Frame& frame, Outbox& out);
+    void on_parameter_status_head(std::string_view head);
+    bool on_backend_stream_rows(char type, size_t size, Outbox& out);
+    // An ErrorResponse's effect on the batch; false when pgmoat answers in its place.
+    bool on_error_response(const std::vector<protocol::ErrorField>& fields, bool decoy, Outbox& out);
 
     Identity identity_;
     StatementServices services_;
@@ -198,6 +209,14 @@ private:
     metrics::Histogram* decision_seconds_ = nullptr;
     metrics::Histogram* first_byte_seconds_ = nullptr;
     metrics::Histogram* complete_seconds_ = nullptr;
+
+    // A Bind too large to hold, on its way to the server.
+    struct StreamingBind {
+        std::string portal;
+        std::string statement;
+        std::optional<protocol::BindValueReader> values;  // only when the policy audits them
+    };
+    std::optional<StreamingBind> streaming_bind_;
 
     struct Decoy {
         uint64_t batch;

@@ -10,12 +10,39 @@ async function observe(fn) {
   }
 }
 
+// Large messages: what the app observes, and whether the session is usable after.
+async function large(client, kind, size) {
+  const notices = [];
+  client.on("notice", (n) => notices.push(n.message.length));
+  const result = await observe(async () => {
+    if (kind === "bind_text") return (await client.query("SELECT length($1::text) AS n", ["t".repeat(size)])).rows[0].n;
+    if (kind === "bind_binary")
+      return (await client.query("SELECT length($1::bytea) AS n", [Buffer.alloc(size, 7)])).rows[0].n;
+    if (kind === "parse")
+      return (await client.query(`SELECT $1::int + 1 AS n /*${"x".repeat(size - 40)}*/`, [41])).rows[0].n;
+    if (kind === "simple_query") return (await client.query(`SELECT /*${"x".repeat(size - 30)}*/ 42 AS n`)).rows[0].n;
+    if (kind === "big_value")
+      return (await client.query("SELECT repeat($1::text, $2::int) AS v", ["v", size])).rows[0].v.length;
+    if (kind === "notice") {
+      await client.query("SELECT big_notice($1)", [size]);
+      return notices;
+    }
+    if (kind === "error") return (await client.query("SELECT big_error($1)", [size])).rows;
+    throw new Error("unknown kind " + kind);
+  });
+  if (!result.ok) result.message = result.message.length;
+  const usable = (await client.query("SELECT 7 AS n")).rows[0].n;
+  return { result, usable };
+}
+
 async function main() {
-  const [scenario, connectionString] = process.argv.slice(2);
+  const [scenario, connectionString, ...args] = process.argv.slice(2);
   const client = new Client({ connectionString });
   await client.connect();
-  const out = {};
-  if (scenario === "crud") {
+  let out = {};
+  if (scenario === "large") {
+    out = await large(client, args[0], Number(args[1]));
+  } else if (scenario === "crud") {
     out.insert = await observe(async () =>
       (await client.query("INSERT INTO node_items (name, qty) VALUES ($1, $2) RETURNING id", ["bolt", 5])).rows[0].id);
     out.select = await observe(async () =>

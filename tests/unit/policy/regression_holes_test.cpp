@@ -161,6 +161,20 @@ TEST_CASE("F18: every write must select its rows by value, wherever it is writte
     }
     // A tautology is reported as what it is.
     CHECK(rule("DELETE FROM users WHERE id = $1 OR 1=1") == "tautology");
+    // Where EXPLAIN and PREPARE are allowed, the statement inside them is judged too.
+    auto inner = with_policy(R"(
+[policy]
+name = "test"
+extends = "baseline"
+[applies_to]
+apps = ["x"]
+[statements]
+allow = ["dml", "query", "explain", "prepare"]
+)");
+    const Policy& p = test_policy(inner);
+    CHECK(rule_for("EXPLAIN ANALYZE DELETE FROM users WHERE id IS NOT NULL", p) == "require_where");
+    CHECK(rule_for("PREPARE wipe AS UPDATE users SET role = $1 WHERE $2", p) == "require_where");
+    CHECK(rule_for("EXPLAIN ANALYZE DELETE FROM users WHERE id = $1", p) == "allow");
     for (std::string sql : {
              "DELETE FROM users WHERE id = $1",
              "DELETE FROM sessions WHERE expires_at < now()",

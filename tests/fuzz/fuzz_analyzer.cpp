@@ -67,7 +67,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
                            c.relation, st.relations.size());
                 for (auto cand : c.candidates) FUZZ_CHECK(cand < st.relations.size(), "candidate out of range");
             }
-            for (const auto& f : st.functions) check_offset(f.offset, text, "function");
+            for (const auto& f : st.functions) {
+                check_offset(f.offset, text, "function");
+                FUZZ_CHECK(f.relation < static_cast<int32_t>(st.relations.size()), "call's relation out of range");
+                for (const auto& arg : f.arguments) {
+                    check_offset(arg.offset, text, "argument");
+                    FUZZ_CHECK(arg.literal < static_cast<int32_t>(st.literals.size()), "argument literal out of range");
+                    // A literal argument's literal is inside it (N'..' starts one byte early).
+                    FUZZ_CHECK(arg.kind != sql::ArgumentKind::literal || arg.literal < 0 || arg.offset < 0 ||
+                                   st.literals[static_cast<size_t>(arg.literal)].offset >= arg.offset - 1,
+                               "argument literal before its argument");
+                }
+            }
+            for (const auto& w : st.writes) {
+                check_offset(w.offset, text, "write");
+                FUZZ_CHECK(w.relation < static_cast<int32_t>(st.relations.size()), "write's relation out of range");
+                FUZZ_CHECK(w.kind != sql::StatementKind::insert || !w.restricts, "an INSERT that selects rows");
+            }
+            for (const auto& u : st.unknown_relations) check_offset(u.offset, text, "unknown relation");
             for (const auto& l : st.literals) check_offset(l.offset, text, "literal");
             for (const auto& t : st.tautologies) check_offset(t.offset, text, "tautology");
             for (const auto& d : st.dynamic_code) check_offset(d.offset, text, "dynamic code");

@@ -166,7 +166,7 @@ WRITES = [
     ("SELECT * FROM orders WHERE id = 1 FOR UPDATE", "relation"),
     ("WITH d AS (DELETE FROM notes WHERE id > 0 RETURNING *) SELECT * FROM d", "statement_kind"),
     ("EXPLAIN ANALYZE DELETE FROM notes WHERE id = 1", "statement_kind"),
-    ("SELECT nextval('invoice_numbers')", "relation"),  # a write of the sequence, checked before functions
+    ("SELECT nextval('invoice_numbers')", "relation"),  # a write of the sequence (F20)
     ("SELECT pg_advisory_lock(42)", "function"),
     ("SELECT pg_notify('orders', 'x')", "function"),
     ("SELECT query FROM pg_stat_activity", "catalog"),

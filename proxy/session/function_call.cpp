@@ -4,9 +4,8 @@
 // no extended-protocol batch is open): no other connection, login or pool is
 // needed, the answer comes from the very database the call runs in, and the
 // query only reads pg_proc, which every role may. Names are cached per target
-// (FunctionNames). Inside an open batch the server is busy with the client's
-// messages, so the name stays unknown and the call is refused under enforce
-// (fail closed).
+// (FunctionNames). Inside an open batch, or during COPY FROM STDIN, the name
+// stays unknown and the call is refused under enforce (fail closed).
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_reader.h"
@@ -29,7 +28,9 @@ std::string quote_identifier(std::string_view name) {
 }  // namespace
 
 std::optional<std::string> Connection::function_for_call(uint32_t oid) {
-    if (batch_open_) return std::string();
+    // Inside an open batch the server is busy with the client's messages, and during
+    // COPY FROM STDIN it waits for the client's data: no look-up can run.
+    if (batch_open_ || session_->copying_in()) return std::string();
     if (lookup_ && lookup_->done) {
         Lookup done = std::move(*lookup_);
         lookup_.reset();

@@ -102,6 +102,8 @@ public:
     void on_server_parameter(std::string_view name, std::string_view value);
 
     char transaction_status() const { return transaction_status_; }
+    // A COPY FROM STDIN is running or about to: the server waits for the client.
+    bool copying_in() const { return copy_in_ || copy_in_expected_; }
     // No request is waiting for the server's answer: safe to close at shutdown.
     bool idle() const { return syncs_sent_ == syncs_done_ && !copy_in_ && !copy_out_; }
     const ServerSettings& server_settings() const { return settings_; }

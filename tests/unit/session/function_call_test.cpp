@@ -151,6 +151,18 @@ TEST_CASE("a FunctionCall inside an open extended-protocol batch cannot be looke
     CHECK(m[4].first == frontend::Sync);
 }
 
+TEST_CASE("a FunctionCall during COPY FROM STDIN does not wait for a server that waits for the client") {
+    LoggedIn s({}, "largeobjects");
+    s->from_client(query("COPY items FROM STDIN"));
+    s->from_server(msg(backend::CopyInResponse, std::string("\0\0\0", 3)));
+    s->new_server_bytes();
+    s->from_client(function_call(kLoOpen, {}));
+    std::string sent = s->new_server_bytes();
+    CHECK(sent.find("pg_proc") == std::string::npos);
+    CHECK(sent.find("pgmoat_rejected_statement") != std::string::npos);  // refused at once, unknown
+    CHECK(s->engine().wants_read(Side::client));
+}
+
 TEST_CASE("a FunctionCall too large to hold (lo_write of 2 MB) is judged on its head and streams through") {
     DriverOptions o;
     LoggedIn s(o, "largeobjects");

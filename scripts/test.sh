@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds pgmoat, and runs the whole test suite: unit
 # tests and the integration suite against a real PostgreSQL, first in a normal
-# build, then again in an ASan+UBSan build; then each fuzz target for seconds.
+# build (then PostgreSQL's own regression suite through it, scripts/regress.sh),
+# then again in an ASan+UBSan build; then each fuzz target for seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,9 @@ run_suite() {
 
 echo "== build and test =="
 run_suite build
+
+echo "== PostgreSQL's regression suite, directly and through pgmoat =="
+bash scripts/regress.sh
 
 echo "== build and test with AddressSanitizer and UndefinedBehaviorSanitizer =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1

@@ -42,6 +42,7 @@ void ClientConnection::start() {
     ctx.client_port = remote.port();
     ctx.cancels = &runtime_.cancels;
     ctx.welcomes = &runtime_.welcomes;
+    ctx.function_names = &runtime_.function_names;
     ctx.analyses = runtime_.analyses.get();
     ctx.statement_metrics = &runtime_.statement_metrics;
     ctx.metrics = &runtime_.net_metrics.connection;

@@ -11,6 +11,7 @@
 #include "pgmoat/config/config.h"
 #include "pgmoat/policy/policy.h"
 #include "pgmoat/session/cancel_registry.h"
+#include "pgmoat/session/function_names.h"
 #include "pgmoat/session/rate_limiter.h"
 #include "pgmoat/session/statement_metrics.h"
 #include "pgmoat/session/welcome.h"
@@ -45,6 +46,7 @@ struct Runtime {
     std::unique_ptr<sql::AnalysisCache> analyses;
     session::RateLimiter rate_limiter;
     session::WelcomeCache welcomes;
+    session::FunctionNames function_names;
     std::unique_ptr<audit::AuditLog> audit;  // null when [audit] enabled = false
     metrics::Registry registry;
     NetMetrics net_metrics{registry};

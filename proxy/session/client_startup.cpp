@@ -3,6 +3,7 @@
 #include "pgmoat/policy/setting_limits.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
+#include "pgmoat/session/startup_options.h"
 
 #include <fmt/format.h>
 
@@ -117,11 +118,47 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
         return refuse(out, "53300", "sorry, too many clients already", "over max_client_connections");
     }
     const auto& cfg = *context_.config;
+    const auto& allowed = cfg.server.forward_parameters;
+    auto forwardable = [&](std::string_view name) {
+        return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) { return iequals(a, name); });
+    };
+    // A parameter given twice counts once, with its last value, as the server
+    // applies them in order: what pgmoat checks is what the server ends up with.
+    auto forward = [&](const std::string& name, const std::string& value) {
+        auto& params = identity_.forward_parameters;
+        auto it = std::find_if(params.begin(), params.end(), [&](const auto& p) { return iequals(p.first, name); });
+        if (it == params.end()) params.emplace_back(name, value);
+        else it->second = value;
+    };
     std::string user;
     std::string database;
     std::vector<std::string> unrecognized_options;
+    std::vector<std::pair<std::string, std::string>> option_settings;
     for (const auto& [name, value] : m.parameters) {
-        if (name == "user") {
+        if (name == "options") {
+            // Settings in -c name=value form (PGOPTIONS); each must be one pgmoat
+            // forwards, and goes upstream as a parameter of its own.
+            auto options = parse_startup_options(value);
+            if (!options.error.empty()) {
+                return refuse(out, options.unsupported ? "42501" : "42601",
+                              options.unsupported
+                                  ? fmt::format("pgmoat: {} in startup parameter \"options\" is not supported",
+                                                options.error)
+                                  : fmt::format("pgmoat: startup parameter \"options\": {}", options.error),
+                              "startup parameter \"options\" refused",
+                              "pgmoat takes only settings there: -c name=value or --name=value");
+            }
+            for (auto& [setting, setting_value] : options.settings) {
+                if (!forwardable(setting)) {
+                    return refuse(out, "42501",
+                                  fmt::format("pgmoat: setting \"{}\" in startup parameter \"options\" is not allowed",
+                                              setting),
+                                  fmt::format("setting \"{}\" in startup parameter \"options\" refused", setting),
+                                  fmt::format("pgmoat forwards only these settings: {}", join(allowed)));
+                }
+                option_settings.emplace_back(std::move(setting), std::move(setting_value));
+            }
+        } else if (name == "user") {
             user = value;
         } else if (name == "database") {
             database = value;
@@ -135,18 +172,25 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
                               "connect without the replication parameter; replicate from the database directly");
             }
         } else {
-            const auto& allowed = cfg.server.forward_parameters;
-            // (name captured explicitly: clang before 16 cannot capture a structured binding)
-            auto it = std::find_if(allowed.begin(), allowed.end(), [&name = name](const std::string& a) { return iequals(a, name); });
-            if (it == allowed.end()) {
+            if (!forwardable(name)) {
                 return refuse(out, "42501", fmt::format("pgmoat: startup parameter \"{}\" is not allowed", name),
                               fmt::format("startup parameter \"{}\" refused", name),
                               fmt::format("pgmoat forwards only these startup parameters: {}", join(allowed)));
             }
-            if (iequals(name, "application_name")) identity_.application_name = value;
-            identity_.forward_parameters.emplace_back(name, value);
+            forward(name, value);
         }
     }
+    // The server applies options before the other parameters, which win; among
+    // options too the last of a name counts.
+    auto explicit_count = identity_.forward_parameters.size();
+    for (const auto& setting : option_settings) {
+        auto& params = identity_.forward_parameters;
+        auto same = [&](const auto& p) { return iequals(p.first, setting.first); };
+        if (std::any_of(params.begin(), params.begin() + static_cast<std::ptrdiff_t>(explicit_count), same)) continue;
+        forward(setting.first, setting.second);
+    }
+    for (const auto& [name, value] : identity_.forward_parameters)
+        if (iequals(name, "application_name")) identity_.application_name = value;
     if (user.empty()) {
         return refuse(out, "28000", "no PostgreSQL user name specified in startup packet", "no user name");
     }

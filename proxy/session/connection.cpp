@@ -322,7 +322,7 @@ void Connection::login_failed() {
     const std::string& code = startup_ ? startup_->failure_sqlstate() : std::string();
     std::string reason = code == "28P01"                      ? "password"
                          : code == "28000" || code == "3D000" ? "target"
-                         : code == "42501" || code == "0A000" ? "parameter"
+                         : code == "42501" || code == "42601" || code == "0A000" ? "parameter"
                          : code == "53300"                    ? "limit"
                          : code == "08P01"                    ? "protocol"
                          : close_reason_ == "startup timeout" ? "timeout"
@@ -410,7 +410,7 @@ bool Connection::quiet() const {
     // Nothing runs, nothing is coming from the server, and nothing owed to the
     // client waits for the audit log: a goodbye now follows every result.
     return phase_ == Phase::relay && session_->idle() && server_.in.empty() && server_.stream.left == 0 &&
-           client_.stream.left == 0 && holds_.empty();
+           client_.stream.left == 0 && holds_.empty() && !client_waits_ && !lookup_;
 }
 
 void Connection::maybe_close_idle_for_shutdown() {
@@ -462,7 +462,7 @@ bool Connection::wants_read(Side side) const {
         if (client_tls_pending_) return false;
         if (phase_ == Phase::draining) return true;
         if (phase_ == Phase::admitting) return client_.in.size() < kMaxBacklog;
-        return out_.to_server.size() < kMaxBacklog && out_.to_client.size() < kMaxBacklog;
+        return !client_waits_ && out_.to_server.size() < kMaxBacklog && out_.to_client.size() < kMaxBacklog;
     }
     if (upstream_ == Upstream::none || upstream_ == Upstream::connecting || upstream_ == Upstream::tls) return false;
     return out_.to_client.size() < kMaxBacklog;

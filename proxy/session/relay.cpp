@@ -20,6 +20,14 @@ constexpr size_t kSmallMessageLimit = 10000;
 // Beyond its text a Parse holds a name and up to 65535 parameter type OIDs.
 constexpr size_t kParseOverhead = 64 * 1024 + 4 * 65535 + 8;
 
+// The OID a FunctionCall's body starts with (0 if it is too short).
+uint32_t function_oid(std::string_view body) {
+    if (body.size() < 4) return 0;
+    uint32_t oid = 0;
+    for (int i = 0; i < 4; ++i) oid = (oid << 8) | static_cast<unsigned char>(body[i]);
+    return oid;
+}
+
 // Frontend messages PostgreSQL takes up to 1 GB of (PQ_LARGE_MESSAGE_LIMIT).
 bool large_frontend(char type) {
     using namespace protocol::frontend;
@@ -38,6 +46,7 @@ size_t Connection::buffer_limit(Side from, char type) const {
 }
 
 void Connection::relay(Side from) {
+    if (from == Side::server && lookup_ && !lookup_->done) on_lookup_input();
     Direction& d = direction(from);
     bool from_client = from == Side::client;
     auto& in = d.in;
@@ -92,8 +101,15 @@ void Connection::relay(Side from) {
                 return;
             }
             auto head_body = in.data().substr(5, head - 5);
-            d.stream.relay = from_client ? session_->on_frontend_stream(r.type, head_body, r.frame_size, out_)
-                                         : session_->on_backend_stream(r.type, head_body, r.frame_size, out_);
+            if (from_client && r.type == protocol::frontend::FunctionCall) {
+                auto function = function_for_call(function_oid(head_body));
+                if (!function) return;  // the client waits until pgmoat knows
+                d.stream.relay = session_->on_function_call(nullptr, head_body, *function, out_);
+            } else {
+                d.stream.relay = from_client ? session_->on_frontend_stream(r.type, head_body, r.frame_size, out_)
+                                             : session_->on_backend_stream(r.type, head_body, r.frame_size, out_);
+            }
+            if (from_client) note_batch(r.type);
             d.stream.left = r.frame_size;
             d.stream.head_left = head;
             d.wanted = 0;
@@ -101,8 +117,16 @@ void Connection::relay(Side from) {
             continue;
         }
         d.wanted = 0;
-        if (from_client) session_->on_frontend(r.frame, out_);
-        else session_->on_backend(r.frame, out_);
+        if (from_client && r.type == protocol::frontend::FunctionCall) {
+            auto function = function_for_call(function_oid(r.frame.body));
+            if (!function) return;  // the client waits until pgmoat knows
+            session_->on_function_call(&r.frame, r.frame.body, *function, out_);
+        } else if (from_client) {
+            session_->on_frontend(r.frame, out_);
+        } else {
+            session_->on_backend(r.frame, out_);
+        }
+        if (from_client) note_batch(r.type);
         in.consume(r.frame.size);
         after_session_event();
     }
@@ -118,6 +142,11 @@ void Connection::relay(Side from) {
     }
     if (was_busy && session_->idle()) last_activity_ = now();
     maybe_close_idle_for_shutdown();
+    // A FunctionCall waiting for the server to be free, or for its look-up.
+    if (client_waits_ && (!lookup_ || lookup_->done) && session_->idle()) {
+        client_waits_ = false;
+        relay(Side::client);
+    }
 }
 
 bool Connection::admissible(char type, size_t frame_size) {
@@ -139,6 +168,12 @@ bool Connection::admissible(char type, size_t frame_size) {
     client_.in.consume(client_.in.size());
     start_drain("protocol violation: " + error, coming);
     return false;
+}
+
+void Connection::note_batch(char type) {
+    using namespace protocol::frontend;
+    if (type == Parse || type == Bind || type == Describe || type == Execute || type == Close) batch_open_ = true;
+    else if (type == Sync || type == Query) batch_open_ = false;
 }
 
 void Connection::after_session_event() {

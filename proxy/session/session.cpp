@@ -168,17 +168,9 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
             }
             forward(frame, out);
             return;
-        case frontend::FunctionCall: {
-            policy::Decision d;
-            d.allow = false;
-            d.rule = "function_call";
-            d.policy = policy_->name;
-            d.sqlstate = "42501";
-            d.message = "pgmoat: FunctionCall messages are not allowed";
-            d.detail = "The fast-path function call interface carries no SQL text that pgmoat could check.";
-            d.hint = "call the function in a statement instead, e.g. SELECT fn($1)";
-            return reject(d, {}, nullptr, Origin::function_call, {}, out);
-        }
+        case frontend::FunctionCall:
+            on_function_call(&frame, frame.body, {}, out);  // a function nobody looked up
+            return;
         case frontend::Terminate:
             forward(frame, out);
             out.close = true;
@@ -418,12 +410,18 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
         case backend::BackendKeyData:
         case backend::NegotiateProtocolVersion:
             return protocol_violation(out, "server sent a startup message during the session");
+        case backend::FunctionCallResponse:
+            if (!executions_.empty() && executions_.front().batch == syncs_done_) {
+                relay(frame, out);
+                complete_execution("00000", 0);
+                return;
+            }
+            break;
         case backend::RowDescription:
         case backend::ParameterDescription:
         case backend::NoData:
         case backend::NoticeResponse:
         case backend::NotificationResponse:
-        case backend::FunctionCallResponse:
             break;
         default:
             return protocol_violation(out, fmt::format("server sent unknown message type {}", static_cast<int>(frame.type)));
@@ -491,7 +489,10 @@ bool Session::on_backend_stream(char type, std::string_view head, size_t size, O
             return false;
     }
     bytes_to_client_ += size;
-    if (!executions_.empty() && executions_.front().batch == syncs_done_) executions_.front().bytes += size;
+    if (!executions_.empty() && executions_.front().batch == syncs_done_) {
+        executions_.front().bytes += size;
+        if (type == backend::FunctionCallResponse) complete_execution("00000", 0);
+    }
     return true;
 }
 

@@ -2,6 +2,7 @@
 // recorded here, then forwarded or rejected. on_statement() is the whole story.
 #include "pgmoat/audit/json.h"
 #include "pgmoat/common/log.h"
+#include "pgmoat/protocol/message_reader.h"
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/session.h"
 
@@ -61,6 +62,68 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
         code_may_run();
         ++syncs_sent_;
     }
+    if (frame) forward(*frame, out);
+    return true;
+}
+
+bool Session::on_function_call(const Frame* frame, std::string_view head, std::string_view function, Outbox& out) {
+    auto started = Clock::now();
+    // The call carries no SQL: it is judged as SELECT "schema"."fn"($1, ...), the
+    // statement that would make it, so every rule on functions applies as to SQL.
+    MessageReader r(head);
+    uint32_t oid = static_cast<uint32_t>(r.int32());
+    int16_t formats = r.int16();
+    if (r.ok() && formats > 0) r.bytes(static_cast<size_t>(formats) * 2);
+    int16_t args = r.ok() ? r.int16() : 0;
+    std::string sql;
+    std::shared_ptr<const sql::Analysis> analysis;
+    policy::Decision decision;
+    if (!function.empty()) {
+        std::string placeholders;
+        for (int i = 1; i <= std::max<int16_t>(args, 0); ++i) placeholders += fmt::format("{}${}", i > 1 ? ", " : "", i);
+        sql = fmt::format("SELECT {}({})", function, placeholders);
+        analysis = analyze(sql);
+        decision = policy::decide(*policy_, *analysis, sql, policy::Protocol::simple_query);
+    } else {
+        decision.allow = policy_->mode == policy::Mode::monitor;
+        decision.would_reject = decision.allow;
+        decision.rule = "function_call";
+        decision.policy = policy_->name;
+        decision.sqlstate = "42501";
+        decision.message = fmt::format("pgmoat: the function of this FunctionCall message (OID {}) could not be identified",
+                                       oid);
+        decision.detail = "pgmoat judges a FunctionCall by the function its OID names in the target's catalog; "
+                          "inside an extended-protocol batch, or when the look-up fails, it cannot.";
+        decision.hint = "call the function in a statement instead, e.g. SELECT fn($1), or send Sync first";
+    }
+    if (decision.allow) {
+        if (auto refusal = runtime_refusal()) decision = std::move(*refusal);
+    }
+    decision.position = 0;  // in text pgmoat wrote, not the client
+    count(decision, analysis.get());
+    if (!decision.allow) {
+        reject(decision, sql, analysis, Origin::function_call, {}, out);
+        return false;
+    }
+    if (decision.would_reject && log_sampler_.allow()) {
+        log::warning("monitor: app \"{}\" FunctionCall would be rejected by rule \"{}\" of policy \"{}\": {}",
+                     identity_.app, decision.rule, decision.policy, decision.message);
+    }
+    StatementPtr statement;
+    if (analysis) {
+        statement = make_statement(sql, analysis, decision, 0, "function_call");
+    } else {
+        auto unknown = std::make_shared<Statement>();
+        auto info = std::make_shared<audit::StatementInfo>();
+        info->kind = "function_call";
+        info->text = fmt::format("FunctionCall of OID {}", oid);
+        unknown->audit = std::move(info);
+        unknown->decision = decision;
+        statement = std::move(unknown);
+    }
+    executions_.push_back({.statement = std::move(statement), .batch = syncs_sent_, .started = started});
+    code_may_run();
+    ++syncs_sent_;
     if (frame) forward(*frame, out);
     return true;
 }
@@ -191,12 +254,12 @@ void Session::reject(const policy::Decision& d, std::string_view sql, std::share
         log::info("rejected: app \"{}\" target \"{}\": rule \"{}\" of policy \"{}\": {}", identity_.app,
                   identity_.target, d.rule, d.policy, d.message);
     }
-    record_rejection(d, sql, a);
+    record_rejection(d, sql, a, origin == Origin::function_call ? "function_call" : std::string_view());
     send_decoy(origin, statement_name, e, out);
 }
 
 StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const sql::Analysis> a, policy::Decision d,
-                                    size_t index) {
+                                    size_t index, std::string_view kind) {
     auto s = std::make_shared<Statement>();
     s->index = index;
     if (policy_->audit_raw_statement) s->sql = std::string(sql);
@@ -210,6 +273,7 @@ StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const
     } else if (!a->ok()) {
         info->kind = std::string(sql::name(a->status));  // forwarded under monitor mode only
     }
+    if (!kind.empty()) info->kind = std::string(kind);
     s->audit = std::move(info);
     s->analysis = std::move(a);
     s->decision = std::move(d);
@@ -270,10 +334,10 @@ void Session::record(const Execution& e, std::string_view sqlstate, uint64_t row
 }
 
 void Session::record_rejection(const policy::Decision& d, std::string_view sql,
-                               const std::shared_ptr<const sql::Analysis>& a) {
+                               const std::shared_ptr<const sql::Analysis>& a, std::string_view kind) {
     if (!services_.audit && !services_.rejections) return;
     std::shared_ptr<const audit::StatementInfo> info;
-    if (a) info = make_statement(sql, a, d, d.statement >= 0 ? static_cast<size_t>(d.statement) : 0)->audit;
+    if (a) info = make_statement(sql, a, d, d.statement >= 0 ? static_cast<size_t>(d.statement) : 0, kind)->audit;
     if (services_.rejections) {
         RejectionRow row;
         audit::json::append_time(row.time, std::chrono::system_clock::now());

@@ -1,6 +1,7 @@
 """Who may log in, and to what: pgmoat's own credentials, target grants, startup
 parameters. Every refusal is the error PostgreSQL itself would give, or a clearly
 worded pgmoat one."""
+import os
 import subprocess
 
 import psycopg
@@ -59,7 +60,7 @@ def test_an_unknown_target_is_named_in_the_error(pgmoat):
     assert 'no target named "staging"' in connect_error(pgmoat.dsn(APP, APP_PASSWORD, target="staging"))
 
 
-@pytest.mark.parametrize("param", ["options", "search_path", "role", "session_authorization"])
+@pytest.mark.parametrize("param", ["search_path", "role", "session_authorization"])
 def test_forbidden_startup_parameters_are_refused_by_name(pgmoat, param):
     c = pgwire.Conn(pgmoat.port)
     c.send(pgwire.startup_message({"user": APP, "database": "dev", param: "x"}))
@@ -71,10 +72,34 @@ def test_forbidden_startup_parameters_are_refused_by_name(pgmoat, param):
     assert c.closed()
 
 
-def test_psql_options_parameter_is_refused(pgmoat):
-    r = psql(pgmoat, "SELECT 1", options="-csearch_path=evil", check=False)
+def psql_with_pgoptions(pgmoat, sql, pgoptions):
+    """psql through pgmoat with PGOPTIONS set, as pg_regress runs it."""
+    env = dict(os.environ, PGOPTIONS=pgoptions)
+    env.pop("PGPASSWORD", None)
+    return subprocess.run(["psql", "-X", "-At", "-d", pgmoat.dsn(APP, APP_PASSWORD), "-c", sql], capture_output=True,
+                          text=True, env=env, timeout=60)
+
+
+def test_psql_options_with_allowed_settings_connect_as_pg_regress_does(pgmoat):
+    r = psql_with_pgoptions(pgmoat, "SHOW intervalstyle", "-c intervalstyle=postgres_verbose")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "postgres_verbose"
+    # A backslash keeps a space inside a value; --name=value works as -c does.
+    r = psql_with_pgoptions(pgmoat, "SHOW datestyle", "--DateStyle=Postgres,\\ DMY -c geqo=off")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "Postgres, DMY"
+
+
+@pytest.mark.parametrize("options,message", [
+    ("-csearch_path=evil", 'setting "search_path" in startup parameter "options" is not allowed'),
+    ("-c geqo=off -c role=admin", 'setting "role" in startup parameter "options" is not allowed'),
+    ("-B 100", 'the server switch "-B" in startup parameter "options" is not supported'),
+    ("oops", 'startup parameter "options": invalid command-line argument for server process: oops'),
+])
+def test_psql_options_with_other_settings_are_refused_naming_them(pgmoat, options, message):
+    r = psql_with_pgoptions(pgmoat, "SELECT 1", options)
     assert r.returncode != 0
-    assert 'startup parameter "options" is not allowed' in r.stderr
+    assert message in r.stderr
 
 
 def test_replication_connections_are_refused(pgmoat):
@@ -141,3 +166,37 @@ def test_pgmoat_passwd_makes_a_scram_verifier(tmp_path):
     assert line.startswith('svc = "SCRAM-SHA-256$4096:') and "correct horse" not in line
     r = subprocess.run([PGMOAT_BIN, "passwd", "svc"], input="short\n", capture_output=True, text=True)
     assert r.returncode != 0 and "at least 8" in r.stderr
+
+
+def startup_with_duplicates(params):
+    """A StartupMessage that may name a parameter twice (libpq never does)."""
+    import struct
+    body = struct.pack("!i", 3 << 16)
+    for k, v in params:
+        body += k.encode() + b"\0" + v.encode() + b"\0"
+    body += b"\0"
+    return struct.pack("!i", len(body) + 4) + body
+
+
+@pytest.mark.parametrize("params", [
+    [("statement_timeout", "5s"), ("statement_timeout", "0")],
+    [("options", "-c statement_timeout=0")],
+    [("options", "-c statement_timeout=5s -c statement_timeout=0")],
+])
+def test_a_setting_given_twice_cannot_pass_a_pinned_limit(enforcing_auth, postgres, params):
+    # PostgreSQL applies startup settings in order (options first): the last one
+    # counts, so it is the one pgmoat must check against the policy's limit (the
+    # baseline pins statement_timeout at 2min; 0 is no limit at all).
+    c = pgwire.Conn(enforcing_auth.port)
+    c.send(startup_with_duplicates([("user", APP), ("database", "dev")] + params))
+    msgs = c.scram(APP, APP_PASSWORD)
+    f = pgwire.first_error(msgs)
+    assert f is not None and f["C"] == "42501" and "statement_timeout" in f["M"], msgs
+
+
+@pytest.fixture(scope="module")
+def enforcing_auth(workdir, postgres):
+    from pgharness import Pgmoat
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])}).start()
+    yield m
+    m.stop()

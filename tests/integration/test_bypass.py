@@ -319,19 +319,24 @@ def function_call(oid, *args):
     return pgwire.message(b"F", body + struct.pack("!h", 0))
 
 
-def test_function_call_messages_never_reach_the_server(enforcing, postgres):
+def test_function_call_messages_of_denied_functions_never_reach_the_server(enforcing, postgres):
     oids = dict(line.split("|") for line in postgres.sql(
         "SELECT proname, min(oid) FROM pg_proc WHERE proname IN ('pg_sleep', 'pg_read_file', 'set_config', "
-        "'pg_terminate_backend') GROUP BY proname").splitlines())
+        "'pg_terminate_backend', 'lo_import') GROUP BY proname").splitlines())
     c = connect(enforcing)
     for name, oid in oids.items():
         args = {"pg_sleep": ["0.01"], "pg_read_file": ["postgresql.conf"],
                 "set_config": ["standard_conforming_strings", "off", "false"],
-                "pg_terminate_backend": ["1"]}[name]
+                "pg_terminate_backend": ["1"], "lo_import": ["/etc/passwd"]}[name]
         c.send(function_call(int(oid), *args))
         err, _, status = result(c.read_until(b"Z"))
-        assert err["C"] == "42501" and "FunctionCall" in err["M"]
+        # Judged by the function its OID names, as the SQL call would be.
+        assert err["C"] == "42501" and name in err["M"], err
         assert status == b"I"
+    # An OID the catalog does not know: fail closed.
+    c.send(function_call(4000000000 - 2**32, "x"))
+    err, _, status = result(c.read_until(b"Z"))
+    assert err["C"] == "42501" and "could not be identified" in err["M"]
     # Inside an extended-protocol batch and inside a transaction.
     assert simple(c, "BEGIN")[2] == b"T"
     c.send(pgwire.parse("", "SELECT 1") + pgwire.bind() + function_call(int(oids["pg_sleep"]), "0.01") +

@@ -88,14 +88,13 @@ def test_a_malformed_message_body_gets_08P01(strict):
     assert f["C"] == "08P01" and "invalid Query message" in f["M"]
 
 
-def test_function_call_is_refused_and_the_session_goes_on(strict):
+def test_function_call_is_forwarded_in_monitor_mode_and_the_session_goes_on(strict):
     c = logged_in(strict)
-    # FunctionCall for oid 1 (nonexistent), no arguments, text result.
+    # FunctionCall for oid 1 (nonexistent), no arguments, text result: the server's own error.
     c.send(pgwire.message(b"F", struct.pack("!ihhh", 1, 0, 0, 0)))
     msgs = c.read_until(b"Z")
     f = pgwire.first_error(msgs)
-    assert f["S"] == "ERROR" and f["C"] == "42501"
-    assert "FunctionCall messages are not allowed" in f["M"]
+    assert f["S"] == "ERROR" and f["C"] == "42883" and "function with OID 1 does not exist" in f["M"]
     assert msgs[-1] == (b"Z", b"I")
     c.send(pgwire.query("SELECT 'next'"))
     assert any(b"next" in body for t, body in c.read_until(b"Z") if t == b"D")

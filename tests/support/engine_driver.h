@@ -37,7 +37,8 @@ inline void write_file(const std::string& path, std::string_view text) {
 }
 
 // The shipped policies, plus one for the app "capped" that caps rows, audits raw
-// text and parameters, and one in monitor mode for the app "watched". Loaded once
+// text and parameters, one in monitor mode for the app "watched", and one for the
+// app "largeobjects" that allows the large-object functions (but server files). Loaded once
 // per process from copies in a private scratch directory.
 inline std::shared_ptr<const policy::PolicySet> engine_policies(const std::string& source_dir) {
     static const auto set = [&] {
@@ -69,6 +70,14 @@ mode = "monitor"
 [applies_to]
 apps = ["watched"]
 )");
+        write_file(dir + "/zz-largeobjects.toml", R"([policy]
+extends = "baseline"
+priority = 20
+[applies_to]
+apps = ["largeobjects"]
+[functions]
+deny = ["pg_sleep*", "lo_import", "lo_export"]
+)");
         auto loaded = std::make_shared<const policy::PolicySet>(policy::load_policy_dir(dir));
         std::filesystem::remove_all(dir);
         return loaded;
@@ -77,7 +86,7 @@ apps = ["watched"]
 }
 
 // Apps "orders", "capped" and "watched" may use targets "dev" and "tls" (which asks
-// for TLS upstream); "prod" exists but is granted to no one. `server` is extra
+// for TLS upstream), "largeobjects" only "dev"; "prod" is granted to no one. `server` is extra
 // [server] settings, one per line; `upstream_password` is pgmoat's password on
 // every target (none: the server trusts pgmoat).
 inline std::shared_ptr<const config::Config> engine_config(const std::string& server = {},
@@ -102,6 +111,8 @@ targets = ["dev", "tls"]
 targets = ["dev", "tls"]
 [apps.watched]
 targets = ["dev", "tls"]
+[apps.largeobjects]
+targets = ["dev"]
 )",
                                   "/nonexistent/pgmoat.toml");
     for (auto& [name, target] : c.targets) target.password = upstream_password;
@@ -113,7 +124,7 @@ inline std::shared_ptr<const auth::Credentials> engine_credentials() {
         auto c = std::make_shared<auth::Credentials>();
         // One iteration: PBKDF2 per login stays cheap in tests and the fuzzer.
         std::vector<uint8_t> salt = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-        for (const char* app : {"orders", "capped", "watched"}) {
+        for (const char* app : {"orders", "capped", "watched", "largeobjects"}) {
             c->verifiers.emplace(app, auth::ScramVerifier::from_password(kAppPassword, salt, 1));
         }
         return c;
@@ -206,6 +217,7 @@ struct EngineServices {
     session::StatementMetrics statements{registry};
     session::CancelRegistry cancels;
     session::WelcomeCache welcomes;
+    session::FunctionNames function_names;
     session::RateLimiter limiter;
     sql::AnalysisCache cache{1 << 20};
 };
@@ -360,6 +372,7 @@ private:
         c.client_port = 40000;
         c.cancels = &s.cancels;
         c.welcomes = &s.welcomes;
+        c.function_names = &s.function_names;
         c.analyses = o.analysis_cache ? &s.cache : nullptr;
         c.statement_metrics = &s.statements;
         c.metrics = &s.metrics;

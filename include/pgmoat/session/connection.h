@@ -19,6 +19,7 @@
 #include "pgmoat/session/cancel_registry.h"
 #include "pgmoat/session/client_startup.h"
 #include "pgmoat/session/connection_metrics.h"
+#include "pgmoat/session/function_names.h"
 #include "pgmoat/session/rate_limiter.h"
 #include "pgmoat/session/session.h"
 #include "pgmoat/session/statement_metrics.h"
@@ -75,6 +76,7 @@ struct ConnectionContext {
     ConnectionMetrics* metrics = nullptr;
     RateLimiter* rate_limiter = nullptr;
     RejectionLog* rejections = nullptr;  // null: the admin console shows none
+    FunctionNames* function_names = nullptr;  // null: looked up for every FunctionCall
     AuditPort* audit = nullptr;  // null: no audit log
     std::function<Clock::time_point()> clock;  // default: the steady clock
     // Messages larger than this are relayed as they arrive, judged on this many
@@ -205,6 +207,13 @@ private:
     // A client message within the limits; otherwise a FATAL and a drain.
     bool admissible(char type, size_t frame_size);
     void after_session_event();
+    void note_batch(char frontend_type);
+
+    // ---- FunctionCall (function_call.cpp) ----
+    // The function a FunctionCall's OID names: nullopt while pgmoat finds out (the
+    // client's input waits), "" when it cannot know.
+    std::optional<std::string> function_for_call(uint32_t oid);
+    void on_lookup_input();
 
     // ---- ending ----
     void close(std::string reason);
@@ -260,6 +269,18 @@ private:
     // ParameterStatus values the client was told at login without a server; the
     // server's own values replace any that differ once it is attached.
     Parameters told_parameters_;
+
+    // A FunctionCall's OID being looked up in the target's catalog, on the session's
+    // own server connection while nothing else runs on it.
+    struct Lookup {
+        uint32_t oid = 0;
+        bool done = false;
+        std::string name{};  // "schema"."name"; empty if not found
+    };
+    std::optional<Lookup> lookup_;
+    bool client_waits_ = false;  // the client's next message waits (for idle, or a look-up)
+    // An extended-protocol batch is open: messages since the last Sync await theirs.
+    bool batch_open_ = false;
 
     // Audit tickets: submitted by this connection, and durable so far.
     uint64_t audit_submitted_ = 0;

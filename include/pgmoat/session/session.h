@@ -90,10 +90,20 @@ public:
     void on_frontend_stream_end();
     bool on_backend_stream(char type, std::string_view head, size_t size, Outbox& out);
 
+    // A FunctionCall (the fast-path interface libpq's large-object API uses), with
+    // the function its OID names as pgmoat looked it up ("schema"."name"; empty:
+    // unknown). It is judged as the statement that would make the call. frame: the
+    // whole message, or null when it is too large to hold (head: the start of its
+    // body); returns whether it goes to the server.
+    bool on_function_call(const protocol::Frame* frame, std::string_view head, std::string_view function,
+                          Outbox& out);
+
     // A server setting learned outside the relayed stream (a server attached late).
     void on_server_parameter(std::string_view name, std::string_view value);
 
     char transaction_status() const { return transaction_status_; }
+    // A COPY FROM STDIN is running or about to: the server waits for the client.
+    bool copying_in() const { return copy_in_ || copy_in_expected_; }
     // No request is waiting for the server's answer: safe to close at shutdown.
     bool idle() const { return syncs_sent_ == syncs_done_ && !copy_in_ && !copy_out_; }
     const ServerSettings& server_settings() const { return settings_; }
@@ -132,8 +142,9 @@ private:
                       Origin origin, Outbox& out, std::shared_ptr<const sql::Analysis> given = nullptr);
     void on_execute(const protocol::Frame& frame, std::string_view portal, Outbox& out);
     std::shared_ptr<const sql::Analysis> analyze(std::string_view sql);
+    // kind: the audit record's statement kind when not the analysis' (a FunctionCall).
     StatementPtr make_statement(std::string_view sql, std::shared_ptr<const sql::Analysis> a, policy::Decision d,
-                                size_t index);
+                                size_t index, std::string_view kind = {});
     // A refusal that does not depend on the text: rate limit, audit log down.
     std::optional<policy::Decision> runtime_refusal();
     policy::Decision unknown_portal(std::string_view portal) const;
@@ -141,7 +152,8 @@ private:
                 std::string_view statement_name, Outbox& out);
     void count(const policy::Decision& d, const sql::Analysis* a);
     void record(const Execution& e, std::string_view sqlstate, uint64_t rows);
-    void record_rejection(const policy::Decision& d, std::string_view sql, const std::shared_ptr<const sql::Analysis>& a);
+    void record_rejection(const policy::Decision& d, std::string_view sql, const std::shared_ptr<const sql::Analysis>& a,
+                          std::string_view kind = {});
 
     // ---- results of executions ----
     void complete_execution(std::string_view sqlstate, uint64_t rows);

@@ -165,6 +165,55 @@ std::string forwarded(const ClientStartup& s, const std::string& name) {
 }
 }  // namespace
 
+TEST_CASE("settings in the options parameter are forwarded as parameters; others win over them") {
+    ClientStartup s(context());
+    std::string out, buf;
+    s.on_frame(startup_frame(buf, {{"user", "orders"},
+                                   {"options", "-c intervalstyle=postgres_verbose --application-name=via\\ options"},
+                                   {"IntervalStyle", "iso_8601"}}),
+               out);
+    CHECK(forwarded(s, "intervalstyle") == "iso_8601");  // the parameter is applied after options
+    CHECK(forwarded(s, "application_name") == "via options");
+    CHECK(s.identity().application_name == "via options");
+    CHECK(forwarded(s, "options") == "(absent)");
+}
+
+TEST_CASE("a setting in options that pgmoat does not forward refuses the login naming it") {
+    for (auto [options, message] : std::vector<std::pair<std::string, std::string>>{
+             {"-csearch_path=evil", "pgmoat: setting \"search_path\" in startup parameter \"options\" is not allowed"},
+             {"-c geqo=off --role=admin", "pgmoat: setting \"role\" in startup parameter \"options\" is not allowed"},
+             {"-B 100", "pgmoat: the server switch \"-B\" in startup parameter \"options\" is not supported"},
+             {"oops", "pgmoat: startup parameter \"options\": invalid command-line argument for server process: oops"},
+         }) {
+        CAPTURE(options);
+        ClientStartup s(context());
+        std::string out, buf;
+        CHECK(s.on_frame(startup_frame(buf, {{"user", "orders"}, {"options", options}}), out) == StartupStep::close);
+        CHECK(find_field(error_in(out), 'M') == message);
+    }
+}
+
+TEST_CASE("a parameter sent twice is checked with the value the server applies: the last") {
+    // PostgreSQL applies startup parameters in order; a first value within the
+    // policy's limit must not hide a second one above it.
+    for (auto settings : std::vector<std::vector<std::pair<std::string, std::string>>>{
+             {{"statement_timeout", "5s"}, {"statement_timeout", "0"}},
+             {{"statement_timeout", "5s"}, {"STATEMENT_TIMEOUT", "0"}},
+             {{"options", "-c statement_timeout=0"}},
+             {{"statement_timeout", "5s"}, {"options", "-c statement_timeout=1s -c lock_timeout=0"}},
+         }) {
+        std::string out;
+        ClientStartup s(context_with_shipped_policies());
+        CHECK(login(s, "dev", "orders-password", out, settings) == StartupStep::close);
+        CHECK(s.failure_sqlstate() == "42501");
+    }
+    std::string out;
+    ClientStartup s(context_with_shipped_policies());
+    REQUIRE(login(s, "dev", "orders-password", out, {{"statement_timeout", "0"}, {"statement_timeout", "5s"}}) ==
+            StartupStep::authenticated);
+    CHECK(forwarded(s, "statement_timeout") == "5s");
+}
+
 TEST_CASE("a policy's setting limits are pinned on the upstream login unless the client asks for less") {
     std::string out;
     ClientStartup s(context_with_shipped_policies());

@@ -282,6 +282,10 @@ void read_limits(TomlTable& t, Policy& p) {
         p.max_rows = static_cast<uint64_t>(*v);
         p.max_rows_source = source_of(t, "max_rows");
     }
+    if (auto v = t.integer("max_rows_affected", 0, int64_t(1) << 50)) {
+        p.max_rows_affected = static_cast<uint64_t>(*v);
+        p.max_rows_affected_source = source_of(t, "max_rows_affected");
+    }
     if (auto v = t.integer("statements_per_second", 0, 10'000'000)) {
         p.statements_per_second = static_cast<double>(*v);
         p.rate_source = source_of(t, "statements_per_second");
@@ -337,6 +341,10 @@ Policy compile(ParsedFile& f, const Policy* parent) {
         else head->fail("mode", "expected enforce or monitor");
     }
     if (auto v = head->integer("priority", -1000, 1000)) p.priority = static_cast<int>(*v);
+    if (auto v = head->boolean("read_only")) {
+        p.read_only = *v;
+        p.read_only_source = source_of(*head, "read_only");
+    }
     head->string("name");
     head->string("extends");
     head->string("description");

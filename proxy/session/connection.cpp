@@ -410,7 +410,7 @@ bool Connection::quiet() const {
     // Nothing runs, nothing is coming from the server, and nothing owed to the
     // client waits for the audit log: a goodbye now follows every result.
     return phase_ == Phase::relay && session_->idle() && server_.in.empty() && server_.stream.left == 0 &&
-           client_.stream.left == 0 && holds_.empty() && !client_waits_ && !lookup_;
+           client_.stream.left == 0 && holds_.empty() && !client_waits_ && !lookup_ && !session_->holds_client();
 }
 
 void Connection::maybe_close_idle_for_shutdown() {
@@ -462,7 +462,8 @@ bool Connection::wants_read(Side side) const {
         if (client_tls_pending_) return false;
         if (phase_ == Phase::draining) return true;
         if (phase_ == Phase::admitting) return client_.in.size() < kMaxBacklog;
-        return !client_waits_ && out_.to_server.size() < kMaxBacklog && out_.to_client.size() < kMaxBacklog;
+        return !client_waits_ && !(session_ && session_->holds_client()) && out_.to_server.size() < kMaxBacklog &&
+               out_.to_client.size() < kMaxBacklog;
     }
     if (upstream_ == Upstream::none || upstream_ == Upstream::connecting || upstream_ == Upstream::tls) return false;
     return out_.to_client.size() < kMaxBacklog;

@@ -603,6 +603,11 @@ void Connection::close(std::string reason) {
     if (closed()) return;
     bool was_session = session_.has_value() || console_.has_value();
     phase_ = Phase::closed;
+    // Off SHOW SESSIONS at once: net/ may take a moment to let the connection go.
+    if (listing_) {
+        context_.directory->remove(context_.id);
+        listing_.reset();
+    }
     close_reason_ = std::move(reason);
     // A session closing before its first statement has no server to tell.
     if (upstream_ != Upstream::ready) {

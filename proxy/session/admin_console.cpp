@@ -286,6 +286,13 @@ void AdminConsole::run(std::string_view command) {
     line_.clear();
     for (const auto& x : w) line_ += (line_.empty() ? "" : " ") + x;
     failed_ = false;
+    if (audit_ && !audit_->accepting()) {
+        // Every command is audited: none runs unlogged (failure_policy = "block").
+        ErrorFields e{"ERROR", "58030", "pgmoat: the audit log cannot be written; admin commands are refused until it can",
+                      "The audit log's failure policy is block: nothing runs unlogged.",
+                      "check pgmoat's audit log (disk space, permissions); /metrics still answers", 0};
+        return write_error_response(*out_, e);
+    }
     auto [cmd, argument] = find_command(w);
     if (cmd) {
         cmd->run(*this, argument);

@@ -268,3 +268,19 @@ TEST_CASE("PAUSE says which sessions finish their transaction or statement first
     auto reloaded = ask(console, "RELOAD");
     CHECK(reloaded.notice == "pgmoat: configuration reloaded, policies version abc123def456");
 }
+
+TEST_CASE("while the audit log cannot be written (block), no admin command runs: 58030") {
+    FakeState state;
+    MemoryAudit audit;
+    audit.ok = false;
+    AdminConsole console(state, &audit, std::make_shared<audit::SessionInfo>());
+    auto killed = ask(console, "KILL 7");
+    CHECK(killed.error_code == "58030");
+    CHECK(killed.ready);
+    CHECK(state.killed.empty());
+    CHECK(ask(console, "RELOAD").error_code == "58030");
+    CHECK(state.reloads == 0);
+    CHECK(audit.records.empty());
+    audit.ok = true;
+    CHECK(ask(console, "KILL 7").tag == "KILL");
+}

@@ -297,3 +297,19 @@ def test_every_admin_command_is_audited_and_the_log_verifies(moat):
     assert (refused["decision"], refused["sqlstate"]) == ("reject", "22P02")
     r = subprocess.run([PGMOAT_BIN, "audit", "verify", moat.audit_path], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_kill_of_a_session_inside_a_transaction_rolls_it_back(moat, postgres):
+    victim = app_conn(moat, OTHER_APP, OTHER_PASSWORD, "dev", autocommit=False)
+    victim.execute("INSERT INTO orders VALUES (%s, %s)", [777, "uncommitted"])
+    session = wait_for(lambda: session_of(moat, local_port(victim)), "the victim's listing")
+    assert session["state"] == "idle in transaction" and session["statement_kind"] == "insert"
+    assert console_psql(moat, f"KILL {session['session']}").stdout.strip() == "KILL"
+    with pytest.raises(psycopg.OperationalError, match="terminating connection due to administrator command"):
+        victim.execute("SELECT 1").fetchall()
+        victim.commit()
+    victim.close()
+    # The server ended the backend and its transaction with it.
+    wait_for(lambda: postgres.sql("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                                  "AND query LIKE 'INSERT INTO orders%'", "postgres") == "0", "the backend to end")
+    assert postgres.sql("SELECT count(*) FROM orders WHERE id = 777", "app") == "0"

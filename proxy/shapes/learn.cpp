@@ -52,6 +52,7 @@ ShapeSeen& Learner::seen(uint64_t fingerprint, std::string_view normalized, uint
 }
 
 void Learner::add(const sql::Statement& st, std::string_view sql, uint64_t session, std::string_view date) {
+    if (!needs_shape(st)) return;
     ShapeSeen& s = seen(st.fingerprint, st.normalized, session, date);
     ++s.with_values;
     auto ps = positions(st);

@@ -3,6 +3,8 @@
 // ones the code writes?
 #include "pgmoat/shapes/lock.h"
 
+#include "pgmoat/sql/statement_kind.h"
+
 #include <ctime>
 
 namespace pgmoat::shapes {
@@ -72,6 +74,11 @@ Match match(const ShapeLock& lock, const sql::Statement& st, std::string_view sq
         if (m.offset < 0) m.offset = st.offset;
     }
     return m;
+}
+
+bool needs_shape(const sql::Statement& st) {
+    auto c = sql::category(st.kind);
+    return c != sql::StatementCategory::transaction && c != sql::StatementCategory::session;
 }
 
 std::string with_constants(const Shape& shape) {

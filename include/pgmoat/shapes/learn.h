@@ -45,7 +45,7 @@ inline constexpr uint64_t kDefaultMinObservations = 2;
 class Learner {
 public:
     // One execution of a statement, its raw text known: `sql` is the text the
-    // statement's offsets point into.
+    // statement's offsets point into. Statements that need no shape are ignored.
     void add(const sql::Statement& st, std::string_view sql, uint64_t session, std::string_view date);
     // One execution known only by its fingerprint and normalized text (an audit
     // record without raw_statement): the shape is learned, its positions are not.

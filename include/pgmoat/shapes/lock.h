@@ -73,6 +73,10 @@ struct Match {
 
 Match match(const ShapeLock& lock, const sql::Statement& st, std::string_view sql);
 
+// Whether a statement's shape must be locked: transaction control and session
+// statements (BEGIN, SET, SHOW) carry no data and are judged by their own rules.
+bool needs_shape(const sql::Statement& st);
+
 // The normalized text with the locked constants put back: a statement with the
 // shape's fingerprint that pgmoat's rules can judge (`pgmoat shapes check`).
 std::string with_constants(const Shape& shape);

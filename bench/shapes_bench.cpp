@@ -84,6 +84,11 @@ int main(int argc, char** argv) {
     for (size_t k : {size_t(0), size_t(1), size_t(2), size_t(3)}) {
         const auto& st = analyses[k].statements[0];
         const std::string& text = texts[k];
+        if (shapes::match(lock, st, text).verdict != shapes::Verdict::known ||
+            !policy::decide(shaped, analyses[k], text, policy::Protocol::extended).allow) {
+            std::fprintf(stderr, "shapes_bench: %s is not allowed by its own lock\n", text.c_str());
+            return 1;
+        }
         Spread m = time_per_call(rounds, iterations, [&] { sink += static_cast<int>(shapes::match(lock, st, text).verdict); });
         Spread d = time_per_call(rounds, iterations / 4, [&] {
             sink += policy::decide(shaped, analyses[k], text, policy::Protocol::extended).allow;

@@ -77,6 +77,8 @@ Match match(const ShapeLock& lock, const sql::Statement& st, std::string_view sq
 }
 
 bool needs_shape(const sql::Statement& st) {
+    // PREPARE and DECLARE carry a statement of their own: theirs is a shape.
+    if (st.kind == sql::StatementKind::prepare || st.kind == sql::StatementKind::declare_cursor) return true;
     auto c = sql::category(st.kind);
     return c != sql::StatementCategory::transaction && c != sql::StatementCategory::session;
 }

@@ -74,7 +74,8 @@ struct Match {
 Match match(const ShapeLock& lock, const sql::Statement& st, std::string_view sql);
 
 // Whether a statement's shape must be locked: transaction control and session
-// statements (BEGIN, SET, SHOW) carry no data and are judged by their own rules.
+// statements (BEGIN, SET, SHOW, DEALLOCATE) carry no data and are judged by their
+// own rules; PREPARE and DECLARE … CURSOR hold a statement, so they need a shape.
 bool needs_shape(const sql::Statement& st);
 
 // The normalized text with the locked constants put back: a statement with the

@@ -144,3 +144,16 @@ TEST_CASE("with_constants puts the locked constants back into the normalized tex
     s.constants = {{1, "'open'"}, {3, "10"}};
     CHECK(with_constants(s) == "SELECT a FROM t WHERE s = 'open' AND c = $2 AND n = '$1' LIMIT 10");
 }
+
+TEST_CASE("transaction control and session statements need no shape; PREPARE and DECLARE do") {
+    for (const char* q : {"BEGIN", "COMMIT", "SAVEPOINT s1", "SET TIME ZONE 'UTC'", "SHOW search_path", "DEALLOCATE a1",
+                          "RESET ALL", "EXECUTE p(1)"}) {
+        CAPTURE(q);
+        CHECK_FALSE(needs_shape(one(q)));
+    }
+    for (const char* q : {"SELECT 1", "PREPARE p AS SELECT * FROM users WHERE id = id", "DECLARE c CURSOR FOR SELECT * FROM users",
+                          "COPY users TO STDOUT", "EXPLAIN SELECT 1", "INSERT INTO t VALUES (1)"}) {
+        CAPTURE(q);
+        CHECK(needs_shape(one(q)));
+    }
+}

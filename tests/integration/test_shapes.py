@@ -292,14 +292,22 @@ def test_learn_lock_enforce_and_review_an_added_query(shop, postgres, tmp_path):
     assert len(added) == 1, d.stdout
     assert added[0].endswith("SELECT count(*) FROM orders WHERE customer_id = $1 AND status = $2"), added
     fp = added[0].split()[1]
-    a = pgmoat_cli("shapes", "approve", lock, "--app", APP, "--known", drivers, "--fingerprint", fp,
-                   str(run_log))
-    assert a.returncode == 0, a.stderr
-    assert pgmoat_cli("shapes", "diff", lock, "--app", APP, "--known", drivers, "--no-verify",
-                      str(run_log)).returncode == 0
-    new_text = open(lock).read()
-    assert new_text.count("[[shape]]") == len(FLOWS) + 1 and new_text.startswith(text.split("\n[[shape]]")[0])
+    # Back to enforcing, the added query is still refused until approved.
     switch_policy(m, ENFORCE, lambda: enforcing(m))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="new statement shape"):
+        ai(m)
+    reloads = len(m.audit_records("policy_reload"))
+    a = pgmoat_cli("shapes", "approve", lock, "--app", APP, "--known", drivers, "--fingerprint", fp, str(run_log))
+    assert a.returncode == 0, a.stderr
+    assert pgmoat_cli("shapes", "diff", lock, "--app", APP, "--known", drivers, str(run_log)).returncode == 0
+    # The lock's change in review is that one block.
+    old_blocks, new_blocks = set(text.split("\n[[shape]]\n")[1:]), set(open(lock).read().split("\n[[shape]]\n")[1:])
+    assert old_blocks <= new_blocks and len(new_blocks - old_blocks) == 1
+    assert "SELECT count(*) FROM orders WHERE customer_id = $1 AND status = $2" in (new_blocks - old_blocks).pop()
+    # Saving the lock file reloads it, as saving a policy does.
+    deadline = time.time() + 15
+    while len(m.audit_records("policy_reload")) <= reloads and time.time() < deadline:
+        time.sleep(0.2)
     assert ai(m) == 1
     assert rejected(m, "order_spliced", "id") is not None
 

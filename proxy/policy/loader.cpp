@@ -365,7 +365,7 @@ Policy compile(ParsedFile& f, const Policy* parent) {
     if (auto t = root.table("limits")) read_limits(*t, p);
     if (auto t = root.table("audit")) read_audit(*t, p);
     root.reject_unknown_keys();
-    if (p.parameter_mode == ParameterMode::shapes && !p.shape_lock) {
+    if (p.parameter_mode == ParameterMode::shapes && (!p.shape_lock || p.shape_files.empty())) {
         throw ConfigError(p.parameters_source.file, p.parameters_source.line, 1,
                           "mode = \"shapes\" needs the lock files: shapes = [\"shapes/drivers.toml\", \"shapes/<app>.toml\"]");
     }

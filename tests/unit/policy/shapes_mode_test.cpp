@@ -117,6 +117,7 @@ TEST_CASE("shapes mode needs its lock files, and a broken lock file names its li
     const std::string head = "[policy]\nextends = \"baseline\"\n[applies_to]\napps = [\"app\"]\n[parameters]\nmode = \"shapes\"\n";
     CHECK(error(head, "").find("test.toml:6:") != std::string::npos);
     CHECK(error(head, "").find("needs the lock files") != std::string::npos);
+    CHECK(error(head + "shapes = []\n", "").find("needs the lock files") != std::string::npos);
     CHECK(error(head + "shapes = [\"shapes/none.toml\"]\n", "").find("test.toml:7") != std::string::npos);
     CHECK(error(head + "shapes = [\"shapes/app.toml\"]\n", "[[shape]]\nfingerprint = \"zz\"\n").find("app.toml:2") !=
           std::string::npos);

@@ -146,3 +146,25 @@ TEST_CASE("redacted values keep their first character and length only") {
     CHECK(redact("E'é!'") == "'é…' (2 chars)");
     CHECK(redact("''") == "''");
 }
+
+TEST_CASE("records without raw text teach the shape only, and the report says so") {
+    Learner l;
+    auto a = sql::analyze("SELECT id FROM t WHERE kind = 'a'");
+    REQUIRE(a.ok());
+    const auto& st = a.statements[0];
+    l.add_shape(st.fingerprint, st.normalized, 1, "2026-12-04");
+    l.add_shape(st.fingerprint, st.normalized, 2, "2026-12-04");
+    auto lock = update({}, l, nullptr, kDefaultMinObservations);
+    REQUIRE(lock.shapes.size() == 1);
+    CHECK(lock.shapes.begin()->second.constants.empty());
+    CHECK(lock.shapes.begin()->second.statement == "SELECT id FROM t WHERE kind = $1");
+    std::string report = interpolation_report(l, nullptr, kDefaultMinObservations);
+    CHECK(report.find("Learned without values") != std::string::npos);
+    CHECK(report.find("SELECT id FROM t WHERE kind = $1") != std::string::npos);
+    // Transaction control and session statements are not learned.
+    for (const char* q : {"BEGIN", "SET TIME ZONE 'UTC'", "COMMIT"}) {
+        auto b = sql::analyze(q);
+        l.add(b.statements[0], q, 1, "2026-12-04");
+    }
+    CHECK(l.shapes().size() == 1);
+}

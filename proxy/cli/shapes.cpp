@@ -244,7 +244,7 @@ int approve(const Args& args) {
         return 0;
     }
     auto updated = shapes::update(lock, run, known ? &*known : nullptr, o.min_observations, added);
-    write_text(path, shapes::format_lock(updated, o.app));
+    write_text(path, shapes::format_lock(updated));
     for (uint64_t fp : added)
         std::printf("+ %s  %s\n", sql::fingerprint_hex(fp).c_str(), updated.shapes.at(fp).statement.c_str());
     std::fprintf(stderr, "%zu shape%s added to %s\n", added.size(), added.size() == 1 ? "" : "s", path.c_str());
@@ -264,7 +264,7 @@ int remove(const Args& args) {
         }
         std::printf("- %s\n", args[i].c_str());
     }
-    write_text(path, shapes::format_lock(lock, ""));
+    write_text(path, shapes::format_lock(lock));
     return 0;
 }
 
@@ -319,7 +319,7 @@ int learn_lock(const Args& args) {
         if (!learn_from_audit(o, run, records)) return 2;
         const shapes::ShapeLock* k = known ? &*known : nullptr;
         auto updated = shapes::update(lock, run, k, o.min_observations);
-        write_text(o.lock, shapes::format_lock(updated, o.app));
+        write_text(o.lock, shapes::format_lock(updated));
         std::string report = shapes::interpolation_report(run, k, o.min_observations);
         if (!o.report.empty()) write_text(o.report, report);
         else std::fputs(report.c_str(), stdout);

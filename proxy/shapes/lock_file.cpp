@@ -118,14 +118,13 @@ ShapeLock read_lock_files(const std::vector<std::string>& paths) {
     return all;
 }
 
-std::string format_lock(const ShapeLock& lock, std::string_view app) {
-    std::string out = fmt::format(
-        "# pgmoat shape lock{}: the statement shapes this app may run under [parameters] mode = \"shapes\".\n"
+std::string format_lock(const ShapeLock& lock) {
+    std::string out =
+        "# pgmoat shape lock: the statement shapes an app may run under [parameters] mode = \"shapes\".\n"
         "# Written by `pgmoat learn` and `pgmoat shapes approve`; review every change like code.\n"
         "# A shape: its fingerprint, its normalized text ($n for each literal), the literal positions that\n"
         "# are constants of the code (locked with their value), the positions seen with varying values\n"
-        "# (spliced: fix the code to pass them as parameters), and when it was first and last seen.\n",
-        app.empty() ? std::string() : fmt::format(" of app \"{}\"", app));
+        "# (spliced: fix the code to pass them as parameters), and when it was first and last seen.\n";
     for (const auto& [fp, s] : lock.shapes) {
         out += fmt::format("\n[[shape]]\nfingerprint = \"{}\"\nstatement = {}\n", sql::fingerprint_hex(fp),
                            toml_string(s.statement));

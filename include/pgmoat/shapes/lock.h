@@ -46,8 +46,9 @@ struct ShapeLock {
 // ConfigError naming file:line:column.
 ShapeLock read_lock_files(const std::vector<std::string>& paths);
 ShapeLock parse_lock(const std::string& text, const std::string& file);
-// The lock as a file: a header, then one [[shape]] block per shape by fingerprint.
-std::string format_lock(const ShapeLock& lock, std::string_view app);
+// The lock as a file: a header (the same for every lock, so it never shows in a
+// diff), then one [[shape]] block per shape by fingerprint.
+std::string format_lock(const ShapeLock& lock);
 
 // A literal of a statement by its place in the normalized text.
 struct Position {

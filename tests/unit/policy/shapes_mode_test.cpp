@@ -36,7 +36,7 @@ struct ShapesDir {
                 REQUIRE(a.ok());
                 for (const auto& st : a.statements) l.add(st, text, session, "2026-12-04");
             }
-        std::ofstream(dir / "shapes" / "app.toml") << shapes::format_lock(shapes::update({}, l, nullptr, 2), "app");
+        std::ofstream(dir / "shapes" / "app.toml") << shapes::format_lock(shapes::update({}, l, nullptr, 2));
         std::ofstream(dir / "test.toml") << "[policy]\nextends = \"baseline\"\nmode = \"" << mode
                                          << "\"\n[applies_to]\napps = [\"app\"]\n[parameters]\nmode = \"shapes\"\n"
                                             "shapes = [\"shapes/drivers.toml\", \"shapes/app.toml\"]\n";

@@ -132,3 +132,15 @@ TEST_CASE("a lock file counts in the policy version and is watched with the poli
     CHECK(policy_files_stamp(d.dir.string()) != stamp);
     CHECK(load_policy_dir(d.dir.string()).version != before);
 }
+
+TEST_CASE("a statement inside DECLARE needs its shape, under shapes and approved_structures alike") {
+    // Before the shape lock, approved_structures let DECLARE … CURSOR FOR <any
+    // structure> through as a session statement.
+    const std::string q = "DECLARE c CURSOR FOR SELECT id, login FROM users";
+    ShapesDir d({"SELECT id FROM orders WHERE id = $1"});
+    CHECK(rule_for(q, d.policy()) == "new_shape");
+    auto set = with_policy("[policy]\nname = \"test\"\nextends = \"baseline\"\n[applies_to]\napps = [\"cs\"]\n"
+                           "[parameters]\nmode = \"approved_structures\"\n");
+    CHECK(rule_for(q, test_policy(set)) == "approved_structures");
+    CHECK(rule_for("BEGIN", test_policy(set)) == "allow");
+}

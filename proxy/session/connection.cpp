@@ -394,13 +394,14 @@ void Connection::console_input() {
 
 void Connection::list_session(const Identity& who, std::string_view target, std::string_view state) {
     if (!context_.directory) return;
-    SessionRow row{.id = context_.id,
-                   .app = who.app,
-                   .target = std::string(target),
-                   .application_name = who.application_name,
-                   .client_addr = who.client_address,
-                   .client_port = who.client_port,
-                   .state = std::string(state)};
+    SessionRow row;
+    row.id = context_.id;
+    row.app = who.app;
+    row.target = std::string(target);
+    row.application_name = who.application_name;
+    row.client_addr = who.client_address;
+    row.client_port = who.client_port;
+    row.state = std::string(state);
     audit::json::append_time(row.connected_at, std::chrono::system_clock::now());
     listing_ = context_.directory->add(std::move(row));
 }

@@ -306,6 +306,7 @@ void Connection::admit(const Parameters& parameters, std::string_view notices) {
     services.metrics = context_.statement_metrics;
     services.rate_limiter = context_.rate_limiter;
     services.rejections = context_.rejections;
+    services.freezes = context_.freezes;
     services.session_id = context_.id;
     services.upstream_user = target_->user;
     services.database = target_->database;

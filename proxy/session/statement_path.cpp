@@ -27,6 +27,9 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     if (decision.allow) {
         if (auto refusal = affected_rows_refusal(*analysis)) decision = std::move(*refusal);
     }
+    if (decision.allow) {
+        if (auto refusal = freeze_refusal(*analysis)) decision = std::move(*refusal);
+    }
     if (services_.metrics) {
         analysis_seconds_->observe_duration(analyzed - started);
         decision_seconds_->observe_duration(Clock::now() - analyzed);
@@ -152,6 +155,8 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
             declaring.push_back(e.statement);
     auto expected = objects_.expected_portal(portal, declaring);
     if (!refusal && !expected) refusal = unknown_portal(portal);
+    // A statement prepared before the freeze runs during it: judged again here.
+    if (!refusal) refusal = freeze_refusal(expected->get() ? expected->get()->facts() : nullptr);
     if (refusal) {
         count(*refusal, nullptr);
         return reject(*refusal, {}, nullptr, Origin::function_call, "\x01pgmoat", out);

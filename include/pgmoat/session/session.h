@@ -13,6 +13,7 @@
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/session/audit_sink.h"
+#include "pgmoat/session/freezes.h"
 #include "pgmoat/session/identity.h"
 #include "pgmoat/session/rate_limiter.h"
 #include "pgmoat/session/rejection_log.h"
@@ -65,6 +66,7 @@ struct StatementServices {
     StatementMetrics* metrics = nullptr;     // null: not counted
     RateLimiter* rate_limiter = nullptr;     // null: no rate limits
     RejectionLog* rejections = nullptr;      // null: the admin console shows none
+    const TargetFreezes* freezes = nullptr;  // null: no target is ever frozen
     uint64_t session_id = 0;
     std::string upstream_user;
     std::string database;
@@ -157,6 +159,10 @@ private:
     // A Query forwarded: its executions, one per statement.
     void query_sent(std::string_view sql, const std::shared_ptr<const sql::Analysis>& analysis,
                     const policy::Decision& decision, Clock::time_point started, bool count_affected);
+
+    // A write on a frozen target (freeze_refusal.cpp); facts null: unknown, a write.
+    std::optional<policy::Decision> freeze_refusal(const sql::Analysis& a) const;
+    std::optional<policy::Decision> freeze_refusal(const sql::Statement* facts) const;
 
     // ---- max_rows_affected (affected_rows_cap.cpp) ----
     // A statement whose changed rows the policy caps (or may: unknown, EXECUTE).

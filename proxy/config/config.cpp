@@ -266,6 +266,10 @@ Config parse_config(const std::string& text, const std::string& file) {
             App app;
             app.name = name;
             if (auto v = t.boolean("admin")) app.admin = *v;
+            if (auto v = t.string("kind")) {
+                if (*v != "app" && *v != "agent" && *v != "person") t.fail("kind", "expected one of app, agent, person");
+                app.kind = *v;
+            }
             auto ts = t.strings("targets");
             // An operator's identity may hold the console only.
             if (!ts && !app.admin) {

@@ -107,6 +107,11 @@ void read_applies_to(TomlTable& t, Policy& p) {
     if (auto v = t.strings("apps")) p.applies_to.apps = *v;
     if (auto v = t.strings("targets")) p.applies_to.targets = *v;
     if (auto v = t.strings("application_names")) p.applies_to.application_names = *v;
+    if (auto v = t.strings("kinds")) {
+        for (const auto& k : *v)
+            if (k != "app" && k != "agent" && k != "person") t.fail("kinds", fmt::format("\"{}\": expected app, agent or person", k));
+        p.applies_to.kinds = *v;
+    }
     if (auto v = t.strings("client_addresses")) {
         for (const auto& text : *v) {
             auto c = Cidr::parse(text);
@@ -425,7 +430,7 @@ std::string version_of(const std::vector<ParsedFile>& files, const std::set<std:
 }  // namespace
 
 bool AppliesTo::empty() const {
-    return apps.empty() && targets.empty() && application_names.empty() && client_addresses.empty();
+    return apps.empty() && targets.empty() && application_names.empty() && client_addresses.empty() && kinds.empty();
 }
 
 bool Policy::applies(const SessionFacts& s) const {
@@ -434,7 +439,7 @@ bool Policy::applies(const SessionFacts& s) const {
         return globs.empty() || std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return glob_match(g, v); });
     };
     if (!any_glob(applies_to.apps, s.app) || !any_glob(applies_to.targets, s.target) ||
-        !any_glob(applies_to.application_names, s.application_name)) {
+        !any_glob(applies_to.application_names, s.application_name) || !any_glob(applies_to.kinds, s.kind)) {
         return false;
     }
     if (!applies_to.client_addresses.empty() &&

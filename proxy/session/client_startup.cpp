@@ -282,13 +282,14 @@ StartupStep ClientStartup::authenticated(std::string& out) {
                           ? fmt::format("app \"{}\" may connect to: {}", identity_.app, join(app->targets))
                           : std::string("ask the operator to grant a target to this app in pgmoat.toml"));
     }
+    identity_.kind = app->kind;
     return pin_setting_limits(out);
 }
 
 StartupStep ClientStartup::pin_setting_limits(std::string& out) {
     if (context_.policies) {
         auto policy = context_.policies->select(
-            {identity_.app, identity_.target, identity_.application_name, identity_.client_address});
+            {identity_.app, identity_.target, identity_.application_name, identity_.client_address, identity_.kind});
         auto& forward = identity_.forward_parameters;
         if (policy->read_only) {
             // The second lock: the server itself refuses writes (25006), whatever

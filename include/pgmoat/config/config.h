@@ -47,6 +47,9 @@ struct App {
     std::vector<std::string> targets;  // target names this app may connect to
     // May open the admin console (database "pgmoat"): SHOW, RELOAD, PAUSE, KILL.
     bool admin = false;
+    // What is behind the identity: "app" (code), "agent" (an AI agent: an MCP server,
+    // a coding agent) or "person". Policies select on it ([applies_to] kinds).
+    std::string kind = "app";
     bool may_use(std::string_view target) const;
 };
 

@@ -75,6 +75,7 @@ struct AppliesTo {
     std::vector<std::string> targets;            // globs over target names
     std::vector<std::string> application_names;  // globs over application_name
     std::vector<Cidr> client_addresses;
+    std::vector<std::string> kinds;              // the identity's kind in pgmoat.toml: app, agent, person
     bool empty() const;
 };
 
@@ -84,6 +85,7 @@ struct SessionFacts {
     std::string target;
     std::string application_name;
     std::string client_address;
+    std::string kind = "app";  // [apps.X] kind
 };
 
 struct Policy {

@@ -115,6 +115,25 @@ std::optional<policy::Decision> Session::affected_rows_refusal(const sql::Analys
 
 void Session::run_capped_query(const Frame& frame, std::shared_ptr<const sql::Analysis> analysis,
                                policy::Decision decision, Clock::time_point started, Outbox& out) {
+    if (!executions_.empty() && executions_.back().batch == syncs_sent_) {
+        // Inside an extended-protocol batch not yet ended by Sync, pgmoat can
+        // neither know the transaction it would run in nor wait for the batch's
+        // answers (the server holds them until Sync): refused, failing the batch.
+        policy::Decision d;
+        d.allow = false;
+        d.policy = policy_->name;
+        d.rule = "max_rows_affected";
+        d.source = policy_->max_rows_affected_source;
+        d.sqlstate = "42501";
+        d.message = "pgmoat: a Query that changes rows under max_rows_affected cannot run inside an unfinished "
+                    "extended-protocol batch";
+        d.detail = fmt::format("Rejected by rule \"max_rows_affected\" of policy \"{}\" ({}:{}).", policy_->name,
+                               d.source.file, d.source.line);
+        d.hint = "send Sync before the Query";
+        count(d, analysis.get());
+        std::string_view sql = frame.body.substr(0, frame.body.size() - 1);
+        return reject(d, sql, std::move(analysis), Origin::simple_query, {}, out);
+    }
     capped_query_ = CappedQuery{
         .frame = std::string(frame.bytes()), .analysis = std::move(analysis), .decision = std::move(decision),
         .started = started, .sent = false, .own_transaction = false, .batch = 0, .failed = false, .closing = false,

@@ -218,3 +218,17 @@ TEST_CASE("reads and inserts are not held") {
     CHECK(types(ins.to_server) == "PBE");
     CHECK_FALSE(s.holds_client());
 }
+
+TEST_CASE("a capped Query inside an unfinished extended-protocol batch is refused, failing the batch") {
+    Session s = capped_session();
+    feed(s, parse("", "SELECT id FROM orders WHERE id = $1") + testing::bind("", std::vector<std::string>{"1"}) + execute(),
+         true);
+    Outbox refused = feed(s, query(kUpdate), true);
+    CHECK(queries(refused.to_server) == std::vector<std::string>{"pgmoat_rejected_statement"});
+    CHECK_FALSE(s.holds_client());
+    Outbox answer = feed(s, msg(backend::ParseComplete) + msg(backend::BindComplete) + complete("SELECT 0") +
+                                syntax_error("pgmoat_rejected_statement") + rfq('I'),
+                         false);
+    CHECK(types(answer.to_client) == "12CEZ");
+    CHECK(error_message(answer.to_client).find("unfinished extended-protocol batch") != std::string::npos);
+}

@@ -75,8 +75,7 @@ bool Session::caps_affected_rows(const sql::Analysis& a) const {
     return false;
 }
 
-std::optional<policy::Decision> Session::affected_rows_refusal(const sql::Analysis& a) const {
-    if (policy_->max_rows_affected == 0 || policy_->mode == policy::Mode::monitor || !a.ok()) return std::nullopt;
+policy::Decision Session::affected_rows_rejection() const {
     policy::Decision d;
     d.allow = false;
     d.policy = policy_->name;
@@ -85,6 +84,12 @@ std::optional<policy::Decision> Session::affected_rows_refusal(const sql::Analys
     d.sqlstate = "42501";
     d.detail = fmt::format("Rejected by rule \"max_rows_affected\" of policy \"{}\" ({}:{}).", policy_->name,
                            d.source.file, d.source.line);
+    return d;
+}
+
+std::optional<policy::Decision> Session::affected_rows_refusal(const sql::Analysis& a) const {
+    if (policy_->max_rows_affected == 0 || policy_->mode == policy::Mode::monitor || !a.ok()) return std::nullopt;
+    policy::Decision d = affected_rows_rejection();
     bool capped = caps_affected_rows(a);
     for (size_t i = 0; i < a.statements.size(); ++i) {
         const auto& st = a.statements[i];
@@ -119,16 +124,9 @@ void Session::run_capped_query(const Frame& frame, std::shared_ptr<const sql::An
         // Inside an extended-protocol batch not yet ended by Sync, pgmoat can
         // neither know the transaction it would run in nor wait for the batch's
         // answers (the server holds them until Sync): refused, failing the batch.
-        policy::Decision d;
-        d.allow = false;
-        d.policy = policy_->name;
-        d.rule = "max_rows_affected";
-        d.source = policy_->max_rows_affected_source;
-        d.sqlstate = "42501";
+        policy::Decision d = affected_rows_rejection();
         d.message = "pgmoat: a Query that changes rows under max_rows_affected cannot run inside an unfinished "
                     "extended-protocol batch";
-        d.detail = fmt::format("Rejected by rule \"max_rows_affected\" of policy \"{}\" ({}:{}).", policy_->name,
-                               d.source.file, d.source.line);
         d.hint = "send Sync before the Query";
         count(d, analysis.get());
         std::string_view sql = frame.body.substr(0, frame.body.size() - 1);

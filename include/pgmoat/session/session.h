@@ -170,6 +170,7 @@ private:
     bool caps_affected_rows(const sql::Analysis& a) const;
     // A statement whose changed rows cannot be counted where the cap needs them.
     std::optional<policy::Decision> affected_rows_refusal(const sql::Analysis& a) const;
+    policy::Decision affected_rows_rejection() const;  // rule, source, SQLSTATE; the caller says why
     void run_capped_query(const protocol::Frame& frame, std::shared_ptr<const sql::Analysis> analysis,
                           policy::Decision decision, Clock::time_point started, Outbox& out);
     void send_capped_query(Outbox& out);

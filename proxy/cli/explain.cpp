@@ -186,6 +186,11 @@ int explain(const Args& args) {
     }
     if (sql_text == "-") sql_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     if (dir.empty()) dir = config_path.empty() ? "policies" : config::load_config(config_path).policies.dir;
+    if (!config_path.empty()) {
+        // The identity's kind ([apps.X] kind) selects policies too.
+        auto cfg = config::load_config(config_path);
+        if (const config::App* app = cfg.find_app(facts.app)) facts.kind = app->kind;
+    }
     auto set = policy::load_policy_dir(dir);
     auto chosen = set.select(facts);
     auto analysis = sql::analyze(sql_text);

@@ -51,6 +51,7 @@ void ClientConnection::start() {
     ctx.rejections = &runtime_.rejections;
     ctx.directory = &runtime_.directory;
     ctx.pauses = &runtime_.pauses;
+    ctx.freezes = &runtime_.freezes;
     ctx.admin = runtime_.admin;
     engine_.emplace(std::move(ctx));
     engine_->start();

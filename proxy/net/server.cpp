@@ -45,6 +45,7 @@ public:
         : readiness_(runtime_), admin_(runtime_, connections_, readiness_, [this] { return reload(); }) {
         runtime_.config_path = std::move(config_path);
         runtime_.snapshot.store(std::move(snapshot));
+        runtime_.freezes.set(runtime_.current()->config);
         const auto& cfg = *runtime_.current()->config;
         runtime_.cancels.set_peer_id(cfg.server.peer_id);
         runtime_.analyses = std::make_unique<sql::AnalysisCache>(cfg.analyzer.cache_bytes);
@@ -254,6 +255,7 @@ private:
             runtime_.cancels.set_peer_id(fresh->config->server.peer_id);
             std::string version = fresh->policies->version;
             runtime_.snapshot.store(std::move(fresh));
+            runtime_.freezes.set(runtime_.current()->config);  // running sessions too
             runtime_.net_metrics.policy_info.set({version});
             runtime_.net_metrics.policy_reloads.labels({"success"}).inc();
             mark_reload(true);

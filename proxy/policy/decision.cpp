@@ -2,6 +2,7 @@
 // first rule a statement breaks decides, so the error names the most specific
 // problem (a tautology is reported as such, not as "a literal").
 #include "pgmoat/policy/decision.h"
+#include "pgmoat/policy/read_only_lock.h"
 
 #include "pgmoat/policy/setting_limits.h"
 
@@ -368,6 +369,15 @@ private:
         }
         // After the function rule, so that a set_config() it denies is reported as such.
         if (Decision d = setting_limits(index, st); !d.allow) return d;
+        if (p_.read_only) {
+            if (auto breach = read_only_breach(st, sql_)) {
+                return reject("read_only", p_.read_only_source, index, "42501",
+                              fmt::format("pgmoat: {} is not allowed: this identity is read-only", breach->what),
+                              "this session is read-only on the server too (default_transaction_read_only = on); "
+                              "writes need another identity or a grant",
+                              breach->offset);
+            }
+        }
         // mode = "shapes": a shape in the lock is reviewed code, as an approval is.
         const bool shapes_mode = p_.parameter_mode == ParameterMode::shapes && p_.shape_lock;
         const shapes::Match shape = shapes_mode ? shapes::match(*p_.shape_lock, st, sql_) : shapes::Match{};

@@ -107,6 +107,11 @@ void read_applies_to(TomlTable& t, Policy& p) {
     if (auto v = t.strings("apps")) p.applies_to.apps = *v;
     if (auto v = t.strings("targets")) p.applies_to.targets = *v;
     if (auto v = t.strings("application_names")) p.applies_to.application_names = *v;
+    if (auto v = t.strings("kinds")) {
+        for (const auto& k : *v)
+            if (k != "app" && k != "agent" && k != "person") t.fail("kinds", fmt::format("\"{}\": expected app, agent or person", k));
+        p.applies_to.kinds = *v;
+    }
     if (auto v = t.strings("client_addresses")) {
         for (const auto& text : *v) {
             auto c = Cidr::parse(text);
@@ -295,6 +300,10 @@ void read_limits(TomlTable& t, Policy& p) {
         p.max_rows = static_cast<uint64_t>(*v);
         p.max_rows_source = source_of(t, "max_rows");
     }
+    if (auto v = t.integer("max_rows_affected", 0, int64_t(1) << 50)) {
+        p.max_rows_affected = static_cast<uint64_t>(*v);
+        p.max_rows_affected_source = source_of(t, "max_rows_affected");
+    }
     if (auto v = t.integer("statements_per_second", 0, 10'000'000)) {
         p.statements_per_second = static_cast<double>(*v);
         p.rate_source = source_of(t, "statements_per_second");
@@ -350,6 +359,10 @@ Policy compile(ParsedFile& f, const Policy* parent) {
         else head->fail("mode", "expected enforce or monitor");
     }
     if (auto v = head->integer("priority", -1000, 1000)) p.priority = static_cast<int>(*v);
+    if (auto v = head->boolean("read_only")) {
+        p.read_only = *v;
+        p.read_only_source = source_of(*head, "read_only");
+    }
     head->string("name");
     head->string("extends");
     head->string("description");
@@ -417,7 +430,7 @@ std::string version_of(const std::vector<ParsedFile>& files, const std::set<std:
 }  // namespace
 
 bool AppliesTo::empty() const {
-    return apps.empty() && targets.empty() && application_names.empty() && client_addresses.empty();
+    return apps.empty() && targets.empty() && application_names.empty() && client_addresses.empty() && kinds.empty();
 }
 
 bool Policy::applies(const SessionFacts& s) const {
@@ -426,7 +439,7 @@ bool Policy::applies(const SessionFacts& s) const {
         return globs.empty() || std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return glob_match(g, v); });
     };
     if (!any_glob(applies_to.apps, s.app) || !any_glob(applies_to.targets, s.target) ||
-        !any_glob(applies_to.application_names, s.application_name)) {
+        !any_glob(applies_to.application_names, s.application_name) || !any_glob(applies_to.kinds, s.kind)) {
         return false;
     }
     if (!applies_to.client_addresses.empty() &&

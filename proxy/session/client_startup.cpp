@@ -1,5 +1,7 @@
 #include "pgmoat/session/client_startup.h"
 
+#include "pgmoat/policy/read_only_lock.h"
+
 #include "pgmoat/policy/setting_limits.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
@@ -280,14 +282,30 @@ StartupStep ClientStartup::authenticated(std::string& out) {
                           ? fmt::format("app \"{}\" may connect to: {}", identity_.app, join(app->targets))
                           : std::string("ask the operator to grant a target to this app in pgmoat.toml"));
     }
+    identity_.kind = app->kind;
     return pin_setting_limits(out);
 }
 
 StartupStep ClientStartup::pin_setting_limits(std::string& out) {
     if (context_.policies) {
         auto policy = context_.policies->select(
-            {identity_.app, identity_.target, identity_.application_name, identity_.client_address});
+            {identity_.app, identity_.target, identity_.application_name, identity_.client_address, identity_.kind});
         auto& forward = identity_.forward_parameters;
+        if (policy->read_only) {
+            // The second lock: the server itself refuses writes (25006), whatever
+            // pgmoat's analysis lets through.
+            auto sent = std::find_if(forward.begin(), forward.end(),
+                                     [](const auto& p) { return iequals(p.first, "default_transaction_read_only"); });
+            if (sent != forward.end() && !policy::reads_as_on(sent->second)) {
+                return refuse(out, "42501",
+                              fmt::format("pgmoat: startup parameter default_transaction_read_only={} is not allowed: "
+                                          "policy \"{}\" is read-only",
+                                          sent->second, policy->name),
+                              "startup parameter \"default_transaction_read_only\" off for a read-only policy",
+                              "leave it out");
+            }
+            if (sent == forward.end()) forward.emplace_back("default_transaction_read_only", "on");
+        }
         for (const auto& limit : policy->setting_limits) {
             auto sent = std::find_if(forward.begin(), forward.end(),
                                      [&](const auto& p) { return iequals(p.first, limit.parameter); });

@@ -306,6 +306,7 @@ void Connection::admit(const Parameters& parameters, std::string_view notices) {
     services.metrics = context_.statement_metrics;
     services.rate_limiter = context_.rate_limiter;
     services.rejections = context_.rejections;
+    services.freezes = context_.freezes;
     services.session_id = context_.id;
     services.upstream_user = target_->user;
     services.database = target_->database;
@@ -540,7 +541,7 @@ bool Connection::quiet() const {
     // client waits for the audit log: a goodbye now follows every result.
     if (phase_ == Phase::console) return true;
     return phase_ == Phase::relay && session_->idle() && server_.in.empty() && server_.stream.left == 0 &&
-           client_.stream.left == 0 && holds_.empty() && !client_waits_ && !lookup_;
+           client_.stream.left == 0 && holds_.empty() && !client_waits_ && !lookup_ && !session_->holds_client();
 }
 
 void Connection::maybe_close_idle_for_shutdown() {
@@ -592,7 +593,8 @@ bool Connection::wants_read(Side side) const {
         if (client_tls_pending_) return false;
         if (phase_ == Phase::draining) return true;
         if (phase_ == Phase::admitting) return client_.in.size() < kMaxBacklog;
-        return !client_waits_ && !held_ && out_.to_server.size() < kMaxBacklog && out_.to_client.size() < kMaxBacklog;
+        return !client_waits_ && !held_ && !(session_ && session_->holds_client()) &&
+               out_.to_server.size() < kMaxBacklog && out_.to_client.size() < kMaxBacklog;
     }
     if (upstream_ == Upstream::none || upstream_ == Upstream::connecting || upstream_ == Upstream::tls) return false;
     return out_.to_client.size() < kMaxBacklog;

@@ -52,6 +52,7 @@ void Connection::relay(Side from) {
     auto& in = d.in;
     size_t client_before = out_.to_client.size();
     bool was_busy = !session_->idle();
+    bool was_holding = session_->holds_client();
     // Output toward the side that sent this must not land inside a message still
     // crossing to it from the other side: it waits until that message is through.
     std::string& answers = from_client ? out_.to_client : out_.to_server;
@@ -78,6 +79,9 @@ void Connection::relay(Side from) {
             }
             continue;
         }
+        // The client's next message waits while the Session holds it (a statement
+        // under max_rows_affected is being counted); its bytes stay buffered.
+        if (from_client && session_->holds_client()) break;
         if (from_client && paused_here()) {
             held_ = true;  // on_resume() goes on from here
             break;
@@ -149,6 +153,8 @@ void Connection::relay(Side from) {
     // A FunctionCall waiting for the server to be free, or for its look-up.
     if (client_waits_ && (!lookup_ || lookup_->done) && session_->idle()) {
         client_waits_ = false;
+        relay(Side::client);
+    } else if (was_holding && !session_->holds_client() && phase_ == Phase::relay) {
         relay(Side::client);
     }
 }

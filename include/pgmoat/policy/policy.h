@@ -75,6 +75,7 @@ struct AppliesTo {
     std::vector<std::string> targets;            // globs over target names
     std::vector<std::string> application_names;  // globs over application_name
     std::vector<Cidr> client_addresses;
+    std::vector<std::string> kinds;              // the identity's kind in pgmoat.toml: app, agent, person
     bool empty() const;
 };
 
@@ -84,6 +85,7 @@ struct SessionFacts {
     std::string target;
     std::string application_name;
     std::string client_address;
+    std::string kind = "app";  // [apps.X] kind
 };
 
 struct Policy {
@@ -150,9 +152,18 @@ struct Policy {
     std::vector<QualifiedPattern> function_allow;  // exceptions to deny (an inherited list stays whole)
     Source functions_source;
 
+    // [policy] read_only: the second lock (read_only_lock.h): the identity's server
+    // session starts with default_transaction_read_only = on, and nothing may turn it off.
+    bool read_only = false;
+    Source read_only_source;
+
     // [limits]
     uint64_t max_rows = 0;  // 0: no cap
     Source max_rows_source;
+    // Rows one UPDATE/DELETE/MERGE may change; over it the statement is rolled
+    // back (session/affected_rows_cap.cpp). 0: no cap.
+    uint64_t max_rows_affected = 0;
+    Source max_rows_affected_source;
     double statements_per_second = 0;  // 0: no limit
     Source rate_source;
     // Settings pinned on the upstream session, in bounded_settings() order. A

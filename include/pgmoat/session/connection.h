@@ -83,6 +83,7 @@ struct ConnectionContext {
     // The admin console (database "pgmoat"): what it shows and does; null: it cannot be opened.
     AdminState* admin = nullptr;
     SessionDirectory* directory = nullptr;  // null: sessions are not listed
+    const TargetFreezes* freezes = nullptr;  // null: no target is ever frozen
     TargetPauses* pauses = nullptr;         // null: nothing is ever paused
     std::function<Clock::time_point()> clock;  // default: the steady clock
     // Messages larger than this are relayed as they arrive, judged on this many

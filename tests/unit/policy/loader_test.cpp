@@ -46,9 +46,9 @@ TEST_CASE("the shipped policies load, with baseline as the default") {
     REQUIRE(set.default_policy);
     CHECK(set.default_policy->name == "baseline");
     CHECK(set.version.size() == 12);
-    CHECK(set.policies.size() == 4);
+    CHECK(set.policies.size() == 5);
     // Highest priority first.
-    CHECK(set.policies.front()->name == "migrations");
+    CHECK(set.policies.front()->name == "agent");
 }
 
 TEST_CASE("policy selection: applies_to, priority, and the default for everyone else") {
@@ -159,4 +159,10 @@ TEST_CASE("the shipped baseline pins generous limits; migrations lift only state
     CHECK(migrations->setting_limit("statement_timeout") == nullptr);
     CHECK(migrations->setting_limit("lock_timeout")->base_value == 30000);
     CHECK(migrations->setting_limits.size() == base.setting_limits.size() - 1);
+}
+
+TEST_CASE("applies_to kinds names only the kinds pgmoat.toml has") {
+    PolicyDir d;
+    d.write("robots.toml", "[policy]\nextends = \"baseline\"\n[applies_to]\nkinds = [\"robot\"]\n");
+    CHECK_THROWS_WITH(policy::load_policy_dir(d.dir.string()), doctest::Contains("\"robot\": expected app, agent or person"));
 }

@@ -134,6 +134,10 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
     Target target;
     target.name = name;
     if (!valid_name(name)) t.fail_here("target names may use letters, digits, '_', '-' and '.'");
+    if (name == "pgmoat") {
+        t.fail_here("the database name \"pgmoat\" opens the admin console: name the target otherwise "
+                    "(its real database can still be pgmoat: database = \"pgmoat\")");
+    }
     auto host = t.string("host");
     if (!host || host->empty()) t.fail("host", "is required");
     target.host = *host;
@@ -217,12 +221,17 @@ Config parse_config(const std::string& text, const std::string& file) {
             if (!valid_name(name)) t.fail_here("app names may use letters, digits, '_', '-' and '.'");
             App app;
             app.name = name;
+            if (auto v = t.boolean("admin")) app.admin = *v;
             auto ts = t.strings("targets");
-            if (!ts) t.fail("targets", "is required: the targets this app may connect to");
-            for (const auto& tn : *ts) {
+            // An operator's identity may hold the console only.
+            if (!ts && !app.admin) {
+                t.fail("targets", "is required: the targets this app may connect to (or admin = true for an "
+                                  "identity that only opens the admin console)");
+            }
+            for (const auto& tn : ts ? *ts : std::vector<std::string>{}) {
                 if (!c.find_target(tn)) t.fail("targets", fmt::format("no target named \"{}\" is defined", tn));
             }
-            app.targets = *ts;
+            if (ts) app.targets = *ts;
             t.reject_unknown_keys();
             c.apps.emplace(name, std::move(app));
         }

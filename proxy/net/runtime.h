@@ -13,6 +13,8 @@
 #include "pgmoat/session/cancel_registry.h"
 #include "pgmoat/session/function_names.h"
 #include "pgmoat/session/rate_limiter.h"
+#include "pgmoat/session/rejection_log.h"
+#include "pgmoat/session/session_directory.h"
 #include "pgmoat/session/statement_metrics.h"
 #include "pgmoat/session/welcome.h"
 #include "pgmoat/sql/analysis_cache.h"
@@ -47,6 +49,10 @@ struct Runtime {
     session::RateLimiter rate_limiter;
     session::WelcomeCache welcomes;
     session::FunctionNames function_names;
+    session::RejectionLog rejections;      // SHOW REJECTIONS
+    session::SessionDirectory directory;   // SHOW SESSIONS
+    session::TargetPauses pauses;          // PAUSE / RESUME
+    session::AdminState* admin = nullptr;  // the admin console's view of this server
     std::unique_ptr<audit::AuditLog> audit;  // null when [audit] enabled = false
     metrics::Registry registry;
     NetMetrics net_metrics{registry};

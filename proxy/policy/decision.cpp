@@ -363,7 +363,10 @@ private:
         }
         // After the function rule, so that a set_config() it denies is reported as such.
         if (Decision d = setting_limits(index, st); !d.allow) return d;
-        bool is_approved = approved(st);
+        // mode = "shapes": a shape in the lock is reviewed code, as an approval is.
+        const bool shapes_mode = p_.parameter_mode == ParameterMode::shapes && p_.shape_lock;
+        const shapes::Match shape = shapes_mode ? shapes::match(*p_.shape_lock, st, sql_) : shapes::Match{};
+        bool is_approved = approved(st) || (shapes_mode && shape.verdict == shapes::Verdict::known);
         // JOIN … ON true (LATERAL joins) is an idiom, not an injection; ON 1=1 is not.
         // `AND 1=1` (Prisma) lets no row through that the other terms would not;
         // `WHERE 1=1` alone selects what no WHERE selects, so only in a
@@ -411,8 +414,7 @@ private:
         }
         // Transaction control and session statements (BEGIN, SET TIME ZONE, SHOW)
         // carry no data values; everything else must have an approved structure.
-        auto cat = category(st.kind);
-        bool needs_structure = cat != StatementCategory::transaction && cat != StatementCategory::session;
+        bool needs_structure = shapes::needs_shape(st);
         if (p_.parameter_mode == ParameterMode::approved_structures && needs_structure && !is_approved) {
             std::string fp = fingerprint_hex(st.fingerprint);
             return reject("approved_structures", p_.parameters_source, index, "42501",
@@ -422,6 +424,7 @@ private:
                                       p_.source.file, fp, st.normalized.substr(0, 120)),
                           st.offset);
         }
+        if (shapes_mode && needs_structure && !is_approved) return shape_rejection(index, st, shape);
         if (p_.parameter_mode == ParameterMode::require_parameters && !is_approved) {
             const std::vector<int32_t> syntax = names_in_syntax(st);
             for (size_t i = 0; i < st.literals.size(); ++i) {
@@ -476,6 +479,34 @@ private:
             }
         }
         return {};
+    }
+
+    // A statement whose shape nobody reviewed, or a locked constant carrying
+    // another value: the error says how the shape gets reviewed (the command, the
+    // file), the app's own lock being the last file listed.
+    Decision shape_rejection(int index, const Statement& st, const shapes::Match& m) {
+        const std::string fp = fingerprint_hex(st.fingerprint);
+        const std::string& lock = p_.shape_files.back();
+        std::string text = st.normalized.size() > 300 ? st.normalized.substr(0, 300) + "…" : st.normalized;
+        if (m.verdict == shapes::Verdict::constant_changed) {
+            return reject("shape_constant", p_.shapes_source, index, "42501",
+                          fmt::format("pgmoat: ${} of statement shape {} is locked as the constant {} and carries "
+                                      "another value: a value spliced into the SQL text ({})",
+                                      m.position, fp, m.expected, text),
+                          fmt::format("pass the value as a bind parameter; if the code's constant changed on purpose, "
+                                      "run the app's tests through pgmoat in monitor mode and review the change with "
+                                      "`pgmoat shapes diff {} AUDIT_FILE`, then `pgmoat learn --lock {} AUDIT_FILE`",
+                                      lock, lock),
+                          m.offset);
+        }
+        return reject("new_shape", p_.shapes_source, index, "42501",
+                      fmt::format("pgmoat: new statement shape {}, not in the app's shape lock: {}", fp, text),
+                      fmt::format("a new statement is reviewed before it runs: run the app's tests through pgmoat in "
+                                  "monitor mode, `pgmoat shapes diff {} AUDIT_FILE` shows it, and `pgmoat shapes "
+                                  "approve {} AUDIT_FILE --fingerprint {}` adds it to {} for review in version "
+                                  "control (values belong in bind parameters)",
+                                  lock, lock, fp, lock),
+                      st.offset);
     }
 
     // Where a write sits, for messages: "" for the statement itself.

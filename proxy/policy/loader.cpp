@@ -121,8 +121,9 @@ void read_parameters(TomlTable& t, Policy& p) {
     if (auto v = t.string("mode")) {
         if (*v == "require_parameters") p.parameter_mode = ParameterMode::require_parameters;
         else if (*v == "approved_structures") p.parameter_mode = ParameterMode::approved_structures;
+        else if (*v == "shapes") p.parameter_mode = ParameterMode::shapes;
         else if (*v == "off") p.parameter_mode = ParameterMode::off;
-        else t.fail("mode", "expected one of require_parameters, approved_structures, off");
+        else t.fail("mode", "expected one of require_parameters, approved_structures, shapes, off");
         p.parameters_source = source_of(t, "mode");
     }
     if (auto v = t.strings("exempt")) {
@@ -140,6 +141,18 @@ void read_parameters(TomlTable& t, Policy& p) {
         for (auto c : *v) {
             std::transform(c.begin(), c.end(), c.begin(), ::tolower);
             p.exempt_casts.push_back(c);
+        }
+    }
+    if (auto files = t.strings("shapes")) {
+        p.shape_files.clear();
+        const fs::path dir = fs::path(t.file()).parent_path();
+        for (const auto& f : *files) p.shape_files.push_back(fs::path(f).is_absolute() ? f : (dir / f).lexically_normal().string());
+        p.shapes_source = source_of(t, "shapes");
+        try {
+            p.shape_lock = std::make_shared<const shapes::ShapeLock>(shapes::read_lock_files(p.shape_files));
+        } catch (const ConfigError& e) {
+            if (e.line() > 0) throw;
+            t.fail("shapes", e.what());  // a file that cannot be read: point at the line naming it
         }
     }
     if (auto approved = t.table_array("approved")) {
@@ -351,6 +364,10 @@ Policy compile(ParsedFile& f, const Policy* parent) {
     if (auto t = root.table("limits")) read_limits(*t, p);
     if (auto t = root.table("audit")) read_audit(*t, p);
     root.reject_unknown_keys();
+    if (p.parameter_mode == ParameterMode::shapes && (!p.shape_lock || p.shape_files.empty())) {
+        throw ConfigError(p.parameters_source.file, p.parameters_source.line, 1,
+                          "mode = \"shapes\" needs the lock files: shapes = [\"shapes/drivers.toml\", \"shapes/<app>.toml\"]");
+    }
     if (!p.is_default && p.applies_to.empty()) {
         head->fail_here("a policy that is not the default needs an [applies_to] table saying who it is for");
     }
@@ -371,13 +388,19 @@ ParsedFile parse_file(const std::string& path) {
     return f;
 }
 
-std::string version_of(const std::vector<ParsedFile>& files, uint64_t& number) {
+// The shape lock files count as part of the policy: a change to one is a new version.
+std::string version_of(const std::vector<ParsedFile>& files, const std::set<std::string>& locks, uint64_t& number) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
     for (const auto& f : files) {
         std::string name = fs::path(f.path).filename().string();
         EVP_DigestUpdate(ctx, name.data(), name.size() + 1);
         EVP_DigestUpdate(ctx, f.content.data(), f.content.size());
+    }
+    for (const auto& path : locks) {
+        std::string content = read_file(path);
+        EVP_DigestUpdate(ctx, path.data(), path.size() + 1);
+        EVP_DigestUpdate(ctx, content.data(), content.size());
     }
     unsigned char digest[32];
     unsigned int len = 0;
@@ -490,18 +513,24 @@ PolicySet load_policy_files(const std::vector<std::string>& paths) {
     }
     std::stable_sort(set.policies.begin(), set.policies.end(),
                      [](const auto& a, const auto& b) { return a->priority > b->priority; });
-    set.version = version_of(files, set.version_number);
+    std::set<std::string> locks;
+    for (const auto& p : set.policies) locks.insert(p->shape_files.begin(), p->shape_files.end());
+    set.files.insert(set.files.end(), locks.begin(), locks.end());
+    set.version = version_of(files, locks, set.version_number);
     return set;
 }
 
+// Subdirectories count too: shape lock files live in policies/shapes/.
 std::string policy_files_stamp(const std::string& dir) {
     std::string stamp;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        const auto& e = *it;
         if (e.path().extension() != ".toml") continue;
         auto size = e.file_size(ec);
         auto mtime = e.last_write_time(ec).time_since_epoch().count();
-        stamp += fmt::format("{}:{}:{};", e.path().filename().string(), size, mtime);
+        stamp += fmt::format("{}:{}:{};", e.path().lexically_relative(dir).string(), size, mtime);
     }
     return stamp;
 }

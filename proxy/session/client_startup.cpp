@@ -3,6 +3,7 @@
 #include "pgmoat/policy/setting_limits.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
+#include "pgmoat/session/admin_console.h"
 #include "pgmoat/session/startup_options.h"
 
 #include <fmt/format.h>
@@ -253,6 +254,17 @@ StartupStep ClientStartup::authenticated(std::string& out) {
     // valid credentials learns nothing about targets or grants.
     const auto& cfg = *context_.config;
     const config::App* app = cfg.find_app(identity_.app);
+    if (identity_.target == kAdminDatabase) {
+        if (!app || !app->admin) {
+            return refuse(out, "28000", fmt::format("pgmoat: app \"{}\" may not open the admin console", identity_.app),
+                          "admin console refused: not an admin identity",
+                          fmt::format("an operator makes an identity an admin with admin = true under [apps.{}] in "
+                                      "pgmoat.toml",
+                                      identity_.app));
+        }
+        state_ = State::done;
+        return StartupStep::admin_console;
+    }
     target_ = cfg.find_target(identity_.target);
     if (!target_) {
         return refuse(out, "3D000", fmt::format("pgmoat: no target named \"{}\"", identity_.target),

@@ -78,6 +78,10 @@ void Connection::relay(Side from) {
             }
             continue;
         }
+        if (from_client && paused_here()) {
+            held_ = true;  // on_resume() goes on from here
+            break;
+        }
         // The client's limits are checked here, on the length alone; the server's
         // messages cross at any size.
         auto r = protocol::decode_message(in.data(), from_client ? UINT32_MAX : kProtocolMaxBody);
@@ -147,6 +151,14 @@ void Connection::relay(Side from) {
         client_waits_ = false;
         relay(Side::client);
     }
+}
+
+// PAUSE holds a session's next statement where nothing of its own is pending: no
+// request awaits the server, no transaction block or extended-protocol batch is
+// open (those finish first, so a pause never holds a transaction's locks).
+bool Connection::paused_here() const {
+    return context_.pauses && context_.pauses->paused(target_->name) && session_->idle() &&
+           session_->transaction_status() == 'I' && !batch_open_;
 }
 
 bool Connection::admissible(char type, size_t frame_size) {

@@ -281,6 +281,7 @@ StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const
 }
 
 void Session::count(const policy::Decision& d, const sql::Analysis* a) {
+    if (a && a->ok() && !a->statements.empty()) last_statement_kind_ = sql::name(a->statements.front().kind);
     auto* m = services_.metrics;
     if (!m) return;
     int decision_code = !d.allow ? 0 : d.would_reject ? 1 : 2;

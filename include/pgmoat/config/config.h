@@ -33,6 +33,8 @@ struct Target {
 struct App {
     std::string name;
     std::vector<std::string> targets;  // target names this app may connect to
+    // May open the admin console (database "pgmoat"): SHOW, RELOAD, PAUSE, KILL.
+    bool admin = false;
     bool may_use(std::string_view target) const;
 };
 

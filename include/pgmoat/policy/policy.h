@@ -4,6 +4,7 @@
 #pragma once
 
 #include "pgmoat/policy/pattern.h"
+#include "pgmoat/shapes/lock.h"
 #include "pgmoat/sql/analysis.h"
 
 #include <bitset>
@@ -31,6 +32,11 @@ enum class ParameterMode {
     // For drivers that bind on the client side (psycopg2, PDO emulation): every
     // statement's structure (fingerprint) must be approved; values may vary.
     approved_structures,
+    // The shape lock: a statement's shape must be in the policy's lock files, and
+    // the positions locked as constants must carry their values; locked shapes
+    // need no parameters. Transaction control and session statements are judged
+    // by their own rules.
+    shapes,
     // No check (migrations, DBA tools).
     off,
 };
@@ -100,6 +106,11 @@ struct Policy {
     // type names, e.g. "interval", "reg*"); empty: every cast.
     std::vector<std::string> exempt_casts;
     std::vector<Approval> approvals;
+    // mode = "shapes": the lock files (`shapes = [...]`, resolved against the
+    // policy file's directory), read with the policy and reloaded with it.
+    std::vector<std::string> shape_files;
+    std::shared_ptr<const shapes::ShapeLock> shape_lock;
+    Source shapes_source;
 
     // [signatures]: injection shapes, on unless turned off
     bool stacked_statements = true;

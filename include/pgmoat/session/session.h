@@ -111,6 +111,8 @@ public:
     const policy::Policy& policy() const { return *policy_; }
     const std::shared_ptr<const audit::SessionInfo>& audit_info() const { return audit_info_; }
     uint64_t bytes_to_client() const { return bytes_to_client_; }
+    // The kind of the last statement judged ("select", "insert", …); empty before the first.
+    std::string_view last_statement_kind() const { return last_statement_kind_; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -204,6 +206,7 @@ private:
     uint64_t syncs_sent_ = 0;
     uint64_t syncs_done_ = 0;
     uint64_t bytes_to_client_ = 0;
+    std::string_view last_statement_kind_;  // a static name (sql::name)
     // After a statement over max_rows finished anyway: the rest of its batch is
     // withheld, and an open transaction is failed with a silent decoy.
     bool discard_until_ready_ = false;

@@ -21,7 +21,7 @@ struct PolicyDir {
                                            std::to_string(counter++));
         fs::create_directories(dir);
         for (const auto& e : fs::directory_iterator(fs::path(PGMOAT_TEST_DATA) / ".." / ".." / "policies"))
-            fs::copy_file(e.path(), dir / e.path().filename());
+            fs::copy(e.path(), dir / e.path().filename(), fs::copy_options::recursive);
     }
     ~PolicyDir() { fs::remove_all(dir); }
     std::string write(const std::string& name, const std::string& text) {
@@ -105,7 +105,7 @@ TEST_CASE("policy errors name file, line and the problem") {
     SUBCASE("no default") {
         PolicyDir d;
         std::vector<fs::path> shipped(fs::directory_iterator(d.dir), fs::directory_iterator{});
-        for (const auto& p : shipped) fs::remove(p);
+        for (const auto& p : shipped) fs::remove_all(p);
         d.write("x.toml", "[policy]\n[applies_to]\napps = [\"x\"]\n");
         CHECK(d.error().find("no policy is marked default = true") != std::string::npos);
     }

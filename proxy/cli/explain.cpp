@@ -65,7 +65,22 @@ void print_text(const policy::Decision& d, const sql::Analysis& a, std::string_v
                         std::string(sql::name(l.kind)).c_str(), std::string(sql::name(l.context)).c_str(),
                         std::string(sql::name(l.clause)).c_str());
         }
-        for (const auto& t : st.tautologies) std::printf("  tautology:   at character %d\n", sql::character_position(sql, t.offset));
+        for (const auto& t : st.tautologies)
+            std::printf("  tautology:   at character %d%s%s\n", sql::character_position(sql, t.offset),
+                        t.literal_true ? " (literally true)" : "",
+                        t.conjunct ? " (ANDed at the top)" : t.whole ? " (the whole condition)" : "");
+        for (const auto& arm : st.set_operation_arms)
+            std::printf("  set arm:     at character %d%s%s%s\n", sql::character_position(sql, arm.offset),
+                        arm.reads_relation ? " reads a relation" : "", arm.parameters ? ", with parameters" : "",
+                        arm.recursive ? ", recursive" : "");
+        for (const auto& q : st.converted_queries) {
+            std::string chain;
+            for (const auto& c : q.conversions)
+                chain += (chain.empty() ? "" : " -> ") + (c.cast ? "::" + c.name : c.name + "()") +
+                         (c.may_quote_value ? "*" : "");
+            std::printf("  converted:   sub-select at character %d%s through %s\n", sql::character_position(sql, q.offset),
+                        q.reads_relation ? " reading a relation" : "", chain.c_str());
+        }
         for (const auto& dc : st.dynamic_code)
             std::printf("  dynamic:     %s %s\n", std::string(sql::name(dc.kind)).c_str(), dc.name.c_str());
         if (st.copy) {

@@ -27,12 +27,7 @@ std::string display(StatementKind k) {
 
 std::string where(const Source& s) { return s.line > 0 ? fmt::format("{}:{}", s.file, s.line) : s.file; }
 
-bool is_catalog(const Relation& r) {
-    if (r.schema == "pg_catalog" || r.schema == "information_schema" || r.schema == "pg_toast") return true;
-    // pg_catalog is searched before any schema in search_path, so an unqualified
-    // pg_* name is the catalog's.
-    return r.schema.empty() && r.name.rfind("pg_", 0) == 0;
-}
+bool is_catalog(const Relation& r) { return r.system_catalog(); }
 
 bool any_match(const std::vector<QualifiedPattern>& ps, std::string_view schema, std::string_view name, bool deny) {
     return std::any_of(ps.begin(), ps.end(), [&](const QualifiedPattern& p) { return p.matches(schema, name, deny); });
@@ -383,7 +378,13 @@ private:
         const shapes::Match shape = shapes_mode ? shapes::match(*p_.shape_lock, st, sql_) : shapes::Match{};
         bool is_approved = approved(st) || (shapes_mode && shape.verdict == shapes::Verdict::known);
         // JOIN … ON true (LATERAL joins) is an idiom, not an injection; ON 1=1 is not.
+        // `AND 1=1` (Prisma) lets no row through that the other terms would not;
+        // `WHERE 1=1` alone selects what no WHERE selects, so only in a
+        // statement that writes or locks nothing. Probes (`AND 1=2`) and
+        // constants that read something (`AND length(version()) > 1`) stay.
         auto taut = std::find_if(st.tautologies.begin(), st.tautologies.end(), [&](const Tautology& t) {
+            if (t.literal_true && t.clause == Clause::where && (t.conjunct || (t.whole && st.writes.empty())))
+                return false;
             if (t.clause != Clause::join_on || t.offset < 0) return true;
             std::string word(sql_.substr(static_cast<size_t>(t.offset), 4));
             std::transform(word.begin(), word.end(), word.begin(), ::tolower);
@@ -448,9 +449,46 @@ private:
                               l.offset);
             }
         }
+        // Last: a statement with a literal is reported for the literal first.
+        if (Decision d = literal_free_injection(index, st, is_approved); !d.allow) return d;
         Decision ok;
         ok.policy = p_.name;
         return ok;
+    }
+
+    // Injections that carry no literal: an appended set operation reading other
+    // rows, and a secret read by a sub-select that an error message would show.
+    Decision literal_free_injection(int index, const Statement& st, bool is_approved) {
+        if (is_approved) return {};
+        if (p_.set_operations) {
+            for (const auto& arm : st.set_operation_arms) {
+                if (!arm.reads_relation || arm.parameters || arm.recursive) continue;
+                return reject("set_operation", p_.set_operations_source, index, "42501",
+                              "pgmoat: UNION/INTERSECT/EXCEPT arm that reads a table without a bind parameter: "
+                              "the shape of SQL injection that appends a query to read other rows",
+                              "select each arm's rows by values passed as parameters ($1), or run the queries "
+                              "separately (if the statement is fixed in the app's code, a DBA can approve it)",
+                              arm.offset);
+            }
+        }
+        if (p_.subquery_conversions) {
+            for (const auto& q : st.converted_queries) {
+                if (!q.reads_relation) continue;
+                auto leak = std::find_if(q.conversions.begin(), q.conversions.end(),
+                                         [](const Conversion& c) { return c.may_quote_value; });
+                if (leak == q.conversions.end()) continue;
+                std::string how = leak->cast ? fmt::format("cast to {}", leak->name.empty() ? "a type" : leak->name)
+                                             : fmt::format("passed to {}()", leak->name);
+                return reject("subquery_conversion", p_.subquery_conversions_source, index, "42501",
+                              fmt::format("pgmoat: value of a sub-select {}: the shape of SQL injection that reads "
+                                          "data through an error message",
+                                          how),
+                              "convert the column inside the sub-select, or read the value with a query of its "
+                              "own (if the statement is fixed in the app's code, a DBA can approve it)",
+                              q.offset);
+            }
+        }
+        return {};
     }
 
     // A statement whose shape nobody reviewed, or a locked constant carrying

@@ -190,18 +190,17 @@ void read_parameters(TomlTable& t, Policy& p) {
 }
 
 void read_signatures(TomlTable& t, Policy& p) {
-    if (auto v = t.boolean("stacked_statements")) {
-        p.stacked_statements = *v;
-        p.stacked_statements_source = source_of(t, "stacked_statements");
-    }
-    if (auto v = t.boolean("tautologies")) {
-        p.tautologies = *v;
-        p.tautologies_source = source_of(t, "tautologies");
-    }
-    if (auto v = t.boolean("comment_truncation")) {
-        p.comment_truncation = *v;
-        p.comment_truncation_source = source_of(t, "comment_truncation");
-    }
+    auto flag = [&](const char* key, bool& value, Source& source) {
+        if (auto v = t.boolean(key)) {
+            value = *v;
+            source = source_of(t, key);
+        }
+    };
+    flag("stacked_statements", p.stacked_statements, p.stacked_statements_source);
+    flag("tautologies", p.tautologies, p.tautologies_source);
+    flag("comment_truncation", p.comment_truncation, p.comment_truncation_source);
+    flag("set_operations", p.set_operations, p.set_operations_source);
+    flag("subquery_conversions", p.subquery_conversions, p.subquery_conversions_source);
     t.reject_unknown_keys();
 }
 

@@ -121,6 +121,15 @@ struct Policy {
     Source tautologies_source;
     bool comment_truncation = true;
     Source comment_truncation_source;
+    // A UNION/INTERSECT/EXCEPT arm that reads a relation with no bind
+    // parameter of its own (not the recursive arm of WITH RECURSIVE): the
+    // shape of `... WHERE id = 0 UNION SELECT id, password FROM users`.
+    bool set_operations = true;
+    Source set_operations_source;
+    // A sub-select reading a relation whose value goes through a cast or call
+    // that may quote it in an error: `CAST((SELECT password FROM users) AS int)`.
+    bool subquery_conversions = true;
+    Source subquery_conversions_source;
 
     // [statements]
     std::bitset<256> allowed_kinds;  // by StatementKind value

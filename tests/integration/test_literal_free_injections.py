@@ -13,7 +13,9 @@ DELETE whose WHERE is true for every row through the row's own columns
 (require_where, or tautology for `id = id`), secrets read through the error of
 a converted sub-select (subquery_conversion), and SELECTs whose WHERE compares
 a column with itself (tautology)."""
+import os
 import re
+import subprocess
 import time
 import uuid
 
@@ -21,7 +23,7 @@ import pytest
 
 import pgwire
 from conftest import APP, APP_PASSWORD
-from pgharness import UPSTREAM_USER, Pgmoat
+from pgharness import PGMOAT_BIN, UPSTREAM_USER, Pgmoat
 
 SELECT = "SELECT id, email FROM users WHERE id = {}"
 UPDATE = "UPDATE orders SET note = note WHERE id = {}"
@@ -110,9 +112,9 @@ def shop(workdir, postgres):
     m.stop()
 
 
-def send(m, sql):
+def send(m, sql, app=APP, password=APP_PASSWORD):
     c = pgwire.Conn(m.port)
-    msgs = c.login(APP, APP_PASSWORD)
+    msgs = c.login(app, password)
     assert msgs[-1][0] == b"Z", msgs
     c.send(pgwire.query(sql))
     reply = c.read_until(b"Z")
@@ -163,3 +165,64 @@ def test_the_same_templates_with_a_bind_parameter_pass(shop):
         reply = c.read_until(b"Z")
         assert pgwire.first_error(reply) is None, (template, reply)
     c.close()
+
+
+# The same careless app under a shape lock learned from its benign traffic: it
+# splices numbers (and a column name for ORDER BY), so learning finds every one of
+# those positions varying and locks none of them; every injection above is then a
+# shape nobody reviewed.
+CARELESS, CARELESS_PASSWORD = "careless", "careless-pass-1234"
+BENIGN = {SELECT: ["1", "2", "3"], UPDATE: ["1001", "1002"], DELETE: ["1001", "1002"], LIMIT: ["1", "2"],
+          ORDER: ["id", "email"]}
+LATER = {SELECT: "7", UPDATE: "1009", DELETE: "1009", LIMIT: "5", ORDER: "email"}
+
+
+def careless_policy(mode):
+    head = '[policy]\nextends = "baseline"\n'
+    if mode == "monitor":
+        return head + f'mode = "monitor"\n[applies_to]\napps = ["{CARELESS}"]\n[audit]\nraw_statement = true\n'
+    return head + (f'[applies_to]\napps = ["{CARELESS}"]\n[parameters]\nmode = "shapes"\n'
+                   f'shapes = ["shapes/drivers.toml", "shapes/{CARELESS}.toml"]\n')
+
+
+@pytest.fixture(scope="module")
+def locked_shop(workdir, shop, postgres):
+    apps = {CARELESS: (CARELESS_PASSWORD, ["dev"])}
+    learning = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps=apps,
+                      policies={"careless.toml": careless_policy("monitor")}).start()
+    try:
+        for template, values in BENIGN.items():
+            for v in values:
+                assert send(learning, template.format(v), CARELESS, CARELESS_PASSWORD) is None, template
+    finally:
+        learning.stop()
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps=apps,
+               policies={"careless.toml": careless_policy("shapes")})
+    lock = os.path.join(m.policies_dir, "shapes", f"{CARELESS}.toml")
+    r = subprocess.run([PGMOAT_BIN, "learn", "--lock", lock, "--app", CARELESS, "--known",
+                        os.path.join(m.policies_dir, "shapes", "drivers.toml"), learning.audit_path],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    m.start()
+    yield m
+    m.stop()
+
+
+def test_under_a_lock_learned_from_the_benign_flows_every_injection_is_blocked(locked_shop, postgres):
+    markers, missed = [], []
+    for _, sql in CASES:
+        mark = "mk" + uuid.uuid4().hex[:12]
+        markers.append(mark)
+        err = send(locked_shop, f"/*{mark}*/ {sql}", CARELESS, CARELESS_PASSWORD)
+        if err is None or err.get("C") != "42501":
+            missed.append((sql, err))
+    assert not missed, "\n".join(f"{s}\n  got {e}" for s, e in missed)
+    time.sleep(0.3)
+    log = postgres.log()
+    assert not [m for m in markers if m in log], "rejected statements reached the server"
+    assert postgres.sql("SELECT count(*) FROM orders", "app") == "3"
+
+
+def test_under_the_lock_the_benign_flows_pass_with_values_learning_never_saw(locked_shop):
+    for template, value in LATER.items():
+        assert send(locked_shop, template.format(value), CARELESS, CARELESS_PASSWORD) is None, template

@@ -53,7 +53,9 @@ LOCKED_APP, LOCKED_PASSWORD = "orm-locked", "orm-locked-pass-123"
 # The stacks that bind values on the client: under the baseline their every
 # statement carries literals; under a shape lock learned from their monitor run
 # (learn --lock, the shipped drivers' list as --known) every flow must pass.
-CLIENT_SIDE_BINDING = ["sequelize", "django-psycopg2", "sqlalchemy-psycopg2"]
+# ActiveRecord binds parameters but quotes values into the text itself in
+# where("name ILIKE ?", …) and upsert_all, so two of its flows are here too.
+CLIENT_SIDE_BINDING = ["sequelize", "django-psycopg2", "sqlalchemy-psycopg2", "activerecord"]
 DRIVERS_LOCK = os.path.join(ROOT, "policies", "shapes", "drivers.toml")
 MONITOR_APP, MONITOR_PASSWORD = "orm-monitor", "orm-monitor-pass-123"
 MONITOR_POLICY = f"""

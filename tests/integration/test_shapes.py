@@ -160,7 +160,10 @@ def shop(workdir, postgres):
                          autocommit=True) as c:
         c.execute(SCHEMA)
     m = Pgmoat(workdir, targets={"dev": {"port": postgres.port, "database": "shapes_shop"}},
-               apps={APP: (PASSWORD, ["dev"])}, policies={"shop.toml": MONITOR}).start()
+               apps={APP: (PASSWORD, ["dev"])}, policies={"shop.toml": MONITOR},
+               # learn reads the log while pgmoat runs: every flow's record must be in it
+               # when the flow returns, not up to an interval later.
+               extra='[audit]\nfsync = "every_record"\n').start()
     yield m
     m.stop()
 

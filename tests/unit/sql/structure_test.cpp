@@ -1,6 +1,7 @@
 // The shape facts of issue 13: set operation arms, converted sub-selects,
 // `1=1` tautologies ANDed at the top, and the literal contexts that are
 // structure rather than values.
+#include "analyze_one.h"
 #include "pgmoat/sql/analyzer.h"
 
 #include <doctest/doctest.h>
@@ -12,12 +13,7 @@ using namespace pgmoat::sql;
 
 namespace {
 
-Statement one(const std::string& sql) {
-    Analysis a = analyze(sql);
-    REQUIRE_MESSAGE(a.ok(), sql << ": " << a.error);
-    REQUIRE(a.statements.size() == 1);
-    return a.statements[0];
-}
+Statement one(const std::string& sql) { return analyze_one(sql); }
 
 // Each literal's context, in text order.
 std::vector<std::string> contexts(const std::string& sql) {

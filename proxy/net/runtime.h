@@ -59,6 +59,7 @@ struct Runtime {
     metrics::Registry registry;
     NetMetrics net_metrics{registry};
     session::StatementMetrics statement_metrics{registry};
+    session::Approvals approvals{&registry};  // statements held for a person's approval
     std::atomic<uint64_t> next_session_id{0};
     std::atomic<int> clients{0};
     std::atomic<bool> draining{false};

@@ -294,6 +294,23 @@ void read_functions(TomlTable& t, Policy& p) {
     t.reject_unknown_keys();
 }
 
+void read_holds(TomlTable& t, Policy& p) {
+    if (t.has("statements")) {
+        p.holds.kinds = kinds(t, "statements");
+        p.holds.kinds_source = source_of(t, "statements");
+    }
+    if (auto v = t.boolean("unrestricted_writes")) {
+        p.holds.unrestricted_writes = *v;
+        p.holds.unrestricted_writes_source = source_of(t, "unrestricted_writes");
+    }
+    if (auto v = t.duration("timeout")) {
+        if (v->count() <= 0) t.fail("timeout", "a hold needs a timeout greater than 0, e.g. \"15m\"");
+        p.holds.timeout = *v;
+    }
+    if (auto v = t.boolean("notice")) p.holds.notice = *v;
+    t.reject_unknown_keys();
+}
+
 void read_limits(TomlTable& t, Policy& p) {
     if (auto v = t.integer("max_rows", 0, int64_t(1) << 50)) {
         p.max_rows = static_cast<uint64_t>(*v);
@@ -375,6 +392,7 @@ Policy compile(ParsedFile& f, const Policy* parent) {
     if (auto t = root.table("columns")) read_columns(*t, p);
     if (auto t = root.table("functions")) read_functions(*t, p);
     if (auto t = root.table("limits")) read_limits(*t, p);
+    if (auto t = root.table("holds")) read_holds(*t, p);
     if (auto t = root.table("audit")) read_audit(*t, p);
     root.reject_unknown_keys();
     if (p.parameter_mode == ParameterMode::shapes && (!p.shape_lock || p.shape_files.empty())) {

@@ -34,11 +34,22 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
         analysis_seconds_->observe_duration(analyzed - started);
         decision_seconds_->observe_duration(Clock::now() - analyzed);
     }
+    // A statement under an approval hold waits for a person's decision, and is
+    // counted once that is known.
+    if (decision.allow && frame && hold(*frame, sql, statement_name, origin, analysis, decision, started, out))
+        return true;
     count(decision, analysis.get());
     if (!decision.allow) {
         reject(decision, sql, analysis, origin, statement_name, out);
         return false;
     }
+    pass(frame, sql, statement_name, origin, out, std::move(analysis), std::move(decision), started);
+    return true;
+}
+
+void Session::pass(const Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
+                   Outbox& out, std::shared_ptr<const sql::Analysis> analysis, policy::Decision decision,
+                   Clock::time_point started) {
 
     if (decision.would_reject && log_sampler_.allow()) {
         // The audit log and metrics have every one; pgmoat's own log gets a sample.
@@ -48,7 +59,7 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     if (origin == Origin::simple_query && frame && caps_affected_rows(*analysis)) {
         // Under [limits] max_rows_affected: the Query runs where pgmoat can undo it.
         run_capped_query(*frame, std::move(analysis), std::move(decision), started, out);
-        return true;
+        return;
     }
     if (origin == Origin::parse) {
         // Recorded under its name once the server confirms it (ParseComplete): a
@@ -59,7 +70,6 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
         query_sent(sql, analysis, decision, started, false);
     }
     if (frame) forward(*frame, out);
-    return true;
 }
 
 void Session::query_sent(std::string_view sql, const std::shared_ptr<const sql::Analysis>& analysis,
@@ -300,6 +310,7 @@ StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const
     s->audit = std::move(info);
     s->analysis = std::move(a);
     s->decision = std::move(d);
+    s->approval = approval_;
     return s;
 }
 
@@ -350,6 +361,7 @@ void Session::record(const Execution& e, std::string_view sqlstate, uint64_t row
             r.policy_line = d.source.line;
         }
         if (policy_->audit_raw_statement) r.raw_statement = e.statement->sql;
+        if (e.statement->approval) r.approval = e.statement->approval;
     } else {
         r.decision = audit::Decision::allow;
     }

@@ -17,8 +17,9 @@ using namespace pgmoat::protocol;
 namespace {
 std::string minutes_or_seconds(std::chrono::milliseconds d) {
     auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
-    if (s >= 60 && s % 60 == 0) return fmt::format("{} min", s / 60);
-    return fmt::format("{} s", s);
+    if (s < 60) return fmt::format("{} s", s);
+    if (s % 60 == 0) return fmt::format("{} min", s / 60);
+    return fmt::format("{} min {} s", s / 60, s % 60);
 }
 }  // namespace
 

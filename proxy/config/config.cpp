@@ -175,6 +175,10 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
         target.freeze = *v;
         target.freeze_line = t.line_of("freeze");
     }
+    if (auto v = t.string("freeze_action")) {
+        if (*v == "hold") target.freeze_holds = true;
+        else if (*v != "reject") t.fail("freeze_action", fmt::format("\"{}\": expected reject or hold", *v));
+    }
     if (auto windows = t.strings("freeze_windows")) {
         for (const auto& text : *windows) {
             auto w = parse_freeze_window(text);

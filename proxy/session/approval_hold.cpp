@@ -25,9 +25,9 @@ std::string minutes_or_seconds(std::chrono::milliseconds d) {
 
 bool Session::hold(const Frame& frame, std::string_view sql, std::string_view statement_name, Origin origin,
                    const std::shared_ptr<const sql::Analysis>& analysis, const policy::Decision& decision,
-                   Clock::time_point started, Outbox& out) {
+                   Clock::time_point started, std::optional<policy::HoldReason> reason, Outbox& out) {
     if (origin == Origin::function_call) return false;
-    auto reason = policy::hold_reason(*policy_, *analysis);
+    if (!reason) reason = policy::hold_reason(*policy_, *analysis);
     if (!reason) return false;
     auto info = make_statement(sql, analysis, decision, static_cast<size_t>(reason->statement))->audit;
     HeldStatement h{.id = 0, .frame = std::string(frame.bytes()), .sql = std::string(sql),

@@ -27,8 +27,18 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     if (decision.allow) {
         if (auto refusal = affected_rows_refusal(*analysis)) decision = std::move(*refusal);
     }
+    // A freeze that holds rather than refuses: the write waits for approval.
+    std::optional<policy::HoldReason> freeze_hold;
     if (decision.allow) {
-        if (auto refusal = freeze_refusal(*analysis)) decision = std::move(*refusal);
+        if (auto refusal = freeze_refusal(*analysis)) {
+            if (frame && services_.freezes->holds_writes(identity_.target)) {
+                freeze_hold = policy::HoldReason{
+                    "hold_freeze", {}, refusal->statement,
+                    fmt::format("target \"{}\" is frozen: its writes wait for approval", identity_.target)};
+            } else {
+                decision = std::move(*refusal);
+            }
+        }
     }
     if (services_.metrics) {
         analysis_seconds_->observe_duration(analyzed - started);
@@ -36,7 +46,8 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     }
     // A statement under an approval hold waits for a person's decision, and is
     // counted once that is known.
-    if (decision.allow && frame && hold(*frame, sql, statement_name, origin, analysis, decision, started, out))
+    if (decision.allow && frame &&
+        hold(*frame, sql, statement_name, origin, analysis, decision, started, std::move(freeze_hold), out))
         return true;
     count(decision, analysis.get());
     if (!decision.allow) {
@@ -165,8 +176,10 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
             declaring.push_back(e.statement);
     auto expected = objects_.expected_portal(portal, declaring);
     if (!refusal && !expected) refusal = unknown_portal(portal);
-    // A statement prepared before the freeze runs during it: judged again here.
-    if (!refusal) refusal = freeze_refusal(expected->get() ? expected->get()->facts() : nullptr);
+    // A statement prepared before the freeze runs during it: judged again here,
+    // unless a person approved it (a freeze that holds).
+    if (!refusal && !(expected->get() && expected->get()->approval))
+        refusal = freeze_refusal(expected->get() ? expected->get()->facts() : nullptr);
     if (refusal) {
         count(*refusal, nullptr);
         return reject(*refusal, {}, nullptr, Origin::function_call, "\x01pgmoat", out);

@@ -61,8 +61,9 @@ notice = false
 @pytest.fixture(scope="module")
 def moat(workdir, postgres):
     m = Pgmoat(workdir,
-               targets={"dev": {"port": postgres.port}},
-               apps={APP: (APP_PASSWORD, ["dev"]), OTHER_APP: (OTHER_PASSWORD, ["dev"]),
+               targets={"dev": {"port": postgres.port},
+                        "frozen": {"port": postgres.port, "freeze": True, "freeze_action": "hold"}},
+               apps={APP: (APP_PASSWORD, ["dev", "frozen"]), OTHER_APP: (OTHER_PASSWORD, ["dev"]),
                      ADMIN: (ADMIN_PASSWORD, [], {"admin": True}),
                      DBA: (DBA_PASSWORD, ["dev"], {"admin": True})},
                policies={"holds.toml": HOLDS, "quick.toml": QUICK}).start()
@@ -364,3 +365,19 @@ def test_approving_what_is_not_pending(moat, command, sqlstate, says):
 def test_only_admins_decide(moat):
     r = cli(moat, "approve", "1", user=APP, password=APP_PASSWORD)
     assert r.returncode == 1 and "cannot reach pgmoat's admin console" in r.stderr
+
+
+def test_a_freeze_that_holds_lets_a_write_through_once_approved(moat, postgres):
+    table = new_table(postgres)
+    conn = psycopg.connect(moat.dsn(APP, APP_PASSWORD, "frozen"), autocommit=True)
+    assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (2,)  # reads go on
+    job = Background(lambda: conn.execute(f"INSERT INTO {table} VALUES (%s, %s)", [5, "e"]))
+    row = pending(moat, table)
+    assert row["rule"] == "hold_freeze" and row["target"] == "frozen"
+    assert 'target "frozen" is frozen' in row["why"]
+    assert postgres.sql(f"SELECT count(*) FROM {table}", "app").strip() == "2"
+    console(moat, f"APPROVE {row['approval']}")
+    job.join()
+    assert job.error is None
+    assert postgres.sql(f"SELECT count(*) FROM {table}", "app").strip() == "3"
+    conn.close()

@@ -40,6 +40,9 @@ struct Target {
     bool freeze = false;
     int freeze_line = 0;  // where freeze = true is written, for the error
     std::vector<FreezeWindow> freeze_windows;
+    // freeze_action = "hold": a write during the freeze waits for a person's
+    // approval (README "Approval holds") instead of being refused.
+    bool freeze_holds = false;
 };
 
 struct App {

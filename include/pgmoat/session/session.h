@@ -186,10 +186,11 @@ private:
     void pass(const protocol::Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
               Outbox& out, std::shared_ptr<const sql::Analysis> analysis, policy::Decision decision,
               Clock::time_point started);
-    // A statement the policy's [holds] keeps until a person decides; true: held.
+    // A statement the policy's [holds] (or a freeze that holds, `reason`) keeps
+    // until a person decides; true: held.
     bool hold(const protocol::Frame& frame, std::string_view sql, std::string_view statement_name, Origin origin,
               const std::shared_ptr<const sql::Analysis>& analysis, const policy::Decision& decision,
-              Clock::time_point started, Outbox& out);
+              Clock::time_point started, std::optional<policy::HoldReason> reason, Outbox& out);
     // step: held, or an ApprovalOutcome's name.
     void record_approval_step(std::string_view step, std::string_view approver, std::string_view reason);
 

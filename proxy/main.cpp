@@ -36,6 +36,11 @@ void usage() {
                  "  deny ID [--reason TEXT] [--connect CONNINFO]\n"
                  "                                decide a held statement, through the admin console of the\n"
                  "                                running pgmoat (libpq: CONNINFO or the PG* environment)\n"
+                 "  grant --app NAME --allow KIND_OR_RULE --target T --for 30m --reason TEXT [-c CONFIG]\n"
+                 "                                widen an app's policy for a bounded time (grants file\n"
+                 "                                beside the config; the running pgmoat reloads it)\n"
+                 "  grants [list] [-c CONFIG]     the grants, with the time each has left\n"
+                 "  revoke GRANT_ID [-c CONFIG]   end a grant now\n"
                  "  version                       print the version\n");
 }
 
@@ -60,6 +65,9 @@ int main(int argc, char** argv) {
         if (command == "approve") return cli::decide(args, true);
         if (command == "deny") return cli::decide(args, false);
         if (command == "approvals") return cli::approvals(args);
+        if (command == "grant") return cli::grant(args);
+        if (command == "grants") return cli::grants(args);
+        if (command == "revoke") return cli::revoke(args);
         if (command == "version" || command == "--version") {
             std::printf("pgmoat %s\n", PGMOAT_VERSION);
             return 0;

@@ -30,6 +30,7 @@ public:
     bool set_paused(std::string_view target, bool paused) override;
     bool kill(uint64_t session, std::string_view by) override;
     session::Approvals* approvals() override { return &runtime_.approvals; }
+    std::vector<policy::Grant> grants() const override { return runtime_.grants.all(); }
     void approval_decided(const session::PendingApproval& entry, bool approved, std::string_view by,
                           std::string_view reason) override;
 

@@ -52,6 +52,7 @@ void ClientConnection::start() {
     ctx.directory = &runtime_.directory;
     ctx.pauses = &runtime_.pauses;
     ctx.approvals = &runtime_.approvals;
+    ctx.grants = &runtime_.grants;
     ctx.freezes = &runtime_.freezes;
     ctx.admin = runtime_.admin;
     engine_.emplace(std::move(ctx));

@@ -71,19 +71,9 @@ std::bitset<256> kinds(TomlTable& t, std::string_view key) {
     std::bitset<256> out;
     auto names = t.strings(key);
     for (const auto& n : *names) {
-        if (auto k = sql::statement_kind_from_name(n)) {
-            out.set(static_cast<size_t>(*k));
-            continue;
-        }
-        bool category = false;
-        for (int i = 0; i < kStatementKinds; ++i) {
-            auto k = static_cast<sql::StatementKind>(i);
-            if (sql::name(sql::category(k)) == n) {
-                out.set(static_cast<size_t>(i));
-                category = true;
-            }
-        }
-        if (!category) {
+        auto named = kinds_named(n);
+        out |= named;
+        if (named.none()) {
             t.fail(key, fmt::format("\"{}\" is neither a statement kind (e.g. select, create_table, do) nor a "
                                     "category (query, dml, copy, ddl, dcl, transaction, session, utility)",
                                     n));
@@ -91,6 +81,23 @@ std::bitset<256> kinds(TomlTable& t, std::string_view key) {
     }
     return out;
 }
+
+}  // namespace
+
+std::bitset<256> kinds_named(std::string_view name) {
+    std::bitset<256> out;
+    if (auto k = sql::statement_kind_from_name(name)) {
+        out.set(static_cast<size_t>(*k));
+        return out;
+    }
+    for (int i = 0; i < kStatementKinds; ++i) {
+        auto k = static_cast<sql::StatementKind>(i);
+        if (sql::name(sql::category(k)) == name) out.set(static_cast<size_t>(i));
+    }
+    return out;
+}
+
+namespace {
 
 uint64_t parse_fingerprint(TomlTable& t, const std::string& hex) {
     uint64_t v = 0;

@@ -4,6 +4,7 @@
 // pgbouncer's SHOW.
 #include "pgmoat/session/admin_console.h"
 
+#include "pgmoat/common/utc_time.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/protocol/messages.h"
@@ -197,6 +198,17 @@ void show_approvals(AdminConsole& c, std::string_view) {
              rows);
 }
 
+void show_grants(AdminConsole& c, std::string_view) {
+    std::vector<Row> rows;
+    auto now = std::chrono::system_clock::now();
+    for (const auto& g : c.state().grants()) {
+        auto left = std::chrono::duration_cast<std::chrono::seconds>(g.expires - now).count();
+        rows.push_back({g.id, g.app, g.allow, g.target, format_utc(g.expires), std::to_string(std::max<int64_t>(left, 0)),
+                        g.granted_by, g.reason});
+    }
+    c.result({"grant", "app", "allow", "target", "expires", "seconds_left", "granted_by", "reason"}, rows);
+}
+
 // APPROVE and DENY: the argument is the approval's id, then for DENY a reason.
 void decide(AdminConsole& c, std::string_view argument, bool approve) {
     std::string_view id_text = argument.substr(0, argument.find(' '));
@@ -248,6 +260,7 @@ constexpr AdminCommand kCommands[] = {
     {"KILL <session>", "end a client session (FATAL 57P01) and cancel what it runs", kill},
     {"SHOW APPROVALS", "statements held for approval: who, what, which rule, seconds left before they are denied",
      show_approvals},
+    {"SHOW GRANTS", "time-boxed grants (pgmoat grant): app, what they allow, target, seconds left", show_grants},
     {"APPROVE <approval>", "run a held statement (never one's own)", approve},
     {"DENY <approval> [reason…]", "refuse a held statement; its client gets the error and the reason", deny},
 };

@@ -308,6 +308,7 @@ void Connection::admit(const Parameters& parameters, std::string_view notices) {
     services.rejections = context_.rejections;
     services.freezes = context_.freezes;
     services.approvals = context_.approvals;
+    services.grants = context_.grants;
     services.session_id = context_.id;
     services.upstream_user = target_->user;
     services.database = target_->database;

@@ -15,6 +15,7 @@ using namespace pgmoat::protocol;
 bool Session::on_statement(const Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
                            Outbox& out, std::shared_ptr<const sql::Analysis> given) {
     auto started = Clock::now();
+    refresh_grants();
     auto analysis = given ? std::move(given) : analyze(sql);
     auto analyzed = Clock::now();
     auto decision = policy::decide(*policy_, *analysis, sql,
@@ -29,7 +30,7 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     }
     // A freeze that holds rather than refuses: the write waits for approval.
     std::optional<policy::HoldReason> freeze_hold;
-    if (decision.allow) {
+    if (decision.allow && !granted("freeze") && !granted("hold_freeze")) {
         if (auto refusal = freeze_refusal(*analysis)) {
             if (frame && services_.freezes->holds_writes(identity_.target)) {
                 freeze_hold = policy::HoldReason{
@@ -54,7 +55,9 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
         reject(decision, sql, analysis, origin, statement_name, out);
         return false;
     }
+    if (!grants_.empty()) attribute_grant(*analysis, sql, origin);
     pass(frame, sql, statement_name, origin, out, std::move(analysis), std::move(decision), started);
+    grant_.clear();
     return true;
 }
 
@@ -167,6 +170,7 @@ bool Session::on_function_call(const Frame* frame, std::string_view head, std::s
 }
 
 void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& out) {
+    refresh_grants();
     auto refusal = runtime_refusal();
     // The portal comes from a Bind or a DECLARE pgmoat has seen; anything else (a
     // cursor a function opened) runs text pgmoat never judged and could not record.
@@ -178,8 +182,9 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
     if (!refusal && !expected) refusal = unknown_portal(portal);
     // A statement prepared before the freeze runs during it: judged again here,
     // unless a person approved it (a freeze that holds).
-    if (!refusal && !(expected->get() && expected->get()->approval))
+    if (!refusal && !(expected->get() && expected->get()->approval) && !granted("freeze") && !granted("hold_freeze"))
         refusal = freeze_refusal(expected->get() ? expected->get()->facts() : nullptr);
+    if (!refusal) refusal = expired_grant_refusal(expected->get());
     if (refusal) {
         count(*refusal, nullptr);
         return reject(*refusal, {}, nullptr, Origin::function_call, "\x01pgmoat", out);
@@ -324,6 +329,7 @@ StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const
     s->analysis = std::move(a);
     s->decision = std::move(d);
     s->approval = approval_;
+    s->grant = grant_;
     return s;
 }
 
@@ -375,6 +381,7 @@ void Session::record(const Execution& e, std::string_view sqlstate, uint64_t row
         }
         if (policy_->audit_raw_statement) r.raw_statement = e.statement->sql;
         if (e.statement->approval) r.approval = e.statement->approval;
+        if (!e.statement->grant.empty()) r.grant = e.statement->grant;
     } else {
         r.decision = audit::Decision::allow;
     }

@@ -98,6 +98,9 @@ struct Policies {
     std::string dir;  // every *.toml in it; default "policies" beside the config file
     // How often the files are checked for changes (hot reload); 0: only on SIGHUP.
     milliseconds watch_interval{1000};
+    // Time-boxed elevations (policy/grants.h); default "grants.toml" beside the
+    // config file, written by `pgmoat grant` and read with the policies.
+    std::string grants;
 };
 
 struct Analyzer {

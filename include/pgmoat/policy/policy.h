@@ -52,6 +52,10 @@ struct Approval {
     Source source;
 };
 
+// The statement kinds a name stands for in a policy or grant: the kind of that
+// name, or every kind of that category (query, dml, ddl, ...); empty when neither.
+std::bitset<256> kinds_named(std::string_view name);
+
 // A server setting bounded by a policy's [limits]: pgmoat pins it on its
 // upstream session as a startup parameter (so RESET and DISCARD ALL return to
 // it), and a SET, set_config() or client startup parameter may lower it but

@@ -8,6 +8,7 @@
 
 #include "pgmoat/audit/record.h"
 #include "pgmoat/protocol/frame_decoder.h"
+#include "pgmoat/policy/grants.h"
 #include "pgmoat/session/approvals.h"
 #include "pgmoat/session/audit_sink.h"
 
@@ -76,6 +77,8 @@ public:
     // The statements waiting for approval (README "Approval holds"); null: this
     // server holds none (APPROVE and DENY find nothing).
     virtual Approvals* approvals() { return nullptr; }
+    // The time-boxed grants of the grants file in force (pgmoat grant).
+    virtual std::vector<policy::Grant> grants() const { return {}; }
     // After Approvals::decide took an entry: tells its session, which runs or
     // refuses the statement.
     virtual void approval_decided(const PendingApproval& entry, bool approved, std::string_view by,

@@ -86,6 +86,7 @@ struct ConnectionContext {
     const TargetFreezes* freezes = nullptr;  // null: no target is ever frozen
     TargetPauses* pauses = nullptr;         // null: nothing is ever paused
     Approvals* approvals = nullptr;         // null: a statement under a hold is refused
+    const GrantTable* grants = nullptr;     // null: no grants
     std::function<Clock::time_point()> clock;  // default: the steady clock
     // Messages larger than this are relayed as they arrive, judged on this many
     // first bytes (statement texts excepted: held up to max_statement_size). Tests

@@ -16,6 +16,7 @@
 #include "pgmoat/session/approvals.h"
 #include "pgmoat/session/audit_sink.h"
 #include "pgmoat/session/freezes.h"
+#include "pgmoat/session/grant_table.h"
 #include "pgmoat/session/identity.h"
 #include "pgmoat/session/rate_limiter.h"
 #include "pgmoat/session/rejection_log.h"
@@ -70,6 +71,7 @@ struct StatementServices {
     RejectionLog* rejections = nullptr;      // null: the admin console shows none
     const TargetFreezes* freezes = nullptr;  // null: no target is ever frozen
     Approvals* approvals = nullptr;          // null: nothing is held (a held statement is refused)
+    const GrantTable* grants = nullptr;      // null: no grants
     uint64_t session_id = 0;
     std::string upstream_user;
     std::string database;
@@ -181,6 +183,18 @@ private:
     // A write on a frozen target (freeze_refusal.cpp); facts null: unknown, a write.
     std::optional<policy::Decision> freeze_refusal(const sql::Analysis& a) const;
     std::optional<policy::Decision> freeze_refusal(const sql::Statement* facts) const;
+
+    // ---- grants (session_grants.cpp) ----
+    // The grants applying to this session now, and the policy they make; called
+    // before each statement is judged (the next one after an expiry is judged
+    // without it).
+    void refresh_grants();
+    bool granted(std::string_view rule) const;
+    // The grant that let an allowed statement through (set in grant_): decided
+    // again under the policy without grants when any apply.
+    void attribute_grant(const sql::Analysis& a, std::string_view sql, Origin origin);
+    // An Execute of a statement prepared under a grant that has since ended.
+    std::optional<policy::Decision> expired_grant_refusal(const Statement* statement) const;
 
     // After every rule allowed it: into the execution queue and to the server.
     void pass(const protocol::Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
@@ -343,6 +357,12 @@ private:
     std::optional<HeldStatement> held_;
     // The approval the statement being passed ran under (its audit records name it).
     uint64_t approval_ = 0;
+    // The grant that let the statement being passed through (its records name it).
+    std::string grant_;
+    std::shared_ptr<const policy::Policy> base_policy_;  // the policy without grants
+    std::vector<policy::Grant> grants_;                   // applying now
+    uint64_t grants_version_ = UINT64_MAX;
+    std::chrono::system_clock::time_point grants_change_at_ = std::chrono::system_clock::time_point::max();
 
     struct Decoy {
         uint64_t batch;

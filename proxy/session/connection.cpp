@@ -47,6 +47,9 @@ Connection::~Connection() {
     if (registered_cancel_) context_.cancels->remove(cancel_key_.process_id);
     if (session_gauge_) session_gauge_->dec();
     if (upstream_gauge_) upstream_gauge_->dec();
+    // Gone without a close (net/ dropped it): a pending approval must not outlive it.
+    if (session_ && session_->held_approval() && context_.approvals)
+        context_.approvals->withdraw(session_->held_approval(), ApprovalOutcome::abandoned);
 }
 
 audit::Record Connection::event(audit::Event e) const {

@@ -30,6 +30,17 @@ void usage() {
                  "  shapes list|diff|approve|remove|check …\n"
                  "                                the shape lock: list it, diff it against a new run,\n"
                  "                                approve new shapes, remove shapes, check it against policies\n"
+                 "  approvals [--connect CONNINFO]\n"
+                 "                                the statements held for approval in the running pgmoat\n"
+                 "  approve ID [--connect CONNINFO]\n"
+                 "  deny ID [--reason TEXT] [--connect CONNINFO]\n"
+                 "                                decide a held statement, through the admin console of the\n"
+                 "                                running pgmoat (libpq: CONNINFO or the PG* environment)\n"
+                 "  grant --app NAME --allow KIND_OR_RULE --target T --for 30m --reason TEXT [-c CONFIG]\n"
+                 "                                widen an app's policy for a bounded time (grants file\n"
+                 "                                beside the config; the running pgmoat reloads it)\n"
+                 "  grants [list] [-c CONFIG]     the grants, with the time each has left\n"
+                 "  revoke GRANT_ID [-c CONFIG]   end a grant now\n"
                  "  version                       print the version\n");
 }
 
@@ -51,6 +62,12 @@ int main(int argc, char** argv) {
         if (command == "audit") return cli::audit(args);
         if (command == "learn") return cli::learn(args);
         if (command == "shapes") return cli::shapes(args);
+        if (command == "approve") return cli::decide(args, true);
+        if (command == "deny") return cli::decide(args, false);
+        if (command == "approvals") return cli::approvals(args);
+        if (command == "grant") return cli::grant(args);
+        if (command == "grants") return cli::grants(args);
+        if (command == "revoke") return cli::revoke(args);
         if (command == "version" || command == "--version") {
             std::printf("pgmoat %s\n", PGMOAT_VERSION);
             return 0;

@@ -9,6 +9,7 @@ PACKAGES=(
   libpg-query-dev           # PostgreSQL 15 parser as a library
   libsimdjson-dev           # on-demand JSON reader for the parser's output
   libfmt-dev libtomlplusplus-dev doctest-dev libssl-dev
+  libpq-dev                 # pgmoat approve/deny/approvals reach the running pgmoat's admin console
   postgresql-15 postgresql-client-15   # the real server and clients the tests drive
   pgbouncer prometheus haproxy         # benchmark, monitoring and load-balancing peers
   python3-psycopg2 python3-psycopg python3-pytest  # Python clients for integration tests (/usr/bin/python3)

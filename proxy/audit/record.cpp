@@ -19,6 +19,8 @@ std::string_view name(Event event) {
         case Event::pgmoat_start: return "pgmoat_start";
         case Event::pgmoat_stop: return "pgmoat_stop";
         case Event::admin_command: return "admin_command";
+        case Event::approval: return "approval";
+        case Event::grant: return "grant";
         case Event::log_opened: return "log_opened";
         case Event::audit_error: return "audit_error";
     }
@@ -50,6 +52,9 @@ size_t Record::approximate_bytes() const {
     add(policy_version);
     add(sqlstate);
     add(reason);
+    add(approval_step);
+    add(approver);
+    add(grant);
     add(raw_statement);
     if (parameters) {
         n += parameters->capacity() * sizeof(std::optional<std::string>);
@@ -151,6 +156,10 @@ void append_record_fields(std::string& out, const Record& r, uint64_t seq) {
     field(out, "duration_us", r.duration_us);
     field(out, "bytes_sent", r.bytes_sent);
     field(out, "reason", r.reason);
+    field(out, "approval", r.approval);
+    field(out, "approval_step", r.approval_step);
+    field(out, "approver", r.approver);
+    field(out, "grant", r.grant);
     field(out, "raw_statement", r.raw_statement);
     if (r.parameters) {
         key(out, "parameters");

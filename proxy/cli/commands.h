@@ -17,6 +17,11 @@ int audit(const Args& args);
 int learn(const Args& args);
 int learn_lock(const Args& args);  // learn --lock: the shape lock
 int shapes(const Args& args);
+int decide(const Args& args, bool approve);  // approve ID / deny ID
+int approvals(const Args& args);             // the pending approvals
+int grant(const Args& args);                 // a time-boxed elevation
+int grants(const Args& args);                // grants [list]
+int revoke(const Args& args);
 void usage();
 
 }  // namespace pgmoat::cli

@@ -1,5 +1,7 @@
 #include "pgmoat/config/config.h"
 
+#include "pgmoat/common/utc_time.h"
+
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/common/secret_file.h"
 #include "pgmoat/common/toml_reader.h"
@@ -175,6 +177,10 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
         target.freeze = *v;
         target.freeze_line = t.line_of("freeze");
     }
+    if (auto v = t.string("freeze_action")) {
+        if (*v == "hold") target.freeze_holds = true;
+        else if (*v != "reject") t.fail("freeze_action", fmt::format("\"{}\": expected reject or hold", *v));
+    }
     if (auto windows = t.strings("freeze_windows")) {
         for (const auto& text : *windows) {
             auto w = parse_freeze_window(text);
@@ -192,25 +198,6 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
 
 }  // namespace
 
-namespace {
-// "YYYY-MM-DDTHH:MM:SSZ", UTC only: a freeze window is no place for a local time zone.
-std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view t) {
-    if (t.size() != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != 'Z')
-        return std::nullopt;
-    auto number = [&](size_t at, size_t len) -> std::optional<int> {
-        int v = 0;
-        auto [end, ec] = std::from_chars(t.data() + at, t.data() + at + len, v);
-        if (ec != std::errc() || end != t.data() + at + len) return std::nullopt;
-        return v;
-    };
-    auto y = number(0, 4), mo = number(5, 2), d = number(8, 2), h = number(11, 2), mi = number(14, 2), s = number(17, 2);
-    if (!y || !mo || !d || !h || !mi || !s || *mo < 1 || *mo > 12 || *h > 23 || *mi > 59 || *s > 59) return std::nullopt;
-    std::chrono::year_month_day ymd{std::chrono::year{*y}, std::chrono::month{static_cast<unsigned>(*mo)},
-                                    std::chrono::day{static_cast<unsigned>(*d)}};
-    if (!ymd.ok()) return std::nullopt;
-    return std::chrono::sys_days{ymd} + std::chrono::hours{*h} + std::chrono::minutes{*mi} + std::chrono::seconds{*s};
-}
-}  // namespace
 
 std::optional<FreezeWindow> parse_freeze_window(std::string_view text) {
     auto slash = text.find('/');
@@ -229,8 +216,10 @@ Config parse_config(const std::string& text, const std::string& file) {
     TomlTable root(doc, file);
     if (auto server = root.table("server")) read_server(*server, c);
     c.policies.dir = resolve_path(file, "policies");
+    c.policies.grants = resolve_path(file, "grants.toml");
     if (auto p = root.table("policies")) {
         if (auto v = p->string("dir")) c.policies.dir = resolve_path(file, *v);
+        if (auto v = p->string("grants")) c.policies.grants = resolve_path(file, *v);
         if (auto v = p->duration("watch_interval")) c.policies.watch_interval = *v;
         p->reject_unknown_keys();
     }

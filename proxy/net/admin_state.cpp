@@ -79,4 +79,12 @@ bool RuntimeAdmin::kill(uint64_t session, std::string_view by) {
     return true;
 }
 
+void RuntimeAdmin::approval_decided(const session::PendingApproval& entry, bool approved, std::string_view by,
+                                    std::string_view reason) {
+    // A session that is gone withdrew nothing (the decision took the entry
+    // first): its disconnect is already in the audit log.
+    if (auto c = connections_.find(entry.session))
+        c->post_approval(entry.id, approved, std::string(by), std::string(reason));
+}
+
 }  // namespace pgmoat::net

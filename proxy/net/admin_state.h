@@ -1,6 +1,6 @@
 // What the admin console shows and does, over the running server: its sessions,
 // targets and their probes, policies, recent rejections, counters; RELOAD, PAUSE,
-// RESUME and KILL reach the connections through their executors.
+// RESUME, KILL and approval decisions reach the connections through their executors.
 #pragma once
 
 #include "connection_set.h"
@@ -29,6 +29,10 @@ public:
     std::string reload() override { return reload_(); }
     bool set_paused(std::string_view target, bool paused) override;
     bool kill(uint64_t session, std::string_view by) override;
+    session::Approvals* approvals() override { return &runtime_.approvals; }
+    std::vector<policy::Grant> grants() const override { return runtime_.grants.all(); }
+    void approval_decided(const session::PendingApproval& entry, bool approved, std::string_view by,
+                          std::string_view reason) override;
 
 private:
     Runtime& runtime_;

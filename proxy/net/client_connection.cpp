@@ -51,6 +51,8 @@ void ClientConnection::start() {
     ctx.rejections = &runtime_.rejections;
     ctx.directory = &runtime_.directory;
     ctx.pauses = &runtime_.pauses;
+    ctx.approvals = &runtime_.approvals;
+    ctx.grants = &runtime_.grants;
     ctx.freezes = &runtime_.freezes;
     ctx.admin = runtime_.admin;
     engine_.emplace(std::move(ctx));
@@ -240,6 +242,15 @@ void ClientConnection::post_resume() {
         self->engine_->on_resume();
         self->spawn_act();
     });
+}
+
+void ClientConnection::post_approval(uint64_t approval, bool approved, std::string by, std::string reason) {
+    asio::post(client_.socket().get_executor(),
+               [self = shared_from_this(), approval, approved, by = std::move(by), reason = std::move(reason)] {
+                   if (!self->engine_ || self->closed_) return;
+                   self->engine_->on_approval(approval, approved, by, reason);
+                   self->spawn_act();
+               });
 }
 
 void ClientConnection::post_kill(std::string by) {

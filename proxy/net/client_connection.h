@@ -34,6 +34,8 @@ public:
     void post_resume();
     // From any thread. KILL on the admin console by the admin `by`.
     void post_kill(std::string by);
+    // From any thread. A person decided the approval this session's statement waits for.
+    void post_approval(uint64_t approval, bool approved, std::string by, std::string reason);
 
 private:
     using Side = session::Side;

@@ -58,6 +58,7 @@ std::shared_ptr<const Snapshot> load_snapshot(const std::string& config_path) {
     auto cfg = std::make_shared<config::Config>(config::load_config(config_path));
     snap->credentials = std::make_shared<auth::Credentials>(auth::load_credentials(cfg->credentials_file));
     snap->policies = std::make_shared<policy::PolicySet>(policy::load_policy_dir(cfg->policies.dir));
+    snap->grants = policy::load_grants(cfg->policies.grants);
     if (!cfg->server.tls_cert.empty()) {
         snap->server_tls = server_context(cfg->server);
         auth::ChannelBinding cb;

@@ -17,6 +17,7 @@
 #include "pgmoat/session/rejection_log.h"
 #include "pgmoat/session/session_directory.h"
 #include "pgmoat/session/statement_metrics.h"
+#include "pgmoat/session/grant_table.h"
 #include "pgmoat/session/welcome.h"
 #include "pgmoat/sql/analysis_cache.h"
 
@@ -37,6 +38,7 @@ struct Snapshot {
     std::shared_ptr<asio::ssl::context> server_tls;  // null when TLS is not configured
     std::optional<auth::ChannelBinding> server_channel_binding;
     std::map<std::string, std::shared_ptr<asio::ssl::context>, std::less<>> target_tls;
+    std::vector<policy::Grant> grants;  // the grants file ([policies] grants)
 };
 
 // Loads config, credentials, policies and TLS material; throws ConfigError.
@@ -59,6 +61,8 @@ struct Runtime {
     metrics::Registry registry;
     NetMetrics net_metrics{registry};
     session::StatementMetrics statement_metrics{registry};
+    session::Approvals approvals{&registry};  // statements held for a person's approval
+    session::GrantTable grants;               // time-boxed elevations: set at start and reload
     std::atomic<uint64_t> next_session_id{0};
     std::atomic<int> clients{0};
     std::atomic<bool> draining{false};

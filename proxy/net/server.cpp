@@ -9,6 +9,7 @@
 #include "http_endpoint.h"
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/utc_time.h"
 #include "pgmoat/metrics/process_collector.h"
 #include "pgmoat/policy/loader.h"
 #include "readiness.h"
@@ -20,6 +21,7 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -46,6 +48,7 @@ public:
         runtime_.config_path = std::move(config_path);
         runtime_.snapshot.store(std::move(snapshot));
         runtime_.freezes.set(runtime_.current()->config);
+        set_grants();
         const auto& cfg = *runtime_.current()->config;
         runtime_.cancels.set_peer_id(cfg.server.peer_id);
         runtime_.analyses = std::make_unique<sql::AnalysisCache>(cfg.analyzer.cache_bytes);
@@ -137,6 +140,12 @@ private:
                            [cache] { return static_cast<double>(cache->stats().misses); });
         r.callback_gauge("pgmoat_decision_cache_bytes", "Memory held by cached analyses.",
                          [cache] { return static_cast<double>(cache->stats().bytes); });
+        r.callback_gauge("pgmoat_grants_active", "Time-boxed grants in force now (pgmoat grant).", [this] {
+            auto now = std::chrono::system_clock::now();
+            double n = 0;
+            for (const auto& g : runtime_.grants.all()) n += g.active(now) ? 1 : 0;
+            return n;
+        });
         r.callback_gauge("pgmoat_client_connections", "Client connections open now, logged in or not.",
                          [this] { return static_cast<double>(runtime_.clients.load()); });
         if (auto* log = runtime_.audit.get()) {
@@ -216,11 +225,12 @@ private:
     awaitable<void> watch_policy_files() {
         asio::steady_timer tick(*contexts_[0]);
         std::string dir = runtime_.current()->config->policies.dir;
-        std::string stamp = policy::policy_files_stamp(dir);
+        std::string grants = runtime_.current()->config->policies.grants;
+        std::string stamp = policy::policy_files_stamp(dir) + grants_stamp(grants);
         while (!runtime_.draining) {
             tick.expires_after(runtime_.current()->config->policies.watch_interval);
             co_await tick.async_wait(nothrow_awaitable);
-            std::string now = policy::policy_files_stamp(dir);
+            std::string now = policy::policy_files_stamp(dir) + grants_stamp(grants);
             if (now == stamp) continue;
             stamp = now;
             log::info("policy files in {} changed", dir);
@@ -256,6 +266,7 @@ private:
             std::string version = fresh->policies->version;
             runtime_.snapshot.store(std::move(fresh));
             runtime_.freezes.set(runtime_.current()->config);  // running sessions too
+            set_grants();
             runtime_.net_metrics.policy_info.set({version});
             runtime_.net_metrics.policy_reloads.labels({"success"}).inc();
             mark_reload(true);
@@ -274,6 +285,39 @@ private:
         }
         runtime_.audit_event(std::move(r));
         return error;
+    }
+
+    static std::string grants_stamp(const std::string& path) {
+        std::error_code ec;
+        auto size = std::filesystem::file_size(path, ec);
+        auto mtime = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
+        return ec ? std::string("none") : fmt::format("grants:{}:{}", size, mtime);
+    }
+
+    // The grants of the snapshot in force; each one added or gone is audited.
+    void set_grants() {
+        const auto& fresh = runtime_.current()->grants;
+        auto before = runtime_.grants.all();
+        auto has = [](const std::vector<policy::Grant>& list, const std::string& id) {
+            for (const auto& g : list)
+                if (g.id == id) return true;
+            return false;
+        };
+        auto audit = [this](const policy::Grant& g, std::string what) {
+            log::info("grant {} {}: app \"{}\" allow {} on target \"{}\" until {} (by {}): {}", g.id, what, g.app,
+                      g.allow, g.target, format_utc(g.expires), g.granted_by, g.reason);
+            audit::Record r;
+            r.event = audit::Event::grant;
+            r.grant = g.id;
+            r.reason = fmt::format("{}: app \"{}\" allow {} on target \"{}\" until {}, granted by {}: {}", what, g.app,
+                                   g.allow, g.target, format_utc(g.expires), g.granted_by, g.reason);
+            runtime_.audit_event(std::move(r));
+        };
+        for (const auto& g : fresh)
+            if (!has(before, g.id)) audit(g, "added");
+        for (const auto& g : before)
+            if (!has(fresh, g.id)) audit(g, "removed");
+        runtime_.grants.set(fresh);
     }
 
     void mark_reload(bool ok) {

@@ -71,19 +71,9 @@ std::bitset<256> kinds(TomlTable& t, std::string_view key) {
     std::bitset<256> out;
     auto names = t.strings(key);
     for (const auto& n : *names) {
-        if (auto k = sql::statement_kind_from_name(n)) {
-            out.set(static_cast<size_t>(*k));
-            continue;
-        }
-        bool category = false;
-        for (int i = 0; i < kStatementKinds; ++i) {
-            auto k = static_cast<sql::StatementKind>(i);
-            if (sql::name(sql::category(k)) == n) {
-                out.set(static_cast<size_t>(i));
-                category = true;
-            }
-        }
-        if (!category) {
+        auto named = kinds_named(n);
+        out |= named;
+        if (named.none()) {
             t.fail(key, fmt::format("\"{}\" is neither a statement kind (e.g. select, create_table, do) nor a "
                                     "category (query, dml, copy, ddl, dcl, transaction, session, utility)",
                                     n));
@@ -91,6 +81,23 @@ std::bitset<256> kinds(TomlTable& t, std::string_view key) {
     }
     return out;
 }
+
+}  // namespace
+
+std::bitset<256> kinds_named(std::string_view name) {
+    std::bitset<256> out;
+    if (auto k = sql::statement_kind_from_name(name)) {
+        out.set(static_cast<size_t>(*k));
+        return out;
+    }
+    for (int i = 0; i < kStatementKinds; ++i) {
+        auto k = static_cast<sql::StatementKind>(i);
+        if (sql::name(sql::category(k)) == name) out.set(static_cast<size_t>(i));
+    }
+    return out;
+}
+
+namespace {
 
 uint64_t parse_fingerprint(TomlTable& t, const std::string& hex) {
     uint64_t v = 0;
@@ -294,6 +301,23 @@ void read_functions(TomlTable& t, Policy& p) {
     t.reject_unknown_keys();
 }
 
+void read_holds(TomlTable& t, Policy& p) {
+    if (t.has("statements")) {
+        p.holds.kinds = kinds(t, "statements");
+        p.holds.kinds_source = source_of(t, "statements");
+    }
+    if (auto v = t.boolean("unrestricted_writes")) {
+        p.holds.unrestricted_writes = *v;
+        p.holds.unrestricted_writes_source = source_of(t, "unrestricted_writes");
+    }
+    if (auto v = t.duration("timeout")) {
+        if (v->count() <= 0) t.fail("timeout", "a hold needs a timeout greater than 0, e.g. \"15m\"");
+        p.holds.timeout = *v;
+    }
+    if (auto v = t.boolean("notice")) p.holds.notice = *v;
+    t.reject_unknown_keys();
+}
+
 void read_limits(TomlTable& t, Policy& p) {
     if (auto v = t.integer("max_rows", 0, int64_t(1) << 50)) {
         p.max_rows = static_cast<uint64_t>(*v);
@@ -375,6 +399,7 @@ Policy compile(ParsedFile& f, const Policy* parent) {
     if (auto t = root.table("columns")) read_columns(*t, p);
     if (auto t = root.table("functions")) read_functions(*t, p);
     if (auto t = root.table("limits")) read_limits(*t, p);
+    if (auto t = root.table("holds")) read_holds(*t, p);
     if (auto t = root.table("audit")) read_audit(*t, p);
     root.reject_unknown_keys();
     if (p.parameter_mode == ParameterMode::shapes && (!p.shape_lock || p.shape_files.empty())) {

@@ -4,6 +4,7 @@
 // pgbouncer's SHOW.
 #include "pgmoat/session/admin_console.h"
 
+#include "pgmoat/common/utc_time.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/protocol/messages.h"
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <map>
 #include <tuple>
 
@@ -181,6 +183,68 @@ void kill(AdminConsole& c, std::string_view session) {
     c.complete("KILL");
 }
 
+void show_approvals(AdminConsole& c, std::string_view) {
+    std::vector<Row> rows;
+    auto now = std::chrono::steady_clock::now();
+    if (auto* table = c.state().approvals()) {
+        for (const auto& a : table->pending()) {
+            auto left = std::chrono::duration_cast<std::chrono::seconds>(a.deadline - now).count();
+            rows.push_back({std::to_string(a.id), std::to_string(a.session), a.app, a.kind, a.target, a.rule, a.policy,
+                            a.statement, a.why, a.held_at, std::to_string(std::max<int64_t>(left, 0))});
+        }
+    }
+    c.result({"approval", "session", "app", "kind", "target", "rule", "policy", "statement", "why", "held_at",
+              "seconds_left"},
+             rows);
+}
+
+void show_grants(AdminConsole& c, std::string_view) {
+    std::vector<Row> rows;
+    auto now = std::chrono::system_clock::now();
+    for (const auto& g : c.state().grants()) {
+        auto left = std::chrono::duration_cast<std::chrono::seconds>(g.expires - now).count();
+        rows.push_back({g.id, g.app, g.allow, g.target, format_utc(g.expires), std::to_string(std::max<int64_t>(left, 0)),
+                        g.granted_by, g.reason});
+    }
+    c.result({"grant", "app", "allow", "target", "expires", "seconds_left", "granted_by", "reason"}, rows);
+}
+
+// APPROVE and DENY: the argument is the approval's id, then for DENY a reason.
+void decide(AdminConsole& c, std::string_view argument, bool approve) {
+    std::string_view id_text = argument.substr(0, argument.find(' '));
+    std::string_view reason = id_text.size() < argument.size() ? argument.substr(id_text.size() + 1) : std::string_view();
+    uint64_t id = 0;
+    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    if (ec != std::errc() || end != id_text.data() + id_text.size() || id == 0)
+        return c.fail("22P02", fmt::format("\"{}\" is not an approval number", id_text), "SHOW APPROVALS lists them");
+    auto* table = c.state().approvals();
+    std::string by = c.who().app.value_or("");
+    auto d = table ? table->decide(id, by, approve) : Approvals::Decided{};
+    using Status = Approvals::Decided::Status;
+    switch (d.status) {
+        case Status::not_found:
+            return c.fail("42704", fmt::format("no approval {} is pending", id), "SHOW APPROVALS lists them");
+        case Status::already_decided:
+            return c.fail("55000", fmt::format("approval {} is no longer pending: it was {}", id, name(*d.earlier)),
+                          "SHOW APPROVALS lists the pending ones");
+        case Status::own_statement:
+            return c.fail("42501",
+                          fmt::format("\"{}\" cannot {} approval {}: the statement is its own", by,
+                                      approve ? "approve" : "deny", id),
+                          "another person must decide it",
+                          "An identity never decides the approval of a statement it sent itself.");
+        case Status::ok: break;
+    }
+    c.state().approval_decided(d.entry, approve, by, reason);
+    c.notice(fmt::format("pgmoat: approval {} {}: app \"{}\" session {} on target \"{}\": {}", id,
+                         approve ? "approved, the statement runs now" : "denied, the statement fails", d.entry.app,
+                         d.entry.session, d.entry.target, d.entry.statement));
+    c.complete(approve ? "APPROVE" : "DENY");
+}
+
+void approve(AdminConsole& c, std::string_view argument) { decide(c, argument, true); }
+void deny(AdminConsole& c, std::string_view argument) { decide(c, argument, false); }
+
 constexpr AdminCommand kCommands[] = {
     {"SHOW HELP", "this list", show_help},
     {"SHOW SESSIONS", "client sessions: app, target, client address, state, last statement kind", show_sessions},
@@ -194,6 +258,11 @@ constexpr AdminCommand kCommands[] = {
     {"PAUSE <target>", "hold the target's new statements at the next statement boundary until RESUME", pause},
     {"RESUME <target>", "let a paused target's statements run", resume},
     {"KILL <session>", "end a client session (FATAL 57P01) and cancel what it runs", kill},
+    {"SHOW APPROVALS", "statements held for approval: who, what, which rule, seconds left before they are denied",
+     show_approvals},
+    {"SHOW GRANTS", "time-boxed grants (pgmoat grant): app, what they allow, target, seconds left", show_grants},
+    {"APPROVE <approval>", "run a held statement (never one's own)", approve},
+    {"DENY <approval> [reason…]", "refuse a held statement; its client gets the error and the reason", deny},
 };
 
 void show_help(AdminConsole& c, std::string_view) {
@@ -206,12 +275,18 @@ void show_help(AdminConsole& c, std::string_view) {
 std::pair<const AdminCommand*, std::string> find_command(const std::vector<std::string>& line) {
     for (const auto& cmd : kCommands) {
         auto syntax = words(cmd.syntax);
-        if (syntax.size() != line.size()) continue;
+        bool rest = !syntax.empty() && syntax.back().front() == '[';
+        if (rest ? line.size() + 1 < syntax.size() : syntax.size() != line.size()) continue;
         std::string argument;
         bool match = true;
         for (size_t i = 0; i < syntax.size() && match; ++i) {
-            if (syntax[i].front() == '<') argument = line[i];
-            else match = upper(line[i]) == syntax[i];
+            if (syntax[i].front() == '[') {
+                for (size_t j = i; j < line.size(); ++j) argument += " " + line[j];
+            } else if (syntax[i].front() == '<') {
+                argument = line[i];
+            } else {
+                match = upper(line[i]) == syntax[i];
+            }
         }
         if (match) return {&cmd, argument};
     }

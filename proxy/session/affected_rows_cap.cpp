@@ -58,7 +58,7 @@ std::optional<std::pair<std::string_view, uint64_t>> changed_rows(std::string_vi
 }  // namespace
 
 bool Session::holds_client() const {
-    return capped_query_.has_value() ||
+    return held_.has_value() || capped_query_.has_value() ||
            (!executions_.empty() && executions_.back().affected_cap == AffectedCap::execute);
 }
 
@@ -135,7 +135,7 @@ void Session::run_capped_query(const Frame& frame, std::shared_ptr<const sql::An
     capped_query_ = CappedQuery{
         .frame = std::string(frame.bytes()), .analysis = std::move(analysis), .decision = std::move(decision),
         .started = started, .sent = false, .own_transaction = false, .batch = 0, .failed = false, .closing = false,
-        .held_complete = {}, .commit_error = {}};
+        .held_complete = {}, .commit_error = {}, .approval = approval_};
     // Whether pgmoat opens a transaction depends on the status the requests before
     // it leave: it waits until the server has answered them.
     if (syncs_sent_ == syncs_done_ && executions_.empty()) send_capped_query(out);
@@ -153,7 +153,9 @@ void Session::send_capped_query(Outbox& out) {
     q.sent = true;
     q.batch = syncs_sent_;
     std::string_view sql = std::string_view(q.frame).substr(5, q.frame.size() - 6);
+    approval_ = q.approval;
     query_sent(sql, q.analysis, q.decision, q.started, true);
+    approval_ = 0;
     out.to_server.append(q.frame);
     std::string().swap(q.frame);
 }

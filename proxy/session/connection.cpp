@@ -47,6 +47,9 @@ Connection::~Connection() {
     if (registered_cancel_) context_.cancels->remove(cancel_key_.process_id);
     if (session_gauge_) session_gauge_->dec();
     if (upstream_gauge_) upstream_gauge_->dec();
+    // Gone without a close (net/ dropped it): a pending approval must not outlive it.
+    if (session_ && session_->held_approval() && context_.approvals)
+        context_.approvals->withdraw(session_->held_approval(), ApprovalOutcome::abandoned);
 }
 
 audit::Record Connection::event(audit::Event e) const {
@@ -307,6 +310,8 @@ void Connection::admit(const Parameters& parameters, std::string_view notices) {
     services.rate_limiter = context_.rate_limiter;
     services.rejections = context_.rejections;
     services.freezes = context_.freezes;
+    services.approvals = context_.approvals;
+    services.grants = context_.grants;
     services.session_id = context_.id;
     services.upstream_user = target_->user;
     services.database = target_->database;
@@ -430,6 +435,14 @@ void Connection::on_resume() {
     if (listing_) publish_state();
 }
 
+void Connection::on_approval(uint64_t approval, bool approved, std::string_view by, std::string_view reason) {
+    if (closed() || phase_ != Phase::relay || session_->held_approval() != approval) return;
+    session_->approval_decided(approved, by, reason, out_);
+    after_session_event();
+    if (phase_ == Phase::relay) relay(Side::client);
+    if (listing_) publish_state();
+}
+
 void Connection::on_kill(std::string_view by) {
     if (closed() || (phase_ != Phase::relay && phase_ != Phase::console)) return;
     // Not in the middle of a message streaming to the client: that one is cut short
@@ -500,6 +513,7 @@ Connection::Clock::time_point Connection::deadline() const {
         case Phase::closed: return at;
     }
     if (upstream_ != Upstream::none && upstream_ != Upstream::ready) at = std::min(at, connect_deadline_);
+    if (phase_ == Phase::relay) at = std::min(at, session_->hold_deadline());
     return at;
 }
 
@@ -521,6 +535,17 @@ void Connection::on_tick() {
         return upstream_failed(e, "connect timeout");
     }
     if (phase_ == Phase::draining && t >= drain_deadline_) return close(close_reason_);
+    if (phase_ == Phase::relay && t >= session_->hold_deadline()) {
+        // Nobody decided in time; a decision that took the entry first is on its
+        // way (on_approval) and wins.
+        if (context_.approvals->withdraw(session_->held_approval(), ApprovalOutcome::timed_out)) {
+            session_->hold_timed_out(out_);
+            after_session_event();
+            relay(Side::client);
+            if (listing_) publish_state();
+        }
+        return;
+    }
     auto idle = context_.config->server.idle_timeout;
     if (idle.count() > 0 && quiet() && !held_ && t - last_activity_ >= idle) {
         write_fatal("57P05", "terminating connection due to idle-session timeout");
@@ -593,6 +618,9 @@ bool Connection::wants_read(Side side) const {
         if (client_tls_pending_) return false;
         if (phase_ == Phase::draining) return true;
         if (phase_ == Phase::admitting) return client_.in.size() < kMaxBacklog;
+        // While a statement waits for approval the client is still read (its
+        // messages stay buffered behind it), so that pgmoat sees it leave.
+        if (session_ && session_->held_approval()) return !held_ && client_.in.size() < kMaxBacklog;
         return !client_waits_ && !held_ && !(session_ && session_->holds_client()) &&
                out_.to_server.size() < kMaxBacklog && out_.to_client.size() < kMaxBacklog;
     }
@@ -612,6 +640,11 @@ void Connection::close(std::string reason) {
         listing_.reset();
     }
     close_reason_ = std::move(reason);
+    // A statement waiting for approval will not run: off the table, and audited.
+    if (session_ && session_->held_approval() &&
+        context_.approvals->withdraw(session_->held_approval(), ApprovalOutcome::abandoned)) {
+        session_->hold_abandoned(close_reason_);
+    }
     // A session closing before its first statement has no server to tell.
     if (upstream_ != Upstream::ready) {
         out_.to_server.clear();

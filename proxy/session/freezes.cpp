@@ -58,6 +58,12 @@ void TargetFreezes::set(std::shared_ptr<const config::Config> config) {
     any_.store(any, std::memory_order_release);
 }
 
+bool TargetFreezes::holds_writes(std::string_view target) const {
+    std::lock_guard lock(mutex_);
+    const config::Target* t = config_ ? config_->find_target(target) : nullptr;
+    return t && t->freeze_holds;
+}
+
 std::optional<std::string> TargetFreezes::frozen(std::string_view target,
                                                  std::chrono::system_clock::time_point now) const {
     if (!any_.load(std::memory_order_acquire)) return std::nullopt;

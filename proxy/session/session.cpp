@@ -39,6 +39,7 @@ Session::Session(Identity identity, const std::vector<std::pair<std::string, std
     : identity_(std::move(identity)), services_(std::move(services)) {
     policy_ = services_.policies->select(
         {identity_.app, identity_.target, identity_.application_name, identity_.client_address, identity_.kind});
+    base_policy_ = policy_;
     auto info = std::make_shared<audit::SessionInfo>();
     info->id = services_.session_id;
     info->app = identity_.app;

@@ -15,6 +15,7 @@ using namespace pgmoat::protocol;
 bool Session::on_statement(const Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
                            Outbox& out, std::shared_ptr<const sql::Analysis> given) {
     auto started = Clock::now();
+    refresh_grants();
     auto analysis = given ? std::move(given) : analyze(sql);
     auto analyzed = Clock::now();
     auto decision = policy::decide(*policy_, *analysis, sql,
@@ -27,18 +28,42 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     if (decision.allow) {
         if (auto refusal = affected_rows_refusal(*analysis)) decision = std::move(*refusal);
     }
-    if (decision.allow) {
-        if (auto refusal = freeze_refusal(*analysis)) decision = std::move(*refusal);
+    // A freeze that holds rather than refuses: the write waits for approval.
+    std::optional<policy::HoldReason> freeze_hold;
+    if (decision.allow && !granted("freeze") && !granted("hold_freeze")) {
+        if (auto refusal = freeze_refusal(*analysis)) {
+            if (frame && services_.freezes->holds_writes(identity_.target)) {
+                freeze_hold = policy::HoldReason{
+                    "hold_freeze", {}, refusal->statement,
+                    fmt::format("target \"{}\" is frozen: its writes wait for approval", identity_.target)};
+            } else {
+                decision = std::move(*refusal);
+            }
+        }
     }
     if (services_.metrics) {
         analysis_seconds_->observe_duration(analyzed - started);
         decision_seconds_->observe_duration(Clock::now() - analyzed);
     }
+    // A statement under an approval hold waits for a person's decision, and is
+    // counted once that is known.
+    if (decision.allow && frame &&
+        hold(*frame, sql, statement_name, origin, analysis, decision, started, std::move(freeze_hold), out))
+        return true;
     count(decision, analysis.get());
     if (!decision.allow) {
         reject(decision, sql, analysis, origin, statement_name, out);
         return false;
     }
+    if (!grants_.empty()) attribute_grant(*analysis, sql, origin);
+    pass(frame, sql, statement_name, origin, out, std::move(analysis), std::move(decision), started);
+    grant_.clear();
+    return true;
+}
+
+void Session::pass(const Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
+                   Outbox& out, std::shared_ptr<const sql::Analysis> analysis, policy::Decision decision,
+                   Clock::time_point started) {
 
     if (decision.would_reject && log_sampler_.allow()) {
         // The audit log and metrics have every one; pgmoat's own log gets a sample.
@@ -48,7 +73,7 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     if (origin == Origin::simple_query && frame && caps_affected_rows(*analysis)) {
         // Under [limits] max_rows_affected: the Query runs where pgmoat can undo it.
         run_capped_query(*frame, std::move(analysis), std::move(decision), started, out);
-        return true;
+        return;
     }
     if (origin == Origin::parse) {
         // Recorded under its name once the server confirms it (ParseComplete): a
@@ -59,7 +84,6 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
         query_sent(sql, analysis, decision, started, false);
     }
     if (frame) forward(*frame, out);
-    return true;
 }
 
 void Session::query_sent(std::string_view sql, const std::shared_ptr<const sql::Analysis>& analysis,
@@ -146,6 +170,7 @@ bool Session::on_function_call(const Frame* frame, std::string_view head, std::s
 }
 
 void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& out) {
+    refresh_grants();
     auto refusal = runtime_refusal();
     // The portal comes from a Bind or a DECLARE pgmoat has seen; anything else (a
     // cursor a function opened) runs text pgmoat never judged and could not record.
@@ -155,8 +180,11 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
             declaring.push_back(e.statement);
     auto expected = objects_.expected_portal(portal, declaring);
     if (!refusal && !expected) refusal = unknown_portal(portal);
-    // A statement prepared before the freeze runs during it: judged again here.
-    if (!refusal) refusal = freeze_refusal(expected->get() ? expected->get()->facts() : nullptr);
+    // A statement prepared before the freeze runs during it: judged again here,
+    // unless a person approved it (a freeze that holds).
+    if (!refusal && !(expected->get() && expected->get()->approval) && !granted("freeze") && !granted("hold_freeze"))
+        refusal = freeze_refusal(expected->get() ? expected->get()->facts() : nullptr);
+    if (!refusal) refusal = expired_grant_refusal(expected->get());
     if (refusal) {
         count(*refusal, nullptr);
         return reject(*refusal, {}, nullptr, Origin::function_call, "\x01pgmoat", out);
@@ -289,6 +317,8 @@ StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const
     s->audit = audit_statement(a, index, kind);
     s->analysis = std::move(a);
     s->decision = std::move(d);
+    s->approval = approval_;
+    s->grant = grant_;
     return s;
 }
 
@@ -366,6 +396,8 @@ void Session::record(const Execution& e, std::string_view sqlstate, uint64_t row
             r.policy_line = d.source.line;
         }
         if (policy_->audit_raw_statement) r.raw_statement = e.statement->sql;
+        if (e.statement->approval) r.approval = e.statement->approval;
+        if (!e.statement->grant.empty()) r.grant = e.statement->grant;
     } else {
         r.decision = audit::Decision::allow;
     }

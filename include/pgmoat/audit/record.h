@@ -19,7 +19,7 @@
 // |------------------|---------|-------------------------|---------|
 // | time             | string  | all                     | when it happened, RFC 3339 UTC with microseconds: 2026-11-24T10:00:00.123456Z |
 // | seq              | integer | all                     | position in the hash chain: 1 for the first record of a chain, +1 per line, continues across reopen/rotation and restarts |
-// | event            | string  | all                     | statement, connection_accepted, auth_succeeded, auth_failed, target_denied, disconnect, policy_reload, pgmoat_start, pgmoat_stop, admin_command; written by the audit log itself: log_opened, audit_error |
+// | event            | string  | all                     | statement, connection_accepted, auth_succeeded, auth_failed, target_denied, disconnect, policy_reload, pgmoat_start, pgmoat_stop, admin_command, approval, grant; written by the audit log itself: log_opened, audit_error |
 // | session          | integer | session events          | pgmoat's session id (the same in every record of a connection) |
 // | app              | string  | session events          | the app identity pgmoat issued (for auth_failed: the name the client claimed) |
 // | upstream_user    | string  | session events          | the role pgmoat logs in as upstream |
@@ -42,6 +42,10 @@
 // | duration_us      | integer | statement               | microseconds from forwarding to the server's answer |
 // | bytes_sent       | integer | statement, disconnect   | bytes sent to the client |
 // | reason           | string  | disconnect, auth_failed, target_denied, policy_reload (failure), log_opened, audit_error | why, in words |
+// | approval         | integer | approval, statement     | the approval hold's id (on a statement: the approval it ran under) |
+// | approval_step    | string  | approval                | held, approved, denied, timed_out, abandoned (its session ended first) |
+// | approver         | string  | approval                | the identity that approved or denied it |
+// | grant            | string  | statement, grant        | the grant (time-boxed elevation) that let it through: its id |
 // | raw_statement    | string  | statement               | the text as sent; only when the policy's [audit] raw_statement = true |
 // | parameters       | array   | statement               | bind values as text (null for NULL); only when the policy's [audit] parameters = true |
 // | pgmoat_version   | string  | log_opened              | version of pgmoat that opened the file |
@@ -79,6 +83,8 @@ enum class Event : uint8_t {
     pgmoat_start,
     pgmoat_stop,
     admin_command,  // a command on the admin console (statement: its text)
+    approval,       // a step of an approval hold: held, approved, denied, timed_out, abandoned
+    grant,          // a time-boxed grant added to or removed from the grants file
     // Written by the audit log itself, never submitted by sessions.
     log_opened,
     audit_error,
@@ -133,6 +139,10 @@ struct Record {
     std::optional<uint64_t> duration_us;
     std::optional<uint64_t> bytes_sent;
     std::optional<std::string> reason;
+    std::optional<uint64_t> approval;
+    std::optional<std::string> approval_step;
+    std::optional<std::string> approver;
+    std::optional<std::string> grant;
     // Only when a policy asks for them (never by default: they carry the app's data).
     std::optional<std::string> raw_statement;
     std::optional<std::vector<std::optional<std::string>>> parameters;

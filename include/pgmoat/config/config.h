@@ -40,6 +40,9 @@ struct Target {
     bool freeze = false;
     int freeze_line = 0;  // where freeze = true is written, for the error
     std::vector<FreezeWindow> freeze_windows;
+    // freeze_action = "hold": a write during the freeze waits for a person's
+    // approval (README "Approval holds") instead of being refused.
+    bool freeze_holds = false;
 };
 
 struct App {
@@ -95,6 +98,9 @@ struct Policies {
     std::string dir;  // every *.toml in it; default "policies" beside the config file
     // How often the files are checked for changes (hot reload); 0: only on SIGHUP.
     milliseconds watch_interval{1000};
+    // Time-boxed elevations (policy/grants.h); default "grants.toml" beside the
+    // config file, written by `pgmoat grant` and read with the policies.
+    std::string grants;
 };
 
 struct Analyzer {

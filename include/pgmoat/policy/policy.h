@@ -8,6 +8,7 @@
 #include "pgmoat/sql/analysis.h"
 
 #include <bitset>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -51,6 +52,10 @@ struct Approval {
     Source source;
 };
 
+// The statement kinds a name stands for in a policy or grant: the kind of that
+// name, or every kind of that category (query, dml, ddl, ...); empty when neither.
+std::bitset<256> kinds_named(std::string_view name);
+
 // A server setting bounded by a policy's [limits]: pgmoat pins it on its
 // upstream session as a startup parameter (so RESET and DISCARD ALL return to
 // it), and a SET, set_config() or client startup parameter may lower it but
@@ -60,6 +65,19 @@ struct SettingLimit {
     std::string value;       // as written in the policy, sent to the server as is
     int64_t base_value = 0;  // in the setting's base unit (ms or kB)
     Source source;
+};
+
+// [holds]: statements that wait for a person's approval before they reach the
+// server (policy/holds.h, session/approvals.h).
+struct HoldPolicy {
+    std::bitset<256> kinds;  // by StatementKind value
+    Source kinds_source;
+    // UPDATE/DELETE/MERGE that does not select its rows by value (as require_where).
+    bool unrestricted_writes = false;
+    Source unrestricted_writes_source;
+    std::chrono::milliseconds timeout{std::chrono::minutes(15)};  // no decision by then: denied
+    bool notice = true;  // tell the client its statement waits, and the approval's id
+    bool enabled() const { return kinds.any() || unrestricted_writes; }
 };
 
 struct ColumnPattern {
@@ -181,6 +199,8 @@ struct Policy {
     std::vector<SettingLimit> setting_limits;
     const SettingLimit* setting_limit(std::string_view parameter) const;
 
+    // [holds]
+    HoldPolicy holds;
     // [audit]: what records may carry beyond the normalized text
     bool audit_raw_statement = false;
     bool audit_parameters = false;

@@ -8,6 +8,8 @@
 
 #include "pgmoat/audit/record.h"
 #include "pgmoat/protocol/frame_decoder.h"
+#include "pgmoat/policy/grants.h"
+#include "pgmoat/session/approvals.h"
 #include "pgmoat/session/audit_sink.h"
 
 #include <cstdint>
@@ -72,11 +74,23 @@ public:
     // Ends a session (FATAL 57P01, its running statement cancelled); `by` names the
     // admin in the error its client reads. false: no session with that id.
     virtual bool kill(uint64_t session, std::string_view by) = 0;
+    // The statements waiting for approval (README "Approval holds"); null: this
+    // server holds none (APPROVE and DENY find nothing).
+    virtual Approvals* approvals() { return nullptr; }
+    // The time-boxed grants of the grants file in force (pgmoat grant).
+    virtual std::vector<policy::Grant> grants() const { return {}; }
+    // After Approvals::decide took an entry: tells its session, which runs or
+    // refuses the statement.
+    virtual void approval_decided(const PendingApproval& entry, bool approved, std::string_view by,
+                                  std::string_view reason) {
+        (void)entry, (void)approved, (void)by, (void)reason;
+    }
 };
 
 class AdminConsole;
 
-// One console command: its words as typed ("<name>" is the one argument), what it
+// One console command: its words as typed ("<name>" is the one argument; a last
+// "[name…]" takes the rest of the line, which may be empty), what it
 // does for SHOW HELP, and the function that answers it. The table of them is in
 // admin_console.cpp; a new command is one entry there (and, for what it reads or
 // does, a method of AdminState).

@@ -85,6 +85,8 @@ struct ConnectionContext {
     SessionDirectory* directory = nullptr;  // null: sessions are not listed
     const TargetFreezes* freezes = nullptr;  // null: no target is ever frozen
     TargetPauses* pauses = nullptr;         // null: nothing is ever paused
+    Approvals* approvals = nullptr;         // null: a statement under a hold is refused
+    const GrantTable* grants = nullptr;     // null: no grants
     std::function<Clock::time_point()> clock;  // default: the steady clock
     // Messages larger than this are relayed as they arrive, judged on this many
     // first bytes (statement texts excepted: held up to max_statement_size). Tests
@@ -147,6 +149,9 @@ public:
     // KILL from the admin console: FATAL 57P01 naming the admin, what runs on the
     // server is cancelled, the session closes.
     void on_kill(std::string_view by);
+    // A person decided the approval this session's statement waits for (the entry
+    // is already out of the table): it runs, or fails as a rejection does.
+    void on_approval(uint64_t approval, bool approved, std::string_view by, std::string_view reason);
 
     // ---- what to do ----
     std::optional<Action> next_action();

@@ -31,6 +31,8 @@ public:
     // The configuration in force: at start and at every reload.
     void set(std::shared_ptr<const config::Config> config);
     std::optional<std::string> frozen(std::string_view target, std::chrono::system_clock::time_point now) const;
+    // freeze_action = "hold": writes during its freeze wait for approval.
+    bool holds_writes(std::string_view target) const;
 
 private:
     std::atomic<bool> any_{false};  // nothing frozen or scheduled costs one load per write

@@ -30,6 +30,8 @@ struct Statement {
     size_t index = 0;  // which of the analysis' statements
     policy::Decision decision;
     std::shared_ptr<const audit::StatementInfo> audit;
+    uint64_t approval = 0;  // the approval hold it ran under; 0: none
+    std::string grant;      // the grant that let it through; empty: none
 
     // The analyzer's facts about this statement; null when the text did not
     // analyze (forwarded only under monitor mode).

@@ -12,8 +12,11 @@
 #include "pgmoat/protocol/bind_values.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message_writer.h"
+#include "pgmoat/policy/holds.h"
+#include "pgmoat/session/approvals.h"
 #include "pgmoat/session/audit_sink.h"
 #include "pgmoat/session/freezes.h"
+#include "pgmoat/session/grant_table.h"
 #include "pgmoat/session/identity.h"
 #include "pgmoat/session/rate_limiter.h"
 #include "pgmoat/session/rejection_log.h"
@@ -67,6 +70,8 @@ struct StatementServices {
     RateLimiter* rate_limiter = nullptr;     // null: no rate limits
     RejectionLog* rejections = nullptr;      // null: the admin console shows none
     const TargetFreezes* freezes = nullptr;  // null: no target is ever frozen
+    Approvals* approvals = nullptr;          // null: nothing is held (a held statement is refused)
+    const GrantTable* grants = nullptr;      // null: no grants
     uint64_t session_id = 0;
     std::string upstream_user;
     std::string database;
@@ -105,8 +110,23 @@ public:
 
     // The client's next message waits: a statement under [limits]
     // max_rows_affected runs, and what pgmoat sends after it depends on how many
-    // rows it changes (affected_rows_cap.cpp). The caller stops reading the client.
+    // rows it changes (affected_rows_cap.cpp), or a statement waits for approval
+    // (approval_hold.cpp). The caller stops reading the client.
     bool holds_client() const;
+
+    // ---- approval holds (approval_hold.cpp) ----
+    // The approval the session's next statement waits for; 0: none.
+    uint64_t held_approval() const { return held_ ? held_->id : 0; }
+    // When the hold times out; time_point::max() when nothing is held.
+    std::chrono::steady_clock::time_point hold_deadline() const;
+    // A person approved or denied it (the entry is already out of the table): the
+    // statement goes on, or is refused as a rejection is.
+    void approval_decided(bool approved, std::string_view by, std::string_view reason, Outbox& out);
+    // The hold's time ran out (the caller took it out of the table first).
+    void hold_timed_out(Outbox& out);
+    // The session ends while its statement waits (client gone, KILL, shutdown):
+    // the caller took it out of the table; this records the step.
+    void hold_abandoned(std::string_view why);
 
     char transaction_status() const { return transaction_status_; }
     // A COPY FROM STDIN is running or about to: the server waits for the client.
@@ -163,6 +183,30 @@ private:
     // A write on a frozen target (freeze_refusal.cpp); facts null: unknown, a write.
     std::optional<policy::Decision> freeze_refusal(const sql::Analysis& a) const;
     std::optional<policy::Decision> freeze_refusal(const sql::Statement* facts) const;
+
+    // ---- grants (session_grants.cpp) ----
+    // The grants applying to this session now, and the policy they make; called
+    // before each statement is judged (the next one after an expiry is judged
+    // without it).
+    void refresh_grants();
+    bool granted(std::string_view rule) const;
+    // The grant that let an allowed statement through (set in grant_): decided
+    // again under the policy without grants when any apply.
+    void attribute_grant(const sql::Analysis& a, std::string_view sql, Origin origin);
+    // An Execute of a statement prepared under a grant that has since ended.
+    std::optional<policy::Decision> expired_grant_refusal(const Statement* statement) const;
+
+    // After every rule allowed it: into the execution queue and to the server.
+    void pass(const protocol::Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
+              Outbox& out, std::shared_ptr<const sql::Analysis> analysis, policy::Decision decision,
+              Clock::time_point started);
+    // A statement the policy's [holds] (or a freeze that holds, `reason`) keeps
+    // until a person decides; true: held.
+    bool hold(const protocol::Frame& frame, std::string_view sql, std::string_view statement_name, Origin origin,
+              const std::shared_ptr<const sql::Analysis>& analysis, const policy::Decision& decision,
+              Clock::time_point started, std::optional<policy::HoldReason> reason, Outbox& out);
+    // step: held, or an ApprovalOutcome's name.
+    void record_approval_step(std::string_view step, std::string_view approver, std::string_view reason);
 
     // ---- max_rows_affected (affected_rows_cap.cpp) ----
     // A statement whose changed rows the policy caps (or may: unknown, EXECUTE).
@@ -299,10 +343,36 @@ private:
         bool closing = false;             // COMMIT or ROLLBACK sent
         std::string held_complete;        // the last CommandComplete, until COMMIT
         std::string commit_error;         // COMMIT's ErrorResponse, relayed in its place
+        uint64_t approval = 0;            // the approval hold it runs under
     };
     std::optional<CappedQuery> capped_query_;
     // Requests whose answers are pgmoat's own (BEGIN, COMMIT, ROLLBACK): by batch.
     std::deque<uint64_t> own_requests_;
+
+    // A statement waiting for approval: not forwarded, and the client's next
+    // messages wait behind it (holds_client).
+    struct HeldStatement {
+        uint64_t id = 0;
+        std::string frame;  // the Query or Parse as the client sent it
+        std::string sql;
+        std::string statement_name;
+        Origin origin = Origin::simple_query;
+        std::shared_ptr<const sql::Analysis> analysis;
+        policy::Decision decision;
+        policy::HoldReason reason;
+        std::shared_ptr<const audit::StatementInfo> info;
+        Clock::time_point started;
+        Clock::time_point deadline;
+    };
+    std::optional<HeldStatement> held_;
+    // The approval the statement being passed ran under (its audit records name it).
+    uint64_t approval_ = 0;
+    // The grant that let the statement being passed through (its records name it).
+    std::string grant_;
+    std::shared_ptr<const policy::Policy> base_policy_;  // the policy without grants
+    std::vector<policy::Grant> grants_;                   // applying now
+    uint64_t grants_version_ = UINT64_MAX;
+    std::chrono::system_clock::time_point grants_change_at_ = std::chrono::system_clock::time_point::max();
 
     struct Decoy {
         uint64_t batch;

@@ -21,6 +21,12 @@ struct FakeState : AdminState {
     std::string reload_error;
     std::vector<uint64_t> killed;
     int reloads = 0;
+    Approvals table;
+    std::vector<std::pair<uint64_t, bool>> decided;  // (approval, approved) told to sessions
+    Approvals* approvals() override { return &table; }
+    void approval_decided(const PendingApproval& entry, bool approved, std::string_view, std::string_view) override {
+        decided.emplace_back(entry.id, approved);
+    }
 
     std::vector<SessionRow> sessions() const override {
         return {{7, "orders-api", "prod", "web", "10.0.0.5", 51000, "idle in transaction", "select",
@@ -229,16 +235,26 @@ TEST_CASE("SHOW HELP lists every command of the table; what is not a command is 
     for (const auto& r : help.rows) listed.push_back(r[0]);
     for (const char* c : {"SHOW HELP", "SHOW SESSIONS", "SHOW TARGETS", "SHOW POLICIES", "SHOW REJECTIONS", "SHOW STATS",
                           "SHOW COUNTERS", "SHOW VERSION", "RELOAD", "PAUSE <target>", "RESUME <target>",
-                          "KILL <session>"})
+                          "KILL <session>", "SHOW APPROVALS", "APPROVE <approval>", "DENY <approval> [reason…]"})
         CHECK(std::find(listed.begin(), listed.end(), c) != listed.end());
     // Every listed command runs (those with an argument get one), none is a stub.
     for (const auto& c : listed) {
         std::string line = c;
-        if (auto at = line.find(" <"); at != std::string::npos) line = line.substr(0, at) + (line[at + 2] == 't' ? " prod" : " 7");
+        if (auto at = line.find(" <"); at != std::string::npos) {
+            std::string arg = line[at + 2] == 't' ? " prod" : " 7";
+            if (line[at + 2] == 'a') {  // an approval: one that is pending
+                PendingApproval p;
+                p.app = "agent";
+                arg = " " + std::to_string(state.table.hold(p));
+            }
+            line = line.substr(0, at) + arg;
+        }
         auto a = ask(console, line);
         CHECK_MESSAGE(a.error_code.empty(), line);
         CHECK(!a.tag.empty());
     }
+
+    CHECK(state.decided.size() == 2);
 
     // psql's \dt sends a catalog query.
     auto dt = ask(console, "SELECT n.nspname as \"Schema\" FROM pg_catalog.pg_class c");

@@ -1,0 +1,51 @@
+// Time-boxed elevation: a grant widens one identity's policy on one target for a
+// bounded time (`pgmoat grant --app NAME --allow KIND_OR_RULE --target T --for 30m
+// --reason "..."`). Grants live in a file beside the config, written atomically,
+// read at start and with every reload; each expires on its own. Pure: parsing,
+// writing, which grants apply, and the policy they make.
+#pragma once
+
+#include "pgmoat/policy/policy.h"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgmoat::policy {
+
+struct Grant {
+    std::string id;      // "g" + 8 hex digits
+    std::string app;     // the identity it widens
+    std::string allow;   // a statement kind or category, or a rule name (grantable())
+    std::string target;  // target name (a glob: "*" for every target)
+    std::string reason;
+    std::string granted_by;
+    std::chrono::system_clock::time_point granted_at;
+    std::chrono::system_clock::time_point expires;
+
+    bool active(std::chrono::system_clock::time_point now) const { return now < expires; }
+    bool applies(std::string_view app, std::string_view target, std::chrono::system_clock::time_point now) const;
+};
+
+// Whether `allow` names something a grant can widen; else why not.
+std::optional<std::string> grant_refusal(std::string_view allow);
+
+// The grants file: [[grant]] tables. Missing file: none. Errors: ConfigError
+// naming file:line.
+std::vector<Grant> parse_grants(const std::string& text, const std::string& file);
+std::vector<Grant> load_grants(const std::string& path);
+std::string grants_text(const std::vector<Grant>& grants);
+// Written to a temporary file beside it, flushed, then renamed over it: a reader
+// sees the old file or the new one, never half of one.
+void save_grants(const std::string& path, const std::vector<Grant>& grants);
+
+// The policy a session is judged by while `grants` (all applying to it) are in
+// force. Session-level rules (freeze) are asked with grants_allow().
+Policy widen(const Policy& policy, const std::vector<Grant>& grants);
+// The grant that lets through what `rule` rejected (or held) for a statement of
+// `kind`; nullptr when none does.
+const Grant* grant_for(const std::vector<Grant>& grants, std::string_view rule, std::string_view kind);
+
+}  // namespace pgmoat::policy

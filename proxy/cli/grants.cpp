@@ -1,0 +1,170 @@
+// pgmoat grant / grants / revoke: time-boxed elevations, kept in the grants file
+// beside the config ([policies] grants). The file is written atomically; the
+// running pgmoat reads it with its policies (the file watcher, SIGHUP or RELOAD),
+// audits each grant added or removed, and applies it to running sessions.
+#include "commands.h"
+
+#include "pgmoat/common/utc_time.h"
+#include "pgmoat/config/config.h"
+#include "pgmoat/policy/grants.h"
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <sys/file.h>
+
+namespace pgmoat::cli {
+
+namespace {
+
+// "30m", "2h", "90s", "1d": how long a grant lasts (at most a week).
+std::optional<std::chrono::seconds> parse_for(std::string_view text) {
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || n == 0) return std::nullopt;
+    std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+    uint64_t factor = unit == "s" ? 1 : unit == "m" || unit == "min" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+    if (factor == 0 || n > 7 * 86400 / factor) return std::nullopt;
+    return std::chrono::seconds(n * factor);
+}
+
+std::string who_grants() {
+    if (const auto* pw = ::getpwuid(::geteuid())) return pw->pw_name;
+    return "uid " + std::to_string(::geteuid());
+}
+
+std::string new_id() {
+    unsigned char bytes[4];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("cannot generate a grant id");
+    return fmt::format("g{:02x}{:02x}{:02x}{:02x}", bytes[0], bytes[1], bytes[2], bytes[3]);
+}
+
+// Two `pgmoat grant` at once must not lose one: the file is changed under a lock.
+struct FileLock {
+    int fd;
+    explicit FileLock(const std::string& path) : fd(::open((path + ".lock").c_str(), O_CREAT | O_RDWR, 0600)) {
+        if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + path + ".lock");
+    }
+    ~FileLock() { ::close(fd); }
+};
+
+void print(const policy::Grant& g, std::chrono::system_clock::time_point now) {
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(g.expires - now).count();
+    std::printf("%s  app=%s allow=%s target=%s until=%s (%s) by=%s reason=%s\n", g.id.c_str(), g.app.c_str(),
+                g.allow.c_str(), g.target.c_str(), format_utc(g.expires).c_str(),
+                left > 0 ? fmt::format("{}s left", left).c_str() : "expired", g.granted_by.c_str(), g.reason.c_str());
+}
+
+}  // namespace
+
+int grant(const Args& args) {
+    std::string config_path = "pgmoat.toml", app, allow, target, reason, duration;
+    bool ok = args.size() % 2 == 0;
+    for (size_t i = 0; ok && i + 1 < args.size(); i += 2) {
+        const auto& k = args[i];
+        std::string* into = k == "-c" || k == "--config" ? &config_path
+                            : k == "--app"              ? &app
+                            : k == "--allow"            ? &allow
+                            : k == "--target"           ? &target
+                            : k == "--for"              ? &duration
+                            : k == "--reason"           ? &reason
+                                                        : nullptr;
+        if (into) *into = args[i + 1];
+        ok = into != nullptr;
+    }
+    if (!ok || app.empty() || allow.empty() || target.empty() || duration.empty() || reason.empty()) {
+        std::fprintf(stderr, "usage: pgmoat grant --app NAME --allow KIND_OR_RULE --target TARGET --for 30m "
+                             "--reason TEXT [-c pgmoat.toml]\n");
+        return 2;
+    }
+    auto config = config::load_config(config_path);
+    if (!config.find_app(app)) {
+        std::fprintf(stderr, "pgmoat: no app named \"%s\" in %s\n", app.c_str(), config_path.c_str());
+        return 1;
+    }
+    if (target != "*" && !config.find_target(target)) {
+        std::fprintf(stderr, "pgmoat: no target named \"%s\" in %s\n", target.c_str(), config_path.c_str());
+        return 1;
+    }
+    if (auto refusal = policy::grant_refusal(allow)) {
+        std::fprintf(stderr, "pgmoat: %s\n", refusal->c_str());
+        return 1;
+    }
+    auto length = parse_for(duration);
+    if (!length) {
+        std::fprintf(stderr, "pgmoat: --for \"%s\": expected a duration such as 30m, 2h or 1d (at most 7d)\n",
+                     duration.c_str());
+        return 1;
+    }
+    FileLock lock(config.policies.grants);
+    auto grants = policy::load_grants(config.policies.grants);
+    auto now = std::chrono::system_clock::now();
+    // Expired grants are dropped as the file is rewritten (the audit log keeps them).
+    std::erase_if(grants, [&](const policy::Grant& g) { return !g.active(now); });
+    policy::Grant g;
+    g.id = new_id();
+    g.app = app;
+    g.allow = allow;
+    g.target = target;
+    g.reason = reason;
+    g.granted_by = who_grants();
+    g.granted_at = std::chrono::floor<std::chrono::seconds>(now);
+    g.expires = g.granted_at + *length;
+    grants.push_back(g);
+    policy::save_grants(config.policies.grants, grants);
+    print(g, now);
+    return 0;
+}
+
+int grants(const Args& args) {
+    std::string config_path = "pgmoat.toml";
+    size_t i = !args.empty() && args[0] == "list" ? 1 : 0;
+    for (; i < args.size(); ++i) {
+        if ((args[i] == "-c" || args[i] == "--config") && i + 1 < args.size()) {
+            config_path = args[++i];
+        } else {
+            std::fprintf(stderr, "usage: pgmoat grants [list] [-c pgmoat.toml]\n");
+            return 2;
+        }
+    }
+    auto config = config::load_config(config_path);
+    auto now = std::chrono::system_clock::now();
+    auto all = policy::load_grants(config.policies.grants);
+    for (const auto& g : all) print(g, now);
+    if (all.empty()) std::printf("no grants\n");
+    return 0;
+}
+
+int revoke(const Args& args) {
+    std::string config_path = "pgmoat.toml", id;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if ((args[i] == "-c" || args[i] == "--config") && i + 1 < args.size()) config_path = args[++i];
+        else if (id.empty()) id = args[i];
+        else id = "-";
+    }
+    if (id.empty() || id == "-") {
+        std::fprintf(stderr, "usage: pgmoat revoke GRANT_ID [-c pgmoat.toml]\n");
+        return 2;
+    }
+    auto config = config::load_config(config_path);
+    FileLock lock(config.policies.grants);
+    auto grants = policy::load_grants(config.policies.grants);
+    auto before = grants.size();
+    std::erase_if(grants, [&](const policy::Grant& g) { return g.id == id; });
+    if (grants.size() == before) {
+        std::fprintf(stderr, "pgmoat: no grant %s in %s\n", id.c_str(), config.policies.grants.c_str());
+        return 1;
+    }
+    policy::save_grants(config.policies.grants, grants);
+    std::printf("revoked %s\n", id.c_str());
+    return 0;
+}
+
+}  // namespace pgmoat::cli

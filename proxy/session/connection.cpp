@@ -147,6 +147,7 @@ void Connection::on_read_failed(Side side, bool eof, std::string_view error) {
                                 target_->name);
         return upstream_failed(e, "login read: " + std::string(error));
     }
+    server_lost_ = true;
     // The server went away without a goodbye (crash, kill, network): tell the
     // client plainly instead of leaving it to guess from a closed socket.
     write_fatal("08006", fmt::format("pgmoat: lost the connection to target \"{}\"", target_->name));
@@ -162,6 +163,7 @@ void Connection::on_write_failed(Side side, std::string_view error) {
         e.message = fmt::format("pgmoat: cannot connect to target \"{}\": {}", target_->name, error);
         return upstream_failed(e, "login write: " + std::string(error));
     }
+    if (side == Side::server) server_lost_ = true;
     if (phase_ == Phase::draining) return close(close_reason_);
     close(fmt::format("{} write: {}", side == Side::client ? "client" : "server", error));
 }
@@ -268,6 +270,17 @@ void Connection::authenticated() {
         return close("server shutting down");
     }
     phase_ = Phase::admitting;
+    pooled_ = target_->pool_mode == config::PoolMode::transaction;
+    if (pooled_) {
+        // Pool servers log in without any client's parameters, so a remembered
+        // welcome patched with this client's is what it would see; without one,
+        // the first server connection leased tells.
+        std::optional<Welcome> known = context_.welcomes ? context_.welcomes->find(target_->name) : std::nullopt;
+        if (!known) return request_server();
+        cancel_key_ = context_.cancels->add({*target_, {}});
+        registered_cancel_ = true;
+        return admit(patch_welcome(*known, who.forward_parameters), {});
+    }
     // pgbouncer's way: with a known welcome for the target, the login completes
     // without a server; the server is attached when the first statement comes.
     std::optional<Welcome> welcome;
@@ -302,6 +315,8 @@ void Connection::admit(const Parameters& parameters, std::string_view notices) {
     services.session_id = context_.id;
     services.upstream_user = target_->user;
     services.database = target_->database;
+    services.transaction_pooling = pooled_;
+    services.reject_session_state = target_->pool.session_state == config::SessionStatePolicy::reject;
     session_.emplace(startup_->identity(), parameters, std::move(services));
     startup_.reset();
     phase_ = Phase::relay;
@@ -314,6 +329,8 @@ void Connection::admit(const Parameters& parameters, std::string_view notices) {
     }
     log::info("session {}: app \"{}\" connected to target \"{}\" from {}:{}{}, policy \"{}\"", context_.id, who.app,
               who.target, who.client_address, who.client_port, who.tls ? " over TLS" : "", session_->policy().name);
+    if (pooled_ && lease_ == Lease::held) return server_attached();
+    if (upstream_ == Upstream::ready) session_->set_backend_pid(upstream_key_.process_id);
     // Whatever the client sent before its welcome.
     if (!client_.in.empty()) relay(Side::client);
 }
@@ -462,9 +479,12 @@ bool Connection::wants_read(Side side) const {
         if (client_tls_pending_) return false;
         if (phase_ == Phase::draining) return true;
         if (phase_ == Phase::admitting) return client_.in.size() < kMaxBacklog;
+        // Waiting for a pooled server connection: what arrives meanwhile is kept, up to a bound.
+        if (pooled_ && lease_ != Lease::held && client_.in.size() >= kMaxBacklog) return false;
         return !client_waits_ && out_.to_server.size() < kMaxBacklog && out_.to_client.size() < kMaxBacklog;
     }
     if (upstream_ == Upstream::none || upstream_ == Upstream::connecting || upstream_ == Upstream::tls) return false;
+    if (replaying_) return true;
     return out_.to_client.size() < kMaxBacklog;
 }
 
@@ -473,8 +493,13 @@ bool Connection::wants_read(Side side) const {
 void Connection::close(std::string reason) {
     if (closed()) return;
     bool was_session = session_.has_value();
+    bool reusable = pooled_ && lease_ == Lease::held && server_reusable();
     phase_ = Phase::closed;
     close_reason_ = std::move(reason);
+    if (pooled_ && lease_ == Lease::held) {
+        out_.to_server.clear();
+        release_server(reusable);
+    }
     // A session closing before its first statement has no server to tell.
     if (upstream_ != Upstream::ready) {
         out_.to_server.clear();

@@ -24,6 +24,9 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     if (decision.allow && origin == Origin::simple_query) {
         if (auto refusal = runtime_refusal()) decision = std::move(*refusal);
     }
+    if (decision.allow && services_.transaction_pooling) {
+        if (auto refusal = session_state_refusal(*analysis, out)) decision = std::move(*refusal);
+    }
     if (services_.metrics) {
         analysis_seconds_->observe_duration(analyzed - started);
         decision_seconds_->observe_duration(Clock::now() - analyzed);
@@ -62,7 +65,8 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
         code_may_run();
         ++syncs_sent_;
     }
-    if (frame) forward(*frame, out);
+    if (frame && origin == Origin::parse) forward_parse(*frame, statement_name, out);
+    else if (frame) forward(*frame, out);
     return true;
 }
 
@@ -316,6 +320,7 @@ void Session::record(const Execution& e, std::string_view sqlstate, uint64_t row
     r.duration_us = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - e.started).count());
     r.bytes_sent = e.bytes;
+    if (backend_pid_ != 0) r.backend_pid = backend_pid_;
     if (e.statement) {
         r.statement = e.statement->audit;
         const auto& d = e.statement->decision;

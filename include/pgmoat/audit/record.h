@@ -41,6 +41,7 @@
 // | rows             | integer | statement               | rows returned or affected |
 // | duration_us      | integer | statement               | microseconds from forwarding to the server's answer |
 // | bytes_sent       | integer | statement, disconnect   | bytes sent to the client |
+// | backend_pid      | integer | statement               | the server connection's backend process id (PostgreSQL's pid), to match its log |
 // | reason           | string  | disconnect, auth_failed, target_denied, policy_reload (failure), log_opened, audit_error | why, in words |
 // | raw_statement    | string  | statement               | the text as sent; only when the policy's [audit] raw_statement = true |
 // | parameters       | array   | statement               | bind values as text (null for NULL); only when the policy's [audit] parameters = true |
@@ -132,6 +133,7 @@ struct Record {
     std::optional<uint64_t> rows;
     std::optional<uint64_t> duration_us;
     std::optional<uint64_t> bytes_sent;
+    std::optional<int64_t> backend_pid;
     std::optional<std::string> reason;
     // Only when a policy asks for them (never by default: they carry the app's data).
     std::optional<std::string> raw_statement;

@@ -63,7 +63,10 @@ awaitable<void> ClientConnection::run() {
 awaitable<void> ClientConnection::read_loop(Side side) {
     size_t i = index(side);
     Transport& t = transport(side);
-    while (!closed_) {
+    // A server socket handed back to its pool is read no more by this loop.
+    uint64_t generation = server_generation_;
+    auto current = [&] { return side == Side::client || generation == server_generation_; };
+    while (!closed_ && current()) {
         if (!engine_->wants_read(side)) {
             if (engine_->closed()) break;
             waiting_[i] = true;
@@ -74,11 +77,23 @@ awaitable<void> ClientConnection::read_loop(Side side) {
         }
         auto [p, n] = engine_->read_buffer(side);
         auto [ec, got] = co_await t.read_some(asio::buffer(p, n));
+        if (!current()) {
+            // Anything the server sent after it was handed back: not clean.
+            if (got > 0) releasing_[generation].reusable = false;
+            break;
+        }
         if (closed_) break;
         if (ec) engine_->on_read_failed(side, ec == asio::error::eof, ec.message());
         else engine_->on_read(side, got);
         co_await act();
         if (ec) break;
+    }
+    if (side == Side::server) {
+        if (auto it = releasing_.find(generation); it != releasing_.end()) {
+            Releasing r = std::move(it->second);
+            releasing_.erase(it);
+            runtime_.pools->release(*pool_target_, r.id, std::move(r.transport), std::move(r.state), r.reusable);
+        }
     }
 }
 
@@ -160,6 +175,7 @@ awaitable<void> ClientConnection::execute(session::Action a) {
                 engine_->on_upstream_failed(ec.message());
                 co_return;
             }
+            if (server_id_ != 0) runtime_.pools->opened(*pool_target_, server_id_);
             engine_->on_upstream_connected();
             auto self = shared_from_this();
             spawn(client_.socket().get_executor(), read_loop(Side::server), name(), [self] {});
@@ -182,6 +198,8 @@ awaitable<void> ClientConnection::execute(session::Action a) {
             spawn(client_.socket().get_executor(), cancel(*a.target, std::move(a.bytes)), name(), [self] {});
             co_return;
         }
+        case Kind::lease_server: lease(*a.target); co_return;
+        case Kind::release_server: release_server(a); co_return;
         case Kind::drain_client: draining_client_ = true; co_return;
         case Kind::close: close_requested_ = true; co_return;
     }
@@ -204,6 +222,13 @@ void ClientConnection::close_all() {
     closed_ = true;
     client_.close();
     if (server_) server_->close();
+    if (pool_target_) {
+        if (server_id_ != 0) runtime_.pools->closed(*pool_target_, server_id_);
+        server_id_ = 0;
+        if (lease_waiting_) runtime_.pools->cancel_wait(*pool_target_, id_);
+        if (pool_client_) runtime_.pools->client_gone(*pool_target_);
+        pool_client_ = false;
+    }
     deadline_timer_.cancel();
     for (auto& w : wake_) w->cancel();
 }
@@ -229,6 +254,82 @@ void ClientConnection::post_terminate() {
         self->engine_->on_terminate();
         self->close_all();
     });
+}
+
+// ---- transaction pooling ----
+
+namespace {
+// A grant that found its client gone goes back to the pool.
+void give_back(ServerPools& pools, const config::Target& target, PoolGrant& g) {
+    if (g.kind == PoolGrant::Kind::server) pools.release(target, g.id, std::move(g.transport), std::move(g.state), true);
+    else if (g.kind == PoolGrant::Kind::open) pools.closed(target, g.id);
+}
+}  // namespace
+
+void ClientConnection::lease(const config::Target& target) {
+    pool_target_ = &target;
+    if (!pool_client_) {
+        if (!runtime_.pools->admit_client(target)) {
+            engine_->on_pool_full();
+            return;
+        }
+        pool_client_ = true;
+    }
+    lease_waiting_ = true;
+    std::weak_ptr<ClientConnection> weak = weak_from_this();
+    auto executor = client_.socket().get_executor();
+    auto pools = runtime_.pools;
+    auto target_copy = std::make_shared<config::Target>(target);
+    runtime_.pools->lease(target, id_, [weak, executor, pools, target_copy](PoolGrant g) {
+        auto grant = std::make_shared<PoolGrant>(std::move(g));
+        asio::post(executor, [weak, grant, pools, target_copy] {
+            auto self = weak.lock();
+            if (!self || !self->engine_) return give_back(*pools, *target_copy, *grant);
+            self->on_grant(std::move(*grant));
+        });
+    });
+}
+
+void ClientConnection::on_grant(PoolGrant g) {
+    lease_waiting_ = false;
+    if (closed_) return give_back(*runtime_.pools, *pool_target_, g);
+    switch (g.kind) {
+        case PoolGrant::Kind::server:
+            server_ = std::move(g.transport);
+            server_id_ = g.id;
+            engine_->on_server_granted(*g.state);
+            start_server_reader();
+            break;
+        case PoolGrant::Kind::open:
+            server_id_ = g.id;
+            engine_->on_server_to_open(g.id);
+            break;
+        case PoolGrant::Kind::wait_timeout: engine_->on_server_wait_timeout(); break;
+        case PoolGrant::Kind::full: engine_->on_pool_full(); break;
+    }
+    spawn_act();
+}
+
+void ClientConnection::start_server_reader() {
+    auto self = shared_from_this();
+    spawn(client_.socket().get_executor(), read_loop(Side::server), name(), [self] {});
+}
+
+void ClientConnection::release_server(session::Action& a) {
+    uint64_t generation = server_generation_++;
+    if (!server_) {
+        if (server_id_ != 0) runtime_.pools->closed(*pool_target_, server_id_);
+        server_id_ = 0;
+        return;
+    }
+    Transport* t = server_.get();
+    releasing_[generation] = Releasing{std::move(server_), std::move(a.server), server_id_, a.reusable};
+    server_id_ = 0;
+    // Its reader stops (its pending read cancelled now, before anyone else can
+    // have the socket) and then hands it back.
+    error_code ignored;
+    t->socket().cancel(ignored);
+    wake_[1]->cancel();
 }
 
 // ---- audit ----

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,11 @@ private:
     // false if there was nothing to write.
     awaitable<bool> write(Side side);
     awaitable<void> cancel(config::Target target, std::string request);
+    // Transaction pooling.
+    void lease(const config::Target& target);
+    void on_grant(PoolGrant grant);
+    void release_server(session::Action& action);
+    void start_server_reader();
     void spawn_act();
     void close_all();
     void wake_readers();
@@ -73,6 +79,21 @@ private:
     bool closed_ = false;
     bool draining_client_ = false;
     std::function<void()> on_close_;
+    // Transaction pooling: the pool's id of the server connection in server_ (0:
+    // none), the target whose pool it is, and server sockets being handed back
+    // once their reader has stopped (by reader generation).
+    const config::Target* pool_target_ = nullptr;
+    uint64_t server_id_ = 0;
+    bool pool_client_ = false;
+    bool lease_waiting_ = false;
+    uint64_t server_generation_ = 0;
+    struct Releasing {
+        std::unique_ptr<Transport> transport;
+        std::shared_ptr<session::ServerConnection> state;
+        uint64_t id;
+        bool reusable;
+    };
+    std::map<uint64_t, Releasing> releasing_;
 };
 
 }  // namespace pgmoat::net

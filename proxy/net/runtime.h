@@ -5,6 +5,7 @@
 
 #include "asio.h"
 #include "net_metrics.h"
+#include "server_pools.h"
 #include "pgmoat/audit/audit_log.h"
 #include "pgmoat/auth/credentials.h"
 #include "pgmoat/metrics/registry.h"
@@ -51,6 +52,7 @@ struct Runtime {
     metrics::Registry registry;
     NetMetrics net_metrics{registry};
     session::StatementMetrics statement_metrics{registry};
+    std::shared_ptr<ServerPools> pools = std::make_shared<ServerPools>(registry);
     std::atomic<uint64_t> next_session_id{0};
     std::atomic<int> clients{0};
     std::atomic<bool> draining{false};

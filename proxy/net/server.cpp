@@ -109,6 +109,7 @@ public:
             spawn(main_ctx.get_executor(), watch_policy_files(), "policy watcher");
         }
         spawn(main_ctx.get_executor(), accept_loop(), "accept loop");
+        spawn(main_ctx.get_executor(), runtime_.pools->maintain(), "pool maintenance");
 
         std::vector<std::thread> threads;
         for (size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });

@@ -64,6 +64,18 @@ void Connection::on_server_wait_timeout() {
     close("pool wait timeout");
 }
 
+void Connection::on_pool_full() {
+    if (closed()) return;
+    lease_ = Lease::none;
+    log::info("session {}: over max_client_connections of target \"{}\"'s pool", context_.id, target_->name);
+    write_fatal("53300", "sorry, too many clients already");
+    if (phase_ == Phase::admitting) {
+        close_reason_ = "pool client limit";
+        login_failed();
+    }
+    close("pool client limit");
+}
+
 void Connection::server_attached() {
     session_->attach_server(server_conn_.get());
     std::string sql = apply_parameters(server_conn_->applied, session_->identity().forward_parameters);

@@ -27,6 +27,13 @@ std::string with_name(std::string_view name, std::string_view rest) {
     body.append(rest);
     return body;
 }
+// A Close or Describe body: 'S', then the statement's name.
+std::string statement_named(std::string_view name) {
+    std::string body = "S";
+    body.append(name);
+    body += '\0';
+    return body;
+}
 }  // namespace
 
 void Session::forward_parse(const Frame& frame, std::string_view name, Outbox& out) {
@@ -35,7 +42,7 @@ void Session::forward_parse(const Frame& frame, std::string_view name, Outbox& o
     ClientStatement st{prepared_name(rest), std::string(rest)};
     // Whatever the server connection holds under that name is this very text:
     // closing it first makes the Parse succeed whether or not it was there.
-    write_frame(out.to_server, frontend::Close, with_name("S", st.server_name));
+    write_frame(out.to_server, frontend::Close, statement_named(st.server_name));
     objects_.close_sent(syncs_sent_, 'S', st.server_name, true);
     write_frame(out.to_server, frontend::Parse, with_name(st.server_name, rest));
     server_->prepared.insert(st.server_name);
@@ -49,7 +56,7 @@ const std::string* Session::server_statement(std::string_view name, Outbox& out)
     if (!server_->prepared.contains(st.server_name)) {
         // Close first: if an earlier Parse of it failed in a batch, the server may
         // hold it after all, or not.
-        write_frame(out.to_server, frontend::Close, with_name("S", st.server_name));
+        write_frame(out.to_server, frontend::Close, statement_named(st.server_name));
         objects_.close_sent(syncs_sent_, 'S', st.server_name, true);
         write_frame(out.to_server, frontend::Parse, with_name(st.server_name, st.parse_rest));
         objects_.parse_sent(syncs_sent_, st.server_name, nullptr, true);
@@ -77,14 +84,14 @@ void Session::forward_describe_or_close(const Frame& frame, char kind, std::stri
         if (it == statements_.end()) return forward(frame, out);  // closing what is not there: fine
         // Closed on this server connection; others prepare it again if the client
         // Parses it again.
-        write_frame(out.to_server, frontend::Close, with_name("S", it->second.server_name));
+        write_frame(out.to_server, frontend::Close, statement_named(it->second.server_name));
         server_->prepared.erase(it->second.server_name);
         statements_.erase(it);
         return;
     }
     const std::string* server_name = server_statement(name, out);
     if (!server_name) return forward(frame, out);
-    write_frame(out.to_server, frontend::Describe, with_name("S", *server_name));
+    write_frame(out.to_server, frontend::Describe, statement_named(*server_name));
 }
 
 std::optional<policy::Decision> Session::session_state_refusal(const sql::Analysis& a, Outbox& out) {

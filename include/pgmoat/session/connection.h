@@ -141,6 +141,8 @@ public:
     void on_server_granted(ServerConnection server);
     void on_server_to_open(uint64_t server_id);
     void on_server_wait_timeout();
+    // Over the pool's max_client_connections.
+    void on_pool_full();
     void on_durable(uint64_t ticket, bool ok);
     // The deadline() has passed (or the timer fired early: harmless).
     void on_tick();

@@ -14,11 +14,14 @@ SESSIONS=${SESSIONS:-10000}
 
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j2 --target pgmoat analyzer_bench
+cmake --build build -j2 --target pgmoat analyzer_bench shapes_bench
 export PGMOAT_BIN="$PWD/build/pgmoat"
 
 echo "== analyzer micro-benchmark =="
 ./build/bench/analyzer_bench --rounds 20 --iterations 1000
+echo
+echo "== shape check =="
+./build/bench/shapes_bench --rounds 20 --iterations 20000
 echo
 echo "== pgbench: pgmoat, pgbouncer, direct =="
 /usr/bin/python3 bench/relay_bench.py --seconds "$SECONDS_PER_RUN" --rounds "$ROUNDS" --clients 16 --many-clients 500

@@ -17,7 +17,7 @@ set(PGMOAT_FUZZ_SANITIZERS "address,undefined" CACHE STRING "Sanitizers the fuzz
 set(_fuzz_flags -fsanitize=${PGMOAT_FUZZ_SANITIZERS} -fno-sanitize-recover=undefined
                 -fno-omit-frame-pointer -gline-tables-only)
 
-set(_fuzz_modules common protocol auth audit config metrics sql policy session)
+set(_fuzz_modules common protocol auth audit config metrics sql shapes policy session)
 set(_fuzz_srcs)
 foreach(m IN LISTS _fuzz_modules)
   file(GLOB _s CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/proxy/${m}/*.cpp)

@@ -22,8 +22,14 @@ void usage() {
                  "                                what pgmoat decides for SQL from that app, and why\n"
                  "  audit verify [--key FILE] FILE…\n"
                  "                                check the audit log's hash chain; report the first break\n"
+                 "  learn --lock LOCK_FILE [--app NAME] [--known LOCK_FILE]… [--report FILE] AUDIT_FILE…\n"
+                 "                                write or update an app's shape lock from a monitor-mode\n"
+                 "                                audit log; print the interpolation report\n"
                  "  learn [--app NAME] AUDIT_FILE…\n"
-                 "                                propose policy from a monitor-mode audit log\n"
+                 "                                propose policy approvals from a monitor-mode audit log\n"
+                 "  shapes list|diff|approve|remove|check …\n"
+                 "                                the shape lock: list it, diff it against a new run,\n"
+                 "                                approve new shapes, remove shapes, check it against policies\n"
                  "  version                       print the version\n");
 }
 
@@ -44,6 +50,7 @@ int main(int argc, char** argv) {
         if (command == "explain") return cli::explain(args);
         if (command == "audit") return cli::audit(args);
         if (command == "learn") return cli::learn(args);
+        if (command == "shapes") return cli::shapes(args);
         if (command == "version" || command == "--version") {
             std::printf("pgmoat %s\n", PGMOAT_VERSION);
             return 0;

@@ -24,6 +24,7 @@ from pgharness import PGMOAT_BIN, UPSTREAM_USER, Pgmoat, Postgres, free_port, wa
 
 APP, APP_PASSWORD = "shop-api", "shop-api-secret-1"
 PERSON, PERSON_PASSWORD = "person-alice", "alice-secret-1"
+ADMIN, ADMIN_PASSWORD = "ops-admin", "ops-admin-secret-1"
 INJECTION = "x' OR '1'='1"
 PYTHON = "/usr/bin/python3"  # Debian's, with psycopg
 
@@ -56,7 +57,8 @@ class Demo:
             self.pg.sql(f"SET ROLE {UPSTREAM_USER};\n" + f.read(), "app")
         self.metrics_port = port(9187)
         m = Pgmoat(self.work, targets={"dev": {"port": self.pg.port}},
-                   apps={APP: (APP_PASSWORD, ["dev"]), PERSON: (PERSON_PASSWORD, ["dev"])},
+                   apps={APP: (APP_PASSWORD, ["dev"]), PERSON: (PERSON_PASSWORD, ["dev"]),
+                         ADMIN: (ADMIN_PASSWORD, [], {"admin": True})},
                    server={"log_level": "info"},
                    extra=f'[audit]\npath = "pgmoat-audit.jsonl"\n\n'
                          f'[metrics]\nlisten = "127.0.0.1:{self.metrics_port}"\n')
@@ -83,8 +85,8 @@ class Demo:
         if self.pg:
             self.pg.stop()
 
-    def uri(self, user, password):
-        return f"postgresql://{user}:{password}@127.0.0.1:{self.m.port}/dev"
+    def uri(self, user, password, database="dev"):
+        return f"postgresql://{user}:{password}@127.0.0.1:{self.m.port}/{database}"
 
     def tour(self):
         """The steps: (what it shows, [commands])."""
@@ -95,6 +97,7 @@ class Demo:
         metrics = f"curl -s http://127.0.0.1:{self.metrics_port}/metrics"
         audit = q(self.m.audit_path)
         config = q(self.m.config)
+        console = dq(self.uri(ADMIN, ADMIN_PASSWORD, "pgmoat"))
         return [
             ("A parameterized query passes: orders_of() in demo/shop.py sends the customer id as a bind\n"
              "   parameter (WHERE customer_id = %s).",
@@ -118,6 +121,9 @@ class Demo:
              "   policies/people.toml (reads only, psql's \\d commands work, 10,000 rows, 30 s):",
              [f"psql {alice} -c '\\dt'",
               f"psql {alice} -c {dq('DELETE FROM orders WHERE id = 1')}"]),
+            (f"The admin console: the operator {ADMIN} (admin = true in pgmoat.toml) asks the running\n"
+             "   pgmoat what it refused lately (SHOW HELP lists the rest: sessions, targets, PAUSE, KILL):",
+             [f"psql {console} -c 'SHOW REJECTIONS'"]),
             (f"Policies are files: edit {self.m.policies_dir}/baseline.toml, or add a file next to it.\n"
              "   Check a change, then reload: pgmoat also reloads within a second of a saved change;\n"
              "   a broken file keeps the previous policies in force.",

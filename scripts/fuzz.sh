@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET=${1:-20}
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
-ALL_TARGETS=(frontend backend scram_server scram_client analyzer config policy)
+ALL_TARGETS=(frontend backend scram_server scram_client analyzer config policy shapes)
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
 JOBS=${FUZZ_JOBS:-1}
 
@@ -33,7 +33,7 @@ cmake --build "$BUILD_DIR" --target fuzzers -j2
 dict_for() {
   case $1 in
     analyzer) echo tests/fuzz/sql.dict ;;
-    config | policy) echo tests/fuzz/toml.dict ;;
+    config | policy | shapes) echo tests/fuzz/toml.dict ;;
     *) echo tests/fuzz/protocol.dict ;;
   esac
 }

@@ -29,8 +29,12 @@ int check(const Args& args) {
     auto set = policy::load_policy_files(files);
     std::printf("%zu policy file%s OK, version %s\n", files.size(), files.size() == 1 ? "" : "s", set.version.c_str());
     for (const auto& p : set.policies) {
-        std::printf("  %-24s %s%s%s\n", p->name.c_str(), p->mode == policy::Mode::monitor ? "monitor" : "enforce",
-                    p->is_default ? ", default" : "", p->priority ? (", priority " + std::to_string(p->priority)).c_str() : "");
+        std::string lock;
+        if (p->parameter_mode == policy::ParameterMode::shapes && p->shape_lock)
+            lock = ", shape lock of " + std::to_string(p->shape_lock->shapes.size()) + " shapes";
+        std::printf("  %-24s %s%s%s%s\n", p->name.c_str(), p->mode == policy::Mode::monitor ? "monitor" : "enforce",
+                    p->is_default ? ", default" : "", p->priority ? (", priority " + std::to_string(p->priority)).c_str() : "",
+                    lock.c_str());
     }
     return 0;
 }

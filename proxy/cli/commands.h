@@ -15,6 +15,8 @@ int check(const Args& args);
 int explain(const Args& args);
 int audit(const Args& args);
 int learn(const Args& args);
+int learn_lock(const Args& args);  // learn --lock: the shape lock
+int shapes(const Args& args);
 void usage();
 
 }  // namespace pgmoat::cli

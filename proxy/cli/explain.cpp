@@ -65,7 +65,22 @@ void print_text(const policy::Decision& d, const sql::Analysis& a, std::string_v
                         std::string(sql::name(l.kind)).c_str(), std::string(sql::name(l.context)).c_str(),
                         std::string(sql::name(l.clause)).c_str());
         }
-        for (const auto& t : st.tautologies) std::printf("  tautology:   at character %d\n", sql::character_position(sql, t.offset));
+        for (const auto& t : st.tautologies)
+            std::printf("  tautology:   at character %d%s%s\n", sql::character_position(sql, t.offset),
+                        t.literal_true ? " (literally true)" : "",
+                        t.conjunct ? " (ANDed at the top)" : t.whole ? " (the whole condition)" : "");
+        for (const auto& arm : st.set_operation_arms)
+            std::printf("  set arm:     at character %d%s%s%s\n", sql::character_position(sql, arm.offset),
+                        arm.reads_relation ? " reads a relation" : "", arm.parameters ? ", with parameters" : "",
+                        arm.recursive ? ", recursive" : "");
+        for (const auto& q : st.converted_queries) {
+            std::string chain;
+            for (const auto& c : q.conversions)
+                chain += (chain.empty() ? "" : " -> ") + (c.cast ? "::" + c.name : c.name + "()") +
+                         (c.may_quote_value ? "*" : "");
+            std::printf("  converted:   sub-select at character %d%s through %s\n", sql::character_position(sql, q.offset),
+                        q.reads_relation ? " reading a relation" : "", chain.c_str());
+        }
         for (const auto& dc : st.dynamic_code)
             std::printf("  dynamic:     %s %s\n", std::string(sql::name(dc.kind)).c_str(), dc.name.c_str());
         if (st.copy) {
@@ -186,6 +201,11 @@ int explain(const Args& args) {
     }
     if (sql_text == "-") sql_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     if (dir.empty()) dir = config_path.empty() ? "policies" : config::load_config(config_path).policies.dir;
+    if (!config_path.empty()) {
+        // The identity's kind ([apps.X] kind) selects policies too.
+        auto cfg = config::load_config(config_path);
+        if (const config::App* app = cfg.find_app(facts.app)) facts.kind = app->kind;
+    }
     auto set = policy::load_policy_dir(dir);
     auto chosen = set.select(facts);
     auto analysis = sql::analyze(sql_text);

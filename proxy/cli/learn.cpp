@@ -71,6 +71,7 @@ std::string one_line(std::string s, size_t max = 160) {
 }  // namespace
 
 int learn(const Args& args) {
+    if (std::find(args.begin(), args.end(), "--lock") != args.end()) return learn_lock(args);
     std::string app;
     std::vector<std::string> files;
     bool client_side = false;

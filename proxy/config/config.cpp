@@ -134,6 +134,10 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
     Target target;
     target.name = name;
     if (!valid_name(name)) t.fail_here("target names may use letters, digits, '_', '-' and '.'");
+    if (name == "pgmoat") {
+        t.fail_here("the database name \"pgmoat\" opens the admin console: name the target otherwise "
+                    "(its real database can still be pgmoat: database = \"pgmoat\")");
+    }
     auto host = t.string("host");
     if (!host || host->empty()) t.fail("host", "is required");
     target.host = *host;
@@ -194,11 +198,55 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
     if (pool_keys && target.pool_mode != PoolMode::transaction) {
         t.fail("pool_mode", "pool settings apply to pool_mode = \"transaction\" only");
     }
+    if (auto v = t.boolean("freeze")) {
+        target.freeze = *v;
+        target.freeze_line = t.line_of("freeze");
+    }
+    if (auto windows = t.strings("freeze_windows")) {
+        for (const auto& text : *windows) {
+            auto w = parse_freeze_window(text);
+            if (!w) {
+                t.fail("freeze_windows", fmt::format("\"{}\" is not a window: write \"FROM/UNTIL\" in UTC, e.g. "
+                                                     "\"2026-12-24T00:00:00Z/2026-12-27T00:00:00Z\"",
+                                                     text));
+            }
+            target.freeze_windows.push_back(std::move(*w));
+        }
+    }
     t.reject_unknown_keys();
     return target;
 }
 
 }  // namespace
+
+namespace {
+// "YYYY-MM-DDTHH:MM:SSZ", UTC only: a freeze window is no place for a local time zone.
+std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view t) {
+    if (t.size() != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != 'Z')
+        return std::nullopt;
+    auto number = [&](size_t at, size_t len) -> std::optional<int> {
+        int v = 0;
+        auto [end, ec] = std::from_chars(t.data() + at, t.data() + at + len, v);
+        if (ec != std::errc() || end != t.data() + at + len) return std::nullopt;
+        return v;
+    };
+    auto y = number(0, 4), mo = number(5, 2), d = number(8, 2), h = number(11, 2), mi = number(14, 2), s = number(17, 2);
+    if (!y || !mo || !d || !h || !mi || !s || *mo < 1 || *mo > 12 || *h > 23 || *mi > 59 || *s > 59) return std::nullopt;
+    std::chrono::year_month_day ymd{std::chrono::year{*y}, std::chrono::month{static_cast<unsigned>(*mo)},
+                                    std::chrono::day{static_cast<unsigned>(*d)}};
+    if (!ymd.ok()) return std::nullopt;
+    return std::chrono::sys_days{ymd} + std::chrono::hours{*h} + std::chrono::minutes{*mi} + std::chrono::seconds{*s};
+}
+}  // namespace
+
+std::optional<FreezeWindow> parse_freeze_window(std::string_view text) {
+    auto slash = text.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    auto from = parse_utc(text.substr(0, slash));
+    auto until = parse_utc(text.substr(slash + 1));
+    if (!from || !until || *until <= *from) return std::nullopt;
+    return FreezeWindow{*from, *until, std::string(text)};
+}
 
 Config parse_config(const std::string& text, const std::string& file) {
     Config c;
@@ -244,12 +292,21 @@ Config parse_config(const std::string& text, const std::string& file) {
             if (!valid_name(name)) t.fail_here("app names may use letters, digits, '_', '-' and '.'");
             App app;
             app.name = name;
+            if (auto v = t.boolean("admin")) app.admin = *v;
+            if (auto v = t.string("kind")) {
+                if (*v != "app" && *v != "agent" && *v != "person") t.fail("kind", "expected one of app, agent, person");
+                app.kind = *v;
+            }
             auto ts = t.strings("targets");
-            if (!ts) t.fail("targets", "is required: the targets this app may connect to");
-            for (const auto& tn : *ts) {
+            // An operator's identity may hold the console only.
+            if (!ts && !app.admin) {
+                t.fail("targets", "is required: the targets this app may connect to (or admin = true for an "
+                                  "identity that only opens the admin console)");
+            }
+            for (const auto& tn : ts ? *ts : std::vector<std::string>{}) {
                 if (!c.find_target(tn)) t.fail("targets", fmt::format("no target named \"{}\" is defined", tn));
             }
-            app.targets = *ts;
+            if (ts) app.targets = *ts;
             t.reject_unknown_keys();
             c.apps.emplace(name, std::move(app));
         }

@@ -48,6 +48,11 @@ void ClientConnection::start() {
     ctx.metrics = &runtime_.net_metrics.connection;
     ctx.rate_limiter = &runtime_.rate_limiter;
     ctx.audit = runtime_.audit ? this : nullptr;
+    ctx.rejections = &runtime_.rejections;
+    ctx.directory = &runtime_.directory;
+    ctx.pauses = &runtime_.pauses;
+    ctx.freezes = &runtime_.freezes;
+    ctx.admin = runtime_.admin;
     engine_.emplace(std::move(ctx));
     engine_->start();
     auto self = shared_from_this();
@@ -244,6 +249,22 @@ void ClientConnection::post_drain() {
     asio::post(client_.socket().get_executor(), [self = shared_from_this()] {
         if (!self->engine_ || self->closed_) return;
         self->engine_->on_drain();
+        self->spawn_act();
+    });
+}
+
+void ClientConnection::post_resume() {
+    asio::post(client_.socket().get_executor(), [self = shared_from_this()] {
+        if (!self->engine_ || self->closed_) return;
+        self->engine_->on_resume();
+        self->spawn_act();
+    });
+}
+
+void ClientConnection::post_kill(std::string by) {
+    asio::post(client_.socket().get_executor(), [self = shared_from_this(), by = std::move(by)] {
+        if (!self->engine_ || self->closed_) return;
+        self->engine_->on_kill(by);
         self->spawn_act();
     });
 }

@@ -31,6 +31,10 @@ public:
     void post_drain();
     // From any thread. Shutdown deadline passed: close regardless.
     void post_terminate();
+    // From any thread. RESUME of a target: a statement held for it goes on.
+    void post_resume();
+    // From any thread. KILL on the admin console by the admin `by`.
+    void post_kill(std::string by);
 
 private:
     using Side = session::Side;

@@ -22,6 +22,12 @@ public:
     // runtime drains.
     awaitable<void> probe_forever();
     std::pair<bool, std::string> ready() const;
+    // Per configured target: "" when the last probe reached it, else why not;
+    // a target not probed yet is missing.
+    std::map<std::string, std::string> statuses() const {
+        std::lock_guard lock(mutex_);
+        return status_;
+    }
 
 private:
     awaitable<void> probe(config::Target target);

@@ -12,8 +12,11 @@
 #include "pgmoat/config/config.h"
 #include "pgmoat/policy/policy.h"
 #include "pgmoat/session/cancel_registry.h"
+#include "pgmoat/session/freezes.h"
 #include "pgmoat/session/function_names.h"
 #include "pgmoat/session/rate_limiter.h"
+#include "pgmoat/session/rejection_log.h"
+#include "pgmoat/session/session_directory.h"
 #include "pgmoat/session/statement_metrics.h"
 #include "pgmoat/session/welcome.h"
 #include "pgmoat/sql/analysis_cache.h"
@@ -48,6 +51,11 @@ struct Runtime {
     session::RateLimiter rate_limiter;
     session::WelcomeCache welcomes;
     session::FunctionNames function_names;
+    session::RejectionLog rejections;      // SHOW REJECTIONS
+    session::SessionDirectory directory;   // SHOW SESSIONS
+    session::TargetPauses pauses;          // PAUSE / RESUME
+    session::TargetFreezes freezes;        // [targets.X] freeze, freeze_windows: set at start and reload
+    session::AdminState* admin = nullptr;  // the admin console's view of this server
     std::unique_ptr<audit::AuditLog> audit;  // null when [audit] enabled = false
     metrics::Registry registry;
     NetMetrics net_metrics{registry};

@@ -3,7 +3,9 @@
 // log), the policy file watcher and the operators' HTTP endpoint.
 #include "pgmoat/net/server.h"
 
+#include "admin_state.h"
 #include "client_connection.h"
+#include "connection_set.h"
 #include "http_endpoint.h"
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/common/log.h"
@@ -20,38 +22,12 @@
 #include <csignal>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 
 namespace pgmoat::net {
 
 namespace {
 
 using namespace std::chrono_literals;
-
-// Every live client connection, so shutdown can reach them. Touched only when a
-// connection starts or ends, never per statement.
-class ConnectionSet {
-public:
-    void add(uint64_t id, std::weak_ptr<ClientConnection> c) {
-        std::lock_guard lock(mutex_);
-        connections_.emplace(id, std::move(c));
-    }
-    void remove(uint64_t id) {
-        std::lock_guard lock(mutex_);
-        connections_.erase(id);
-    }
-    std::vector<std::shared_ptr<ClientConnection>> all() {
-        std::lock_guard lock(mutex_);
-        std::vector<std::shared_ptr<ClientConnection>> out;
-        for (auto& [id, w] : connections_)
-            if (auto c = w.lock()) out.push_back(std::move(c));
-        return out;
-    }
-
-private:
-    std::mutex mutex_;
-    std::unordered_map<uint64_t, std::weak_ptr<ClientConnection>> connections_;
-};
 
 // Level and format of pgmoat's own log, at start and on every reload.
 void apply_logging(const config::Server& server) {
@@ -65,13 +41,16 @@ void apply_logging(const config::Server& server) {
 
 class Server {
 public:
-    Server(std::string config_path, std::shared_ptr<const Snapshot> snapshot) : readiness_(runtime_) {
+    Server(std::string config_path, std::shared_ptr<const Snapshot> snapshot)
+        : readiness_(runtime_), admin_(runtime_, connections_, readiness_, [this] { return reload(); }) {
         runtime_.config_path = std::move(config_path);
         runtime_.snapshot.store(std::move(snapshot));
+        runtime_.freezes.set(runtime_.current()->config);
         const auto& cfg = *runtime_.current()->config;
         runtime_.cancels.set_peer_id(cfg.server.peer_id);
         runtime_.analyses = std::make_unique<sql::AnalysisCache>(cfg.analyzer.cache_bytes);
         if (cfg.audit.enabled) runtime_.audit = std::make_unique<audit::AuditLog>(cfg.audit);
+        runtime_.admin = &admin_;
         register_metrics();
         size_t n = cfg.server.threads > 0 ? static_cast<size_t>(cfg.server.threads)
                                           : std::max(1u, std::thread::hardware_concurrency());
@@ -91,9 +70,11 @@ public:
                           HttpHandlers{[this] { return runtime_.registry.render(); },
                                        [this] { return readiness_.ready(); }});
             http_->start();
-            spawn(main_ctx.get_executor(), readiness_.probe_forever(), "readiness probe");
             log::info("metrics and health endpoint on http://{}:{}/metrics", cfg.metrics.listen_host, http_->port());
         }
+        // Targets are probed for /readyz and for the admin console's SHOW TARGETS.
+        bool console = std::any_of(cfg.apps.begin(), cfg.apps.end(), [](const auto& a) { return a.second.admin; });
+        if (cfg.metrics.enabled || console) spawn(main_ctx.get_executor(), readiness_.probe_forever(), "readiness probe");
         log::info("pgmoat {} started with {} threads, listening on {}:{}, policies version {}", PGMOAT_VERSION,
                   contexts_.size(), acceptor_->local_endpoint().address().to_string(),
                   acceptor_->local_endpoint().port(), snapshot->policies->version);
@@ -263,7 +244,10 @@ private:
         });
     }
 
-    void reload() {
+    // "" on success, else the error; from SIGHUP, the watcher and the admin console's RELOAD.
+    std::string reload() {
+        std::lock_guard serial(reload_mutex_);
+        std::string error;
         audit::Record r;
         r.event = audit::Event::policy_reload;
         try {
@@ -272,6 +256,7 @@ private:
             runtime_.cancels.set_peer_id(fresh->config->server.peer_id);
             std::string version = fresh->policies->version;
             runtime_.snapshot.store(std::move(fresh));
+            runtime_.freezes.set(runtime_.current()->config);  // running sessions too
             runtime_.net_metrics.policy_info.set({version});
             runtime_.net_metrics.policy_reloads.labels({"success"}).inc();
             mark_reload(true);
@@ -286,8 +271,10 @@ private:
             log::error("configuration reload failed, keeping policies version {}: {}", version, e.what());
             r.policy_version = version;
             r.reason = e.what();
+            error = e.what();
         }
         runtime_.audit_event(std::move(r));
+        return error;
     }
 
     void mark_reload(bool ok) {
@@ -326,12 +313,14 @@ private:
 
     Runtime runtime_;
     Readiness readiness_;
+    ConnectionSet connections_;
+    RuntimeAdmin admin_;
+    std::mutex reload_mutex_;
     std::vector<std::unique_ptr<asio::io_context>> contexts_;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
     std::optional<tcp::acceptor> acceptor_;
     std::optional<asio::signal_set> signals_;
     std::optional<HttpEndpoint> http_;
-    ConnectionSet connections_;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // first rule a statement breaks decides, so the error names the most specific
 // problem (a tautology is reported as such, not as "a literal").
 #include "pgmoat/policy/decision.h"
+#include "pgmoat/policy/read_only_lock.h"
 
 #include "pgmoat/policy/setting_limits.h"
 
@@ -26,12 +27,7 @@ std::string display(StatementKind k) {
 
 std::string where(const Source& s) { return s.line > 0 ? fmt::format("{}:{}", s.file, s.line) : s.file; }
 
-bool is_catalog(const Relation& r) {
-    if (r.schema == "pg_catalog" || r.schema == "information_schema" || r.schema == "pg_toast") return true;
-    // pg_catalog is searched before any schema in search_path, so an unqualified
-    // pg_* name is the catalog's.
-    return r.schema.empty() && r.name.rfind("pg_", 0) == 0;
-}
+bool is_catalog(const Relation& r) { return r.system_catalog(); }
 
 bool any_match(const std::vector<QualifiedPattern>& ps, std::string_view schema, std::string_view name, bool deny) {
     return std::any_of(ps.begin(), ps.end(), [&](const QualifiedPattern& p) { return p.matches(schema, name, deny); });
@@ -368,9 +364,27 @@ private:
         }
         // After the function rule, so that a set_config() it denies is reported as such.
         if (Decision d = setting_limits(index, st); !d.allow) return d;
-        bool is_approved = approved(st);
+        if (p_.read_only) {
+            if (auto breach = read_only_breach(st, sql_)) {
+                return reject("read_only", p_.read_only_source, index, "42501",
+                              fmt::format("pgmoat: {} is not allowed: this identity is read-only", breach->what),
+                              "this session is read-only on the server too (default_transaction_read_only = on); "
+                              "writes need another identity or a grant",
+                              breach->offset);
+            }
+        }
+        // mode = "shapes": a shape in the lock is reviewed code, as an approval is.
+        const bool shapes_mode = p_.parameter_mode == ParameterMode::shapes && p_.shape_lock;
+        const shapes::Match shape = shapes_mode ? shapes::match(*p_.shape_lock, st, sql_) : shapes::Match{};
+        bool is_approved = approved(st) || (shapes_mode && shape.verdict == shapes::Verdict::known);
         // JOIN … ON true (LATERAL joins) is an idiom, not an injection; ON 1=1 is not.
+        // `AND 1=1` (Prisma) lets no row through that the other terms would not;
+        // `WHERE 1=1` alone selects what no WHERE selects, so only in a
+        // statement that writes or locks nothing. Probes (`AND 1=2`) and
+        // constants that read something (`AND length(version()) > 1`) stay.
         auto taut = std::find_if(st.tautologies.begin(), st.tautologies.end(), [&](const Tautology& t) {
+            if (t.literal_true && t.clause == Clause::where && (t.conjunct || (t.whole && st.writes.empty())))
+                return false;
             if (t.clause != Clause::join_on || t.offset < 0) return true;
             std::string word(sql_.substr(static_cast<size_t>(t.offset), 4));
             std::transform(word.begin(), word.end(), word.begin(), ::tolower);
@@ -410,8 +424,7 @@ private:
         }
         // Transaction control and session statements (BEGIN, SET TIME ZONE, SHOW)
         // carry no data values; everything else must have an approved structure.
-        auto cat = category(st.kind);
-        bool needs_structure = cat != StatementCategory::transaction && cat != StatementCategory::session;
+        bool needs_structure = shapes::needs_shape(st);
         if (p_.parameter_mode == ParameterMode::approved_structures && needs_structure && !is_approved) {
             std::string fp = fingerprint_hex(st.fingerprint);
             return reject("approved_structures", p_.parameters_source, index, "42501",
@@ -421,6 +434,7 @@ private:
                                       p_.source.file, fp, st.normalized.substr(0, 120)),
                           st.offset);
         }
+        if (shapes_mode && needs_structure && !is_approved) return shape_rejection(index, st, shape);
         if (p_.parameter_mode == ParameterMode::require_parameters && !is_approved) {
             const std::vector<int32_t> syntax = names_in_syntax(st);
             for (size_t i = 0; i < st.literals.size(); ++i) {
@@ -435,9 +449,74 @@ private:
                               l.offset);
             }
         }
+        // Last: a statement with a literal is reported for the literal first.
+        if (Decision d = literal_free_injection(index, st, is_approved); !d.allow) return d;
         Decision ok;
         ok.policy = p_.name;
         return ok;
+    }
+
+    // Injections that carry no literal: an appended set operation reading other
+    // rows, and a secret read by a sub-select that an error message would show.
+    Decision literal_free_injection(int index, const Statement& st, bool is_approved) {
+        if (is_approved) return {};
+        if (p_.set_operations) {
+            for (const auto& arm : st.set_operation_arms) {
+                if (!arm.reads_relation || arm.parameters || arm.recursive) continue;
+                return reject("set_operation", p_.set_operations_source, index, "42501",
+                              "pgmoat: UNION/INTERSECT/EXCEPT arm that reads a table without a bind parameter: "
+                              "the shape of SQL injection that appends a query to read other rows",
+                              "select each arm's rows by values passed as parameters ($1), or run the queries "
+                              "separately (if the statement is fixed in the app's code, a DBA can approve it)",
+                              arm.offset);
+            }
+        }
+        if (p_.subquery_conversions) {
+            for (const auto& q : st.converted_queries) {
+                if (!q.reads_relation) continue;
+                auto leak = std::find_if(q.conversions.begin(), q.conversions.end(),
+                                         [](const Conversion& c) { return c.may_quote_value; });
+                if (leak == q.conversions.end()) continue;
+                std::string how = leak->cast ? fmt::format("cast to {}", leak->name.empty() ? "a type" : leak->name)
+                                             : fmt::format("passed to {}()", leak->name);
+                return reject("subquery_conversion", p_.subquery_conversions_source, index, "42501",
+                              fmt::format("pgmoat: value of a sub-select {}: the shape of SQL injection that reads "
+                                          "data through an error message",
+                                          how),
+                              "convert the column inside the sub-select, or read the value with a query of its "
+                              "own (if the statement is fixed in the app's code, a DBA can approve it)",
+                              q.offset);
+            }
+        }
+        return {};
+    }
+
+    // A statement whose shape nobody reviewed, or a locked constant carrying
+    // another value: the error says how the shape gets reviewed (the command, the
+    // file), the app's own lock being the last file listed.
+    Decision shape_rejection(int index, const Statement& st, const shapes::Match& m) {
+        const std::string fp = fingerprint_hex(st.fingerprint);
+        const std::string& lock = p_.shape_files.back();
+        std::string text = st.normalized.size() > 300 ? st.normalized.substr(0, 300) + "…" : st.normalized;
+        if (m.verdict == shapes::Verdict::constant_changed) {
+            return reject("shape_constant", p_.shapes_source, index, "42501",
+                          fmt::format("pgmoat: ${} of statement shape {} is locked as the constant {} and carries "
+                                      "another value: a value spliced into the SQL text ({})",
+                                      m.position, fp, m.expected, text),
+                          fmt::format("pass the value as a bind parameter; if the code's constant changed on purpose, "
+                                      "run the app's tests through pgmoat in monitor mode and review the change with "
+                                      "`pgmoat shapes diff {} AUDIT_FILE`, then `pgmoat learn --lock {} AUDIT_FILE`",
+                                      lock, lock),
+                          m.offset);
+        }
+        return reject("new_shape", p_.shapes_source, index, "42501",
+                      fmt::format("pgmoat: new statement shape {}, not in the app's shape lock: {}", fp, text),
+                      fmt::format("a new statement is reviewed before it runs: run the app's tests through pgmoat in "
+                                  "monitor mode, `pgmoat shapes diff {} AUDIT_FILE` shows it, and `pgmoat shapes "
+                                  "approve {} AUDIT_FILE --fingerprint {}` adds it to {} for review in version "
+                                  "control (values belong in bind parameters)",
+                                  lock, lock, fp, lock),
+                      st.offset);
     }
 
     // Where a write sits, for messages: "" for the statement itself.

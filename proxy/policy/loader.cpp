@@ -107,6 +107,11 @@ void read_applies_to(TomlTable& t, Policy& p) {
     if (auto v = t.strings("apps")) p.applies_to.apps = *v;
     if (auto v = t.strings("targets")) p.applies_to.targets = *v;
     if (auto v = t.strings("application_names")) p.applies_to.application_names = *v;
+    if (auto v = t.strings("kinds")) {
+        for (const auto& k : *v)
+            if (k != "app" && k != "agent" && k != "person") t.fail("kinds", fmt::format("\"{}\": expected app, agent or person", k));
+        p.applies_to.kinds = *v;
+    }
     if (auto v = t.strings("client_addresses")) {
         for (const auto& text : *v) {
             auto c = Cidr::parse(text);
@@ -121,8 +126,9 @@ void read_parameters(TomlTable& t, Policy& p) {
     if (auto v = t.string("mode")) {
         if (*v == "require_parameters") p.parameter_mode = ParameterMode::require_parameters;
         else if (*v == "approved_structures") p.parameter_mode = ParameterMode::approved_structures;
+        else if (*v == "shapes") p.parameter_mode = ParameterMode::shapes;
         else if (*v == "off") p.parameter_mode = ParameterMode::off;
-        else t.fail("mode", "expected one of require_parameters, approved_structures, off");
+        else t.fail("mode", "expected one of require_parameters, approved_structures, shapes, off");
         p.parameters_source = source_of(t, "mode");
     }
     if (auto v = t.strings("exempt")) {
@@ -140,6 +146,18 @@ void read_parameters(TomlTable& t, Policy& p) {
         for (auto c : *v) {
             std::transform(c.begin(), c.end(), c.begin(), ::tolower);
             p.exempt_casts.push_back(c);
+        }
+    }
+    if (auto files = t.strings("shapes")) {
+        p.shape_files.clear();
+        const fs::path dir = fs::path(t.file()).parent_path();
+        for (const auto& f : *files) p.shape_files.push_back(fs::path(f).is_absolute() ? f : (dir / f).lexically_normal().string());
+        p.shapes_source = source_of(t, "shapes");
+        try {
+            p.shape_lock = std::make_shared<const shapes::ShapeLock>(shapes::read_lock_files(p.shape_files));
+        } catch (const ConfigError& e) {
+            if (e.line() > 0) throw;
+            t.fail("shapes", e.what());  // a file that cannot be read: point at the line naming it
         }
     }
     if (auto approved = t.table_array("approved")) {
@@ -172,18 +190,17 @@ void read_parameters(TomlTable& t, Policy& p) {
 }
 
 void read_signatures(TomlTable& t, Policy& p) {
-    if (auto v = t.boolean("stacked_statements")) {
-        p.stacked_statements = *v;
-        p.stacked_statements_source = source_of(t, "stacked_statements");
-    }
-    if (auto v = t.boolean("tautologies")) {
-        p.tautologies = *v;
-        p.tautologies_source = source_of(t, "tautologies");
-    }
-    if (auto v = t.boolean("comment_truncation")) {
-        p.comment_truncation = *v;
-        p.comment_truncation_source = source_of(t, "comment_truncation");
-    }
+    auto flag = [&](const char* key, bool& value, Source& source) {
+        if (auto v = t.boolean(key)) {
+            value = *v;
+            source = source_of(t, key);
+        }
+    };
+    flag("stacked_statements", p.stacked_statements, p.stacked_statements_source);
+    flag("tautologies", p.tautologies, p.tautologies_source);
+    flag("comment_truncation", p.comment_truncation, p.comment_truncation_source);
+    flag("set_operations", p.set_operations, p.set_operations_source);
+    flag("subquery_conversions", p.subquery_conversions, p.subquery_conversions_source);
     t.reject_unknown_keys();
 }
 
@@ -282,6 +299,10 @@ void read_limits(TomlTable& t, Policy& p) {
         p.max_rows = static_cast<uint64_t>(*v);
         p.max_rows_source = source_of(t, "max_rows");
     }
+    if (auto v = t.integer("max_rows_affected", 0, int64_t(1) << 50)) {
+        p.max_rows_affected = static_cast<uint64_t>(*v);
+        p.max_rows_affected_source = source_of(t, "max_rows_affected");
+    }
     if (auto v = t.integer("statements_per_second", 0, 10'000'000)) {
         p.statements_per_second = static_cast<double>(*v);
         p.rate_source = source_of(t, "statements_per_second");
@@ -337,6 +358,10 @@ Policy compile(ParsedFile& f, const Policy* parent) {
         else head->fail("mode", "expected enforce or monitor");
     }
     if (auto v = head->integer("priority", -1000, 1000)) p.priority = static_cast<int>(*v);
+    if (auto v = head->boolean("read_only")) {
+        p.read_only = *v;
+        p.read_only_source = source_of(*head, "read_only");
+    }
     head->string("name");
     head->string("extends");
     head->string("description");
@@ -352,6 +377,10 @@ Policy compile(ParsedFile& f, const Policy* parent) {
     if (auto t = root.table("limits")) read_limits(*t, p);
     if (auto t = root.table("audit")) read_audit(*t, p);
     root.reject_unknown_keys();
+    if (p.parameter_mode == ParameterMode::shapes && (!p.shape_lock || p.shape_files.empty())) {
+        throw ConfigError(p.parameters_source.file, p.parameters_source.line, 1,
+                          "mode = \"shapes\" needs the lock files: shapes = [\"shapes/drivers.toml\", \"shapes/<app>.toml\"]");
+    }
     if (!p.is_default && p.applies_to.empty()) {
         head->fail_here("a policy that is not the default needs an [applies_to] table saying who it is for");
     }
@@ -372,13 +401,19 @@ ParsedFile parse_file(const std::string& path) {
     return f;
 }
 
-std::string version_of(const std::vector<ParsedFile>& files, uint64_t& number) {
+// The shape lock files count as part of the policy: a change to one is a new version.
+std::string version_of(const std::vector<ParsedFile>& files, const std::set<std::string>& locks, uint64_t& number) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
     for (const auto& f : files) {
         std::string name = fs::path(f.path).filename().string();
         EVP_DigestUpdate(ctx, name.data(), name.size() + 1);
         EVP_DigestUpdate(ctx, f.content.data(), f.content.size());
+    }
+    for (const auto& path : locks) {
+        std::string content = read_file(path);
+        EVP_DigestUpdate(ctx, path.data(), path.size() + 1);
+        EVP_DigestUpdate(ctx, content.data(), content.size());
     }
     unsigned char digest[32];
     unsigned int len = 0;
@@ -394,7 +429,7 @@ std::string version_of(const std::vector<ParsedFile>& files, uint64_t& number) {
 }  // namespace
 
 bool AppliesTo::empty() const {
-    return apps.empty() && targets.empty() && application_names.empty() && client_addresses.empty();
+    return apps.empty() && targets.empty() && application_names.empty() && client_addresses.empty() && kinds.empty();
 }
 
 bool Policy::applies(const SessionFacts& s) const {
@@ -403,7 +438,7 @@ bool Policy::applies(const SessionFacts& s) const {
         return globs.empty() || std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return glob_match(g, v); });
     };
     if (!any_glob(applies_to.apps, s.app) || !any_glob(applies_to.targets, s.target) ||
-        !any_glob(applies_to.application_names, s.application_name)) {
+        !any_glob(applies_to.application_names, s.application_name) || !any_glob(applies_to.kinds, s.kind)) {
         return false;
     }
     if (!applies_to.client_addresses.empty() &&
@@ -491,18 +526,24 @@ PolicySet load_policy_files(const std::vector<std::string>& paths) {
     }
     std::stable_sort(set.policies.begin(), set.policies.end(),
                      [](const auto& a, const auto& b) { return a->priority > b->priority; });
-    set.version = version_of(files, set.version_number);
+    std::set<std::string> locks;
+    for (const auto& p : set.policies) locks.insert(p->shape_files.begin(), p->shape_files.end());
+    set.files.insert(set.files.end(), locks.begin(), locks.end());
+    set.version = version_of(files, locks, set.version_number);
     return set;
 }
 
+// Subdirectories count too: shape lock files live in policies/shapes/.
 std::string policy_files_stamp(const std::string& dir) {
     std::string stamp;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        const auto& e = *it;
         if (e.path().extension() != ".toml") continue;
         auto size = e.file_size(ec);
         auto mtime = e.last_write_time(ec).time_since_epoch().count();
-        stamp += fmt::format("{}:{}:{};", e.path().filename().string(), size, mtime);
+        stamp += fmt::format("{}:{}:{};", e.path().lexically_relative(dir).string(), size, mtime);
     }
     return stamp;
 }

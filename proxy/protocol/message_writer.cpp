@@ -178,4 +178,6 @@ void write_parse(std::string& out, std::string_view name, std::string_view sql) 
 
 void write_terminate(std::string& out) { MessageWriter(out).begin(frontend::Terminate).end(); }
 
+void write_flush(std::string& out) { MessageWriter(out).begin(frontend::Flush).end(); }
+
 }  // namespace pgmoat::protocol

@@ -1,6 +1,7 @@
-// The admin console's commands: one table of what each is and answers, one
-// function that runs them. Answers are ordinary query results (text columns), so
-// psql, scripts and monitoring tools read them as they read pgbouncer's SHOW.
+// The admin console's commands: one table of what each is, says and runs, and one
+// function that finds the command a line names. Answers are ordinary query results
+// (text columns), so psql, scripts and monitoring tools read them as they read
+// pgbouncer's SHOW.
 #include "pgmoat/session/admin_console.h"
 
 #include "pgmoat/protocol/message.h"
@@ -11,6 +12,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <tuple>
 
 namespace pgmoat::session {
 
@@ -27,27 +30,21 @@ std::string upper(std::string_view s) {
     return out;
 }
 
-// Words of a command, its trailing ';' and surrounding white space dropped.
+bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Words of a line, its trailing ';' and surrounding white space dropped.
 std::vector<std::string> words(std::string_view text) {
-    while (!text.empty() && (text.back() == ';' || text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
-                             text.back() == '\r'))
-        text.remove_suffix(1);
+    while (!text.empty() && (text.back() == ';' || space(text.back()))) text.remove_suffix(1);
     std::vector<std::string> out;
     size_t i = 0;
     while (i < text.size()) {
-        while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
+        while (i < text.size() && space(text[i])) ++i;
         size_t j = i;
-        while (j < text.size() && text[j] != ' ' && text[j] != '\t' && text[j] != '\n' && text[j] != '\r') ++j;
+        while (j < text.size() && !space(text[j])) ++j;
         if (j > i) out.emplace_back(text.substr(i, j - i));
         i = j;
     }
     return out;
-}
-
-void result(std::string& out, const std::vector<std::string>& columns, const std::vector<Row>& rows) {
-    write_row_description(out, columns);
-    for (const auto& r : rows) write_data_row(out, r);
-    write_command_complete(out, fmt::format("SHOW {}", rows.size()));
 }
 
 std::optional<std::string> text(std::string_view s) {
@@ -57,24 +54,187 @@ std::optional<std::string> text(std::string_view s) {
 
 std::string yes_no(bool b) { return b ? "yes" : "no"; }
 
-struct Command {
-    const char* name;  // as typed, upper case
-    const char* help;
+// The value of one label in a Prometheus label list (app="x",target="y").
+std::string label(std::string_view labels, std::string_view name) {
+    std::string key = std::string(name) + "=\"";
+    size_t at = 0;
+    while ((at = labels.find(key, at)) != std::string_view::npos) {
+        if (at == 0 || labels[at - 1] == ',') break;
+        at += key.size();
+    }
+    if (at == std::string_view::npos) return {};
+    std::string value;
+    for (size_t i = at + key.size(); i < labels.size() && labels[i] != '"'; ++i) {
+        if (labels[i] == '\\' && i + 1 < labels.size()) ++i;
+        value += labels[i];
+    }
+    return value;
+}
+
+// ---- the commands ----
+
+void show_help(AdminConsole& c, std::string_view);
+
+void show_sessions(AdminConsole& c, std::string_view) {
+    std::vector<Row> rows;
+    for (const auto& s : c.state().sessions()) {
+        rows.push_back({std::to_string(s.id), s.app, s.target, text(s.application_name), s.client_addr,
+                        std::to_string(s.client_port), s.state, text(s.statement_kind), s.connected_at});
+    }
+    c.result({"session", "app", "target", "application_name", "client_addr", "client_port", "state", "statement_kind",
+              "connected_at"},
+             rows);
+}
+
+void show_targets(AdminConsole& c, std::string_view) {
+    std::vector<Row> rows;
+    for (const auto& t : c.state().targets()) {
+        rows.push_back({t.name, t.host, std::to_string(t.port), t.database, t.health, yes_no(t.paused),
+                        std::to_string(t.sessions)});
+    }
+    c.result({"target", "host", "port", "database", "health", "paused", "sessions"}, rows);
+}
+
+void show_policies(AdminConsole& c, std::string_view) {
+    std::vector<Row> rows;
+    std::string version = c.state().policy_version();
+    for (const auto& p : c.state().policies())
+        rows.push_back({p.name, p.mode, std::to_string(p.priority), yes_no(p.is_default), p.file, version});
+    c.result({"policy", "mode", "priority", "default", "file", "version"}, rows);
+}
+
+void show_rejections(AdminConsole& c, std::string_view) {
+    std::vector<Row> rows;
+    for (const auto& r : c.state().rejections())
+        rows.push_back({r.time, std::to_string(r.session), r.app, r.target, r.rule, r.sqlstate, r.statement});
+    c.result({"time", "session", "app", "target", "rule", "sqlstate", "statement"}, rows);
+}
+
+void show_counters(AdminConsole& c, std::string_view) {
+    std::vector<Row> rows;
+    for (const auto& m : c.state().counters()) rows.push_back({m.metric, text(m.labels), m.value});
+    c.result({"metric", "labels", "value"}, rows);
+}
+
+// Statements per app and target, by decision: the counters an operator asks for first.
+void show_stats(AdminConsole& c, std::string_view) {
+    struct Totals {
+        double allowed = 0, rejected = 0, would_reject = 0;
+    };
+    std::map<std::pair<std::string, std::string>, Totals> by;
+    for (const auto& m : c.state().counters()) {
+        if (m.metric != "pgmoat_statements_total") continue;
+        double value = 0;
+        std::from_chars(m.value.data(), m.value.data() + m.value.size(), value);
+        auto& t = by[{label(m.labels, "app"), label(m.labels, "target")}];
+        std::string decision = label(m.labels, "decision");
+        (decision == "reject" ? t.rejected : decision == "would_reject" ? t.would_reject : t.allowed) += value;
+    }
+    std::vector<Row> rows;
+    for (const auto& [key, t] : by) {
+        rows.push_back({key.first, key.second, fmt::format("{}", t.allowed + t.would_reject), fmt::format("{}", t.rejected),
+                        fmt::format("{}", t.would_reject)});
+    }
+    c.result({"app", "target", "statements_allowed", "statements_rejected", "monitor_would_reject"}, rows);
+}
+
+void show_version(AdminConsole& c, std::string_view) {
+    c.result({"version"}, {{std::string("pgmoat ") + PGMOAT_VERSION}});
+}
+
+void reload(AdminConsole& c, std::string_view) {
+    std::string error = c.state().reload();
+    if (!error.empty()) return c.fail("F0000", "reload failed, the previous configuration stays in force: " + error);
+    c.notice(fmt::format("pgmoat: configuration reloaded, policies version {}", c.state().policy_version()));
+    c.complete("RELOAD");
+}
+
+void pause(AdminConsole& c, std::string_view target) {
+    if (!c.state().set_paused(target, true))
+        return c.fail("42704", fmt::format("no target named \"{}\"", target), "SHOW TARGETS lists them");
+    // Sessions inside a transaction or a statement finish it first.
+    size_t busy = 0;
+    for (const auto& s : c.state().sessions())
+        if (s.target == target && s.state != "idle" && s.state != "paused") ++busy;
+    if (busy > 0) {
+        c.notice(fmt::format("pgmoat: {} session{} of target \"{}\" {} inside a transaction or statement and pause{} "
+                             "when {} ends",
+                             busy, busy == 1 ? "" : "s", target, busy == 1 ? "is" : "are", busy == 1 ? "s" : "",
+                             busy == 1 ? "it" : "each"));
+    }
+    c.complete("PAUSE");
+}
+
+void resume(AdminConsole& c, std::string_view target) {
+    if (!c.state().set_paused(target, false))
+        return c.fail("42704", fmt::format("no target named \"{}\"", target), "SHOW TARGETS lists them");
+    c.complete("RESUME");
+}
+
+void kill(AdminConsole& c, std::string_view session) {
+    uint64_t id = 0;
+    auto [end, ec] = std::from_chars(session.data(), session.data() + session.size(), id);
+    if (ec != std::errc() || end != session.data() + session.size())
+        return c.fail("22P02", fmt::format("\"{}\" is not a session number", session), "SHOW SESSIONS lists them");
+    if (!c.state().kill(id, c.who().app.value_or("")))
+        return c.fail("42704", fmt::format("no session {}", id), "SHOW SESSIONS lists them");
+    c.complete("KILL");
+}
+
+constexpr AdminCommand kCommands[] = {
+    {"SHOW HELP", "this list", show_help},
+    {"SHOW SESSIONS", "client sessions: app, target, client address, state, last statement kind", show_sessions},
+    {"SHOW TARGETS", "targets: address, health from the last readiness probe, paused, sessions", show_targets},
+    {"SHOW POLICIES", "the policy set in force and its version", show_policies},
+    {"SHOW REJECTIONS", "the most recent rejected statements (normalized text), newest first", show_rejections},
+    {"SHOW STATS", "statements per app and target: allowed, rejected, would be rejected (monitor)", show_stats},
+    {"SHOW COUNTERS", "every counter and gauge of /metrics, one row per label set", show_counters},
+    {"SHOW VERSION", "pgmoat's version", show_version},
+    {"RELOAD", "re-read config, credentials and policies, as SIGHUP does; errors keep the old set", reload},
+    {"PAUSE <target>", "hold the target's new statements at the next statement boundary until RESUME", pause},
+    {"RESUME <target>", "let a paused target's statements run", resume},
+    {"KILL <session>", "end a client session (FATAL 57P01) and cancel what it runs", kill},
 };
 
-constexpr Command kCommands[] = {
-    {"SHOW HELP", "this list"},
-    {"SHOW SESSIONS", "client sessions: app, target, client address, state, last statement kind"},
-    {"SHOW TARGETS", "targets: address, health from the last readiness probe, paused, sessions"},
-    {"SHOW POLICIES", "the policy set in force and its version"},
-    {"SHOW REJECTIONS", "the most recent rejected statements (normalized text)"},
-    {"SHOW COUNTERS", "pgmoat's counters, as /metrics has them"},
-    {"SHOW VERSION", "pgmoat's version"},
-    {"RELOAD", "re-read config, credentials and policies (as SIGHUP)"},
-    {"PAUSE <target>", "hold new statements for a target until RESUME"},
-    {"RESUME <target>", "let a paused target's statements run"},
-    {"KILL <session>", "end a client session (FATAL 57P01)"},
-};
+void show_help(AdminConsole& c, std::string_view) {
+    std::vector<Row> rows;
+    for (const auto& cmd : kCommands) rows.push_back({std::string(cmd.syntax), std::string(cmd.help)});
+    c.result({"command", "does"}, rows);
+}
+
+// The command a line names and its argument; nullptr when none matches.
+std::pair<const AdminCommand*, std::string> find_command(const std::vector<std::string>& line) {
+    for (const auto& cmd : kCommands) {
+        auto syntax = words(cmd.syntax);
+        if (syntax.size() != line.size()) continue;
+        std::string argument;
+        bool match = true;
+        for (size_t i = 0; i < syntax.size() && match; ++i) {
+            if (syntax[i].front() == '<') argument = line[i];
+            else match = upper(line[i]) == syntax[i];
+        }
+        if (match) return {&cmd, argument};
+    }
+    return {nullptr, {}};
+}
+
+// Words that begin SQL statements: a line starting with one gets told the console
+// runs no SQL (psql's meta-commands send catalog queries).
+bool looks_like_sql(std::string_view verb) {
+    static const std::string_view kSql[] = {"SELECT", "WITH", "TABLE", "VALUES", "INSERT", "UPDATE", "DELETE", "MERGE",
+                                            "COPY", "EXPLAIN", "CREATE", "DROP", "ALTER", "SET", "RESET", "DISCARD",
+                                            "PREPARE", "EXECUTE", "DEALLOCATE", "DECLARE", "FETCH", "LISTEN", "TRUNCATE",
+                                            "GRANT", "REVOKE", "CALL", "DO", "VACUUM", "ANALYZE", "LOCK"};
+    return std::find(std::begin(kSql), std::end(kSql), verb) != std::end(kSql);
+}
+
+constexpr const char* kAutocommitHint =
+    "connect with autocommit on (psycopg: autocommit=True; JDBC: setAutoCommit(true))";
+
+bool transaction_control(std::string_view verb) {
+    return verb == "BEGIN" || verb == "START" || verb == "COMMIT" || verb == "ROLLBACK" || verb == "END" ||
+           verb == "ABORT" || verb == "SAVEPOINT" || verb == "RELEASE";
+}
 
 }  // namespace
 
@@ -86,11 +246,12 @@ bool AdminConsole::on_frontend(const Frame& frame, std::string& out) {
         case frontend::Query: {
             auto q = read_query(frame.body);
             if (!q) {
-                ErrorFields e{"FATAL", "08P01", "invalid Query message", {}, {}, 0};
-                write_error_response(out, e);
+                write_error_response(out, ErrorFields{"FATAL", "08P01", "invalid Query message", {}, {}, 0});
                 return false;
             }
-            run(q->sql, out);
+            out_ = &out;
+            run(q->sql);
+            out_ = nullptr;
             write_ready_for_query(out, 'I');
             return true;
         }
@@ -104,7 +265,14 @@ bool AdminConsole::on_frontend(const Frame& frame, std::string& out) {
             // The extended protocol: one error per batch, as the server gives it.
             if (!skip_until_sync_) {
                 ErrorFields e{"ERROR", "0A000", "pgmoat: the admin console takes simple queries only", {}, {}, 0};
-                e.hint = "use psql, or send the command as a simple Query";
+                e.hint = "send the command as a simple Query (psql does; psycopg does without parameters)";
+                // Drivers outside autocommit open a transaction this way (psycopg's BEGIN).
+                auto p = frame.type == frontend::Parse ? read_parse(frame.body) : std::nullopt;
+                auto w = p ? words(p->sql) : std::vector<std::string>{};
+                if (!w.empty() && transaction_control(upper(w[0]))) {
+                    e.message = "pgmoat: the admin console has no transactions";
+                    e.hint = kAutocommitHint;
+                }
                 write_error_response(out, e);
                 skip_until_sync_ = true;
             }
@@ -112,105 +280,66 @@ bool AdminConsole::on_frontend(const Frame& frame, std::string& out) {
     }
 }
 
-void AdminConsole::run(std::string_view command, std::string& out) {
+void AdminConsole::run(std::string_view command) {
     auto w = words(command);
-    if (w.empty()) {
-        write_empty_query_response(out);
-        return;
+    if (w.empty()) return write_empty_query_response(*out_);
+    line_.clear();
+    for (const auto& x : w) line_ += (line_.empty() ? "" : " ") + x;
+    failed_ = false;
+    if (audit_ && !audit_->accepting()) {
+        // Every command is audited: none runs unlogged (failure_policy = "block").
+        ErrorFields e{"ERROR", "58030", "pgmoat: the audit log cannot be written; admin commands are refused until it can",
+                      "The audit log's failure policy is block: nothing runs unlogged.",
+                      "check pgmoat's audit log (disk space, permissions); /metrics still answers", 0};
+        return write_error_response(*out_, e);
     }
-    std::string verb = upper(w[0]);
-    std::string what = w.size() > 1 ? upper(w[1]) : "";
-    std::string line;
-    for (const auto& x : w) line += (line.empty() ? "" : " ") + x;
-    auto fail = [&](std::string_view sqlstate, std::string message, std::string hint = {}) {
-        ErrorFields e{"ERROR", std::string(sqlstate), "pgmoat: " + message, {}, std::move(hint), 0};
-        write_error_response(out, e);
-        record(line, sqlstate, message);
-    };
-
-    if (verb == "SHOW" && w.size() == 2) {
-        if (what == "HELP") {
-            std::vector<Row> rows;
-            for (const auto& c : kCommands) rows.push_back({std::string(c.name), std::string(c.help)});
-            result(out, {"command", "does"}, rows);
-        } else if (what == "SESSIONS") {
-            std::vector<Row> rows;
-            for (const auto& s : state_.sessions()) {
-                rows.push_back({std::to_string(s.id), s.app, s.target, text(s.application_name), s.client_addr,
-                                std::to_string(s.client_port), s.state, text(s.statement_kind), s.connected_at});
-            }
-            result(out,
-                   {"session", "app", "target", "application_name", "client_addr", "client_port", "state",
-                    "statement_kind", "connected_at"},
-                   rows);
-        } else if (what == "TARGETS") {
-            std::vector<Row> rows;
-            for (const auto& t : state_.targets()) {
-                rows.push_back({t.name, t.host, std::to_string(t.port), t.database, yes_no(t.up), yes_no(t.paused),
-                                std::to_string(t.sessions)});
-            }
-            result(out, {"target", "host", "port", "database", "up", "paused", "sessions"}, rows);
-        } else if (what == "POLICIES") {
-            std::vector<Row> rows;
-            std::string version = state_.policy_version();
-            for (const auto& p : state_.policies()) {
-                rows.push_back({p.name, p.mode, std::to_string(p.priority), yes_no(p.is_default), p.file, version});
-            }
-            result(out, {"policy", "mode", "priority", "default", "file", "version"}, rows);
-        } else if (what == "REJECTIONS") {
-            std::vector<Row> rows;
-            for (const auto& r : state_.rejections()) {
-                rows.push_back({r.time, std::to_string(r.session), r.app, r.target, r.rule, r.sqlstate, r.statement});
-            }
-            result(out, {"time", "session", "app", "target", "rule", "sqlstate", "statement"}, rows);
-        } else if (what == "COUNTERS") {
-            std::vector<Row> rows;
-            for (const auto& c : state_.counters()) rows.push_back({c.metric, text(c.labels), c.value});
-            result(out, {"metric", "labels", "value"}, rows);
-        } else if (what == "VERSION") {
-            result(out, {"version"}, {{std::string("pgmoat ") + PGMOAT_VERSION}});
+    auto [cmd, argument] = find_command(w);
+    if (cmd) {
+        cmd->run(*this, argument);
+    } else {
+        std::string verb = upper(w[0]);
+        std::string shown = line_.size() > 200 ? line_.substr(0, 200) + "…" : line_;
+        if (transaction_control(verb)) {
+            fail("0A000", "the admin console has no transactions", kAutocommitHint);
+        } else if (looks_like_sql(verb)) {
+            fail("42601", fmt::format("\"{}\" is not an admin console command", shown),
+                 "SHOW HELP lists the commands",
+                 "The admin console runs its own commands, not SQL; psql's meta-commands (\\d, \\l, \\dt, …) send "
+                 "catalog queries it does not answer.");
         } else {
-            return fail("42704", fmt::format("unknown SHOW item \"{}\"", w[1]), "SHOW HELP lists the commands");
+            fail("42601", fmt::format("\"{}\" is not an admin console command", shown), "SHOW HELP lists the commands");
         }
-        record(line, "00000", {});
-        return;
     }
-    if (verb == "RELOAD" && w.size() == 1) {
-        std::string error = state_.reload();
-        if (!error.empty()) return fail("F0000", "reload failed, the previous set stays in force: " + error);
-        write_command_complete(out, "RELOAD");
-        record(line, "00000", {});
-        return;
-    }
-    if ((verb == "PAUSE" || verb == "RESUME") && w.size() == 2) {
-        if (!state_.set_paused(w[1], verb == "PAUSE"))
-            return fail("42704", fmt::format("no target named \"{}\"", w[1]), "SHOW TARGETS lists them");
-        write_command_complete(out, verb);
-        record(line, "00000", {});
-        return;
-    }
-    if (verb == "KILL" && w.size() == 2) {
-        uint64_t id = 0;
-        auto [end, ec] = std::from_chars(w[1].data(), w[1].data() + w[1].size(), id);
-        if (ec != std::errc() || end != w[1].data() + w[1].size())
-            return fail("22P02", fmt::format("\"{}\" is not a session number", w[1]), "SHOW SESSIONS lists them");
-        if (!state_.kill(id)) return fail("42704", fmt::format("no session {}", id), "SHOW SESSIONS lists them");
-        write_command_complete(out, "KILL");
-        record(line, "00000", {});
-        return;
-    }
-    fail("42601", fmt::format("\"{}\" is not an admin console command", line.substr(0, 200)),
-         "SHOW HELP lists the commands; the console runs no SQL");
+    if (!failed_) record("00000", {});
 }
 
-void AdminConsole::record(std::string_view command, std::string_view sqlstate, std::string_view reason) {
+void AdminConsole::result(const std::vector<std::string>& columns, const std::vector<Row>& rows) {
+    write_row_description(*out_, columns);
+    for (const auto& r : rows) write_data_row(*out_, r);
+    write_command_complete(*out_, fmt::format("SHOW {}", rows.size()));
+}
+
+void AdminConsole::complete(std::string_view tag) { write_command_complete(*out_, tag); }
+
+void AdminConsole::notice(std::string message) {
+    write_notice_response(*out_, ErrorFields{"NOTICE", "00000", std::move(message), {}, {}, 0});
+}
+
+void AdminConsole::fail(std::string_view sqlstate, std::string message, std::string hint, std::string detail) {
+    ErrorFields e{"ERROR", std::string(sqlstate), "pgmoat: " + message, std::move(detail), std::move(hint), 0};
+    write_error_response(*out_, e);
+    failed_ = true;
+    record(sqlstate, message);
+}
+
+void AdminConsole::record(std::string_view sqlstate, std::string_view reason) {
     if (!audit_) return;
     audit::Record r;
     r.event = audit::Event::admin_command;
     r.session = who_;
     auto info = std::make_shared<audit::StatementInfo>();
     info->kind = "admin";
-    info->text = std::string(command.substr(0, 1000));
+    info->text = line_.substr(0, 1000);
     r.statement = std::move(info);
     r.decision = sqlstate == "00000" ? audit::Decision::allow : audit::Decision::reject;
     r.sqlstate = std::string(sqlstate);

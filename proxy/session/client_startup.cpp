@@ -1,8 +1,11 @@
 #include "pgmoat/session/client_startup.h"
 
+#include "pgmoat/policy/read_only_lock.h"
+
 #include "pgmoat/policy/setting_limits.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
+#include "pgmoat/session/admin_console.h"
 #include "pgmoat/session/startup_options.h"
 
 #include <fmt/format.h>
@@ -253,6 +256,17 @@ StartupStep ClientStartup::authenticated(std::string& out) {
     // valid credentials learns nothing about targets or grants.
     const auto& cfg = *context_.config;
     const config::App* app = cfg.find_app(identity_.app);
+    if (identity_.target == kAdminDatabase) {
+        if (!app || !app->admin) {
+            return refuse(out, "28000", fmt::format("pgmoat: app \"{}\" may not open the admin console", identity_.app),
+                          "admin console refused: not an admin identity",
+                          fmt::format("an operator makes an identity an admin with admin = true under [apps.{}] in "
+                                      "pgmoat.toml",
+                                      identity_.app));
+        }
+        state_ = State::done;
+        return StartupStep::admin_console;
+    }
     target_ = cfg.find_target(identity_.target);
     if (!target_) {
         return refuse(out, "3D000", fmt::format("pgmoat: no target named \"{}\"", identity_.target),
@@ -268,14 +282,30 @@ StartupStep ClientStartup::authenticated(std::string& out) {
                           ? fmt::format("app \"{}\" may connect to: {}", identity_.app, join(app->targets))
                           : std::string("ask the operator to grant a target to this app in pgmoat.toml"));
     }
+    identity_.kind = app->kind;
     return pin_setting_limits(out);
 }
 
 StartupStep ClientStartup::pin_setting_limits(std::string& out) {
     if (context_.policies) {
         auto policy = context_.policies->select(
-            {identity_.app, identity_.target, identity_.application_name, identity_.client_address});
+            {identity_.app, identity_.target, identity_.application_name, identity_.client_address, identity_.kind});
         auto& forward = identity_.forward_parameters;
+        if (policy->read_only) {
+            // The second lock: the server itself refuses writes (25006), whatever
+            // pgmoat's analysis lets through.
+            auto sent = std::find_if(forward.begin(), forward.end(),
+                                     [](const auto& p) { return iequals(p.first, "default_transaction_read_only"); });
+            if (sent != forward.end() && !policy::reads_as_on(sent->second)) {
+                return refuse(out, "42501",
+                              fmt::format("pgmoat: startup parameter default_transaction_read_only={} is not allowed: "
+                                          "policy \"{}\" is read-only",
+                                          sent->second, policy->name),
+                              "startup parameter \"default_transaction_read_only\" off for a read-only policy",
+                              "leave it out");
+            }
+            if (sent == forward.end()) forward.emplace_back("default_transaction_read_only", "on");
+        }
         for (const auto& limit : policy->setting_limits) {
             auto sent = std::find_if(forward.begin(), forward.end(),
                                      [&](const auto& p) { return iequals(p.first, limit.parameter); });

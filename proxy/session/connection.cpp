@@ -3,6 +3,7 @@
 // relay's framing is in relay.cpp, pgmoat's own login upstream in upstream_attach.cpp.
 #include "pgmoat/session/connection.h"
 
+#include "pgmoat/audit/json.h"
 #include "pgmoat/common/log.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
@@ -31,6 +32,8 @@ constexpr size_t kMaxBacklog = 1 << 20;
 // How long a client that sent a message over max_message_size may go on sending
 // it, so that it reads the FATAL instead of a connection reset.
 constexpr auto kDrainTimeout = 10s;
+// Console commands are one line each.
+constexpr uint32_t kMaxConsoleMessageBytes = 1 << 20;
 }  // namespace
 
 Connection::Connection(ConnectionContext context)
@@ -40,6 +43,7 @@ Connection::Connection(ConnectionContext context)
 }
 
 Connection::~Connection() {
+    if (listing_) context_.directory->remove(context_.id);
     if (registered_cancel_) context_.cancels->remove(cancel_key_.process_id);
     if (session_gauge_) session_gauge_->dec();
     if (upstream_gauge_) upstream_gauge_->dec();
@@ -97,6 +101,7 @@ void Connection::on_read(Side side, size_t n) {
     } else {
         on_server_input();
     }
+    if (listing_) publish_state();
     if (!d.in.empty()) return;
     // Idle sessions hold no big buffers: a large message has passed.
     d.in.shrink_if_idle();
@@ -117,6 +122,7 @@ void Connection::on_client_input() {
         case Phase::startup: return on_startup_input();
         case Phase::admitting: return;  // kept until the welcome is out
         case Phase::relay: return relay(Side::client);
+        case Phase::console: return console_input();
         case Phase::draining: {
             size_t n = client_.in.size();
             client_.in.consume(n);
@@ -241,6 +247,7 @@ void Connection::startup_step(StartupStep step) {
             login_failed();
             return close(close_reason_);
         case StartupStep::authenticated: return authenticated();
+        case StartupStep::admin_console: return open_console();
     }
 }
 
@@ -312,6 +319,7 @@ void Connection::admit(const Parameters& parameters, std::string_view notices) {
     services.metrics = context_.statement_metrics;
     services.rate_limiter = context_.rate_limiter;
     services.rejections = context_.rejections;
+    services.freezes = context_.freezes;
     services.session_id = context_.id;
     services.upstream_user = target_->user;
     services.database = target_->database;
@@ -329,10 +337,131 @@ void Connection::admit(const Parameters& parameters, std::string_view notices) {
     }
     log::info("session {}: app \"{}\" connected to target \"{}\" from {}:{}{}, policy \"{}\"", context_.id, who.app,
               who.target, who.client_address, who.client_port, who.tls ? " over TLS" : "", session_->policy().name);
+    list_session(who, who.target, {});
+    publish_state();
     if (pooled_ && lease_ == Lease::held) return server_attached();
     if (upstream_ == Upstream::ready) session_->set_backend_pid(upstream_key_.process_id);
     // Whatever the client sent before its welcome.
     if (!client_.in.empty()) relay(Side::client);
+}
+
+// The console answers like a server (pgbouncer's does too): a welcome of the
+// settings clients read, then commands as simple queries. No server, no target.
+void Connection::open_console() {
+    const Identity& who = startup_->identity();
+    auto info = std::make_shared<audit::SessionInfo>(*pre_login_info_);
+    info->app = who.app;
+    info->target = std::string(kAdminDatabase);
+    if (!who.application_name.empty()) info->application_name = who.application_name;
+    pre_login_info_ = info;
+    if (context_.audit) context_.audit->submit(event(audit::Event::auth_succeeded), 0);
+    if (draining_for_shutdown_) {
+        write_fatal("57P03", "the database system is shutting down");
+        return close("server shutting down");
+    }
+    if (!context_.admin) {
+        write_fatal("0A000", "pgmoat: the admin console is not available here");
+        return close("admin console not available");
+    }
+    std::string& out = out_.to_client;
+    protocol::write_authentication(out, protocol::auth_request::Ok);
+    const std::pair<const char*, std::string> settings[] = {
+        {"server_version", "15.0 (pgmoat " PGMOAT_VERSION " admin console)"},
+        {"server_encoding", "UTF8"},
+        {"client_encoding", "UTF8"},
+        {"DateStyle", "ISO, MDY"},
+        {"TimeZone", "UTC"},
+        {"integer_datetimes", "on"},
+        {"standard_conforming_strings", "on"},
+        {"is_superuser", "off"},
+        {"session_authorization", who.app},
+        {"application_name", who.application_name},
+    };
+    for (const auto& [name, value] : settings) protocol::write_parameter_status(out, name, value);
+    protocol::write_ready_for_query(out, 'I');
+    console_.emplace(*context_.admin, static_cast<AuditSink*>(this), std::move(info));
+    phase_ = Phase::console;
+    last_activity_ = now();
+    log::info("session {}: admin \"{}\" opened the admin console from {}:{}", context_.id, who.app,
+              who.client_address, who.client_port);
+    list_session(who, kAdminDatabase, "admin console");
+    startup_.reset();
+    // Whatever the client sent before its welcome.
+    if (!client_.in.empty()) console_input();
+}
+
+void Connection::console_input() {
+    auto& in = client_.in;
+    while (phase_ == Phase::console && !in.empty()) {
+        auto r = protocol::decode_message(in.data(), kMaxConsoleMessageBytes);
+        if (r.status == protocol::DecodeStatus::error) {
+            write_fatal("08P01", r.error);
+            return close("protocol violation: " + r.error);
+        }
+        if (r.status == protocol::DecodeStatus::need_more) {
+            client_.wanted = r.frame_size;
+            return;
+        }
+        client_.wanted = 0;
+        bool more = console_->on_frontend(r.frame, out_.to_client);
+        in.consume(r.frame.size);
+        if (!more) return close(r.frame.type == protocol::frontend::Terminate ? "client closed the connection"
+                                                                                : "protocol violation on the admin console");
+    }
+}
+
+void Connection::list_session(const Identity& who, std::string_view target, std::string_view state) {
+    if (!context_.directory) return;
+    SessionRow row;
+    row.id = context_.id;
+    row.app = who.app;
+    row.target = std::string(target);
+    row.application_name = who.application_name;
+    row.client_addr = who.client_address;
+    row.client_port = who.client_port;
+    row.state = std::string(state);
+    audit::json::append_time(row.connected_at, std::chrono::system_clock::now());
+    listing_ = context_.directory->add(std::move(row));
+}
+
+void Connection::publish_state() {
+    if (!listing_ || !session_ || phase_ != Phase::relay) return;
+    char tx = session_->transaction_status();
+    std::string_view state = held_                ? "paused"
+                             : !session_->idle()  ? "active"
+                             : tx == 'T'          ? "idle in transaction"
+                             : tx == 'E'          ? "idle in transaction (aborted)"
+                                                  : "idle";
+    std::string_view kind = session_->last_statement_kind();
+    if (state.data() == listed_state_.data() && kind.data() == listed_kind_.data()) return;
+    listed_state_ = state;
+    listed_kind_ = kind;
+    listing_->set_state(state, kind);
+}
+
+void Connection::on_resume() {
+    if (!held_ || closed()) return;
+    if (context_.pauses && context_.pauses->paused(target_->name)) return;
+    held_ = false;
+    relay(Side::client);
+    if (listing_) publish_state();
+}
+
+void Connection::on_kill(std::string_view by) {
+    if (closed() || (phase_ != Phase::relay && phase_ != Phase::console)) return;
+    // Not in the middle of a message streaming to the client: that one is cut short
+    // and the client sees the connection end.
+    if (server_.stream.left == 0) {
+        ClientStartup::write_fatal(out_.to_client, "57P01", "terminating connection due to administrator command",
+                                   fmt::format("pgmoat: session {} was ended by admin \"{}\" on the admin console.",
+                                               context_.id, by));
+    }
+    // What runs on the server stops there too: closing its connection alone would
+    // leave a long statement running until it next writes.
+    if (upstream_ == Upstream::ready && session_ && !session_->idle() && !cancel_in_flight_)
+        send_cancel(target_, upstream_key_);
+    log::info("session {}: ended by admin \"{}\"", context_.id, by);
+    close(fmt::format("killed by admin \"{}\"", by));
 }
 
 void Connection::login_failed() {
@@ -374,7 +503,8 @@ Connection::Clock::time_point Connection::deadline() const {
         case Phase::startup:
         case Phase::admitting: at = startup_deadline_; break;
         case Phase::draining: at = drain_deadline_; break;
-        case Phase::relay: {
+        case Phase::relay:
+        case Phase::console: {
             auto idle = context_.config->server.idle_timeout;
             if (idle.count() > 0) {
                 // Checked on a coarse tick while the session is busy: that costs
@@ -409,7 +539,7 @@ void Connection::on_tick() {
     }
     if (phase_ == Phase::draining && t >= drain_deadline_) return close(close_reason_);
     auto idle = context_.config->server.idle_timeout;
-    if (idle.count() > 0 && quiet() && t - last_activity_ >= idle) {
+    if (idle.count() > 0 && quiet() && !held_ && t - last_activity_ >= idle) {
         write_fatal("57P05", "terminating connection due to idle-session timeout");
         close("idle timeout");
     }
@@ -426,8 +556,9 @@ void Connection::on_drain() {
 bool Connection::quiet() const {
     // Nothing runs, nothing is coming from the server, and nothing owed to the
     // client waits for the audit log: a goodbye now follows every result.
+    if (phase_ == Phase::console) return true;
     return phase_ == Phase::relay && session_->idle() && server_.in.empty() && server_.stream.left == 0 &&
-           client_.stream.left == 0 && holds_.empty() && !client_waits_ && !lookup_;
+           client_.stream.left == 0 && holds_.empty() && !client_waits_ && !lookup_ && !session_->holds_client();
 }
 
 void Connection::maybe_close_idle_for_shutdown() {
@@ -481,7 +612,8 @@ bool Connection::wants_read(Side side) const {
         if (phase_ == Phase::admitting) return client_.in.size() < kMaxBacklog;
         // Waiting for a pooled server connection: what arrives meanwhile is kept, up to a bound.
         if (pooled_ && lease_ != Lease::held && client_.in.size() >= kMaxBacklog) return false;
-        return !client_waits_ && out_.to_server.size() < kMaxBacklog && out_.to_client.size() < kMaxBacklog;
+        return !client_waits_ && !held_ && !(session_ && session_->holds_client()) &&
+               out_.to_server.size() < kMaxBacklog && out_.to_client.size() < kMaxBacklog;
     }
     if (upstream_ == Upstream::none || upstream_ == Upstream::connecting || upstream_ == Upstream::tls) return false;
     if (replaying_) return true;
@@ -492,9 +624,14 @@ bool Connection::wants_read(Side side) const {
 
 void Connection::close(std::string reason) {
     if (closed()) return;
-    bool was_session = session_.has_value();
+    bool was_session = session_.has_value() || console_.has_value();
     bool reusable = pooled_ && lease_ == Lease::held && server_reusable();
     phase_ = Phase::closed;
+    // Off SHOW SESSIONS at once: net/ may take a moment to let the connection go.
+    if (listing_) {
+        context_.directory->remove(context_.id);
+        listing_.reset();
+    }
     close_reason_ = std::move(reason);
     if (pooled_ && lease_ == Lease::held) {
         out_.to_server.clear();
@@ -510,7 +647,7 @@ void Connection::close(std::string reason) {
     log::info("session {}: disconnected ({})", context_.id, close_reason_);
     audit::Record bye = event(audit::Event::disconnect);
     bye.reason = close_reason_;
-    bye.bytes_sent = session_->bytes_to_client();
+    if (session_) bye.bytes_sent = session_->bytes_to_client();
     submit(std::move(bye));
 }
 

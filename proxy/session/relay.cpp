@@ -60,6 +60,7 @@ void Connection::relay(Side from) {
     auto& in = d.in;
     size_t client_before = out_.to_client.size();
     bool was_busy = !session_->idle();
+    bool was_holding = session_->holds_client();
     // Output toward the side that sent this must not land inside a message still
     // crossing to it from the other side: it waits until that message is through.
     std::string& answers = from_client ? out_.to_client : out_.to_server;
@@ -85,6 +86,13 @@ void Connection::relay(Side from) {
                 after_session_event();
             }
             continue;
+        }
+        // The client's next message waits while the Session holds it (a statement
+        // under max_rows_affected is being counted); its bytes stay buffered.
+        if (from_client && session_->holds_client()) break;
+        if (from_client && paused_here()) {
+            held_ = true;  // on_resume() goes on from here
+            break;
         }
         // The client's limits are checked here, on the length alone; the server's
         // messages cross at any size.
@@ -161,7 +169,17 @@ void Connection::relay(Side from) {
     if (client_waits_ && (!lookup_ || lookup_->done) && session_->idle()) {
         client_waits_ = false;
         relay(Side::client);
+    } else if (was_holding && !session_->holds_client() && phase_ == Phase::relay) {
+        relay(Side::client);
     }
+}
+
+// PAUSE holds a session's next statement where nothing of its own is pending: no
+// request awaits the server, no transaction block or extended-protocol batch is
+// open (those finish first, so a pause never holds a transaction's locks).
+bool Connection::paused_here() const {
+    return context_.pauses && context_.pauses->paused(target_->name) && session_->idle() &&
+           session_->transaction_status() == 'I' && !batch_open_;
 }
 
 bool Connection::admissible(char type, size_t frame_size) {

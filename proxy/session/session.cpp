@@ -38,7 +38,7 @@ Session::Session(Identity identity, const std::vector<std::pair<std::string, std
                  StatementServices services)
     : identity_(std::move(identity)), services_(std::move(services)) {
     policy_ = services_.policies->select(
-        {identity_.app, identity_.target, identity_.application_name, identity_.client_address});
+        {identity_.app, identity_.target, identity_.application_name, identity_.client_address, identity_.kind});
     auto info = std::make_shared<audit::SessionInfo>();
     info->id = services_.session_id;
     info->app = identity_.app;
@@ -308,11 +308,23 @@ void Session::on_data_row(Outbox& out, bool& relay_it) {
     ++e.rows;
 }
 
+void Session::batch_answered(char status) {
+    transaction_status_ = status;
+    // Requests the server skipped after an error never ran.
+    fail_batch_executions();
+    ++syncs_done_;
+    copy_in_ = copy_out_ = false;
+    // Decoys the server skipped (an earlier error in their batch) are moot.
+    while (!decoys_.empty() && decoys_.front().batch < syncs_done_) decoys_.pop_front();
+    objects_.batch_done(syncs_done_ - 1, status);
+}
+
 void Session::fail_batch_executions() {
     while (!executions_.empty() && executions_.front().batch == syncs_done_) executions_.pop_front();
 }
 
 void Session::on_backend(const Frame& frame, Outbox& out) {
+    if (!own_requests_.empty() && own_requests_.front() == syncs_done_ && on_own_answer(frame, out)) return;
     if ((silent_decoy_ || discard_until_ready_) && frame.type != backend::ReadyForQuery) {
         // Only what the server sends on its own (notices, settings, notifications)
         // still reaches the client; the batch's results and errors do not.
@@ -327,6 +339,10 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
         case backend::ReadyForQuery: {
             auto status = read_ready_for_query(frame.body);
             if (!status) return protocol_violation(out, "server sent an invalid ReadyForQuery message");
+            if (capped_query_ && capped_query_->sent && !capped_query_->closing && capped_query_->batch == syncs_done_ &&
+                on_capped_query_ready(*status, out)) {
+                return;
+            }
             if (discard_until_ready_ && *status == 'T') {
                 // Fail the server's transaction as the client now believes it failed:
                 // a decoy whose error and ReadyForQuery ('E') pgmoat answers itself.
@@ -340,15 +356,14 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
             }
             discard_until_ready_ = false;
             silent_decoy_ = false;
-            transaction_status_ = *status;
-            // Requests the server skipped after an error never ran.
-            fail_batch_executions();
-            ++syncs_done_;
-            copy_in_ = copy_out_ = false;
-            // Decoys the server skipped (an earlier error in their batch) are moot.
-            while (!decoys_.empty() && decoys_.front().batch < syncs_done_) decoys_.pop_front();
-            objects_.batch_done(syncs_done_ - 1, *status);
-            break;
+            batch_answered(*status);
+            relay(frame, out);
+            // A capped Query waits for the answers to what was sent before it.
+            if (capped_query_ && !capped_query_->sent && !capped_query_->own_transaction && syncs_sent_ == syncs_done_ &&
+                executions_.empty()) {
+                send_capped_query(out);
+            }
+            return;
         }
         case backend::ParseComplete:
             if (objects_.parse_complete()) return;  // of a Parse pgmoat added
@@ -375,6 +390,10 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
                 // the server too when the batch ends (see ReadyForQuery).
                 write_row_cap_error(out);
                 discard_until_ready_ = true;
+                return;
+            }
+            if (!executions_.empty() && executions_.front().batch == syncs_done_ &&
+                executions_.front().affected_cap != AffectedCap::none && on_affected_rows(frame, out)) {
                 return;
             }
             if (!executions_.empty() && executions_.front().batch == syncs_done_) {

@@ -24,6 +24,13 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     if (decision.allow && origin == Origin::simple_query) {
         if (auto refusal = runtime_refusal()) decision = std::move(*refusal);
     }
+    if (decision.allow) {
+        if (auto refusal = affected_rows_refusal(*analysis)) decision = std::move(*refusal);
+    }
+    if (decision.allow) {
+        if (auto refusal = freeze_refusal(*analysis)) decision = std::move(*refusal);
+    }
+    // Last: a statement allowed here may pin the session (out.pin_reason).
     if (decision.allow && services_.transaction_pooling) {
         if (auto refusal = session_state_refusal(*analysis, out)) decision = std::move(*refusal);
     }
@@ -42,32 +49,43 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
         log::warning("monitor: app \"{}\" statement would be rejected by rule \"{}\" of policy \"{}\": {}", identity_.app,
                      decision.rule, decision.policy, decision.message);
     }
+    if (origin == Origin::simple_query && frame && caps_affected_rows(*analysis)) {
+        // Under [limits] max_rows_affected: the Query runs where pgmoat can undo it.
+        run_capped_query(*frame, std::move(analysis), std::move(decision), started, out);
+        return true;
+    }
     if (origin == Origin::parse) {
         // Recorded under its name once the server confirms it (ParseComplete): a
         // Parse of a name in use fails there, unless a DEALLOCATE sent before it
         // freed the name.
         objects_.parse_sent(syncs_sent_, std::string(statement_name), make_statement(sql, analysis, std::move(decision), 0));
     } else {
-        for (const auto& st : analysis->statements) {
-            if (st.copy && st.copy->direction == sql::CopyDirection::from && st.copy->endpoint == sql::CopyEndpoint::stdin_)
-                copy_in_expected_ = true;
-        }
-        // One execution per statement of the Query; none for an empty one.
-        for (size_t i = 0; i < analysis->statements.size() || (i == 0 && !analysis->ok()); ++i) {
-            auto statement = make_statement(sql, analysis, decision, i);
-            const sql::Statement* facts = statement->facts();
-            std::string cursor = facts && facts->kind == sql::StatementKind::fetch ? facts->name : std::string();
-            executions_.push_back({.statement = std::move(statement),
-                                   .result_portal = std::move(cursor),
-                                   .batch = syncs_sent_,
-                                   .started = started});
-        }
-        code_may_run();
-        ++syncs_sent_;
+        query_sent(sql, analysis, decision, started, false);
     }
     if (frame && origin == Origin::parse) forward_parse(*frame, statement_name, out);
     else if (frame) forward(*frame, out);
     return true;
+}
+
+void Session::query_sent(std::string_view sql, const std::shared_ptr<const sql::Analysis>& analysis,
+                         const policy::Decision& decision, Clock::time_point started, bool count_affected) {
+    for (const auto& st : analysis->statements) {
+        if (st.copy && st.copy->direction == sql::CopyDirection::from && st.copy->endpoint == sql::CopyEndpoint::stdin_)
+            copy_in_expected_ = true;
+    }
+    // One execution per statement of the Query; none for an empty one.
+    for (size_t i = 0; i < analysis->statements.size() || (i == 0 && !analysis->ok()); ++i) {
+        auto statement = make_statement(sql, analysis, decision, i);
+        const sql::Statement* facts = statement->facts();
+        std::string cursor = facts && facts->kind == sql::StatementKind::fetch ? facts->name : std::string();
+        executions_.push_back({.statement = std::move(statement),
+                               .result_portal = std::move(cursor),
+                               .batch = syncs_sent_,
+                               .started = started,
+                               .affected_cap = count_affected ? AffectedCap::counted : AffectedCap::none});
+    }
+    code_may_run();
+    ++syncs_sent_;
 }
 
 bool Session::on_function_call(const Frame* frame, std::string_view head, std::string_view function, Outbox& out) {
@@ -142,6 +160,8 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
             declaring.push_back(e.statement);
     auto expected = objects_.expected_portal(portal, declaring);
     if (!refusal && !expected) refusal = unknown_portal(portal);
+    // A statement prepared before the freeze runs during it: judged again here.
+    if (!refusal) refusal = freeze_refusal(expected->get() ? expected->get()->facts() : nullptr);
     if (refusal) {
         count(*refusal, nullptr);
         return reject(*refusal, {}, nullptr, Origin::function_call, "\x01pgmoat", out);
@@ -152,9 +172,13 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
         if (copy && copy->direction == sql::CopyDirection::from && copy->endpoint == sql::CopyEndpoint::stdin_)
             copy_in_expected_ = true;
     }
+    bool capped = caps_affected_rows(expected->get());
+    if (capped) e.affected_cap = AffectedCap::execute;
     executions_.push_back(std::move(e));
     code_may_run();
     forward(frame, out);
+    // Its rows are counted before anything after it goes on (see holds_client).
+    if (capped) write_flush(out.to_server);
 }
 
 void Session::resolve(Execution& e) {
@@ -285,6 +309,7 @@ StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const
 }
 
 void Session::count(const policy::Decision& d, const sql::Analysis* a) {
+    if (a && a->ok() && !a->statements.empty()) last_statement_kind_ = sql::name(a->statements.front().kind);
     auto* m = services_.metrics;
     if (!m) return;
     int decision_code = !d.allow ? 0 : d.would_reject ? 1 : 2;

@@ -55,6 +55,10 @@ std::string dotted(const std::string& catalog, const std::string& schema, const 
 std::string Relation::qualified_name() const {
     return dotted(catalog, schema, name);
 }
+bool Relation::system_catalog() const {
+    if (schema == "pg_catalog" || schema == "information_schema" || schema == "pg_toast") return true;
+    return schema.empty() && name.rfind("pg_", 0) == 0;
+}
 std::string FunctionCall::qualified_name() const {
     return dotted(catalog, schema, name);
 }
@@ -124,6 +128,11 @@ size_t Analysis::approximate_bytes() const {
             bytes += str(l.compared_to) + str(l.cast_type) + str(l.value);
         bytes += s.tautologies.capacity() * sizeof(Tautology);
         bytes += s.writes.capacity() * sizeof(Write);
+        bytes += s.set_operation_arms.capacity() * sizeof(SetOperationArm);
+        for (const ConvertedQuery& q : s.converted_queries) {
+            bytes += sizeof(ConvertedQuery) + q.conversions.capacity() * sizeof(Conversion);
+            for (const Conversion& c : q.conversions) bytes += str(c.name);
+        }
         bytes += s.unknown_relations.capacity() * sizeof(UnknownRelation);
         for (const DynamicCode& d : s.dynamic_code)
             bytes += sizeof(DynamicCode) + str(d.language) + str(d.name);
@@ -180,6 +189,14 @@ std::string_view name(LiteralContext c) {
             return "ddl";
         case LiteralContext::utility:
             return "utility";
+        case LiteralContext::function_option:
+            return "function_option";
+        case LiteralContext::constant_condition:
+            return "constant_condition";
+        case LiteralContext::pattern_wildcard:
+            return "pattern_wildcard";
+        case LiteralContext::catalog_lookup:
+            return "catalog_lookup";
         case LiteralContext::other:
             return "other";
     }

@@ -46,17 +46,6 @@ void default_place(StatementKind kind, LiteralContext& context, Clause& clause) 
     }
 }
 
-// "int4", "pg_catalog.int4" when the schema was written, "text[]".
-void cast_type(const CastType& type, std::string& out) {
-    const NameList& n = type.names;
-    if (n.overflow || n.star || n.count == 0) return;
-    for (uint8_t i = type.implicit_schema ? 1 : 0; i < n.count; ++i) {
-        if (!out.empty()) out += '.';
-        out += n.parts[i];
-    }
-    for (uint8_t i = 0; i < type.array_dims; ++i) out += "[]";
-}
-
 struct Buffers {
     std::vector<TreeLiteral> tree;
     std::vector<uint8_t> matched;
@@ -203,6 +192,16 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
     size_t lead = 0;
     while (lead < out.size() && is_space(out[lead])) ++lead;
     if (lead) out.erase(0, lead);
+}
+
+void cast_type(const CastType& type, std::string& out) {
+    const NameList& n = type.names;
+    if (n.overflow || n.star || n.count == 0) return;
+    for (uint8_t i = type.implicit_schema ? 1 : 0; i < n.count; ++i) {
+        if (!out.empty()) out += '.';
+        out += n.parts[i];
+    }
+    for (uint8_t i = 0; i < type.array_dims; ++i) out += "[]";
 }
 
 void link_facts(Statement& st) {

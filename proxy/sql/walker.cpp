@@ -258,6 +258,17 @@ LiteralContext sub_select_output(const Ctx& c, bool compared) {
     return out == LiteralContext::type_cast ? LiteralContext::other : out;
 }
 
+// The built-in aggregates whose value depends on the rows of the group even
+// with constant arguments (count(*), count(1), sum(1)).
+bool aggregate(Str name) {
+    static constexpr Str kAgg[] = {"count", "sum", "avg", "min", "max", "array_agg", "string_agg",
+                                   "json_agg", "jsonb_agg", "bool_and", "bool_or", "every",
+                                   "json_object_agg", "jsonb_object_agg", "random"};
+    for (Str a : kAgg)
+        if (a == name) return true;
+    return false;
+}
+
 // A comparison that selects the rows it holds for, as the require_where check
 // reads it: not a negation (<>, NOT LIKE, NOT IN, IS DISTINCT FROM, ...).
 bool selecting_comparison(Str kind, Str op) {
@@ -307,6 +318,8 @@ bool Walker::run(bool& too_deep) {
             raw_.clear();
             s_.defelems.clear();
             param_max_ = 0;
+            param_refs_ = 0;
+            conversions_.clear();
             out_.statements.emplace_back();
             Sub body;
             if (!r_.begin_object()) break;
@@ -331,6 +344,7 @@ bool Walker::run(bool& too_deep) {
             resolve(raw_, st);
             finish_text(sql_, s_.lex, raw_, st);
             link_facts(st);
+            structure_facts(raw_, st);
         }
     }
     too_deep = too_deep_;
@@ -454,6 +468,7 @@ Ctx Walker::child_of(const NodeInfo& info, const Ctx& c) const {
     child.arm = false;
     child.row_source = false;
     child.cond = -1;
+    child.conjunct = false;
     child.res = ResMode::output;
     if (child.stmt != StmtRole::nested && !(info.flags & node_flag::statement))
         child.stmt = StmtRole::nested;
@@ -466,7 +481,7 @@ Sub Walker::node(const NodeInfo& info, const Ctx& c) {
         case NodeTag::A_Const:
             return a_const(c);
         case NodeTag::ParamRef:
-            return param_ref();
+            return param_ref(c);
         case NodeTag::ColumnRef:
             return column_ref(info, c);
         case NodeTag::A_Indirection:
@@ -785,7 +800,9 @@ Sub Walker::a_const(const Ctx& c) {
     return Sub{kPlaceholder, lit.location, false};
 }
 
-Sub Walker::param_ref() {
+Sub Walker::param_ref(const Ctx& c) {
+    ++param_refs_;
+    if (c.scope >= 0) raw_.scopes[static_cast<size_t>(c.scope)].has_parameter = true;
     int32_t location = -1;
     int32_t number = 0;
     if (!r_.begin_object()) return {};
@@ -931,6 +948,7 @@ Sub Walker::a_indirection(const NodeInfo& info, const Ctx& c) {
 
 Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
     RawFunction f;
+    bool group_dependent = false;
     f.row_source = c.row_source;
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
@@ -946,7 +964,12 @@ Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
             a.role = Role::function_argument;
             const uint32_t columns = static_cast<uint32_t>(raw_.columns.size());
             const uint32_t scopes = static_cast<uint32_t>(raw_.scopes.size());
+            RawConversion conv;
+            conv.function = f.name.overflow ? Str{} : f.name.last();
+            raw_.conversions.push_back(conv);
+            conversions_.push_back(static_cast<int32_t>(raw_.conversions.size() - 1));
             acc.add(key, function_arguments(a, f, atom));
+            conversions_.pop_back();
             if (atom >= 0) {
                 RawCond& k = raw_.conds[static_cast<size_t>(atom)];
                 k.col_begin[0] = columns;
@@ -955,6 +978,7 @@ Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
                 k.scope_end[0] = static_cast<uint32_t>(raw_.scopes.size());
             }
         } else if (is(key, "over")) {
+            group_dependent = true;
             Ctx w = child;
             w.clause = Clause::window;
             acc.add(key, value(w, key));
@@ -972,6 +996,10 @@ Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
         }
     }
     if (f.name.last() == "set_config") st().changes_parse_settings = true;
+    // count(*) > 5 in HAVING and a window's value change with the group's rows:
+    // not a constant condition, whatever the arguments.
+    if (group_dependent || (c.clause == Clause::having && aggregate(f.name.last())))
+        acc.variable = true;
     const bool catalog_schema =
         !f.name.overflow && (f.name.count == 1 ||
                              (f.name.count == 2 && f.name.parts[0] == "pg_catalog"));
@@ -1103,6 +1131,12 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
     // tell `x = x` (the same for every row) from `x = y`.
     bool reflexive = false;
     bool arithmetic = false;
+    bool equals = false;
+    NodeTag side_tag[2] = {NodeTag::unknown, NodeTag::unknown};
+    bool json_key = false;  // -> ->> #> #>>: the right side names a key or path
+    bool concat = false;    // ||: '%' || $1 || '%'
+    const uint32_t params = param_refs_;
+    int32_t concat_literal[2] = {-1, -1};
     int32_t atom = -1;  // the recorded condition atom, when this is one
     Str side_text[2];
     Sub side[2];
@@ -1126,6 +1160,12 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
             // `x > now() - '7 days'::interval`: the interval stays a typed constant.
             arithmetic = is(kind, "AEXPR_OP") && (op.last() == "+" || op.last() == "-") &&
                          (c.role == Role::comparison || c.role == Role::arithmetic);
+            if (is(kind, "AEXPR_OP") && op.count == 1 && !op.overflow) {
+                const Str o = op.last();
+                json_key = o == "->" || o == "->>" || o == "#>" || o == "#>>";
+                equals = o == "=";
+                concat = o == "||";
+            }
         } else if (is(key, "lexpr") || is(key, "rexpr")) {
             Ctx o = child;
             if (comparison) o.role = Role::comparison;
@@ -1141,8 +1181,15 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
                 const int i = is(key, "rexpr") ? 1 : 0;
                 side_text[i] = Str(begin, static_cast<size_t>(r_.position() - begin));
                 side[i] = v;
+                side_tag[i] = last_tag_;
                 have_side[i] = true;
             }
+            const bool one_constant = (last_tag_ == NodeTag::A_Const || last_tag_ == NodeTag::TypeCast) &&
+                                      raw_.literals.size() == literals + 1 && v.first >= 0 &&
+                                      !v.variable;
+            if (json_key && is(key, "rexpr") && one_constant)
+                retag(literals, LiteralContext::function_option);
+            if (concat && one_constant) concat_literal[is(key, "rexpr") ? 1 : 0] = static_cast<int32_t>(literals);
             if (!comparison) continue;
             // Pair a plain column on one side with the literals on the other.
             if (last_tag_ == NodeTag::ColumnRef && raw_.columns.size() == columns + 1) {
@@ -1172,7 +1219,44 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
     if (reflexive && have_side[0] && have_side[1] && side[0].variable && side[1].variable &&
         side[0].hash == side[1].hash && same_tree(side_text[0], side_text[1]))
         acc.variable = false;
+    // `1=1`: two equal constants, as an ORM writes it.
+    equal_constants_ = equals && reflexive && have_side[0] && have_side[1] &&
+                               side_tag[0] == NodeTag::A_Const && side_tag[1] == NodeTag::A_Const &&
+                               same_tree(side_text[0], side_text[1])
+                           ? acc.first
+                           : -1;
+    // '%' || $1: the wildcards around a value the app binds.
+    if (concat && param_refs_ > params) {
+        for (int32_t i : concat_literal) {
+            if (i < 0) continue;
+            const TreeLiteral& l = raw_.literals[static_cast<size_t>(i)];
+            if (l.kind == LiteralKind::string && !l.value.empty() &&
+                l.value.find_first_not_of("%_") == Str::npos)
+                retag(static_cast<size_t>(i), LiteralContext::pattern_wildcard);
+        }
+    }
     return acc.done();
+}
+
+void Walker::retag(size_t literal, LiteralContext context) {
+    TreeLiteral& l = raw_.literals[literal];
+    l.context = context;
+    l.derived_output = false;
+}
+
+bool Walker::literal_true(const Sub& term) const {
+    return last_tag_ == NodeTag::A_Expr && equal_constants_ >= 0 && equal_constants_ == term.first;
+}
+
+void Walker::tautology(size_t literals, Clause clause, const Sub& term, bool conjunct, bool whole) {
+    const bool is_true = literal_true(term);
+    raw_.tautologies.push_back(Tautology{term.first, clause, conjunct, whole, is_true});
+    if (!is_true || !(conjunct || whole)) return;
+    for (size_t i = literals; i < raw_.literals.size(); ++i) {
+        const LiteralContext k = raw_.literals[i].context;
+        if (k == LiteralContext::comparison || k == LiteralContext::predicate)
+            retag(i, LiteralContext::constant_condition);
+    }
 }
 
 Sub Walker::bool_expr(const NodeInfo& info, const Ctx& c) {
@@ -1180,6 +1264,7 @@ Sub Walker::bool_expr(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     size_t mark = raw_.tautologies.size();
     int32_t node = -1;  // AND/OR as a term of a recorded condition; NOT records nothing
+    bool conjunct = false;
     if (!r_.begin_object()) return {};
     Str key;
     while (r_.next_key(key)) {
@@ -1189,18 +1274,21 @@ Sub Walker::bool_expr(const NodeInfo& info, const Ctx& c) {
             acc.add(key, s);
             if (is(op, "AND_EXPR")) node = add_cond(c, CondKind::and_);
             if (is(op, "OR_EXPR")) node = add_cond(c, CondKind::or_);
+            conjunct = c.conjunct && is(op, "AND_EXPR");
         } else if (is(key, "args") && r_.peek() == '[') {
             Ctx a = child;
             a.cond = node;
+            a.conjunct = conjunct;
             Acc list(kArraySeed);
             r_.begin_array();
             while (r_.next_element()) {
                 if (node >= 0) ++raw_.conds[static_cast<size_t>(node)].branches;
+                const size_t literals = raw_.literals.size();
                 Sub s = value(a);
                 list.merge(s);
                 list.h = combine(list.h, s.hash);
                 if (is_where_like(c.clause) && !s.variable)
-                    raw_.tautologies.push_back(Tautology{s.first, c.clause});
+                    tautology(literals, c.clause, s, conjunct, false);
             }
             acc.add(key, list.done());
         } else if (is(key, "location")) {
@@ -1229,11 +1317,13 @@ Sub Walker::boolean_root(const Ctx& c, Clause clause, CondRole role, int32_t act
         r.cond = static_cast<int32_t>(raw_.conds.size());
         raw_.conds.push_back(root);
     }
+    r.conjunct = true;
     size_t mark = raw_.tautologies.size();
+    const size_t literals = raw_.literals.size();
     Sub s = value(r);
     if (!s.variable && r_.ok()) {
         raw_.tautologies.resize(mark);
-        raw_.tautologies.push_back(Tautology{s.first, clause});
+        tautology(literals, clause, s, false, true);
     }
     return s;
 }
@@ -1283,6 +1373,7 @@ Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
     const bool outermost = c.role != Role::type_cast;
     const size_t first = raw_.literals.size();
     size_t end = first;
+    int32_t conversion = -1;
     Shape arg;
     if (!r_.begin_object()) return {};
     Str key;
@@ -1291,12 +1382,23 @@ Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
             Ctx a = child;
             a.role = Role::type_cast;
             shape_ = Shape{};
+            RawConversion conv;
+            conv.cast = true;
+            raw_.conversions.push_back(conv);
+            conversion = static_cast<int32_t>(raw_.conversions.size() - 1);
+            conversions_.push_back(conversion);
             acc.add(key, value(a, key));
+            conversions_.pop_back();
             arg = shape_;
             end = raw_.literals.size();
         } else if (is(key, "typeName")) {
             has_type_ = false;
             acc.add(key, value(child, key));
+            if (conversion >= 0 && has_type_) {
+                RawConversion& conv = raw_.conversions[static_cast<size_t>(conversion)];
+                conv.type = last_type_;
+                conv.type_set = true;
+            }
             if (!outermost) continue;
             // Compared (directly or through + and -), the value stays a typed
             // constant; anywhere else it is a value of that place.
@@ -1360,7 +1462,7 @@ Sub Walker::type_name(const NodeInfo& info, const Ctx& c) {
 Sub Walker::sub_link(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
-    bool exists = false, compared = false;
+    bool exists = false, compared = false, value_link = false;
     int32_t atom = -1;
     if (!r_.begin_object()) return {};
     Str key;
@@ -1370,6 +1472,7 @@ Sub Walker::sub_link(const NodeInfo& info, const Ctx& c) {
             Str type = string_value(s);
             acc.add(key, s);
             exists = is(type, "EXISTS_SUBLINK");
+            value_link = is(type, "EXPR_SUBLINK") || is(type, "ARRAY_SUBLINK");
             const bool any_all = is(type, "ANY_SUBLINK") || is(type, "ALL_SUBLINK");
             compared = any_all || is(type, "ROWCOMPARE_SUBLINK");
             if (exists) atom = add_cond(c, CondKind::exists);
@@ -1391,7 +1494,20 @@ Sub Walker::sub_link(const NodeInfo& info, const Ctx& c) {
             q.output = exists ? LiteralContext::select_list : sub_select_output(c, compared);
             if (atom >= 0)
                 raw_.conds[static_cast<size_t>(atom)].sub = static_cast<int32_t>(raw_.scopes.size());
+            // Its value converted on the way out: the conversions it is inside.
+            if (value_link && !conversions_.empty()) {
+                RawConvertedQuery cq;
+                cq.scope = static_cast<int32_t>(raw_.scopes.size());
+                cq.chain_begin = static_cast<uint32_t>(raw_.chain.size());
+                raw_.chain.insert(raw_.chain.end(), conversions_.rbegin(), conversions_.rend());
+                cq.chain_end = static_cast<uint32_t>(raw_.chain.size());
+                raw_.converted.push_back(cq);
+            }
+            // Conversions inside the sub-select convert its own values, not this one.
+            std::vector<int32_t> outer;
+            outer.swap(conversions_);
             acc.add(key, value(q, key));
+            outer.swap(conversions_);
         } else if (is(key, "location")) {
             location_value(acc);
         } else {

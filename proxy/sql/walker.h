@@ -126,6 +126,7 @@ struct ScopeInfo {
     bool set_operation = false;  // UNION/INTERSECT/EXCEPT: its arms are child scopes
     bool arm = false;            // an arm of its parent's set operation
     bool dml = false;            // an INSERT/UPDATE/DELETE/MERGE
+    bool has_parameter = false;  // a bind parameter is written directly in it
     WritePlace place = WritePlace::nested;
     int32_t first_location = -1;  // the first location walked in it
 };
@@ -224,6 +225,22 @@ struct RawFunction {
     int32_t relation = -1;                // a sequence function's relation (RawRelation index)
 };
 
+// A cast or call that a value walked inside it goes through (see Conversion).
+struct RawConversion {
+    bool cast = false;
+    Str function;   // a call's name
+    CastType type;  // a cast's type, once its TypeName is walked
+    bool type_set = false;
+};
+
+// A scalar or ARRAY sub-select walked inside conversions (see ConvertedQuery):
+// its scope, and its conversions as a range of RawStatement::chain, innermost first.
+struct RawConvertedQuery {
+    int32_t scope = -1;
+    int32_t location = -1;
+    uint32_t chain_begin = 0, chain_end = 0;
+};
+
 struct DefElemValue {
     Str name;
     Str arg;  // a simple argument's text (string, number, boolean); empty otherwise
@@ -248,6 +265,9 @@ struct RawStatement {
     std::vector<RawRename> renames;
     std::vector<RawWrite> writes;
     std::vector<UnknownRelation> unknown_relations;
+    std::vector<RawConversion> conversions;
+    std::vector<int32_t> chain;  // RawConversion indexes (see RawConvertedQuery)
+    std::vector<RawConvertedQuery> converted;
     int32_t location = 0;
     int32_t length = 0;  // 0: to the end of the text
 
@@ -268,6 +288,9 @@ struct RawStatement {
         renames.clear();
         writes.clear();
         unknown_relations.clear();
+        conversions.clear();
+        chain.clear();
+        converted.clear();
         location = 0;
         length = 0;
     }
@@ -301,5 +324,12 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
 
 // After finish_text: argument literals as indexes, write offsets, text order.
 void link_facts(Statement& st);
+
+// After link_facts: set operation arms and converted sub-selects from the raw
+// scopes (structure.cpp), and the literals that are structure, not values.
+void structure_facts(const RawStatement& raw, Statement& st);
+
+// "int4", "pg_catalog.int4" when the schema was written, "text[]".
+void cast_type(const CastType& type, std::string& out);
 
 }  // namespace pgmoat::sql::detail

@@ -56,6 +56,9 @@ struct Ctx {
     // The recorded condition (RawCond) the boolean expression here is a term of;
     // -1: not a term of a condition.
     int32_t cond = -1;
+    // A boolean expression here is the whole WHERE/HAVING/ON or ANDed at its
+    // top level (see Tautology::conjunct).
+    bool conjunct = false;
 };
 
 // What a walked value contributes upward.
@@ -145,7 +148,13 @@ class Walker {
 
     // ---- expressions ------------------------------------------------------------
     Sub a_const(const Ctx& c);
-    Sub param_ref();
+    Sub param_ref(const Ctx& c);
+    // A term of a condition that is the same for every row, walked from
+    // literal `literals` on (see Tautology).
+    void tautology(size_t literals, Clause clause, const Sub& term, bool conjunct, bool whole);
+    // The term just walked is `1=1` (see Tautology::literal_true).
+    bool literal_true(const Sub& term) const;
+    void retag(size_t literal, LiteralContext context);
     Sub column_ref(const NodeInfo& info, const Ctx& c);
     Sub a_indirection(const NodeInfo& info, const Ctx& c);
     void attribute_call(Str name, int32_t location);
@@ -246,6 +255,9 @@ class Walker {
     CastType last_type_;                   // the last TypeName walked
     bool has_type_ = false;
     int32_t param_max_ = 0;
+    uint32_t param_refs_ = 0;            // bind parameters walked in this statement
+    int32_t equal_constants_ = -1;       // where the last A_Expr walked starts, if it is `1=1`
+    std::vector<int32_t> conversions_;  // RawConversion indexes the walk is inside, outermost first
     int32_t target_counter_ = 0;    // columns of the target list being walked so far
     int32_t target_position_ = -1;  // the column being walked, -1 outside target lists
     bool target_star_ = false;      // a * came before it in its target list

@@ -426,6 +426,7 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
     }
     set_kind(c, into ? StatementKind::create_table_as : StatementKind::select);
     Sub out = acc.done();
+    raw_.scopes[static_cast<size_t>(scope)].first_location = out.first;
     const bool union_all = union_op && all;
     if (union_all && larg_chain && rarg_hash == larg_last) out.hash = larg_hash;
     last_arm_ = union_all ? rarg_hash : out.hash;

@@ -165,7 +165,8 @@ class Pgmoat:
 
     def __init__(self, base_dir, targets, apps, tls=False, server=None, policies=None, monitor=False, extra=""):
         """targets: name -> dict(host, port, database, sslmode, sslrootcert, ...).
-        apps: name -> (password, [target names]).
+        apps: name -> (password, [target names]) or (password, [target names], {more keys}),
+        e.g. {"admin": True};
         policies: file name -> TOML text added to a copy of the shipped policies/;
         monitor: run the shipped baseline in monitor mode (relay tests that must not
         be judged); extra: more TOML appended to pgmoat.toml."""
@@ -202,7 +203,7 @@ class Pgmoat:
             f.write(UPSTREAM_PASSWORD + "\n")
         os.chmod(pw, 0o600)
         lines = ["[apps]"]
-        for name, (password, _) in self.apps.items():
+        for name, (password, *_) in self.apps.items():
             r = subprocess.run([PGMOAT_BIN, "passwd", name], input=password + "\n", capture_output=True,
                                text=True, check=True)
             lines.append(r.stdout.strip())
@@ -227,9 +228,11 @@ class Pgmoat:
             t.setdefault("connect_timeout", "3s")
             for k, v in t.items():
                 out.append(f"{k} = {toml_value(v)}")
-        for name, (_, targets) in self.apps.items():
+        for name, (_, targets, *more) in self.apps.items():
             out.append(f"[apps.{name}]")
             out.append(f"targets = {toml_value(targets)}")
+            for k, v in (more[0] if more else {}).items():
+                out.append(f"{k} = {toml_value(v)}")
         with open(self.config, "w") as f:
             f.write("\n".join(out) + "\n" + self.extra)
 

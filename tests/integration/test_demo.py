@@ -147,6 +147,12 @@ def check_tour_outputs(out):
     assert delete.startswith("ERROR:  pgmoat: DELETE statements are not allowed")
     assert 'Rejected by rule "statement_kind" of policy "people"' in delete
 
+    (_, refused), = find(out, "SHOW REJECTIONS")
+    # The statements refused above, newest first, by rule; values never shown.
+    rules = re.findall(r"\| (person-alice|shop-api) +\| dev +\| (\w+) +\| 42501 ", refused)
+    assert rules[:3] == [("person-alice", "statement_kind"), ("shop-api", "tautology"), ("shop-api", "parameters")], \
+        refused
+    assert "x' OR" not in refused and "= 42" not in refused and "= $1" in refused
     (_, checked), = find(out, " check -c ")
     assert re.match(r"\d+ policy files OK, version [0-9a-f]{12}", checked) and "people " in checked
     (_, reloads), = find(out, "pgmoat_policy_reloads_total")
@@ -164,7 +170,7 @@ def check_the_tour(demo):
     started = float(re.search(r"The tour \(started in ([\d.]+) s\)", text).group(1))
     assert started < 30, text
     steps = re.findall(r"^(\d+)\. ", text, re.M)
-    assert steps == [str(n) for n in range(1, len(steps) + 1)] and len(steps) == 8
+    assert steps == [str(n) for n in range(1, len(steps) + 1)] and len(steps) == 9
     check_tour_outputs(demo.commands())
     port = int(re.search(r"127\.0\.0\.1:(\d+)/dev", text).group(1))
     metrics_port = int(re.search(r"^Metrics:\s+http://127\.0\.0\.1:(\d+)/metrics$", text, re.M).group(1))

@@ -49,6 +49,14 @@ STACKS = {
 }
 
 ENFORCE_APP, ENFORCE_PASSWORD = "orm-enforce", "orm-enforce-pass-123"
+LOCKED_APP, LOCKED_PASSWORD = "orm-locked", "orm-locked-pass-123"
+# The stacks that bind values on the client: under the baseline their every
+# statement carries literals; under a shape lock learned from their monitor run
+# (learn --lock, the shipped drivers' list as --known) every flow must pass.
+# ActiveRecord binds parameters but quotes values into the text itself in
+# where("name ILIKE ?", …) and upsert_all, so two of its flows are here too.
+CLIENT_SIDE_BINDING = ["sequelize", "django-psycopg2", "sqlalchemy-psycopg2", "activerecord"]
+DRIVERS_LOCK = os.path.join(ROOT, "policies", "shapes", "drivers.toml")
 MONITOR_APP, MONITOR_PASSWORD = "orm-monitor", "orm-monitor-pass-123"
 MONITOR_POLICY = f"""
 [policy]
@@ -119,7 +127,8 @@ class Run:
 
 
 def run_stack(pgmoat, stack, mode):
-    app, password = (ENFORCE_APP, ENFORCE_PASSWORD) if mode == "enforce" else (MONITOR_APP, MONITOR_PASSWORD)
+    app, password = {"enforce": (ENFORCE_APP, ENFORCE_PASSWORD), "monitor": (MONITOR_APP, MONITOR_PASSWORD),
+                     "locked": (LOCKED_APP, LOCKED_PASSWORD)}[mode]
     url = f"postgresql://{app}:{password}@127.0.0.1:{pgmoat.port}/{target_of(mode, stack)}"
     env = dict(os.environ)
     env.pop("PGPASSWORD", None)
@@ -276,6 +285,7 @@ def matrix(workdir, postgres, request, tmp_path_factory):
     for (stack, mode), proc in procs.items():
         app = ENFORCE_APP if mode == "enforce" else MONITOR_APP
         result[mode][stack] = Run(stack, mode, proc, records[(app, target_of(mode, stack))])
+    result["audit_path"] = m.audit_path
     result["expected"] = expected_values(postgres)
     result["report"] = would_reject_report(result["monitor"])
     result["report_path"] = SNAPSHOT if UPDATE else str(tmp_path_factory.mktemp("orms") / "would_reject.json")
@@ -389,3 +399,66 @@ def test_would_reject_report_explains_every_enforced_rejection(matrix):
     with open(matrix["report_path"]) as f:
         doc = json.load(f)
     assert doc["would_reject"] == report and doc["versions"]
+
+
+def locked_policy(stack):
+    return f"""
+[policy]
+extends = "baseline"
+description = "{stack} under the shape lock learned from its monitor run"
+[applies_to]
+apps = ["{LOCKED_APP}"]
+targets = ["{target_of('locked', stack)}"]
+[parameters]
+mode = "shapes"
+shapes = ["shapes/drivers.toml", "shapes/{stack}.toml"]
+"""
+
+
+@pytest.fixture(scope="module")
+def locked(matrix, workdir, postgres):
+    """The client-side-binding stacks again, each under a lock learned from its own
+    monitor run, enforcing."""
+    targets, policies, locks = {}, {}, {}
+    for stack in CLIENT_SIDE_BINDING:
+        name = target_of("locked", stack)
+        postgres.sql(f"CREATE DATABASE orm_{name} TEMPLATE orm_template OWNER {UPSTREAM_USER}")
+        targets[name] = {"port": postgres.port, "database": f"orm_{name}"}
+        policies[f"orm-locked-{stack}.toml"] = locked_policy(stack)
+    m = Pgmoat(workdir, targets=targets, apps={LOCKED_APP: (LOCKED_PASSWORD, list(targets))}, policies=policies,
+               server={"log_level": "info"}, extra='[audit]\nfsync = "every_record"\n')
+    for stack in CLIENT_SIDE_BINDING:
+        lock = os.path.join(m.policies_dir, "shapes", f"{stack}.toml")
+        r = subprocess.run([PGMOAT_BIN, "learn", "--lock", lock, "--app", MONITOR_APP, "--target",
+                            target_of("monitor", stack), "--known", DRIVERS_LOCK, matrix["audit_path"]],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        with open(lock) as f:
+            locks[stack] = f.read()
+    m.start()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            procs = dict(zip(CLIENT_SIDE_BINDING, pool.map(lambda stack: run_stack(m, stack, "locked"),
+                                                           CLIENT_SIDE_BINDING)))
+    finally:
+        m.stop()
+    records = collections.defaultdict(list)
+    for r in m.audit_records("statement"):
+        records[r.get("target")].append(r)
+    yield {stack: Run(stack, "locked", proc, records[target_of("locked", stack)]) for stack, proc in procs.items()}, locks
+
+
+@pytest.mark.parametrize("stack", CLIENT_SIDE_BINDING)
+def test_client_side_binding_stack_passes_every_flow_under_its_learned_lock(matrix, locked, stack):
+    runs, locks = locked
+    run = runs[stack]
+    assert run.problem() is None, run.problem()
+    assert "[[shape]]" in locks[stack]
+    # The stack's own catalog look-ups come from the shipped list, not from its lock.
+    assert "pg_type" not in locks[stack] and "version()" not in locks[stack], locks[stack]
+    for flow in FLOWS:
+        rejected = first_rejection(run, flow)
+        assert rejected is None, f'{stack} {flow}: rule "{rejected["rule"]}" rejects: {rejected["statement"]}'
+        line = run.lines[flow]
+        assert line["ok"], f"{stack} {flow}: {line.get('sqlstate')} {line.get('error')}"
+        assert line["value"] == expected(matrix["expected"], stack, flow), flow

@@ -85,7 +85,7 @@ deny = ["pg_sleep*", "lo_import", "lo_export"]
     return set;
 }
 
-// Apps "orders", "capped" and "watched" may use targets "dev" and "tls" (which asks
+// "ops" is an admin (the console, no target). Apps "orders", "capped" and "watched" may use targets "dev" and "tls" (which asks
 // for TLS upstream), "largeobjects" only "dev"; "prod" is granted to no one. `server` is extra
 // [server] settings, one per line; `upstream_password` is pgmoat's password on
 // every target (none: the server trusts pgmoat).
@@ -113,6 +113,8 @@ targets = ["dev", "tls"]
 targets = ["dev", "tls"]
 [apps.largeobjects]
 targets = ["dev"]
+[apps.ops]
+admin = true
 )",
                                   "/nonexistent/pgmoat.toml");
     for (auto& [name, target] : c.targets) target.password = upstream_password;
@@ -124,7 +126,7 @@ inline std::shared_ptr<const auth::Credentials> engine_credentials() {
         auto c = std::make_shared<auth::Credentials>();
         // One iteration: PBKDF2 per login stays cheap in tests and the fuzzer.
         std::vector<uint8_t> salt = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-        for (const char* app : {"orders", "capped", "watched", "largeobjects"}) {
+        for (const char* app : {"orders", "capped", "watched", "largeobjects", "ops"}) {
             c->verifiers.emplace(app, auth::ScramVerifier::from_password(kAppPassword, salt, 1));
         }
         return c;
@@ -220,6 +222,8 @@ struct EngineServices {
     session::FunctionNames function_names;
     session::RateLimiter limiter;
     sql::AnalysisCache cache{1 << 20};
+    session::SessionDirectory directory;
+    session::TargetPauses pauses;
 };
 
 struct DriverOptions {
@@ -229,6 +233,7 @@ struct DriverOptions {
     bool analysis_cache = false;
     bool audit = true;
     size_t stream_threshold = 256 * 1024;
+    session::AdminState* admin = nullptr;  // null: the console cannot be opened
 };
 
 // One engine and the hands that carry out its actions. Actions that need an
@@ -380,6 +385,9 @@ private:
         c.audit = o.audit ? &audit : nullptr;
         c.clock = [this] { return now; };
         c.stream_threshold = o.stream_threshold;
+        c.directory = &s.directory;
+        c.pauses = &s.pauses;
+        c.admin = o.admin;
         return c;
     }
     void carry_out(const session::Action& a) {

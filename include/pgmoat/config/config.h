@@ -5,6 +5,7 @@
 #include "pgmoat/audit/audit_log.h"
 
 #include <chrono>
+#include <string_view>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -42,6 +43,12 @@ struct Pool {
     SessionStatePolicy session_state = SessionStatePolicy::pin;
 };
 
+// A time during which a target is frozen: [from, until), UTC.
+struct FreezeWindow {
+    std::chrono::system_clock::time_point from, until;
+    std::string text;  // as written, "2026-12-24T00:00:00Z/2026-12-27T00:00:00Z"
+};
+
 struct Target {
     std::string name;       // what clients ask for as their database, e.g. "prod"
     std::string host;
@@ -54,11 +61,21 @@ struct Target {
     milliseconds connect_timeout{5000};
     PoolMode pool_mode = PoolMode::session;
     Pool pool;  // pool_mode = "transaction"
+    // Production freeze (session/freezes.h): every write is refused while `freeze`
+    // is on or the time is inside one of the windows. Reloads apply to running sessions.
+    bool freeze = false;
+    int freeze_line = 0;  // where freeze = true is written, for the error
+    std::vector<FreezeWindow> freeze_windows;
 };
 
 struct App {
     std::string name;
     std::vector<std::string> targets;  // target names this app may connect to
+    // May open the admin console (database "pgmoat"): SHOW, RELOAD, PAUSE, KILL.
+    bool admin = false;
+    // What is behind the identity: "app" (code), "agent" (an AI agent: an MCP server,
+    // a coding agent) or "person". Policies select on it ([applies_to] kinds).
+    std::string kind = "app";
     bool may_use(std::string_view target) const;
 };
 
@@ -144,5 +161,8 @@ const std::vector<std::string>& default_forward_parameters();
 // file's directory. Throws ConfigError naming file:line:column and the key.
 Config load_config(const std::string& path);
 Config parse_config(const std::string& text, const std::string& file);
+
+// "2026-12-24T00:00:00Z/2026-12-27T00:00:00Z" (UTC, from before until); nullopt otherwise.
+std::optional<FreezeWindow> parse_freeze_window(std::string_view text);
 
 }  // namespace pgmoat::config

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "pgmoat/policy/pattern.h"
+#include "pgmoat/shapes/lock.h"
 #include "pgmoat/sql/analysis.h"
 
 #include <bitset>
@@ -31,6 +32,11 @@ enum class ParameterMode {
     // For drivers that bind on the client side (psycopg2, PDO emulation): every
     // statement's structure (fingerprint) must be approved; values may vary.
     approved_structures,
+    // The shape lock: a statement's shape must be in the policy's lock files, and
+    // the positions locked as constants must carry their values; locked shapes
+    // need no parameters. Transaction control and session statements are judged
+    // by their own rules.
+    shapes,
     // No check (migrations, DBA tools).
     off,
 };
@@ -69,6 +75,7 @@ struct AppliesTo {
     std::vector<std::string> targets;            // globs over target names
     std::vector<std::string> application_names;  // globs over application_name
     std::vector<Cidr> client_addresses;
+    std::vector<std::string> kinds;              // the identity's kind in pgmoat.toml: app, agent, person
     bool empty() const;
 };
 
@@ -78,6 +85,7 @@ struct SessionFacts {
     std::string target;
     std::string application_name;
     std::string client_address;
+    std::string kind = "app";  // [apps.X] kind
 };
 
 struct Policy {
@@ -100,6 +108,11 @@ struct Policy {
     // type names, e.g. "interval", "reg*"); empty: every cast.
     std::vector<std::string> exempt_casts;
     std::vector<Approval> approvals;
+    // mode = "shapes": the lock files (`shapes = [...]`, resolved against the
+    // policy file's directory), read with the policy and reloaded with it.
+    std::vector<std::string> shape_files;
+    std::shared_ptr<const shapes::ShapeLock> shape_lock;
+    Source shapes_source;
 
     // [signatures]: injection shapes, on unless turned off
     bool stacked_statements = true;
@@ -108,6 +121,15 @@ struct Policy {
     Source tautologies_source;
     bool comment_truncation = true;
     Source comment_truncation_source;
+    // A UNION/INTERSECT/EXCEPT arm that reads a relation with no bind
+    // parameter of its own (not the recursive arm of WITH RECURSIVE): the
+    // shape of `... WHERE id = 0 UNION SELECT id, password FROM users`.
+    bool set_operations = true;
+    Source set_operations_source;
+    // A sub-select reading a relation whose value goes through a cast or call
+    // that may quote it in an error: `CAST((SELECT password FROM users) AS int)`.
+    bool subquery_conversions = true;
+    Source subquery_conversions_source;
 
     // [statements]
     std::bitset<256> allowed_kinds;  // by StatementKind value
@@ -139,9 +161,18 @@ struct Policy {
     std::vector<QualifiedPattern> function_allow;  // exceptions to deny (an inherited list stays whole)
     Source functions_source;
 
+    // [policy] read_only: the second lock (read_only_lock.h): the identity's server
+    // session starts with default_transaction_read_only = on, and nothing may turn it off.
+    bool read_only = false;
+    Source read_only_source;
+
     // [limits]
     uint64_t max_rows = 0;  // 0: no cap
     Source max_rows_source;
+    // Rows one UPDATE/DELETE/MERGE may change; over it the statement is rolled
+    // back (session/affected_rows_cap.cpp). 0: no cap.
+    uint64_t max_rows_affected = 0;
+    Source max_rows_affected_source;
     double statements_per_second = 0;  // 0: no limit
     Source rate_source;
     // Settings pinned on the upstream session, in bounded_settings() order. A

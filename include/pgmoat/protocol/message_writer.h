@@ -75,5 +75,6 @@ void write_sasl_response(std::string& out, std::string_view data);
 void write_query(std::string& out, std::string_view sql);
 void write_parse(std::string& out, std::string_view name, std::string_view sql);
 void write_terminate(std::string& out);
+void write_flush(std::string& out);
 
 }  // namespace pgmoat::protocol

@@ -34,7 +34,7 @@ struct SessionRow {
 struct TargetRow {
     std::string name, host, database;
     uint16_t port = 0;
-    bool up = false;      // the last readiness probe reached it
+    std::string health;   // "up", "down: why" (the last readiness probe), or "not probed"
     bool paused = false;  // PAUSE: statements wait until RESUME
     uint64_t sessions = 0;
 };
@@ -69,8 +69,21 @@ public:
     virtual std::string reload() = 0;
     // false: no target of that name.
     virtual bool set_paused(std::string_view target, bool paused) = 0;
-    // false: no session with that id.
-    virtual bool kill(uint64_t session) = 0;
+    // Ends a session (FATAL 57P01, its running statement cancelled); `by` names the
+    // admin in the error its client reads. false: no session with that id.
+    virtual bool kill(uint64_t session, std::string_view by) = 0;
+};
+
+class AdminConsole;
+
+// One console command: its words as typed ("<name>" is the one argument), what it
+// does for SHOW HELP, and the function that answers it. The table of them is in
+// admin_console.cpp; a new command is one entry there (and, for what it reads or
+// does, a method of AdminState).
+struct AdminCommand {
+    std::string_view syntax;
+    std::string_view help;
+    void (*run)(AdminConsole& console, std::string_view argument);
 };
 
 class AdminConsole {
@@ -78,17 +91,31 @@ public:
     AdminConsole(AdminState& state, AuditSink* audit, std::shared_ptr<const audit::SessionInfo> who);
 
     // A frontend message; the answer is appended to `out`. Returns false when the
-    // client ended the session (Terminate).
+    // client ended the session (Terminate) or broke the protocol (a FATAL is in `out`).
     bool on_frontend(const protocol::Frame& frame, std::string& out);
 
+    // ---- for the commands ----
+    AdminState& state() { return state_; }
+    const audit::SessionInfo& who() const { return *who_; }
+    // A query result of text columns: RowDescription, DataRows, CommandComplete "SHOW n".
+    void result(const std::vector<std::string>& columns, const std::vector<std::vector<std::optional<std::string>>>& rows);
+    void complete(std::string_view tag);
+    void notice(std::string message);
+    // An ERROR; the command is audited as refused.
+    void fail(std::string_view sqlstate, std::string message, std::string hint = {}, std::string detail = {});
+
 private:
-    void run(std::string_view command, std::string& out);
-    void record(std::string_view command, std::string_view sqlstate, std::string_view reason);
+    void run(std::string_view command);
+    void record(std::string_view sqlstate, std::string_view reason);
 
     AdminState& state_;
     AuditSink* audit_;
     std::shared_ptr<const audit::SessionInfo> who_;
     bool skip_until_sync_ = false;
+    // The command being run and where its answer goes.
+    std::string line_;
+    std::string* out_ = nullptr;
+    bool failed_ = false;
 };
 
 }  // namespace pgmoat::session

@@ -35,6 +35,7 @@ enum class StartupStep {
     start_tls,      // send `out` ('S'), then run the TLS handshake, then call tls_established()
     cancel,         // forward cancel_request() and close without a reply
     authenticated,  // the client proved its identity: connect to identity().target
+    admin_console,  // an admin identity asked for database "pgmoat": open the console, no target
     close,          // send `out` (usually a FATAL ErrorResponse) and close
 };
 

@@ -15,6 +15,7 @@
 #include "pgmoat/policy/policy.h"
 #include "pgmoat/protocol/byte_buffer.h"
 #include "pgmoat/protocol/messages.h"
+#include "pgmoat/session/admin_console.h"
 #include "pgmoat/session/audit_sink.h"
 #include "pgmoat/session/cancel_registry.h"
 #include "pgmoat/session/client_startup.h"
@@ -23,6 +24,7 @@
 #include "pgmoat/session/rate_limiter.h"
 #include "pgmoat/session/server_connection.h"
 #include "pgmoat/session/session.h"
+#include "pgmoat/session/session_directory.h"
 #include "pgmoat/session/statement_metrics.h"
 #include "pgmoat/session/upstream_login.h"
 #include "pgmoat/session/welcome.h"
@@ -79,6 +81,11 @@ struct ConnectionContext {
     RejectionLog* rejections = nullptr;  // null: the admin console shows none
     FunctionNames* function_names = nullptr;  // null: looked up for every FunctionCall
     AuditPort* audit = nullptr;  // null: no audit log
+    // The admin console (database "pgmoat"): what it shows and does; null: it cannot be opened.
+    AdminState* admin = nullptr;
+    SessionDirectory* directory = nullptr;  // null: sessions are not listed
+    const TargetFreezes* freezes = nullptr;  // null: no target is ever frozen
+    TargetPauses* pauses = nullptr;         // null: nothing is ever paused
     std::function<Clock::time_point()> clock;  // default: the steady clock
     // Messages larger than this are relayed as they arrive, judged on this many
     // first bytes (statement texts excepted: held up to max_statement_size). Tests
@@ -150,6 +157,11 @@ public:
     void on_drain();
     // Shutdown deadline: close regardless.
     void on_terminate();
+    // RESUME of a target: a statement held at its boundary goes on.
+    void on_resume();
+    // KILL from the admin console: FATAL 57P01 naming the admin, what runs on the
+    // server is cancelled, the session closes.
+    void on_kill(std::string_view by);
 
     // ---- what to do ----
     std::optional<Action> next_action();
@@ -174,6 +186,7 @@ private:
         startup,   // ClientStartup: startup packets, TLS, SCRAM
         admitting, // the client is authenticated; pgmoat logs in upstream before the welcome
         relay,     // logged in: frames through the Session
+        console,   // an admin on the admin console: frames to the AdminConsole, no server
         draining,  // a FATAL was sent; reading what the client still sends before closing
         closed,
     };
@@ -206,6 +219,11 @@ private:
     void startup_step(StartupStep step);
     void authenticated();
     void admit(const Parameters& parameters, std::string_view notices);
+    void open_console();
+    void console_input();
+    // SHOW SESSIONS' line of this session: added once logged in, then its state when it changes.
+    void list_session(const Identity& who, std::string_view target, std::string_view state);
+    void publish_state();
     void login_failed();
     void write_fatal(const std::string& sqlstate, const std::string& message);
 
@@ -238,6 +256,7 @@ private:
     bool admissible(char type, size_t frame_size);
     void after_session_event();
     void note_batch(char frontend_type);
+    bool paused_here() const;
 
     // ---- FunctionCall (function_call.cpp) ----
     // The function a FunctionCall's OID names: nullopt while pgmoat finds out (the
@@ -261,6 +280,11 @@ private:
     Phase phase_ = Phase::startup;
     std::optional<ClientStartup> startup_;
     std::optional<Session> session_;
+    std::optional<AdminConsole> console_;
+    std::shared_ptr<SessionDirectory::Entry> listing_;
+    std::string_view listed_state_, listed_kind_;
+    // PAUSE: the client's next statement waits in its buffer until RESUME.
+    bool held_ = false;
     std::shared_ptr<audit::SessionInfo> pre_login_info_;
     std::deque<Action> actions_;
     Outbox out_;               // output of the Session and pgmoat's own messages

@@ -17,6 +17,7 @@ struct Identity {
     std::string target;  // the target name the client asked for as its database
     std::string application_name;
     std::string client_address;
+    std::string kind = "app";  // [apps.X] kind: app, agent, person
     uint16_t client_port = 0;
     bool tls = false;
     // Startup parameters forwarded to the target (allowlisted), in the order sent.

@@ -13,6 +13,7 @@
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/session/audit_sink.h"
+#include "pgmoat/session/freezes.h"
 #include "pgmoat/session/identity.h"
 #include "pgmoat/session/rate_limiter.h"
 #include "pgmoat/session/rejection_log.h"
@@ -70,6 +71,7 @@ struct StatementServices {
     StatementMetrics* metrics = nullptr;     // null: not counted
     RateLimiter* rate_limiter = nullptr;     // null: no rate limits
     RejectionLog* rejections = nullptr;      // null: the admin console shows none
+    const TargetFreezes* freezes = nullptr;  // null: no target is ever frozen
     uint64_t session_id = 0;
     std::string upstream_user;
     std::string database;
@@ -120,6 +122,11 @@ public:
     // The server backend's process id, named in audit records.
     void set_backend_pid(int32_t pid) { backend_pid_ = pid; }
 
+    // The client's next message waits: a statement under [limits]
+    // max_rows_affected runs, and what pgmoat sends after it depends on how many
+    // rows it changes (affected_rows_cap.cpp). The caller stops reading the client.
+    bool holds_client() const;
+
     char transaction_status() const { return transaction_status_; }
     // A COPY FROM STDIN is running or about to: the server waits for the client.
     bool copying_in() const { return copy_in_ || copy_in_expected_; }
@@ -130,9 +137,16 @@ public:
     const policy::Policy& policy() const { return *policy_; }
     const std::shared_ptr<const audit::SessionInfo>& audit_info() const { return audit_info_; }
     uint64_t bytes_to_client() const { return bytes_to_client_; }
+    // The kind of the last statement judged ("select", "insert", …); empty before the first.
+    std::string_view last_statement_kind() const { return last_statement_kind_; }
 
 private:
     using Clock = std::chrono::steady_clock;
+
+    // How max_rows_affected applies to an execution: its tag counts (a statement
+    // of a capped Query), or it is an Execute whose answer pgmoat awaits (Flush)
+    // before the client's next message goes on.
+    enum class AffectedCap : uint8_t { none, counted, execute };
 
     // One statement the server will run and answer: the unit of an audit record,
     // of row caps and of latency metrics.
@@ -152,6 +166,7 @@ private:
         uint64_t bytes = 0;
         bool capped = false;    // over max_rows: rows dropped, cancel sent
         BindValues parameters{};  // only when the policy audits them
+        AffectedCap affected_cap = AffectedCap::none;
     };
 
     // ---- the statement path (statement_path.cpp) ----
@@ -160,6 +175,29 @@ private:
     bool on_statement(const protocol::Frame* frame, std::string_view sql, std::string_view statement_name,
                       Origin origin, Outbox& out, std::shared_ptr<const sql::Analysis> given = nullptr);
     void on_execute(const protocol::Frame& frame, std::string_view portal, Outbox& out);
+    // A Query forwarded: its executions, one per statement.
+    void query_sent(std::string_view sql, const std::shared_ptr<const sql::Analysis>& analysis,
+                    const policy::Decision& decision, Clock::time_point started, bool count_affected);
+
+    // A write on a frozen target (freeze_refusal.cpp); facts null: unknown, a write.
+    std::optional<policy::Decision> freeze_refusal(const sql::Analysis& a) const;
+    std::optional<policy::Decision> freeze_refusal(const sql::Statement* facts) const;
+
+    // ---- max_rows_affected (affected_rows_cap.cpp) ----
+    // A statement whose changed rows the policy caps (or may: unknown, EXECUTE).
+    bool caps_affected_rows(const Statement* statement) const;
+    bool caps_affected_rows(const sql::Analysis& a) const;
+    // A statement whose changed rows cannot be counted where the cap needs them.
+    std::optional<policy::Decision> affected_rows_refusal(const sql::Analysis& a) const;
+    policy::Decision affected_rows_rejection() const;  // rule, source, SQLSTATE; the caller says why
+    void run_capped_query(const protocol::Frame& frame, std::shared_ptr<const sql::Analysis> analysis,
+                          policy::Decision decision, Clock::time_point started, Outbox& out);
+    void send_capped_query(Outbox& out);
+    void send_own_query(std::string_view sql, Outbox& out);
+    // Each returns true when it has dealt with the message.
+    bool on_affected_rows(const protocol::Frame& frame, Outbox& out);
+    bool on_own_answer(const protocol::Frame& frame, Outbox& out);
+    bool on_capped_query_ready(char status, Outbox& out);
     std::shared_ptr<const sql::Analysis> analyze(std::string_view sql);
     // kind: the audit record's statement kind when not the analysis' (a FunctionCall).
     StatementPtr make_statement(std::string_view sql, std::shared_ptr<const sql::Analysis> a, policy::Decision d,
@@ -178,6 +216,8 @@ private:
     void complete_execution(std::string_view sqlstate, uint64_t rows);
     void on_data_row(Outbox& out, bool& relay);
     void fail_batch_executions();
+    // A ReadyForQuery's bookkeeping: the batch is over, the server's status is known.
+    void batch_answered(char status);
     void write_row_cap_error(Outbox& out);
 
     void forward(const protocol::Frame& frame, Outbox& out) { out.to_server.append(frame.bytes()); }
@@ -236,6 +276,7 @@ private:
     uint64_t syncs_sent_ = 0;
     uint64_t syncs_done_ = 0;
     uint64_t bytes_to_client_ = 0;
+    std::string_view last_statement_kind_;  // a static name (sql::name)
     // After a statement over max_rows finished anyway: the rest of its batch is
     // withheld, and an open transaction is failed with a silent decoy.
     bool discard_until_ready_ = false;
@@ -270,6 +311,28 @@ private:
         std::string parse_rest;  // the Parse after its name: text and parameter types
     };
     std::unordered_map<std::string, ClientStatement> statements_;
+    // A simple Query under max_rows_affected. Outside a transaction pgmoat wraps
+    // it in one of its own (BEGIN; the Query; COMMIT, or ROLLBACK when a statement
+    // went over the cap or failed), holding the Query's last CommandComplete until
+    // COMMIT has succeeded, as PostgreSQL sends it after the commit. Inside a
+    // transaction a statement over the cap fails the transaction (a silent decoy),
+    // as any error would, which undoes it.
+    struct CappedQuery {
+        std::string frame;  // the Query, while it waits for the server to answer what is before it
+        std::shared_ptr<const sql::Analysis> analysis;
+        policy::Decision decision;
+        Clock::time_point started;
+        bool sent = false;
+        bool own_transaction = false;
+        uint64_t batch = 0;               // the Query's ReadyForQuery
+        bool failed = false;              // over the cap, or the server's error
+        bool closing = false;             // COMMIT or ROLLBACK sent
+        std::string held_complete;        // the last CommandComplete, until COMMIT
+        std::string commit_error;         // COMMIT's ErrorResponse, relayed in its place
+    };
+    std::optional<CappedQuery> capped_query_;
+    // Requests whose answers are pgmoat's own (BEGIN, COMMIT, ROLLBACK): by batch.
+    std::deque<uint64_t> own_requests_;
 
     struct Decoy {
         uint64_t batch;

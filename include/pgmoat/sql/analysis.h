@@ -58,6 +58,9 @@ struct Relation {
 
     // "schema.name" or "name" (with the catalog when written), unquoted.
     std::string qualified_name() const;
+    // In pg_catalog, information_schema or pg_toast, or an unqualified pg_*
+    // name (pg_catalog is searched before every schema of search_path).
+    bool system_catalog() const;
 };
 
 // ---- columns -----------------------------------------------------------------
@@ -178,6 +181,24 @@ enum class LiteralContext : uint8_t {
     set_value,      // value of SET / SET LOCAL / ALTER SYSTEM SET / ALTER ROLE ... SET
     ddl,            // anywhere in a DDL statement outside its query
     utility,  // options and arguments of utility statements (COPY, EXPLAIN, NOTIFY, FETCH, DO ...)
+    // Structure rather than a value, judged by position (README "Literals that
+    // are structure"): a format string, separator, precision, field or option
+    // of a well-known function (`to_char(t, 'YYYY-MM')`, `string_agg(x, ',')`,
+    // `date_trunc('day', t)`, `round(x, 2)`, `count(1)`, a key of
+    // `json_build_object('k', v)`, the fallback of `coalesce(json_agg(...),
+    // '[]')`) and the key of `->`, `->>`, `#>`, `#>>` (`data->>'status'`).
+    function_option,
+    // An operand of a condition that holds the same for every row and is ANDed
+    // at the top level of its WHERE/HAVING/ON (an ORM's `AND 1=1`): it selects
+    // no row by value and lets none through that the rest would not.
+    constant_condition,
+    // A string of LIKE wildcards only ('%', '_') concatenated with a bind
+    // parameter: `name ILIKE ('%' || $1 || '%')`.
+    pattern_wildcard,
+    // Compared, or passed to a function, in a statement that reads system
+    // catalogs and nothing else (a driver's `typname = 'hstore'`, `attnum > 0`,
+    // `relkind IN ('i', 'I')`): whatever it is, it can only select catalog rows.
+    catalog_lookup,
     other,    // derived tables' and WITH queries' select lists, expressions inside ORDER BY /
               // GROUP BY keys, window frames, DISTINCT ON, RETURNING inside WITH, ...
 };
@@ -258,6 +279,17 @@ struct Literal {
 struct Tautology {
     int32_t offset = -1;  // start of the sub-expression
     Clause clause = Clause::where;
+    // A term ANDed at the top level of the condition with other terms (not
+    // under OR, NOT, CASE, a call, ...): it cannot let a row through that the
+    // other terms would not.
+    bool conjunct = false;
+    bool whole = false;  // the entire condition
+    // Written as two equal constants compared with = (`1=1`, `'a'='a'`): it
+    // holds for every row and reads nothing (an ORM's `AND 1=1`), as opposed
+    // to a probe (`1=2`), a bare TRUE, a comparison of an expression with
+    // itself (`id = id`) or a constant that reads something
+    // (`length(version()) > 1`).
+    bool literal_true = false;
 };
 
 enum class DynamicCodeKind : uint8_t {
@@ -289,6 +321,45 @@ struct SetOperations {
     uint16_t intersect = 0;
     uint16_t except = 0;
     bool any() const { return union_ + intersect + except > 0; }
+};
+
+// One arm (a SELECT or VALUES, not a nested set operation) of a UNION,
+// INTERSECT or EXCEPT anywhere in the statement: what an appended `UNION
+// SELECT ... FROM users` looks like next to an arm the app wrote.
+struct SetOperationArm {
+    int32_t offset = -1;      // the arm's first location
+    bool parameters = false;  // a bind parameter is written in it (or in what it nests)
+    // It reads a relation, a system catalog or a WITH query of the statement
+    // (directly, in a sub-select, a join, ...).
+    bool reads_relation = false;
+    // The recursive arm of a WITH RECURSIVE query: it reads the query it is part of.
+    bool recursive = false;
+};
+
+// A conversion a sub-select's value goes through on its way: a cast, or a call
+// it is an argument of (directly or inside an expression of the argument).
+struct Conversion {
+    bool cast = false;
+    std::string name;  // the cast's type (as Literal::cast_type) or the function's name
+    // PostgreSQL's error for a value it cannot convert may quote the value:
+    // every cast but to a string type (`'x'::int` is "invalid input syntax for
+    // type integer: "x""), and every call not known to keep its arguments out
+    // of its errors (date_trunc's "unit "x" not recognized", current_setting,
+    // to_number, int4in, ...). Known safe: aggregates, coalesce, greatest,
+    // least, JSON and array builders, string functions that accept any text.
+    bool may_quote_value = false;
+};
+
+// A scalar or ARRAY sub-select whose value is converted: the secret-leaking
+// shape `CAST((SELECT password FROM users LIMIT 1) AS int)`, where the error
+// shows the value. Conversions innermost first, up to the end of the
+// expression (not past a sub-select that holds it).
+struct ConvertedQuery {
+    int32_t offset = -1;  // the sub-select
+    // It reads a relation that is not a system catalog (WITH queries count as
+    // relations: what they read is not followed).
+    bool reads_relation = false;
+    std::vector<Conversion> conversions;
 };
 
 enum class CommentStyle : uint8_t { line, block };  // -- ... / /* ... */
@@ -406,6 +477,8 @@ struct Statement {
     bool has_where = false;
     bool has_limit = false;  // the statement's outermost query has LIMIT/FETCH FIRST (not ALL)
     SetOperations set_operations;      // anywhere in the statement
+    std::vector<SetOperationArm> set_operation_arms;  // in text order
+    std::vector<ConvertedQuery> converted_queries;    // in text order
     bool data_modifying_cte = false;   // WITH x AS (INSERT/UPDATE/DELETE/MERGE ...)
     std::vector<Write> writes;         // every data-modifying statement and row lock
     std::vector<UnknownRelation> unknown_relations;

@@ -57,6 +57,19 @@ async function main() {
     out.rejected = await observe(() => client.query("DELETE FROM client_rows"));
     out.next = await observe(() => client.query("SELECT 1"));
     out.commit = await observe(async () => (await client.query("COMMIT")).command);
+  } else if (scenario === "affected_rows") {
+    // max_rows_affected (args: the table, the cap): both protocols, in and outside a transaction.
+    const [table, cap] = [args[0], Number(args[1])];
+    const count = async (q) => (await q).rowCount;
+    out.extended_over = await observe(() => count(client.query(`UPDATE ${table} SET v = v + 1 WHERE id <= $1`, [cap + 1])));
+    out.extended_under = await observe(() => count(client.query(`UPDATE ${table} SET v = v + 1 WHERE id <= $1`, [cap])));
+    out.simple_over = await observe(() => count(client.query(`UPDATE ${table} SET v = v + 1 WHERE id <= ${cap + 1}`)));
+    out.simple_under = await observe(() => count(client.query(`DELETE FROM ${table} WHERE id > ${cap * 2}`)));
+    await client.query("BEGIN");
+    out.tx_over = await observe(() => count(client.query(`UPDATE ${table} SET v = v + 100 WHERE id <= $1`, [cap + 1])));
+    out.tx_next = await observe(() => client.query("SELECT 1"));
+    out.tx_end = await observe(async () => (await client.query("COMMIT")).command);
+    out.after = await observe(async () => (await client.query("SELECT 1 AS n")).rows[0].n);
   }
   await client.end();
   console.log(JSON.stringify(out));

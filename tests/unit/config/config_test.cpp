@@ -111,3 +111,20 @@ TEST_CASE("non-ASCII text is fine in strings and comments, an error elsewhere wi
     CHECK(error_of("[server]\ncredentials = \"c\" \xc3\xa9\n") ==
           "/etc/pgmoat/pgmoat.toml:2:19: non-ASCII character outside a quoted string or comment (quote the key or value)");
 }
+
+TEST_CASE("admin = true makes an app an admin of the console; it may have no targets; the name pgmoat is the console's") {
+    std::string head = "[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n";
+    auto c = parse_config(head + "[apps.ops]\nadmin = true\n[apps.web]\ntargets = [\"a\"]\n", "/etc/pgmoat/pgmoat.toml");
+    CHECK(c.find_app("ops")->admin);
+    CHECK(c.find_app("ops")->targets.empty());
+    CHECK_FALSE(c.find_app("web")->admin);
+    auto both = parse_config(head + "[apps.ops]\nadmin = true\ntargets = [\"a\"]\n", "/etc/pgmoat/pgmoat.toml");
+    CHECK(both.find_app("ops")->may_use("a"));
+    CHECK(error_of(head + "[apps.ops]\nadmin = \"yes\"\n").find("/etc/pgmoat/pgmoat.toml:7:9: ") == 0);
+    CHECK(error_of(head + "[apps.ops]\nadmin = \"yes\"\n").find("admin") != std::string::npos);
+    CHECK(error_of(head + "[apps.ops]\nadmin = false\n").find("is required: the targets") != std::string::npos);
+    CHECK(error_of(head + "[apps.ops]\nadmin = false\n").find("or admin = true") != std::string::npos);
+    auto named = error_of("[server]\ncredentials = \"c\"\n[targets.pgmoat]\nhost=\"h\"\nuser=\"u\"\n");
+    CHECK(named.find("/etc/pgmoat/pgmoat.toml:3:") == 0);
+    CHECK(named.find("the database name \"pgmoat\" opens the admin console") != std::string::npos);
+}

@@ -40,7 +40,7 @@ inline PolicySet with_policy(const std::string& text) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     for (const auto& e : fs::directory_iterator(fs::path(PGMOAT_TEST_DATA) / ".." / ".." / "policies"))
-        fs::copy_file(e.path(), dir / e.path().filename());
+        fs::copy(e.path(), dir / e.path().filename(), fs::copy_options::recursive);
     std::ofstream(dir / "test.toml") << text;
     auto set = load_policy_dir(dir.string());
     fs::remove_all(dir);

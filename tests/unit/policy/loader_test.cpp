@@ -21,7 +21,7 @@ struct PolicyDir {
                                            std::to_string(counter++));
         fs::create_directories(dir);
         for (const auto& e : fs::directory_iterator(fs::path(PGMOAT_TEST_DATA) / ".." / ".." / "policies"))
-            fs::copy_file(e.path(), dir / e.path().filename());
+            fs::copy(e.path(), dir / e.path().filename(), fs::copy_options::recursive);
     }
     ~PolicyDir() { fs::remove_all(dir); }
     std::string write(const std::string& name, const std::string& text) {
@@ -46,9 +46,9 @@ TEST_CASE("the shipped policies load, with baseline as the default") {
     REQUIRE(set.default_policy);
     CHECK(set.default_policy->name == "baseline");
     CHECK(set.version.size() == 12);
-    CHECK(set.policies.size() == 4);
+    CHECK(set.policies.size() == 5);
     // Highest priority first.
-    CHECK(set.policies.front()->name == "migrations");
+    CHECK(set.policies.front()->name == "agent");
 }
 
 TEST_CASE("policy selection: applies_to, priority, and the default for everyone else") {
@@ -105,7 +105,7 @@ TEST_CASE("policy errors name file, line and the problem") {
     SUBCASE("no default") {
         PolicyDir d;
         std::vector<fs::path> shipped(fs::directory_iterator(d.dir), fs::directory_iterator{});
-        for (const auto& p : shipped) fs::remove(p);
+        for (const auto& p : shipped) fs::remove_all(p);
         d.write("x.toml", "[policy]\n[applies_to]\napps = [\"x\"]\n");
         CHECK(d.error().find("no policy is marked default = true") != std::string::npos);
     }
@@ -159,4 +159,10 @@ TEST_CASE("the shipped baseline pins generous limits; migrations lift only state
     CHECK(migrations->setting_limit("statement_timeout") == nullptr);
     CHECK(migrations->setting_limit("lock_timeout")->base_value == 30000);
     CHECK(migrations->setting_limits.size() == base.setting_limits.size() - 1);
+}
+
+TEST_CASE("applies_to kinds names only the kinds pgmoat.toml has") {
+    PolicyDir d;
+    d.write("robots.toml", "[policy]\nextends = \"baseline\"\n[applies_to]\nkinds = [\"robot\"]\n");
+    CHECK_THROWS_WITH(policy::load_policy_dir(d.dir.string()), doctest::Contains("\"robot\": expected app, agent or person"));
 }

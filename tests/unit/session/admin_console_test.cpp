@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -15,14 +16,16 @@ using namespace pgmoat::session::testing;
 
 namespace {
 struct FakeState : AdminState {
-    std::vector<TargetRow> target_rows{{"prod", "db.internal", "shop", 5432, true, false, 2}};
+    std::vector<TargetRow> target_rows{{"prod", "db.internal", "shop", 5432, "up", false, 2}};
+    std::vector<std::pair<uint64_t, std::string>> kills;
     std::string reload_error;
     std::vector<uint64_t> killed;
     int reloads = 0;
 
     std::vector<SessionRow> sessions() const override {
         return {{7, "orders-api", "prod", "web", "10.0.0.5", 51000, "idle in transaction", "select",
-                 "2026-12-04T06:00:00Z"}};
+                 "2026-12-04T06:00:00Z"},
+                {8, "orders-api", "prod", "web", "10.0.0.6", 51001, "idle", "", "2026-12-04T06:00:01Z"}};
     }
     std::vector<TargetRow> targets() const override { return target_rows; }
     std::vector<PolicyRow> policies() const override { return {{"baseline", "enforce", "policies/baseline.toml", 0, true}}; }
@@ -31,7 +34,14 @@ struct FakeState : AdminState {
         return {{"2026-12-04T06:01:00Z", 7, "orders-api", "prod", "parameters", "42501",
                  "SELECT id FROM users WHERE email = $1"}};
     }
-    std::vector<CounterRow> counters() const override { return {{"pgmoat_statements_total", "app=\"x\"", "12"}}; }
+    std::vector<CounterRow> counters() const override {
+        return {{"pgmoat_statements_total", "app=\"x\"", "12"},
+                {"pgmoat_statements_total", "app=\"x\",target=\"prod\",kind=\"select\",decision=\"allow\"", "12"},
+                {"pgmoat_statements_total", "app=\"x\",target=\"prod\",kind=\"insert\",decision=\"allow\"", "3"},
+                {"pgmoat_statements_total", "app=\"x\",target=\"prod\",kind=\"select\",decision=\"reject\"", "2"},
+                {"pgmoat_statements_total", "app=\"y\",target=\"dev\",kind=\"select\",decision=\"would_reject\"", "1"},
+                {"pgmoat_rejections_total", "app=\"x\",target=\"prod\",rule=\"parameters\"", "2"}};
+    }
     std::string reload() override {
         ++reloads;
         return reload_error;
@@ -45,9 +55,10 @@ struct FakeState : AdminState {
         }
         return false;
     }
-    bool kill(uint64_t session) override {
+    bool kill(uint64_t session, std::string_view by) override {
         if (session != 7) return false;
         killed.push_back(session);
+        kills.emplace_back(session, by);
         return true;
     }
 };
@@ -56,7 +67,7 @@ struct Answer {
     std::vector<std::string> columns;
     std::vector<std::vector<std::string>> rows;
     std::string tag;
-    std::string error_code, error_message;
+    std::string error_code, error_message, error_detail, error_hint, notice;
     bool ready = false;
 };
 
@@ -86,6 +97,10 @@ Answer ask(AdminConsole& console, std::string_view command) {
             auto f = *read_error_fields(body);
             a.error_code = find_field(f, 'C');
             a.error_message = find_field(f, 'M');
+            a.error_detail = find_field(f, 'D');
+            a.error_hint = find_field(f, 'H');
+        } else if (type == 'N') {
+            a.notice = find_field(*read_error_fields(body), 'M');
         } else if (type == 'Z') {
             a.ready = true;
         }
@@ -103,21 +118,29 @@ TEST_CASE("SHOW commands answer as query results that psql prints, and each is a
 
     auto sessions = ask(console, "show sessions;");
     CHECK(sessions.columns.front() == "session");
-    REQUIRE(sessions.rows.size() == 1);
+    REQUIRE(sessions.rows.size() == 2);
     CHECK(sessions.rows[0][1] == "orders-api");
     CHECK(sessions.rows[0][6] == "idle in transaction");
-    CHECK(sessions.tag == "SHOW 1");
+    CHECK(sessions.tag == "SHOW 2");
     CHECK(sessions.ready);
 
     auto targets = ask(console, "SHOW TARGETS");
-    CHECK(targets.rows[0] == std::vector<std::string>{"prod", "db.internal", "5432", "shop", "yes", "no", "2"});
+    CHECK(targets.columns == std::vector<std::string>{"target", "host", "port", "database", "health", "paused", "sessions"});
+    CHECK(targets.rows[0] == std::vector<std::string>{"prod", "db.internal", "5432", "shop", "up", "no", "2"});
     CHECK(ask(console, "SHOW POLICIES").rows[0].back() == "abc123def456");
     CHECK(ask(console, "SHOW REJECTIONS").rows[0][4] == "parameters");
     CHECK(ask(console, "SHOW COUNTERS").rows[0][2] == "12");
     CHECK(ask(console, "SHOW VERSION").rows[0][0].rfind("pgmoat ", 0) == 0);
     CHECK(ask(console, "SHOW HELP").rows.size() >= 10);
 
-    REQUIRE(audit.records.size() == 7);
+    auto stats = ask(console, "SHOW STATS");
+    CHECK(stats.columns ==
+          std::vector<std::string>{"app", "target", "statements_allowed", "statements_rejected", "monitor_would_reject"});
+    REQUIRE(stats.rows.size() == 3);  // ("x", ""): the series without target labels
+    CHECK(stats.rows[1] == std::vector<std::string>{"x", "prod", "15", "2", "0"});
+    CHECK(stats.rows[2] == std::vector<std::string>{"y", "dev", "1", "0", "1"});
+
+    REQUIRE(audit.records.size() == 8);
     const auto& r = audit.records.front();
     CHECK(r.event == audit::Event::admin_command);
     CHECK(*r.statement->text == "show sessions");
@@ -128,7 +151,9 @@ TEST_CASE("SHOW commands answer as query results that psql prints, and each is a
 TEST_CASE("actions: RELOAD, PAUSE and RESUME a target, KILL a session; failures name what is wrong") {
     FakeState state;
     MemoryAudit audit;
-    AdminConsole console(state, &audit, std::make_shared<audit::SessionInfo>());
+    auto who = std::make_shared<audit::SessionInfo>();
+    who->app = "ops-bob";
+    AdminConsole console(state, &audit, who);
 
     CHECK(ask(console, "RELOAD").tag == "RELOAD");
     CHECK(state.reloads == 1);
@@ -144,8 +169,10 @@ TEST_CASE("actions: RELOAD, PAUSE and RESUME a target, KILL a session; failures 
     CHECK_FALSE(state.target_rows[0].paused);
     CHECK(ask(console, "PAUSE nope").error_code == "42704");
 
-    CHECK(ask(console, "KILL 7").tag == "KILL");
+    auto killed = ask(console, "KILL 7");
+    CHECK(killed.tag == "KILL");
     CHECK(state.killed == std::vector<uint64_t>{7});
+    CHECK(state.kills.front().second == "ops-bob");  // the victim's error names the admin
     CHECK(ask(console, "KILL 8").error_code == "42704");
     CHECK(ask(console, "KILL 7; DROP TABLE x").error_code == "42601");
     CHECK(ask(console, "KILL x").error_code == "22P02");
@@ -191,4 +218,69 @@ TEST_CASE("rejections are kept for SHOW REJECTIONS, newest first, normalized, bo
     CHECK(rows[0].sqlstate == "42501");
     CHECK(rows[0].statement == "SELECT id FROM users WHERE email = $1");  // never the value
     CHECK(rows[0].time.size() == 27);
+}
+
+TEST_CASE("SHOW HELP lists every command of the table; what is not a command is told so, SQL and transactions plainly") {
+    FakeState state;
+    MemoryAudit audit;
+    AdminConsole console(state, &audit, std::make_shared<audit::SessionInfo>());
+    auto help = ask(console, "SHOW HELP");
+    std::vector<std::string> listed;
+    for (const auto& r : help.rows) listed.push_back(r[0]);
+    for (const char* c : {"SHOW HELP", "SHOW SESSIONS", "SHOW TARGETS", "SHOW POLICIES", "SHOW REJECTIONS", "SHOW STATS",
+                          "SHOW COUNTERS", "SHOW VERSION", "RELOAD", "PAUSE <target>", "RESUME <target>",
+                          "KILL <session>"})
+        CHECK(std::find(listed.begin(), listed.end(), c) != listed.end());
+    // Every listed command runs (those with an argument get one), none is a stub.
+    for (const auto& c : listed) {
+        std::string line = c;
+        if (auto at = line.find(" <"); at != std::string::npos) line = line.substr(0, at) + (line[at + 2] == 't' ? " prod" : " 7");
+        auto a = ask(console, line);
+        CHECK_MESSAGE(a.error_code.empty(), line);
+        CHECK(!a.tag.empty());
+    }
+
+    // psql's \dt sends a catalog query.
+    auto dt = ask(console, "SELECT n.nspname as \"Schema\" FROM pg_catalog.pg_class c");
+    CHECK(dt.error_code == "42601");
+    CHECK(dt.error_detail.find("not SQL") != std::string::npos);
+    CHECK(dt.error_hint == "SHOW HELP lists the commands");
+    auto begin = ask(console, "BEGIN");
+    CHECK(begin.error_code == "0A000");
+    CHECK(begin.error_message == "pgmoat: the admin console has no transactions");
+    CHECK(begin.error_hint.find("autocommit") != std::string::npos);
+    CHECK(ask(console, "SHOW").error_code == "42601");
+    CHECK(ask(console, "SHOW SESSIONS extra").error_code == "42601");
+    CHECK(ask(console, "PAUSE").error_code == "42601");
+    auto empty = ask(console, "  ;  ");
+    CHECK(empty.error_code.empty());
+    CHECK(empty.ready);
+    // Commands are case-insensitive, arguments are not changed.
+    CHECK(ask(console, "pause PROD").error_code == "42704");
+}
+
+TEST_CASE("PAUSE says which sessions finish their transaction or statement first") {
+    FakeState state;
+    AdminConsole console(state, nullptr, std::make_shared<audit::SessionInfo>());
+    auto paused = ask(console, "PAUSE prod");
+    CHECK(paused.tag == "PAUSE");
+    CHECK(paused.notice == "pgmoat: 1 session of target \"prod\" is inside a transaction or statement and pauses when it ends");
+    auto reloaded = ask(console, "RELOAD");
+    CHECK(reloaded.notice == "pgmoat: configuration reloaded, policies version abc123def456");
+}
+
+TEST_CASE("while the audit log cannot be written (block), no admin command runs: 58030") {
+    FakeState state;
+    MemoryAudit audit;
+    audit.ok = false;
+    AdminConsole console(state, &audit, std::make_shared<audit::SessionInfo>());
+    auto killed = ask(console, "KILL 7");
+    CHECK(killed.error_code == "58030");
+    CHECK(killed.ready);
+    CHECK(state.killed.empty());
+    CHECK(ask(console, "RELOAD").error_code == "58030");
+    CHECK(state.reloads == 0);
+    CHECK(audit.records.empty());
+    audit.ok = true;
+    CHECK(ask(console, "KILL 7").tag == "KILL");
 }

@@ -1,6 +1,7 @@
 // Two facts derived from the tree's shape: a comparison of an expression with
 // itself is a tautology (or its always-false probe), and a cast literal names
 // the type it is cast to.
+#include "analyze_one.h"
 #include "pgmoat/sql/analyzer.h"
 
 #include <doctest/doctest.h>
@@ -12,12 +13,7 @@ using namespace pgmoat::sql;
 
 namespace {
 
-Statement one(const std::string& sql) {
-    Analysis a = analyze(sql);
-    REQUIRE_MESSAGE(a.ok(), sql << ": " << a.error);
-    REQUIRE(a.statements.size() == 1);
-    return a.statements[0];
-}
+Statement one(const std::string& sql) { return analyze_one(sql); }
 
 // The text of each reported tautology, up to the end of the statement.
 std::vector<std::string> tautologies(const std::string& sql) {

@@ -62,14 +62,12 @@ void ClientConnection::start() {
 awaitable<void> ClientConnection::run() {
     auto self = shared_from_this();
     spawn(client_.socket().get_executor(), timer_loop(), name(), [self] {});
-    co_await read_loop(Side::client);
+    co_await read_loop(Side::client, client_, 0);
 }
 
-awaitable<void> ClientConnection::read_loop(Side side) {
+awaitable<void> ClientConnection::read_loop(Side side, Transport& t, uint64_t generation) {
     size_t i = index(side);
-    Transport& t = transport(side);
     // A server socket handed back to its pool is read no more by this loop.
-    uint64_t generation = server_generation_;
     auto current = [&] { return side == Side::client || generation == server_generation_; };
     while (!closed_ && current()) {
         if (!engine_->wants_read(side)) {
@@ -77,14 +75,15 @@ awaitable<void> ClientConnection::read_loop(Side side) {
             waiting_[i] = true;
             wake_[i]->expires_at(asio::steady_timer::time_point::max());
             co_await wake_[i]->async_wait(nothrow_awaitable);
-            waiting_[i] = false;
+            // The reader of the next server connection may be the one waiting now.
+            if (current()) waiting_[i] = false;
             continue;
         }
         auto [p, n] = engine_->read_buffer(side);
         auto [ec, got] = co_await t.read_some(asio::buffer(p, n));
         if (!current()) {
             // Anything the server sent after it was handed back: not clean.
-            if (got > 0) releasing_[generation].reusable = false;
+            if (auto it = releasing_.find(generation); got > 0 && it != releasing_.end()) it->second.reusable = false;
             break;
         }
         if (closed_) break;
@@ -94,11 +93,9 @@ awaitable<void> ClientConnection::read_loop(Side side) {
         if (ec) break;
     }
     if (side == Side::server) {
-        if (auto it = releasing_.find(generation); it != releasing_.end()) {
-            Releasing r = std::move(it->second);
-            releasing_.erase(it);
-            runtime_.pools->release(*pool_target_, r.id, std::move(r.transport), std::move(r.state), r.reusable);
-        }
+        if (live_reader_ == generation) live_reader_.reset();
+        if (auto it = releasing_.find(generation); it != releasing_.end()) it->second.reader_done = true;
+        finish_releases();
     }
 }
 
@@ -150,11 +147,23 @@ awaitable<bool> ClientConnection::write(Side side) {
     bool wrote = false;
     std::string& buffer = write_buffer_[i];
     while (!closed_) {
+        if (side == Side::server && !server_) break;
         engine_->take_output(side, buffer);
         if (buffer.empty()) break;
         wrote = true;
-        error_code ec = co_await transport(side).write_all(asio::buffer(buffer));
+        Transport& to = transport(side);
+        if (side == Side::server) server_writing_ = &to;
+        error_code ec = co_await to.write_all(asio::buffer(buffer));
         buffer.clear();
+        if (side == Side::server) {
+            server_writing_ = nullptr;
+            // Released while this write's completion was on its way: that server
+            // connection's part ends here, the current one's output goes on.
+            if (&to != server_.get()) {
+                written_after_release(to, ec);
+                continue;
+            }
+        }
         if (ec) {
             if (!closed_) engine_->on_write_failed(side, ec.message());
             break;
@@ -182,8 +191,7 @@ awaitable<void> ClientConnection::execute(session::Action a) {
             }
             if (server_id_ != 0) runtime_.pools->opened(*pool_target_, server_id_);
             engine_->on_upstream_connected();
-            auto self = shared_from_this();
-            spawn(client_.socket().get_executor(), read_loop(Side::server), name(), [self] {});
+            start_server_reader();
             co_return;
         }
         case Kind::start_server_tls: {
@@ -317,6 +325,7 @@ void ClientConnection::on_grant(PoolGrant g) {
     switch (g.kind) {
         case PoolGrant::Kind::server:
             server_ = std::move(g.transport);
+            server_->rehome(client_.socket().get_executor());
             server_id_ = g.id;
             engine_->on_server_granted(*g.state);
             start_server_reader();
@@ -332,8 +341,10 @@ void ClientConnection::on_grant(PoolGrant g) {
 }
 
 void ClientConnection::start_server_reader() {
+    // Its socket and generation are fixed now: a release may come before it starts.
+    live_reader_ = server_generation_;
     auto self = shared_from_this();
-    spawn(client_.socket().get_executor(), read_loop(Side::server), name(), [self] {});
+    spawn(client_.socket().get_executor(), read_loop(Side::server, *server_, server_generation_), name(), [self] {});
 }
 
 void ClientConnection::release_server(session::Action& a) {
@@ -344,13 +355,39 @@ void ClientConnection::release_server(session::Action& a) {
         return;
     }
     Transport* t = server_.get();
-    releasing_[generation] = Releasing{std::move(server_), std::move(a.server), server_id_, a.reusable};
-    server_id_ = 0;
-    // Its reader stops (its pending read cancelled now, before anyone else can
-    // have the socket) and then hands it back.
-    error_code ignored;
-    t->socket().cancel(ignored);
-    wake_[1]->cancel();
+    bool reading = live_reader_ == generation;
+    live_reader_.reset();
+    releasing_[generation] = Releasing{std::move(server_), std::move(a.server), std::exchange(server_id_, 0),
+                                       a.reusable, !reading};
+    if (reading) {
+        // Its reader stops (its pending read cancelled now, before anyone else can
+        // have the socket), then the socket goes back.
+        error_code ignored;
+        t->socket().cancel(ignored);
+        wake_[1]->cancel();
+    }
+    finish_releases();
+}
+
+void ClientConnection::written_after_release(Transport& t, error_code ec) {
+    for (auto& [generation, r] : releasing_) {
+        if (r.transport.get() == &t && ec) r.reusable = false;
+    }
+    finish_releases();
+}
+
+void ClientConnection::finish_releases() {
+    // A released server socket goes back to its pool once neither its reader nor a
+    // write of this client's still uses it: then it is the next client's alone.
+    for (auto it = releasing_.begin(); it != releasing_.end();) {
+        Releasing& r = it->second;
+        if (!r.reader_done || r.transport.get() == server_writing_) {
+            ++it;
+            continue;
+        }
+        runtime_.pools->release(*pool_target_, r.id, std::move(r.transport), std::move(r.state), r.reusable);
+        it = releasing_.erase(it);
+    }
 }
 
 // ---- audit ----

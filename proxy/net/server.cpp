@@ -307,6 +307,8 @@ private:
                 co_await tick.async_wait(nothrow_awaitable);
             }
         }
+        // Idle server connections close while their io_contexts still exist.
+        runtime_.pools->close_all();
         guards_.clear();
         for (auto& ctx : contexts_) ctx->stop();
     }

@@ -51,9 +51,25 @@ void ServerPools::grant_idle(Entry& e, uint64_t id, uint64_t client, Deliver del
     // Its watch ends first; then the socket is the client's (watch_idle).
     it->second.leased_to = std::move(deliver);
     it->second.leased_client = client;
-    Transport* t = it->second.transport.get();
-    error_code ignored;
-    t->socket().cancel(ignored);
+    stop_watch(e, id);
+}
+
+void ServerPools::stop_watch(Entry& e, uint64_t id) {
+    // Called from any thread. The watch's read can only be cancelled on the
+    // socket's executor, where it runs: posted there, the cancel either finds the
+    // read pending, or runs before the watch has started and the watch, seeing
+    // leased_to or closing, does not read at all. (A cancel from here could come
+    // before the read starts, and the watch would then wait for a server that says
+    // nothing, holding the client's lease forever.)
+    Idle& idle = e.idle.at(id);
+    asio::post(idle.transport->socket().get_executor(),
+               [self = shared_from_this(), e = &e, id, watch = idle.watch] {
+                   std::lock_guard lock(self->mutex_);
+                   auto it = e->idle.find(id);
+                   if (it == e->idle.end() || it->second.watch != watch) return;
+                   error_code ignored;
+                   it->second.transport->socket().cancel(ignored);
+               });
 }
 
 void ServerPools::lease(const config::Target& target, uint64_t client, Deliver deliver) {
@@ -119,7 +135,7 @@ void ServerPools::release(const config::Target& target, uint64_t id, std::unique
     } else if (h) {
         hand_off(e, *h, std::move(transport), std::move(state));
     } else {
-        e.idle.emplace(id, Idle{std::move(transport), std::move(state), {}, false});
+        e.idle.emplace(id, Idle{.transport = std::move(transport), .state = std::move(state), .watch = ++next_watch_});
         watch(e, id);
     }
     update_gauges(e);
@@ -133,18 +149,37 @@ void ServerPools::closed(const config::Target& target, uint64_t id) {
 }
 
 void ServerPools::watch(Entry& e, uint64_t id) {
-    Transport* t = e.idle.at(id).transport.get();
-    spawn(t->socket().get_executor(), watch_idle(&e, id, t), "pool watch", [self = shared_from_this()] {});
+    // Started from a posted handler: spawn() may run a coroutine at once, and the
+    // watch takes the lock this caller holds.
+    Idle& idle = e.idle.at(id);
+    auto executor = idle.transport->socket().get_executor();
+    asio::post(executor, [self = shared_from_this(), e = &e, id, watch = idle.watch, executor] {
+        spawn(executor, self->watch_idle(e, id, watch), "pool watch", [self] {});
+    });
 }
 
-awaitable<void> ServerPools::watch_idle(Entry* e, uint64_t id, Transport* transport) {
+awaitable<void> ServerPools::watch_idle(Entry* e, uint64_t id, uint64_t watch) {
     // An idle server connection says nothing; anything it sends (a FATAL before
     // it goes, as pg_terminate_backend makes it) or its close ends it.
-    char c;
-    auto [ec, n] = co_await transport->read_some(asio::buffer(&c, 1));
+    Transport* transport = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = e->idle.find(id);
+        if (it == e->idle.end() || it->second.watch != watch) co_return;
+        // Leased or expired before the watch began: nothing to wait for.
+        if (!it->second.leased_to && !it->second.closing) transport = it->second.transport.get();
+    }
+    // Nothing runs on this executor between the check above and the read's start,
+    // so a stop_watch() from now on finds the read pending.
+    error_code ec = asio::error::operation_aborted;
+    size_t n = 0;
+    if (transport) {
+        char c;
+        std::tie(ec, n) = co_await transport->read_some(asio::buffer(&c, 1));
+    }
     std::lock_guard lock(mutex_);
     auto it = e->idle.find(id);
-    if (it == e->idle.end()) co_return;
+    if (it == e->idle.end() || it->second.watch != watch) co_return;
     Idle idle = std::move(it->second);
     e->idle.erase(it);
     bool healthy = ec == asio::error::operation_aborted && n == 0;
@@ -155,16 +190,26 @@ awaitable<void> ServerPools::watch_idle(Entry* e, uint64_t id, Transport* transp
     }
     idle.transport->close();
     if (!idle.closing) {
-        if (!idle.leased_to) {
-            log::info("pool of target \"{}\": idle server connection (backend {}) closed by the server", e->target,
-                      idle.state ? idle.state->key.process_id : 0);
-        }
+        log::info("pool of target \"{}\": idle server connection (backend {}) closed by the server", e->target,
+                  idle.state ? idle.state->key.process_id : 0);
         auto h = e->pool.closed(id, Clock::now());
         if (h) hand_off(*e, *h, nullptr, nullptr);
         // The client it was leased to asks again.
         if (idle.leased_to) lease_locked(*e, idle.leased_client, std::move(idle.leased_to));
     }
     update_gauges(*e);
+}
+
+void ServerPools::close_all() {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, e] : pools_) {
+        for (auto& [id, idle] : e->idle) {
+            idle.transport->close();
+            e->pool.closed(id, Clock::now());
+        }
+        e->idle.clear();
+        update_gauges(*e);
+    }
 }
 
 awaitable<void> ServerPools::maintain() {
@@ -189,9 +234,7 @@ awaitable<void> ServerPools::maintain() {
                 auto it = e->idle.find(id);
                 if (it == e->idle.end()) continue;
                 it->second.closing = true;
-                Transport* t = it->second.transport.get();
-                error_code ignored;
-                t->socket().cancel(ignored);
+                stop_watch(*e, id);
             }
             update_gauges(*e);
         }

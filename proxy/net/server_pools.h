@@ -45,14 +45,20 @@ public:
                  std::shared_ptr<session::ServerConnection> state, bool reusable);
     // A server connection that never came back (failed to open, lost).
     void closed(const config::Target& target, uint64_t id);
+    // Shutdown, once the clients are gone: closes the idle server connections.
+    void close_all();
     // Expires waiting clients and idle server connections; runs until the io_context stops.
     awaitable<void> maintain();
 
 private:
+    // An idle server connection and its watch: a read of one byte on the socket's
+    // own executor. The socket is handed over (leased_to) or closed (closing) only
+    // once that read has ended, so that no byte of an answer goes to the watch.
     struct Idle {
         std::unique_ptr<Transport> transport;
         std::shared_ptr<session::ServerConnection> state;
-        Deliver leased_to;   // set: cancel the watch, then hand it over
+        uint64_t watch = 0;  // this stay's watch (a server comes back under the same id)
+        Deliver leased_to;   // set: stop the watch, then hand it over
         uint64_t leased_client = 0;
         bool closing = false;
     };
@@ -65,7 +71,9 @@ private:
     };
     Entry& entry(const config::Target& target);
     void watch(Entry& e, uint64_t id);
-    awaitable<void> watch_idle(Entry* e, uint64_t id, Transport* transport);
+    // Ends the watch of an idle server connection (leased_to or closing set).
+    void stop_watch(Entry& e, uint64_t id);
+    awaitable<void> watch_idle(Entry* e, uint64_t id, uint64_t watch);
     void hand_off(Entry& e, const session::Pool::Handoff& h, std::unique_ptr<Transport> transport,
                   std::shared_ptr<session::ServerConnection> state);
     void grant_idle(Entry& e, uint64_t id, uint64_t client, Deliver deliver);
@@ -73,6 +81,7 @@ private:
     void update_gauges(Entry& e);
 
     std::mutex mutex_;
+    uint64_t next_watch_ = 0;
     std::map<std::string, std::unique_ptr<Entry>> pools_;  // target name and role
     metrics::Family<metrics::Gauge>& waiting_;
     metrics::Family<metrics::Gauge>& servers_;

@@ -51,12 +51,14 @@ void Connection::on_server_wait_timeout() {
     lease_ = Lease::none;
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(target_->pool.wait_timeout);
     std::string message = fmt::format(
-        "pgmoat: no server connection of target \"{}\" became free within pool_wait_timeout ({} ms)", target_->name,
-        wait.count());
+        "pgmoat: query_wait_timeout: no server connection of target \"{}\" became free within pool_wait_timeout ({} "
+        "ms)",
+        target_->name, wait.count());
     log::warning("session {}: {}", context_.id, message);
-    // 53300 (too_many_connections), as PostgreSQL refuses a connection over its
-    // limit: drivers and poolers treat it as "try again later".
-    write_fatal("53300", message);
+    // As pgbouncer ends a client at its query_wait_timeout: FATAL 08P01 with
+    // "query_wait_timeout" in the message, which retry logic written for
+    // pgbouncer looks for.
+    write_fatal("08P01", message);
     if (phase_ == Phase::admitting) {
         close_reason_ = "pool wait timeout";
         login_failed();

@@ -207,6 +207,11 @@ def test_a_server_connection_killed_while_idle_is_replaced(pgmoat, postgres):
         assert killed
         for pid in killed:
             postgres.sql(f"SELECT pg_terminate_backend({pid})")
+        # The pool sees each one go (its FATAL, then its close) while it is idle.
+        deadline = time.time() + 10
+        while time.time() < deadline and not all(
+                f"(backend {pid}) closed by the server" in pgmoat.log() for pid in killed):
+            time.sleep(0.05)
         for _ in range(5):
             assert c.execute("SELECT 2").fetchone()[0] == 2
         assert c.execute("SELECT pg_backend_pid()").fetchone()[0] not in killed
@@ -426,23 +431,42 @@ def test_pool_metrics(pgmoat):
         holder.close()
 
 
-def test_two_hundred_clients_on_a_pool_of_three_without_errors(pgmoat):
-    errors = []
+def test_three_hundred_clients_connected_at_once_on_a_pool_of_three(pgmoat, postgres):
+    # PostgreSQL allows 20 connections: 300 clients, all connected at the same
+    # time, each running transactions and single statements, on 3 of them.
+    n = 300
+    errors, peak = [], [0]
+    connected = threading.Barrier(n + 1, timeout=60)
 
     def client(i):
+        c = None
         try:
-            with connect(pgmoat) as c:
-                for j in range(5):
-                    assert c.execute("SELECT %s::int", (i * 10 + j,)).fetchone()[0] == i * 10 + j
+            c = connect(pgmoat)
+            connected.wait()
+            for j in range(3):
+                assert c.execute("SELECT %s::int", (i * 10 + j,)).fetchone()[0] == i * 10 + j
+            with c.transaction():
+                assert c.execute("SELECT %s::int + 1", (i,)).fetchone()[0] == i + 1
         except Exception as e:  # noqa: BLE001 - collected and asserted below
             errors.append(repr(e))
+        finally:
+            if c is not None:
+                c.close()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(200)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
+    connected.wait()
+    while any(t.is_alive() for t in threads):
+        samples = scrape(pgmoat)
+        peak[0] = max(peak[0], sum(value(samples, "pgmoat_pool_server_connections", target="tx", state=state)
+                                   for state in ("active", "idle")))
+        time.sleep(0.05)
     for t in threads:
         t.join()
     assert errors == []
+    assert 1 <= peak[0] <= 3
+    assert server_connections(postgres) <= 10  # every pool of the module at its pool_size
 
 
 def test_audit_records_name_the_backend(pgmoat):

@@ -23,8 +23,8 @@ struct PoolGrant {
     enum class Kind : uint8_t { server, open, wait_timeout, full };
     Kind kind;
     uint64_t id = 0;
-    std::unique_ptr<Transport> transport;  // server
-    std::shared_ptr<session::ServerConnection> state;
+    std::unique_ptr<Transport> transport{};  // server
+    std::shared_ptr<session::ServerConnection> state{};
     std::chrono::steady_clock::duration waited{};
 };
 
@@ -58,7 +58,7 @@ private:
         std::unique_ptr<Transport> transport;
         std::shared_ptr<session::ServerConnection> state;
         uint64_t watch = 0;  // this stay's watch (a server comes back under the same id)
-        Deliver leased_to;   // set: stop the watch, then hand it over
+        Deliver leased_to{};  // set: stop the watch, then hand it over
         uint64_t leased_client = 0;
         bool closing = false;
     };

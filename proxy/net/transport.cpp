@@ -11,6 +11,17 @@ awaitable<std::tuple<error_code, size_t>> Transport::read_some(asio::mutable_buf
     co_return co_await socket_.async_read_some(buffer, nothrow_awaitable);
 }
 
+size_t Transport::write_now(asio::const_buffer buffer, error_code& ec) {
+    ec.clear();
+    if (tls_ || buffer.size() == 0) return 0;
+    // Once per socket (connecting may have replaced the descriptor).
+    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+    if (ec) return 0;
+    size_t n = socket_.write_some(buffer, ec);
+    if (ec == asio::error::would_block) ec.clear();
+    return ec ? 0 : n;
+}
+
 awaitable<error_code> Transport::write_all(asio::const_buffer buffer) {
     if (tls_) {
         auto [ec, n] = co_await asio::async_write(*tls_, buffer, nothrow_awaitable);

@@ -25,6 +25,10 @@ public:
 
     awaitable<std::tuple<error_code, size_t>> read_some(asio::mutable_buffer buffer);
     awaitable<error_code> write_all(asio::const_buffer buffer);
+    // Writes what the socket takes now, without waiting or going through the
+    // io_context; returns the bytes written (0 over TLS or when the socket's buffer
+    // is full: write the rest with write_all). `ec` only for a failed socket.
+    size_t write_now(asio::const_buffer buffer, error_code& ec);
 
     // Server side of TLS, for clients that sent SSLRequest.
     awaitable<error_code> tls_accept(asio::ssl::context& context);

@@ -641,12 +641,11 @@ private:
     }
 
     Decision relation(int index, const Relation& r) {
-        std::string q = r.qualified_name();
         if (is_catalog(r)) {
             if (r.access.writes() || r.access.has(Access::ddl) ||
                 !any_match(p_.catalog_allow, r.schema.empty() ? "pg_catalog" : r.schema, r.name, false)) {
                 return reject("catalog", p_.catalog_source, index, "42501",
-                              fmt::format("pgmoat: access to system catalog {} is not allowed", q),
+                              fmt::format("pgmoat: access to system catalog {} is not allowed", r.qualified_name()),
                               fmt::format("system catalogs are closed except for reads of: {}", list(p_.catalog_allow)),
                               r.offset);
             }
@@ -667,7 +666,7 @@ private:
             if (!g.used) continue;
             if (any_match(g.deny, r.schema, r.name, true) || !any_match(g.allow, r.schema, r.name, false)) {
                 return reject("relation", g.source, index, "42501",
-                              fmt::format("pgmoat: {} {} is not allowed", g.verb, q),
+                              fmt::format("pgmoat: {} {} is not allowed", g.verb, r.qualified_name()),
                               fmt::format("this policy allows {} {}{}", g.verb, list(g.allow),
                                           g.deny.empty() ? "" : ", except " + list(g.deny)),
                               r.offset);

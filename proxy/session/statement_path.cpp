@@ -291,6 +291,22 @@ StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const
     auto s = std::make_shared<Statement>();
     s->index = index;
     if (policy_->audit_raw_statement) s->sql = std::string(sql);
+    s->audit = audit_statement(a, index, kind);
+    s->analysis = std::move(a);
+    s->decision = std::move(d);
+    return s;
+}
+
+std::shared_ptr<const audit::StatementInfo> Session::audit_statement(const std::shared_ptr<const sql::Analysis>& a,
+                                                                     size_t index, std::string_view kind) {
+    // The same text again (the analysis cache's entry): an app's unnamed Parse of
+    // every extended-protocol query, a Query it repeats. Its audit view is the same.
+    // (The weak reference keeps the analysis' control block, so no other analysis
+    // can take its place and compare equal.)
+    const auto& last = last_audit_;
+    if (last.info && !last.analysis.owner_before(a) && !a.owner_before(last.analysis) && last.index == index &&
+        last.kind == kind)
+        return last.info;
     auto info = std::make_shared<audit::StatementInfo>();
     if (a->ok() && index < a->statements.size()) {
         const auto& st = a->statements[index];
@@ -302,10 +318,10 @@ StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const
         info->kind = std::string(sql::name(a->status));  // forwarded under monitor mode only
     }
     if (!kind.empty()) info->kind = std::string(kind);
-    s->audit = std::move(info);
-    s->analysis = std::move(a);
-    s->decision = std::move(d);
-    return s;
+    // A long statement's view is not kept: a session holds no more than it must.
+    constexpr size_t kLongest = 8192;
+    if (!info->text || info->text->size() <= kLongest) last_audit_ = {a, index, std::string(kind), info};
+    return info;
 }
 
 void Session::count(const policy::Decision& d, const sql::Analysis* a) {

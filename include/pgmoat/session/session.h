@@ -202,6 +202,10 @@ private:
     // kind: the audit record's statement kind when not the analysis' (a FunctionCall).
     StatementPtr make_statement(std::string_view sql, std::shared_ptr<const sql::Analysis> a, policy::Decision d,
                                 size_t index, std::string_view kind = {});
+    // What the audit records of statement `index` of `a` say about it; the last one
+    // is kept, so that the same text again builds nothing.
+    std::shared_ptr<const audit::StatementInfo> audit_statement(const std::shared_ptr<const sql::Analysis>& a,
+                                                                size_t index, std::string_view kind);
     // A refusal that does not depend on the text: rate limit, audit log down.
     std::optional<policy::Decision> runtime_refusal();
     policy::Decision unknown_portal(std::string_view portal) const;
@@ -290,6 +294,12 @@ private:
     static inline log::Sampler log_sampler_{20};
     // Metric children this session has used, so a statement costs no label look-up.
     std::unordered_map<uint32_t, metrics::Counter*> counters_;
+    struct LastAudit {
+        std::weak_ptr<const sql::Analysis> analysis;
+        size_t index = 0;
+        std::string kind;
+        std::shared_ptr<const audit::StatementInfo> info;
+    } last_audit_;
     metrics::Histogram* analysis_seconds_ = nullptr;
     metrics::Histogram* decision_seconds_ = nullptr;
     metrics::Histogram* first_byte_seconds_ = nullptr;

@@ -143,3 +143,31 @@ TEST_CASE("a cursor ends with its transaction unless declared WITH HOLD") {
     Outbox plain = feed(s, execute("plain") + sync_message(), true);
     CHECK(plain.to_server.find("pgmoat_rejected_statement") != std::string::npos);
 }
+
+TEST_CASE("the unnamed statement parsed again with other texts is audited as each text it ran") {
+    // With the analysis cache, the same text comes back as the same analysis: the
+    // session reuses what it built for the audit the last time, and must never
+    // carry it over to another text, another statement of a Query or another kind.
+    MemoryAudit audit;
+    sql::AnalysisCache cache(1 << 20);
+    Session s = make_session(&audit, "orders-api", &cache);
+    auto run = [&](std::string_view sql) {
+        feed(s, parse("", sql) + bind("", "1") + execute() + sync_message(), true);
+        feed(s,
+             msg(backend::ParseComplete) + msg(backend::BindComplete) + data_row("x") + complete("SELECT 1") +
+                 rfq('I'),
+             false);
+        return text_of(last_statement(audit));
+    };
+    CHECK(run(kOld) == kOld);
+    CHECK(run(kOld) == kOld);
+    CHECK(run(kNew) == kNew);
+    CHECK(run(kOld) == kOld);
+    CHECK(audit.records.back().statement->relations.size() == 1);
+    CHECK(audit.records.back().statement->relations[0].name == "victims");
+    // A Query in between: its own record, then the unnamed statement's again.
+    feed(s, query("SELECT now()"), true);
+    feed(s, data_row("today") + complete("SELECT 1") + rfq('I'), false);
+    CHECK(text_of(last_statement(audit)) == "SELECT now()");
+    CHECK(run(kOld) == kOld);
+}

@@ -10,6 +10,7 @@
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/audit_sink.h"
 #include "pgmoat/session/session.h"
+#include "pgmoat/sql/analysis_cache.h"
 
 #include <doctest/doctest.h>
 
@@ -138,14 +139,16 @@ struct MemoryAudit : AuditSink {
 };
 
 // A session of `app` under the shipped policies (orders-api gets the baseline;
-// analyst-* readonly-analyst).
-inline Session make_session(AuditSink* audit = nullptr, std::string app = "orders-api") {
+// analyst-* readonly-analyst); with `analyses`, texts are analyzed through that cache.
+inline Session make_session(AuditSink* audit = nullptr, std::string app = "orders-api",
+                            sql::AnalysisCache* analyses = nullptr) {
     Identity id;
     id.app = std::move(app);
     id.target = "dev";
     StatementServices services;
     services.policies = shipped_policies();
     services.audit = audit;
+    services.analyses = analyses;
     return Session(id, {{"standard_conforming_strings", "on"}, {"client_encoding", "UTF8"}}, services);
 }
 

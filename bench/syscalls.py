@@ -1,0 +1,174 @@
+"""Load-independent cost per statement of pgmoat and pgbouncer (session mode): a
+fixed pgbench -S run (-t per client) through each proxy, counted with perf's
+syscall tracepoints attached to the proxy process (all its threads) and the
+proxy's user+sys CPU from /proc/PID/stat. Prints, per statement, the syscalls
+by kind (reads that found nothing, i.e. EAGAIN, counted apart) and the CPU
+seconds per 10,000 statements. Counts do not depend on the machine's load; CPU
+does a little (cache misses, scheduling), so each cell is the median of --rounds.
+
+usage: /usr/bin/python3 bench/syscalls.py [--transactions 5000] [--clients 8 16] [--modes prepared extended]
+           [--rounds 3] [--mallocs] [--one-thread] [--compare-bin path/to/other/pgmoat ...]
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
+import pgharness  # noqa: E402
+from pgharness import UPSTREAM_PASSWORD, UPSTREAM_USER, Pgmoat, Postgres  # noqa: E402
+from relay_bench import APP, APP_PASSWORD, TICKS, Pgbouncer  # noqa: E402
+
+
+def cpu_split(pid):
+    """(user, sys) CPU seconds of the process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS
+
+# (column, tracepoints summed into it, filter)
+COUNTED = [
+    ("recv", ["recvfrom", "recvmsg", "read", "readv"], None),
+    ("EAGAIN", ["recvfrom", "recvmsg", "read", "readv"], "ret == -11"),
+    ("send", ["sendto", "sendmsg", "write", "writev"], None),
+    ("epoll", ["epoll_wait", "epoll_pwait", "epoll_pwait2"], None),
+    ("epoll_ctl", ["epoll_ctl"], None),
+    ("futex", ["futex"], None),
+    ("timerfd", ["timerfd_settime"], None),
+    ("uring", ["io_uring_enter"], None),
+]
+
+
+MALLOC_PROBE = "probe_libc:malloc"
+
+
+def perf_events(mallocs):
+    args = ["-e", "context-switches", "-e", "raw_syscalls:sys_enter"] + (["-e", MALLOC_PROBE] if mallocs else [])
+    for _, calls, flt in COUNTED:
+        for c in calls:
+            if flt:
+                args += ["-e", f"syscalls:sys_exit_{c}", "--filter", flt]
+            else:
+                args += ["-e", f"syscalls:sys_enter_{c}"]
+    return args
+
+
+def parse_perf(path):
+    counts = []
+    with open(path) as f:
+        for line in f:
+            parts = line.strip().split(",")
+            if len(parts) > 2 and parts[2].startswith(("syscalls:", "raw_syscalls:", "context-switches", "probe_")):
+                counts.append(int(parts[0]) if parts[0].isdigit() else 0)
+    switches, total, rest = counts[0], counts[1], counts[2:]
+    out = {"cs": switches, "all": total, "malloc": 0}
+    if len(rest) > sum(len(calls) for _, calls, _ in COUNTED):
+        out["malloc"], rest = rest[0], rest[1:]
+    i = 0
+    for name, calls, _ in COUNTED:
+        out[name] = sum(rest[i:i + len(calls)])
+        i += len(calls)
+    return out
+
+
+def measure(port, pid, mode, clients, transactions, work, mallocs):
+    """One pgbench run with perf attached to `pid`; per-statement counts and CPU s/10k."""
+    out = os.path.join(work, "perf.csv")
+    perf = subprocess.Popen(["perf", "stat", "-x", ",", "-o", out, "-p", str(pid)] + perf_events(mallocs),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # perf attaches
+    before = cpu_split(pid)
+    env = dict(os.environ, PGPASSWORD=APP_PASSWORD)
+    r = subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", APP, "-M", mode, "-c", str(clients),
+                        "-j", "2", "-t", str(transactions), "-S", "--no-vacuum", "dev"],
+                       capture_output=True, text=True, env=env)
+    after = cpu_split(pid)
+    user, system = after[0] - before[0], after[1] - before[1]
+    perf.send_signal(signal.SIGINT)
+    perf.wait(timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {r.stderr}")
+    statements = int(re.search(r"number of transactions actually processed: (\d+)", r.stdout).group(1))
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", r.stdout).group(1))
+    counts = parse_perf(out)
+    per = {k: v / statements for k, v in counts.items()}
+    per["cpu"] = (user + system) / statements * 10000
+    per["user"] = user / statements * 10000
+    per["tps"] = tps
+    return per
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--transactions", type=int, default=5000, help="per client")
+    ap.add_argument("--clients", type=int, nargs="+", default=[8])
+    ap.add_argument("--modes", nargs="+", default=["prepared", "extended"])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--compare-bin", nargs="*", default=[],
+                    help="also these pgmoat binaries (named by file name), e.g. a build of the commit before")
+    ap.add_argument("--mallocs", action="store_true",
+                    help="also count malloc calls (needs: perf probe -x /lib/x86_64-linux-gnu/libc.so.6 --add malloc)")
+    ap.add_argument("--one-thread", action="store_true", help="also pgmoat with [server] threads = 1 (pgmoat-1t)")
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="pgmoat-syscalls-")
+    os.chmod(work, 0o755)
+    pg = Postgres(work, settings={"log_statement": "'none'", "max_connections": "200"}).start()
+    apps = {APP: (APP_PASSWORD, ["dev"])}
+    # The shipped baseline, enforcing, audit log on (fsync every 100 ms), 2 I/O threads.
+    moat = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps=apps, server={"log_level": "warning"}).start()
+    moat1 = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps=apps,
+                   server={"log_level": "warning", "threads": 1}).start() if args.one_thread else None
+    # Other builds of pgmoat (the commit before a change), measured alike in the same run.
+    others = {}
+    for binary in args.compare_bin:
+        here, pgharness.PGMOAT_BIN = pgharness.PGMOAT_BIN, binary
+        others[os.path.basename(binary)] = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps=apps,
+                                                  server={"log_level": "warning"}).start()
+        pgharness.PGMOAT_BIN = here
+    bouncer = Pgbouncer(work, pg).start()
+    try:
+        subprocess.run(["pgbench", "-i", "-q", "-s", "1", "-h", "127.0.0.1", "-p", str(pg.port), "-U", UPSTREAM_USER,
+                        "app"], check=True, capture_output=True, env=dict(os.environ, PGPASSWORD=UPSTREAM_PASSWORD))
+        proxies = {"pgmoat": (moat.port, moat.proc.pid), "pgbouncer": (bouncer.port, bouncer.pid)}
+        if moat1:
+            proxies["pgmoat-1t"] = (moat1.port, moat1.proc.pid)
+        for name, other in others.items():
+            proxies[name] = (other.port, other.proc.pid)
+        cols = (["malloc"] if args.mallocs else []) + ["cs", "all", "recv", "EAGAIN", "send", "epoll", "epoll_ctl", "futex", "timerfd", "uring"]
+        print(f"pgbench -S -j 2 -t {args.transactions} per client; per statement; cpu = user+sys s per 10,000 "
+              f"statements (median of {args.rounds} rounds, alternating); perf syscall tracepoints on the proxy")
+        print(f"{'proxy':16} {'mode':9} {'clients':>7} " + " ".join(f"{c:>9}" for c in cols)
+              + f" {'cpu/10k':>9} {'user/10k':>9} {'cpu range':>13} {'tps':>7}")
+        for clients in args.clients:
+            for mode in args.modes:
+                rows = {name: [] for name in proxies}
+                for rnd in range(args.rounds):
+                    order = list(proxies)[rnd % len(proxies):] + list(proxies)[:rnd % len(proxies)]
+                    for name in order:
+                        rows[name].append(measure(*proxies[name], mode, clients, args.transactions, work, args.mallocs))
+                for name, runs in rows.items():
+                    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                    lo, hi = min(r["cpu"] for r in runs), max(r["cpu"] for r in runs)
+                    print(f"{name:16} {mode:9} {clients:>7} " + " ".join(f"{med[c]:>9.2f}" for c in cols)
+                          + f" {med['cpu']:>8.3f}s {med['user']:>8.3f}s {lo:>6.3f}-{hi:.3f} {med['tps']:>7.0f}", flush=True)
+    finally:
+        bouncer.stop()
+        moat.stop()
+        if moat1:
+            moat1.stop()
+        for other in others.values():
+            other.stop()
+        pg.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

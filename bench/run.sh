@@ -2,7 +2,8 @@
 # Reproduces every figure of bench/README.md in one run: builds pgmoat and the
 # analyzer benchmark (release), then runs the analyzer micro-benchmark, pgbench
 # through pgmoat, pgbouncer and direct (all modes, audit cost, latency, TPC-B,
-# 16 against 500 clients), and 10,000 idle sessions. About 40 minutes with the
+# 16 against 500 clients), 10,000 idle sessions, and 2,000 clients through a
+# transaction pool of 20 (bench/pool_many.py). About 40 minutes with the
 # defaults; SECONDS_PER_RUN=10 ROUNDS=3 gives a quick look in about 15.
 # Installs what it needs with scripts/install-deps.sh.
 set -euo pipefail
@@ -28,3 +29,6 @@ echo "== pgbench: pgmoat, pgbouncer, direct =="
 echo
 echo "== idle sessions =="
 /usr/bin/python3 bench/idle_sessions.py --sessions "$SESSIONS"
+echo
+echo "== transaction pooling: many clients on few server connections =="
+/usr/bin/python3 bench/pool_many.py --seconds "$SECONDS_PER_RUN" --rounds "$ROUNDS"

@@ -155,6 +155,7 @@ void append_record_fields(std::string& out, const Record& r, uint64_t seq) {
     field(out, "rows", r.rows);
     field(out, "duration_us", r.duration_us);
     field(out, "bytes_sent", r.bytes_sent);
+    field(out, "backend_pid", r.backend_pid);
     field(out, "reason", r.reason);
     field(out, "approval", r.approval);
     field(out, "approval_step", r.approval_step);

@@ -173,6 +173,33 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
         if (v->count() == 0) t.fail("connect_timeout", "must be greater than 0");
         target.connect_timeout = *v;
     }
+    if (auto v = t.string("pool_mode")) {
+        if (*v == "session") target.pool_mode = PoolMode::session;
+        else if (*v == "transaction") target.pool_mode = PoolMode::transaction;
+        else t.fail("pool_mode", "expected session or transaction");
+    }
+    Pool& pool = target.pool;
+    if (auto v = t.integer("pool_size", 1, 10000)) pool.pool_size = static_cast<int>(*v);
+    if (auto v = t.integer("min_pool_size", 0, 10000)) pool.min_pool_size = static_cast<int>(*v);
+    if (pool.min_pool_size > pool.pool_size) t.fail("min_pool_size", "must not exceed pool_size");
+    if (auto v = t.integer("max_client_connections", 0, 1'000'000)) pool.max_client_connections = static_cast<int>(*v);
+    if (auto v = t.duration("pool_wait_timeout")) {
+        if (v->count() == 0) t.fail("pool_wait_timeout", "must be greater than 0");
+        pool.wait_timeout = *v;
+    }
+    if (auto v = t.duration("server_lifetime")) pool.server_lifetime = *v;
+    if (auto v = t.duration("server_idle_timeout")) pool.server_idle_timeout = *v;
+    if (auto v = t.string("session_state")) {
+        if (*v == "pin") pool.session_state = SessionStatePolicy::pin;
+        else if (*v == "reject") pool.session_state = SessionStatePolicy::reject;
+        else t.fail("session_state", "expected pin or reject");
+    }
+    bool pool_keys = t.has("pool_size") || t.has("min_pool_size") || t.has("max_client_connections") ||
+                     t.has("pool_wait_timeout") || t.has("server_lifetime") || t.has("server_idle_timeout") ||
+                     t.has("session_state");
+    if (pool_keys && target.pool_mode != PoolMode::transaction) {
+        t.fail("pool_mode", "pool settings apply to pool_mode = \"transaction\" only");
+    }
     if (auto v = t.boolean("freeze")) {
         target.freeze = *v;
         target.freeze_line = t.line_of("freeze");

@@ -64,28 +64,40 @@ void ClientConnection::start() {
 awaitable<void> ClientConnection::run() {
     auto self = shared_from_this();
     spawn(client_.socket().get_executor(), timer_loop(), name(), [self] {});
-    co_await read_loop(Side::client);
+    co_await read_loop(Side::client, client_, 0);
 }
 
-awaitable<void> ClientConnection::read_loop(Side side) {
+awaitable<void> ClientConnection::read_loop(Side side, Transport& t, uint64_t generation) {
     size_t i = index(side);
-    Transport& t = transport(side);
-    while (!closed_) {
+    // A server socket handed back to its pool is read no more by this loop.
+    auto current = [&] { return side == Side::client || generation == server_generation_; };
+    while (!closed_ && current()) {
         if (!engine_->wants_read(side)) {
             if (engine_->closed()) break;
             waiting_[i] = true;
             wake_[i]->expires_at(asio::steady_timer::time_point::max());
             co_await wake_[i]->async_wait(nothrow_awaitable);
-            waiting_[i] = false;
+            // The reader of the next server connection may be the one waiting now.
+            if (current()) waiting_[i] = false;
             continue;
         }
         auto [p, n] = engine_->read_buffer(side);
         auto [ec, got] = co_await t.read_some(asio::buffer(p, n));
+        if (!current()) {
+            // Anything the server sent after it was handed back: not clean.
+            if (auto it = releasing_.find(generation); got > 0 && it != releasing_.end()) it->second.reusable = false;
+            break;
+        }
         if (closed_) break;
         if (ec) engine_->on_read_failed(side, ec == asio::error::eof, ec.message());
         else engine_->on_read(side, got);
         co_await act();
         if (ec) break;
+    }
+    if (side == Side::server) {
+        if (live_reader_ == generation) live_reader_.reset();
+        if (auto it = releasing_.find(generation); it != releasing_.end()) it->second.reader_done = true;
+        finish_releases();
     }
 }
 
@@ -137,17 +149,29 @@ awaitable<bool> ClientConnection::write(Side side) {
     bool wrote = false;
     std::string& buffer = write_buffer_[i];
     while (!closed_) {
+        if (side == Side::server && !server_) break;
         engine_->take_output(side, buffer);
         if (buffer.empty()) break;
         wrote = true;
+        Transport& to = transport(side);
+        if (side == Side::server) server_writing_ = &to;
         // Most writes fit in the socket's buffer: written here, with no round
         // through the io_context (and no reactor wake-up) before the next step.
         error_code ec;
-        size_t done = transport(side).write_now(asio::buffer(buffer), ec);
+        size_t done = to.write_now(asio::buffer(buffer), ec);
         if (!ec && done < buffer.size()) {
-            ec = co_await transport(side).write_all(asio::buffer(buffer) + done);
+            ec = co_await to.write_all(asio::buffer(buffer) + done);
         }
         buffer.clear();
+        if (side == Side::server) {
+            server_writing_ = nullptr;
+            // Released while this write's completion was on its way: that server
+            // connection's part ends here, the current one's output goes on.
+            if (&to != server_.get()) {
+                written_after_release(to, ec);
+                continue;
+            }
+        }
         if (ec) {
             if (!closed_) engine_->on_write_failed(side, ec.message());
             break;
@@ -173,9 +197,9 @@ awaitable<void> ClientConnection::execute(session::Action a) {
                 engine_->on_upstream_failed(ec.message());
                 co_return;
             }
+            if (server_id_ != 0) runtime_.pools->opened(*pool_target_, server_id_);
             engine_->on_upstream_connected();
-            auto self = shared_from_this();
-            spawn(client_.socket().get_executor(), read_loop(Side::server), name(), [self] {});
+            start_server_reader();
             co_return;
         }
         case Kind::start_server_tls: {
@@ -195,6 +219,8 @@ awaitable<void> ClientConnection::execute(session::Action a) {
             spawn(client_.socket().get_executor(), cancel(*a.target, std::move(a.bytes)), name(), [self] {});
             co_return;
         }
+        case Kind::lease_server: lease(*a.target); co_return;
+        case Kind::release_server: release_server(a); co_return;
         case Kind::drain_client: draining_client_ = true; co_return;
         case Kind::close: close_requested_ = true; co_return;
     }
@@ -217,6 +243,13 @@ void ClientConnection::close_all() {
     closed_ = true;
     client_.close();
     if (server_) server_->close();
+    if (pool_target_) {
+        if (server_id_ != 0) runtime_.pools->closed(*pool_target_, server_id_);
+        server_id_ = 0;
+        if (lease_waiting_) runtime_.pools->cancel_wait(*pool_target_, id_);
+        if (pool_client_) runtime_.pools->client_gone(*pool_target_);
+        pool_client_ = false;
+    }
     deadline_timer_.cancel();
     for (auto& w : wake_) w->cancel();
 }
@@ -267,6 +300,111 @@ void ClientConnection::post_terminate() {
         self->engine_->on_terminate();
         self->close_all();
     });
+}
+
+// ---- transaction pooling ----
+
+namespace {
+// A grant that found its client gone goes back to the pool.
+void give_back(ServerPools& pools, const config::Target& target, PoolGrant& g) {
+    if (g.kind == PoolGrant::Kind::server) pools.release(target, g.id, std::move(g.transport), std::move(g.state), true);
+    else if (g.kind == PoolGrant::Kind::open) pools.closed(target, g.id);
+}
+}  // namespace
+
+void ClientConnection::lease(const config::Target& target) {
+    pool_target_ = &target;
+    if (!pool_client_) {
+        if (!runtime_.pools->admit_client(target)) {
+            engine_->on_pool_full();
+            return;
+        }
+        pool_client_ = true;
+    }
+    lease_waiting_ = true;
+    std::weak_ptr<ClientConnection> weak = weak_from_this();
+    auto executor = client_.socket().get_executor();
+    auto pools = runtime_.pools;
+    auto target_copy = std::make_shared<config::Target>(target);
+    runtime_.pools->lease(target, id_, [weak, executor, pools, target_copy](PoolGrant g) {
+        auto grant = std::make_shared<PoolGrant>(std::move(g));
+        asio::post(executor, [weak, grant, pools, target_copy] {
+            auto self = weak.lock();
+            if (!self || !self->engine_) return give_back(*pools, *target_copy, *grant);
+            self->on_grant(std::move(*grant));
+        });
+    });
+}
+
+void ClientConnection::on_grant(PoolGrant g) {
+    lease_waiting_ = false;
+    if (closed_) return give_back(*runtime_.pools, *pool_target_, g);
+    switch (g.kind) {
+        case PoolGrant::Kind::server:
+            server_ = std::move(g.transport);
+            server_->rehome(client_.socket().get_executor());
+            server_id_ = g.id;
+            engine_->on_server_granted(*g.state);
+            start_server_reader();
+            break;
+        case PoolGrant::Kind::open:
+            server_id_ = g.id;
+            engine_->on_server_to_open(g.id);
+            break;
+        case PoolGrant::Kind::wait_timeout: engine_->on_server_wait_timeout(); break;
+        case PoolGrant::Kind::full: engine_->on_pool_full(); break;
+    }
+    spawn_act();
+}
+
+void ClientConnection::start_server_reader() {
+    // Its socket and generation are fixed now: a release may come before it starts.
+    live_reader_ = server_generation_;
+    auto self = shared_from_this();
+    spawn(client_.socket().get_executor(), read_loop(Side::server, *server_, server_generation_), name(), [self] {});
+}
+
+void ClientConnection::release_server(session::Action& a) {
+    uint64_t generation = server_generation_++;
+    if (!server_) {
+        if (server_id_ != 0) runtime_.pools->closed(*pool_target_, server_id_);
+        server_id_ = 0;
+        return;
+    }
+    Transport* t = server_.get();
+    bool reading = live_reader_ == generation;
+    live_reader_.reset();
+    releasing_[generation] = Releasing{std::move(server_), std::move(a.server), std::exchange(server_id_, 0),
+                                       a.reusable, !reading};
+    if (reading) {
+        // Its reader stops (its pending read cancelled now, before anyone else can
+        // have the socket), then the socket goes back.
+        error_code ignored;
+        t->socket().cancel(ignored);
+        wake_[1]->cancel();
+    }
+    finish_releases();
+}
+
+void ClientConnection::written_after_release(Transport& t, error_code ec) {
+    for (auto& [generation, r] : releasing_) {
+        if (r.transport.get() == &t && ec) r.reusable = false;
+    }
+    finish_releases();
+}
+
+void ClientConnection::finish_releases() {
+    // A released server socket goes back to its pool once neither its reader nor a
+    // write of this client's still uses it: then it is the next client's alone.
+    for (auto it = releasing_.begin(); it != releasing_.end();) {
+        Releasing& r = it->second;
+        if (!r.reader_done || r.transport.get() == server_writing_) {
+            ++it;
+            continue;
+        }
+        runtime_.pools->release(*pool_target_, r.id, std::move(r.transport), std::move(r.state), r.reusable);
+        it = releasing_.erase(it);
+    }
 }
 
 // ---- audit ----

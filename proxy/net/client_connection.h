@@ -11,6 +11,7 @@
 
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,7 +42,9 @@ private:
     using Side = session::Side;
 
     awaitable<void> run();
-    awaitable<void> read_loop(Side side);
+    // A reader of the client, or of the server connection of `generation` (its
+    // socket `t`): a pooled server's reader stops once that socket is handed back.
+    awaitable<void> read_loop(Side side, Transport& t, uint64_t generation);
     awaitable<void> timer_loop();
     // Carries out what the engine asks for until it asks for nothing more.
     awaitable<void> act();
@@ -50,6 +53,13 @@ private:
     // false if there was nothing to write.
     awaitable<bool> write(Side side);
     awaitable<void> cancel(config::Target target, std::string request);
+    // Transaction pooling.
+    void lease(const config::Target& target);
+    void on_grant(PoolGrant grant);
+    void release_server(session::Action& action);
+    void written_after_release(Transport& t, error_code ec);
+    void finish_releases();
+    void start_server_reader();
     void spawn_act();
     void close_all();
     void wake_readers();
@@ -79,6 +89,27 @@ private:
     bool closed_ = false;
     bool draining_client_ = false;
     std::function<void()> on_close_;
+    // Transaction pooling: the pool's id of the server connection in server_ (0:
+    // none), the target whose pool it is, and server sockets being handed back
+    // once their reader has stopped (by reader generation: each server connection
+    // the client holds is a new one).
+    const config::Target* pool_target_ = nullptr;
+    uint64_t server_id_ = 0;
+    bool pool_client_ = false;
+    bool lease_waiting_ = false;
+    uint64_t server_generation_ = 0;
+    // The generation whose server reader runs, if one does: a server connection
+    // released without a reader goes back to the pool at once.
+    std::optional<uint64_t> live_reader_;
+    struct Releasing {
+        std::unique_ptr<Transport> transport;
+        std::shared_ptr<session::ServerConnection> state;
+        uint64_t id;
+        bool reusable;
+        bool reader_done;  // its reader has stopped (or there was none)
+    };
+    Transport* server_writing_ = nullptr;  // the server socket a write is on
+    std::map<uint64_t, Releasing> releasing_;
 };
 
 }  // namespace pgmoat::net

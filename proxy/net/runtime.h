@@ -5,6 +5,7 @@
 
 #include "asio.h"
 #include "net_metrics.h"
+#include "server_pools.h"
 #include "pgmoat/audit/audit_log.h"
 #include "pgmoat/auth/credentials.h"
 #include "pgmoat/metrics/registry.h"
@@ -63,6 +64,7 @@ struct Runtime {
     session::StatementMetrics statement_metrics{registry};
     session::Approvals approvals{&registry};  // statements held for a person's approval
     session::GrantTable grants;               // time-boxed elevations: set at start and reload
+    std::shared_ptr<ServerPools> pools = std::make_shared<ServerPools>(registry);
     std::atomic<uint64_t> next_session_id{0};
     std::atomic<int> clients{0};
     std::atomic<bool> draining{false};

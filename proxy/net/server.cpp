@@ -93,6 +93,7 @@ public:
             spawn(main_ctx.get_executor(), watch_policy_files(), "policy watcher");
         }
         spawn(main_ctx.get_executor(), accept_loop(), "accept loop");
+        spawn(main_ctx.get_executor(), runtime_.pools->maintain(), "pool maintenance");
 
         std::vector<std::thread> threads;
         for (size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });
@@ -350,6 +351,8 @@ private:
                 co_await tick.async_wait(nothrow_awaitable);
             }
         }
+        // Idle server connections close while their io_contexts still exist.
+        runtime_.pools->close_all();
         guards_.clear();
         for (auto& ctx : contexts_) ctx->stop();
     }

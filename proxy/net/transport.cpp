@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <unistd.h>
 
 namespace pgmoat::net {
 
@@ -78,5 +79,21 @@ void Transport::shutdown_send() {
 }
 
 bool Transport::is_open() { return socket().is_open(); }
+
+void Transport::rehome(const tcp::socket::executor_type& executor) {
+    if (tls_ || !socket_.is_open() || socket_.get_executor() == executor) return;
+    error_code ec;
+    auto protocol = socket_.local_endpoint(ec).protocol();
+    if (ec) return;
+    auto fd = socket_.release(ec);
+    if (ec) return;
+    tcp::socket moved(executor);
+    moved.assign(protocol, fd, ec);
+    if (ec) {
+        ::close(fd);  // the connection is lost; its reader finds the socket closed
+        return;
+    }
+    socket_ = std::move(moved);
+}
 
 }  // namespace pgmoat::net

@@ -43,6 +43,10 @@ public:
     // Stops sending (FIN after what was written); reading goes on.
     void shutdown_send();
     bool is_open();
+    // Moves a plain connection's socket to another executor: a pooled server
+    // connection handed to a client of another thread is then read and written on
+    // that client's thread. No operation may be pending. TLS stays where it is.
+    void rehome(const tcp::socket::executor_type& executor);
     tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
 
 private:

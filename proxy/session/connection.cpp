@@ -156,6 +156,7 @@ void Connection::on_read_failed(Side side, bool eof, std::string_view error) {
                                 target_->name);
         return upstream_failed(e, "login read: " + std::string(error));
     }
+    server_lost_ = true;
     // The server went away without a goodbye (crash, kill, network): tell the
     // client plainly instead of leaving it to guess from a closed socket.
     write_fatal("08006", fmt::format("pgmoat: lost the connection to target \"{}\"", target_->name));
@@ -171,6 +172,7 @@ void Connection::on_write_failed(Side side, std::string_view error) {
         e.message = fmt::format("pgmoat: cannot connect to target \"{}\": {}", target_->name, error);
         return upstream_failed(e, "login write: " + std::string(error));
     }
+    if (side == Side::server) server_lost_ = true;
     if (phase_ == Phase::draining) return close(close_reason_);
     close(fmt::format("{} write: {}", side == Side::client ? "client" : "server", error));
 }
@@ -278,6 +280,17 @@ void Connection::authenticated() {
         return close("server shutting down");
     }
     phase_ = Phase::admitting;
+    pooled_ = target_->pool_mode == config::PoolMode::transaction;
+    if (pooled_) {
+        // Pool servers log in without any client's parameters, so a remembered
+        // welcome patched with this client's is what it would see; without one,
+        // the first server connection leased tells.
+        std::optional<Welcome> known = context_.welcomes ? context_.welcomes->find(target_->name) : std::nullopt;
+        if (!known) return request_server();
+        cancel_key_ = context_.cancels->add({*target_, {}});
+        registered_cancel_ = true;
+        return admit(patch_welcome(*known, who.forward_parameters), {});
+    }
     // pgbouncer's way: with a known welcome for the target, the login completes
     // without a server; the server is attached when the first statement comes.
     std::optional<Welcome> welcome;
@@ -315,6 +328,8 @@ void Connection::admit(const Parameters& parameters, std::string_view notices) {
     services.session_id = context_.id;
     services.upstream_user = target_->user;
     services.database = target_->database;
+    services.transaction_pooling = pooled_;
+    services.reject_session_state = target_->pool.session_state == config::SessionStatePolicy::reject;
     session_.emplace(startup_->identity(), parameters, std::move(services));
     startup_.reset();
     phase_ = Phase::relay;
@@ -329,6 +344,8 @@ void Connection::admit(const Parameters& parameters, std::string_view notices) {
               who.target, who.client_address, who.client_port, who.tls ? " over TLS" : "", session_->policy().name);
     list_session(who, who.target, {});
     publish_state();
+    if (pooled_ && lease_ == Lease::held) return server_attached();
+    if (upstream_ == Upstream::ready) session_->set_backend_pid(upstream_key_.process_id);
     // Whatever the client sent before its welcome.
     if (!client_.in.empty()) relay(Side::client);
 }
@@ -621,10 +638,13 @@ bool Connection::wants_read(Side side) const {
         // While a statement waits for approval the client is still read (its
         // messages stay buffered behind it), so that pgmoat sees it leave.
         if (session_ && session_->held_approval()) return !held_ && client_.in.size() < kMaxBacklog;
+        // Waiting for a pooled server connection: what arrives meanwhile is kept, up to a bound.
+        if (pooled_ && lease_ != Lease::held && client_.in.size() >= kMaxBacklog) return false;
         return !client_waits_ && !held_ && !(session_ && session_->holds_client()) &&
                out_.to_server.size() < kMaxBacklog && out_.to_client.size() < kMaxBacklog;
     }
     if (upstream_ == Upstream::none || upstream_ == Upstream::connecting || upstream_ == Upstream::tls) return false;
+    if (replaying_) return true;
     return out_.to_client.size() < kMaxBacklog;
 }
 
@@ -633,6 +653,7 @@ bool Connection::wants_read(Side side) const {
 void Connection::close(std::string reason) {
     if (closed()) return;
     bool was_session = session_.has_value() || console_.has_value();
+    bool reusable = pooled_ && lease_ == Lease::held && server_reusable();
     phase_ = Phase::closed;
     // Off SHOW SESSIONS at once: net/ may take a moment to let the connection go.
     if (listing_) {
@@ -644,6 +665,10 @@ void Connection::close(std::string reason) {
     if (session_ && session_->held_approval() &&
         context_.approvals->withdraw(session_->held_approval(), ApprovalOutcome::abandoned)) {
         session_->hold_abandoned(close_reason_);
+    }
+    if (pooled_ && lease_ == Lease::held) {
+        out_.to_server.clear();
+        release_server(reusable);
     }
     // A session closing before its first statement has no server to tell.
     if (upstream_ != Upstream::ready) {

@@ -14,7 +14,12 @@ ConnectionMetrics::ConnectionMetrics(metrics::Registry& r)
       upstream_connect_errors(r.counter("pgmoat_upstream_connect_errors_total",
                                         "Failed connections or logins to a target, by target.", {"target"})),
       upstream_connections(r.gauge("pgmoat_upstream_connections", "Open connections to targets, by target.",
-                                   {"target"})) {
+                                   {"target"})),
+      pins(r.counter("pgmoat_pool_pins_total",
+                     "Sessions pinned to their server connection in transaction pooling, by target and the "
+                     "statement's reason (set, listen, temporary_table, cursor_with_hold, advisory_lock, prepare, "
+                     "load).",
+                     {"target", "reason"})) {
     // Known label values start at 0, so the first event shows up as an increase.
     for (const char* reason : {"password", "target", "parameter", "limit", "protocol", "timeout", "upstream"})
         login_failures.labels({reason});

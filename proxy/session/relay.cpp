@@ -46,6 +46,14 @@ size_t Connection::buffer_limit(Side from, char type) const {
 }
 
 void Connection::relay(Side from) {
+    if (from == Side::client && pooled_ && lease_ != Lease::held) {
+        // Transaction pooling: the client's next request needs a server connection
+        // (a Terminate does not).
+        auto& in = client_.in;
+        if (in.size() >= 5 && in.data()[0] == protocol::frontend::Terminate) return close("client sent Terminate");
+        if (!in.empty() && lease_ == Lease::none) request_server();
+        return;
+    }
     if (from == Side::server && lookup_ && !lookup_->done) on_lookup_input();
     Direction& d = direction(from);
     bool from_client = from == Side::client;
@@ -98,6 +106,11 @@ void Connection::relay(Side from) {
             return;
         }
         if (from_client && !admissible(r.type, r.frame_size)) return;
+        if (from_client && pooled_ && r.type == protocol::frontend::Terminate && r.status == protocol::DecodeStatus::frame) {
+            // The server connection is the pool's: it stays open.
+            in.consume(r.frame.size);
+            return close("client sent Terminate");
+        }
         if (r.status == protocol::DecodeStatus::need_more) {
             if (r.frame_size <= buffer_limit(from, r.type)) {
                 d.wanted = r.frame_size;  // held whole
@@ -143,6 +156,8 @@ void Connection::relay(Side from) {
         answers.resize(answers_before);
     }
     if (from_client || closed()) return;
+    maybe_release();
+    if (closed() || !session_) return;
     // With fsync per record, no result reaches the client before its record is on
     // disk: what this read produced waits for the records submitted so far.
     if (audit_durable_ < audit_submitted_ && (holds_.empty() || holds_.back().ticket != audit_submitted_)) {
@@ -199,11 +214,12 @@ void Connection::after_session_event() {
         out_.cancel_upstream = false;
         if (!cancel_in_flight_) send_cancel(target_, upstream_key_);
     }
+    if (!out_.pin_reason.empty()) note_pin();
     if (out_.close) {
         out_.close = false;
         return close(out_.close_reason);
     }
-    if (upstream_ == Upstream::none && !out_.to_server.empty()) attach_upstream();
+    if (!pooled_ && upstream_ == Upstream::none && !out_.to_server.empty()) attach_upstream();
 }
 
 }  // namespace pgmoat::session

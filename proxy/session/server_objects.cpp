@@ -13,25 +13,30 @@ const sql::Statement* Statement::facts() const {
     return &analysis->statements[index];
 }
 
-void ServerObjects::parse_sent(uint64_t batch, std::string name, StatementPtr statement) {
-    parses_.push_back({batch, std::move(name), std::move(statement)});
+void ServerObjects::parse_sent(uint64_t batch, std::string name, StatementPtr statement, bool injected) {
+    parses_.push_back({batch, std::move(name), std::move(statement), injected});
 }
 
 void ServerObjects::bind_sent(uint64_t batch, std::string portal, std::string statement, BindValues parameters) {
     binds_.push_back({batch, std::move(portal), std::move(statement), std::move(parameters)});
 }
 
-void ServerObjects::close_sent(uint64_t batch, char kind, std::string name) {
-    closes_.push_back({batch, kind, std::move(name)});
+void ServerObjects::close_sent(uint64_t batch, char kind, std::string name, bool injected) {
+    closes_.push_back({batch, kind, std::move(name), injected});
 }
 
-void ServerObjects::parse_complete() {
-    if (parses_.empty()) return;
+bool ServerObjects::parse_complete() {
+    if (parses_.empty()) return false;
     auto& p = parses_.front();
+    if (p.injected) {
+        parses_.pop_front();
+        return true;
+    }
     // A Parse of an existing name fails in PostgreSQL; one that completes means
     // the name was free (perhaps freed by a DEALLOCATE pipelined just before).
     if (p.statement) prepared_[p.name] = std::move(p.statement);
     parses_.pop_front();
+    return false;
 }
 
 void ServerObjects::bind_complete() {
@@ -42,12 +47,17 @@ void ServerObjects::bind_complete() {
     binds_.pop_front();
 }
 
-void ServerObjects::close_complete() {
-    if (closes_.empty()) return;
+bool ServerObjects::close_complete() {
+    if (closes_.empty()) return false;
     auto& c = closes_.front();
+    if (c.injected) {
+        closes_.pop_front();
+        return true;
+    }
     if (c.kind == 'S') prepared_.erase(c.name);
     else portals_.erase(c.name);
     closes_.pop_front();
+    return false;
 }
 
 void ServerObjects::batch_failed(uint64_t batch, bool decoy_error) {

@@ -126,7 +126,7 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
             }
             objects_.bind_sent(syncs_sent_, std::string(b->portal), std::string(b->statement), std::move(values));
             code_may_run();  // planning folds immutable functions: they run at Bind
-            forward(frame, out);
+            forward_bind(frame, b->statement, out);
             return;
         }
         case frontend::Execute: {
@@ -142,7 +142,7 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
                                                                                 : "invalid Close message");
             }
             if (frame.type == frontend::Close) objects_.close_sent(syncs_sent_, d->kind, std::string(d->name));
-            forward(frame, out);
+            forward_describe_or_close(frame, d->kind, d->name, out);
             return;
         }
         case frontend::Sync:
@@ -194,6 +194,12 @@ bool Session::on_frontend_stream(char type, std::string_view head, size_t size, 
             auto b = read_bind_names(head);
             if (!b) {
                 protocol_violation(out, "invalid Bind message: its names do not end within its first bytes");
+                return false;
+            }
+            if (server_ && !b->statement.empty()) {
+                // Its head would need the per-server name, and it streams as it came.
+                protocol_violation(out, "pgmoat: a Bind of a named prepared statement larger than 256 kB is not "
+                                        "supported in transaction pooling");
                 return false;
             }
             streaming_bind_ = StreamingBind{std::string(b->portal), std::string(b->statement), std::nullopt};
@@ -360,9 +366,13 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
             }
             return;
         }
-        case backend::ParseComplete: objects_.parse_complete(); break;
+        case backend::ParseComplete:
+            if (objects_.parse_complete()) return;  // of a Parse pgmoat added
+            break;
         case backend::BindComplete: objects_.bind_complete(); break;
-        case backend::CloseComplete: objects_.close_complete(); break;
+        case backend::CloseComplete:
+            if (objects_.close_complete()) return;
+            break;
         case backend::ErrorResponse: {
             auto fields = read_error_fields(frame.body);
             if (!on_error_response(fields.value_or(std::vector<ErrorField>{}),

@@ -41,6 +41,10 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
             }
         }
     }
+    // Last: a statement allowed here may pin the session (out.pin_reason).
+    if (decision.allow && services_.transaction_pooling) {
+        if (auto refusal = session_state_refusal(*analysis, out)) decision = std::move(*refusal);
+    }
     if (services_.metrics) {
         analysis_seconds_->observe_duration(analyzed - started);
         decision_seconds_->observe_duration(Clock::now() - analyzed);
@@ -83,7 +87,8 @@ void Session::pass(const Frame* frame, std::string_view sql, std::string_view st
     } else {
         query_sent(sql, analysis, decision, started, false);
     }
-    if (frame) forward(*frame, out);
+    if (frame && origin == Origin::parse) forward_parse(*frame, statement_name, out);
+    else if (frame) forward(*frame, out);
 }
 
 void Session::query_sent(std::string_view sql, const std::shared_ptr<const sql::Analysis>& analysis,
@@ -386,6 +391,7 @@ void Session::record(const Execution& e, std::string_view sqlstate, uint64_t row
     r.duration_us = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - e.started).count());
     r.bytes_sent = e.bytes;
+    if (backend_pid_ != 0) r.backend_pid = backend_pid_;
     if (e.statement) {
         r.statement = e.statement->audit;
         const auto& d = e.statement->decision;

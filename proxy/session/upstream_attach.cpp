@@ -40,7 +40,11 @@ void Connection::on_upstream_connected() {
         return;
     }
     upstream_ = Upstream::login;
-    const auto& forward = session_ ? session_->identity().forward_parameters : startup_->identity().forward_parameters;
+    // A pooled server connection serves every client: it logs in with none's
+    // parameters; each client's are applied on it with SET.
+    const auto& forward = pooled_  ? Parameters{}
+                          : session_ ? session_->identity().forward_parameters
+                                     : startup_->identity().forward_parameters;
     login_.emplace(*target_, forward, std::nullopt);
     login_->start(server_login_out_);
 }
@@ -62,7 +66,9 @@ void Connection::on_server_tls(bool ok, const std::vector<uint8_t>& certificate_
         binding = auth::ChannelBinding{"tls-server-end-point", auth::tls_server_end_point(certificate_der)};
     }
     upstream_ = Upstream::login;
-    const auto& forward = session_ ? session_->identity().forward_parameters : startup_->identity().forward_parameters;
+    const auto& forward = pooled_  ? Parameters{}
+                          : session_ ? session_->identity().forward_parameters
+                                     : startup_->identity().forward_parameters;
     login_.emplace(*target_, forward, std::move(binding));
     login_->start(server_login_out_);
 }
@@ -87,7 +93,11 @@ void Connection::on_server_input() {
             return;
         }
         case Upstream::login: return on_login_input();
-        case Upstream::ready: return relay(Side::server);
+        case Upstream::ready:
+            if (replaying_) on_replay_input();
+            if (replaying_ || closed() || upstream_ != Upstream::ready) return;
+            if (in.empty()) return maybe_release();
+            return relay(Side::server);
         default: in.consume(in.size()); return;
     }
 }
@@ -115,6 +125,26 @@ void Connection::on_login_input() {
 
 void Connection::upstream_ready() {
     upstream_ = Upstream::ready;
+    if (pooled_) {
+        // A new server connection of the pool, opened for this client.
+        auto server = std::make_shared<ServerConnection>();
+        server->id = opening_server_id_;
+        server->key = login_->backend_key();
+        server->reported = login_->parameters();
+        if (context_.welcomes) context_.welcomes->remember(target_->name, server->reported, {});
+        std::string notices = login_->notices();
+        login_.reset();
+        server_conn_ = std::move(server);
+        lease_ = Lease::held;
+        upstream_key_ = server_conn_->key;
+        if (phase_ == Phase::admitting) {
+            cancel_key_ = context_.cancels->add({*target_, upstream_key_});
+            registered_cancel_ = true;
+            return admit(patch_welcome({server_conn_->reported, {}}, startup_->identity().forward_parameters), notices);
+        }
+        context_.cancels->set_upstream(cancel_key_.process_id, upstream_key_);
+        return server_attached();
+    }
     if (context_.metrics) {
         upstream_gauge_ = &context_.metrics->upstream_connections.labels({target_->name});
         upstream_gauge_->inc();

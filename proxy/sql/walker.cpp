@@ -1810,6 +1810,10 @@ Sub Walker::range_var(const NodeInfo& info, const Ctx& c) {
             Str v = string_value(s);
             acc.add(key, s);
             (is(key, "relname") ? relname : is(key, "schemaname") ? schema : catalog) = v;
+        } else if (is(key, "relpersistence")) {
+            Sub s;
+            if (is(string_value(s), "t")) st().temporary = true;  // CREATE TEMP ..., SELECT INTO TEMP
+            acc.add(key, s);
         } else if (is(key, "alias")) {
             acc.add(key, alias(alias_name, &renamed));
         } else if (is(key, "location")) {

@@ -918,6 +918,7 @@ Sub Walker::variable_set(const NodeInfo& info, const Ctx& c) {
     if (s.parameter.empty()) s.parameter = parameter;
     if (c.stmt == StmtRole::top) {
         s.set_local = local;
+        s.set_default = is(kind, "VAR_SET_DEFAULT");
         if (changes_parsing(parameter)) s.changes_parse_settings = true;
         set_kind(c, kind.substr(0, 9) == "VAR_RESET" ? StatementKind::reset : StatementKind::set);
     }

@@ -402,6 +402,10 @@ private:
                 if (auto_cancel) engine_.on_cancel_sent();
                 break;
             case Kind::drain_client: drained_ = true; break;
+            // Transaction pooling's server connections are net/'s (ServerPools): its
+            // decisions are tested in pool_test.cpp, its sockets by test_pooling.py.
+            case Kind::lease_server:
+            case Kind::release_server: break;
             case Kind::close: closed_ = true; break;
         }
     }

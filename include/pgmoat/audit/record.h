@@ -41,6 +41,7 @@
 // | rows             | integer | statement               | rows returned or affected |
 // | duration_us      | integer | statement               | microseconds from forwarding to the server's answer |
 // | bytes_sent       | integer | statement, disconnect   | bytes sent to the client |
+// | backend_pid      | integer | statement               | the server connection's backend process id (PostgreSQL's pid), to match its log |
 // | reason           | string  | disconnect, auth_failed, target_denied, policy_reload (failure), log_opened, audit_error | why, in words |
 // | approval         | integer | approval, statement     | the approval hold's id (on a statement: the approval it ran under) |
 // | approval_step    | string  | approval                | held, approved, denied, timed_out, abandoned (its session ended first) |
@@ -138,6 +139,7 @@ struct Record {
     std::optional<uint64_t> rows;
     std::optional<uint64_t> duration_us;
     std::optional<uint64_t> bytes_sent;
+    std::optional<int64_t> backend_pid;
     std::optional<std::string> reason;
     std::optional<uint64_t> approval;
     std::optional<std::string> approval_step;

@@ -19,6 +19,30 @@ using std::chrono::milliseconds;
 // How pgmoat protects its connection to a target, named as libpq's sslmode.
 enum class SslMode { disable, require, verify_full };
 
+// How long a client holds a server connection of a target.
+enum class PoolMode {
+    session,      // for its whole session (its own server connection)
+    transaction,  // for a transaction, or a statement or Sync-bounded batch outside one
+};
+
+// What a client in transaction pooling that does something outliving its
+// transaction (SET, LISTEN, a temporary table, ...) gets.
+enum class SessionStatePolicy {
+    pin,     // the server connection stays the client's for the rest of its session
+    reject,  // an error naming the statement and the transaction-safe alternative
+};
+
+// pool_mode = "transaction": a pool per (target, upstream role), as pgbouncer's.
+struct Pool {
+    int pool_size = 20;               // server connections at most
+    int min_pool_size = 0;            // idle ones kept open past server_idle_timeout
+    int max_client_connections = 0;   // clients of the target at most; 0: [server]'s only
+    milliseconds wait_timeout{120000};       // a client waiting for a server (pgbouncer's query_wait_timeout)
+    milliseconds server_lifetime{3600000};   // closed once returned after this long
+    milliseconds server_idle_timeout{600000};  // idle this long: closed
+    SessionStatePolicy session_state = SessionStatePolicy::pin;
+};
+
 // A time during which a target is frozen: [from, until), UTC.
 struct FreezeWindow {
     std::chrono::system_clock::time_point from, until;
@@ -35,6 +59,8 @@ struct Target {
     SslMode sslmode = SslMode::disable;
     std::string sslrootcert;  // CA file for verify-full
     milliseconds connect_timeout{5000};
+    PoolMode pool_mode = PoolMode::session;
+    Pool pool;  // pool_mode = "transaction"
     // Production freeze (session/freezes.h): every write is refused while `freeze`
     // is on or the time is inside one of the windows. Reloads apply to running sessions.
     bool freeze = false;

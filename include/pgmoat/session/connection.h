@@ -22,6 +22,7 @@
 #include "pgmoat/session/connection_metrics.h"
 #include "pgmoat/session/function_names.h"
 #include "pgmoat/session/rate_limiter.h"
+#include "pgmoat/session/server_connection.h"
 #include "pgmoat/session/session.h"
 #include "pgmoat/session/session_directory.h"
 #include "pgmoat/session/statement_metrics.h"
@@ -105,11 +106,19 @@ struct Action {
                            // server has closed it -> on_cancel_sent
         drain_client,      // write what is queued for the client, stop sending to it and close the
                            // server's connection; keep reading the client until `close`
+        // Transaction pooling (the target's pool_mode):
+        lease_server,      // a server connection of `target`'s pool -> on_server_granted (an idle one,
+                           // now this connection's server socket), on_server_to_open (a free slot:
+                           // connect_upstream follows) or on_server_wait_timeout
+        release_server,    // stop reading the server socket and hand it with `server` back to the
+                           // pool: kept if `reusable`, else closed
         close,             // write what is queued, then close both connections
     };
     Kind kind;
     const config::Target* target = nullptr;  // connect_upstream, start_server_tls, send_cancel
     std::string bytes{};                     // send_cancel
+    std::shared_ptr<ServerConnection> server{};  // release_server
+    bool reusable = false;                       // release_server
 };
 
 class Connection : private AuditSink {
@@ -137,6 +146,12 @@ public:
     // certificate_der: the server's certificate, for channel binding.
     void on_server_tls(bool ok, const std::vector<uint8_t>& certificate_der, std::string_view error);
     void on_cancel_sent();
+    // Answers to lease_server.
+    void on_server_granted(ServerConnection server);
+    void on_server_to_open(uint64_t server_id);
+    void on_server_wait_timeout();
+    // Over the pool's max_client_connections.
+    void on_pool_full();
     void on_durable(uint64_t ticket, bool ok);
     // The deadline() has passed (or the timer fired early: harmless).
     void on_tick();
@@ -168,6 +183,8 @@ public:
     const std::string& close_reason() const { return close_reason_; }
     // The relay session, once the client is logged in (tests).
     const Session* session() const { return session_ ? &*session_ : nullptr; }
+    // Transaction pooling: why the session keeps its server connection ("" if it does not).
+    const std::string& pinned() const { return pin_reason_; }
 
 private:
     enum class Phase : uint8_t {
@@ -222,6 +239,19 @@ private:
     void upstream_ready();
     void upstream_failed(const protocol::ErrorFields& error, const std::string& reason);
     bool server_output_released() const;
+
+    // ---- transaction pooling (pool_attach.cpp) ----
+    void request_server();
+    // A server connection is the session's: its startup parameters are applied
+    // (answers not relayed), then the client's waiting messages go to it.
+    void server_attached();
+    void on_replay_input();
+    // At the end of a transaction (or a statement or batch outside one), the
+    // server connection goes back to the pool.
+    void maybe_release();
+    bool server_reusable() const;
+    void release_server(bool reusable);
+    void note_pin();
 
     // ---- relay (relay.cpp): one framing loop for both directions ----
     void relay(Side from);
@@ -295,6 +325,16 @@ private:
     std::optional<CancelTarget> cancel_target_;  // a CancelRequest this connection forwards
     metrics::Gauge* session_gauge_ = nullptr;
     metrics::Gauge* upstream_gauge_ = nullptr;
+    // Transaction pooling.
+    enum class Lease : uint8_t { none, waiting, held };
+    bool pooled_ = false;
+    Lease lease_ = Lease::none;
+    uint64_t opening_server_id_ = 0;
+    std::shared_ptr<ServerConnection> server_conn_;
+    bool replaying_ = false;   // pgmoat's SETs on the server: their answers are not relayed
+    std::string replay_error_;
+    bool server_lost_ = false;  // the server connection failed: never back to the pool
+    std::string pin_reason_;
     // ParameterStatus values the client was told at login without a server; the
     // server's own values replace any that differ once it is attached.
     Parameters told_parameters_;

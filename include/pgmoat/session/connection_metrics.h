@@ -17,6 +17,7 @@ struct ConnectionMetrics {
     metrics::Family<metrics::Counter>& refused_for_limits;
     metrics::Family<metrics::Counter>& upstream_connect_errors;  // target
     metrics::Family<metrics::Gauge>& upstream_connections;      // target
+    metrics::Family<metrics::Counter>& pins;                    // target, reason (transaction pooling)
 };
 
 }  // namespace pgmoat::session

@@ -54,14 +54,17 @@ public:
     // Messages forwarded to the server, with the request (Sync or Query number)
     // whose ReadyForQuery ends their batch. A null statement is a decoy Parse
     // standing in for a rejected one.
-    void parse_sent(uint64_t batch, std::string name, StatementPtr statement);
+    // injected: a Parse or Close pgmoat added (transaction pooling): its answer is
+    // not the client's.
+    void parse_sent(uint64_t batch, std::string name, StatementPtr statement, bool injected = false);
     void bind_sent(uint64_t batch, std::string portal, std::string statement, BindValues parameters);
-    void close_sent(uint64_t batch, char kind, std::string name);
+    void close_sent(uint64_t batch, char kind, std::string name, bool injected = false);
 
-    // The server's answers, in the order it sends them.
-    void parse_complete();
+    // The server's answers, in the order it sends them; parse_complete and
+    // close_complete return true for the answer to an injected message.
+    bool parse_complete();
     void bind_complete();
-    void close_complete();
+    bool close_complete();
     // An ErrorResponse in this batch: what is still pending in it never happened.
     // A decoy Parse's own error drops the unnamed statement, as PostgreSQL drops it
     // before parsing.
@@ -87,6 +90,7 @@ private:
         uint64_t batch;
         std::string name;
         StatementPtr statement;
+        bool injected = false;
     };
     struct PendingBind {
         uint64_t batch;
@@ -98,6 +102,7 @@ private:
         uint64_t batch;
         char kind;
         std::string name;
+        bool injected = false;
     };
 
     std::unordered_map<std::string, StatementPtr> prepared_;

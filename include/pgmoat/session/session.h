@@ -20,6 +20,7 @@
 #include "pgmoat/session/identity.h"
 #include "pgmoat/session/rate_limiter.h"
 #include "pgmoat/session/rejection_log.h"
+#include "pgmoat/session/server_connection.h"
 #include "pgmoat/session/server_objects.h"
 #include "pgmoat/session/statement_metrics.h"
 #include "pgmoat/sql/analysis_cache.h"
@@ -48,6 +49,10 @@ struct Outbox {
     // A statement went over its policy's max_rows: ask the server to cancel it
     // (a CancelRequest on a new connection, as clients do).
     bool cancel_upstream = false;
+    // Transaction pooling: a statement sent left state on the server connection
+    // that outlives its transaction; the session keeps this server connection.
+    std::string pin_reason;     // "set", "listen", ... (metrics)
+    std::string pin_statement;  // "SET work_mem" (pgmoat's log)
 };
 
 // The server settings that change how statement text must be read.
@@ -75,6 +80,10 @@ struct StatementServices {
     uint64_t session_id = 0;
     std::string upstream_user;
     std::string database;
+    // The target pools server connections per transaction: statements that leave
+    // session state pin the session, or are refused when reject_session_state.
+    bool transaction_pooling = false;
+    bool reject_session_state = false;
 };
 
 class Session {
@@ -107,6 +116,16 @@ public:
 
     // A server setting learned outside the relayed stream (a server attached late).
     void on_server_parameter(std::string_view name, std::string_view value);
+
+    // Transaction pooling: the server connection the session now runs on (null:
+    // none). Its prepared statements are followed under per-server names; the
+    // client's are prepared there again when it uses them.
+    void attach_server(ServerConnection* server) {
+        server_ = server;
+        if (server) backend_pid_ = server->key.process_id;
+    }
+    // The server backend's process id, named in audit records.
+    void set_backend_pid(int32_t pid) { backend_pid_ = pid; }
 
     // The client's next message waits: a statement under [limits]
     // max_rows_affected runs, and what pgmoat sends after it depends on how many
@@ -250,6 +269,19 @@ private:
     void write_row_cap_error(Outbox& out);
 
     void forward(const protocol::Frame& frame, Outbox& out) { out.to_server.append(frame.bytes()); }
+    // ---- prepared statements in transaction pooling (pooled_statements.cpp) ----
+    // A client's Parse, Bind, Describe and Close as the server connection knows
+    // them: named statements under their per-server name, prepared first where the
+    // server connection lacks them. The server's answers to what pgmoat adds are
+    // not relayed (ServerObjects knows which).
+    void forward_parse(const protocol::Frame& frame, std::string_view name, Outbox& out);
+    void forward_bind(const protocol::Frame& frame, std::string_view statement, Outbox& out);
+    void forward_describe_or_close(const protocol::Frame& frame, char kind, std::string_view name, Outbox& out);
+    // The server-side name of a client statement, prepared on the server
+    // connection if it is not there; nullptr when the client has no such statement.
+    const std::string* server_statement(std::string_view name, Outbox& out);
+    // Session state in transaction pooling: the refusal, or the pin (in out).
+    std::optional<policy::Decision> session_state_refusal(const sql::Analysis& a, Outbox& out);
     // Replaces a rejected message with one the server is sure to refuse (a syntax
     // error), so that the server itself fails the transaction or the batch up to
     // Sync exactly as for any other error; its error is then swapped for ours.
@@ -325,6 +357,14 @@ private:
     };
     std::optional<StreamingBind> streaming_bind_;
 
+    // Transaction pooling.
+    ServerConnection* server_ = nullptr;
+    int32_t backend_pid_ = 0;
+    struct ClientStatement {
+        std::string server_name;
+        std::string parse_rest;  // the Parse after its name: text and parameter types
+    };
+    std::unordered_map<std::string, ClientStatement> statements_;
     // A simple Query under max_rows_affected. Outside a transaction pgmoat wraps
     // it in one of its own (BEGIN; the Query; COMMIT, or ROLLBACK when a statement
     // went over the cap or failed), holding the Query's last CommandComplete until

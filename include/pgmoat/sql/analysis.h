@@ -464,6 +464,7 @@ struct Statement {
     // "transaction" for SET TRANSACTION, "all" for RESET ALL / SHOW ALL).
     std::string parameter;
     bool set_local = false;  // SET LOCAL
+    bool set_default = false;  // SET ... TO DEFAULT
     // The name the statement acts on where it has one: LISTEN/NOTIFY/UNLISTEN
     // channel, PREPARE/EXECUTE/DEALLOCATE statement, cursor, savepoint, extension,
     // LOAD file, DISCARD target ("all", "plans", "sequences", "temp").
@@ -483,6 +484,7 @@ struct Statement {
     std::vector<UnknownRelation> unknown_relations;
     bool select_into = false;          // SELECT ... INTO new_table (reported as create_table_as)
     bool cursor_with_hold = false;     // DECLARE ... WITH HOLD: the cursor outlives its transaction
+    bool temporary = false;            // creates a temporary relation: it outlives the transaction
     // Changes how later text is lexed: SET/RESET of standard_conforming_strings or
     // client_encoding, RESET ALL, DISCARD ALL, set_config(), ALTER SYSTEM of them.
     // The session must not analyze text sent after it until the server has

@@ -1,0 +1,67 @@
+// Per-server-connection naming of prepared statements and the replay of a
+// client's startup parameters on the server connection it lands on.
+#include "pgmoat/session/server_connection.h"
+
+#include <fmt/format.h>
+
+#include <strings.h>
+
+namespace pgmoat::session {
+
+std::string prepared_name(std::string_view parse_rest) {
+    // FNV-1a over the text and parameter types; with the length, a collision
+    // between two of one client's statements is out of reach in practice.
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : parse_rest) {
+        h ^= c;
+        h *= 0x100000001b3ull;
+    }
+    return fmt::format("pgmoat_{:016x}_{}", h, parse_rest.size());
+}
+
+namespace {
+std::string quote_identifier(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + '"';
+}
+
+std::string quote_literal(std::string_view s) {
+    // standard_conforming_strings is pinned on for every upstream session.
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\'') out += '\'';
+        out += c;
+    }
+    return out + '\'';
+}
+
+const std::string* find(const Parameters& list, std::string_view name) {
+    const std::string* found = nullptr;  // the last one counts, as the server applies it
+    for (const auto& [n, v] : list)
+        if (strcasecmp(n.c_str(), std::string(name).c_str()) == 0) found = &v;
+    return found;
+}
+}  // namespace
+
+std::string apply_parameters(const Parameters& applied, const Parameters& wanted) {
+    std::string sql;
+    for (const auto& [name, value] : applied) {
+        if (!find(wanted, name) && find(applied, name) == &value) {
+            sql += fmt::format("RESET {};", quote_identifier(name));
+        }
+    }
+    for (const auto& [name, value] : wanted) {
+        if (find(wanted, name) != &value) continue;  // an earlier duplicate
+        const std::string* now = find(applied, name);
+        if (now && *now == value) continue;
+        // GUC names match case-insensitively, so the quoted name works as sent.
+        sql += fmt::format("SET {} TO {};", quote_identifier(name), quote_literal(value));
+    }
+    return sql;
+}
+
+}  // namespace pgmoat::session

@@ -1,0 +1,161 @@
+#include "pgmoat/session/pool.h"
+
+#include <doctest/doctest.h>
+
+using namespace pgmoat;
+using namespace pgmoat::session;
+using namespace std::chrono_literals;
+using Kind = Pool::Grant::Kind;
+
+namespace {
+config::Pool settings(int size) {
+    config::Pool p;
+    p.pool_size = size;
+    p.wait_timeout = 5s;
+    p.server_lifetime = 1h;
+    p.server_idle_timeout = 10min;
+    return p;
+}
+const auto t0 = Pool::Clock::time_point{} + 1h;
+}  // namespace
+
+TEST_CASE("a pool opens server connections up to pool_size, then queues clients in arrival order") {
+    Pool pool(settings(2));
+    auto a = pool.lease(1, t0);
+    auto b = pool.lease(2, t0);
+    CHECK(a.kind == Kind::open_new);
+    CHECK(b.kind == Kind::open_new);
+    CHECK(a.server != b.server);
+    pool.opened(a.server);
+    pool.opened(b.server);
+    CHECK(pool.lease(3, t0).kind == Kind::wait);
+    CHECK(pool.lease(4, t0 + 1s).kind == Kind::wait);
+    CHECK(pool.waiting() == 2);
+    CHECK(pool.active() == 2);
+
+    bool closes = true;
+    auto h = pool.release(b.server, true, t0 + 2s, closes);
+    CHECK_FALSE(closes);
+    REQUIRE(h);
+    CHECK(h->client == 3);
+    CHECK(h->server == b.server);
+    CHECK_FALSE(h->open_new);
+    CHECK(h->waited == 2s);
+    h = pool.release(a.server, true, t0 + 3s, closes);
+    REQUIRE(h);
+    CHECK(h->client == 4);
+    CHECK(pool.waiting() == 0);
+    // Nobody waits: the connection goes idle and is the next one handed out.
+    CHECK_FALSE(pool.release(a.server, true, t0 + 4s, closes));
+    CHECK(pool.idle() == 1);
+    auto c = pool.lease(5, t0 + 5s);
+    CHECK(c.kind == Kind::idle_server);
+    CHECK(c.server == a.server);
+}
+
+TEST_CASE("a newcomer does not overtake clients already waiting for an idle connection") {
+    Pool pool(settings(1));
+    auto a = pool.lease(1, t0);
+    pool.opened(a.server);
+    CHECK(pool.lease(2, t0).kind == Kind::wait);
+    bool closes = false;
+    auto h = pool.release(a.server, true, t0, closes);
+    REQUIRE(h);
+    CHECK(h->client == 2);
+    CHECK(pool.lease(3, t0).kind == Kind::wait);
+}
+
+TEST_CASE("a server connection that is not reusable is closed and its slot goes to the next client, who opens one") {
+    Pool pool(settings(1));
+    auto a = pool.lease(1, t0);
+    pool.opened(a.server);
+    CHECK(pool.lease(2, t0).kind == Kind::wait);
+    bool closes = false;
+    auto h = pool.release(a.server, false, t0 + 1s, closes);
+    CHECK(closes);
+    REQUIRE(h);
+    CHECK(h->client == 2);
+    CHECK(h->open_new);
+    CHECK(h->server != a.server);
+}
+
+TEST_CASE("a connection that failed to open or died while idle frees its slot") {
+    Pool pool(settings(1));
+    auto a = pool.lease(1, t0);
+    CHECK(pool.lease(2, t0).kind == Kind::wait);
+    auto h = pool.closed(a.server, t0 + 1s);  // the login failed
+    REQUIRE(h);
+    CHECK(h->client == 2);
+    CHECK(h->open_new);
+    pool.opened(h->server);
+    bool closes = false;
+    CHECK_FALSE(pool.release(h->server, true, t0 + 2s, closes));
+    CHECK(pool.idle() == 1);
+    CHECK_FALSE(pool.closed(h->server, t0 + 3s));  // killed while idle
+    CHECK(pool.idle() == 0);
+    CHECK(pool.lease(3, t0 + 4s).kind == Kind::open_new);
+}
+
+TEST_CASE("clients waiting past wait_timeout are expired, the others stay queued") {
+    Pool pool(settings(1));
+    pool.opened(pool.lease(1, t0).server);
+    CHECK(pool.lease(2, t0).kind == Kind::wait);
+    CHECK(pool.lease(3, t0 + 3s).kind == Kind::wait);
+    CHECK(pool.next_deadline() == t0 + 5s);
+    CHECK(pool.expire(t0 + 4999ms).clients.empty());
+    auto e = pool.expire(t0 + 5s);
+    REQUIRE(e.clients.size() == 1);
+    CHECK(e.clients[0] == 2);
+    CHECK(pool.waiting() == 1);
+    pool.cancel_wait(3);  // disconnected while waiting
+    CHECK(pool.waiting() == 0);
+    CHECK(pool.expire(t0 + 1h).clients.empty());
+}
+
+TEST_CASE("idle connections close after server_idle_timeout, down to min_pool_size") {
+    auto s = settings(3);
+    s.min_pool_size = 1;
+    Pool pool(s);
+    uint64_t ids[3];
+    for (int i = 0; i < 3; ++i) {
+        ids[i] = pool.lease(i + 1, t0).server;
+        pool.opened(ids[i]);
+    }
+    bool closes = false;
+    for (auto id : ids) pool.release(id, true, t0, closes);
+    CHECK(pool.idle() == 3);
+    CHECK(pool.next_deadline() == t0 + 10min);
+    CHECK(pool.expire(t0 + 9min).servers.empty());
+    auto e = pool.expire(t0 + 10min);
+    CHECK(e.servers.size() == 2);
+    CHECK(pool.idle() == 1);
+    CHECK(pool.expire(t0 + 50min).servers.empty());
+}
+
+TEST_CASE("a connection past server_lifetime is closed when it comes back, not handed on") {
+    Pool pool(settings(1));
+    auto a = pool.lease(1, t0);
+    pool.opened(a.server);
+    CHECK(pool.lease(2, t0 + 1h).kind == Kind::wait);
+    bool closes = false;
+    auto h = pool.release(a.server, true, t0 + 1h, closes);
+    CHECK(closes);
+    REQUIRE(h);
+    CHECK(h->open_new);
+    // An idle one past its lifetime is closed by expire.
+    pool.opened(h->server);
+    CHECK_FALSE(pool.release(h->server, true, t0 + 1h, closes));
+    CHECK(pool.expire(t0 + 2h).servers.size() == 1);
+}
+
+TEST_CASE("max_client_connections of a pool counts its clients") {
+    auto s = settings(1);
+    s.max_client_connections = 2;
+    Pool pool(s);
+    CHECK(pool.admit_client());
+    CHECK(pool.admit_client());
+    CHECK_FALSE(pool.admit_client());
+    pool.client_gone();
+    CHECK(pool.admit_client());
+    CHECK(pool.clients() == 2);
+}

@@ -79,10 +79,10 @@ policy::Decision Session::affected_rows_rejection() const {
     policy::Decision d;
     d.allow = false;
     d.policy = policy_->name;
-    d.rule = "max_rows_affected";
+    d.rule = policy::Rule::max_rows_affected;
     d.source = policy_->max_rows_affected_source;
     d.sqlstate = "42501";
-    d.detail = fmt::format("Rejected by rule \"max_rows_affected\" of policy \"{}\" ({}:{}).", policy_->name,
+    d.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).", name(d.rule), policy_->name,
                            d.source.file, d.source.line);
     return d;
 }
@@ -272,9 +272,10 @@ bool Session::on_affected_rows(const Frame& frame, Outbox& out) {
         }
         return false;  // relayed as usual
     }
-    error.detail = fmt::format("Rejected by rule \"max_rows_affected\" of policy \"{}\" ({}:{}).", policy_->name,
+    error.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).",
+                               name(policy::Rule::max_rows_affected), policy_->name,
                                policy_->max_rows_affected_source.file, policy_->max_rows_affected_source.line);
-    if (auto* m = services_.metrics) m->rejections.labels({identity_.app, identity_.target, "max_rows_affected"}).inc();
+    if (auto* m = services_.metrics) m->rejections.labels({identity_.app, identity_.target, std::string(name(policy::Rule::max_rows_affected))}).inc();
     log::info("session app=\"{}\": {}", identity_.app, error.message);
     complete_execution(error.sqlstate, rows);
     if (cap == AffectedCap::execute) {

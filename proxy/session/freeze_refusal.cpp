@@ -24,7 +24,7 @@ std::optional<policy::Decision> Session::freeze_refusal(const sql::Statement* fa
     policy::Decision d;
     d.allow = false;
     d.policy = policy_->name;
-    d.rule = "freeze";
+    d.rule = policy::Rule::freeze;
     d.sqlstate = "25006";  // read_only_sql_transaction: what a write meets on a read-only server
     d.message = fmt::format("pgmoat: target \"{}\" is frozen: writes are not allowed", identity_.target);
     d.detail = fmt::format("Rejected by the production freeze: {}.", *reason);

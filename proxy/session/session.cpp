@@ -260,7 +260,7 @@ void Session::write_row_cap_error(Outbox& out) {
     e.sqlstate = "54000";
     e.message = fmt::format("pgmoat: the statement returned more than {} rows, the limit of policy \"{}\"",
                             policy_->max_rows, policy_->name);
-    e.detail = fmt::format("Rejected by rule \"max_rows\" of policy \"{}\" ({}:{}).", policy_->name,
+    e.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).", name(policy::Rule::max_rows), policy_->name,
                            policy_->max_rows_source.file, policy_->max_rows_source.line);
     e.hint = "select fewer rows: add a WHERE condition or LIMIT $1, or page through the result";
     size_t before = out.to_client.size();

@@ -16,6 +16,7 @@
 // A savepoint would undo the write but keep the transaction usable, which no error
 // in PostgreSQL does: failing the transaction keeps the client's view exact.
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/session.h"
@@ -81,7 +82,7 @@ policy::Decision Session::affected_rows_rejection() const {
     d.policy = policy_->name;
     d.rule = policy::Rule::max_rows_affected;
     d.source = policy_->max_rows_affected_source;
-    d.sqlstate = "42501";
+    d.sqlstate = sqlstate::insufficient_privilege;
     d.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).", name(d.rule), policy_->name,
                            d.source.file, d.source.line);
     return d;
@@ -247,13 +248,13 @@ bool Session::on_affected_rows(const Frame& frame, Outbox& out) {
     if (frame.type == backend::PortalSuspended) {
         // An UPDATE ... RETURNING read a page at a time has run whole, and its
         // count comes only with its last page.
-        error.sqlstate = "54000";
+        error.sqlstate = sqlstate::program_limit_exceeded;
         error.message = fmt::format("pgmoat: the rows changed by a statement read in pages (Execute with a row limit) "
                                     "cannot be counted against max_rows_affected = {} of policy \"{}\"; it is rolled back",
                                     policy_->max_rows_affected, policy_->name);
         error.hint = "execute it without a row limit";
     } else if (changed && changed->second > policy_->max_rows_affected) {
-        error.sqlstate = "54000";
+        error.sqlstate = sqlstate::program_limit_exceeded;
         error.message = fmt::format("pgmoat: {} changed {} rows, more than max_rows_affected = {} of policy \"{}\"; "
                                     "it is rolled back",
                                     changed->first, changed->second, policy_->max_rows_affected, policy_->name);
@@ -267,7 +268,7 @@ bool Session::on_affected_rows(const Frame& frame, Outbox& out) {
             capped_query_->held_complete = std::string(frame.bytes());
             resolve(e);
             objects_.statement_completed(e.statement);
-            complete_execution("00000", rows);
+            complete_execution(sqlstate::successful_completion, rows);
             return true;
         }
         return false;  // relayed as usual

@@ -2,6 +2,7 @@
 // recorded here, then forwarded or rejected. on_statement() is the whole story.
 #include "pgmoat/audit/json.h"
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/message_reader.h"
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/session.h"
@@ -106,7 +107,7 @@ bool Session::on_function_call(const Frame* frame, std::string_view head, std::s
         decision.would_reject = decision.allow;
         decision.rule = policy::Rule::function_call;
         decision.policy = policy_->name;
-        decision.sqlstate = "42501";
+        decision.sqlstate = sqlstate::insufficient_privilege;
         decision.message = fmt::format("pgmoat: the function of this FunctionCall message (OID {}) could not be identified",
                                        oid);
         decision.detail = "pgmoat judges a FunctionCall by the function its OID names in the target's catalog; "
@@ -229,7 +230,7 @@ policy::Decision Session::unknown_portal(std::string_view portal) const {
     d.allow = false;
     d.policy = policy_->name;
     d.rule = policy::Rule::unknown_portal;
-    d.sqlstate = "34000";  // PostgreSQL's invalid_cursor_name, as for a portal that does not exist
+    d.sqlstate = sqlstate::invalid_cursor_name;  // as PostgreSQL answers for a portal that does not exist
     d.message = fmt::format("pgmoat: portal \"{}\" was not created by a Bind or DECLARE that pgmoat has seen", portal);
     d.detail = "An Execute runs whatever its portal holds; pgmoat judges and records only what it has seen created.";
     d.hint = "execute portals created by your own Bind or DECLARE; read a cursor a function returns with FETCH";
@@ -242,7 +243,7 @@ std::optional<policy::Decision> Session::runtime_refusal() {
     d.policy = policy_->name;
     if (services_.audit && !services_.audit->accepting()) {
         d.rule = policy::Rule::audit_log;
-        d.sqlstate = "58030";
+        d.sqlstate = sqlstate::io_error;
         d.message = "pgmoat: the audit log cannot be written; statements are refused until it can";
         d.detail = "The audit log's failure policy is block: nothing runs unlogged.";
         d.hint = "ask the operator to check pgmoat's audit log (disk space, permissions)";
@@ -253,7 +254,7 @@ std::optional<policy::Decision> Session::runtime_refusal() {
         !services_.rate_limiter->admit(policy_->name + "/" + identity_.app, policy_->statements_per_second)) {
         d.rule = policy::Rule::rate_limit;
         d.source = policy_->rate_source;
-        d.sqlstate = "53400";
+        d.sqlstate = sqlstate::configuration_limit_exceeded;
         d.message = fmt::format("pgmoat: app \"{}\" sent more than {} statements per second", identity_.app,
                                 policy_->statements_per_second);
         d.detail = fmt::format("Rejected by rule \"statements_per_second\" of policy \"{}\" ({}:{}).", policy_->name,

@@ -2,6 +2,7 @@
 // first rule a statement breaks decides, so the error names the most specific
 // problem (a tautology is reported as such, not as "a literal").
 #include "pgmoat/policy/decision.h"
+#include "pgmoat/common/ascii.h"
 #include "pgmoat/common/sqlstate.h"
 #include "pgmoat/policy/read_only_lock.h"
 
@@ -22,7 +23,7 @@ namespace {
 
 std::string display(StatementKind k) {
     std::string out(name(k));
-    for (auto& c : out) c = c == '_' ? ' ' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (auto& c : out) c = c == '_' ? ' ' : ascii::to_upper(c);
     return out;
 }
 
@@ -202,7 +203,7 @@ private:
         if (st.kind != StatementKind::set || st.literals.size() != 1) return false;
         std::string v(st.literals[0].text(sql_));
         v.erase(std::remove(v.begin(), v.end(), '\''), v.end());
-        std::transform(v.begin(), v.end(), v.begin(), ::tolower);
+        ascii::lower_in_place(v);
         if (st.parameter == "standard_conforming_strings") return v == "on" || v == "true";
         if (st.parameter == "client_encoding") return v == "utf8" || v == "unicode" || v == "utf-8";
         return false;
@@ -221,7 +222,7 @@ private:
             return false;
         std::string name;
         if (!constant_argument(st, f, 0, name, name_literal)) return false;
-        std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+        ascii::lower_in_place(name);
         return std::any_of(p_.set_parameters.begin(), p_.set_parameters.end(),
                            [&](const std::string& g) { return glob_match(g, name); });
     }
@@ -387,9 +388,7 @@ private:
             if (t.literal_true && t.clause == Clause::where && (t.conjunct || (t.whole && st.writes.empty())))
                 return false;
             if (t.clause != Clause::join_on || t.offset < 0) return true;
-            std::string word(sql_.substr(static_cast<size_t>(t.offset), 4));
-            std::transform(word.begin(), word.end(), word.begin(), ::tolower);
-            return word != "true";
+            return !ascii::iequals(sql_.substr(static_cast<size_t>(t.offset), 4), "true");
         });
         if (p_.tautologies && taut != st.tautologies.end() && !is_approved) {
             const auto& t = *taut;
@@ -603,7 +602,7 @@ private:
                               "name the parameter as a constant: set_config('application_name', $1, false)",
                               f.offset);
             }
-            std::transform(parameter.begin(), parameter.end(), parameter.begin(), ::tolower);
+            ascii::lower_in_place(parameter);
             const SettingLimit* limit = p_.setting_limit(parameter);
             if (!limit) continue;
             if (!constant_argument(st, f, 1, value))

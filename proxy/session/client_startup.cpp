@@ -1,5 +1,6 @@
 #include "pgmoat/session/client_startup.h"
 
+#include "pgmoat/common/ascii.h"
 #include "pgmoat/common/sqlstate.h"
 #include "pgmoat/policy/read_only_lock.h"
 
@@ -12,16 +13,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <strings.h>
 
 namespace pgmoat::session {
 
 using namespace pgmoat::protocol;
 
 namespace {
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
+using ascii::iequals;
 
 // PostgreSQL's parse_bool for the "replication" parameter: anything true-ish asks
 // for a replication connection.

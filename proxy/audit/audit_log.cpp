@@ -1,23 +1,21 @@
 // The writer: a bounded multi-producer queue drained by one thread that serialises,
-// chains, appends and syncs. Everything after submit() happens on that thread, so
-// the chain head, the file descriptor and the pending batch need no locking.
+// chains, appends to the file sink (file_sink.h) and syncs, under the failure
+// policy. Everything after submit() happens on that thread, so the chain head, the
+// file and the pending batch need no locking.
 #include "pgmoat/audit/audit_log.h"
+
+#include "file_sink.h"
 
 #include "pgmoat/audit/chain.h"
 #include "pgmoat/audit/json.h"
-#include "pgmoat/common/config_error.h"
 #include "pgmoat/common/log.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <fmt/format.h>
 
 #include <atomic>
-#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <future>
-#include <limits.h>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -39,70 +37,12 @@ struct Item {
     bool marker = false;  // flush(): writes nothing, forces a sync, reports through callback
 };
 
-struct Tail {
-    bool empty = true;
-    bool ends_with_newline = true;
-    std::optional<Digest> chain;  // the last line is a chained record
-    uint64_t seq = 0;
-};
-
-// The last line of the file, read backwards from the end in chunks.
-Tail read_tail(int fd) {
-    Tail tail;
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return tail;
-    tail.empty = false;
-    off_t size = st.st_size;
-    char last = 0;
-    if (::pread(fd, &last, 1, size - 1) != 1) return tail;
-    tail.ends_with_newline = last == '\n';
-    off_t end = tail.ends_with_newline ? size - 1 : size;
-    off_t start = end;
-    constexpr off_t kChunk = 64 << 10;
-    constexpr off_t kMaxLine = 256 << 20;
-    std::string chunk;
-    bool found = false;
-    while (start > 0 && end - start < kMaxLine && !found) {
-        off_t len = std::min(kChunk, start);
-        chunk.resize(static_cast<size_t>(len));
-        if (::pread(fd, chunk.data(), chunk.size(), start - len) != len) return tail;
-        for (off_t i = len; i > 0; --i) {
-            if (chunk[static_cast<size_t>(i - 1)] == '\n') {
-                start = start - len + i;
-                found = true;
-                break;
-            }
-        }
-        if (!found) start -= len;
-    }
-    if (!found && start != 0) return tail;  // a line longer than we will read
-    std::string line(static_cast<size_t>(end - start), '\0');
-    if (!line.empty() && ::pread(fd, line.data(), line.size(), start) != static_cast<ssize_t>(line.size())) return tail;
-    if (!tail.ends_with_newline) return tail;  // cut short: not a record we can continue from
-    auto split = split_chained_line(line);
-    auto v = split ? json::parse(line) : std::nullopt;
-    auto* seq = v ? v->find("seq") : nullptr;
-    if (!seq || !seq->integer() || *seq->integer() < 1) return tail;
-    tail.chain = split->chain;
-    tail.seq = static_cast<uint64_t>(*seq->integer());
-    return tail;
-}
-
-// Where the open file is now (after a rename by logrotate), for previous_file.
-std::string current_name(int fd, const std::string& fallback) {
-    char buf[PATH_MAX];
-    std::string link = "/proc/self/fd/" + std::to_string(fd);
-    ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
-    if (n <= 0) return fallback;
-    return std::string(buf, static_cast<size_t>(n));
-}
-
 std::string errno_text(int err) { return std::strerror(err); }
 
 }  // namespace
 
 struct AuditLog::Writer {
-    explicit Writer(Options o) : opt(std::move(o)), chainer(opt.hmac_key) {
+    explicit Writer(Options o) : opt(std::move(o)), chainer(opt.hmac_key), sink(opt.path) {
         soft_records = std::max<uint64_t>(1, opt.queue_records - opt.queue_records / 8);
         soft_bytes = std::max<uint64_t>(1, opt.queue_bytes - opt.queue_bytes / 8);
         bool block = opt.failure_policy == FailurePolicy::block;
@@ -131,11 +71,7 @@ struct AuditLog::Writer {
 
     // ---- writer thread only ----
     Chainer chainer;
-    int fd = -1;
-    bool is_stdout = false;
-    bool syncable = true;  // a regular file: fdatasync applies
-    dev_t dev = 0;
-    ino_t ino = 0;
+    FileSink sink;
     bool have_head = false;  // head/seq continue an existing chain
     Digest head{};
     uint64_t seq = 0;
@@ -162,8 +98,6 @@ struct AuditLog::Writer {
     bool sync_failing = false;   // the last fdatasync failed
     Steady::time_point next_retry{};
     bool reopen_retry = false;
-    std::optional<off_t> truncate_to;  // a failed write left a partial line here
-    bool partial_line = false;         // ... on a sink we cannot truncate
     Steady::time_point last_warning{};
     uint64_t suppressed_warnings = 0;
     uint64_t failures_in_a_row = 0;
@@ -171,18 +105,12 @@ struct AuditLog::Writer {
     // ---- opening ----
 
     void open_initial() {
-        if (opt.path == "-") {
-            fd = STDOUT_FILENO;
-            is_stdout = true;
-            remember_identity();
+        if (sink.is_stdout()) {
             openings.push_back({Clock::now(), "start", ""});
             return;
         }
-        fd = ::open(opt.path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0) throw ConfigError(opt.path, 0, 0, "cannot open the audit log: " + errno_text(errno));
-        remember_identity();
         std::string reason = "start";
-        Tail tail = read_tail(fd);
+        Tail tail = sink.tail();
         if (tail.chain) {
             have_head = true;
             head = *tail.chain;
@@ -193,34 +121,15 @@ struct AuditLog::Writer {
                 "so a new chain starts here";
             log::warning("audit log {}: the last line is not a complete audit record; starting a new chain after it",
                          opt.path);
-            if (!tail.ends_with_newline) partial_line = true;  // end it before our first line
         }
         openings.push_back({Clock::now(), reason, ""});
-        struct stat st {};
-        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
-            log::warning("audit log {} is accessible by other users (mode {:o}); restrict it with chmod 600", opt.path,
-                         st.st_mode & 0777);
-        }
-    }
-
-    void remember_identity() {
-        struct stat st {};
-        if (::fstat(fd, &st) == 0) {
-            dev = st.st_dev;
-            ino = st.st_ino;
-            // Pipes, terminals and devices have nothing to sync: written is as durable as they get.
-            syncable = S_ISREG(st.st_mode);
-        }
+        sink.warn_if_shared();
     }
 
     void do_reopen() {
         reopen_retry = false;
-        if (is_stdout) return;
-        struct stat st {};
-        if (::stat(opt.path.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino) return;  // not rotated
-        int nfd = ::open(opt.path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        if (nfd < 0) {
-            int err = errno;
+        if (!sink.rotated()) return;
+        if (int err = sink.open_next()) {
             write_errors.fetch_add(1, std::memory_order_relaxed);
             reopen_retry = true;
             next_retry = Steady::now() + opt.retry_interval;
@@ -228,21 +137,14 @@ struct AuditLog::Writer {
             return;
         }
         // The old file is left with whole lines only, and synced.
-        if (truncate_to && ::ftruncate(fd, *truncate_to) == 0) truncate_to.reset();
+        sink.trim();
         if (dirty) sync_interval_batch();
-        std::string old_name = current_name(fd, opt.path);
+        std::string old_name = sink.current_name();
         log::info("audit log: reopening {}; the previous file (now {}) ends at seq {} chain {}", opt.path, old_name,
                   seq, have_head ? to_hex(head) : "(none)");
-        ::close(fd);
-        fd = nfd;
-        remember_identity();
-        truncate_to.reset();
-        partial_line = false;
-        Tail tail = read_tail(fd);
-        if (!tail.empty) {
-            log::warning("audit log {}: the new file is not empty; appending to it", opt.path);
-            if (!tail.ends_with_newline) partial_line = true;
-        }
+        sink.use_next();
+        Tail tail = sink.tail();
+        if (!tail.empty) log::warning("audit log {}: the new file is not empty; appending to it", opt.path);
         openings.push_back({Clock::now(), "reopen", old_name});
     }
 
@@ -318,66 +220,19 @@ struct AuditLog::Writer {
     // ---- writing ----
 
     bool sync() {
-        if (!syncable) return true;
+        if (!sink.syncable()) return true;
         fsyncs.fetch_add(1, std::memory_order_relaxed);
-        if (::fdatasync(fd) == 0) {
+        int err = sink.sync();
+        if (err == 0) {
             sync_failing = false;
             return true;
         }
-        int err = errno;
         write_errors.fetch_add(1, std::memory_order_relaxed);
         sync_error_note = fmt::format("fdatasync failed ({}): records written before this one may not be on disk",
                                       errno_text(err));
         sync_failing = true;
         next_retry = Steady::now() + opt.retry_interval;
         fail(fmt::format("fdatasync failed: {}", errno_text(err)));
-        return false;
-    }
-
-    bool write_all(const std::string& buf, int& err) {
-        if (truncate_to) {
-            if (::ftruncate(fd, *truncate_to) != 0) {
-                err = errno;
-                return false;
-            }
-            truncate_to.reset();
-        }
-        std::string_view data = buf;
-        std::string prefixed;
-        if (partial_line) {
-            prefixed = "\n" + buf;
-            data = prefixed;
-        }
-        struct stat st {};
-        bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-        off_t before = regular ? st.st_size : 0;
-        size_t off = 0;
-        err = 0;
-        while (off < data.size()) {
-            ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                err = errno;
-                break;
-            }
-            if (n == 0) {
-                err = EIO;
-                break;
-            }
-            off += static_cast<size_t>(n);
-        }
-        if (off == data.size()) {
-            partial_line = false;
-            return true;
-        }
-        if (off > 0) {
-            // Never leave half a line: cut the file back to where this write began.
-            if (regular) {
-                if (::ftruncate(fd, before) != 0) truncate_to = before;
-            } else if (!partial_line) {
-                partial_line = data[off - 1] != '\n';
-            }
-        }
         return false;
     }
 
@@ -430,8 +285,9 @@ struct AuditLog::Writer {
             failure = e.what();
         }
 
-        int err = 0;
-        if (failure.empty() && !write_all(buf, err)) failure = fmt::format("write failed ({})", errno_text(err));
+        if (failure.empty()) {
+            if (int err = sink.append(buf)) failure = fmt::format("write failed ({})", errno_text(err));
+        }
         if (!failure.empty()) {
             write_errors.fetch_add(1, std::memory_order_relaxed);
             fail(failure);
@@ -602,11 +458,10 @@ struct AuditLog::Writer {
         depth_records.store(0);
         depth_bytes.store(0);
         fire(cbs, false);
-        if (!is_stdout) {
+        if (!sink.is_stdout()) {
             log::info("audit log {} closed at seq {} chain {}", opt.path, seq, have_head ? to_hex(head) : "(none)");
-            ::close(fd);
         }
-        fd = -1;
+        sink.close();
     }
 };
 

@@ -1,5 +1,5 @@
 // The [audit] section of pgmoat.toml.
-#include "pgmoat/audit/audit_log.h"
+#include "pgmoat/audit/options.h"
 
 #include "pgmoat/common/secret_file.h"
 #include "pgmoat/common/toml_reader.h"

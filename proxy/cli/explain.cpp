@@ -38,7 +38,7 @@ void print_text(const policy::Decision& d, const sql::Analysis& a, std::string_v
     } else {
         std::printf("decision: %s (policy \"%s\")\n", d.would_reject ? "would reject (monitor mode)" : "reject",
                     d.policy.c_str());
-        std::printf("rule:     %s  (%s:%d)\n", d.rule.c_str(), d.source.file.c_str(), d.source.line);
+        std::printf("rule:     %s  (%s:%d)\n", std::string(name(d.rule)).c_str(), d.source.file.c_str(), d.source.line);
         std::printf("error:    ERROR %s: %s\n", d.sqlstate.c_str(), d.message.c_str());
         if (!d.hint.empty()) std::printf("hint:     %s\n", d.hint.c_str());
         if (d.position > 0) std::printf("position: %d\n", d.position);
@@ -108,8 +108,8 @@ void print_json(const policy::Decision& d, const sql::Analysis& a, std::string_v
     w.begin_object();
     w.key("decision").value(d.would_reject ? "would_reject" : d.allow ? "allow" : "reject");
     w.key("policy").value(d.policy);
-    if (!d.rule.empty()) {
-        w.key("rule").value(d.rule);
+    if (d.rule != policy::Rule::none) {
+        w.key("rule").value(name(d.rule));
         w.key("policy_file").value(d.source.file);
         w.key("policy_line").value(static_cast<int64_t>(d.source.line));
         w.key("error").begin_object();

@@ -297,7 +297,7 @@ int check_locks(const Args& args) {
             if (d.allow && !d.would_reject) continue;
             ++findings;
             std::printf("%s: shape %s (policy \"%s\") is rejected anyway by rule \"%s\": %s\n    %s\n", where.c_str(),
-                        sql::fingerprint_hex(fp).c_str(), p->name.c_str(), d.rule.c_str(), d.message.c_str(),
+                        sql::fingerprint_hex(fp).c_str(), p->name.c_str(), std::string(name(d.rule)).c_str(), d.message.c_str(),
                         s.statement.c_str());
         }
     }

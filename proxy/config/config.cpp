@@ -1,5 +1,6 @@
 #include "pgmoat/config/config.h"
 
+#include "pgmoat/common/ascii.h"
 #include "pgmoat/common/utc_time.h"
 
 #include "pgmoat/common/config_error.h"
@@ -93,8 +94,7 @@ void read_server(TomlTable& t, Config& c) {
     if (auto v = t.string("credentials")) c.credentials_file = resolve_path(c.file, *v);
     if (auto v = t.strings("forward_parameters")) {
         for (const auto& p : *v) {
-            std::string lower = p;
-            std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+            std::string lower = ascii::lower(p);
             // These change who the session is or what it can see: never from an app.
             for (const char* forbidden : {"user", "database", "options", "search_path", "role",
                                           "session_authorization", "replication", "standard_conforming_strings"}) {

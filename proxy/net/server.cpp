@@ -9,6 +9,7 @@
 #include "http_endpoint.h"
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/common/utc_time.h"
 #include "pgmoat/metrics/process_collector.h"
 #include "pgmoat/policy/loader.h"
@@ -204,7 +205,7 @@ private:
     static void refuse_at_once(Socket& socket) {
         static const std::string refusal = [] {
             std::string out;
-            session::ClientStartup::write_fatal(out, "53300", "sorry, too many clients already");
+            session::ClientStartup::write_fatal(out, sqlstate::too_many_connections, "sorry, too many clients already");
             return out;
         }();
         error_code ignored;

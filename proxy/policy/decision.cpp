@@ -2,6 +2,8 @@
 // first rule a statement breaks decides, so the error names the most specific
 // problem (a tautology is reported as such, not as "a literal").
 #include "pgmoat/policy/decision.h"
+#include "pgmoat/common/ascii.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/policy/read_only_lock.h"
 
 #include "pgmoat/policy/setting_limits.h"
@@ -21,7 +23,7 @@ namespace {
 
 std::string display(StatementKind k) {
     std::string out(name(k));
-    for (auto& c : out) c = c == '_' ? ' ' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (auto& c : out) c = c == '_' ? ' ' : ascii::to_upper(c);
     return out;
 }
 
@@ -113,7 +115,7 @@ public:
                 return st.kind != StatementKind::set && st.kind != StatementKind::reset &&
                        st.kind != StatementKind::show && category(st.kind) != StatementCategory::transaction;
             })) {
-            return reject("stacked_statements", p_.stacked_statements_source, 1, "42501",
+            return reject(Rule::stacked_statements, p_.stacked_statements_source, 1, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: {} statements in one query; one statement per query is allowed",
                                       a_.statements.size()),
                           "send each statement on its own, with its values as parameters",
@@ -129,17 +131,17 @@ public:
     }
 
 private:
-    Decision reject(std::string rule, const Source& source, int index, std::string sqlstate, std::string message,
+    Decision reject(Rule rule, const Source& source, int index, std::string sqlstate, std::string message,
                     std::string hint, int32_t offset) {
         Decision d;
         d.allow = false;
-        d.rule = std::move(rule);
+        d.rule = rule;
         d.policy = p_.name;
         d.source = source;
         d.statement = index;
         d.sqlstate = std::move(sqlstate);
         d.message = std::move(message);
-        d.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}).", d.rule, p_.name, where(source));
+        d.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}).", name(rule), p_.name, where(source));
         d.hint = std::move(hint);
         d.position = offset >= 0 ? character_position(sql_, offset) : 0;
         return d;
@@ -149,7 +151,7 @@ private:
         Source src{p_.source.file, 0};
         switch (a_.status) {
             case AnalysisStatus::unparseable: {
-                Decision d = reject("unparseable", src, 0, "42601", "pgmoat: " + a_.error,
+                Decision d = reject(Rule::unparseable, src, 0, sqlstate::syntax_error, "pgmoat: " + a_.error,
                                     "fix the syntax; pgmoat checks every statement with PostgreSQL's own parser and "
                                     "does not send text it cannot parse",
                                     -1);
@@ -157,14 +159,14 @@ private:
                 return d;
             }
             case AnalysisStatus::too_large:
-                return reject("too_large", src, 0, "54000", "pgmoat: " + a_.error,
+                return reject(Rule::too_large, src, 0, sqlstate::program_limit_exceeded, "pgmoat: " + a_.error,
                               "send smaller statements: pass large values as parameters or use COPY", -1);
             case AnalysisStatus::too_deep:
-                return reject("too_deep", src, 0, "54001", "pgmoat: " + a_.error,
+                return reject(Rule::too_deep, src, 0, sqlstate::statement_too_complex, "pgmoat: " + a_.error,
                               "simplify the statement's nesting", -1);
             case AnalysisStatus::session_settings:
             default:
-                return reject("session_settings", src, 0, "42501", "pgmoat: " + a_.error,
+                return reject(Rule::session_settings, src, 0, sqlstate::insufficient_privilege, "pgmoat: " + a_.error,
                               "keep standard_conforming_strings on and client_encoding UTF8", -1);
         }
     }
@@ -201,7 +203,7 @@ private:
         if (st.kind != StatementKind::set || st.literals.size() != 1) return false;
         std::string v(st.literals[0].text(sql_));
         v.erase(std::remove(v.begin(), v.end(), '\''), v.end());
-        std::transform(v.begin(), v.end(), v.begin(), ::tolower);
+        ascii::lower_in_place(v);
         if (st.parameter == "standard_conforming_strings") return v == "on" || v == "true";
         if (st.parameter == "client_encoding") return v == "utf8" || v == "unicode" || v == "utf-8";
         return false;
@@ -220,7 +222,7 @@ private:
             return false;
         std::string name;
         if (!constant_argument(st, f, 0, name, name_literal)) return false;
-        std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+        ascii::lower_in_place(name);
         return std::any_of(p_.set_parameters.begin(), p_.set_parameters.end(),
                            [&](const std::string& g) { return glob_match(g, name); });
     }
@@ -297,18 +299,18 @@ private:
     Decision statement(int index, const Statement& st) {
         const Source& kinds = p_.allowed_kinds_source;
         if (!st.unknown_nodes.empty()) {
-            return reject("unknown_syntax", p_.source, index, "42501",
+            return reject(Rule::unknown_syntax, p_.source, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: statement uses syntax pgmoat cannot check ({})", st.unknown_nodes.front()),
                           "rewrite the statement with common syntax, or ask the pgmoat maintainers to support it",
                           st.offset);
         }
         if (!kind_allowed(st.kind)) {
-            return reject("statement_kind", kinds, index, "42501",
+            return reject(Rule::statement_kind, kinds, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: {} statements are not allowed", display(st.kind)),
                           fmt::format("this policy allows: {}", allowed_kinds_list()), st.offset);
         }
         if (st.inner_kind != StatementKind::none && !kind_allowed(st.inner_kind)) {
-            return reject("statement_kind", kinds, index, "42501",
+            return reject(Rule::statement_kind, kinds, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: {} statements are not allowed (inside {})", display(st.inner_kind),
                                       display(st.kind)),
                           fmt::format("this policy allows: {}", allowed_kinds_list()), st.offset);
@@ -318,14 +320,14 @@ private:
                          [&](const std::string& g) { return glob_match(g, st.parameter); })) {
             std::string allowed;
             for (const auto& s : p_.set_parameters) allowed += (allowed.empty() ? "" : ", ") + s;
-            return reject("set_parameter", p_.set_parameters_source, index, "42501",
+            return reject(Rule::set_parameter, p_.set_parameters_source, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: {} {} is not allowed", display(st.kind), st.parameter),
                           fmt::format("parameters this policy lets an app change: {}", allowed.empty() ? "none" : allowed),
                           st.offset);
         }
         if (st.copy && std::find(p_.copy_endpoints.begin(), p_.copy_endpoints.end(), st.copy->endpoint) ==
                            p_.copy_endpoints.end()) {
-            return reject("copy", p_.copy_endpoints_source, index, "42501",
+            return reject(Rule::copy, p_.copy_endpoints_source, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: COPY {} {} is not allowed", name(st.copy->direction),
                                       st.copy->endpoint == CopyEndpoint::program ? "PROGRAM"
                                       : st.copy->endpoint == CopyEndpoint::file  ? "a server file"
@@ -344,7 +346,7 @@ private:
         // only a policy that lets the app write every relation allows it.
         for (const auto& u : st.unknown_relations) {
             if (u.access.writes() && !everything(p_.write_allow, p_.write_deny)) {
-                return reject("relation", p_.write_source, index, "42501",
+                return reject(Rule::relation, p_.write_source, index, sqlstate::insufficient_privilege,
                               "pgmoat: writing a sequence named by a value, not a constant, is not allowed",
                               "name the sequence as a constant: nextval('orders_id_seq')", u.offset);
             }
@@ -356,7 +358,7 @@ private:
         for (const auto& f : st.functions) {
             if (any_match(p_.function_deny, f.schema, f.name, true) &&
                 !any_match(p_.function_allow, f.schema, f.name, false) && !allowed_set_config(st, f)) {
-                return reject("function", p_.functions_source, index, "42501",
+                return reject(Rule::function, p_.functions_source, index, sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: function {} is not allowed", f.qualified_name()),
                               fmt::format("remove the call; this policy denies: {}", list(p_.function_deny)),
                               f.offset);
@@ -366,7 +368,7 @@ private:
         if (Decision d = setting_limits(index, st); !d.allow) return d;
         if (p_.read_only) {
             if (auto breach = read_only_breach(st, sql_)) {
-                return reject("read_only", p_.read_only_source, index, "42501",
+                return reject(Rule::read_only, p_.read_only_source, index, sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: {} is not allowed: this identity is read-only", breach->what),
                               "this session is read-only on the server too (default_transaction_read_only = on); "
                               "writes need another identity or a grant",
@@ -386,13 +388,11 @@ private:
             if (t.literal_true && t.clause == Clause::where && (t.conjunct || (t.whole && st.writes.empty())))
                 return false;
             if (t.clause != Clause::join_on || t.offset < 0) return true;
-            std::string word(sql_.substr(static_cast<size_t>(t.offset), 4));
-            std::transform(word.begin(), word.end(), word.begin(), ::tolower);
-            return word != "true";
+            return !ascii::iequals(sql_.substr(static_cast<size_t>(t.offset), 4), "true");
         });
         if (p_.tautologies && taut != st.tautologies.end() && !is_approved) {
             const auto& t = *taut;
-            return reject("tautology", p_.tautologies_source, index, "42501",
+            return reject(Rule::tautology, p_.tautologies_source, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: condition that is always the same (like 1=1) in {}: the shape of SQL "
                                       "injection",
                                       t.clause == Clause::having ? "HAVING" : t.clause == Clause::join_on ? "JOIN ON" : "WHERE"),
@@ -414,7 +414,7 @@ private:
                 if (!c.at_end || c.sqlcommenter || c.marginalia) continue;
                 const bool line_sql = c.style == CommentStyle::line && c.sql_like;
                 if (c.after_literal || line_sql) {
-                    return reject("comment_truncation", p_.comment_truncation_source, index, "42501",
+                    return reject(Rule::comment_truncation, p_.comment_truncation_source, index, sqlstate::insufficient_privilege,
                                   fmt::format("pgmoat: comment {} at the end of the statement: the shape of SQL "
                                               "injection that cuts off the rest of a query",
                                               c.after_literal ? "right after a literal" : "holding SQL"),
@@ -427,7 +427,7 @@ private:
         bool needs_structure = shapes::needs_shape(st);
         if (p_.parameter_mode == ParameterMode::approved_structures && needs_structure && !is_approved) {
             std::string fp = fingerprint_hex(st.fingerprint);
-            return reject("approved_structures", p_.parameters_source, index, "42501",
+            return reject(Rule::approved_structures, p_.parameters_source, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: statement structure {} is not approved for this app", fp),
                           fmt::format("if this statement is intended, approve its structure in {}: [[parameters.approved]] "
                                       "fingerprint = \"{}\"  # {}",
@@ -442,7 +442,7 @@ private:
                 if (std::find(syntax.begin(), syntax.end(), static_cast<int32_t>(i)) != syntax.end()) continue;
                 if (l.bare_word) continue;  // keywords the grammar turns into constants
                 if (exempt(l)) continue;
-                return reject("parameters", p_.parameters_source, index, "42501",
+                return reject(Rule::parameters, p_.parameters_source, index, sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: {}: values must be sent as bind parameters", describe(l)),
                               parameter_hint(sql_, st, l) +
                                   " (if the value is fixed in the app's code, a DBA can approve the statement)",
@@ -463,7 +463,7 @@ private:
         if (p_.set_operations) {
             for (const auto& arm : st.set_operation_arms) {
                 if (!arm.reads_relation || arm.parameters || arm.recursive) continue;
-                return reject("set_operation", p_.set_operations_source, index, "42501",
+                return reject(Rule::set_operation, p_.set_operations_source, index, sqlstate::insufficient_privilege,
                               "pgmoat: UNION/INTERSECT/EXCEPT arm that reads a table without a bind parameter: "
                               "the shape of SQL injection that appends a query to read other rows",
                               "select each arm's rows by values passed as parameters ($1), or run the queries "
@@ -479,7 +479,7 @@ private:
                 if (leak == q.conversions.end()) continue;
                 std::string how = leak->cast ? fmt::format("cast to {}", leak->name.empty() ? "a type" : leak->name)
                                              : fmt::format("passed to {}()", leak->name);
-                return reject("subquery_conversion", p_.subquery_conversions_source, index, "42501",
+                return reject(Rule::subquery_conversion, p_.subquery_conversions_source, index, sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: value of a sub-select {}: the shape of SQL injection that reads "
                                           "data through an error message",
                                           how),
@@ -499,7 +499,7 @@ private:
         const std::string& lock = p_.shape_files.back();
         std::string text = st.normalized.size() > 300 ? st.normalized.substr(0, 300) + "…" : st.normalized;
         if (m.verdict == shapes::Verdict::constant_changed) {
-            return reject("shape_constant", p_.shapes_source, index, "42501",
+            return reject(Rule::shape_constant, p_.shapes_source, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: ${} of statement shape {} is locked as the constant {} and carries "
                                       "another value: a value spliced into the SQL text ({})",
                                       m.position, fp, m.expected, text),
@@ -509,7 +509,7 @@ private:
                                       lock, lock),
                           m.offset);
         }
-        return reject("new_shape", p_.shapes_source, index, "42501",
+        return reject(Rule::new_shape, p_.shapes_source, index, sqlstate::insufficient_privilege,
                       fmt::format("pgmoat: new statement shape {}, not in the app's shape lock: {}", fp, text),
                       fmt::format("a new statement is reviewed before it runs: run the app's tests through pgmoat in "
                                   "monitor mode, `pgmoat shapes diff {} AUDIT_FILE` shows it, and `pgmoat shapes "
@@ -536,7 +536,7 @@ private:
     Decision write_kind(int index, const Statement& st, const Write& w) {
         if (!w.row_lock && (w.place == WritePlace::with || w.place == WritePlace::nested || w.merge_action) &&
             !kind_allowed(w.kind)) {
-            return reject("statement_kind", p_.allowed_kinds_source, index, "42501",
+            return reject(Rule::statement_kind, p_.allowed_kinds_source, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: {} statements are not allowed{}", display(w.kind), place(st, w)),
                           fmt::format("this policy allows: {}", allowed_kinds_list()), w.offset);
         }
@@ -549,7 +549,7 @@ private:
         if (w.row_lock) {
             if (p_.require_where_for_row_locks && !w.restricts) {
                 std::string rel = w.relation >= 0 ? st.relations[static_cast<size_t>(w.relation)].qualified_name() : "";
-                return reject("require_where", p_.require_where_for_row_locks_source, index, "42501",
+                return reject(Rule::require_where, p_.require_where_for_row_locks_source, index, sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: SELECT … FOR UPDATE/SHARE of every row of {} is not allowed{}", rel,
                                           place(st, w)),
                               "lock only the rows you need: a WHERE that compares their columns with values ($1), "
@@ -559,7 +559,7 @@ private:
             return {};
         }
         if (p_.require_where.test(static_cast<size_t>(w.kind)) && !w.restricts) {
-            return reject("require_where", p_.require_where_source, index, "42501",
+            return reject(Rule::require_where, p_.require_where_source, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: {} {} is not allowed{}", display(w.kind),
                                       w.has_where ? "whose WHERE does not select rows by value" : "without WHERE",
                                       place(st, w)),
@@ -596,13 +596,13 @@ private:
                 continue;
             std::string parameter, value;
             if (!constant_argument(st, f, 0, parameter)) {
-                return reject("setting_limit", p_.setting_limits.front().source, index, "42501",
+                return reject(Rule::setting_limit, p_.setting_limits.front().source, index, sqlstate::insufficient_privilege,
                               "pgmoat: set_config() with a parameter name that is not a constant could raise a "
                               "limit this policy sets",
                               "name the parameter as a constant: set_config('application_name', $1, false)",
                               f.offset);
             }
-            std::transform(parameter.begin(), parameter.end(), parameter.begin(), ::tolower);
+            ascii::lower_in_place(parameter);
             const SettingLimit* limit = p_.setting_limit(parameter);
             if (!limit) continue;
             if (!constant_argument(st, f, 1, value))
@@ -625,7 +625,7 @@ private:
     }
 
     Decision beyond_limit(int index, const SettingLimit& limit, const std::string& what, int32_t offset) {
-        return reject("setting_limit", limit.source, index, "42501",
+        return reject(Rule::setting_limit, limit.source, index, sqlstate::insufficient_privilege,
                       fmt::format("pgmoat: setting {} to {} is not allowed: this policy limits it to {}",
                                   limit.parameter, what, limit.value),
                       fmt::format("use a value up to {}; SET {} TO DEFAULT returns to it", limit.value, limit.parameter),
@@ -644,7 +644,7 @@ private:
         if (is_catalog(r)) {
             if (r.access.writes() || r.access.has(Access::ddl) ||
                 !any_match(p_.catalog_allow, r.schema.empty() ? "pg_catalog" : r.schema, r.name, false)) {
-                return reject("catalog", p_.catalog_source, index, "42501",
+                return reject(Rule::catalog, p_.catalog_source, index, sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: access to system catalog {} is not allowed", r.qualified_name()),
                               fmt::format("system catalogs are closed except for reads of: {}", list(p_.catalog_allow)),
                               r.offset);
@@ -665,7 +665,7 @@ private:
         for (const auto& g : groups) {
             if (!g.used) continue;
             if (any_match(g.deny, r.schema, r.name, true) || !any_match(g.allow, r.schema, r.name, false)) {
-                return reject("relation", g.source, index, "42501",
+                return reject(Rule::relation, g.source, index, sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: {} {} is not allowed", g.verb, r.qualified_name()),
                               fmt::format("this policy allows {} {}{}", g.verb, list(g.allow),
                                           g.deny.empty() ? "" : ", except " + list(g.deny)),
@@ -691,7 +691,7 @@ private:
             for (const auto& pat : p_.column_deny) {
                 if (!pat.relation.matches(r.schema, r.name, true)) continue;
                 if (c.all_columns) {
-                    return reject("column", p_.columns_source, index, "42501",
+                    return reject(Rule::column, p_.columns_source, index, sqlstate::insufficient_privilege,
                                   fmt::format("pgmoat: {} every column of {}, which includes the denied column {}",
                                               c.written ? "writing" : "reading", r.qualified_name(), pat.column),
                                   fmt::format("name the columns you need (no *, whole-row reference, positional "
@@ -700,7 +700,7 @@ private:
                                   c.offset);
                 }
                 if (glob_match(pat.column, c.name)) {
-                    return reject("column", p_.columns_source, index, "42501",
+                    return reject(Rule::column, p_.columns_source, index, sqlstate::insufficient_privilege,
                                   fmt::format("pgmoat: column {}.{} is not allowed", r.qualified_name(), c.name),
                                   fmt::format("remove {} from the statement; this policy denies: {}", c.name, pat.text),
                                   c.offset);

@@ -1,5 +1,6 @@
 #include "pgmoat/policy/loader.h"
 
+#include "pgmoat/common/ascii.h"
 #include "pgmoat/common/toml_reader.h"
 #include "pgmoat/policy/setting_limits.h"
 #include "pgmoat/sql/statement_kind.h"
@@ -150,9 +151,8 @@ void read_parameters(TomlTable& t, Policy& p) {
     }
     if (auto v = t.strings("exempt_casts")) {
         p.exempt_casts.clear();
-        for (auto c : *v) {
-            std::transform(c.begin(), c.end(), c.begin(), ::tolower);
-            p.exempt_casts.push_back(c);
+        for (const auto& c : *v) {
+            p.exempt_casts.push_back(ascii::lower(c));
         }
     }
     if (auto files = t.strings("shapes")) {
@@ -241,9 +241,8 @@ void read_statements(TomlTable& t, Policy& p) {
     }
     if (auto v = t.strings("set_parameters")) {
         p.set_parameters.clear();
-        for (auto s : *v) {
-            std::transform(s.begin(), s.end(), s.begin(), ::tolower);
-            p.set_parameters.push_back(s);
+        for (const auto& s : *v) {
+            p.set_parameters.push_back(ascii::lower(s));
         }
         p.set_parameters_source = source_of(t, "set_parameters");
     }
@@ -285,7 +284,7 @@ void read_columns(TomlTable& t, Policy& p) {
             auto rel = QualifiedPattern::parse(std::string_view(text).substr(0, dot), error);
             if (!rel) t.fail("deny", fmt::format("\"{}\": {}", text, error));
             ColumnPattern c{*rel, text.substr(dot + 1), text};
-            std::transform(c.column.begin(), c.column.end(), c.column.begin(), ::tolower);
+            ascii::lower_in_place(c.column);
             p.column_deny.push_back(std::move(c));
         }
     }

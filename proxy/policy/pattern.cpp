@@ -1,5 +1,7 @@
 #include "pgmoat/policy/pattern.h"
 
+#include "pgmoat/common/ascii.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -42,8 +44,7 @@ bool fold_part(std::string_view part, std::string& out, std::string& error) {
         error = "unbalanced double quote";
         return false;
     }
-    out.clear();
-    for (char c : part) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    out = ascii::lower(part);
     return true;
 }
 

@@ -4,6 +4,8 @@
 // and holds only while no statement can lift it.
 #include "pgmoat/policy/read_only_lock.h"
 
+#include "pgmoat/common/ascii.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,11 +16,7 @@ namespace pgmoat::policy {
 namespace {
 using sql::StatementKind;
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
-}
+using ascii::lower;
 
 bool read_only_parameter(std::string_view name) {
     return name == "default_transaction_read_only" || name == "transaction_read_only";

@@ -4,6 +4,7 @@
 // pgbouncer's SHOW.
 #include "pgmoat/session/admin_console.h"
 
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/common/utc_time.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
@@ -146,14 +147,14 @@ void show_version(AdminConsole& c, std::string_view) {
 
 void reload(AdminConsole& c, std::string_view) {
     std::string error = c.state().reload();
-    if (!error.empty()) return c.fail("F0000", "reload failed, the previous configuration stays in force: " + error);
+    if (!error.empty()) return c.fail(sqlstate::config_file_error, "reload failed, the previous configuration stays in force: " + error);
     c.notice(fmt::format("pgmoat: configuration reloaded, policies version {}", c.state().policy_version()));
     c.complete("RELOAD");
 }
 
 void pause(AdminConsole& c, std::string_view target) {
     if (!c.state().set_paused(target, true))
-        return c.fail("42704", fmt::format("no target named \"{}\"", target), "SHOW TARGETS lists them");
+        return c.fail(sqlstate::undefined_object, fmt::format("no target named \"{}\"", target), "SHOW TARGETS lists them");
     // Sessions inside a transaction or a statement finish it first.
     size_t busy = 0;
     for (const auto& s : c.state().sessions())
@@ -169,7 +170,7 @@ void pause(AdminConsole& c, std::string_view target) {
 
 void resume(AdminConsole& c, std::string_view target) {
     if (!c.state().set_paused(target, false))
-        return c.fail("42704", fmt::format("no target named \"{}\"", target), "SHOW TARGETS lists them");
+        return c.fail(sqlstate::undefined_object, fmt::format("no target named \"{}\"", target), "SHOW TARGETS lists them");
     c.complete("RESUME");
 }
 
@@ -177,9 +178,9 @@ void kill(AdminConsole& c, std::string_view session) {
     uint64_t id = 0;
     auto [end, ec] = std::from_chars(session.data(), session.data() + session.size(), id);
     if (ec != std::errc() || end != session.data() + session.size())
-        return c.fail("22P02", fmt::format("\"{}\" is not a session number", session), "SHOW SESSIONS lists them");
+        return c.fail(sqlstate::invalid_text_representation, fmt::format("\"{}\" is not a session number", session), "SHOW SESSIONS lists them");
     if (!c.state().kill(id, c.who().app.value_or("")))
-        return c.fail("42704", fmt::format("no session {}", id), "SHOW SESSIONS lists them");
+        return c.fail(sqlstate::undefined_object, fmt::format("no session {}", id), "SHOW SESSIONS lists them");
     c.complete("KILL");
 }
 
@@ -216,19 +217,19 @@ void decide(AdminConsole& c, std::string_view argument, bool approve) {
     uint64_t id = 0;
     auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
     if (ec != std::errc() || end != id_text.data() + id_text.size() || id == 0)
-        return c.fail("22P02", fmt::format("\"{}\" is not an approval number", id_text), "SHOW APPROVALS lists them");
+        return c.fail(sqlstate::invalid_text_representation, fmt::format("\"{}\" is not an approval number", id_text), "SHOW APPROVALS lists them");
     auto* table = c.state().approvals();
     std::string by = c.who().app.value_or("");
     auto d = table ? table->decide(id, by, approve) : Approvals::Decided{};
     using Status = Approvals::Decided::Status;
     switch (d.status) {
         case Status::not_found:
-            return c.fail("42704", fmt::format("no approval {} is pending", id), "SHOW APPROVALS lists them");
+            return c.fail(sqlstate::undefined_object, fmt::format("no approval {} is pending", id), "SHOW APPROVALS lists them");
         case Status::already_decided:
-            return c.fail("55000", fmt::format("approval {} is no longer pending: it was {}", id, name(*d.earlier)),
+            return c.fail(sqlstate::object_not_in_prerequisite_state, fmt::format("approval {} is no longer pending: it was {}", id, name(*d.earlier)),
                           "SHOW APPROVALS lists the pending ones");
         case Status::own_statement:
-            return c.fail("42501",
+            return c.fail(sqlstate::insufficient_privilege,
                           fmt::format("\"{}\" cannot {} approval {}: the statement is its own", by,
                                       approve ? "approve" : "deny", id),
                           "another person must decide it",
@@ -321,7 +322,7 @@ bool AdminConsole::on_frontend(const Frame& frame, std::string& out) {
         case frontend::Query: {
             auto q = read_query(frame.body);
             if (!q) {
-                write_error_response(out, ErrorFields{"FATAL", "08P01", "invalid Query message", {}, {}, 0});
+                write_error_response(out, ErrorFields{"FATAL", sqlstate::protocol_violation, "invalid Query message", {}, {}, 0});
                 return false;
             }
             out_ = &out;
@@ -339,7 +340,7 @@ bool AdminConsole::on_frontend(const Frame& frame, std::string& out) {
         default:
             // The extended protocol: one error per batch, as the server gives it.
             if (!skip_until_sync_) {
-                ErrorFields e{"ERROR", "0A000", "pgmoat: the admin console takes simple queries only", {}, {}, 0};
+                ErrorFields e{"ERROR", sqlstate::feature_not_supported, "pgmoat: the admin console takes simple queries only", {}, {}, 0};
                 e.hint = "send the command as a simple Query (psql does; psycopg does without parameters)";
                 // Drivers outside autocommit open a transaction this way (psycopg's BEGIN).
                 auto p = frame.type == frontend::Parse ? read_parse(frame.body) : std::nullopt;
@@ -363,7 +364,7 @@ void AdminConsole::run(std::string_view command) {
     failed_ = false;
     if (audit_ && !audit_->accepting()) {
         // Every command is audited: none runs unlogged (failure_policy = "block").
-        ErrorFields e{"ERROR", "58030", "pgmoat: the audit log cannot be written; admin commands are refused until it can",
+        ErrorFields e{"ERROR", sqlstate::io_error, "pgmoat: the audit log cannot be written; admin commands are refused until it can",
                       "The audit log's failure policy is block: nothing runs unlogged.",
                       "check pgmoat's audit log (disk space, permissions); /metrics still answers", 0};
         return write_error_response(*out_, e);
@@ -375,17 +376,17 @@ void AdminConsole::run(std::string_view command) {
         std::string verb = upper(w[0]);
         std::string shown = line_.size() > 200 ? line_.substr(0, 200) + "…" : line_;
         if (transaction_control(verb)) {
-            fail("0A000", "the admin console has no transactions", kAutocommitHint);
+            fail(sqlstate::feature_not_supported, "the admin console has no transactions", kAutocommitHint);
         } else if (looks_like_sql(verb)) {
-            fail("42601", fmt::format("\"{}\" is not an admin console command", shown),
+            fail(sqlstate::syntax_error, fmt::format("\"{}\" is not an admin console command", shown),
                  "SHOW HELP lists the commands",
                  "The admin console runs its own commands, not SQL; psql's meta-commands (\\d, \\l, \\dt, …) send "
                  "catalog queries it does not answer.");
         } else {
-            fail("42601", fmt::format("\"{}\" is not an admin console command", shown), "SHOW HELP lists the commands");
+            fail(sqlstate::syntax_error, fmt::format("\"{}\" is not an admin console command", shown), "SHOW HELP lists the commands");
         }
     }
-    if (!failed_) record("00000", {});
+    if (!failed_) record(sqlstate::successful_completion, {});
 }
 
 void AdminConsole::result(const std::vector<std::string>& columns, const std::vector<Row>& rows) {
@@ -397,7 +398,7 @@ void AdminConsole::result(const std::vector<std::string>& columns, const std::ve
 void AdminConsole::complete(std::string_view tag) { write_command_complete(*out_, tag); }
 
 void AdminConsole::notice(std::string message) {
-    write_notice_response(*out_, ErrorFields{"NOTICE", "00000", std::move(message), {}, {}, 0});
+    write_notice_response(*out_, ErrorFields{"NOTICE", sqlstate::successful_completion, std::move(message), {}, {}, 0});
 }
 
 void AdminConsole::fail(std::string_view sqlstate, std::string message, std::string hint, std::string detail) {
@@ -416,7 +417,7 @@ void AdminConsole::record(std::string_view sqlstate, std::string_view reason) {
     info->kind = "admin";
     info->text = line_.substr(0, 1000);
     r.statement = std::move(info);
-    r.decision = sqlstate == "00000" ? audit::Decision::allow : audit::Decision::reject;
+    r.decision = sqlstate == sqlstate::successful_completion ? audit::Decision::allow : audit::Decision::reject;
     r.sqlstate = std::string(sqlstate);
     if (!reason.empty()) r.reason = std::string(reason);
     audit_->submit(std::move(r));

@@ -16,6 +16,7 @@
 // A savepoint would undo the write but keep the transaction usable, which no error
 // in PostgreSQL does: failing the transaction keeps the client's view exact.
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/session.h"
@@ -79,10 +80,10 @@ policy::Decision Session::affected_rows_rejection() const {
     policy::Decision d;
     d.allow = false;
     d.policy = policy_->name;
-    d.rule = "max_rows_affected";
+    d.rule = policy::Rule::max_rows_affected;
     d.source = policy_->max_rows_affected_source;
-    d.sqlstate = "42501";
-    d.detail = fmt::format("Rejected by rule \"max_rows_affected\" of policy \"{}\" ({}:{}).", policy_->name,
+    d.sqlstate = sqlstate::insufficient_privilege;
+    d.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).", name(d.rule), policy_->name,
                            d.source.file, d.source.line);
     return d;
 }
@@ -249,13 +250,13 @@ bool Session::on_affected_rows(const Frame& frame, Outbox& out) {
     if (frame.type == backend::PortalSuspended) {
         // An UPDATE ... RETURNING read a page at a time has run whole, and its
         // count comes only with its last page.
-        error.sqlstate = "54000";
+        error.sqlstate = sqlstate::program_limit_exceeded;
         error.message = fmt::format("pgmoat: the rows changed by a statement read in pages (Execute with a row limit) "
                                     "cannot be counted against max_rows_affected = {} of policy \"{}\"; it is rolled back",
                                     policy_->max_rows_affected, policy_->name);
         error.hint = "execute it without a row limit";
     } else if (changed && changed->second > policy_->max_rows_affected) {
-        error.sqlstate = "54000";
+        error.sqlstate = sqlstate::program_limit_exceeded;
         error.message = fmt::format("pgmoat: {} changed {} rows, more than max_rows_affected = {} of policy \"{}\"; "
                                     "it is rolled back",
                                     changed->first, changed->second, policy_->max_rows_affected, policy_->name);
@@ -269,14 +270,15 @@ bool Session::on_affected_rows(const Frame& frame, Outbox& out) {
             capped_query_->held_complete = std::string(frame.bytes());
             resolve(e);
             objects_.statement_completed(e.statement);
-            complete_execution("00000", rows);
+            complete_execution(sqlstate::successful_completion, rows);
             return true;
         }
         return false;  // relayed as usual
     }
-    error.detail = fmt::format("Rejected by rule \"max_rows_affected\" of policy \"{}\" ({}:{}).", policy_->name,
+    error.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).",
+                               name(policy::Rule::max_rows_affected), policy_->name,
                                policy_->max_rows_affected_source.file, policy_->max_rows_affected_source.line);
-    if (auto* m = services_.metrics) m->rejections.labels({identity_.app, identity_.target, "max_rows_affected"}).inc();
+    if (auto* m = services_.metrics) m->rejections.labels({identity_.app, identity_.target, std::string(name(policy::Rule::max_rows_affected))}).inc();
     log::info("session app=\"{}\": {}", identity_.app, error.message);
     complete_execution(error.sqlstate, rows);
     if (cap == AffectedCap::execute) {

@@ -3,6 +3,7 @@
 // approves it (it then goes on exactly as an allowed statement does) or denies it,
 // or the hold times out (it is then refused exactly as a rejection is, so the
 // server fails the transaction or the batch up to Sync as for any error).
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/audit/json.h"
 #include "pgmoat/common/log.h"
 #include "pgmoat/protocol/messages.h"
@@ -41,7 +42,7 @@ bool Session::hold(const Frame& frame, std::string_view sql, std::string_view st
         d.policy = policy_->name;
         d.rule = h.reason.rule;
         d.source = h.reason.source;
-        d.sqlstate = "42501";
+        d.sqlstate = sqlstate::insufficient_privilege;
         d.message = fmt::format("pgmoat: {}, and this pgmoat takes no approvals", h.reason.why);
         count(d, analysis.get());
         reject(d, sql, analysis, origin, statement_name, out);
@@ -53,7 +54,7 @@ bool Session::hold(const Frame& frame, std::string_view sql, std::string_view st
     p.kind = identity_.kind;
     p.target = identity_.target;
     if (h.info && h.info->text) p.statement = *h.info->text;
-    p.rule = h.reason.rule;
+    p.rule = policy::name(h.reason.rule);
     p.policy = policy_->name;
     p.why = h.reason.why;
     audit::json::append_time(p.held_at, std::chrono::system_clock::now());
@@ -68,7 +69,7 @@ bool Session::hold(const Frame& frame, std::string_view sql, std::string_view st
     if (policy_->holds.notice) {
         ErrorFields n;
         n.severity = "NOTICE";
-        n.sqlstate = "00000";
+        n.sqlstate = sqlstate::successful_completion;
         n.message = fmt::format("pgmoat: statement held for approval {}: {}", held_->id, held_->reason.why);
         n.detail = fmt::format("It runs once a person approves it (APPROVE {} on pgmoat's admin console, or pgmoat "
                                "approve {}); denied, or not approved within {}, it fails.",
@@ -99,7 +100,7 @@ void Session::approval_decided(bool approved, std::string_view by, std::string_v
         d.source = h.reason.source;
         d.policy = policy_->name;
         d.statement = h.reason.statement;
-        d.sqlstate = "42501";
+        d.sqlstate = sqlstate::insufficient_privilege;
         d.message = fmt::format("pgmoat: \"{}\" denied this statement (approval {}){}", by, h.id,
                                 reason.empty() ? std::string() : fmt::format(": {}", reason));
         d.detail = h.reason.why + ".";
@@ -128,7 +129,7 @@ void Session::hold_timed_out(Outbox& out) {
     d.source = h.reason.source;
     d.policy = policy_->name;
     d.statement = h.reason.statement;
-    d.sqlstate = "57014";  // query_canceled, as statement_timeout
+    d.sqlstate = sqlstate::query_canceled;  // as statement_timeout
     d.message = fmt::format("pgmoat: nobody approved this statement within {} (approval {}); it did not run",
                             minutes_or_seconds(policy_->holds.timeout), h.id);
     d.detail = h.reason.why + ".";
@@ -150,7 +151,7 @@ void Session::record_approval_step(std::string_view step, std::string_view appro
     r.event = audit::Event::approval;
     r.session = audit_info_;
     r.statement = held_->info;
-    r.rule = held_->reason.rule;
+    r.rule = std::string(policy::name(held_->reason.rule));
     if (!held_->reason.source.file.empty()) r.policy_file = held_->reason.source.file;
     if (held_->reason.source.line > 0) r.policy_line = held_->reason.source.line;
     r.policy_version = services_.policies->version;

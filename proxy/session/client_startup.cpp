@@ -1,5 +1,7 @@
 #include "pgmoat/session/client_startup.h"
 
+#include "pgmoat/common/ascii.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/policy/read_only_lock.h"
 
 #include "pgmoat/policy/setting_limits.h"
@@ -11,16 +13,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <strings.h>
 
 namespace pgmoat::session {
 
 using namespace pgmoat::protocol;
 
 namespace {
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
+using ascii::iequals;
 
 // PostgreSQL's parse_bool for the "replication" parameter: anything true-ish asks
 // for a replication connection.
@@ -77,7 +76,7 @@ StartupStep ClientStartup::on_frame(const Frame& frame, std::string& out) {
         case State::sasl_continue: return on_sasl(frame, out);
         case State::done: break;
     }
-    return refuse(out, "08P01", "unexpected message after authentication", "message after login completed");
+    return refuse(out, sqlstate::protocol_violation, "unexpected message after authentication", "message after login completed");
 }
 
 StartupStep ClientStartup::on_startup_packet(const Frame& frame, std::string& out) {
@@ -86,7 +85,7 @@ StartupStep ClientStartup::on_startup_packet(const Frame& frame, std::string& ou
         // A second request (or one after GSSENC was refused and TLS is up) is a
         // protocol violation, as in PostgreSQL.
         if (ssl_requested_ || tls_active_) {
-            return refuse(out, "08P01", "unsupported frontend protocol: repeated SSLRequest", "repeated SSLRequest");
+            return refuse(out, sqlstate::protocol_violation, "unsupported frontend protocol: repeated SSLRequest", "repeated SSLRequest");
         }
         ssl_requested_ = true;
         if (context_.tls_available) {
@@ -98,7 +97,7 @@ StartupStep ClientStartup::on_startup_packet(const Frame& frame, std::string& ou
     }
     if (std::holds_alternative<GSSENCRequest>(packet)) {
         if (gss_requested_ || tls_active_) {
-            return refuse(out, "08P01", "unsupported frontend protocol: repeated GSSENCRequest",
+            return refuse(out, sqlstate::protocol_violation, "unsupported frontend protocol: repeated GSSENCRequest",
                           "repeated GSSENCRequest");
         }
         gss_requested_ = true;
@@ -111,14 +110,14 @@ StartupStep ClientStartup::on_startup_packet(const Frame& frame, std::string& ou
         return StartupStep::cancel;
     }
     if (auto* invalid = std::get_if<InvalidStartup>(&packet)) {
-        return refuse(out, "08P01", invalid->error, invalid->error);
+        return refuse(out, sqlstate::protocol_violation, invalid->error, invalid->error);
     }
     return on_startup_message(std::get<StartupMessage>(packet), out);
 }
 
 StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::string& out) {
     if (context_.over_connection_limit) {
-        return refuse(out, "53300", "sorry, too many clients already", "over max_client_connections");
+        return refuse(out, sqlstate::too_many_connections, "sorry, too many clients already", "over max_client_connections");
     }
     const auto& cfg = *context_.config;
     const auto& allowed = cfg.server.forward_parameters;
@@ -143,7 +142,7 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
             // forwards, and goes upstream as a parameter of its own.
             auto options = parse_startup_options(value);
             if (!options.error.empty()) {
-                return refuse(out, options.unsupported ? "42501" : "42601",
+                return refuse(out, options.unsupported ? sqlstate::insufficient_privilege : sqlstate::syntax_error,
                               options.unsupported
                                   ? fmt::format("pgmoat: {} in startup parameter \"options\" is not supported",
                                                 options.error)
@@ -153,7 +152,7 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
             }
             for (auto& [setting, setting_value] : options.settings) {
                 if (!forwardable(setting)) {
-                    return refuse(out, "42501",
+                    return refuse(out, sqlstate::insufficient_privilege,
                                   fmt::format("pgmoat: setting \"{}\" in startup parameter \"options\" is not allowed",
                                               setting),
                                   fmt::format("setting \"{}\" in startup parameter \"options\" refused", setting),
@@ -170,13 +169,13 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
             unrecognized_options.push_back(name);
         } else if (name == "replication") {
             if (!is_false(value)) {
-                return refuse(out, "0A000", "pgmoat: replication connections are not supported",
+                return refuse(out, sqlstate::feature_not_supported, "pgmoat: replication connections are not supported",
                               "replication connection refused",
                               "connect without the replication parameter; replicate from the database directly");
             }
         } else {
             if (!forwardable(name)) {
-                return refuse(out, "42501", fmt::format("pgmoat: startup parameter \"{}\" is not allowed", name),
+                return refuse(out, sqlstate::insufficient_privilege, fmt::format("pgmoat: startup parameter \"{}\" is not allowed", name),
                               fmt::format("startup parameter \"{}\" refused", name),
                               fmt::format("pgmoat forwards only these startup parameters: {}", join(allowed)));
             }
@@ -195,7 +194,7 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
     for (const auto& [name, value] : identity_.forward_parameters)
         if (iequals(name, "application_name")) identity_.application_name = value;
     if (user.empty()) {
-        return refuse(out, "28000", "no PostgreSQL user name specified in startup packet", "no user name");
+        return refuse(out, sqlstate::invalid_authorization_specification, "no PostgreSQL user name specified in startup packet", "no user name");
     }
     identity_.app = user;
     identity_.target = database.empty() ? user : database;
@@ -218,25 +217,25 @@ StartupStep ClientStartup::on_sasl(const Frame& frame, std::string& out) {
         return StartupStep::close;
     }
     if (frame.type != frontend::PasswordMessage) {
-        return refuse(out, "08P01",
+        return refuse(out, sqlstate::protocol_violation,
                       fmt::format("expected SASL response, got message type {}", static_cast<int>(frame.type)),
                       "unexpected message during authentication");
     }
     auto auth_failed = [&]() {
         if (scram_->failure() == auth::ScramFailure::protocol_violation) {
-            return refuse(out, "08P01", "malformed SCRAM message",
+            return refuse(out, sqlstate::protocol_violation, "malformed SCRAM message",
                           fmt::format("SCRAM exchange failed: {}", scram_->failure_reason()));
         }
-        return refuse(out, "28P01", fmt::format("password authentication failed for user \"{}\"", identity_.app),
+        return refuse(out, sqlstate::invalid_password, fmt::format("password authentication failed for user \"{}\"", identity_.app),
                       unknown_app_ ? std::string("no credentials for this app")
                                    : fmt::format("authentication failed: {}", scram_->failure_reason()));
     };
     if (state_ == State::sasl_initial) {
         auto initial = read_sasl_initial_response(frame.body);
-        if (!initial) return refuse(out, "08P01", "malformed SASLInitialResponse message", "malformed SASL message");
+        if (!initial) return refuse(out, sqlstate::protocol_violation, "malformed SASLInitialResponse message", "malformed SASL message");
         auto mechanisms = scram_->mechanisms();
         if (std::find(mechanisms.begin(), mechanisms.end(), initial->mechanism) == mechanisms.end()) {
-            return refuse(out, "08P01", "client selected an invalid SASL authentication mechanism",
+            return refuse(out, sqlstate::protocol_violation, "client selected an invalid SASL authentication mechanism",
                           "invalid SASL mechanism");
         }
         auto server_first = scram_->client_first(initial->mechanism, initial->data);
@@ -258,7 +257,7 @@ StartupStep ClientStartup::authenticated(std::string& out) {
     const config::App* app = cfg.find_app(identity_.app);
     if (identity_.target == kAdminDatabase) {
         if (!app || !app->admin) {
-            return refuse(out, "28000", fmt::format("pgmoat: app \"{}\" may not open the admin console", identity_.app),
+            return refuse(out, sqlstate::invalid_authorization_specification, fmt::format("pgmoat: app \"{}\" may not open the admin console", identity_.app),
                           "admin console refused: not an admin identity",
                           fmt::format("an operator makes an identity an admin with admin = true under [apps.{}] in "
                                       "pgmoat.toml",
@@ -269,13 +268,13 @@ StartupStep ClientStartup::authenticated(std::string& out) {
     }
     target_ = cfg.find_target(identity_.target);
     if (!target_) {
-        return refuse(out, "3D000", fmt::format("pgmoat: no target named \"{}\"", identity_.target),
+        return refuse(out, sqlstate::invalid_catalog_name, fmt::format("pgmoat: no target named \"{}\"", identity_.target),
                       fmt::format("unknown target \"{}\"", identity_.target),
                       app ? fmt::format("app \"{}\" may connect to: {}", identity_.app, join(app->targets))
                           : std::string{});
     }
     if (!app || !app->may_use(identity_.target)) {
-        return refuse(out, "28000",
+        return refuse(out, sqlstate::invalid_authorization_specification,
                       fmt::format("pgmoat: app \"{}\" may not connect to target \"{}\"", identity_.app, identity_.target),
                       fmt::format("target \"{}\" not granted", identity_.target),
                       app && !app->targets.empty()
@@ -297,7 +296,7 @@ StartupStep ClientStartup::pin_setting_limits(std::string& out) {
             auto sent = std::find_if(forward.begin(), forward.end(),
                                      [](const auto& p) { return iequals(p.first, "default_transaction_read_only"); });
             if (sent != forward.end() && !policy::reads_as_on(sent->second)) {
-                return refuse(out, "42501",
+                return refuse(out, sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: startup parameter default_transaction_read_only={} is not allowed: "
                                           "policy \"{}\" is read-only",
                                           sent->second, policy->name),
@@ -316,7 +315,7 @@ StartupStep ClientStartup::pin_setting_limits(std::string& out) {
             }
             auto value = policy::setting_base_value(limit.parameter, sent->second);
             if (!value || *value > limit.base_value) {
-                return refuse(out, "42501",
+                return refuse(out, sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: startup parameter {}={} is above the limit of policy \"{}\"",
                                           limit.parameter, sent->second, policy->name),
                               fmt::format("startup parameter \"{}\" above its limit", limit.parameter),

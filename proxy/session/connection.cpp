@@ -5,6 +5,7 @@
 
 #include "pgmoat/audit/json.h"
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
 
@@ -151,7 +152,7 @@ void Connection::on_read_failed(Side side, bool eof, std::string_view error) {
     if (upstream_ != Upstream::ready) {
         protocol::ErrorFields e;
         e.severity = "FATAL";
-        e.sqlstate = "08006";
+        e.sqlstate = sqlstate::connection_failure;
         e.message = fmt::format("pgmoat: cannot connect to target \"{}\": server closed the connection during login",
                                 target_->name);
         return upstream_failed(e, "login read: " + std::string(error));
@@ -159,7 +160,7 @@ void Connection::on_read_failed(Side side, bool eof, std::string_view error) {
     server_lost_ = true;
     // The server went away without a goodbye (crash, kill, network): tell the
     // client plainly instead of leaving it to guess from a closed socket.
-    write_fatal("08006", fmt::format("pgmoat: lost the connection to target \"{}\"", target_->name));
+    write_fatal(sqlstate::connection_failure, fmt::format("pgmoat: lost the connection to target \"{}\"", target_->name));
     close("server closed the connection");
 }
 
@@ -168,7 +169,7 @@ void Connection::on_write_failed(Side side, std::string_view error) {
     if (side == Side::server && upstream_ != Upstream::ready) {
         protocol::ErrorFields e;
         e.severity = "FATAL";
-        e.sqlstate = "08006";
+        e.sqlstate = sqlstate::connection_failure;
         e.message = fmt::format("pgmoat: cannot connect to target \"{}\": {}", target_->name, error);
         return upstream_failed(e, "login write: " + std::string(error));
     }
@@ -185,7 +186,7 @@ void Connection::on_startup_input() {
         auto r = startup_->expects_typed_messages() ? protocol::decode_message(in.data(), kMaxAuthMessageBytes)
                                                     : protocol::decode_startup_packet(in.data());
         if (r.status == protocol::DecodeStatus::error) {
-            write_fatal("08P01", r.error);
+            write_fatal(sqlstate::protocol_violation, r.error);
             return close("protocol violation in startup: " + r.error);
         }
         if (r.status == protocol::DecodeStatus::need_more) return;
@@ -202,7 +203,7 @@ void Connection::startup_step(StartupStep step) {
             // Bytes sent after SSLRequest but before the handshake were not
             // protected by TLS and could be injected by anyone on the path.
             if (!client_.in.empty()) {
-                write_fatal("08P01", "received unencrypted data after SSL request");
+                write_fatal(sqlstate::protocol_violation, "received unencrypted data after SSL request");
                 return close("unencrypted data after SSLRequest");
             }
             client_tls_pending_ = true;
@@ -276,7 +277,7 @@ void Connection::authenticated() {
     if (context_.audit) context_.audit->submit(event(audit::Event::auth_succeeded), 0);
     target_ = &startup_->target();
     if (draining_for_shutdown_) {
-        write_fatal("57P03", "the database system is shutting down");
+        write_fatal(sqlstate::cannot_connect_now, "the database system is shutting down");
         return close("server shutting down");
     }
     phase_ = Phase::admitting;
@@ -361,11 +362,11 @@ void Connection::open_console() {
     pre_login_info_ = info;
     if (context_.audit) context_.audit->submit(event(audit::Event::auth_succeeded), 0);
     if (draining_for_shutdown_) {
-        write_fatal("57P03", "the database system is shutting down");
+        write_fatal(sqlstate::cannot_connect_now, "the database system is shutting down");
         return close("server shutting down");
     }
     if (!context_.admin) {
-        write_fatal("0A000", "pgmoat: the admin console is not available here");
+        write_fatal(sqlstate::feature_not_supported, "pgmoat: the admin console is not available here");
         return close("admin console not available");
     }
     std::string& out = out_.to_client;
@@ -400,7 +401,7 @@ void Connection::console_input() {
     while (phase_ == Phase::console && !in.empty()) {
         auto r = protocol::decode_message(in.data(), kMaxConsoleMessageBytes);
         if (r.status == protocol::DecodeStatus::error) {
-            write_fatal("08P01", r.error);
+            write_fatal(sqlstate::protocol_violation, r.error);
             return close("protocol violation: " + r.error);
         }
         if (r.status == protocol::DecodeStatus::need_more) {
@@ -465,7 +466,7 @@ void Connection::on_kill(std::string_view by) {
     // Not in the middle of a message streaming to the client: that one is cut short
     // and the client sees the connection end.
     if (server_.stream.left == 0) {
-        ClientStartup::write_fatal(out_.to_client, "57P01", "terminating connection due to administrator command",
+        ClientStartup::write_fatal(out_.to_client, sqlstate::admin_shutdown, "terminating connection due to administrator command",
                                    fmt::format("pgmoat: session {} was ended by admin \"{}\" on the admin console.",
                                                context_.id, by));
     }
@@ -479,11 +480,11 @@ void Connection::on_kill(std::string_view by) {
 
 void Connection::login_failed() {
     const std::string& code = startup_ ? startup_->failure_sqlstate() : std::string();
-    std::string reason = code == "28P01"                      ? "password"
-                         : code == "28000" || code == "3D000" ? "target"
-                         : code == "42501" || code == "42601" || code == "0A000" ? "parameter"
-                         : code == "53300"                    ? "limit"
-                         : code == "08P01"                    ? "protocol"
+    std::string reason = code == sqlstate::invalid_password                      ? "password"
+                         : code == sqlstate::invalid_authorization_specification || code == sqlstate::invalid_catalog_name ? "target"
+                         : code == sqlstate::insufficient_privilege || code == sqlstate::syntax_error || code == sqlstate::feature_not_supported ? "parameter"
+                         : code == sqlstate::too_many_connections                    ? "limit"
+                         : code == sqlstate::protocol_violation                    ? "protocol"
                          : close_reason_ == "startup timeout" ? "timeout"
                                                               : "";
     if (reason.empty() || (startup_ && startup_->cancel_request().process_id != 0)) return;
@@ -547,7 +548,7 @@ void Connection::on_tick() {
     if (upstream_ != Upstream::none && upstream_ != Upstream::ready && t >= connect_deadline_) {
         protocol::ErrorFields e;
         e.severity = "FATAL";
-        e.sqlstate = "08006";
+        e.sqlstate = sqlstate::connection_failure;
         e.message = fmt::format("pgmoat: cannot connect to target \"{}\": timed out", target_->name);
         return upstream_failed(e, "connect timeout");
     }
@@ -565,7 +566,7 @@ void Connection::on_tick() {
     }
     auto idle = context_.config->server.idle_timeout;
     if (idle.count() > 0 && quiet() && !held_ && t - last_activity_ >= idle) {
-        write_fatal("57P05", "terminating connection due to idle-session timeout");
+        write_fatal(sqlstate::idle_session_timeout, "terminating connection due to idle-session timeout");
         close("idle timeout");
     }
 }
@@ -588,7 +589,7 @@ bool Connection::quiet() const {
 
 void Connection::maybe_close_idle_for_shutdown() {
     if (!draining_for_shutdown_ || !quiet()) return;
-    write_fatal("57P01", "terminating connection due to administrator command");
+    write_fatal(sqlstate::admin_shutdown, "terminating connection due to administrator command");
     close("server shutting down");
 }
 
@@ -725,7 +726,7 @@ void Connection::on_durable(uint64_t ticket, bool ok) {
         out_.to_client.resize(holds_.front().from);
         holds_.clear();
     }
-    write_fatal("58030", "pgmoat: the audit record of a statement could not be written; its result is withheld");
+    write_fatal(sqlstate::io_error, "pgmoat: the audit record of a statement could not be written; its result is withheld");
     close("audit record not durable");
 }
 

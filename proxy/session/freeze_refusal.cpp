@@ -1,5 +1,6 @@
 // A write on a frozen target is refused before it runs, whatever the policy
 // allows: the freeze is the operator's, read from the configuration in force.
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/session/session.h"
 
 #include <fmt/format.h>
@@ -24,8 +25,8 @@ std::optional<policy::Decision> Session::freeze_refusal(const sql::Statement* fa
     policy::Decision d;
     d.allow = false;
     d.policy = policy_->name;
-    d.rule = "freeze";
-    d.sqlstate = "25006";  // read_only_sql_transaction: what a write meets on a read-only server
+    d.rule = policy::Rule::freeze;
+    d.sqlstate = sqlstate::read_only_sql_transaction;  // what a write meets on a read-only server
     d.message = fmt::format("pgmoat: target \"{}\" is frozen: writes are not allowed", identity_.target);
     d.detail = fmt::format("Rejected by the production freeze: {}.", *reason);
     d.hint = "reads still work; ask the operator to lift the freeze, or retry after the window";

@@ -6,6 +6,7 @@
 // query only reads pg_proc, which every role may. Names are cached per target
 // (FunctionNames). Inside an open batch, or during COPY FROM STDIN, the name
 // stays unknown and the call is refused under enforce (fail closed).
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_reader.h"
@@ -55,7 +56,7 @@ void Connection::on_lookup_input() {
     while (lookup_ && !lookup_->done && !closed()) {
         auto r = protocol::decode_message(in.data(), 1 << 20);
         if (r.status == protocol::DecodeStatus::error) {
-            write_fatal("08P01", "pgmoat: invalid message from server: " + r.error);
+            write_fatal(sqlstate::protocol_violation, "pgmoat: invalid message from server: " + r.error);
             return close("protocol violation: " + r.error);
         }
         if (r.status == protocol::DecodeStatus::need_more) {

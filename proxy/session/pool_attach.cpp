@@ -4,6 +4,7 @@
 // transaction (ReadyForQuery 'I' with nothing else in flight), unless a statement
 // pinned the session to it. The pool's decisions are session::Pool's; net/ holds
 // the sockets.
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/common/log.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message.h"
@@ -58,7 +59,7 @@ void Connection::on_server_wait_timeout() {
     // As pgbouncer ends a client at its query_wait_timeout: FATAL 08P01 with
     // "query_wait_timeout" in the message, which retry logic written for
     // pgbouncer looks for.
-    write_fatal("08P01", message);
+    write_fatal(sqlstate::protocol_violation, message);
     if (phase_ == Phase::admitting) {
         close_reason_ = "pool wait timeout";
         login_failed();
@@ -70,7 +71,7 @@ void Connection::on_pool_full() {
     if (closed()) return;
     lease_ = Lease::none;
     log::info("session {}: over max_client_connections of target \"{}\"'s pool", context_.id, target_->name);
-    write_fatal("53300", "sorry, too many clients already");
+    write_fatal(sqlstate::too_many_connections, "sorry, too many clients already");
     if (phase_ == Phase::admitting) {
         close_reason_ = "pool client limit";
         login_failed();
@@ -96,7 +97,7 @@ void Connection::on_replay_input() {
     while (replaying_ && !closed()) {
         auto r = protocol::decode_message(in.data(), 1 << 20);
         if (r.status == protocol::DecodeStatus::error) {
-            write_fatal("08P01", "pgmoat: invalid message from server: " + r.error);
+            write_fatal(sqlstate::protocol_violation, "pgmoat: invalid message from server: " + r.error);
             server_lost_ = true;
             return close("protocol violation: " + r.error);
         }
@@ -127,7 +128,7 @@ void Connection::on_replay_input() {
                                           "target \"{}\": {}",
                                           target_->name, replay_error_);
         log::warning("session {}: {}", context_.id, message);
-        write_fatal("22023", message);
+        write_fatal(sqlstate::invalid_parameter_value, message);
         close("startup parameters refused by the server");
     }
 }

@@ -2,6 +2,7 @@
 // from server connection to server connection (each named once per distinct
 // Parse, prepared again where missing, as pgbouncer >= 1.21 does), and statements
 // that leave session state pin the session or are refused.
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/session/session.h"
@@ -106,8 +107,8 @@ std::optional<policy::Decision> Session::session_state_refusal(const sql::Analys
         policy::Decision d;
         d.allow = false;
         d.policy = policy_->name;
-        d.rule = "session_state";
-        d.sqlstate = "0A000";  // feature_not_supported
+        d.rule = policy::Rule::session_state;
+        d.sqlstate = sqlstate::feature_not_supported;
         d.message = fmt::format("pgmoat: {} is not supported in transaction pooling: target \"{}\" shares server "
                                 "connections between sessions at each transaction's end",
                                 state->statement, identity_.target);

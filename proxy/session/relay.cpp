@@ -2,6 +2,7 @@
 // messages for the Session, and streams messages too large to hold through as they
 // arrive, judged on their first bytes; after each message, what the Session asked
 // for (a cancel, a close, a server) and what its output must wait for.
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/session/connection.h"
@@ -98,7 +99,7 @@ void Connection::relay(Side from) {
         // messages cross at any size.
         auto r = protocol::decode_message(in.data(), from_client ? UINT32_MAX : kProtocolMaxBody);
         if (r.status == protocol::DecodeStatus::error) {
-            write_fatal("08P01", from_client ? r.error : "pgmoat: invalid message from server: " + r.error);
+            write_fatal(sqlstate::protocol_violation, from_client ? r.error : "pgmoat: invalid message from server: " + r.error);
             return close("protocol violation: " + r.error);
         }
         if (r.frame_size == 0) {
@@ -195,7 +196,7 @@ bool Connection::admissible(char type, size_t frame_size) {
     }
     // The client is probably still sending it: what it sends is read and dropped
     // until the message has passed, so that it reads this error instead of a reset.
-    write_fatal("08P01", error);
+    write_fatal(sqlstate::protocol_violation, error);
     size_t buffered = std::min(client_.in.size(), frame_size);
     size_t coming = frame_size - buffered;
     client_.in.consume(client_.in.size());

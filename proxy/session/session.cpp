@@ -4,6 +4,7 @@
 #include "pgmoat/session/session.h"
 
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/messages.h"
 
@@ -63,7 +64,7 @@ Session::Session(Identity identity, const std::vector<std::pair<std::string, std
 void Session::protocol_violation(Outbox& out, const std::string& message) {
     ErrorFields e;
     e.severity = "FATAL";
-    e.sqlstate = "08P01";
+    e.sqlstate = sqlstate::protocol_violation;
     e.message = message;
     write_error_response(out.to_client, e);
     out.close = true;
@@ -94,7 +95,7 @@ void Session::send_decoy(Origin origin, std::string_view statement_name, const E
 bool Session::is_decoy_error(std::string_view body) const {
     auto fields = read_error_fields(body);
     if (!fields) return false;
-    return find_field(*fields, 'C') == "42601" && find_field(*fields, 'M').find(kDecoySql) != std::string_view::npos;
+    return find_field(*fields, 'C') == sqlstate::syntax_error && find_field(*fields, 'M').find(kDecoySql) != std::string_view::npos;
 }
 
 void Session::on_frontend(const Frame& frame, Outbox& out) {
@@ -264,16 +265,16 @@ void Session::relay(const Frame& frame, Outbox& out) {
 
 void Session::write_row_cap_error(Outbox& out) {
     ErrorFields e;
-    e.sqlstate = "54000";
+    e.sqlstate = sqlstate::program_limit_exceeded;
     e.message = fmt::format("pgmoat: the statement returned more than {} rows, the limit of policy \"{}\"",
                             policy_->max_rows, policy_->name);
-    e.detail = fmt::format("Rejected by rule \"max_rows\" of policy \"{}\" ({}:{}).", policy_->name,
+    e.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).", name(policy::Rule::max_rows), policy_->name,
                            policy_->max_rows_source.file, policy_->max_rows_source.line);
     e.hint = "select fewer rows: add a WHERE condition or LIMIT $1, or page through the result";
     size_t before = out.to_client.size();
     write_error_response(out.to_client, e);
     bytes_to_client_ += out.to_client.size() - before;
-    complete_execution("54000", executions_.front().rows);
+    complete_execution(sqlstate::program_limit_exceeded, executions_.front().rows);
     fail_batch_executions();
 }
 
@@ -407,7 +408,7 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
                 relay(frame, out);
                 resolve(executions_.front());
                 objects_.statement_completed(executions_.front().statement);
-                complete_execution("00000", rows);
+                complete_execution(sqlstate::successful_completion, rows);
                 return;
             }
             break;
@@ -443,7 +444,7 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
         case backend::FunctionCallResponse:
             if (!executions_.empty() && executions_.front().batch == syncs_done_) {
                 relay(frame, out);
-                complete_execution("00000", 0);
+                complete_execution(sqlstate::successful_completion, 0);
                 return;
             }
             break;
@@ -476,7 +477,7 @@ bool Session::on_error_response(const std::vector<ErrorField>& fields, bool deco
         return false;
     }
     std::string code(find_field(fields, 'C'));
-    if (code.size() != 5) code = "XX000";
+    if (code.size() != 5) code = sqlstate::internal_error;
     if (!executions_.empty() && executions_.front().batch == syncs_done_ && executions_.front().capped) {
         // The cancel pgmoat sent for a statement over max_rows: say why.
         write_row_cap_error(out);
@@ -521,7 +522,7 @@ bool Session::on_backend_stream(char type, std::string_view head, size_t size, O
     bytes_to_client_ += size;
     if (!executions_.empty() && executions_.front().batch == syncs_done_) {
         executions_.front().bytes += size;
-        if (type == backend::FunctionCallResponse) complete_execution("00000", 0);
+        if (type == backend::FunctionCallResponse) complete_execution(sqlstate::successful_completion, 0);
     }
     return true;
 }

@@ -3,6 +3,7 @@
 // next statement is judged without it. Each statement a grant let through names
 // it in its audit records.
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/session/session.h"
 
 #include <fmt/format.h>
@@ -43,10 +44,10 @@ void Session::attribute_grant(const sql::Analysis& a, std::string_view sql, Orig
     std::string rule;
     int index = 0;
     if (!base.allow || base.would_reject) {
-        rule = base.rule;
+        rule = policy::name(base.rule);
         index = std::max(base.statement, 0);
     } else if (auto h = policy::hold_reason(*base_policy_, a)) {
-        rule = h->rule;
+        rule = policy::name(h->rule);
         index = h->statement;
     } else if (services_.freezes && (granted("freeze") || granted("hold_freeze")) && freeze_refusal(a)) {
         rule = granted("freeze") ? "freeze" : "hold_freeze";
@@ -65,8 +66,8 @@ std::optional<policy::Decision> Session::expired_grant_refusal(const Statement* 
     policy::Decision d;
     d.allow = false;
     d.policy = policy_->name;
-    d.rule = "grant_expired";
-    d.sqlstate = "42501";
+    d.rule = policy::Rule::grant_expired;
+    d.sqlstate = sqlstate::insufficient_privilege;
     d.message = fmt::format("pgmoat: grant {} that let this prepared statement through has ended", statement->grant);
     d.detail = "A statement prepared under a time-boxed grant runs only while the grant is in force.";
     d.hint = "ask for a new grant (pgmoat grant), or prepare the statement again to have it judged by the policy";

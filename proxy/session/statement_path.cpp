@@ -2,6 +2,7 @@
 // recorded here, then forwarded or rejected. on_statement() is the whole story.
 #include "pgmoat/audit/json.h"
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/message_reader.h"
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/session.h"
@@ -34,7 +35,7 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
         if (auto refusal = freeze_refusal(*analysis)) {
             if (frame && services_.freezes->holds_writes(identity_.target)) {
                 freeze_hold = policy::HoldReason{
-                    "hold_freeze", {}, refusal->statement,
+                    policy::Rule::hold_freeze, {}, refusal->statement,
                     fmt::format("target \"{}\" is frozen: its writes wait for approval", identity_.target)};
             } else {
                 decision = std::move(*refusal);
@@ -72,7 +73,7 @@ void Session::pass(const Frame* frame, std::string_view sql, std::string_view st
     if (decision.would_reject && log_sampler_.allow()) {
         // The audit log and metrics have every one; pgmoat's own log gets a sample.
         log::warning("monitor: app \"{}\" statement would be rejected by rule \"{}\" of policy \"{}\": {}", identity_.app,
-                     decision.rule, decision.policy, decision.message);
+                     name(decision.rule), decision.policy, decision.message);
     }
     if (origin == Origin::simple_query && frame && caps_affected_rows(*analysis)) {
         // Under [limits] max_rows_affected: the Query runs where pgmoat can undo it.
@@ -133,9 +134,9 @@ bool Session::on_function_call(const Frame* frame, std::string_view head, std::s
     } else {
         decision.allow = policy_->mode == policy::Mode::monitor;
         decision.would_reject = decision.allow;
-        decision.rule = "function_call";
+        decision.rule = policy::Rule::function_call;
         decision.policy = policy_->name;
-        decision.sqlstate = "42501";
+        decision.sqlstate = sqlstate::insufficient_privilege;
         decision.message = fmt::format("pgmoat: the function of this FunctionCall message (OID {}) could not be identified",
                                        oid);
         decision.detail = "pgmoat judges a FunctionCall by the function its OID names in the target's catalog; "
@@ -153,7 +154,7 @@ bool Session::on_function_call(const Frame* frame, std::string_view head, std::s
     }
     if (decision.would_reject && log_sampler_.allow()) {
         log::warning("monitor: app \"{}\" FunctionCall would be rejected by rule \"{}\" of policy \"{}\": {}",
-                     identity_.app, decision.rule, decision.policy, decision.message);
+                     identity_.app, name(decision.rule), decision.policy, decision.message);
     }
     StatementPtr statement;
     if (analysis) {
@@ -261,8 +262,8 @@ policy::Decision Session::unknown_portal(std::string_view portal) const {
     policy::Decision d;
     d.allow = false;
     d.policy = policy_->name;
-    d.rule = "unknown_portal";
-    d.sqlstate = "34000";  // PostgreSQL's invalid_cursor_name, as for a portal that does not exist
+    d.rule = policy::Rule::unknown_portal;
+    d.sqlstate = sqlstate::invalid_cursor_name;  // as PostgreSQL answers for a portal that does not exist
     d.message = fmt::format("pgmoat: portal \"{}\" was not created by a Bind or DECLARE that pgmoat has seen", portal);
     d.detail = "An Execute runs whatever its portal holds; pgmoat judges and records only what it has seen created.";
     d.hint = "execute portals created by your own Bind or DECLARE; read a cursor a function returns with FETCH";
@@ -274,8 +275,8 @@ std::optional<policy::Decision> Session::runtime_refusal() {
     d.allow = false;
     d.policy = policy_->name;
     if (services_.audit && !services_.audit->accepting()) {
-        d.rule = "audit_log";
-        d.sqlstate = "58030";
+        d.rule = policy::Rule::audit_log;
+        d.sqlstate = sqlstate::io_error;
         d.message = "pgmoat: the audit log cannot be written; statements are refused until it can";
         d.detail = "The audit log's failure policy is block: nothing runs unlogged.";
         d.hint = "ask the operator to check pgmoat's audit log (disk space, permissions)";
@@ -284,9 +285,9 @@ std::optional<policy::Decision> Session::runtime_refusal() {
     }
     if (policy_->statements_per_second > 0 && services_.rate_limiter &&
         !services_.rate_limiter->admit(policy_->name + "/" + identity_.app, policy_->statements_per_second)) {
-        d.rule = "rate_limit";
+        d.rule = policy::Rule::rate_limit;
         d.source = policy_->rate_source;
-        d.sqlstate = "53400";
+        d.sqlstate = sqlstate::configuration_limit_exceeded;
         d.message = fmt::format("pgmoat: app \"{}\" sent more than {} statements per second", identity_.app,
                                 policy_->statements_per_second);
         d.detail = fmt::format("Rejected by rule \"statements_per_second\" of policy \"{}\" ({}:{}).", policy_->name,
@@ -308,7 +309,7 @@ void Session::reject(const policy::Decision& d, std::string_view sql, std::share
     e.position = d.position;
     if (log_sampler_.allow()) {
         log::info("rejected: app \"{}\" target \"{}\": rule \"{}\" of policy \"{}\": {}", identity_.app,
-                  identity_.target, d.rule, d.policy, d.message);
+                  identity_.target, name(d.rule), d.policy, d.message);
     }
     record_rejection(d, sql, a, origin == Origin::function_call ? "function_call" : std::string_view());
     send_decoy(origin, statement_name, e, out);
@@ -373,10 +374,10 @@ void Session::count(const policy::Decision& d, const sql::Analysis* a) {
                                                             std::string(decision)})).first;
     }
     it->second->inc();
-    if (!d.rule.empty()) {
+    if (d.rule != policy::Rule::none) {
         auto& family = d.allow ? m->would_reject : m->rejections;
-        family.labels({identity_.app, identity_.target, d.rule}).inc();
-        if (d.rule == "unparseable") m->unparseable.labels({identity_.app}).inc();
+        family.labels({identity_.app, identity_.target, std::string(name(d.rule))}).inc();
+        if (d.rule == policy::Rule::unparseable) m->unparseable.labels({identity_.app}).inc();
     }
 }
 
@@ -397,7 +398,7 @@ void Session::record(const Execution& e, std::string_view sqlstate, uint64_t row
         const auto& d = e.statement->decision;
         r.decision = d.would_reject ? audit::Decision::would_reject : audit::Decision::allow;
         if (d.would_reject) {
-            r.rule = d.rule;
+            r.rule = name(d.rule);
             r.policy_file = d.source.file;
             r.policy_line = d.source.line;
         }
@@ -422,7 +423,7 @@ void Session::record_rejection(const policy::Decision& d, std::string_view sql,
         row.session = services_.session_id;
         row.app = identity_.app;
         row.target = identity_.target;
-        row.rule = d.rule;
+        row.rule = name(d.rule);
         row.sqlstate = d.sqlstate;
         if (info && info->text) row.statement = *info->text;
         services_.rejections->add(std::move(row));
@@ -433,7 +434,7 @@ void Session::record_rejection(const policy::Decision& d, std::string_view sql,
     r.session = audit_info_;
     r.statement = std::move(info);
     r.decision = audit::Decision::reject;
-    r.rule = d.rule;
+    r.rule = name(d.rule);
     if (!d.source.file.empty()) r.policy_file = d.source.file;
     if (d.source.line > 0) r.policy_line = d.source.line;
     r.policy_version = services_.policies->version;

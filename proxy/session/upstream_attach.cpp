@@ -4,6 +4,7 @@
 // welcome (at login) or the settings the client has not been told yet (a server
 // attached at the first statement).
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/session/connection.h"
 
@@ -20,7 +21,7 @@ constexpr uint32_t kMaxLoginMessageBytes = 1 << 20;
 protocol::ErrorFields connection_failure(const config::Target& t, std::string_view what) {
     protocol::ErrorFields e;
     e.severity = "FATAL";
-    e.sqlstate = "08006";
+    e.sqlstate = sqlstate::connection_failure;
     e.message = fmt::format("pgmoat: cannot connect to target \"{}\": {}", t.name, what);
     return e;
 }

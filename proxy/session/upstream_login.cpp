@@ -1,5 +1,6 @@
 #include "pgmoat/session/upstream_login.h"
 
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
 
@@ -38,7 +39,7 @@ UpstreamLogin::Status UpstreamLogin::on_message(const Frame& frame, std::string&
     switch (frame.type) {
         case backend::Authentication: {
             auto a = read_authentication(frame.body);
-            if (!a) return fail("08006", fmt::format("pgmoat: target \"{}\" sent a malformed authentication request", target_.name),
+            if (!a) return fail(sqlstate::connection_failure, fmt::format("pgmoat: target \"{}\" sent a malformed authentication request", target_.name),
                                 "malformed authentication request");
             return on_authentication(*a, out);
         }
@@ -50,20 +51,20 @@ UpstreamLogin::Status UpstreamLogin::on_message(const Frame& frame, std::string&
             // the client as from PostgreSQL itself; anything else about pgmoat's own
             // login (its password, its role) is pgmoat's problem, reported as a
             // connection failure so the client does not think its own password is wrong.
-            std::string sqlstate = (code == "53300" || code == "57P03") ? code : "08006";
+            std::string sqlstate = (code == sqlstate::too_many_connections || code == sqlstate::cannot_connect_now) ? code : sqlstate::connection_failure;
             return fail(sqlstate, fmt::format("pgmoat: target \"{}\" refused the connection: {}", target_.name, msg),
                         fmt::format("login refused by server: {} {}", code, msg));
         }
         case backend::NoticeResponse: notices_.append(frame.bytes()); return Status::in_progress;
         case backend::ParameterStatus: {
             auto p = read_parameter_status(frame.body);
-            if (!p) return fail("08006", fmt::format("pgmoat: target \"{}\" sent a malformed message", target_.name), "malformed ParameterStatus");
+            if (!p) return fail(sqlstate::connection_failure, fmt::format("pgmoat: target \"{}\" sent a malformed message", target_.name), "malformed ParameterStatus");
             parameters_.emplace_back(std::string(p->name), std::string(p->value));
             return Status::in_progress;
         }
         case backend::BackendKeyData: {
             auto k = read_backend_key_data(frame.body);
-            if (!k) return fail("08006", fmt::format("pgmoat: target \"{}\" sent a malformed message", target_.name), "malformed BackendKeyData");
+            if (!k) return fail(sqlstate::connection_failure, fmt::format("pgmoat: target \"{}\" sent a malformed message", target_.name), "malformed BackendKeyData");
             key_ = *k;
             have_key_ = true;
             return Status::in_progress;
@@ -73,19 +74,19 @@ UpstreamLogin::Status UpstreamLogin::on_message(const Frame& frame, std::string&
             return Status::in_progress;
         case backend::ReadyForQuery:
             if (!authenticated_ || !read_ready_for_query(frame.body)) {
-                return fail("08006", fmt::format("pgmoat: target \"{}\" sent ReadyForQuery before authentication", target_.name),
+                return fail(sqlstate::connection_failure, fmt::format("pgmoat: target \"{}\" sent ReadyForQuery before authentication", target_.name),
                             "ReadyForQuery before AuthenticationOk");
             }
             return Status::ready;
         default:
-            return fail("08006", fmt::format("pgmoat: target \"{}\" sent an unexpected message during login", target_.name),
+            return fail(sqlstate::connection_failure, fmt::format("pgmoat: target \"{}\" sent an unexpected message during login", target_.name),
                         fmt::format("unexpected message type '{}' during login", frame.type));
     }
 }
 
 UpstreamLogin::Status UpstreamLogin::on_authentication(const Authentication& a, std::string& out) {
     auto auth_error = [&](const std::string& why) {
-        return fail("08006", fmt::format("pgmoat could not log in to target \"{}\"", target_.name), why);
+        return fail(sqlstate::connection_failure, fmt::format("pgmoat could not log in to target \"{}\"", target_.name), why);
     };
     switch (a.code) {
         case auth_request::Ok:

@@ -1,6 +1,6 @@
 #include "pgmoat/session/welcome.h"
 
-#include <strings.h>
+#include "pgmoat/common/ascii.h"
 
 namespace pgmoat::session {
 
@@ -9,19 +9,19 @@ Parameters patch_welcome(const Welcome& welcome, const Parameters& forwarded) {
     for (const auto& [name, value] : forwarded) {
         // Same value as the remembered login: the server's own spelling stands.
         bool same = false;
-        for (const auto& [n, v] : welcome.forwarded) same |= strcasecmp(n.c_str(), name.c_str()) == 0 && v == value;
+        for (const auto& [n, v] : welcome.forwarded) same |= ascii::iequals(n, name) && v == value;
         if (same) continue;
         for (auto& [n, v] : out) {
-            if (strcasecmp(n.c_str(), name.c_str()) == 0) v = value;
+            if (ascii::iequals(n, name)) v = value;
         }
     }
     // The client never asked for one: the server's default is what it will get.
     for (auto& [n, v] : out) {
-        if (strcasecmp(n.c_str(), "application_name") != 0) continue;
+        if (!ascii::iequals(n, "application_name")) continue;
         bool asked = false;
-        for (const auto& [name, value] : forwarded) asked |= strcasecmp(name.c_str(), "application_name") == 0;
+        for (const auto& [name, value] : forwarded) asked |= ascii::iequals(name, "application_name");
         bool asked_before = false;
-        for (const auto& [name, value] : welcome.forwarded) asked_before |= strcasecmp(name.c_str(), "application_name") == 0;
+        for (const auto& [name, value] : welcome.forwarded) asked_before |= ascii::iequals(name, "application_name");
         if (!asked && asked_before) v.clear();
     }
     return out;

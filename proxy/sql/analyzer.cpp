@@ -3,6 +3,8 @@
 // scan bounds the depth low, on a large-stack thread otherwise.
 #include "pgmoat/sql/analyzer.h"
 
+#include "pgmoat/common/ascii.h"
+
 #include "hash.h"
 #include "large_stack.h"
 #include "lexer.h"
@@ -31,16 +33,6 @@ uint32_t json_depth_limit(uint32_t max_depth) {
     return 16 * max_depth + 256;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
 
 Scratch& scratch() {
     thread_local Scratch s;
@@ -137,8 +129,8 @@ uint64_t AnalyzerOptions::cache_key() const {
 
 bool AnalyzerOptions::settings_supported() const {
     return standard_conforming_strings &&
-           (iequals(client_encoding, "UTF8") || iequals(client_encoding, "UTF-8") ||
-            iequals(client_encoding, "UNICODE"));
+           (ascii::iequals(client_encoding, "UTF8") || ascii::iequals(client_encoding, "UTF-8") ||
+            ascii::iequals(client_encoding, "UNICODE"));
 }
 
 Analysis analyze(std::string_view sql, const AnalyzerOptions& options) {

@@ -1,6 +1,8 @@
 // Finds field names and WITH query bodies in the text (see name_position.h).
 #include "name_position.h"
 
+#include "pgmoat/common/ascii.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -25,9 +27,6 @@ bool ident_start(unsigned char c) {
 }
 bool ident_cont(unsigned char c) {
     return ident_start(c) || (c >= '0' && c <= '9') || c == '$';
-}
-char fold(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
 // Whether an identifier's folded text is name, allowing for truncation.
@@ -94,19 +93,19 @@ bool NamePositions::names(size_t p, size_t end, std::string_view name) const {
     }
     if (word.size() == name.size()) {
         for (size_t i = 0; i < word.size(); ++i)
-            if (fold(word[i]) != name[i]) return false;
+            if (ascii::to_lower(word[i]) != name[i]) return false;
         return true;
     }
     if (word.size() <= kMaxIdentifier) return false;
     std::string folded(word);
-    for (char& c : folded) c = fold(c);
+    ascii::lower_in_place(folded);
     return same_identifier(folded, name);
 }
 
 bool NamePositions::keyword(size_t p, size_t end, std::string_view lower) const {
     if (end - p != lower.size() || end > sql_.size()) return false;
     for (size_t i = 0; i < lower.size(); ++i)
-        if (fold(sql_[p + i]) != lower[i]) return false;
+        if (ascii::to_lower(sql_[p + i]) != lower[i]) return false;
     return true;
 }
 

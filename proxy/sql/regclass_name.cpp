@@ -3,6 +3,8 @@
 // one), unquoted ones lower-cased (ASCII only in UTF-8), each cut to 63 bytes.
 #include "regclass_name.h"
 
+#include "pgmoat/common/ascii.h"
+
 #include <vector>
 
 namespace pgmoat::sql::detail {
@@ -54,9 +56,7 @@ bool parse_regclass_name(std::string_view text, RegclassName& out) {
             if (part.empty()) return false;
         } else {
             while (i < n && text[i] != '.' && !is_space(text[i])) {
-                char c = text[i++];
-                if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-                part += c;
+                part += ascii::to_lower(text[i++]);
             }
             if (part.empty()) return false;
         }

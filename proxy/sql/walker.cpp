@@ -5,6 +5,7 @@
 #include "walker_impl.h"
 
 #include "catalog_functions.h"
+#include "pgmoat/common/ascii.h"
 #include "regclass_name.h"
 
 #include <algorithm>
@@ -174,9 +175,7 @@ bool pg_catalog_written(std::string_view sql, int32_t offset) {
     static constexpr std::string_view kName = "pg_catalog";
     if (t.size() < kName.size()) return false;
     for (size_t i = 0; i < kName.size(); ++i) {
-        char ch = t[i];
-        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
-        if (ch != kName[i]) return false;
+        if (ascii::to_lower(t[i]) != kName[i]) return false;
     }
     if (t.size() == kName.size()) return true;
     const unsigned char next = static_cast<unsigned char>(t[kName.size()]);
@@ -289,10 +288,7 @@ bool selecting_comparison(Str kind, Str op) {
 
 std::string object_type_name(std::string_view e) {
     if (e.substr(0, 7) == "OBJECT_") e.remove_prefix(7);
-    std::string out(e);
-    for (char& ch : out)
-        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
-    return out;
+    return ascii::lower(e);
 }
 
 // ---- generic -------------------------------------------------------------------

@@ -3,6 +3,8 @@
 // utility statements through one table-like handler.
 #include "walker_impl.h"
 
+#include "pgmoat/common/ascii.h"
+
 #include <charconv>
 
 namespace pgmoat::sql::detail {
@@ -27,12 +29,7 @@ Ctx dml_base(int32_t scope, const Ctx& c) {
     return b;
 }
 
-std::string lower(Str s) {
-    std::string out(s);
-    for (char& ch : out)
-        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
-    return out;
-}
+using ascii::lower;
 
 bool truthy(Str v) {
     std::string l = lower(v);

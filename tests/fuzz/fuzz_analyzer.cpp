@@ -111,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     auto d = policy::decide(*set->default_policy, a, text,
                             (flags & 8) ? policy::Protocol::extended : policy::Protocol::simple_query);
     if (!a.ok()) FUZZ_CHECK(!d.allow, "baseline allowed text that did not analyze");
-    if (!d.allow) FUZZ_CHECK(!d.rule.empty() && d.sqlstate.size() == 5 && !d.message.empty(), "rejection without rule");
+    if (!d.allow) FUZZ_CHECK(d.rule != policy::Rule::none && d.sqlstate.size() == 5 && !d.message.empty(), "rejection without rule");
     // Stacked statements pass only when none of them carries data: SET, RESET, SHOW
     // and transaction control (what ORMs send to set up a connection).
     if (a.ok() && a.statements.size() > 1 && !(flags & 8) && d.allow) {

@@ -189,7 +189,7 @@ inline void check_to_server(const pgmoat::session::Session& session, const pgmoa
     auto d = policy::decide(session.policy(), analysis, sql,
                             in.type == 'P' ? policy::Protocol::extended : policy::Protocol::simple_query);
     FUZZ_CHECK(d.allow && !d.would_reject, "a statement the policy rejects was forwarded: rule %s",
-               d.rule.c_str());
+               std::string(name(d.rule)).c_str());
     FUZZ_CHECK(!analysis.depends_on_settings ||
                    (settings_before.standard_conforming_strings && settings_before.client_encoding == "UTF8"),
                "text that reads differently under the session's settings was forwarded");

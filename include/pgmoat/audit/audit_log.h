@@ -54,52 +54,16 @@
 // failing until a later write + sync succeeds, and an audit_error record says so.
 #pragma once
 
+#include "pgmoat/audit/options.h"
 #include "pgmoat/audit/record.h"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 
-namespace pgmoat {
-class TomlTable;
-}
-
 namespace pgmoat::audit {
-
-enum class FsyncMode : uint8_t { every_record, interval };
-enum class FailurePolicy : uint8_t { block, continue_ };
-
-struct Options {
-    bool enabled = true;
-    std::string path = "pgmoat-audit.jsonl";  // resolved against the config file's directory; "-": stdout
-    FsyncMode fsync = FsyncMode::interval;
-    std::chrono::milliseconds fsync_interval{100};
-    FailurePolicy failure_policy = FailurePolicy::block;
-    uint64_t queue_records = 65536;           // capacity of the queue in records
-    uint64_t queue_bytes = 64ull << 20;       // and in (approximate) bytes
-    std::string hmac_key_file;                // empty: chain with plain SHA-256
-    std::optional<std::string> hmac_key;      // read from hmac_key_file; never logged
-    std::chrono::milliseconds retry_interval{250};  // not configurable in pgmoat.toml
-};
-
-// Defaults, with the path resolved against base_dir (the config file's directory).
-Options default_options(const std::string& base_dir);
-
-// Reads an [audit] table:
-//   enabled = true
-//   path = "pgmoat-audit.jsonl"      # or "-" for stdout; relative to base_dir
-//   fsync = "interval"               # or "every_record"
-//   fsync_interval = "100ms"         # only with fsync = "interval"; 1ms..60s
-//   failure_policy = "block"         # or "continue"
-//   queue_records = 65536            # 16..100000000
-//   queue_bytes = "64MB"             # 64kB..16GB
-//   hmac_key_file = "audit.key"      # optional; relative to base_dir
-// Unknown keys and bad values throw ConfigError with file:line:column. The key file
-// is read here (it must exist, be non-empty, and should be mode 0600).
-Options read_options(TomlTable& audit, const std::string& base_dir);
 
 struct Stats {
     uint64_t records_written = 0;  // submitted records appended to the log

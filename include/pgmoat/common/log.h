@@ -2,7 +2,7 @@
 // credentials, passwords or SCRAM messages to it.
 #pragma once
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <string>
 #include <string_view>

@@ -2,7 +2,7 @@
 // credentials it alone holds, and which app identities may use which target.
 #pragma once
 
-#include "pgmoat/audit/audit_log.h"
+#include "pgmoat/audit/options.h"
 
 #include <chrono>
 #include <string_view>

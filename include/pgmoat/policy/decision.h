@@ -4,6 +4,7 @@
 #pragma once
 
 #include "pgmoat/policy/policy.h"
+#include "pgmoat/policy/rule.h"
 #include "pgmoat/sql/analysis.h"
 
 #include <string>
@@ -19,9 +20,9 @@ struct Decision {
     bool allow = true;
     // Monitor mode: allowed, but it would have been rejected under enforce.
     bool would_reject = false;
-    // The rule that decided ("parameters", "function", ...; "" when allowed by
-    // every rule), its policy and where it is written.
-    std::string rule;
+    // The rule that decided (Rule::none when allowed by every rule), its policy
+    // and where it is written.
+    Rule rule = Rule::none;
     std::string policy;
     Source source;
     int statement = -1;  // index of the offending statement

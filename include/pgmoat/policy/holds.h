@@ -4,6 +4,7 @@
 #pragma once
 
 #include "pgmoat/policy/policy.h"
+#include "pgmoat/policy/rule.h"
 #include "pgmoat/sql/analysis.h"
 
 #include <optional>
@@ -12,7 +13,7 @@
 namespace pgmoat::policy {
 
 struct HoldReason {
-    std::string rule;  // "hold_statements" or "hold_unrestricted_writes"
+    Rule rule = Rule::none;  // hold_statements, hold_unrestricted_writes or hold_freeze
     Source source;
     int statement = 0;  // which statement of the text
     std::string why;    // for the approver: "DROP statements are held for approval"

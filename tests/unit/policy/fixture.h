@@ -30,7 +30,7 @@ inline Decision judge(const Policy& p, const std::string& sql, Protocol protocol
 // The rule that rejects sql, or "allow".
 inline std::string rule_for(const std::string& sql, const Policy& p = baseline()) {
     auto d = judge(p, sql);
-    return d.allow ? "allow" : d.rule;
+    return d.allow ? "allow" : std::string(name(d.rule));
 }
 
 // The shipped policies plus test.toml with `text` (which usually extends the baseline).

@@ -28,7 +28,7 @@ std::string held_by(const Policy& p, const std::string& sql) {
     auto a = sql::analyze(sql);
     REQUIRE(a.ok());
     auto h = hold_reason(p, a);
-    return h ? h->rule : "none";
+    return h ? std::string(name(h->rule)) : "none";
 }
 }  // namespace
 

@@ -64,7 +64,7 @@ TEST_CASE("a locked shape runs with its literals; a new shape and a changed cons
     CHECK(judge(p, "select version()").allow);  // from the shipped drivers' list
 
     auto n = judge(p, "SELECT id FROM orders WHERE id = (SELECT max(id) FROM orders)");
-    CHECK(n.rule == "new_shape");
+    CHECK(name(n.rule) == "new_shape");
     CHECK(n.sqlstate == "42501");
     CHECK(n.message.find("new statement shape") != std::string::npos);
     CHECK(n.message.find("SELECT id FROM orders WHERE id = (SELECT max(id) FROM orders)") != std::string::npos);
@@ -72,7 +72,7 @@ TEST_CASE("a locked shape runs with its literals; a new shape and a changed cons
     CHECK(n.detail.find("test.toml:8") != std::string::npos);  // the shapes = line
 
     auto c = judge(p, "SELECT id FROM orders WHERE status = 'paid' AND customer_id = 7 LIMIT 50");
-    CHECK(c.rule == "shape_constant");
+    CHECK(name(c.rule) == "shape_constant");
     CHECK(c.message.find("$1 of statement shape") != std::string::npos);
     CHECK(c.message.find("locked as the constant 'open'") != std::string::npos);
     CHECK(c.position == static_cast<int>(std::string("SELECT id FROM orders WHERE status = ").size()) + 1);

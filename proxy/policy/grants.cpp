@@ -46,6 +46,8 @@ constexpr RuleWidening kRules[] = {
     // Asked by the session (grants_allow): the target's production freeze.
     {"freeze", [](Policy&) {}},
     {"hold_freeze", [](Policy&) {}},
+    // The target's production = "no_ddl" (read_only is the second lock: never lifted).
+    {"production", [](Policy&) {}},
 };
 
 const RuleWidening* find_rule(std::string_view rule) {

@@ -85,6 +85,17 @@ std::chrono::steady_clock::time_point Session::hold_deadline() const {
     return held_ ? held_->deadline : Clock::time_point::max();
 }
 
+// A held statement that will not run fails under the rule that held it.
+policy::Decision Session::held_refusal(const HeldStatement& h) const {
+    policy::Decision d = h.decision;
+    d.allow = false;
+    d.rule = h.reason.rule;
+    d.source = h.reason.source;
+    d.policy = policy_->name;
+    d.statement = h.reason.statement;
+    return d;
+}
+
 void Session::approval_decided(bool approved, std::string_view by, std::string_view reason, Outbox& out) {
     if (!held_) return;
     // The step is recorded before the statement's own record.
@@ -94,12 +105,7 @@ void Session::approval_decided(bool approved, std::string_view by, std::string_v
     log::info("approval {} {} by \"{}\"{}", h.id, approved ? "approved" : "denied", by,
               reason.empty() ? std::string() : fmt::format(": {}", reason));
     if (!approved) {
-        policy::Decision d = h.decision;
-        d.allow = false;
-        d.rule = h.reason.rule;
-        d.source = h.reason.source;
-        d.policy = policy_->name;
-        d.statement = h.reason.statement;
+        policy::Decision d = held_refusal(h);
         d.sqlstate = sqlstate::insufficient_privilege;
         d.message = fmt::format("pgmoat: \"{}\" denied this statement (approval {}){}", by, h.id,
                                 reason.empty() ? std::string() : fmt::format(": {}", reason));
@@ -123,12 +129,7 @@ void Session::hold_timed_out(Outbox& out) {
     held_.reset();
     log::warning("approval {} timed out: app \"{}\" target \"{}\": nobody decided within {}", h.id, identity_.app,
                  identity_.target, minutes_or_seconds(policy_->holds.timeout));
-    policy::Decision d = h.decision;
-    d.allow = false;
-    d.rule = h.reason.rule;
-    d.source = h.reason.source;
-    d.policy = policy_->name;
-    d.statement = h.reason.statement;
+    policy::Decision d = held_refusal(h);
     d.sqlstate = sqlstate::query_canceled;  // as statement_timeout
     d.message = fmt::format("pgmoat: nobody approved this statement within {} (approval {}); it did not run",
                             minutes_or_seconds(policy_->holds.timeout), h.id);

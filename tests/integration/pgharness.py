@@ -291,6 +291,11 @@ class Pgmoat:
             return out
         with open(self.audit_path) as f:
             for line in f:
+                # pgmoat appends each record with one write(), but a reader may
+                # see the file between its pages: a last line without its newline
+                # is a record still being written, not one to judge yet.
+                if not line.endswith("\n"):
+                    break
                 if line.strip():
                     r = json.loads(line)
                     if event is None or r["event"] == event:

@@ -411,6 +411,7 @@ private:
         Clock::time_point deadline;
     };
     std::optional<HeldStatement> held_;
+    policy::Decision held_refusal(const HeldStatement& h) const;
     // The approval the statement being passed ran under (its audit records name it).
     uint64_t approval_ = 0;
     // The grant that let the statement being passed through (its records name it).

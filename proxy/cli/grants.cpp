@@ -9,51 +9,21 @@
 #include "pgmoat/policy/grants.h"
 
 #include <fmt/format.h>
-#include <openssl/rand.h>
 #include <pwd.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fcntl.h>
-#include <sys/file.h>
 
 namespace pgmoat::cli {
 
 namespace {
 
-// "30m", "2h", "90s", "1d": how long a grant lasts (at most a week).
-std::optional<std::chrono::seconds> parse_for(std::string_view text) {
-    uint64_t n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc() || n == 0) return std::nullopt;
-    std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
-    uint64_t factor = unit == "s" ? 1 : unit == "m" || unit == "min" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
-    if (factor == 0 || n > 7 * 86400 / factor) return std::nullopt;
-    return std::chrono::seconds(n * factor);
-}
-
 std::string who_grants() {
     if (const auto* pw = ::getpwuid(::geteuid())) return pw->pw_name;
     return "uid " + std::to_string(::geteuid());
 }
-
-std::string new_id() {
-    unsigned char bytes[4];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("cannot generate a grant id");
-    return fmt::format("g{:02x}{:02x}{:02x}{:02x}", bytes[0], bytes[1], bytes[2], bytes[3]);
-}
-
-// Two `pgmoat grant` at once must not lose one: the file is changed under a lock.
-struct FileLock {
-    int fd;
-    explicit FileLock(const std::string& path) : fd(::open((path + ".lock").c_str(), O_CREAT | O_RDWR, 0600)) {
-        if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + path + ".lock");
-    }
-    ~FileLock() { ::close(fd); }
-};
 
 void print(const policy::Grant& g, std::chrono::system_clock::time_point now) {
     auto left = std::chrono::duration_cast<std::chrono::seconds>(g.expires - now).count();
@@ -97,29 +67,20 @@ int grant(const Args& args) {
         std::fprintf(stderr, "pgmoat: %s\n", refusal->c_str());
         return 1;
     }
-    auto length = parse_for(duration);
+    auto length = policy::parse_grant_length(duration);
     if (!length) {
         std::fprintf(stderr, "pgmoat: --for \"%s\": expected a duration such as 30m, 2h or 1d (at most 7d)\n",
                      duration.c_str());
         return 1;
     }
-    FileLock lock(config.policies.grants);
-    auto grants = policy::load_grants(config.policies.grants);
-    auto now = std::chrono::system_clock::now();
-    // Expired grants are dropped as the file is rewritten (the audit log keeps them).
-    std::erase_if(grants, [&](const policy::Grant& g) { return !g.active(now); });
     policy::Grant g;
-    g.id = new_id();
     g.app = app;
     g.allow = allow;
     g.target = target;
     g.reason = reason;
     g.granted_by = who_grants();
-    g.granted_at = std::chrono::floor<std::chrono::seconds>(now);
-    g.expires = g.granted_at + *length;
-    grants.push_back(g);
-    policy::save_grants(config.policies.grants, grants);
-    print(g, now);
+    g = policy::add_grant(config.policies.grants, std::move(g), *length);
+    print(g, std::chrono::system_clock::now());
     return 0;
 }
 
@@ -154,15 +115,10 @@ int revoke(const Args& args) {
         return 2;
     }
     auto config = config::load_config(config_path);
-    FileLock lock(config.policies.grants);
-    auto grants = policy::load_grants(config.policies.grants);
-    auto before = grants.size();
-    std::erase_if(grants, [&](const policy::Grant& g) { return g.id == id; });
-    if (grants.size() == before) {
+    if (!policy::remove_grant(config.policies.grants, id)) {
         std::fprintf(stderr, "pgmoat: no grant %s in %s\n", id.c_str(), config.policies.grants.c_str());
         return 1;
     }
-    policy::save_grants(config.policies.grants, grants);
     std::printf("revoked %s\n", id.c_str());
     return 0;
 }

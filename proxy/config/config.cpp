@@ -208,6 +208,12 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
         if (*v == "hold") target.freeze_holds = true;
         else if (*v != "reject") t.fail("freeze_action", fmt::format("\"{}\": expected reject or hold", *v));
     }
+    if (auto v = t.string("production")) {
+        if (*v == "read_only") target.production = Target::Production::read_only;
+        else if (*v == "no_ddl") target.production = Target::Production::no_ddl;
+        else if (*v != "off") t.fail("production", fmt::format("\"{}\": expected read_only, no_ddl or off", *v));
+        target.production_line = t.line_of("production");
+    }
     if (auto windows = t.strings("freeze_windows")) {
         for (const auto& text : *windows) {
             auto w = parse_freeze_window(text);

@@ -31,6 +31,8 @@ public:
     bool kill(uint64_t session, std::string_view by) override;
     session::Approvals* approvals() override { return &runtime_.approvals; }
     std::vector<policy::Grant> grants() const override { return runtime_.grants.all(); }
+    GrantChange add_grant(policy::Grant g, std::chrono::seconds length) override;
+    GrantChange remove_grant(std::string_view id) override;
     void approval_decided(const session::PendingApproval& entry, bool approved, std::string_view by,
                           std::string_view reason) override;
 

@@ -1,5 +1,6 @@
 // Grants: the file, and what a grant widens. A kind (or category) is let through
-// as if the policy allowed it (also past require_where and holds for it); a rule
+// as if the policy allowed it (also past require_where, and past holds for it
+// unless [holds] kind_grants_lift = false); a rule
 // name turns that rule off. The second lock (read_only) is never lifted: the
 // upstream session of a read-only identity starts read-only whatever pgmoat allows.
 #include "pgmoat/policy/grants.h"
@@ -46,6 +47,8 @@ constexpr RuleWidening kRules[] = {
     // Asked by the session (grants_allow): the target's production freeze.
     {"freeze", [](Policy&) {}},
     {"hold_freeze", [](Policy&) {}},
+    // The target's production = "no_ddl" (read_only is the second lock: never lifted).
+    {"production", [](Policy&) {}},
 };
 
 const RuleWidening* find_rule(std::string_view rule) {
@@ -165,7 +168,7 @@ Policy widen(const Policy& policy, const std::vector<Grant>& grants) {
         auto kinds = kinds_named(g.allow);
         p.allowed_kinds |= kinds;
         p.require_where &= ~kinds;
-        p.holds.kinds &= ~kinds;
+        if (p.holds.kind_grants_lift) p.holds.kinds &= ~kinds;
         // DDL of a granted kind may touch any relation.
         bool ddl = false;
         for (size_t i = 0; i < kinds.size(); ++i) {

@@ -314,6 +314,7 @@ void read_holds(TomlTable& t, Policy& p) {
         p.holds.timeout = *v;
     }
     if (auto v = t.boolean("notice")) p.holds.notice = *v;
+    if (auto v = t.boolean("kind_grants_lift")) p.holds.kind_grants_lift = *v;
     t.reject_unknown_keys();
 }
 

@@ -4,6 +4,8 @@
 // pgbouncer's SHOW.
 #include "pgmoat/session/admin_console.h"
 
+#include "pgmoat/session/admin_grant.h"
+
 #include "pgmoat/common/sqlstate.h"
 #include "pgmoat/common/utc_time.h"
 #include "pgmoat/protocol/message.h"
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <map>
 #include <tuple>
+#include <variant>
 
 namespace pgmoat::session {
 
@@ -243,6 +246,45 @@ void decide(AdminConsole& c, std::string_view argument, bool approve) {
     c.complete(approve ? "APPROVE" : "DENY");
 }
 
+// GRANT: the console's `pgmoat grant`, naming the admin identity as the grantor.
+void grant(AdminConsole& c, std::string_view) {
+    auto parsed = parse_console_grant(c.command_text());
+    if (auto* e = std::get_if<ConsoleGrantError>(&parsed)) return c.fail(sqlstate::syntax_error, e->message, e->hint);
+    auto& g = std::get<ConsoleGrant>(parsed);
+    std::string by = c.who().app.value_or("");
+    if (g.app == by) {
+        return c.fail(sqlstate::insufficient_privilege, fmt::format("\"{}\" cannot grant to itself", by),
+                      "another admin identity must grant it",
+                      "An identity never widens its own policy: the grant needs a second person.");
+    }
+    if (auto refusal = policy::grant_refusal(g.allow)) return c.fail(sqlstate::invalid_parameter_value, *refusal);
+    policy::Grant fields;
+    fields.app = g.app;
+    fields.allow = g.allow;
+    fields.target = g.target;
+    fields.reason = g.reason;
+    fields.granted_by = by;
+    auto done = c.state().add_grant(std::move(fields), g.length);
+    if (!done.sqlstate.empty()) return c.fail(done.sqlstate, done.message, done.hint);
+    const auto& added = done.grant;
+    c.notice(fmt::format("pgmoat: grant {}: app \"{}\" may {} on target \"{}\" until {}", added.id, added.app,
+                         added.allow, added.target, format_utc(added.expires)));
+    if (!done.warning.empty()) c.notice("pgmoat: " + done.warning);
+    c.result({"grant", "app", "allow", "target", "expires", "granted_by", "reason"},
+             {{added.id, added.app, added.allow, added.target, format_utc(added.expires), added.granted_by, added.reason}});
+}
+
+void revoke(AdminConsole& c, std::string_view id) {
+    auto done = c.state().remove_grant(id);
+    if (!done.sqlstate.empty()) return c.fail(done.sqlstate, done.message, done.hint);
+    const auto& g = done.grant;
+    c.notice(g.app.empty() ? fmt::format("pgmoat: grant {} revoked", g.id)
+                           : fmt::format("pgmoat: grant {} revoked: app \"{}\" no longer may {} on target \"{}\"", g.id,
+                                         g.app, g.allow, g.target));
+    if (!done.warning.empty()) c.notice("pgmoat: " + done.warning);
+    c.complete("REVOKE");
+}
+
 void approve(AdminConsole& c, std::string_view argument) { decide(c, argument, true); }
 void deny(AdminConsole& c, std::string_view argument) { decide(c, argument, false); }
 
@@ -262,6 +304,9 @@ constexpr AdminCommand kCommands[] = {
     {"SHOW APPROVALS", "statements held for approval: who, what, which rule, seconds left before they are denied",
      show_approvals},
     {"SHOW GRANTS", "time-boxed grants (pgmoat grant): app, what they allow, target, seconds left", show_grants},
+    {"GRANT [<kind or rule> TO <app> ON <target> FOR <duration> REASON '<text>'…]",
+     "widen an app's policy for a bounded time, as pgmoat grant does (never one's own)", grant},
+    {"REVOKE <grant>", "end a grant now", revoke},
     {"APPROVE <approval>", "run a held statement (never one's own)", approve},
     {"DENY <approval> [reason…]", "refuse a held statement; its client gets the error and the reason", deny},
 };
@@ -276,7 +321,10 @@ void show_help(AdminConsole& c, std::string_view) {
 std::pair<const AdminCommand*, std::string> find_command(const std::vector<std::string>& line) {
     for (const auto& cmd : kCommands) {
         auto syntax = words(cmd.syntax);
-        bool rest = !syntax.empty() && syntax.back().front() == '[';
+        // "[…]" (which may span words, as GRANT's does) stands for the rest of the line.
+        auto bracket = std::find_if(syntax.begin(), syntax.end(), [](const std::string& w) { return w.front() == '['; });
+        bool rest = bracket != syntax.end();
+        if (rest) syntax.erase(bracket + 1, syntax.end());
         if (rest ? line.size() + 1 < syntax.size() : syntax.size() != line.size()) continue;
         std::string argument;
         bool match = true;
@@ -359,6 +407,7 @@ bool AdminConsole::on_frontend(const Frame& frame, std::string& out) {
 void AdminConsole::run(std::string_view command) {
     auto w = words(command);
     if (w.empty()) return write_empty_query_response(*out_);
+    command_text_ = command;
     line_.clear();
     for (const auto& x : w) line_ += (line_.empty() ? "" : " ") + x;
     failed_ = false;

@@ -290,7 +290,10 @@ StartupStep ClientStartup::pin_setting_limits(std::string& out) {
         auto policy = context_.policies->select(
             {identity_.app, identity_.target, identity_.application_name, identity_.client_address, identity_.kind});
         auto& forward = identity_.forward_parameters;
-        if (policy->read_only) {
+        // The target's production = "read_only" gives agents and people the lock too.
+        bool production_lock = target_ && target_->production == config::Target::Production::read_only &&
+                               (identity_.kind == "agent" || identity_.kind == "person");
+        if (policy->read_only || production_lock) {
             // The second lock: the server itself refuses writes (25006), whatever
             // pgmoat's analysis lets through.
             auto sent = std::find_if(forward.begin(), forward.end(),
@@ -298,8 +301,10 @@ StartupStep ClientStartup::pin_setting_limits(std::string& out) {
             if (sent != forward.end() && !policy::reads_as_on(sent->second)) {
                 return refuse(out, sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: startup parameter default_transaction_read_only={} is not allowed: "
-                                          "policy \"{}\" is read-only",
-                                          sent->second, policy->name),
+                                          "{} is read-only",
+                                          sent->second,
+                                          policy->read_only ? fmt::format("policy \"{}\"", policy->name)
+                                                            : fmt::format("target \"{}\" (production = read_only)", identity_.target)),
                               "startup parameter \"default_transaction_read_only\" off for a read-only policy",
                               "leave it out");
             }

@@ -64,6 +64,14 @@ bool TargetFreezes::holds_writes(std::string_view target) const {
     return t && t->freeze_holds;
 }
 
+TargetFreezes::ProductionMode TargetFreezes::production(std::string_view target, std::string_view kind) const {
+    if (kind != "agent" && kind != "person") return {};
+    std::lock_guard lock(mutex_);
+    const config::Target* t = config_ ? config_->find_target(target) : nullptr;
+    if (!t || t->production == config::Target::Production::off) return {};
+    return {t->production, fmt::format("{}:{}", config_->file, t->production_line)};
+}
+
 std::optional<std::string> TargetFreezes::frozen(std::string_view target,
                                                  std::chrono::system_clock::time_point now) const {
     if (!any_.load(std::memory_order_acquire)) return std::nullopt;

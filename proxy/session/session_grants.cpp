@@ -38,6 +38,19 @@ bool Session::granted(std::string_view rule) const {
     return false;
 }
 
+// The first DDL or DCL statement of `a` when the target is in production mode
+// no_ddl for this identity; -1 otherwise.
+int Session::no_ddl_statement(const sql::Analysis& a) const {
+    if (!services_.freezes || !a.ok() ||
+        services_.freezes->production(identity_.target, identity_.kind).mode != config::Target::Production::no_ddl)
+        return -1;
+    for (size_t i = 0; i < a.statements.size(); ++i) {
+        auto c = sql::category(a.statements[i].kind);
+        if (c == sql::StatementCategory::ddl || c == sql::StatementCategory::dcl) return static_cast<int>(i);
+    }
+    return -1;
+}
+
 void Session::attribute_grant(const sql::Analysis& a, std::string_view sql, Origin origin) {
     auto base = policy::decide(*base_policy_, a, sql,
                                origin == Origin::parse ? policy::Protocol::extended : policy::Protocol::simple_query);
@@ -51,6 +64,9 @@ void Session::attribute_grant(const sql::Analysis& a, std::string_view sql, Orig
         index = h->statement;
     } else if (services_.freezes && (granted("freeze") || granted("hold_freeze")) && freeze_refusal(a)) {
         rule = granted("freeze") ? "freeze" : "hold_freeze";
+    } else if (auto ddl = no_ddl_statement(a); ddl >= 0) {
+        rule = "production";  // a grant of the rule or of the statement's kind lifted it
+        index = ddl;
     } else {
         return;  // allowed without any grant
     }

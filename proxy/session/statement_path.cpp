@@ -29,6 +29,9 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     if (decision.allow) {
         if (auto refusal = affected_rows_refusal(*analysis)) decision = std::move(*refusal);
     }
+    if (decision.allow) {
+        if (auto refusal = production_refusal(*analysis, sql)) decision = std::move(*refusal);
+    }
     // A freeze that holds rather than refuses: the write waits for approval.
     std::optional<policy::HoldReason> freeze_hold;
     if (decision.allow && !granted("freeze") && !granted("hold_freeze")) {
@@ -190,6 +193,9 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
     // unless a person approved it (a freeze that holds).
     if (!refusal && !(expected->get() && expected->get()->approval) && !granted("freeze") && !granted("hold_freeze"))
         refusal = freeze_refusal(expected->get() ? expected->get()->facts() : nullptr);
+    // The production mode now (a reload may have set it since the Parse).
+    // A way to turn the second lock off was judged at the Parse (empty text here).
+    if (!refusal) refusal = production_refusal(expected->get() ? expected->get()->facts() : nullptr, {});
     if (!refusal) refusal = expired_grant_refusal(expected->get());
     if (refusal) {
         count(*refusal, nullptr);

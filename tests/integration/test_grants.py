@@ -176,3 +176,82 @@ def test_grants_that_make_no_sense_are_refused(moat, args, says):
 def test_revoking_what_is_not_granted(moat):
     r = pgmoat_cli(moat, "revoke", "g00000000")
     assert r.returncode == 1 and "no grant g00000000" in r.stderr
+
+
+def console_psql(m, command, user=ADMIN, password=ADMIN_PASSWORD):
+    env = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}
+    return subprocess.run(["psql", "-X", "-A", "-F", "|", "-P", "footer=off", "-v", "ON_ERROR_STOP=1", "-d",
+                           m.dsn(user, password, "pgmoat"), "-c", command],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_grant_and_revoke_on_the_admin_console(moat, postgres):
+    """GRANT and REVOKE from psql: the same grants file as `pgmoat grant`, in force
+    when the command completes, granted by the admin identity, audited."""
+    table = new_table(postgres)
+    with psycopg.connect(moat.dsn(APP, APP_PASSWORD, "dev"), autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"TRUNCATE {table}")
+        r = console_psql(moat, f"GRANT TRUNCATE TO {APP} ON dev FOR 30m REASON 'INC-7: reset the  queue';")
+        assert r.returncode == 0, r.stderr + moat.log()[-2000:]
+        lines = r.stdout.strip().splitlines()
+        row = dict(zip(lines[0].split("|"), lines[1].split("|")))
+        gid = row["grant"]
+        assert gid.startswith("g") and row["app"] == APP and row["allow"] == "truncate"
+        assert row["granted_by"] == ADMIN and row["reason"] == "INC-7: reset the  queue"
+        assert f"grant {gid}: app \"{APP}\" may truncate" in r.stderr  # the NOTICE
+        # In force for the running session's next statement: no wait for the watcher.
+        conn.execute(f"TRUNCATE {table}")
+        assert count(postgres, table) == 0
+        # The file the CLI reads, naming the admin identity.
+        listed = pgmoat_cli(moat, "grants", "list")
+        assert gid in listed.stdout and f"by={ADMIN}" in listed.stdout and "INC-7: reset the  queue" in listed.stdout
+        shown = [g for g in console(moat, "SHOW GRANTS") if g["grant"] == gid]
+        assert shown and shown[0]["granted_by"] == ADMIN
+        # REVOKE through psycopg: refused again at once.
+        with psycopg.connect(moat.dsn(ADMIN, ADMIN_PASSWORD, "pgmoat"), autocommit=True) as admin:
+            notices = []
+            admin.add_notice_handler(lambda d: notices.append(d.message_primary))
+            assert admin.execute(f"REVOKE {gid}").statusmessage == "REVOKE"
+            assert any(f"grant {gid} revoked" in n for n in notices)
+            with pytest.raises(psycopg.errors.UndefinedObject) as e:
+                admin.execute(f"REVOKE {gid}")
+            assert f"no grant {gid}" in str(e.value)
+        postgres.sql(f"INSERT INTO {table} VALUES (5)", "app")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"TRUNCATE {table}")
+        assert count(postgres, table) == 1
+    assert gid not in pgmoat_cli(moat, "grants", "list").stdout
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        grants = [r for r in moat.audit_records("grant") if r.get("grant") == gid]
+        if len(grants) == 2:
+            break
+        time.sleep(0.1)
+    assert grants[0]["reason"].startswith(f'added: app "{APP}" allow truncate on target "dev"')
+    assert f"granted by {ADMIN}: INC-7" in grants[0]["reason"]
+    assert grants[1]["reason"].startswith("removed:")
+    commands = [r for r in moat.audit_records("admin_command") if r["statement"].startswith(("GRANT", "REVOKE"))]
+    assert any(c["statement"].startswith(f"GRANT TRUNCATE TO {APP}") and c["decision"] == "allow" for c in commands)
+    assert any(c["statement"] == f"REVOKE {gid}" and c["decision"] == "allow" for c in commands)
+
+
+@pytest.mark.parametrize("command, sqlstate, says", [
+    (f"GRANT drop TO {ADMIN} ON dev FOR 5m REASON 'me'", "42501", f'"{ADMIN}" cannot grant to itself'),
+    (f"GRANT drop TO {APP} ON dev FOR 5m", "42601", "GRANT needs REASON"),
+    (f"GRANT drop TO {APP} ON dev FOR 5m REASON 'x' WITH GRANT OPTION", "42601", 'unexpected "WITH"'),
+    (f"GRANT drop TO {APP} ON dev FOR 5m REASON 'x'; SELECT 1", "42601", "text follows the ';'"),
+    (f"GRANT drop TO {APP} ON prod FOR 5m REASON 'x'", "42704", 'no target named "prod"'),
+    ("GRANT drop TO nobody ON dev FOR 5m REASON 'x'", "42704", 'no app named "nobody"'),
+    (f"GRANT read_only TO {APP} ON dev FOR 5m REASON 'x'", "22023", "second lock"),
+    (f"GRANT drop TO {APP} ON dev FOR 8d REASON 'x'", "42601", "at most 7d"),
+])
+def test_console_grants_that_make_no_sense_are_refused(moat, command, sqlstate, says):
+    def ids():
+        return [line.split()[0] for line in pgmoat_cli(moat, "grants", "list").stdout.splitlines()]
+    before = ids()
+    with psycopg.connect(moat.dsn(ADMIN, ADMIN_PASSWORD, "pgmoat"), autocommit=True) as admin:
+        with pytest.raises(psycopg.Error) as e:
+            admin.execute(command)
+    assert e.value.sqlstate == sqlstate and says in str(e.value)
+    assert ids() == before

@@ -69,6 +69,13 @@ struct Target {
     // freeze_action = "hold": a write during the freeze waits for a person's
     // approval (README "Approval holds") instead of being refused.
     bool freeze_holds = false;
+    // Production mode (session/freezes.h): for agents' and people's identities
+    // (kind "agent" or "person"), read_only refuses every write and gives their
+    // server sessions the second lock; no_ddl refuses DDL and DCL unless a grant
+    // lifts it. Apps (kind "app") are not affected.
+    enum class Production { off, read_only, no_ddl };
+    Production production = Production::off;
+    int production_line = 0;
 };
 
 struct App {

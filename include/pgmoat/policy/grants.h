@@ -41,6 +41,19 @@ std::string grants_text(const std::vector<Grant>& grants);
 // sees the old file or the new one, never half of one.
 void save_grants(const std::string& path, const std::vector<Grant>& grants);
 
+// "30m", "2h", "90s", "1d": how long a grant lasts (at most a week); nullopt
+// for anything else.
+std::optional<std::chrono::seconds> parse_grant_length(std::string_view text);
+
+// Changing the grants file, for `pgmoat grant`/`revoke` and the admin console's
+// GRANT/REVOKE alike: under an exclusive lock on "<path>.lock" (two at once never
+// lose one), expired grants dropped as the file is rewritten (the audit log keeps
+// them). add_grant fills in g's id, granted_at and expires (now + length).
+// Errors: ConfigError naming the file.
+Grant add_grant(const std::string& path, Grant g, std::chrono::seconds length);
+// false: no grant with that id in the file (the file is left as it was).
+bool remove_grant(const std::string& path, std::string_view id);
+
 // The policy a session is judged by while `grants` (all applying to it) are in
 // force. Session-level rules (freeze) are asked with grants_allow().
 Policy widen(const Policy& policy, const std::vector<Grant>& grants);

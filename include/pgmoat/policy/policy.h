@@ -77,6 +77,10 @@ struct HoldPolicy {
     Source unrestricted_writes_source;
     std::chrono::milliseconds timeout{std::chrono::minutes(15)};  // no decision by then: denied
     bool notice = true;  // tell the client its statement waits, and the approval's id
+    // Whether a grant of a statement kind (or category) lifts that kind's hold too;
+    // false: the statement is allowed but still waits for a person (only a grant of
+    // the rule hold_statements lifts the holds).
+    bool kind_grants_lift = true;
     bool enabled() const { return kinds.any() || unrestricted_writes; }
 };
 

@@ -44,6 +44,7 @@ enum class Rule : unsigned char {
     rate_limit,
     max_rows_affected,
     freeze,
+    production,
     session_state,
     // Not rejections: the statement waits for a person's approval.
     hold_statements,
@@ -86,6 +87,7 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(Rule::unknown_
     "rate_limit",
     "max_rows_affected",
     "freeze",
+    "production",
     "session_state",
     "hold_statements",
     "hold_unrestricted_writes",

@@ -12,6 +12,7 @@
 #include "pgmoat/session/approvals.h"
 #include "pgmoat/session/audit_sink.h"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -79,6 +80,25 @@ public:
     virtual Approvals* approvals() { return nullptr; }
     // The time-boxed grants of the grants file in force (pgmoat grant).
     virtual std::vector<policy::Grant> grants() const { return {}; }
+    // GRANT and REVOKE on the console: the grants file changed as `pgmoat grant` and
+    // `pgmoat revoke` change it, then read back (a reload) so the change is in
+    // force, and audited, when the command completes.
+    struct GrantChange {
+        std::string sqlstate;  // empty: done
+        std::string message, hint;
+        policy::Grant grant;  // the grant added or removed
+        std::string warning;  // done, but not in force yet (the reload failed)
+    };
+    // g: app, allow, target, reason and granted_by set; checked against the
+    // configuration in force (the app and target exist).
+    virtual GrantChange add_grant(policy::Grant g, std::chrono::seconds length) {
+        (void)g, (void)length;
+        return {"55000", "this server keeps no grants file", {}, {}, {}};
+    }
+    virtual GrantChange remove_grant(std::string_view id) {
+        (void)id;
+        return {"55000", "this server keeps no grants file", {}, {}, {}};
+    }
     // After Approvals::decide took an entry: tells its session, which runs or
     // refuses the statement.
     virtual void approval_decided(const PendingApproval& entry, bool approved, std::string_view by,
@@ -90,7 +110,7 @@ public:
 class AdminConsole;
 
 // One console command: its words as typed ("<name>" is the one argument; a last
-// "[name…]" takes the rest of the line, which may be empty), what it
+// "[…]", which may span words, takes the rest of the line, which may be empty), what it
 // does for SHOW HELP, and the function that answers it. The table of them is in
 // admin_console.cpp; a new command is one entry there (and, for what it reads or
 // does, a method of AdminState).
@@ -111,6 +131,8 @@ public:
     // ---- for the commands ----
     AdminState& state() { return state_; }
     const audit::SessionInfo& who() const { return *who_; }
+    // The command as the client sent it (a GRANT's REASON keeps its spacing).
+    std::string_view command_text() const { return command_text_; }
     // A query result of text columns: RowDescription, DataRows, CommandComplete "SHOW n".
     void result(const std::vector<std::string>& columns, const std::vector<std::vector<std::optional<std::string>>>& rows);
     void complete(std::string_view tag);
@@ -128,6 +150,7 @@ private:
     bool skip_until_sync_ = false;
     // The command being run and where its answer goes.
     std::string line_;
+    std::string_view command_text_;
     std::string* out_ = nullptr;
     bool failed_ = false;
 };

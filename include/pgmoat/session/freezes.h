@@ -33,6 +33,13 @@ public:
     std::optional<std::string> frozen(std::string_view target, std::chrono::system_clock::time_point now) const;
     // freeze_action = "hold": writes during its freeze wait for approval.
     bool holds_writes(std::string_view target) const;
+    // The target's production mode for identities of `kind` (off for apps), and
+    // where it is written ("pgmoat.toml:14").
+    struct ProductionMode {
+        config::Target::Production mode = config::Target::Production::off;
+        std::string where;
+    };
+    ProductionMode production(std::string_view target, std::string_view kind) const;
 
 private:
     std::atomic<bool> any_{false};  // nothing frozen or scheduled costs one load per write

@@ -202,6 +202,11 @@ private:
     // A write on a frozen target (freeze_refusal.cpp); facts null: unknown, a write.
     std::optional<policy::Decision> freeze_refusal(const sql::Analysis& a) const;
     std::optional<policy::Decision> freeze_refusal(const sql::Statement* facts) const;
+    // An agent's or person's statement the target's production mode refuses
+    // (production_refusal.cpp); sql: the text the analysis' offsets are in (empty
+    // at an Execute: what could turn the second lock off was judged at its Parse).
+    std::optional<policy::Decision> production_refusal(const sql::Analysis& a, std::string_view sql) const;
+    std::optional<policy::Decision> production_refusal(const sql::Statement* facts, std::string_view sql) const;
 
     // ---- grants (session_grants.cpp) ----
     // The grants applying to this session now, and the policy they make; called
@@ -212,6 +217,7 @@ private:
     // The grant that let an allowed statement through (set in grant_): decided
     // again under the policy without grants when any apply.
     void attribute_grant(const sql::Analysis& a, std::string_view sql, Origin origin);
+    int no_ddl_statement(const sql::Analysis& a) const;
     // An Execute of a statement prepared under a grant that has since ended.
     std::optional<policy::Decision> expired_grant_refusal(const Statement* statement) const;
 

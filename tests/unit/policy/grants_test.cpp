@@ -134,3 +134,17 @@ TEST_CASE("the grant named for a statement is the one that matches its rule or k
     CHECK(grant_for(grants, "require_where", "delete")->id == "g0000beef");
     CHECK(grant_for({}, "require_where", "delete") == nullptr);
 }
+
+TEST_CASE("[holds] kind_grants_lift = false: a kind grant allows the kind but its hold stays") {
+    Policy held = baseline();
+    held.holds.kinds = kinds_named("drop") | kinds_named("truncate");
+    CHECK(held.holds.kind_grants_lift);
+    CHECK_FALSE(widen(held, {make("drop")}).holds.kinds.test(static_cast<size_t>(sql::StatementKind::drop)));
+    held.holds.kind_grants_lift = false;
+    auto widened = widen(held, {make("drop")});
+    CHECK(rule_for("DROP TABLE orders", widened) == "allow");
+    CHECK(widened.holds.kinds.test(static_cast<size_t>(sql::StatementKind::drop)));
+    CHECK(widened.holds.kinds.test(static_cast<size_t>(sql::StatementKind::truncate)));
+    // The rule itself still lifts every hold.
+    CHECK(widen(held, {make("hold_statements")}).holds.kinds.none());
+}

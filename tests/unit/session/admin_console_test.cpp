@@ -61,6 +61,24 @@ struct FakeState : AdminState {
         }
         return false;
     }
+    std::vector<policy::Grant> granted;
+    std::vector<std::string> revoked;
+    GrantChange add_grant(policy::Grant g, std::chrono::seconds length) override {
+        if (g.app != "agent" && g.app != "orders-api") return {"42704", "no app named \"" + g.app + "\"", {}, {}, {}};
+        g.id = "g0000000" + std::to_string(granted.size());
+        g.expires = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000)) + length;
+        granted.push_back(g);
+        return {{}, {}, {}, g, {}};
+    }
+    GrantChange remove_grant(std::string_view id) override {
+        for (const auto& g : granted) {
+            if (g.id == id) {
+                revoked.emplace_back(id);
+                return {{}, {}, {}, g, {}};
+            }
+        }
+        return {"42704", "no grant " + std::string(id), {}, {}, {}};
+    }
     bool kill(uint64_t session, std::string_view by) override {
         if (session != 7) return false;
         killed.push_back(session);
@@ -235,11 +253,13 @@ TEST_CASE("SHOW HELP lists every command of the table; what is not a command is 
     for (const auto& r : help.rows) listed.push_back(r[0]);
     for (const char* c : {"SHOW HELP", "SHOW SESSIONS", "SHOW TARGETS", "SHOW POLICIES", "SHOW REJECTIONS", "SHOW STATS",
                           "SHOW COUNTERS", "SHOW VERSION", "RELOAD", "PAUSE <target>", "RESUME <target>",
-                          "KILL <session>", "SHOW APPROVALS", "APPROVE <approval>", "DENY <approval> [reason…]"})
+                          "KILL <session>", "SHOW APPROVALS", "APPROVE <approval>", "DENY <approval> [reason…]",
+                          "REVOKE <grant>"})
         CHECK(std::find(listed.begin(), listed.end(), c) != listed.end());
     // Every listed command runs (those with an argument get one), none is a stub.
     for (const auto& c : listed) {
-        std::string line = c;
+        std::string line = c.starts_with("GRANT ") ? "GRANT drop TO agent ON prod FOR 30m REASON 'help lists it'" : c;
+        if (c == "REVOKE <grant>") line = "REVOKE g00000000";
         if (auto at = line.find(" <"); at != std::string::npos) {
             std::string arg = line[at + 2] == 't' ? " prod" : " 7";
             if (line[at + 2] == 'a') {  // an approval: one that is pending
@@ -299,4 +319,84 @@ TEST_CASE("while the audit log cannot be written (block), no admin command runs:
     CHECK(audit.records.empty());
     audit.ok = true;
     CHECK(ask(console, "KILL 7").tag == "KILL");
+}
+
+TEST_CASE("GRANT and REVOKE: the console's pgmoat grant and revoke, granted by the admin identity, never to itself") {
+    FakeState state;
+    MemoryAudit audit;
+    auto who = std::make_shared<audit::SessionInfo>();
+    who->app = "dba-alice";
+    AdminConsole console(state, &audit, who);
+
+    auto a = ask(console, "grant DROP to agent on prod for 30m reason 'migration 42: drop the  old table';");
+    CHECK(a.error_code.empty());
+    REQUIRE(state.granted.size() == 1);
+    const auto g = state.granted[0];
+    CHECK(g.app == "agent");
+    CHECK(g.allow == "drop");
+    CHECK(g.target == "prod");
+    CHECK(g.granted_by == "dba-alice");
+    CHECK(g.reason == "migration 42: drop the  old table");  // spacing kept
+    CHECK(a.columns.front() == "grant");
+    REQUIRE(a.rows.size() == 1);
+    CHECK(a.rows[0][0] == g.id);
+    CHECK(a.notice.find("grant " + g.id) != std::string::npos);
+    CHECK(audit.records.back().statement->text.value_or("").find("grant DROP to agent") == 0);
+    CHECK(audit.records.back().sqlstate == "00000");
+
+    // Clauses in any order, quoted names and '' inside the reason.
+    CHECK(ask(console, "GRANT require_where ON \"*\" REASON 'Bob''s fix' FOR 2h TO orders-api").error_code.empty());
+    CHECK(state.granted.back().target == "*");
+    CHECK(state.granted.back().reason == "Bob's fix");
+    CHECK(state.granted.back().allow == "require_where");
+
+    // Never to oneself.
+    auto self = ask(console, "GRANT drop TO dba-alice ON prod FOR 30m REASON 'me'");
+    CHECK(self.error_code == "42501");
+    CHECK(self.error_message.find("cannot grant to itself") != std::string::npos);
+    CHECK(audit.records.back().sqlstate == "42501");
+    CHECK(state.granted.size() == 2);
+
+    // Strict parsing with errors that say what is wrong.
+    struct Bad {
+        const char* line;
+        const char* code;
+        const char* says;
+    } bad[] = {
+        {"GRANT", "42601", "needs what it allows"},
+        {"GRANT drop TO agent ON prod FOR 30m", "42601", "needs REASON"},
+        {"GRANT drop TO agent ON prod REASON 'x'", "42601", "needs FOR"},
+        {"GRANT drop ON prod FOR 30m REASON 'x'", "42601", "needs TO"},
+        {"GRANT drop TO agent FOR 30m REASON 'x'", "42601", "needs ON"},
+        {"GRANT drop TO agent TO orders-api ON prod FOR 30m REASON 'x'", "42601", "TO twice"},
+        {"GRANT drop TO agent ON prod FOR 30m REASON x", "42601", "REASON takes a non-empty 'string'"},
+        {"GRANT drop TO agent ON prod FOR 30m REASON ''", "42601", "REASON takes a non-empty 'string'"},
+        {"GRANT drop TO agent ON prod FOR 30m REASON 'x", "42601", "unterminated string"},
+        {"GRANT drop TO agent ON prod FOR 8d REASON 'x'", "42601", "FOR \"8d\""},
+        {"GRANT drop TO agent ON prod FOR soon REASON 'x'", "42601", "FOR \"soon\""},
+        {"GRANT drop TO agent ON prod FOR 30m REASON 'x'; DROP TABLE t", "42601", "text follows the ';'"},
+        {"GRANT drop TO agent ON prod FOR 30m REASON 'x' WITH GRANT OPTION", "42601", "unexpected \"WITH\""},
+        {"GRANT SELECT ON users TO bob", "42601", "needs FOR"},
+        {"GRANT 'drop' TO agent ON prod FOR 30m REASON 'x'", "42601", "a name, not a 'string'"},
+        {"GRANT drop TO 'agent' ON prod FOR 30m REASON 'x'", "42601", "take names"},
+        {"GRANT read_only TO agent ON prod FOR 30m REASON 'x'", "22023", "second lock"},
+        {"GRANT everything TO agent ON prod FOR 30m REASON 'x'", "22023", "neither a statement kind"},
+        {"GRANT drop TO nobody ON prod FOR 30m REASON 'x'", "42704", "no app named \"nobody\""},
+    };
+    for (const auto& b : bad) {
+        auto r = ask(console, b.line);
+        CHECK_MESSAGE(r.error_code == b.code, b.line);
+        CHECK_MESSAGE(r.error_message.find(b.says) != std::string::npos, b.line, " said: ", r.error_message);
+        CHECK(r.ready);
+    }
+    CHECK(ask(console, "GRANT drop").error_hint.find("GRANT <kind or rule> TO <app>") != std::string::npos);
+    CHECK(state.granted.size() == 2);
+
+    auto r = ask(console, "REVOKE " + g.id);
+    CHECK(r.error_code.empty());
+    CHECK(r.tag == "REVOKE");
+    CHECK(r.notice.find("revoked") != std::string::npos);
+    CHECK(state.revoked == std::vector<std::string>{g.id});
+    CHECK(ask(console, "REVOKE gffffffff").error_code == "42704");
+    CHECK(ask(console, "REVOKE").error_code == "42601");
 }

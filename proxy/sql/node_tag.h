@@ -208,6 +208,7 @@ inline constexpr uint8_t transparent = 8;  // a literal's role passes through (l
     X(CTECycleClause, none, 0)                                                                     \
     X(TriggerTransition, none, 0)                                                                  \
     X(AlterTableCmd, none, 0)                                                                      \
+    X(ReplicaIdentityStmt, none, 0)                                                                \
     X(ObjectWithArgs, none, 0)                                                                     \
     X(AccessPriv, none, 0)                                                                         \
     X(Constraint, none, 0)                                                                         \

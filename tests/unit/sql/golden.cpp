@@ -226,7 +226,7 @@ std::vector<GoldenSet> golden_sets() {
 std::string describe_analysis(const Analysis& a) {
     std::ostringstream out;
     out << " status=" << name(a.status) << " error=" << escaped(a.error)
-        << " error_position=" << a.error_position
+        << " error_position=" << a.error_position << " error_sqlstate=" << a.error_sqlstate
         << " fingerprint=" << fingerprint_hex(a.fingerprint)
         << " depends_on_settings=" << a.depends_on_settings << "\n";
     for (const Comment& c : a.comments)

@@ -553,15 +553,7 @@ Sub Walker::node(const NodeInfo& info, const Ctx& c) {
 Sub Walker::generic_body(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
-        if (is(key, "location")) {
-            location_value(acc);
-            continue;
-        }
-        acc.add(key, value(child, key));
-    }
+    if (!fields(acc, child, [](Str) { return false; })) return {};
     return acc.done();
 }
 
@@ -572,25 +564,23 @@ Sub Walker::structure(const Ctx& c) {
     NodeInfo none{};
     Ctx child = child_of(none, c);
     Acc acc(kStructSeed);
-    if (!r_.begin_object()) return {};
-    Str key, catalog, schema, relname;
+    Str catalog, schema, relname;
     int32_t location = -1;
-    Str k;
-    while (r_.next_key(k)) {
+    bool ok = fields(acc, child, [&](Str k) {
         if (is(k, "location")) {
             Acc tmp(0);
             location = location_value(tmp);
-            continue;
-        }
-        if (is(k, "relname") || is(k, "schemaname") || is(k, "catalogname")) {
+        } else if (is(k, "relname") || is(k, "schemaname") || is(k, "catalogname")) {
             Sub s;
             Str v = string_value(s);
             acc.add(k, s);
             (is(k, "relname") ? relname : is(k, "schemaname") ? schema : catalog) = v;
-            continue;
+        } else {
+            return false;
         }
-        acc.add(k, value(child, k));
-    }
+        return true;
+    });
+    if (!ok) return {};
     if (!relname.empty()) {
         add_relation(c, catalog, schema, relname, {}, c.access, location, c.from_item);
         acc.variable = true;
@@ -825,17 +815,17 @@ Sub Walker::column_ref(const NodeInfo& info, const Ctx& c) {
     col.position = target_star_ ? -1 : target_position_;
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "fields")) {
             acc.add(key, name_list(col.fields, child));
         } else if (is(key, "location")) {
             col.location = location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     raw_.columns.push_back(col);
     // `t.f` is f(t) when t has no column f: a possible call (see FunctionCall).
     const NameList& n = col.fields;
@@ -950,9 +940,7 @@ Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     // A boolean call as a term of a condition: `WHERE starts_with(name, $1)`.
     const int32_t atom = add_cond(c, CondKind::call);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "funcname")) {
             acc.add(key, name_list(f.name, child));
         } else if (is(key, "args")) {
@@ -988,9 +976,11 @@ Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "location")) {
             f.location = location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     if (f.name.last() == "set_config") st().changes_parse_settings = true;
     // count(*) > 5 in HAVING and a window's value change with the group's rows:
     // not a constant condition, whatever the arguments.
@@ -1090,9 +1080,7 @@ Sub Walker::named_arg(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     Shape arg;
     Str name;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "arg")) {
             Ctx a = child;
             a.role = c.role;
@@ -1103,12 +1091,12 @@ Sub Walker::named_arg(const NodeInfo& info, const Ctx& c) {
             Sub s;
             name = string_value(s);
             acc.add(key, s);
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     shape_ = arg;
     shape_.name = name;
     return acc.done();
@@ -1261,9 +1249,7 @@ Sub Walker::bool_expr(const NodeInfo& info, const Ctx& c) {
     size_t mark = raw_.tautologies.size();
     int32_t node = -1;  // AND/OR as a term of a recorded condition; NOT records nothing
     bool conjunct = false;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "boolop") && r_.peek() == '"') {
             Sub s;
             Str op = string_value(s);
@@ -1287,12 +1273,12 @@ Sub Walker::bool_expr(const NodeInfo& info, const Ctx& c) {
                     tautology(literals, c.clause, s, conjunct, false);
             }
             acc.add(key, list.done());
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     Sub out = acc.done();
     // Constant as a whole: whoever holds it reports it once.
     if (!out.variable) raw_.tautologies.resize(mark);
@@ -1425,9 +1411,7 @@ Sub Walker::type_name(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     CastType type;
     int32_t location = -1;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "names")) {
             acc.add(key, name_list(type.names, child));
         } else if (is(key, "typmods")) {
@@ -1443,9 +1427,11 @@ Sub Walker::type_name(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "location")) {
             location = location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     type.implicit_schema = type.names.count == 2 && type.names.parts[0] == "pg_catalog" &&
                            !pg_catalog_written(sql_, location);
     last_type_ = type;
@@ -1460,9 +1446,7 @@ Sub Walker::sub_link(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     bool exists = false, compared = false, value_link = false;
     int32_t atom = -1;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "subLinkType") && r_.peek() == '"') {
             Sub s;
             Str type = string_value(s);
@@ -1504,12 +1488,12 @@ Sub Walker::sub_link(const NodeInfo& info, const Ctx& c) {
             outer.swap(conversions_);
             acc.add(key, value(q, key));
             outer.swap(conversions_);
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     return acc.done();
 }
 
@@ -1518,9 +1502,7 @@ Sub Walker::case_expr(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
     bool operand = false;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "arg")) {
             Ctx a = child;
             a.role = Role::comparison;
@@ -1530,12 +1512,12 @@ Sub Walker::case_expr(const NodeInfo& info, const Ctx& c) {
             Ctx w = child;
             w.simple_case = operand;
             acc.add(key, value(w, key));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     return acc.done();
 }
 
@@ -1557,28 +1539,21 @@ Sub Walker::body_with(const NodeInfo& info, const Ctx& c, std::string_view field
                       const Ctx& field_ctx) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
-        if (is(key, "location")) {
-            location_value(acc);
-        } else {
-            acc.add(key, value(key == field ? field_ctx : child, key));
-        }
-    }
+    bool ok = fields(acc, child, [&](Str key) {
+        if (key != field) return false;
+        acc.add(key, value(field_ctx, key));
+        return true;
+    });
+    if (!ok) return {};
     return acc.done();
 }
 
 Sub Walker::list_node(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
-        Ctx items = c;  // transparent: the literal role passes through
-        items.from_item = false;
-        items.cte_index = -1;
-        acc.add(key, value(items, key));
-    }
+    Ctx items = c;  // transparent: the literal role passes through
+    items.from_item = false;
+    items.cte_index = -1;
+    if (!fields(acc, items, [](Str) { return false; })) return {};
     return acc.done();
 }
 
@@ -1600,9 +1575,7 @@ Sub Walker::res_target(const NodeInfo& info, const Ctx& c) {
     const int32_t saved = target_position_;
     if (output) target_position_ = target_counter_++;
     const int32_t position = target_position_;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "name")) {
             Sub s;
             name = string_value(s);
@@ -1619,9 +1592,11 @@ Sub Walker::res_target(const NodeInfo& info, const Ctx& c) {
                 if (!f.star && !f.overflow) own = f.last();
             }
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     if (output) {
         target_position_ = saved;
         raw_.output_columns.push_back(
@@ -1648,9 +1623,7 @@ Sub Walker::def_elem(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
     DefElemValue d;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "defname")) {
             Sub s;
             d.name = string_value(s);
@@ -1662,12 +1635,12 @@ Sub Walker::def_elem(const NodeInfo& info, const Ctx& c) {
                 d.arg = last_scalar_;
                 d.has_arg = true;
             }
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     if (c.capture_defelems) s_.defelems.push_back(d);
     return acc.done();
 }
@@ -1675,9 +1648,7 @@ Sub Walker::def_elem(const NodeInfo& info, const Ctx& c) {
 Sub Walker::index_elem(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "name")) {
             Sub s;
             Str name = string_value(s);
@@ -1689,12 +1660,12 @@ Sub Walker::index_elem(const NodeInfo& info, const Ctx& c) {
                 col.target = c.target;
                 raw_.columns.push_back(col);
             }
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     return acc.done();
 }
 
@@ -1735,9 +1706,7 @@ Sub Walker::alias(Str& name, std::vector<Str>* column_names) {
     if (!guard.ok) return {};
     if (r_.peek() != '{' || r_.peek_wrapped()) return value(Ctx{});
     Acc acc(kStructSeed);
-    r_.begin_object();
-    Str key;
-    while (r_.next_key(key)) {
+    fields(acc, Ctx{}, [&](Str key) {
         if (is(key, "aliasname")) {
             Sub s;
             name = string_value(s);
@@ -1745,9 +1714,10 @@ Sub Walker::alias(Str& name, std::vector<Str>* column_names) {
         } else if (is(key, "colnames") && column_names) {
             acc.add(key, name_strings(*column_names, Ctx{}));
         } else {
-            acc.add(key, value(Ctx{}, key));
+            return false;
         }
-    }
+        return true;
+    });
     return acc.done();
 }
 
@@ -1798,9 +1768,7 @@ Sub Walker::range_var(const NodeInfo& info, const Ctx& c) {
     Str catalog, schema, relname, alias_name;
     std::vector<Str> renamed;
     int32_t location = -1;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, Ctx{}, [&](Str key) {
         if (is(key, "relname") || is(key, "schemaname") || is(key, "catalogname")) {
             Sub s;
             Str v = string_value(s);
@@ -1815,9 +1783,11 @@ Sub Walker::range_var(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "location")) {
             location = location_value(acc);
         } else {
-            acc.add(key, value(Ctx{}, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     if (c.lock_ref) {
         // FOR UPDATE OF name: names a FROM item, not a new relation.
         raw_.lock_targets.push_back(ScopedName{c.scope, relname});
@@ -1848,9 +1818,7 @@ Sub Walker::range_subselect(const NodeInfo& info, const Ctx& c) {
     std::vector<Str> renamed;
     bool lateral = false;
     int32_t sub = -1;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "alias")) {
             acc.add(key, alias(alias_name, &renamed));
         } else if (is(key, "lateral")) {
@@ -1865,9 +1833,11 @@ Sub Walker::range_subselect(const NodeInfo& info, const Ctx& c) {
             sub = static_cast<int32_t>(raw_.scopes.size());
             acc.add(key, value(q, key));
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     add_derived(c.scope, alias_name);
     if (c.scope >= 0) {
         raw_.entries.back().sub_scope = sub;
@@ -1884,21 +1854,19 @@ Sub Walker::range_function(const NodeInfo& info, const Ctx& c) {
     Str alias_name;
     const size_t columns = raw_.columns.size();
     const size_t scopes = raw_.scopes.size();
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "alias")) {
             acc.add(key, alias(alias_name));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else if (is(key, "functions")) {
             Ctx f = child;
             f.row_source = true;
             acc.add(key, value(f, key));
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     add_derived(c.scope, alias_name);
     if (c.scope >= 0)
         raw_.entries.back().values_only =
@@ -1909,19 +1877,17 @@ Sub Walker::range_function(const NodeInfo& info, const Ctx& c) {
 Sub Walker::range_table_sample(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "relation")) {
             Ctx f = child;
             f.from_item = c.from_item;
             acc.add(key, value(f, key));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     return acc.done();
 }
 

@@ -61,6 +61,14 @@ struct Ctx {
     bool conjunct = false;
 };
 
+// key == "literal" with the literal's length known at compile time, so the
+// comparison is a few integer compares instead of a memcmp call (the walker
+// compares every JSON key it reads against its field names).
+template <size_t N>
+inline bool is(std::string_view s, const char (&lit)[N]) {
+    return s.size() == N - 1 && __builtin_memcmp(s.data(), lit, N - 1) == 0;
+}
+
 // What a walked value contributes upward.
 struct Sub {
     uint64_t hash = 0;
@@ -129,6 +137,24 @@ class Walker {
     // compact, which matters because libpg_query competes for the same caches.
 
     // ---- generic (walker.cpp) ---------------------------------------------------
+    // The one field loop: walks the object's fields in order, offering each key
+    // to `on` first (it returns true when it walked the value itself); a field it
+    // does not take is walked generically: `location` merged into acc, any other
+    // value hashed into acc under its key. False when the value is not an object.
+    template <typename On>
+    bool fields(Acc& acc, const Ctx& child, On&& on) {
+        if (!r_.begin_object()) return false;
+        Str key;
+        while (r_.next_key(key)) {
+            if (on(key)) continue;
+            if (is(key, "location")) {
+                location_value(acc);
+            } else {
+                acc.add(key, value(child, key));
+            }
+        }
+        return true;
+    }
     Sub value(const Ctx& c, Str field = {});
     Sub array(const Ctx& c);
     Sub wrapped(const Ctx& c);
@@ -278,14 +304,6 @@ struct DepthGuard {
     }
     ~DepthGuard() { --w.depth_; }
 };
-
-// key == "literal" with the literal's length known at compile time, so the
-// comparison is a few integer compares instead of a memcmp call (the walker
-// compares every JSON key it reads against its field names).
-template <size_t N>
-inline bool is(std::string_view s, const char (&lit)[N]) {
-    return s.size() == N - 1 && __builtin_memcmp(s.data(), lit, N - 1) == 0;
-}
 
 inline bool is_where_like(Clause c) {
     return c == Clause::where || c == Clause::having || c == Clause::join_on;

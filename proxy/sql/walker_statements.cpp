@@ -433,9 +433,7 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
 
 Sub Walker::with_clause(const Ctx& c) {
     Acc acc(kStructSeed);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, c, [&](Str key) {
         if (is(key, "ctes") && r_.peek() == '[') {
             Acc list(kArraySeed);
             r_.begin_array();
@@ -451,12 +449,12 @@ Sub Walker::with_clause(const Ctx& c) {
             if (is(v, "true") && c.scope >= 0)
                 raw_.scopes[static_cast<size_t>(c.scope)].recursive = true;
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(c, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     return acc.done();
 }
 
@@ -533,9 +531,7 @@ Sub Walker::locking_clause(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
     bool named = false;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "lockedRels")) {
             Ctx l = child;
             l.lock_ref = true;
@@ -543,9 +539,11 @@ Sub Walker::locking_clause(const NodeInfo& info, const Ctx& c) {
             acc.add(key, value(l, key));
             named = raw_.lock_targets.size() > before;
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     if (!named && c.scope >= 0) raw_.scopes[static_cast<size_t>(c.scope)].lock_all = true;
     return acc.done();
 }
@@ -638,9 +636,7 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t target = -1, entry = -1;
     bool where = false;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             target = target_relation(acc, key, base, access(Access::update), true, &entry);
         } else if (is(key, "targetList")) {
@@ -659,12 +655,12 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
             Ctx t = base;
             t.clause = Clause::returning;
             acc.add(key, target_list(t, key));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     set_kind(c, StatementKind::update);
     int32_t w = add_write(c, StatementKind::update, scope, target, entry);
     raw_.writes[static_cast<size_t>(w)].has_where = where;
@@ -678,9 +674,7 @@ Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t target = -1, entry = -1;
     bool where = false;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             target = target_relation(acc, key, base, access(Access::delete_), true, &entry);
         } else if (is(key, "usingClause")) {
@@ -693,12 +687,12 @@ Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
             Ctx t = base;
             t.clause = Clause::returning;
             acc.add(key, target_list(t, key));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     set_kind(c, StatementKind::delete_);
     int32_t w = add_write(c, StatementKind::delete_, scope, target, entry);
     raw_.writes[static_cast<size_t>(w)].has_where = where;
@@ -750,9 +744,7 @@ Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     bool insert = false, columns = false, values = false;
     int32_t action = -1;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "commandType")) {
             Sub s;
             Str v = string_value(s);
@@ -792,9 +784,11 @@ Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
             acc.add(key, value(v, key));
             values = true;
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     // INSERT VALUES (...) without a column list: by position, any column.
     if (insert && values && !columns && c.target >= 0) all_columns_of(c.scope, c.target, true, -1);
     return acc.done();
@@ -933,9 +927,7 @@ Sub Walker::drop_like(const NodeInfo& info, const Ctx& c) {
     std::string object_type;
     std::vector<NameList> names;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "objects") && r_.peek() == '[') {
             Acc list(kArraySeed);
             r_.begin_array();
@@ -955,12 +947,12 @@ Sub Walker::drop_like(const NodeInfo& info, const Ctx& c) {
             Sub s;
             object_type = object_type_name(string_value(s));
             acc.add(key, s);
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     bool column = object_type == "column";
     if (relation_like(object_type) || column) {
         for (const NameList& n : names) {
@@ -1017,9 +1009,7 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
     Str own_name;
 
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         const bool string = r_.peek() == '"';
         if (is(key, "location")) {
             location_value(acc);
@@ -1085,9 +1075,11 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
             if (own_name.empty()) own_name = v;
             if (top && stmt.name.empty()) stmt.name = v;
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
 
     auto defelem = [&](Str name) -> const DefElemValue* {
         for (size_t i = defelems; i < s_.defelems.size(); ++i)

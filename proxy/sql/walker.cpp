@@ -1125,9 +1125,7 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
     Str side_text[2];
     Sub side[2];
     bool have_side[2] = {false, false};
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "kind")) {
             Sub s;
             kind = string_value(s);
@@ -1174,7 +1172,7 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
             if (json_key && is(key, "rexpr") && one_constant)
                 retag(literals, LiteralContext::function_option);
             if (concat && one_constant) concat_literal[is(key, "rexpr") ? 1 : 0] = static_cast<int32_t>(literals);
-            if (!comparison) continue;
+            if (!comparison) return true;
             // Pair a plain column on one side with the literals on the other.
             if (last_tag_ == NodeTag::ColumnRef && raw_.columns.size() == columns + 1) {
                 column_side = raw_.columns.back().fields;
@@ -1183,7 +1181,7 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
                     for (size_t i = lexpr_literals; i < lexpr_literals_end; ++i)
                         raw_.literals[i].compared_to = column_side;
             } else if (!is_value_side(last_tag_)) {
-                continue;  // `x > 1 + 2`: the literals are operands of +, not of >
+                return true;  // `x > 1 + 2`: the literals are operands of +, not of >
             } else if (is(key, "lexpr")) {
                 lexpr_literals = literals;
                 lexpr_literals_end = raw_.literals.size();
@@ -1191,12 +1189,12 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
                 for (size_t i = literals; i < raw_.literals.size(); ++i)
                     raw_.literals[i].compared_to = column_side;
             }
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     // `id = id`, `$1 = $1`, `lower(x) >= lower(x)`, `x <> x`: the same for every
     // row, so as constant as `1=1` for the tautology test (the row's values
     // cannot change it; a NULL makes it NULL, which filters like false).
@@ -1357,9 +1355,7 @@ Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
     size_t end = first;
     int32_t conversion = -1;
     Shape arg;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "arg")) {
             Ctx a = child;
             a.role = Role::type_cast;
@@ -1381,7 +1377,7 @@ Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
                 conv.type = last_type_;
                 conv.type_set = true;
             }
-            if (!outermost) continue;
+            if (!outermost) return true;
             // Compared (directly or through + and -), the value stays a typed
             // constant; anywhere else it is a value of that place.
             const bool typed = c.role == Role::comparison || c.role == Role::arithmetic;
@@ -1395,12 +1391,12 @@ Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
                 l.context = place;
                 l.derived_output = onward;
             }
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     shape_ = arg.kind == ArgumentKind::literal || arg.kind == ArgumentKind::parameter ? arg
                                                                                      : Shape{};
     return acc.done();
@@ -1908,9 +1904,7 @@ Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
     bool inner = false, natural = false;
     std::vector<Str> renamed;
     uint32_t begin = static_cast<uint32_t>(raw_.entries.size());
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "jointype") && r_.peek() == '"') {
             Sub s;
             inner = is(string_value(s), "JOIN_INNER");
@@ -1954,9 +1948,11 @@ Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "alias")) {
             acc.add(key, alias(alias_name, &renamed));
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     const uint32_t end = static_cast<uint32_t>(raw_.entries.size());
     // NATURAL compares every column both sides share; a join alias with column
     // names renames them by position: either way every column of every

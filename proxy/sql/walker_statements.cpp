@@ -336,9 +336,7 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
     bool union_op = false, all = false, larg_chain = false;
     uint64_t larg_hash = 0, larg_last = 0, rarg_hash = 0;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "targetList")) {
             Ctx t = base;
             t.clause = Clause::select_list;
@@ -396,8 +394,6 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
             if (is(op, "SETOP_EXCEPT")) ++ops.except;
             if (!is(op, "SETOP_NONE")) raw_.scopes[static_cast<size_t>(scope)].set_operation = true;
             union_op = is(op, "SETOP_UNION");
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else if (is(key, "all") && r_.peek() != '{' && r_.peek() != '[') {
             Str v = r_.scalar();
             all = is(v, "true");
@@ -414,13 +410,16 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
             } else {
                 rarg_hash = s.hash;
             }
-        } else {
-            // withClause, lockingClause, distinctClause, limitOption
+        } else if (is(key, "distinctClause")) {
             Ctx o = base;
-            if (is(key, "distinctClause")) o.clause = Clause::other;
+            o.clause = Clause::other;
             acc.add(key, value(o, key));
+        } else {
+            return false;  // withClause, lockingClause, limitOption
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     set_kind(c, into ? StatementKind::create_table_as : StatementKind::select);
     Sub out = acc.done();
     raw_.scopes[static_cast<size_t>(scope)].first_location = out.first;
@@ -484,9 +483,7 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
     std::vector<Str> renamed;  // WITH t(a, b) AS (...)
     size_t own = SIZE_MAX;     // its RawCte
     int32_t location = -1;
-    r_.begin_object();
-    Str key;
-    while (r_.next_key(key)) {
+    fields(acc, base, [&](Str key) {
         if (is(key, "ctename")) {
             Sub s;
             Str name = string_value(s);
@@ -509,9 +506,10 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
         } else if (is(key, "location")) {
             location = location_value(acc);
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
     Str extra;
     while (r_.next_key(extra)) acc.add(extra, value(base, extra));
     for (size_t i = 0; i < renamed.size(); ++i)
@@ -556,9 +554,7 @@ Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t target = -1, entry = -1;
     bool columns = false, rows = false;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             // The target is not visible inside the INSERT's own SELECT.
             target = target_relation(acc, key, base, access(Access::insert), false, &entry);
@@ -586,12 +582,12 @@ Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
             Ctx t = base;
             t.clause = Clause::returning;
             acc.add(key, target_list(t, key));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));  // withClause, override
+            return false;  // withClause, override
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     // Without a column list the values go to the columns by position: every
     // column may be written.
     if (rows && !columns && target >= 0) all_columns_of(scope, target, true, -1);
@@ -605,9 +601,7 @@ Sub Walker::on_conflict(const Ctx& c) {
     child.res = ResMode::output;
     child.role = Role::none;
     Acc acc(kStructSeed);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "action")) {
             Sub s;
             Str v = string_value(s);
@@ -621,12 +615,12 @@ Sub Walker::on_conflict(const Ctx& c) {
             acc.add(key, value(a, key));
         } else if (is(key, "whereClause")) {
             acc.add(key, boolean_root(child, Clause::where));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(child, key));  // infer
+            return false;  // infer
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     return acc.done();
 }
 
@@ -705,12 +699,10 @@ Sub Walker::merge_stmt(const NodeInfo& info, const Ctx& c) {
     Ctx base = dml_base(scope, c);
     int32_t target = -1, entry = -1;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
     // The MERGE first, so that its actions can name it.
     const int32_t merge = add_write(c, StatementKind::merge, scope, -1, -1);
     const size_t first_action = raw_.writes.size();
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             target = target_relation(acc, key, base, AccessSet{}, true, &entry);
         } else if (is(key, "sourceRelation")) {
@@ -724,12 +716,12 @@ Sub Walker::merge_stmt(const NodeInfo& info, const Ctx& c) {
             merge_entry_ = entry;
             acc.add(key, value(m, key));
             merge_base_ = -1;
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     set_kind(c, StatementKind::merge);
     raw_.writes[static_cast<size_t>(merge)].target = target;
     raw_.writes[static_cast<size_t>(merge)].entry = entry;
@@ -804,9 +796,7 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
     size_t columns_begin = 0, columns_end = 0;
     bool is_from = false, is_program = false, has_file = false, has_query = false;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             Ctx t = base;
             size_t before = raw_.relations.size();
@@ -848,12 +838,12 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
             has_file = true;
         } else if (is(key, "whereClause")) {
             acc.add(key, boolean_root(base, Clause::where));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));  // options
+            return false;  // options
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     if (rel >= 0) {
         raw_.relations[static_cast<size_t>(rel)].access =
             access(is_from ? Access::insert : Access::read);
@@ -887,9 +877,7 @@ Sub Walker::variable_set(const NodeInfo& info, const Ctx& c) {
     Str kind, name;
     bool local = false;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "kind") || is(key, "name")) {
             Sub s;
             (is(key, "kind") ? kind : name) = string_value(s);
@@ -898,12 +886,12 @@ Sub Walker::variable_set(const NodeInfo& info, const Ctx& c) {
             Str v = r_.scalar();
             local = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));  // args
+            return false;  // args
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     std::string parameter = is(kind, "VAR_RESET_ALL") ? std::string("all") : lower(name);
     Statement& s = st();
     if (s.parameter.empty()) s.parameter = parameter;

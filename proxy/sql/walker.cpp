@@ -16,47 +16,6 @@ namespace pgmoat::sql::detail {
 
 namespace {
 
-// Fields that hold one specific node type without the {"Type": ...} wrapper.
-NodeTag unwrapped_type(Str field) {
-    switch (field.size()) {
-        case 3:
-            if (is(field, "rel")) return NodeTag::RangeVar;
-            break;
-        case 4:
-            if (is(field, "view")) return NodeTag::RangeVar;
-            if (is(field, "into")) return NodeTag::IntoClause;
-            if (is(field, "base")) return NodeTag::CreateStmt;
-            if (is(field, "larg") || is(field, "rarg")) return NodeTag::SelectStmt;
-            break;
-        case 5:
-            if (is(field, "table")) return NodeTag::RangeVar;
-            if (is(field, "infer")) return NodeTag::InferClause;
-            break;
-        case 7:
-            if (is(field, "typevar") || is(field, "pktable")) return NodeTag::RangeVar;
-            if (is(field, "setstmt")) return NodeTag::VariableSetStmt;
-            if (is(field, "argType")) return NodeTag::TypeName;
-            break;
-        case 8:
-            if (is(field, "relation") || is(field, "sequence")) return NodeTag::RangeVar;
-            if (is(field, "typeName")) return NodeTag::TypeName;
-            if (is(field, "funccall")) return NodeTag::FuncCall;
-            break;
-        case 10:
-            if (is(field, "withClause")) return NodeTag::WithClause;
-            if (is(field, "intoClause")) return NodeTag::IntoClause;
-            if (is(field, "returnType")) return NodeTag::TypeName;
-            if (is(field, "ofTypename")) return NodeTag::TypeName;
-            break;
-        case 16:
-            if (is(field, "onConflictClause")) return NodeTag::OnConflictClause;
-            break;
-        default:
-            break;
-    }
-    return NodeTag::unknown;
-}
-
 bool is_comparison_operator(Str op) {
     static constexpr Str kOps[] = {"=",   "<>",  "!=",  "<",   ">",   "<=",  ">=",   "~",
                                    "~*",  "!~",  "!~*", "~~",  "~~*", "!~~", "!~~*", "@>",
@@ -356,7 +315,7 @@ Sub Walker::value(const Ctx& c, Str field) {
                 if (r_.starts_with(kStringNode)) return string_fast();
                 return wrapped(c);
             }
-            NodeTag t = unwrapped_type(field);
+            NodeTag t = typed_field(field);
             if (t != NodeTag::unknown) {
                 last_tag_ = t;
                 return node(node_info(t), c);
@@ -559,7 +518,7 @@ Sub Walker::generic_body(const NodeInfo& info, const Ctx& c) {
 
 // An object whose type neither a wrapper nor its field names: walked field by
 // field; if it is shaped like a RangeVar, it is one (a relation must never be
-// missed because a field was not in unwrapped_type()).
+// missed because a field was not in kTypedFields).
 Sub Walker::structure(const Ctx& c) {
     NodeInfo none{};
     Ctx child = child_of(none, c);

@@ -52,41 +52,13 @@ bool reflexive_comparison(Str kind, Str op) {
     return false;
 }
 
-// One token of libpg_query's JSON: a string with its quotes, a number or
-// keyword, or a bracket. Commas and colons only separate and are skipped.
-// False at the end.
-bool next_json_token(const char*& p, const char* end, Str& token) {
-    while (p < end &&
-           (*p == ',' || *p == ':' || *p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-        ++p;
-    if (p >= end) return false;
-    const char* start = p;
-    if (*p == '"') {
-        for (++p; p < end && *p != '"'; ++p)
-            if (*p == '\\') ++p;
-        p = std::min(p + 1, end);
-    } else if (*p == '{' || *p == '}' || *p == '[' || *p == ']') {
-        ++p;
-    } else {
-        while (p < end && *p != ',' && *p != ':' && *p != '}' && *p != ']' && *p != ' ' &&
-               *p != '\n' && *p != '\t' && *p != '\r')
-            ++p;
-    }
-    token = Str(start, static_cast<size_t>(p - start));
-    return true;
-}
-
-// Like next_json_token, without "location" members: where a node was written
-// is not part of what it is.
-bool next_tree_token(const char*& p, const char* end, Str& token) {
-    while (next_json_token(p, end, token)) {
-        if (token != "\"location\"") return true;
-        const char* q = p;
-        while (q < end && (*q == ' ' || *q == '\n' || *q == '\t' || *q == '\r')) ++q;
-        if (q >= end || *q != ':') return true;  // a value that reads "location"
-        p = q;
+// The next token of a printed subtree without "location" members: where a node
+// was written is not part of what it is.
+bool next_tree_token(JsonReader& r, Str& token) {
+    while (r.token(token)) {
+        if (token != "\"location\"" || r.peek() != ':') return true;
         Str number;
-        next_json_token(p, end, number);
+        r.token(number);
     }
     return false;
 }
@@ -94,12 +66,11 @@ bool next_tree_token(const char*& p, const char* end, Str& token) {
 // Whether two printed parse subtrees are the same expression: equal apart from
 // locations (same column names, parameter numbers, constants, calls, ...).
 bool same_tree(Str a, Str b) {
-    const char *p = a.data(), *q = b.data();
-    const char *pe = p + a.size(), *qe = q + b.size();
+    JsonReader p(a.data(), a.data() + a.size()), q(b.data(), b.data() + b.size());
     Str x, y;
     while (true) {
-        const bool hx = next_tree_token(p, pe, x);
-        const bool hy = next_tree_token(q, qe, y);
+        const bool hx = next_tree_token(p, x);
+        const bool hy = next_tree_token(q, y);
         if (hx != hy) return false;
         if (!hx) return true;
         if (x != y) return false;
@@ -108,18 +79,12 @@ bool same_tree(Str a, Str b) {
 
 // How many elements a printed JSON array has at its top level.
 uint8_t json_array_size(Str a) {
-    const char *p = a.data(), *end = p + a.size();
-    Str t;
-    int depth = 0;
+    JsonReader r(a.data(), a.data() + a.size());
     unsigned n = 0;
-    while (next_json_token(p, end, t)) {
-        if (t == "[" || t == "{") {
-            if (depth++ == 1) ++n;
-        } else if (t == "]" || t == "}") {
-            --depth;
-        } else if (depth == 1) {
-            ++n;
-        }
+    if (!r.begin_array()) return 0;
+    while (r.next_element() && r.ok()) {
+        r.skip();
+        ++n;
     }
     return static_cast<uint8_t>(std::min(n, 255u));
 }

@@ -1,6 +1,7 @@
-// The tree walker's internals, shared by walker.cpp (values, expressions, FROM
-// items) and walker_statements.cpp (statement nodes). Recursive descent over the
-// JSON with an explicit depth bound.
+// The tree walker's internals, shared by its files, one per node family:
+// walker.cpp (values, dispatch, the field loop), walker_expressions.cpp,
+// walker_from.cpp (FROM items) and walker_statements.cpp (statement nodes).
+// Recursive descent over the JSON with an explicit depth bound.
 #pragma once
 
 #include "hash.h"
@@ -136,7 +137,7 @@ class Walker {
     // statements, MERGE, COPY, unknown shapes): it keeps the hot path's code
     // compact, which matters because libpg_query competes for the same caches.
 
-    // ---- generic (walker.cpp) ---------------------------------------------------
+    // ---- generic (walker.cpp) -------------------------------------------------------
     // The one field loop: walks the object's fields in order, offering each key
     // to `on` first (it returns true when it walked the value itself); a field it
     // does not take is walked generically: `location` merged into acc, any other
@@ -172,7 +173,7 @@ class Walker {
     Str keep(std::string_view raw, bool escaped);
     Str keep_owned(std::string text);  // a name made here, kept for the statement
 
-    // ---- expressions ------------------------------------------------------------
+    // ---- expressions (walker_expressions.cpp) ---------------------------------------
     Sub a_const(const Ctx& c);
     Sub param_ref(const Ctx& c);
     // A term of a condition that is the same for every row, walked from
@@ -214,7 +215,7 @@ class Walker {
     Sub boolean_root(const Ctx& c, Clause clause, CondRole role = CondRole::none,
                      int32_t action = -1);
 
-    // ---- FROM items ---------------------------------------------------------------
+    // ---- FROM items (walker_from.cpp) -----------------------------------------------
     Sub range_var(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub range_table_sample(const NodeInfo& info, const Ctx& c);
     Sub alias(Str& name, std::vector<Str>* column_names = nullptr);
@@ -227,7 +228,7 @@ class Walker {
     Sub join_expr(const NodeInfo& info, const Ctx& c);
     Sub from_list(const Ctx& c);
 
-    // ---- statements (walker_statements.cpp) ----------------------------------------
+    // ---- statements (walker_statements.cpp) -----------------------------------------
     Sub statement(const NodeInfo& info, const Ctx& c);
     Sub select_stmt(const NodeInfo& info, const Ctx& c);
     Sub insert_stmt(const NodeInfo& info, const Ctx& c);

@@ -151,67 +151,54 @@ Str default_object_type(StatementKind k) {
     }
 }
 
-// Statement fields that name the thing the statement acts on.
+// Statement fields that name the thing the statement acts on (Statement::name).
+struct NameField {
+    NodeTag tag;
+    Str field;
+};
+constexpr NameField kNameFields[] = {
+    {NodeTag::PrepareStmt, "name"},
+    {NodeTag::ExecuteStmt, "name"},
+    {NodeTag::DeallocateStmt, "name"},
+    {NodeTag::ListenStmt, "conditionname"},
+    {NodeTag::UnlistenStmt, "conditionname"},
+    {NodeTag::NotifyStmt, "conditionname"},
+    {NodeTag::DeclareCursorStmt, "portalname"},
+    {NodeTag::FetchStmt, "portalname"},
+    {NodeTag::ClosePortalStmt, "portalname"},
+    {NodeTag::TransactionStmt, "savepoint_name"},
+    {NodeTag::TransactionStmt, "gid"},
+    {NodeTag::CreateExtensionStmt, "extname"},
+    {NodeTag::AlterExtensionStmt, "extname"},
+    {NodeTag::AlterExtensionContentsStmt, "extname"},
+    {NodeTag::LoadStmt, "filename"},
+    {NodeTag::RuleStmt, "rulename"},
+    {NodeTag::CreateTrigStmt, "trigname"},
+    {NodeTag::CreateEventTrigStmt, "trigname"},
+    {NodeTag::IndexStmt, "idxname"},
+    {NodeTag::CreatedbStmt, "dbname"},
+    {NodeTag::DropdbStmt, "dbname"},
+    {NodeTag::AlterDatabaseStmt, "dbname"},
+    {NodeTag::AlterDatabaseSetStmt, "dbname"},
+    {NodeTag::CreateSchemaStmt, "schemaname"},
+    {NodeTag::CreateRoleStmt, "role"},
+    {NodeTag::CreatePolicyStmt, "policy_name"},
+    {NodeTag::AlterPolicyStmt, "policy_name"},
+    {NodeTag::CreateTableSpaceStmt, "tablespacename"},
+    {NodeTag::DropTableSpaceStmt, "tablespacename"},
+    {NodeTag::CreatePLangStmt, "plname"},
+    {NodeTag::CreateFdwStmt, "fdwname"},
+    {NodeTag::CreateForeignServerStmt, "servername"},
+    {NodeTag::CreatePublicationStmt, "pubname"},
+    {NodeTag::CreateSubscriptionStmt, "subname"},
+    {NodeTag::DropSubscriptionStmt, "subname"},
+    {NodeTag::CreateAmStmt, "amname"},
+};
+
 bool is_name_key(NodeTag tag, Str key) {
-    switch (tag) {
-        case NodeTag::PrepareStmt:
-        case NodeTag::ExecuteStmt:
-        case NodeTag::DeallocateStmt:
-            return is(key, "name");
-        case NodeTag::ListenStmt:
-        case NodeTag::UnlistenStmt:
-        case NodeTag::NotifyStmt:
-            return is(key, "conditionname");
-        case NodeTag::DeclareCursorStmt:
-        case NodeTag::FetchStmt:
-        case NodeTag::ClosePortalStmt:
-            return is(key, "portalname");
-        case NodeTag::TransactionStmt:
-            return is(key, "savepoint_name") || is(key, "gid");
-        case NodeTag::CreateExtensionStmt:
-        case NodeTag::AlterExtensionStmt:
-        case NodeTag::AlterExtensionContentsStmt:
-            return is(key, "extname");
-        case NodeTag::LoadStmt:
-            return is(key, "filename");
-        case NodeTag::RuleStmt:
-            return is(key, "rulename");
-        case NodeTag::CreateTrigStmt:
-        case NodeTag::CreateEventTrigStmt:
-            return is(key, "trigname");
-        case NodeTag::IndexStmt:
-            return is(key, "idxname");
-        case NodeTag::CreatedbStmt:
-        case NodeTag::DropdbStmt:
-        case NodeTag::AlterDatabaseStmt:
-        case NodeTag::AlterDatabaseSetStmt:
-            return is(key, "dbname");
-        case NodeTag::CreateSchemaStmt:
-            return is(key, "schemaname");
-        case NodeTag::CreateRoleStmt:
-            return is(key, "role");
-        case NodeTag::CreatePolicyStmt:
-        case NodeTag::AlterPolicyStmt:
-            return is(key, "policy_name");
-        case NodeTag::CreateTableSpaceStmt:
-        case NodeTag::DropTableSpaceStmt:
-            return is(key, "tablespacename");
-        case NodeTag::CreatePLangStmt:
-            return is(key, "plname");
-        case NodeTag::CreateFdwStmt:
-            return is(key, "fdwname");
-        case NodeTag::CreateForeignServerStmt:
-            return is(key, "servername");
-        case NodeTag::CreatePublicationStmt:
-            return is(key, "pubname");
-        case NodeTag::CreateSubscriptionStmt:
-        case NodeTag::DropSubscriptionStmt:
-            return is(key, "subname");
-        case NodeTag::CreateAmStmt:
-            return is(key, "amname");
-        default:
-            return false;
-    }
+    for (const NameField& f : kNameFields)
+        if (f.tag == tag && f.field == key) return true;
+    return false;
 }
 
 StatementKind transaction_kind(Str k) {

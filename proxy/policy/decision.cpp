@@ -151,7 +151,10 @@ private:
         Source src{p_.source.file, 0};
         switch (a_.status) {
             case AnalysisStatus::unparseable: {
-                Decision d = reject(Rule::unparseable, src, 0, sqlstate::syntax_error, "pgmoat: " + a_.error,
+                // PostgreSQL's own code for the error its parser raises (mostly 42601).
+                Decision d = reject(Rule::unparseable, src, 0,
+                                    a_.error_sqlstate.empty() ? sqlstate::syntax_error : a_.error_sqlstate,
+                                    "pgmoat: " + a_.error,
                                     "fix the syntax; pgmoat checks every statement with PostgreSQL's own parser and "
                                     "does not send text it cannot parse",
                                     -1);

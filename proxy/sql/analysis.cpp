@@ -109,7 +109,7 @@ std::string Analysis::normalized() const {
 
 size_t Analysis::approximate_bytes() const {
     auto str = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
-    size_t bytes = sizeof(Analysis) + str(error);
+    size_t bytes = sizeof(Analysis) + str(error) + str(error_sqlstate);
     for (const Comment& c : comments) bytes += sizeof(Comment) + str(c.text);
     for (const Statement& s : statements) {
         bytes += sizeof(Statement) + str(s.object_type) + str(s.parameter) + str(s.name) +

@@ -4,10 +4,12 @@
 #include "pgmoat/sql/analyzer.h"
 
 #include "pgmoat/common/ascii.h"
+#include "pgmoat/common/sqlstate.h"
 
 #include "hash.h"
 #include "large_stack.h"
 #include "lexer.h"
+#include "parser_errors.h"
 #include "pg_query_result.h"
 #include "walker.h"
 
@@ -69,6 +71,7 @@ void fail(Analysis& out, AnalysisStatus status, std::string error, int32_t posit
     out.status = status;
     out.error = std::move(error);
     out.error_position = position;
+    out.error_sqlstate = status == AnalysisStatus::unparseable ? sqlstate::syntax_error : "";
     out.statements.clear();
     out.fingerprint = 0;
 }
@@ -80,6 +83,7 @@ void parse_and_walk(std::string_view sql, const AnalyzerOptions& options, Scratc
     if (const PgQueryError* e = parsed.error()) {
         fail(out, AnalysisStatus::unparseable, e->message ? e->message : "syntax error",
              e->cursorpos);
+        out.error_sqlstate = parser_error_sqlstate(e->filename ? e->filename : "", out.error);
         return;
     }
     const char* json = parsed.json();

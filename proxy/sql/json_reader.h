@@ -236,6 +236,30 @@ class JsonReader {
         return neg ? -v : v;
     }
 
+    // The next token, structure ignored: a string with its quotes, a number or
+    // keyword, or a bracket; commas and colons only separate and are skipped.
+    // False at the end. For comparing printed subtrees token by token.
+    bool token(std::string_view& out) {
+        while (p_ < end_ && (*p_ == ',' || *p_ == ':' || *p_ == ' ' || *p_ == '\n' ||
+                             *p_ == '\t' || *p_ == '\r'))
+            ++p_;
+        if (p_ >= end_) return false;
+        const char* start = p_;
+        if (*p_ == '"') {
+            for (++p_; p_ < end_ && *p_ != '"'; ++p_)
+                if (*p_ == '\\') ++p_;
+            p_ = p_ + 1 < end_ ? p_ + 1 : end_;
+        } else if (*p_ == '{' || *p_ == '}' || *p_ == '[' || *p_ == ']') {
+            ++p_;
+        } else {
+            while (p_ < end_ && *p_ != ',' && *p_ != ':' && *p_ != '}' && *p_ != ']' &&
+                   *p_ != ' ' && *p_ != '\n' && *p_ != '\t' && *p_ != '\r')
+                ++p_;
+        }
+        out = std::string_view(start, static_cast<size_t>(p_ - start));
+        return true;
+    }
+
     // Decodes JSON escapes (\" \\ \/ \b \f \n \r \t \uXXXX with surrogate pairs).
     static std::string unescape(std::string_view raw);
 

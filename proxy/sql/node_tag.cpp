@@ -76,4 +76,10 @@ const NodeInfo& node_info(NodeTag tag) {
     return i < t.by_tag.size() ? t.by_tag[i] : t.by_tag[0];
 }
 
+std::string_view node_name(NodeTag tag) {
+    const Table& t = table();
+    size_t i = static_cast<size_t>(tag);
+    return i < t.names.size() ? t.names[i] : std::string_view{};
+}
+
 }  // namespace pgmoat::sql::detail

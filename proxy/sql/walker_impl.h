@@ -1,6 +1,7 @@
-// The tree walker's internals, shared by walker.cpp (values, expressions, FROM
-// items) and walker_statements.cpp (statement nodes). Recursive descent over the
-// JSON with an explicit depth bound.
+// The tree walker's internals, shared by its files, one per node family:
+// walker.cpp (values, dispatch, the field loop), walker_expressions.cpp,
+// walker_from.cpp (FROM items) and walker_statements.cpp (statement nodes).
+// Recursive descent over the JSON with an explicit depth bound.
 #pragma once
 
 #include "hash.h"
@@ -60,6 +61,14 @@ struct Ctx {
     // top level (see Tautology::conjunct).
     bool conjunct = false;
 };
+
+// key == "literal" with the literal's length known at compile time, so the
+// comparison is a few integer compares instead of a memcmp call (the walker
+// compares every JSON key it reads against its field names).
+template <size_t N>
+inline bool is(std::string_view s, const char (&lit)[N]) {
+    return s.size() == N - 1 && __builtin_memcmp(s.data(), lit, N - 1) == 0;
+}
 
 // What a walked value contributes upward.
 struct Sub {
@@ -128,7 +137,25 @@ class Walker {
     // statements, MERGE, COPY, unknown shapes): it keeps the hot path's code
     // compact, which matters because libpg_query competes for the same caches.
 
-    // ---- generic (walker.cpp) ---------------------------------------------------
+    // ---- generic (walker.cpp) -------------------------------------------------------
+    // The one field loop: walks the object's fields in order, offering each key
+    // to `on` first (it returns true when it walked the value itself); a field it
+    // does not take is walked generically: `location` merged into acc, any other
+    // value hashed into acc under its key. False when the value is not an object.
+    template <typename On>
+    bool fields(Acc& acc, const Ctx& child, On&& on) {
+        if (!r_.begin_object()) return false;
+        Str key;
+        while (r_.next_key(key)) {
+            if (on(key)) continue;
+            if (is(key, "location")) {
+                location_value(acc);
+            } else {
+                acc.add(key, value(child, key));
+            }
+        }
+        return true;
+    }
     Sub value(const Ctx& c, Str field = {});
     Sub array(const Ctx& c);
     Sub wrapped(const Ctx& c);
@@ -146,7 +173,7 @@ class Walker {
     Str keep(std::string_view raw, bool escaped);
     Str keep_owned(std::string text);  // a name made here, kept for the statement
 
-    // ---- expressions ------------------------------------------------------------
+    // ---- expressions (walker_expressions.cpp) ---------------------------------------
     Sub a_const(const Ctx& c);
     Sub param_ref(const Ctx& c);
     // A term of a condition that is the same for every row, walked from
@@ -188,7 +215,7 @@ class Walker {
     Sub boolean_root(const Ctx& c, Clause clause, CondRole role = CondRole::none,
                      int32_t action = -1);
 
-    // ---- FROM items ---------------------------------------------------------------
+    // ---- FROM items (walker_from.cpp) -----------------------------------------------
     Sub range_var(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub range_table_sample(const NodeInfo& info, const Ctx& c);
     Sub alias(Str& name, std::vector<Str>* column_names = nullptr);
@@ -201,7 +228,7 @@ class Walker {
     Sub join_expr(const NodeInfo& info, const Ctx& c);
     Sub from_list(const Ctx& c);
 
-    // ---- statements (walker_statements.cpp) ----------------------------------------
+    // ---- statements (walker_statements.cpp) -----------------------------------------
     Sub statement(const NodeInfo& info, const Ctx& c);
     Sub select_stmt(const NodeInfo& info, const Ctx& c);
     Sub insert_stmt(const NodeInfo& info, const Ctx& c);
@@ -278,14 +305,6 @@ struct DepthGuard {
     }
     ~DepthGuard() { --w.depth_; }
 };
-
-// key == "literal" with the literal's length known at compile time, so the
-// comparison is a few integer compares instead of a memcmp call (the walker
-// compares every JSON key it reads against its field names).
-template <size_t N>
-inline bool is(std::string_view s, const char (&lit)[N]) {
-    return s.size() == N - 1 && __builtin_memcmp(s.data(), lit, N - 1) == 0;
-}
 
 inline bool is_where_like(Clause c) {
     return c == Clause::where || c == Clause::having || c == Clause::join_on;

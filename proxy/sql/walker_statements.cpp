@@ -151,67 +151,54 @@ Str default_object_type(StatementKind k) {
     }
 }
 
-// Statement fields that name the thing the statement acts on.
+// Statement fields that name the thing the statement acts on (Statement::name).
+struct NameField {
+    NodeTag tag;
+    Str field;
+};
+constexpr NameField kNameFields[] = {
+    {NodeTag::PrepareStmt, "name"},
+    {NodeTag::ExecuteStmt, "name"},
+    {NodeTag::DeallocateStmt, "name"},
+    {NodeTag::ListenStmt, "conditionname"},
+    {NodeTag::UnlistenStmt, "conditionname"},
+    {NodeTag::NotifyStmt, "conditionname"},
+    {NodeTag::DeclareCursorStmt, "portalname"},
+    {NodeTag::FetchStmt, "portalname"},
+    {NodeTag::ClosePortalStmt, "portalname"},
+    {NodeTag::TransactionStmt, "savepoint_name"},
+    {NodeTag::TransactionStmt, "gid"},
+    {NodeTag::CreateExtensionStmt, "extname"},
+    {NodeTag::AlterExtensionStmt, "extname"},
+    {NodeTag::AlterExtensionContentsStmt, "extname"},
+    {NodeTag::LoadStmt, "filename"},
+    {NodeTag::RuleStmt, "rulename"},
+    {NodeTag::CreateTrigStmt, "trigname"},
+    {NodeTag::CreateEventTrigStmt, "trigname"},
+    {NodeTag::IndexStmt, "idxname"},
+    {NodeTag::CreatedbStmt, "dbname"},
+    {NodeTag::DropdbStmt, "dbname"},
+    {NodeTag::AlterDatabaseStmt, "dbname"},
+    {NodeTag::AlterDatabaseSetStmt, "dbname"},
+    {NodeTag::CreateSchemaStmt, "schemaname"},
+    {NodeTag::CreateRoleStmt, "role"},
+    {NodeTag::CreatePolicyStmt, "policy_name"},
+    {NodeTag::AlterPolicyStmt, "policy_name"},
+    {NodeTag::CreateTableSpaceStmt, "tablespacename"},
+    {NodeTag::DropTableSpaceStmt, "tablespacename"},
+    {NodeTag::CreatePLangStmt, "plname"},
+    {NodeTag::CreateFdwStmt, "fdwname"},
+    {NodeTag::CreateForeignServerStmt, "servername"},
+    {NodeTag::CreatePublicationStmt, "pubname"},
+    {NodeTag::CreateSubscriptionStmt, "subname"},
+    {NodeTag::DropSubscriptionStmt, "subname"},
+    {NodeTag::CreateAmStmt, "amname"},
+};
+
 bool is_name_key(NodeTag tag, Str key) {
-    switch (tag) {
-        case NodeTag::PrepareStmt:
-        case NodeTag::ExecuteStmt:
-        case NodeTag::DeallocateStmt:
-            return is(key, "name");
-        case NodeTag::ListenStmt:
-        case NodeTag::UnlistenStmt:
-        case NodeTag::NotifyStmt:
-            return is(key, "conditionname");
-        case NodeTag::DeclareCursorStmt:
-        case NodeTag::FetchStmt:
-        case NodeTag::ClosePortalStmt:
-            return is(key, "portalname");
-        case NodeTag::TransactionStmt:
-            return is(key, "savepoint_name") || is(key, "gid");
-        case NodeTag::CreateExtensionStmt:
-        case NodeTag::AlterExtensionStmt:
-        case NodeTag::AlterExtensionContentsStmt:
-            return is(key, "extname");
-        case NodeTag::LoadStmt:
-            return is(key, "filename");
-        case NodeTag::RuleStmt:
-            return is(key, "rulename");
-        case NodeTag::CreateTrigStmt:
-        case NodeTag::CreateEventTrigStmt:
-            return is(key, "trigname");
-        case NodeTag::IndexStmt:
-            return is(key, "idxname");
-        case NodeTag::CreatedbStmt:
-        case NodeTag::DropdbStmt:
-        case NodeTag::AlterDatabaseStmt:
-        case NodeTag::AlterDatabaseSetStmt:
-            return is(key, "dbname");
-        case NodeTag::CreateSchemaStmt:
-            return is(key, "schemaname");
-        case NodeTag::CreateRoleStmt:
-            return is(key, "role");
-        case NodeTag::CreatePolicyStmt:
-        case NodeTag::AlterPolicyStmt:
-            return is(key, "policy_name");
-        case NodeTag::CreateTableSpaceStmt:
-        case NodeTag::DropTableSpaceStmt:
-            return is(key, "tablespacename");
-        case NodeTag::CreatePLangStmt:
-            return is(key, "plname");
-        case NodeTag::CreateFdwStmt:
-            return is(key, "fdwname");
-        case NodeTag::CreateForeignServerStmt:
-            return is(key, "servername");
-        case NodeTag::CreatePublicationStmt:
-            return is(key, "pubname");
-        case NodeTag::CreateSubscriptionStmt:
-        case NodeTag::DropSubscriptionStmt:
-            return is(key, "subname");
-        case NodeTag::CreateAmStmt:
-            return is(key, "amname");
-        default:
-            return false;
-    }
+    for (const NameField& f : kNameFields)
+        if (f.tag == tag && f.field == key) return true;
+    return false;
 }
 
 StatementKind transaction_kind(Str k) {
@@ -336,9 +323,7 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
     bool union_op = false, all = false, larg_chain = false;
     uint64_t larg_hash = 0, larg_last = 0, rarg_hash = 0;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "targetList")) {
             Ctx t = base;
             t.clause = Clause::select_list;
@@ -396,8 +381,6 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
             if (is(op, "SETOP_EXCEPT")) ++ops.except;
             if (!is(op, "SETOP_NONE")) raw_.scopes[static_cast<size_t>(scope)].set_operation = true;
             union_op = is(op, "SETOP_UNION");
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else if (is(key, "all") && r_.peek() != '{' && r_.peek() != '[') {
             Str v = r_.scalar();
             all = is(v, "true");
@@ -414,13 +397,16 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
             } else {
                 rarg_hash = s.hash;
             }
-        } else {
-            // withClause, lockingClause, distinctClause, limitOption
+        } else if (is(key, "distinctClause")) {
             Ctx o = base;
-            if (is(key, "distinctClause")) o.clause = Clause::other;
+            o.clause = Clause::other;
             acc.add(key, value(o, key));
+        } else {
+            return false;  // withClause, lockingClause, limitOption
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     set_kind(c, into ? StatementKind::create_table_as : StatementKind::select);
     Sub out = acc.done();
     raw_.scopes[static_cast<size_t>(scope)].first_location = out.first;
@@ -433,9 +419,7 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
 
 Sub Walker::with_clause(const Ctx& c) {
     Acc acc(kStructSeed);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, c, [&](Str key) {
         if (is(key, "ctes") && r_.peek() == '[') {
             Acc list(kArraySeed);
             r_.begin_array();
@@ -451,12 +435,12 @@ Sub Walker::with_clause(const Ctx& c) {
             if (is(v, "true") && c.scope >= 0)
                 raw_.scopes[static_cast<size_t>(c.scope)].recursive = true;
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(c, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     return acc.done();
 }
 
@@ -486,9 +470,7 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
     std::vector<Str> renamed;  // WITH t(a, b) AS (...)
     size_t own = SIZE_MAX;     // its RawCte
     int32_t location = -1;
-    r_.begin_object();
-    Str key;
-    while (r_.next_key(key)) {
+    fields(acc, base, [&](Str key) {
         if (is(key, "ctename")) {
             Sub s;
             Str name = string_value(s);
@@ -511,9 +493,10 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
         } else if (is(key, "location")) {
             location = location_value(acc);
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
     Str extra;
     while (r_.next_key(extra)) acc.add(extra, value(base, extra));
     for (size_t i = 0; i < renamed.size(); ++i)
@@ -533,9 +516,7 @@ Sub Walker::locking_clause(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
     bool named = false;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "lockedRels")) {
             Ctx l = child;
             l.lock_ref = true;
@@ -543,9 +524,11 @@ Sub Walker::locking_clause(const NodeInfo& info, const Ctx& c) {
             acc.add(key, value(l, key));
             named = raw_.lock_targets.size() > before;
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     if (!named && c.scope >= 0) raw_.scopes[static_cast<size_t>(c.scope)].lock_all = true;
     return acc.done();
 }
@@ -558,9 +541,7 @@ Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t target = -1, entry = -1;
     bool columns = false, rows = false;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             // The target is not visible inside the INSERT's own SELECT.
             target = target_relation(acc, key, base, access(Access::insert), false, &entry);
@@ -588,12 +569,12 @@ Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
             Ctx t = base;
             t.clause = Clause::returning;
             acc.add(key, target_list(t, key));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));  // withClause, override
+            return false;  // withClause, override
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     // Without a column list the values go to the columns by position: every
     // column may be written.
     if (rows && !columns && target >= 0) all_columns_of(scope, target, true, -1);
@@ -607,9 +588,7 @@ Sub Walker::on_conflict(const Ctx& c) {
     child.res = ResMode::output;
     child.role = Role::none;
     Acc acc(kStructSeed);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "action")) {
             Sub s;
             Str v = string_value(s);
@@ -623,12 +602,12 @@ Sub Walker::on_conflict(const Ctx& c) {
             acc.add(key, value(a, key));
         } else if (is(key, "whereClause")) {
             acc.add(key, boolean_root(child, Clause::where));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(child, key));  // infer
+            return false;  // infer
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     return acc.done();
 }
 
@@ -638,9 +617,7 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t target = -1, entry = -1;
     bool where = false;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             target = target_relation(acc, key, base, access(Access::update), true, &entry);
         } else if (is(key, "targetList")) {
@@ -659,12 +636,12 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
             Ctx t = base;
             t.clause = Clause::returning;
             acc.add(key, target_list(t, key));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     set_kind(c, StatementKind::update);
     int32_t w = add_write(c, StatementKind::update, scope, target, entry);
     raw_.writes[static_cast<size_t>(w)].has_where = where;
@@ -678,9 +655,7 @@ Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t target = -1, entry = -1;
     bool where = false;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             target = target_relation(acc, key, base, access(Access::delete_), true, &entry);
         } else if (is(key, "usingClause")) {
@@ -693,12 +668,12 @@ Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
             Ctx t = base;
             t.clause = Clause::returning;
             acc.add(key, target_list(t, key));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     set_kind(c, StatementKind::delete_);
     int32_t w = add_write(c, StatementKind::delete_, scope, target, entry);
     raw_.writes[static_cast<size_t>(w)].has_where = where;
@@ -711,12 +686,10 @@ Sub Walker::merge_stmt(const NodeInfo& info, const Ctx& c) {
     Ctx base = dml_base(scope, c);
     int32_t target = -1, entry = -1;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
     // The MERGE first, so that its actions can name it.
     const int32_t merge = add_write(c, StatementKind::merge, scope, -1, -1);
     const size_t first_action = raw_.writes.size();
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             target = target_relation(acc, key, base, AccessSet{}, true, &entry);
         } else if (is(key, "sourceRelation")) {
@@ -730,12 +703,12 @@ Sub Walker::merge_stmt(const NodeInfo& info, const Ctx& c) {
             merge_entry_ = entry;
             acc.add(key, value(m, key));
             merge_base_ = -1;
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     set_kind(c, StatementKind::merge);
     raw_.writes[static_cast<size_t>(merge)].target = target;
     raw_.writes[static_cast<size_t>(merge)].entry = entry;
@@ -750,9 +723,7 @@ Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     bool insert = false, columns = false, values = false;
     int32_t action = -1;
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "commandType")) {
             Sub s;
             Str v = string_value(s);
@@ -792,9 +763,11 @@ Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
             acc.add(key, value(v, key));
             values = true;
         } else {
-            acc.add(key, value(child, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     // INSERT VALUES (...) without a column list: by position, any column.
     if (insert && values && !columns && c.target >= 0) all_columns_of(c.scope, c.target, true, -1);
     return acc.done();
@@ -810,9 +783,7 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
     size_t columns_begin = 0, columns_end = 0;
     bool is_from = false, is_program = false, has_file = false, has_query = false;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             Ctx t = base;
             size_t before = raw_.relations.size();
@@ -854,12 +825,12 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
             has_file = true;
         } else if (is(key, "whereClause")) {
             acc.add(key, boolean_root(base, Clause::where));
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));  // options
+            return false;  // options
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     if (rel >= 0) {
         raw_.relations[static_cast<size_t>(rel)].access =
             access(is_from ? Access::insert : Access::read);
@@ -893,9 +864,7 @@ Sub Walker::variable_set(const NodeInfo& info, const Ctx& c) {
     Str kind, name;
     bool local = false;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "kind") || is(key, "name")) {
             Sub s;
             (is(key, "kind") ? kind : name) = string_value(s);
@@ -904,12 +873,12 @@ Sub Walker::variable_set(const NodeInfo& info, const Ctx& c) {
             Str v = r_.scalar();
             local = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));  // args
+            return false;  // args
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     std::string parameter = is(kind, "VAR_RESET_ALL") ? std::string("all") : lower(name);
     Statement& s = st();
     if (s.parameter.empty()) s.parameter = parameter;
@@ -933,9 +902,7 @@ Sub Walker::drop_like(const NodeInfo& info, const Ctx& c) {
     std::string object_type;
     std::vector<NameList> names;
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "objects") && r_.peek() == '[') {
             Acc list(kArraySeed);
             r_.begin_array();
@@ -955,12 +922,12 @@ Sub Walker::drop_like(const NodeInfo& info, const Ctx& c) {
             Sub s;
             object_type = object_type_name(string_value(s));
             acc.add(key, s);
-        } else if (is(key, "location")) {
-            location_value(acc);
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
     bool column = object_type == "column";
     if (relation_like(object_type) || column) {
         for (const NameList& n : names) {
@@ -1017,9 +984,7 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
     Str own_name;
 
     Acc acc(info.hash);
-    if (!r_.begin_object()) return {};
-    Str key;
-    while (r_.next_key(key)) {
+    bool ok = fields(acc, base, [&](Str key) {
         const bool string = r_.peek() == '"';
         if (is(key, "location")) {
             location_value(acc);
@@ -1085,9 +1050,11 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
             if (own_name.empty()) own_name = v;
             if (top && stmt.name.empty()) stmt.name = v;
         } else {
-            acc.add(key, value(base, key));
+            return false;
         }
-    }
+        return true;
+    });
+    if (!ok) return {};
 
     auto defelem = [&](Str name) -> const DefElemValue* {
         for (size_t i = defelems; i < s_.defelems.size(); ++i)

@@ -84,6 +84,36 @@ def test_unparseable_text_is_rejected_by_pgmoat_with_the_parsers_position(enforc
     assert "FORM users WHERE id = 1" not in postgres.log()
 
 
+# Errors PostgreSQL's grammar raises with a code of its own (PostgreSQL's
+# regression suite has each): pgmoat, which parses with the same grammar and
+# never sends what it cannot parse, answers with that code, as the server would.
+GRAMMAR_ERRORS = [
+    ("SELECT E'wrong: \\u061'", "22025"),
+    ("SELECT E'wrong: \\U0061'", "22025"),
+    ("ALTER INDEX attmp_idx ALTER COLUMN 0 SET STATISTICS 1000", "22023"),
+    ("ALTER TABLE fktable ALTER CONSTRAINT fktable_fk_fkey NOT VALID", "0A000"),
+    ("ALTER TABLE fktable ALTER CONSTRAINT fktable_fk_fkey NO INHERIT", "0A000"),
+    ("CREATE TABLE fktable (tid int, id int, foo int, FOREIGN KEY (tid, foo) REFERENCES pktable "
+     "ON UPDATE SET NULL (foo))", "0A000"),
+    ("CREATE SCHEMA IF NOT EXISTS s CREATE TABLE abc (a int)", "0A000"),
+    ("SELECT U&'wrong: \\061'", "42601"),  # the same message as 22025's, raised as a syntax error
+]
+
+
+@pytest.mark.parametrize("sql,code", GRAMMAR_ERRORS)
+def test_grammar_errors_carry_postgresqls_own_sqlstate(enforcing, postgres, sql, code):
+    with psycopg.connect(postgres.dsn()) as direct:
+        with pytest.raises(psycopg.Error) as e:
+            direct.execute(sql)
+        assert e.value.sqlstate == code, e.value
+    with psycopg.connect(enforcing.dsn(APP, APP_PASSWORD), autocommit=True) as c:
+        with pytest.raises(psycopg.Error) as e:
+            c.execute(sql)
+        assert e.value.sqlstate == code, e.value
+        assert str(e.value).startswith("pgmoat: "), e.value
+        assert c.execute("SELECT 1").fetchone() == (1,)
+
+
 def test_rejection_inside_a_transaction_fails_it_like_a_server_error(enforcing, postgres):
     with psycopg.connect(enforcing.dsn(APP, APP_PASSWORD)) as c:
         c.execute("INSERT INTO client_rows (source, n) VALUES (%s, %s)", ("txn", 1))

@@ -527,6 +527,11 @@ struct Analysis {
     AnalysisStatus status = AnalysisStatus::ok;
     std::string error;           // parser message or the reason; empty when ok
     int32_t error_position = 0;  // 1-based character position, as PostgreSQL reports it; 0: none
+    // status unparseable: the SQLSTATE PostgreSQL answers for the same error.
+    // Mostly syntax_error "42601", but the grammar raises a few of its own:
+    // `ALTER INDEX i ALTER COLUMN 0 ...` 22023, `E'\u12'` 22025, a FOREIGN KEY
+    // marked NOT VALID in ALTER CONSTRAINT 0A000, ... Empty otherwise.
+    std::string error_sqlstate;
 
     std::vector<Statement> statements;  // one per statement; empty text or ";" gives none
     std::vector<Comment> comments;      // all comments in text order

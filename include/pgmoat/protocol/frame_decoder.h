@@ -15,8 +15,10 @@ struct Frame {
     char type = 0;          // 0 for untyped startup-phase packets
     std::string_view body;  // the message contents after the length field
     size_t size = 0;        // bytes of the whole frame, header included
+    // The body is the frame's tail, so the header is what comes before it. (The type
+    // byte cannot tell: a typed message may carry type 0, which is invalid but framed.)
+    size_t header_size() const { return size - body.size(); }
     std::string_view bytes() const { return {body.data() - header_size(), size}; }
-    size_t header_size() const { return type ? 5 : 4; }
 };
 
 enum class DecodeStatus { frame, need_more, error };

@@ -178,3 +178,14 @@ TEST_CASE("error fields round trip and a missing terminator is refused") {
     body.pop_back();
     CHECK_FALSE(read_error_fields(body));
 }
+
+TEST_CASE("a typed message whose type byte is 0 is framed whole, header included") {
+    // Type 0 is no valid message, but the framing must still hand back exactly the
+    // bytes of the frame: the session refuses it by type, naming the byte.
+    std::string m = length_prefixed('\0', 6) + "ab";
+    auto r = decode_message(m, 1000);
+    REQUIRE(r.status == DecodeStatus::frame);
+    CHECK(r.frame.header_size() == 5);
+    CHECK(r.frame.body == "ab");
+    CHECK(r.frame.bytes() == m);
+}

@@ -103,6 +103,8 @@ public:
         for (size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });
         main_ctx.run();
         for (auto& t : threads) t.join();
+        // Sessions still open end with their io_contexts: their holds are not posted.
+        runtime_.approvals.set_listener({});
         audit::Record stop;
         stop.event = audit::Event::pgmoat_stop;
         runtime_.audit_event(std::move(stop));

@@ -26,7 +26,8 @@ for tool in clang++-14 cmake; do
 done
 
 echo "== building fuzz targets in $BUILD_DIR (clang 14, ASan+UBSan, libFuzzer) =="
-cmake -S . -B "$BUILD_DIR" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+source scripts/ccache-env.sh
+cmake -S . -B "$BUILD_DIR" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
   -DPGMOAT_FUZZ=ON -DPGMOAT_TESTS=OFF >/dev/null
 cmake --build "$BUILD_DIR" --target fuzzers -j2
 

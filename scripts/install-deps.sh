@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config ccache
   libboost1.81-dev          # Asio with C++20 coroutines, Beast (1.74 lacks as_tuple and cancellation slots)
   libpg-query-dev           # PostgreSQL 15 parser as a library
   libsimdjson-dev           # on-demand JSON reader for the parser's output

@@ -13,7 +13,6 @@
 // toml++ with the two functions fixed (proxy/common/toml_impl.cpp) for the rest.
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/config/config.h"
-#include "pgmoat/policy/loader.h"
 
 #include <doctest/doctest.h>
 

@@ -45,6 +45,40 @@ const std::vector<std::string>& default_forward_parameters() {
     return params;
 }
 
+// Plain HTTP only: the webhook is meant for a relay on the same network.
+std::variant<HttpUrl, std::string> parse_http_url(std::string_view text) {
+    constexpr std::string_view scheme = "http://";
+    if (text.starts_with("https://"))
+        return std::string("https is not supported: pgmoat posts plain HTTP (point it at a local relay for TLS)");
+    if (!text.starts_with(scheme)) return fmt::format("\"{}\" is not an http:// URL", text);
+    auto rest = text.substr(scheme.size());
+    auto slash = rest.find('/');
+    auto authority = rest.substr(0, slash);
+    HttpUrl u;
+    if (slash != std::string_view::npos) u.path = std::string(rest.substr(slash));
+    if (authority.find('@') != std::string_view::npos) return std::string("user:password@ in the URL is not supported");
+    std::string_view host = authority;
+    auto colon = authority.rfind(':');
+    bool bracketed = !authority.empty() && authority.front() == '[';
+    if (colon != std::string_view::npos && (!bracketed || authority[colon - 1] == ']')) {
+        host = authority.substr(0, colon);
+        auto portstr = authority.substr(colon + 1);
+        unsigned p = 0;
+        auto res = std::from_chars(portstr.data(), portstr.data() + portstr.size(), p);
+        if (res.ec != std::errc() || res.ptr != portstr.data() + portstr.size() || p == 0 || p > 65535)
+            return fmt::format("\"{}\" is not a valid port", portstr);
+        u.port = static_cast<uint16_t>(p);
+    }
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) return fmt::format("\"{}\" names no host", text);
+    auto bad = [](char c) { return c <= ' ' || c == 0x7f || c == '/' || c == '?' || c == '#'; };
+    if (std::any_of(host.begin(), host.end(), bad)) return fmt::format("\"{}\" is not a host name", host);
+    if (std::any_of(u.path.begin(), u.path.end(), [](char c) { return c <= ' ' || c == 0x7f; }))
+        return std::string("the path may not hold spaces or control characters");
+    u.host = std::string(host);
+    return u;
+}
+
 namespace {
 
 std::string resolve_path(const std::string& base_file, const std::string& p) {
@@ -74,6 +108,24 @@ void parse_listen(TomlTable& t, const std::string& text, std::string& host, uint
     }
     host = h.empty() ? "0.0.0.0" : h;
     port = static_cast<uint16_t>(p);
+}
+
+void read_approvals(TomlTable& t, ApprovalNotices& a) {
+    if (auto v = t.string("webhook")) {
+        auto url = parse_http_url(*v);
+        if (auto* why = std::get_if<std::string>(&url)) t.fail("webhook", *why);
+        auto& u = std::get<HttpUrl>(url);
+        a.webhook = *v;
+        a.webhook_host = u.host;
+        a.webhook_port = u.port;
+        a.webhook_path = u.path;
+    }
+    if (auto v = t.duration("webhook_timeout")) {
+        if (v->count() < 100 || v->count() > 60000) t.fail("webhook_timeout", "must be between 100ms and 60s");
+        a.webhook_timeout = *v;
+    }
+    if (auto v = t.boolean("webhook_outcomes")) a.webhook_outcomes = *v;
+    t.reject_unknown_keys();
 }
 
 void read_server(TomlTable& t, Config& c) {
@@ -269,6 +321,7 @@ Config parse_config(const std::string& text, const std::string& file) {
         }
         m->reject_unknown_keys();
     }
+    if (auto a = root.table("approvals")) read_approvals(*a, c.approvals);
     if (auto a = root.table("analyzer")) {
         if (auto v = a->size("max_statement_size")) {
             if (*v < 1024 || *v > (1u << 30)) a->fail("max_statement_size", "must be between 1kB and 1GB");

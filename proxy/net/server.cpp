@@ -4,6 +4,7 @@
 #include "pgmoat/net/server.h"
 
 #include "admin_state.h"
+#include "approval_webhook.h"
 #include "client_connection.h"
 #include "connection_set.h"
 #include "http_endpoint.h"
@@ -62,6 +63,8 @@ public:
             contexts_.push_back(std::make_unique<asio::io_context>(1));
             guards_.emplace_back(contexts_.back()->get_executor());
         }
+        webhook_.emplace(*contexts_[0], runtime_);
+        runtime_.approvals.set_listener([this](const session::ApprovalEvent& e) { webhook_->send(e); });
     }
 
     int run() {
@@ -100,6 +103,8 @@ public:
         for (size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });
         main_ctx.run();
         for (auto& t : threads) t.join();
+        // Sessions still open end with their io_contexts: their holds are not posted.
+        runtime_.approvals.set_listener({});
         audit::Record stop;
         stop.event = audit::Event::pgmoat_stop;
         runtime_.audit_event(std::move(stop));
@@ -363,6 +368,8 @@ private:
     ConnectionSet connections_;
     RuntimeAdmin admin_;
     std::mutex reload_mutex_;
+    // Before contexts_: deliveries still in flight end with their io_context.
+    std::optional<ApprovalWebhook> webhook_;
     std::vector<std::unique_ptr<asio::io_context>> contexts_;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
     std::optional<tcp::acceptor> acceptor_;

@@ -35,6 +35,7 @@ constexpr RuleWidening kRules[] = {
     {"require_where", [](Policy& p) { p.require_where.reset(), p.require_where_for_row_locks = false; }},
     {"hold_statements", [](Policy& p) { p.holds.kinds.reset(); }},
     {"hold_unrestricted_writes", [](Policy& p) { p.holds.unrestricted_writes = false; }},
+    {"hold_rows", [](Policy& p) { p.holds.rows_over = 0; }},
     {"max_rows", [](Policy& p) { p.max_rows = 0; }},
     {"max_rows_affected", [](Policy& p) { p.max_rows_affected = 0; }},
     {"rate_limit", [](Policy& p) { p.statements_per_second = 0; }},

@@ -309,6 +309,10 @@ void read_holds(TomlTable& t, Policy& p) {
         p.holds.unrestricted_writes = *v;
         p.holds.unrestricted_writes_source = source_of(t, "unrestricted_writes");
     }
+    if (auto v = t.integer("rows_over", 1, INT64_MAX)) {
+        p.holds.rows_over = static_cast<uint64_t>(*v);
+        p.holds.rows_over_source = source_of(t, "rows_over");
+    }
     if (auto v = t.duration("timeout")) {
         if (v->count() <= 0) t.fail("timeout", "a hold needs a timeout greater than 0, e.g. \"15m\"");
         p.holds.timeout = *v;

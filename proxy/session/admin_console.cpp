@@ -223,7 +223,7 @@ void decide(AdminConsole& c, std::string_view argument, bool approve) {
         return c.fail(sqlstate::invalid_text_representation, fmt::format("\"{}\" is not an approval number", id_text), "SHOW APPROVALS lists them");
     auto* table = c.state().approvals();
     std::string by = c.who().app.value_or("");
-    auto d = table ? table->decide(id, by, approve) : Approvals::Decided{};
+    auto d = table ? table->decide(id, by, approve, reason) : Approvals::Decided{};
     using Status = Approvals::Decided::Status;
     switch (d.status) {
         case Status::not_found:

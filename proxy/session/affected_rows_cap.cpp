@@ -59,7 +59,7 @@ std::optional<std::pair<std::string_view, uint64_t>> changed_rows(std::string_vi
 }  // namespace
 
 bool Session::holds_client() const {
-    return held_.has_value() || capped_query_.has_value() ||
+    return held_.has_value() || estimate_.has_value() || capped_query_.has_value() ||
            (!executions_.empty() && executions_.back().affected_cap == AffectedCap::execute);
 }
 
@@ -169,6 +169,7 @@ void Session::send_own_query(std::string_view sql, Outbox& out) {
 }
 
 bool Session::on_own_answer(const Frame& frame, Outbox& out) {
+    if (estimate_) return on_estimate_answer(frame, out);
     switch (frame.type) {
         case backend::ReadyForQuery: {
             auto status = read_ready_for_query(frame.body);

@@ -31,15 +31,29 @@ Approvals::Approvals(metrics::Registry* registry) {
 }
 
 uint64_t Approvals::hold(PendingApproval entry) {
-    std::lock_guard lock(mutex_);
-    entry.id = ++next_id_;
-    uint64_t id = entry.id;
-    pending_.emplace(id, std::move(entry));
-    if (pending_gauge_) pending_gauge_->set(static_cast<double>(pending_.size()));
+    ApprovalEvent event;
+    uint64_t id = 0;
+    {
+        std::lock_guard lock(mutex_);
+        id = entry.id = ++next_id_;
+        if (listener_) event.entry = entry;
+        pending_.emplace(id, std::move(entry));
+        if (pending_gauge_) pending_gauge_->set(static_cast<double>(pending_.size()));
+    }
+    tell(std::move(event));
     return id;
 }
 
-Approvals::Decided Approvals::decide(uint64_t id, std::string_view by, bool approve) {
+Approvals::Decided Approvals::decide(uint64_t id, std::string_view by, bool approve, std::string_view reason) {
+    Decided d = decide_locked(id, by, approve);
+    if (d.status == Decided::Status::ok) {
+        tell(ApprovalEvent{d.entry, approve ? ApprovalOutcome::approved : ApprovalOutcome::denied, std::string(by),
+                           std::string(reason)});
+    }
+    return d;
+}
+
+Approvals::Decided Approvals::decide_locked(uint64_t id, std::string_view by, bool approve) {
     std::lock_guard lock(mutex_);
     Decided d;
     auto it = pending_.find(id);
@@ -63,9 +77,16 @@ Approvals::Decided Approvals::decide(uint64_t id, std::string_view by, bool appr
 }
 
 bool Approvals::withdraw(uint64_t id, ApprovalOutcome outcome) {
-    std::lock_guard lock(mutex_);
-    if (pending_.erase(id) == 0) return false;
-    ended(id, outcome);
+    ApprovalEvent event;
+    event.outcome = outcome;
+    {
+        std::lock_guard lock(mutex_);
+        auto node = pending_.extract(id);
+        if (node.empty()) return false;
+        event.entry = std::move(node.mapped());
+        ended(id, outcome);
+    }
+    tell(std::move(event));
     return true;
 }
 

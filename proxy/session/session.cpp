@@ -98,7 +98,17 @@ bool Session::is_decoy_error(std::string_view body) const {
     return find_field(*fields, 'C') == sqlstate::syntax_error && find_field(*fields, 'M').find(kDecoySql) != std::string_view::npos;
 }
 
+namespace {
+// Messages of an extended-protocol batch, which the server answers at Sync.
+bool in_batch(char type) {
+    return type == frontend::Parse || type == frontend::Bind || type == frontend::Describe ||
+           type == frontend::Execute || type == frontend::Close;
+}
+}  // namespace
+
 void Session::on_frontend(const Frame& frame, Outbox& out) {
+    unsynced_before_ = unsynced_;
+    if (in_batch(frame.type)) unsynced_ = true;
     // As the server does after an error in the extended protocol, ignore everything
     // up to Sync once pgmoat has rejected a message of the batch.
     if (skip_until_sync_ && frame.type != frontend::Sync && frame.type != frontend::Flush &&
@@ -149,6 +159,7 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
         case frontend::Sync:
             if (!frame.body.empty()) return protocol_violation(out, "invalid Sync message");
             skip_until_sync_ = false;
+            unsynced_ = false;
             forward(frame, out);
             if (copy_in_ || copy_in_expected_) ++tentative_syncs_;
             else ++syncs_sent_;
@@ -188,6 +199,8 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
 bool Session::on_frontend_stream(char type, std::string_view head, size_t size, Outbox& out) {
     if (type == frontend::CopyData) return copy_in_ || copy_in_expected_;
     if (skip_until_sync_) return false;  // as for a message held whole (on_frontend)
+    unsynced_before_ = unsynced_;
+    if (in_batch(type)) unsynced_ = true;
     switch (type) {
         case frontend::Bind: {
             // The values go on to the server as they come; pgmoat needs only the

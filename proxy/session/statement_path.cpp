@@ -58,6 +58,15 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     if (decision.allow && frame &&
         hold(*frame, sql, statement_name, origin, analysis, decision, started, std::move(freeze_hold), out))
         return true;
+    // [holds] rows_over: decided once the server's row estimate is in.
+    if (decision.allow && frame && estimate_rows(*frame, sql, statement_name, origin, analysis, decision, started, out))
+        return true;
+    return admit(frame, sql, statement_name, origin, std::move(analysis), std::move(decision), started, out);
+}
+
+bool Session::admit(const Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
+                    std::shared_ptr<const sql::Analysis> analysis, policy::Decision decision, Clock::time_point started,
+                    Outbox& out) {
     count(decision, analysis.get());
     if (!decision.allow) {
         reject(decision, sql, analysis, origin, statement_name, out);

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace pgmoat::config {
@@ -151,6 +152,19 @@ struct Metrics {
     milliseconds readiness_interval{2000};
 };
 
+// [approvals]: who hears of a statement held for approval besides the log and
+// the metrics. Read at start and on every reload.
+struct ApprovalNotices {
+    // POST a JSON document per new pending approval (and per outcome) to
+    // http://host:port/path; empty host: no webhook. Plain HTTP only.
+    std::string webhook;  // as written
+    std::string webhook_host;
+    uint16_t webhook_port = 80;
+    std::string webhook_path = "/";
+    milliseconds webhook_timeout{5000};  // for the whole delivery: connect, send, answer
+    bool webhook_outcomes = true;        // also POST when a hold ends (approved, denied, ...)
+};
+
 struct Config {
     std::string file;
     Server server;
@@ -158,6 +172,7 @@ struct Config {
     Analyzer analyzer;
     audit::Options audit;
     Metrics metrics;
+    ApprovalNotices approvals;
     std::string credentials_file;
     std::map<std::string, Target, std::less<>> targets;
     std::map<std::string, App, std::less<>> apps;
@@ -166,6 +181,14 @@ struct Config {
     const Target* find_target(std::string_view name) const;
     const App* find_app(std::string_view name) const;
 };
+
+// "http://host[:port][/path]" into its parts, or why it is not one.
+struct HttpUrl {
+    std::string host;
+    uint16_t port = 80;
+    std::string path = "/";
+};
+std::variant<HttpUrl, std::string> parse_http_url(std::string_view text);
 
 // The startup parameters drivers send that are safe to pass on.
 const std::vector<std::string>& default_forward_parameters();

@@ -75,13 +75,17 @@ struct HoldPolicy {
     // UPDATE/DELETE/MERGE that does not select its rows by value (as require_where).
     bool unrestricted_writes = false;
     Source unrestricted_writes_source;
+    // UPDATE/DELETE/MERGE the planner expects to change more rows than this
+    // (policy/row_estimate.h); 0: no such hold.
+    uint64_t rows_over = 0;
+    Source rows_over_source;
     std::chrono::milliseconds timeout{std::chrono::minutes(15)};  // no decision by then: denied
     bool notice = true;  // tell the client its statement waits, and the approval's id
     // Whether a grant of a statement kind (or category) lifts that kind's hold too;
     // false: the statement is allowed but still waits for a person (only a grant of
     // the rule hold_statements lifts the holds).
     bool kind_grants_lift = true;
-    bool enabled() const { return kinds.any() || unrestricted_writes; }
+    bool enabled() const { return kinds.any() || unrestricted_writes || rows_over > 0; }
 };
 
 struct ColumnPattern {

@@ -49,6 +49,7 @@ enum class Rule : unsigned char {
     // Not rejections: the statement waits for a person's approval.
     hold_statements,
     hold_unrestricted_writes,
+    hold_rows,
     hold_freeze,
     grant_expired,
     max_rows,
@@ -91,6 +92,7 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(Rule::unknown_
     "session_state",
     "hold_statements",
     "hold_unrestricted_writes",
+    "hold_rows",
     "hold_freeze",
     "grant_expired",
     "max_rows",

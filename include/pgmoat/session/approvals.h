@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -38,6 +39,15 @@ struct PendingApproval {
 enum class ApprovalOutcome : uint8_t { approved, denied, timed_out, abandoned };
 std::string_view name(ApprovalOutcome outcome);
 
+// What the table tells its listener: a statement newly held (no outcome), or the
+// end of its hold.
+struct ApprovalEvent {
+    PendingApproval entry;
+    std::optional<ApprovalOutcome> outcome;
+    std::string by;      // approved, denied: the deciding identity
+    std::string reason;  // approved, denied: the approver's words, if any
+};
+
 class Approvals {
 public:
     // registry null: not counted.
@@ -54,7 +64,7 @@ public:
     };
     // A person's decision. `by` is the deciding identity: it may not be the one
     // whose statement waits (own_statement; the entry stays pending).
-    Decided decide(uint64_t id, std::string_view by, bool approve);
+    Decided decide(uint64_t id, std::string_view by, bool approve, std::string_view reason = {});
     // The session's own end of a hold (timeout, client gone, KILL): true when the
     // entry was still pending, false when a decision already took it (and is on
     // its way to the session).
@@ -62,8 +72,17 @@ public:
 
     std::vector<PendingApproval> pending() const;  // by id
 
+    // Called, outside the table's lock and on the thread that made the change, for
+    // every hold and every end of one (the webhook). Set before any session starts;
+    // it must not block.
+    void set_listener(std::function<void(const ApprovalEvent&)> listener) { listener_ = std::move(listener); }
+
 private:
+    Decided decide_locked(uint64_t id, std::string_view by, bool approve);
     void ended(uint64_t id, ApprovalOutcome outcome);
+    void tell(ApprovalEvent&& event) const {
+        if (listener_) listener_(event);
+    }
 
     mutable std::mutex mutex_;
     uint64_t next_id_ = 0;
@@ -73,6 +92,7 @@ private:
     std::deque<std::pair<uint64_t, ApprovalOutcome>> recent_;
     metrics::Gauge* pending_gauge_ = nullptr;
     metrics::Family<metrics::Counter>* outcomes_ = nullptr;
+    std::function<void(const ApprovalEvent&)> listener_;
 };
 
 }  // namespace pgmoat::session

@@ -221,6 +221,10 @@ private:
     // An Execute of a statement prepared under a grant that has since ended.
     std::optional<policy::Decision> expired_grant_refusal(const Statement* statement) const;
 
+    // A decided statement: counted, then rejected (false) or passed on.
+    bool admit(const protocol::Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
+               std::shared_ptr<const sql::Analysis> analysis, policy::Decision decision, Clock::time_point started,
+               Outbox& out);
     // After every rule allowed it: into the execution queue and to the server.
     void pass(const protocol::Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
               Outbox& out, std::shared_ptr<const sql::Analysis> analysis, policy::Decision decision,
@@ -230,6 +234,12 @@ private:
     bool hold(const protocol::Frame& frame, std::string_view sql, std::string_view statement_name, Origin origin,
               const std::shared_ptr<const sql::Analysis>& analysis, const policy::Decision& decision,
               Clock::time_point started, std::optional<policy::HoldReason> reason, Outbox& out);
+    // [holds] rows_over (row_estimate_hold.cpp): true when the statement waits for
+    // the server's row estimate (estimate_), or is held because it cannot have one.
+    bool estimate_rows(const protocol::Frame& frame, std::string_view sql, std::string_view statement_name,
+                       Origin origin, const std::shared_ptr<const sql::Analysis>& analysis,
+                       const policy::Decision& decision, Clock::time_point started, Outbox& out);
+    bool on_estimate_answer(const protocol::Frame& frame, Outbox& out);
     // step: held, or an ApprovalOutcome's name.
     void record_approval_step(std::string_view step, std::string_view approver, std::string_view reason);
 
@@ -326,6 +336,11 @@ private:
     // After a rejection in the extended protocol the server skips to Sync; so does
     // pgmoat, and nothing in between is forwarded.
     bool skip_until_sync_ = false;
+    // Extended-protocol messages went to the server since the last Sync (a batch
+    // is open: a Query of pgmoat's own cannot go now); and that before the
+    // message being handled.
+    bool unsynced_ = false;
+    bool unsynced_before_ = false;
     // Requests the server answers with ReadyForQuery (Query, Sync, FunctionCall).
     uint64_t syncs_sent_ = 0;
     uint64_t syncs_done_ = 0;
@@ -411,6 +426,23 @@ private:
         Clock::time_point deadline;
     };
     std::optional<HeldStatement> held_;
+    // A statement waiting for its EXPLAIN (pgmoat's own requests); the client's
+    // next messages wait behind it.
+    struct RowEstimate {
+        std::string frame;  // the Query or Parse as the client sent it
+        std::string sql;
+        std::string statement_name;
+        Origin origin = Origin::simple_query;
+        std::shared_ptr<const sql::Analysis> analysis;
+        policy::Decision decision;
+        Clock::time_point started;
+        int index = 0;           // the statement whose rows are estimated
+        bool savepoint = false;  // inside the client's transaction: SAVEPOINT; EXPLAIN; RELEASE
+        bool cleanup = false;    // ROLLBACK TO SAVEPOINT sent after a failed EXPLAIN
+        std::string plan;        // the EXPLAIN's JSON
+        std::string error;       // why there is no estimate
+    };
+    std::optional<RowEstimate> estimate_;
     policy::Decision held_refusal(const HeldStatement& h) const;
     // The approval the statement being passed ran under (its audit records name it).
     uint64_t approval_ = 0;

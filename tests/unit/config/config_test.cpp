@@ -128,3 +128,44 @@ TEST_CASE("admin = true makes an app an admin of the console; it may have no tar
     CHECK(named.find("/etc/pgmoat/pgmoat.toml:3:") == 0);
     CHECK(named.find("the database name \"pgmoat\" opens the admin console") != std::string::npos);
 }
+
+TEST_CASE("[approvals] webhook: an http:// URL split into host, port and path; anything else named as wrong") {
+    std::string head = "[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n";
+    auto none = parse_config(head, "/etc/pgmoat/pgmoat.toml");
+    CHECK(none.approvals.webhook_host.empty());
+    auto c = parse_config(head + "[approvals]\nwebhook = \"http://hooks.internal:8080/pgmoat/held?team=dba\"\n"
+                                 "webhook_timeout = \"2s\"\nwebhook_outcomes = false\n",
+                          "/etc/pgmoat/pgmoat.toml");
+    CHECK(c.approvals.webhook_host == "hooks.internal");
+    CHECK(c.approvals.webhook_port == 8080);
+    CHECK(c.approvals.webhook_path == "/pgmoat/held?team=dba");
+    CHECK(c.approvals.webhook_timeout == std::chrono::milliseconds(2000));
+    CHECK_FALSE(c.approvals.webhook_outcomes);
+
+    auto url = [](std::string_view text) { return parse_http_url(text); };
+    auto plain = std::get<HttpUrl>(url("http://10.1.2.3"));
+    CHECK(plain.host == "10.1.2.3");
+    CHECK(plain.port == 80);
+    CHECK(plain.path == "/");
+    auto v6 = std::get<HttpUrl>(url("http://[::1]:9000/x"));
+    CHECK(v6.host == "::1");
+    CHECK(v6.port == 9000);
+    CHECK(v6.path == "/x");
+    CHECK(std::get<HttpUrl>(url("http://[::1]/")).port == 80);
+    CHECK(std::get<std::string>(url("https://h/")).find("https is not supported") != std::string::npos);
+    CHECK(std::get<std::string>(url("ftp://h/")).find("is not an http:// URL") != std::string::npos);
+    CHECK(std::get<std::string>(url("http://h:0/")).find("\"0\" is not a valid port") != std::string::npos);
+    CHECK(std::get<std::string>(url("http://h:65536/")).find("is not a valid port") != std::string::npos);
+    CHECK(std::get<std::string>(url("http://h:80x/")).find("is not a valid port") != std::string::npos);
+    CHECK(std::get<std::string>(url("http:///path")).find("names no host") != std::string::npos);
+    CHECK(std::get<std::string>(url("http://:80/")).find("names no host") != std::string::npos);
+    CHECK(std::get<std::string>(url("http://u:p@h/")).find("user:password@") != std::string::npos);
+    CHECK(std::get<std::string>(url("http://h/a b")).find("spaces or control") != std::string::npos);
+    CHECK(std::get<std::string>(url("http://h/a\r\nX: y")).find("spaces or control") != std::string::npos);
+
+    CHECK(error_of(head + "[approvals]\nwebhook = \"https://h/\"\n").find("approvals.webhook: https is not supported") !=
+          std::string::npos);
+    CHECK(error_of(head + "[approvals]\nwebhook_timeout = \"10ms\"\n").find("between 100ms and 60s") !=
+          std::string::npos);
+    CHECK(error_of(head + "[approvals]\nwebhok = \"http://h/\"\n").find("unknown key \"approvals.webhok\"") != std::string::npos);
+}

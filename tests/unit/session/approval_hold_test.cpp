@@ -2,6 +2,7 @@
 // the race of a decision with a timeout or the session's end), and the session's
 // side: a held statement is not forwarded, the client's next messages wait, and
 // the decision lets it go on or fails it exactly as a rejection does.
+#include "pgmoat/session/approval_webhook.h"
 #include "pgmoat/session/approvals.h"
 #include "session_test_util.h"
 
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 using namespace pgmoat;
 using namespace pgmoat::protocol;
@@ -271,4 +273,73 @@ TEST_CASE("without an approvals table a held statement is refused, never run") {
     auto out = feed(s, query("DROP TABLE orders"), true);
     CHECK(out.to_server == query("pgmoat_rejected_statement"));
     CHECK_FALSE(s.holds_client());
+}
+
+TEST_CASE("the approvals table tells its listener of every hold and every end, with who decided and why") {
+    Approvals table;
+    std::vector<ApprovalEvent> events;
+    table.set_listener([&](const ApprovalEvent& e) { events.push_back(e); });
+    auto a = table.hold(entry("agent-1"));
+    auto b = table.hold(entry("agent-2"));
+    auto c = table.hold(entry("agent-3"));
+    REQUIRE(events.size() == 3);
+    CHECK(events[0].entry.id == a);
+    CHECK_FALSE(events[0].outcome);
+    CHECK(events[1].entry.app == "agent-2");
+    // Refused decisions tell nothing: the statement still waits.
+    CHECK(table.decide(a, "agent-1", true).status == Status::own_statement);
+    CHECK(table.decide(999, "ops", true).status == Status::not_found);
+    CHECK(events.size() == 3);
+    CHECK(table.decide(a, "ops-alice", false, "not during the freeze").status == Status::ok);
+    REQUIRE(events.size() == 4);
+    CHECK(events[3].entry.id == a);
+    CHECK(events[3].outcome == ApprovalOutcome::denied);
+    CHECK(events[3].by == "ops-alice");
+    CHECK(events[3].reason == "not during the freeze");
+    CHECK(table.decide(a, "ops-bob", true).status == Status::already_decided);
+    CHECK(table.decide(b, "ops-bob", true).status == Status::ok);
+    CHECK(events.back().outcome == ApprovalOutcome::approved);
+    CHECK(table.withdraw(c, ApprovalOutcome::timed_out));
+    CHECK(events.back().outcome == ApprovalOutcome::timed_out);
+    CHECK(events.back().entry.statement == "DROP TABLE orders");
+    // A withdrawal that lost the race to a decision tells nothing more.
+    CHECK_FALSE(table.withdraw(b, ApprovalOutcome::abandoned));
+    CHECK(events.size() == 6);
+}
+
+TEST_CASE("the webhook body: who, what, where, why, the deadline and how to decide; then the outcome") {
+    using namespace std::chrono;
+    auto p = entry("agent-1", 42);
+    p.id = 17;
+    p.kind = "agent";
+    p.policy = "agent";
+    p.why = "DROP statements are held for approval by policy \"agent\"";
+    p.statement = "DROP TABLE \"orders\"\n-- a \"quote\"";
+    p.held_at = "2026-12-04T16:00:00.000000Z";
+    auto steady_now = steady_clock::time_point(hours(1000));
+    p.deadline = steady_now + seconds(300);
+    auto utc_now = sys_days(year(2026) / 12 / 4) + hours(16);
+    auto body = approval_webhook_body(ApprovalEvent{p, std::nullopt, {}, {}}, utc_now, steady_now);
+    CHECK(body ==
+          "{\"event\":\"approval_pending\",\"approval\":17,\"app\":\"agent-1\",\"kind\":\"agent\",\"target\":\"prod\","
+          "\"session\":42,\"rule\":\"hold_statements\",\"policy\":\"agent\","
+          "\"statement\":\"DROP TABLE \\\"orders\\\"\\n-- a \\\"quote\\\"\","
+          "\"why\":\"DROP statements are held for approval by policy \\\"agent\\\"\","
+          "\"held_at\":\"2026-12-04T16:00:00.000000Z\",\"deadline\":\"2026-12-04T16:05:00.000000Z\","
+          "\"seconds_left\":300,\"approve\":\"pgmoat approve 17\",\"deny\":\"pgmoat deny 17 --reason TEXT\","
+          "\"console\":\"APPROVE 17 / DENY 17 [reason] on the admin console (database pgmoat)\"}\n");
+    // Past its deadline (the timeout has not fired yet): none left, never negative.
+    auto late = approval_webhook_body(ApprovalEvent{p, std::nullopt, {}, {}}, utc_now, steady_now + seconds(400));
+    CHECK(late.find("\"seconds_left\":0,") != std::string::npos);
+    CHECK(late.find("\"deadline\":\"2026-12-04T16:00:00.000000Z\"") != std::string::npos);
+
+    auto denied = approval_webhook_body(ApprovalEvent{p, ApprovalOutcome::denied, "ops-alice", "use a migration"},
+                                        utc_now, steady_now);
+    CHECK(denied.starts_with("{\"event\":\"approval_ended\",\"approval\":17,\"outcome\":\"denied\",\"by\":\"ops-alice\","
+                             "\"reason\":\"use a migration\",\"app\":\"agent-1\""));
+    CHECK(denied.find("seconds_left") == std::string::npos);
+    CHECK(denied.find("pgmoat approve") == std::string::npos);
+    auto timed_out = approval_webhook_body(ApprovalEvent{p, ApprovalOutcome::timed_out, {}, {}}, utc_now, steady_now);
+    CHECK(timed_out.find("\"outcome\":\"timed_out\",\"app\"") != std::string::npos);
+    CHECK(timed_out.find("\"by\"") == std::string::npos);
 }

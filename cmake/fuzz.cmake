@@ -29,7 +29,7 @@ target_include_directories(pgmoat_fuzz_core PUBLIC ${PROJECT_SOURCE_DIR}/include
 target_compile_definitions(pgmoat_fuzz_core PUBLIC TOML_HEADER_ONLY=0)
 target_compile_options(pgmoat_fuzz_core PUBLIC ${_fuzz_flags} PRIVATE -fsanitize=fuzzer-no-link)
 target_link_options(pgmoat_fuzz_core PUBLIC -fsanitize=${PGMOAT_FUZZ_SANITIZERS})
-target_link_libraries(pgmoat_fuzz_core PUBLIC ${PG_QUERY_LIB} fmt::fmt OpenSSL::Crypto Threads::Threads)
+target_link_libraries(pgmoat_fuzz_core PUBLIC ${PG_QUERY_LIB} fmt::fmt OpenSSL::Crypto simdjson::simdjson Threads::Threads)
 
 add_custom_target(fuzzers)
 file(GLOB _fuzz_targets CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_*.cpp)

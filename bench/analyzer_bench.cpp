@@ -48,12 +48,14 @@ void large_statement(const pgmoat::sql::AnalyzerOptions& options) {
     for (int r = 0; r < 5; ++r) {
         auto t0 = std::chrono::steady_clock::now();
         pgmoat::sql::Analysis a = pgmoat::sql::analyze(sql, options);
-        best_ms = std::min(best_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        best_ms =
+            std::min(best_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
         literals = a.ok() ? a.statements[0].literals.size() : 0;
     }
-    std::printf("\n1 MB statement (%zu bytes, IN list of 50,000 literals; %zu literals found): "
-                "best of 5 %.1f ms (target: under 100 ms), peak RSS grew %.1f MB\n",
-                sql.size(), literals, best_ms, static_cast<double>(peak_rss_kb() - rss_before) / 1024);
+    std::printf(
+        "\n1 MB statement (%zu bytes, IN list of 50,000 literals; %zu literals found): "
+        "best of 5 %.1f ms (target: under 100 ms), peak RSS grew %.1f MB\n",
+        sql.size(), literals, best_ms, static_cast<double>(peak_rss_kb() - rss_before) / 1024);
 }
 
 struct Item {
@@ -94,9 +96,8 @@ double best_us(F&& f, int rounds, int iterations) {
     for (int r = 0; r < rounds; ++r) {
         auto t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < iterations; ++i) f();
-        double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
-                        .count() /
-                    iterations;
+        double us =
+            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / iterations;
         best = std::min(best, us);
     }
     return best;
@@ -118,8 +119,8 @@ int main(int argc, char** argv) {
     // A cached decision: the analysis from the cache, judged by the shipped baseline.
     auto policies = pgmoat::policy::load_policy_dir(PGMOAT_SOURCE_DIR "/policies");
     const auto& baseline = *policies.default_policy;
-    std::printf("%-16s %6s %12s %12s %8s %12s %12s\n", "statement", "bytes", "parse µs", "analyze µs",
-                "ratio", "cached µs", "decision µs");
+    std::printf("%-16s %6s %12s %12s %8s %12s %12s\n", "statement", "bytes", "parse µs", "analyze µs", "ratio",
+                "cached µs", "decision µs");
     double log_ratio_sum = 0;
     double parse_total = 0, analyze_total = 0, cached_total = 0;
     for (const Item& item : kCorpus) {
@@ -166,8 +167,8 @@ int main(int argc, char** argv) {
         parse_total += parse;
         analyze_total += full;
         cached_total += cached;
-        std::printf("%-16s %6zu %12.2f %12.2f %7.2fx %12.3f %12.3f\n", item.label, std::strlen(item.sql),
-                    parse, full, ratio, cached, decided);
+        std::printf("%-16s %6zu %12.2f %12.2f %7.2fx %12.3f %12.3f\n", item.label, std::strlen(item.sql), parse, full,
+                    ratio, cached, decided);
     }
     size_t n = sizeof(kCorpus) / sizeof(kCorpus[0]);
     std::printf("%-16s %6s %12.2f %12.2f %7.2fx %12.3f\n", "total", "", parse_total, analyze_total,

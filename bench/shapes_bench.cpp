@@ -31,7 +31,8 @@ Spread time_per_call(int rounds, int iterations, F&& f) {
     for (int r = 0; r < rounds; ++r) {
         auto t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < iterations; ++i) f();
-        ns.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / iterations);
+        ns.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+                     iterations);
     }
     std::sort(ns.begin(), ns.end());
     return {ns.front(), ns[ns.size() / 2], ns.back()};
@@ -45,18 +46,30 @@ int main(int argc, char** argv) {
     using namespace pgmoat;
     int rounds = 20, iterations = 20000;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--rounds")) rounds = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--iterations")) iterations = std::atoi(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--rounds"))
+            rounds = std::atoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--iterations"))
+            iterations = std::atoi(argv[i + 1]);
     }
     // 1,000 shapes of an app's code: reads with constants, writes, joins.
     std::vector<std::string> texts;
     for (int i = 0; i < 1000; ++i) {
         const std::string t = "t" + std::to_string(i);
         switch (i % 4) {
-            case 0: texts.push_back("SELECT id, name FROM " + t + " WHERE id = $1"); break;
-            case 1: texts.push_back("SELECT id, total FROM " + t + " WHERE customer_id = $1 AND status = 'open' ORDER BY id LIMIT 50"); break;
-            case 2: texts.push_back("UPDATE " + t + " SET status = 'cancelled' WHERE id = 42 AND status = 'open'"); break;
-            default: texts.push_back("SELECT o.id, c.name FROM " + t + " o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1"); break;
+            case 0:
+                texts.push_back("SELECT id, name FROM " + t + " WHERE id = $1");
+                break;
+            case 1:
+                texts.push_back("SELECT id, total FROM " + t +
+                                " WHERE customer_id = $1 AND status = 'open' ORDER BY id LIMIT 50");
+                break;
+            case 2:
+                texts.push_back("UPDATE " + t + " SET status = 'cancelled' WHERE id = 42 AND status = 'open'");
+                break;
+            default:
+                texts.push_back("SELECT o.id, c.name FROM " + t +
+                                " o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1");
+                break;
         }
     }
     shapes::ShapeLock lock;
@@ -89,7 +102,8 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "shapes_bench: %s is not allowed by its own lock\n", text.c_str());
             return 1;
         }
-        Spread m = time_per_call(rounds, iterations, [&] { sink += static_cast<int>(shapes::match(lock, st, text).verdict); });
+        Spread m =
+            time_per_call(rounds, iterations, [&] { sink += static_cast<int>(shapes::match(lock, st, text).verdict); });
         Spread d = time_per_call(rounds, iterations / 4, [&] {
             sink += policy::decide(shaped, analyses[k], text, policy::Protocol::extended).allow;
         });
@@ -99,8 +113,8 @@ int main(int argc, char** argv) {
         std::string label = text.substr(0, 40) + "…";
         std::printf("%-44s\n  %-42s %10.3f %10.3f %10.3f\n  %-42s %10.3f %10.3f %10.3f\n  %-42s %10.3f %10.3f %10.3f\n",
                     label.c_str(), "shape check (match)", m.best / 1000, m.median / 1000, m.worst / 1000,
-                    "decision, mode = \"shapes\"", d.best / 1000, d.median / 1000, d.worst / 1000,
-                    "decision, baseline", b.best / 1000, b.median / 1000, b.worst / 1000);
+                    "decision, mode = \"shapes\"", d.best / 1000, d.median / 1000, d.worst / 1000, "decision, baseline",
+                    b.best / 1000, b.median / 1000, b.worst / 1000);
     }
     return sink == 42 ? 1 : 0;
 }

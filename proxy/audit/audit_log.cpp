@@ -37,7 +37,9 @@ struct Item {
     bool marker = false;  // flush(): writes nothing, forces a sync, reports through callback
 };
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 }  // namespace
 
@@ -57,10 +59,10 @@ struct AuditLog::Writer {
     uint64_t soft_records, soft_bytes, hard_records, hard_bytes;
     mutable std::mutex m;
     std::condition_variable cv;
-    std::vector<Item> queue;        // guarded by m
-    bool stopping = false;          // guarded by m
-    bool reopen_requested = false;  // guarded by m
-    bool idle = false;              // guarded by m: the writer sleeps with no deadline
+    std::vector<Item> queue;                                 // guarded by m
+    bool stopping = false;                                   // guarded by m
+    bool reopen_requested = false;                           // guarded by m
+    bool idle = false;                                       // guarded by m: the writer sleeps with no deadline
     std::atomic<uint64_t> depth_records{0}, depth_bytes{0};  // accepted, not yet written or given up
     std::atomic<bool> failing{false};
     std::atomic<bool> stopped{false};
@@ -228,8 +230,8 @@ struct AuditLog::Writer {
             return true;
         }
         write_errors.fetch_add(1, std::memory_order_relaxed);
-        sync_error_note = fmt::format("fdatasync failed ({}): records written before this one may not be on disk",
-                                      errno_text(err));
+        sync_error_note =
+            fmt::format("fdatasync failed ({}): records written before this one may not be on disk", errno_text(err));
         sync_failing = true;
         next_retry = Steady::now() + opt.retry_interval;
         fail(fmt::format("fdatasync failed: {}", errno_text(err)));
@@ -251,8 +253,10 @@ struct AuditLog::Writer {
         size_t records = 0, markers = 0;
         uint64_t bytes = 0;
         for (const auto& it : pending) {
-            if (it.marker) ++markers;
-            else ++records;
+            if (it.marker)
+                ++markers;
+            else
+                ++records;
             bytes += it.bytes;
         }
         if (records == 0 && openings.empty() && !error_to_report()) {
@@ -352,10 +356,11 @@ struct AuditLog::Writer {
     void fail(const std::string& what) {
         failing.store(true, std::memory_order_relaxed);
         ++failures_in_a_row;
-        std::string consequence = opt.failure_policy == FailurePolicy::block
-                                      ? fmt::format("new statements are refused until it can be written (retrying every {}ms)",
-                                                    opt.retry_interval.count())
-                                      : "audit records are being lost";
+        std::string consequence =
+            opt.failure_policy == FailurePolicy::block
+                ? fmt::format("new statements are refused until it can be written (retrying every {}ms)",
+                              opt.retry_interval.count())
+                : "audit records are being lost";
         warn(fmt::format("{}: {}", what, consequence));
     }
 
@@ -467,9 +472,13 @@ struct AuditLog::Writer {
 
 AuditLog::AuditLog(Options options) : writer_(std::make_unique<Writer>(std::move(options))) {}
 
-AuditLog::~AuditLog() { stop(); }
+AuditLog::~AuditLog() {
+    stop();
+}
 
-const Options& AuditLog::options() const { return writer_->opt; }
+const Options& AuditLog::options() const {
+    return writer_->opt;
+}
 
 bool AuditLog::accepting() const {
     const Writer& w = *writer_;
@@ -497,7 +506,7 @@ bool AuditLog::submit(Record&& record, DurableCallback on_durable) {
             // Per interval: the writer collects for a moment; wake it only when a
             // batch is full.
             wake = w.opt.fsync == FsyncMode::every_record ? w.queue.empty()
-                                                           : w.idle || w.queue.size() + 1 == Writer::kBatchRecords;
+                                                          : w.idle || w.queue.size() + 1 == Writer::kBatchRecords;
             w.queue.push_back(Item{std::move(record), std::move(on_durable), bytes, false});
             w.depth_records.fetch_add(1, std::memory_order_relaxed);
             w.depth_bytes.fetch_add(bytes, std::memory_order_relaxed);

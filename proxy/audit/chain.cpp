@@ -24,9 +24,12 @@ std::optional<Digest> digest_from_hex(std::string_view hex) {
     for (size_t i = 0; i < 64; ++i) {
         char c = hex[i];
         uint8_t v;
-        if (c >= '0' && c <= '9') v = static_cast<uint8_t>(c - '0');
-        else if (c >= 'a' && c <= 'f') v = static_cast<uint8_t>(c - 'a' + 10);
-        else return std::nullopt;
+        if (c >= '0' && c <= '9')
+            v = static_cast<uint8_t>(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = static_cast<uint8_t>(c - 'a' + 10);
+        else
+            return std::nullopt;
         d[i / 2] = static_cast<uint8_t>(i % 2 == 0 ? v << 4 : d[i / 2] | v);
     }
     return d;
@@ -103,22 +106,38 @@ std::optional<ChainedLine> split_chained_line(std::string_view line) {
 
 std::string_view name(Problem problem) {
     switch (problem) {
-        case Problem::none: return "ok";
-        case Problem::unreadable: return "unreadable";
-        case Problem::empty_file: return "empty_file";
-        case Problem::not_a_record: return "not_a_record";
-        case Problem::truncated: return "truncated";
-        case Problem::modified: return "modified";
-        case Problem::removed: return "removed";
-        case Problem::inserted: return "inserted";
-        case Problem::reordered: return "reordered";
-        case Problem::chain_broken: return "chain_broken";
-        case Problem::missing_start: return "missing_start";
-        case Problem::not_linked: return "not_linked";
-        case Problem::new_chain: return "new_chain";
-        case Problem::key_required: return "key_required";
-        case Problem::wrong_key: return "wrong_key";
-        case Problem::not_keyed: return "not_keyed";
+        case Problem::none:
+            return "ok";
+        case Problem::unreadable:
+            return "unreadable";
+        case Problem::empty_file:
+            return "empty_file";
+        case Problem::not_a_record:
+            return "not_a_record";
+        case Problem::truncated:
+            return "truncated";
+        case Problem::modified:
+            return "modified";
+        case Problem::removed:
+            return "removed";
+        case Problem::inserted:
+            return "inserted";
+        case Problem::reordered:
+            return "reordered";
+        case Problem::chain_broken:
+            return "chain_broken";
+        case Problem::missing_start:
+            return "missing_start";
+        case Problem::not_linked:
+            return "not_linked";
+        case Problem::new_chain:
+            return "new_chain";
+        case Problem::key_required:
+            return "key_required";
+        case Problem::wrong_key:
+            return "wrong_key";
+        case Problem::not_keyed:
+            return "not_keyed";
     }
     return "unknown";
 }

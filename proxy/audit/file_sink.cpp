@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <limits.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <limits.h>
 
 namespace pgmoat::audit {
 
@@ -36,7 +36,9 @@ FileSink::FileSink(const std::string& path) : path_(path) {
     remember_identity();
 }
 
-FileSink::~FileSink() { close(); }
+FileSink::~FileSink() {
+    close();
+}
 
 void FileSink::remember_identity() {
     struct stat st {};
@@ -79,7 +81,8 @@ Tail FileSink::tail() {
     }
     if (!found && start != 0) return tail;  // a line longer than we will read
     std::string line(static_cast<size_t>(end - start), '\0');
-    if (!line.empty() && ::pread(fd_, line.data(), line.size(), start) != static_cast<ssize_t>(line.size())) return tail;
+    if (!line.empty() && ::pread(fd_, line.data(), line.size(), start) != static_cast<ssize_t>(line.size()))
+        return tail;
     if (!tail.ends_with_newline) return tail;  // cut short: not a record we can continue from
     auto split = split_chained_line(line);
     auto v = split ? json::parse(line) : std::nullopt;
@@ -142,7 +145,9 @@ int FileSink::append(std::string_view buf) {
     return err;
 }
 
-int FileSink::sync() { return ::fdatasync(fd_) == 0 ? 0 : errno; }
+int FileSink::sync() {
+    return ::fdatasync(fd_) == 0 ? 0 : errno;
+}
 
 bool FileSink::rotated() const {
     if (is_stdout_) return false;

@@ -23,7 +23,7 @@ struct Tail {
 };
 
 class FileSink {
-public:
+  public:
     // Opens path for appending ("-": stdout), creating it mode 0600; throws
     // ConfigError naming the path when it cannot.
     explicit FileSink(const std::string& path);
@@ -62,7 +62,7 @@ public:
     // Closes the file (stdout stays open). Idempotent.
     void close();
 
-private:
+  private:
     void remember_identity();
 
     std::string path_;

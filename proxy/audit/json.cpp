@@ -15,11 +15,7 @@ namespace pgmoat::audit::json {
 using pgmoat::append_utf8;
 using pgmoat::utf8_sequence_length;
 
-namespace {
-
-
-}  // namespace
-
+namespace {}  // namespace
 
 void append_time(std::string& out, std::chrono::system_clock::time_point t) {
     using namespace std::chrono;
@@ -72,7 +68,7 @@ std::optional<int64_t> Value::integer() const {
 namespace {
 
 class Parser {
-public:
+  public:
     explicit Parser(std::string_view text) : s_(text) {}
 
     bool parse_document(Value& out) {
@@ -82,7 +78,7 @@ public:
         return i_ == s_.size();
     }
 
-private:
+  private:
     void skip_ws() {
         while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
     }
@@ -179,10 +175,14 @@ private:
         for (int k = 0; k < 4; ++k) {
             char c = s_[i_++];
             out <<= 4;
-            if (c >= '0' && c <= '9') out |= static_cast<uint32_t>(c - '0');
-            else if (c >= 'a' && c <= 'f') out |= static_cast<uint32_t>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') out |= static_cast<uint32_t>(c - 'A' + 10);
-            else return false;
+            if (c >= '0' && c <= '9')
+                out |= static_cast<uint32_t>(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                out |= static_cast<uint32_t>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                out |= static_cast<uint32_t>(c - 'A' + 10);
+            else
+                return false;
         }
         return true;
     }
@@ -201,14 +201,30 @@ private:
                 if (++i_ >= s_.size()) return false;
                 char e = s_[i_++];
                 switch (e) {
-                    case '"': out.push_back('"'); break;
-                    case '\\': out.push_back('\\'); break;
-                    case '/': out.push_back('/'); break;
-                    case 'b': out.push_back('\b'); break;
-                    case 'f': out.push_back('\f'); break;
-                    case 'n': out.push_back('\n'); break;
-                    case 'r': out.push_back('\r'); break;
-                    case 't': out.push_back('\t'); break;
+                    case '"':
+                        out.push_back('"');
+                        break;
+                    case '\\':
+                        out.push_back('\\');
+                        break;
+                    case '/':
+                        out.push_back('/');
+                        break;
+                    case 'b':
+                        out.push_back('\b');
+                        break;
+                    case 'f':
+                        out.push_back('\f');
+                        break;
+                    case 'n':
+                        out.push_back('\n');
+                        break;
+                    case 'r':
+                        out.push_back('\r');
+                        break;
+                    case 't':
+                        out.push_back('\t');
+                        break;
                     case 'u': {
                         uint32_t cp = 0;
                         if (!hex4(cp)) return false;
@@ -224,7 +240,8 @@ private:
                         append_utf8(out, cp);
                         break;
                     }
-                    default: return false;
+                    default:
+                        return false;
                 }
                 continue;
             }
@@ -246,7 +263,8 @@ private:
         auto digit = [&] { return i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9'; };
         if (i_ < s_.size() && s_[i_] == '-') ++i_;
         if (!digit()) return false;
-        if (s_[i_] == '0') ++i_;
+        if (s_[i_] == '0')
+            ++i_;
         else
             while (digit()) ++i_;
         if (i_ < s_.size() && s_[i_] == '.') {

@@ -31,9 +31,12 @@ Options read_options(TomlTable& t, const std::string& base_dir) {
         o.path = resolve(base_dir, *v);
     }
     if (auto v = t.string("fsync")) {
-        if (*v == "every_record") o.fsync = FsyncMode::every_record;
-        else if (*v == "interval") o.fsync = FsyncMode::interval;
-        else t.fail("fsync", "expected \"every_record\" or \"interval\"");
+        if (*v == "every_record")
+            o.fsync = FsyncMode::every_record;
+        else if (*v == "interval")
+            o.fsync = FsyncMode::interval;
+        else
+            t.fail("fsync", "expected \"every_record\" or \"interval\"");
     }
     if (auto v = t.duration("fsync_interval")) {
         if (o.fsync != FsyncMode::interval) t.fail("fsync_interval", "applies only with fsync = \"interval\"");
@@ -41,9 +44,13 @@ Options read_options(TomlTable& t, const std::string& base_dir) {
         o.fsync_interval = *v;
     }
     if (auto v = t.string("failure_policy")) {
-        if (*v == "block") o.failure_policy = FailurePolicy::block;
-        else if (*v == "continue") o.failure_policy = FailurePolicy::continue_;
-        else t.fail("failure_policy", "expected \"block\" (refuse statements while the log cannot be written) or \"continue\"");
+        if (*v == "block")
+            o.failure_policy = FailurePolicy::block;
+        else if (*v == "continue")
+            o.failure_policy = FailurePolicy::continue_;
+        else
+            t.fail("failure_policy",
+                   "expected \"block\" (refuse statements while the log cannot be written) or \"continue\"");
     }
     if (auto v = t.integer("queue_records", 16, 100'000'000)) o.queue_records = static_cast<uint64_t>(*v);
     if (auto v = t.size("queue_bytes")) {

@@ -9,29 +9,46 @@ namespace pgmoat::audit {
 
 std::string_view name(Event event) {
     switch (event) {
-        case Event::statement: return "statement";
-        case Event::connection_accepted: return "connection_accepted";
-        case Event::auth_succeeded: return "auth_succeeded";
-        case Event::auth_failed: return "auth_failed";
-        case Event::target_denied: return "target_denied";
-        case Event::disconnect: return "disconnect";
-        case Event::policy_reload: return "policy_reload";
-        case Event::pgmoat_start: return "pgmoat_start";
-        case Event::pgmoat_stop: return "pgmoat_stop";
-        case Event::admin_command: return "admin_command";
-        case Event::approval: return "approval";
-        case Event::grant: return "grant";
-        case Event::log_opened: return "log_opened";
-        case Event::audit_error: return "audit_error";
+        case Event::statement:
+            return "statement";
+        case Event::connection_accepted:
+            return "connection_accepted";
+        case Event::auth_succeeded:
+            return "auth_succeeded";
+        case Event::auth_failed:
+            return "auth_failed";
+        case Event::target_denied:
+            return "target_denied";
+        case Event::disconnect:
+            return "disconnect";
+        case Event::policy_reload:
+            return "policy_reload";
+        case Event::pgmoat_start:
+            return "pgmoat_start";
+        case Event::pgmoat_stop:
+            return "pgmoat_stop";
+        case Event::admin_command:
+            return "admin_command";
+        case Event::approval:
+            return "approval";
+        case Event::grant:
+            return "grant";
+        case Event::log_opened:
+            return "log_opened";
+        case Event::audit_error:
+            return "audit_error";
     }
     return "unknown";
 }
 
 std::string_view name(Decision decision) {
     switch (decision) {
-        case Decision::allow: return "allow";
-        case Decision::reject: return "reject";
-        case Decision::would_reject: return "would_reject";
+        case Decision::allow:
+            return "allow";
+        case Decision::reject:
+            return "reject";
+        case Decision::would_reject:
+            return "would_reject";
     }
     return "unknown";
 }
@@ -169,8 +186,10 @@ void append_record_fields(std::string& out, const Record& r, uint64_t seq) {
         for (const auto& p : *r.parameters) {
             if (!first) out.push_back(',');
             first = false;
-            if (p) json::append_string(out, *p);
-            else out.append("null");
+            if (p)
+                json::append_string(out, *p);
+            else
+                out.append("null");
         }
         out.push_back(']');
     }

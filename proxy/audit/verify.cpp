@@ -21,7 +21,7 @@ struct Line {
 };
 
 class LineReader {
-public:
+  public:
     bool open(const std::string& path) {
         in_.open(path, std::ios::binary);
         return static_cast<bool>(in_);
@@ -35,7 +35,7 @@ public:
     }
     bool read_error() const { return in_.bad(); }
 
-private:
+  private:
     std::ifstream in_;
     uint64_t number_ = 0;
 };
@@ -75,7 +75,7 @@ struct Position {
 };
 
 class Verifier {
-public:
+  public:
     explicit Verifier(const std::optional<std::string>& key) : key_(key), chainer_(key) {
         if (key_) key_id_ = key_id(*key_);
     }
@@ -88,7 +88,7 @@ public:
         return result_;
     }
 
-private:
+  private:
     bool fail(Problem problem, const std::string& file, uint64_t line, const std::string& message) {
         result_.problem = problem;
         result_.file = file;
@@ -99,7 +99,8 @@ private:
 
     bool verify_file(const std::string& file, const std::string* previous_file) {
         LineReader reader;
-        if (!reader.open(file)) return fail(Problem::unreadable, file, 0, fmt::format("cannot open: {}", std::strerror(errno)));
+        if (!reader.open(file))
+            return fail(Problem::unreadable, file, 0, fmt::format("cannot open: {}", std::strerror(errno)));
         Line line;
         bool any = false;
         while (reader.next(line)) {
@@ -179,9 +180,9 @@ private:
             auto* id = p.object.find("key_id");
             std::string written = id && id->is_string() ? id->text : "(none)";
             if (written != key_id_) {
-                return fail(Problem::wrong_key, file, line.number,
-                            fmt::format("the log was written with key id {}, the key given has id {}", written,
-                                        key_id_));
+                return fail(
+                    Problem::wrong_key, file, line.number,
+                    fmt::format("the log was written with key id {}, the key given has id {}", written, key_id_));
             }
         } else if (key_) {
             return fail(Problem::not_keyed, file, line.number,
@@ -192,7 +193,9 @@ private:
         std::optional<Digest> previous;
         if (auto* pc = p.object.find("previous_chain")) {
             previous = pc->is_string() ? digest_from_hex(pc->text) : std::nullopt;
-            if (!previous) return fail(Problem::not_a_record, file, line.number, "log_opened record with a malformed previous_chain");
+            if (!previous)
+                return fail(Problem::not_a_record, file, line.number,
+                            "log_opened record with a malformed previous_chain");
         }
         if (!have_prev_) {
             // The start of what we were given: take it as it says.
@@ -263,7 +266,8 @@ private:
                                     "recomputed): {}:{} continues from {}",
                                     file, line.number, where(prev2_pos_)));
         }
-        if (pn && chainer_.next(p.split.chain, pn->split.prefix) == pn->split.chain) return by_seq(file, line, p, false);
+        if (pn && chainer_.next(p.split.chain, pn->split.prefix) == pn->split.chain)
+            return by_seq(file, line, p, false);
         if (!pn) return by_seq(file, line, p, true);
         return fail(Problem::chain_broken, file, line.number,
                     "chain broken: a record was modified, inserted, removed or reordered here");

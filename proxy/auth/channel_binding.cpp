@@ -14,8 +14,8 @@ namespace pgmoat::auth {
 std::vector<uint8_t> tls_server_end_point(const std::vector<uint8_t>& der_certificate) {
     if (der_certificate.empty() || der_certificate.size() > LONG_MAX) return {};
     const unsigned char* p = der_certificate.data();
-    std::unique_ptr<X509, decltype(&X509_free)> cert(
-        d2i_X509(nullptr, &p, static_cast<long>(der_certificate.size())), X509_free);
+    std::unique_ptr<X509, decltype(&X509_free)> cert(d2i_X509(nullptr, &p, static_cast<long>(der_certificate.size())),
+                                                     X509_free);
     // Trailing bytes mean the input is not one certificate.
     if (!cert || p != der_certificate.data() + der_certificate.size()) return {};
     int digest_nid = NID_undef;
@@ -27,8 +27,7 @@ std::vector<uint8_t> tls_server_end_point(const std::vector<uint8_t>& der_certif
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     // Hash the certificate's own DER, which is what the peer received on the wire.
-    if (EVP_Digest(der_certificate.data(), der_certificate.size(), digest, &len, md, nullptr) !=
-        1) {
+    if (EVP_Digest(der_certificate.data(), der_certificate.size(), digest, &len, md, nullptr) != 1) {
         return {};
     }
     return {digest, digest + len};

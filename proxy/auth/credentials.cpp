@@ -16,8 +16,8 @@ namespace pgmoat::auth {
 namespace {
 bool valid_app_name(std::string_view name) {
     return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-               c == '_' || c == '.' || c == '-';
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+               c == '-';
     });
 }
 
@@ -48,9 +48,7 @@ Credentials load_credentials(const std::string& path) {
     auto apps = top.table("apps");
     top.reject_unknown_keys();
     if (!apps)
-        throw ConfigError(
-            path, 0, 0,
-            "no [apps] table: the credentials file lists app = \"<verifier>\" under [apps]");
+        throw ConfigError(path, 0, 0, "no [apps] table: the credentials file lists app = \"<verifier>\" under [apps]");
 
     Credentials creds;
     creds.file = path;
@@ -58,11 +56,10 @@ Credentials load_credentials(const std::string& path) {
     for (const auto& [key, node] : table) {
         std::string name(key.str());
         if (!valid_app_name(name)) {
-            throw ConfigError(
-                path, line_of(key.source()), column_of(key.source()),
-                fmt::format("app name \"{}\" must be non-empty and use only letters, digits, '_', "
-                            "'.' and '-'",
-                            name));
+            throw ConfigError(path, line_of(key.source()), column_of(key.source()),
+                              fmt::format("app name \"{}\" must be non-empty and use only letters, digits, '_', "
+                                          "'.' and '-'",
+                                          name));
         }
         auto value = node.as_string();
         if (!value) {
@@ -71,12 +68,11 @@ Credentials load_credentials(const std::string& path) {
         }
         auto verifier = ScramVerifier::parse(value->get());
         if (!verifier) {
-            throw ConfigError(
-                path, line_of(node.source()), column_of(node.source()),
-                fmt::format("apps.{}: not a SCRAM-SHA-256 verifier ({}); expected "
-                            "\"SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>\" as "
-                            "printed by `pgmoat passwd`",
-                            name, verifier_hint(value->get())));
+            throw ConfigError(path, line_of(node.source()), column_of(node.source()),
+                              fmt::format("apps.{}: not a SCRAM-SHA-256 verifier ({}); expected "
+                                          "\"SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>\" as "
+                                          "printed by `pgmoat passwd`",
+                                          name, verifier_hint(value->get())));
         }
         creds.verifiers.emplace(std::move(name), std::move(*verifier));
     }

@@ -28,8 +28,7 @@ Key hmac_sha256(const Key& key, std::string_view message) {
     Key out{};
     unsigned int len = 0;
     if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-              reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(),
-              &len) ||
+              reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(), &len) ||
         len != out.size()) {
         throw std::runtime_error("HMAC-SHA-256 failed");
     }
@@ -40,13 +39,12 @@ Key salted_password(std::string_view password, const std::vector<uint8_t>& salt,
     if (iterations < 1) throw std::invalid_argument("SCRAM iteration count must be at least 1");
     if (salt.empty()) throw std::invalid_argument("SCRAM salt must not be empty");
     std::string prepared = saslprep(password);
-    if (prepared.size() > INT_MAX || salt.size() > INT_MAX)
-        throw std::invalid_argument("password or salt too long");
+    if (prepared.size() > INT_MAX || salt.size() > INT_MAX) throw std::invalid_argument("password or salt too long");
     Key out{};
     // Hi() of RFC 5802 is PBKDF2 with HMAC-SHA-256 and one output block.
     if (PKCS5_PBKDF2_HMAC(prepared.data(), static_cast<int>(prepared.size()), salt.data(),
-                          static_cast<int>(salt.size()), iterations, EVP_sha256(),
-                          static_cast<int>(out.size()), out.data()) != 1) {
+                          static_cast<int>(salt.size()), iterations, EVP_sha256(), static_cast<int>(out.size()),
+                          out.data()) != 1) {
         throw std::runtime_error("PBKDF2 failed");
     }
     return out;

@@ -20,8 +20,8 @@ namespace {
 Key cached_salted_password(const std::string& password, const std::vector<uint8_t>& salt, int iterations) {
     static std::mutex mutex;
     static std::map<std::tuple<Key, std::vector<uint8_t>, int>, Key> cache;
-    auto key = std::make_tuple(sha256(reinterpret_cast<const uint8_t*>(password.data()), password.size()), salt,
-                               iterations);
+    auto key =
+        std::make_tuple(sha256(reinterpret_cast<const uint8_t*>(password.data()), password.size()), salt, iterations);
     {
         std::lock_guard lock(mutex);
         if (auto it = cache.find(key); it != cache.end()) return it->second;
@@ -117,17 +117,14 @@ std::optional<std::string> ScramClient::server_first(std::string_view message) {
         error_ = "server requires an unsupported SCRAM extension";
         return std::nullopt;
     }
-    if (!attribute_named(first, 'r', nonce) ||
-        !attribute_named(next_field(rest, done), 's', salt_text) ||
+    if (!attribute_named(first, 'r', nonce) || !attribute_named(next_field(rest, done), 's', salt_text) ||
         !attribute_named(next_field(rest, done), 'i', iterations_text) || !done) {
         error_ = "malformed SCRAM server-first-message";
         return std::nullopt;
     }
     // The server's nonce must extend ours with something of its own.
-    if (nonce.size() <= client_nonce_.size() ||
-        nonce.substr(0, client_nonce_.size()) != client_nonce_ ||
-        !std::all_of(nonce.begin(), nonce.end(),
-                     [](char c) { return c >= 0x21 && c <= 0x7E && c != ','; })) {
+    if (nonce.size() <= client_nonce_.size() || nonce.substr(0, client_nonce_.size()) != client_nonce_ ||
+        !std::all_of(nonce.begin(), nonce.end(), [](char c) { return c >= 0x21 && c <= 0x7E && c != ','; })) {
         error_ = "SCRAM server nonce does not extend the client nonce";
         return std::nullopt;
     }
@@ -137,10 +134,8 @@ std::optional<std::string> ScramClient::server_first(std::string_view message) {
         return std::nullopt;
     }
     int iterations = 0;
-    bool digits = !iterations_text.empty() &&
-                  iterations_text.find_first_not_of("0123456789") == std::string_view::npos;
-    auto res = std::from_chars(iterations_text.data(),
-                               iterations_text.data() + iterations_text.size(), iterations);
+    bool digits = !iterations_text.empty() && iterations_text.find_first_not_of("0123456789") == std::string_view::npos;
+    auto res = std::from_chars(iterations_text.data(), iterations_text.data() + iterations_text.size(), iterations);
     if (!digits || res.ec != std::errc() || iterations < 1 || iterations > max_iterations) {
         error_ = "unacceptable SCRAM iteration count from server (must be 1 to 10000000)";
         return std::nullopt;
@@ -152,13 +147,10 @@ std::optional<std::string> ScramClient::server_first(std::string_view message) {
     Key server_key = hmac_sha256(salted, "Server Key");
 
     std::string binding = gs2_header_;
-    if (channel_binding_)
-        binding.append(channel_binding_->data.begin(), channel_binding_->data.end());
-    std::string without_proof =
-        "c=" + base64_encode(reinterpret_cast<const uint8_t*>(binding.data()), binding.size()) +
-        ",r=" + std::string(nonce);
-    std::string auth_message =
-        client_first_bare_ + "," + std::string(message) + "," + without_proof;
+    if (channel_binding_) binding.append(channel_binding_->data.begin(), channel_binding_->data.end());
+    std::string without_proof = "c=" + base64_encode(reinterpret_cast<const uint8_t*>(binding.data()), binding.size()) +
+                                ",r=" + std::string(nonce);
+    std::string auth_message = client_first_bare_ + "," + std::string(message) + "," + without_proof;
     Key client_signature = hmac_sha256(stored_key, auth_message);
     Key proof{};
     for (size_t i = 0; i < proof.size(); ++i) proof[i] = client_key[i] ^ client_signature[i];

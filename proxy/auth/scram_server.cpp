@@ -40,21 +40,20 @@ bool attribute(std::string_view field, char& name, std::string_view& value) {
     return true;
 }
 
-bool attribute_named(std::optional<std::string_view> field, char expected,
-                     std::string_view& value) {
+bool attribute_named(std::optional<std::string_view> field, char expected, std::string_view& value) {
     char name = 0;
     return field && attribute(*field, name, value) && name == expected;
 }
 
 // RFC 5802 "printable": %x21-2B / %x2D-7E, i.e. visible ASCII except ','.
 bool valid_nonce(std::string_view nonce) {
-    return !nonce.empty() && std::all_of(nonce.begin(), nonce.end(),
-                                         [](char c) { return c >= 0x21 && c <= 0x7E && c != ','; });
+    return !nonce.empty() &&
+           std::all_of(nonce.begin(), nonce.end(), [](char c) { return c >= 0x21 && c <= 0x7E && c != ','; });
 }
 }  // namespace
 
-ScramServer::ScramServer(std::optional<ScramVerifier> verifier,
-                         std::optional<ChannelBinding> channel_binding, std::string nonce_for_tests)
+ScramServer::ScramServer(std::optional<ScramVerifier> verifier, std::optional<ChannelBinding> channel_binding,
+                         std::string nonce_for_tests)
     : verifier_(std::move(verifier)), channel_binding_(std::move(channel_binding)) {
     // Without binding data there is nothing to bind to: do not offer -PLUS.
     if (channel_binding_ && channel_binding_->data.empty()) channel_binding_.reset();
@@ -74,8 +73,8 @@ ScramServer::ScramServer(std::optional<ScramVerifier> verifier,
         mock_.salt = random_bytes(16);
         auto keys = random_bytes(mock_.stored_key.size() + mock_.server_key.size());
         std::copy_n(keys.begin(), mock_.stored_key.size(), mock_.stored_key.begin());
-        std::copy_n(keys.begin() + static_cast<long>(mock_.stored_key.size()),
-                    mock_.server_key.size(), mock_.server_key.begin());
+        std::copy_n(keys.begin() + static_cast<long>(mock_.stored_key.size()), mock_.server_key.size(),
+                    mock_.server_key.begin());
     }
 }
 
@@ -93,14 +92,12 @@ std::optional<std::string> ScramServer::fail(ScramFailure f, std::string reason)
     return std::nullopt;
 }
 
-std::optional<std::string> ScramServer::client_first(std::string_view mechanism,
-                                                     std::string_view message) {
+std::optional<std::string> ScramServer::client_first(std::string_view mechanism, std::string_view message) {
     constexpr auto violation = ScramFailure::protocol_violation;
     if (step_ != 0) return fail(violation, "SCRAM client-first-message out of order");
 
     if (mechanism == mechanism_plus) {
-        if (!channel_binding_)
-            return fail(violation, "client selected SCRAM-SHA-256-PLUS, which was not offered");
+        if (!channel_binding_) return fail(violation, "client selected SCRAM-SHA-256-PLUS, which was not offered");
         plus_ = true;
     } else if (mechanism != mechanism_plain) {
         return fail(violation, "client selected an invalid SASL authentication mechanism");
@@ -110,8 +107,7 @@ std::optional<std::string> ScramServer::client_first(std::string_view mechanism,
     Fields fields{message};
     auto flag = fields.next();
     auto authzid = fields.next();
-    if (!flag || !authzid || fields.done)
-        return fail(violation, "malformed SCRAM client-first-message: no GS2 header");
+    if (!flag || !authzid || fields.done) return fail(violation, "malformed SCRAM client-first-message: no GS2 header");
     if (*flag == "n" || *flag == "y") {
         if (plus_) {
             return fail(violation,
@@ -134,14 +130,11 @@ std::optional<std::string> ScramServer::client_first(std::string_view mechanism,
                         "message includes "
                         "channel binding data");
         }
-        if (flag->substr(2) != channel_binding_->type)
-            return fail(violation, "unsupported SCRAM channel-binding type");
+        if (flag->substr(2) != channel_binding_->type) return fail(violation, "unsupported SCRAM channel-binding type");
     } else {
-        return fail(violation,
-                    "malformed SCRAM client-first-message: invalid channel binding flag");
+        return fail(violation, "malformed SCRAM client-first-message: invalid channel binding flag");
     }
-    if (!authzid->empty())
-        return fail(violation, "SCRAM authorization identity (a=) is not supported");
+    if (!authzid->empty()) return fail(violation, "SCRAM authorization identity (a=) is not supported");
     size_t header_size = flag->size() + authzid->size() + 2;
     gs2_header_ = std::string(message.substr(0, header_size));
     std::string_view bare = message.substr(header_size);
@@ -161,8 +154,7 @@ std::optional<std::string> ScramServer::client_first(std::string_view mechanism,
     if (!attribute_named(attrs.next(), 'r', client_nonce)) {
         return fail(violation, "malformed SCRAM client-first-message: no nonce");
     }
-    if (!valid_nonce(client_nonce))
-        return fail(violation, "SCRAM client nonce contains invalid characters");
+    if (!valid_nonce(client_nonce)) return fail(violation, "SCRAM client nonce contains invalid characters");
     while (auto ext = attrs.next()) {
         // Optional extensions are allowed and ignored, as PostgreSQL does.
         if (!attribute(*ext, name, value))
@@ -184,8 +176,7 @@ std::optional<std::string> ScramServer::client_final(std::string_view message) {
 
     // client-final-message: channel-binding "," nonce ["," extensions] "," proof
     auto proof_at = message.rfind(",p=");
-    if (proof_at == std::string_view::npos)
-        return fail(violation, "malformed SCRAM client-final-message: no proof");
+    if (proof_at == std::string_view::npos) return fail(violation, "malformed SCRAM client-final-message: no proof");
     std::string_view without_proof = message.substr(0, proof_at);
     std::string_view proof_text = message.substr(proof_at + 3);
     if (proof_text.find(',') != std::string_view::npos) {
@@ -213,33 +204,26 @@ std::optional<std::string> ScramServer::client_final(std::string_view message) {
     if (!binding || binding->size() != expected.size() ||
         !std::equal(binding->begin(), binding->end(), expected.begin(),
                     [](uint8_t a, char b) { return a == static_cast<uint8_t>(b); })) {
-        return fail(violation,
-                    plus_ ? "SCRAM channel binding check failed"
-                          : "unexpected SCRAM channel-binding attribute in client-final-message");
+        return fail(violation, plus_ ? "SCRAM channel binding check failed"
+                                     : "unexpected SCRAM channel-binding attribute in client-final-message");
     }
     if (nonce != combined_nonce_) return fail(violation, "SCRAM nonce does not match");
     auto proof = base64_decode(proof_text);
     Key client_proof{};
-    if (!proof || proof->size() != client_proof.size())
-        return fail(violation, "malformed SCRAM proof");
+    if (!proof || proof->size() != client_proof.size()) return fail(violation, "malformed SCRAM proof");
     std::copy(proof->begin(), proof->end(), client_proof.begin());
 
     // The proof is ClientKey XOR HMAC(StoredKey, AuthMessage); recover ClientKey and
     // check that it hashes to StoredKey.
-    std::string auth_message =
-        client_first_bare_ + "," + server_first_ + "," + std::string(without_proof);
+    std::string auth_message = client_first_bare_ + "," + server_first_ + "," + std::string(without_proof);
     const ScramVerifier& v = verifier_ ? *verifier_ : mock_;
     Key client_signature = hmac_sha256(v.stored_key, auth_message);
     Key client_key{};
-    for (size_t i = 0; i < client_key.size(); ++i)
-        client_key[i] = client_proof[i] ^ client_signature[i];
+    for (size_t i = 0; i < client_key.size(); ++i) client_key[i] = client_proof[i] ^ client_signature[i];
     Key computed = sha256(client_key.data(), client_key.size());
     bool proof_ok = equal_secret(computed.data(), v.stored_key.data(), computed.size());
-    if (!verifier_)
-        return fail(ScramFailure::authentication_failed, "no credentials for this user");
-    if (!proof_ok)
-        return fail(ScramFailure::authentication_failed,
-                    "wrong password (SCRAM proof does not verify)");
+    if (!verifier_) return fail(ScramFailure::authentication_failed, "no credentials for this user");
+    if (!proof_ok) return fail(ScramFailure::authentication_failed, "wrong password (SCRAM proof does not verify)");
 
     Key server_signature = hmac_sha256(v.server_key, auth_message);
     step_ = 2;

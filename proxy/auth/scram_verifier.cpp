@@ -34,20 +34,16 @@ std::optional<ScramVerifier> ScramVerifier::parse(std::string_view text) {
     if (text.substr(0, prefix.size()) != prefix) return std::nullopt;
     text.remove_prefix(prefix.size());
     std::string_view iterations, salt, keys, stored, server;
-    if (!split(text, ':', iterations, text) || !split(text, '$', salt, keys) ||
-        !split(keys, ':', stored, server)) {
+    if (!split(text, ':', iterations, text) || !split(text, '$', salt, keys) || !split(keys, ':', stored, server)) {
         return std::nullopt;
     }
     ScramVerifier v;
     // Digits only: from_chars would accept a leading '-'.
-    if (iterations.empty() ||
-        iterations.find_first_not_of("0123456789") != std::string_view::npos) {
+    if (iterations.empty() || iterations.find_first_not_of("0123456789") != std::string_view::npos) {
         return std::nullopt;
     }
-    auto res =
-        std::from_chars(iterations.data(), iterations.data() + iterations.size(), v.iterations);
-    if (res.ec != std::errc() || res.ptr != iterations.data() + iterations.size() ||
-        v.iterations < 1) {
+    auto res = std::from_chars(iterations.data(), iterations.data() + iterations.size(), v.iterations);
+    if (res.ec != std::errc() || res.ptr != iterations.data() + iterations.size() || v.iterations < 1) {
         return std::nullopt;
     }
     auto salt_bytes = base64_decode(salt);
@@ -62,8 +58,7 @@ ScramVerifier ScramVerifier::from_password(std::string_view password, int iterat
     return from_password(password, random_bytes(16), iterations);
 }
 
-ScramVerifier ScramVerifier::from_password(std::string_view password, std::vector<uint8_t> salt,
-                                           int iterations) {
+ScramVerifier ScramVerifier::from_password(std::string_view password, std::vector<uint8_t> salt, int iterations) {
     Key salted = salted_password(password, salt, iterations);
     Key client_key = hmac_sha256(salted, "Client Key");
     ScramVerifier v;
@@ -75,12 +70,10 @@ ScramVerifier ScramVerifier::from_password(std::string_view password, std::vecto
 }
 
 std::string ScramVerifier::to_string() const {
-    return std::string(prefix) + std::to_string(iterations) + ":" +
-           base64_encode(salt.data(), salt.size()) + "$" +
+    return std::string(prefix) + std::to_string(iterations) + ":" + base64_encode(salt.data(), salt.size()) + "$" +
            base64_encode(stored_key.data(), stored_key.size()) + ":" +
            base64_encode(server_key.data(), server_key.size());
 }
-
 
 ScramVerifier mock_verifier(std::string_view user) {
     // PostgreSQL derives its mock salt from a per-cluster nonce; a per-process one

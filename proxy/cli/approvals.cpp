@@ -34,8 +34,7 @@ int run_console(const std::string& conninfo, const std::string& command) {
     const char* values[] = {conninfo.empty() ? nullptr : conninfo.c_str(), "pgmoat", nullptr};
     // The first dbname expands the connection string; the second overrides its database.
     std::unique_ptr<PGconn, decltype(&PQfinish)> conn(
-        conninfo.empty() ? PQconnectdbParams(keys + 1, values + 1, 0) : PQconnectdbParams(keys, values, 1),
-        &PQfinish);
+        conninfo.empty() ? PQconnectdbParams(keys + 1, values + 1, 0) : PQconnectdbParams(keys, values, 1), &PQfinish);
     if (PQstatus(conn.get()) != CONNECTION_OK) {
         std::fprintf(stderr, "pgmoat: cannot reach pgmoat's admin console: %s", PQerrorMessage(conn.get()));
         return 1;
@@ -47,7 +46,8 @@ int run_console(const std::string& conninfo, const std::string& command) {
         int rows = PQntuples(r.get()), cols = PQnfields(r.get());
         for (int i = 0; i < rows; ++i) {
             for (int c = 0; c < cols; ++c)
-                std::printf("%s: %s\n", PQfname(r.get(), c), PQgetisnull(r.get(), i, c) ? "" : PQgetvalue(r.get(), i, c));
+                std::printf("%s: %s\n", PQfname(r.get(), c),
+                            PQgetisnull(r.get(), i, c) ? "" : PQgetvalue(r.get(), i, c));
             std::printf("\n");
         }
         if (rows == 0) std::printf("no statement waits for approval\n");
@@ -71,10 +71,14 @@ int decide(const Args& args, bool approve) {
     const char* command = approve ? "approve" : "deny";
     std::string id, reason, conninfo;
     for (size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--reason" && i + 1 < args.size()) reason = args[++i];
-        else if (args[i] == "--connect" && i + 1 < args.size()) conninfo = args[++i];
-        else if (id.empty() && id_ok(args[i])) id = args[i];
-        else return approvals_usage(command);
+        if (args[i] == "--reason" && i + 1 < args.size())
+            reason = args[++i];
+        else if (args[i] == "--connect" && i + 1 < args.size())
+            conninfo = args[++i];
+        else if (id.empty() && id_ok(args[i]))
+            id = args[i];
+        else
+            return approvals_usage(command);
     }
     if (id.empty()) return approvals_usage(command);
     if (approve && !reason.empty()) {
@@ -90,8 +94,10 @@ int decide(const Args& args, bool approve) {
 int approvals(const Args& args) {
     std::string conninfo;
     for (size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--connect" && i + 1 < args.size()) conninfo = args[++i];
-        else return approvals_usage("approvals");
+        if (args[i] == "--connect" && i + 1 < args.size())
+            conninfo = args[++i];
+        else
+            return approvals_usage("approvals");
     }
     return run_console(conninfo, "SHOW APPROVALS");
 }

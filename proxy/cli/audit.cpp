@@ -8,6 +8,8 @@
 
 namespace pgmoat::cli {
 
-int audit(const std::vector<std::string>& args) { return pgmoat::audit::run_cli(args, std::cout, std::cerr); }
+int audit(const std::vector<std::string>& args) {
+    return pgmoat::audit::run_cli(args, std::cout, std::cerr);
+}
 
 }  // namespace pgmoat::cli

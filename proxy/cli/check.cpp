@@ -13,11 +13,13 @@ int check(const Args& args) {
     std::vector<std::string> files;
     std::string config;
     for (size_t i = 0; i < args.size(); ++i) {
-        if ((args[i] == "-c" || args[i] == "--config") && i + 1 < args.size()) config = args[++i];
+        if ((args[i] == "-c" || args[i] == "--config") && i + 1 < args.size())
+            config = args[++i];
         else if (!args[i].empty() && args[i][0] == '-') {
             std::fprintf(stderr, "usage: pgmoat check [-c pgmoat.toml] [POLICY_FILE…]\n");
             return 2;
-        } else files.push_back(args[i]);
+        } else
+            files.push_back(args[i]);
     }
     if (files.empty()) {
         std::string dir = config.empty() ? "policies" : config::load_config(config).policies.dir;
@@ -33,8 +35,8 @@ int check(const Args& args) {
         if (p->parameter_mode == policy::ParameterMode::shapes && p->shape_lock)
             lock = ", shape lock of " + std::to_string(p->shape_lock->shapes.size()) + " shapes";
         std::printf("  %-24s %s%s%s%s\n", p->name.c_str(), p->mode == policy::Mode::monitor ? "monitor" : "enforce",
-                    p->is_default ? ", default" : "", p->priority ? (", priority " + std::to_string(p->priority)).c_str() : "",
-                    lock.c_str());
+                    p->is_default ? ", default" : "",
+                    p->priority ? (", priority " + std::to_string(p->priority)).c_str() : "", lock.c_str());
     }
     return 0;
 }

@@ -50,7 +50,8 @@ void print_text(const policy::Decision& d, const sql::Analysis& a, std::string_v
     for (size_t i = 0; i < a.statements.size(); ++i) {
         const auto& st = a.statements[i];
         std::printf("\nstatement %zu: %s", i + 1, std::string(sql::name(st.kind)).c_str());
-        if (st.inner_kind != sql::StatementKind::none) std::printf(" (of %s)", std::string(sql::name(st.inner_kind)).c_str());
+        if (st.inner_kind != sql::StatementKind::none)
+            std::printf(" (of %s)", std::string(sql::name(st.inner_kind)).c_str());
         if (!st.object_type.empty()) std::printf(" [%s]", st.object_type.c_str());
         std::printf("\n  fingerprint: %s\n  normalized:  %s\n", sql::fingerprint_hex(st.fingerprint).c_str(),
                     st.normalized.c_str());
@@ -61,14 +62,16 @@ void print_text(const policy::Decision& d, const sql::Analysis& a, std::string_v
         for (const auto& c : st.columns) std::printf("  column:      %s\n", columns_of(st, c).c_str());
         for (const auto& f : st.functions) std::printf("  function:    %s\n", f.qualified_name().c_str());
         for (const auto& l : st.literals) {
-            std::printf("  literal:     %.*s  (%s, %s, in %s)\n", static_cast<int>(l.text(sql).size()), l.text(sql).data(),
-                        std::string(sql::name(l.kind)).c_str(), std::string(sql::name(l.context)).c_str(),
-                        std::string(sql::name(l.clause)).c_str());
+            std::printf("  literal:     %.*s  (%s, %s, in %s)\n", static_cast<int>(l.text(sql).size()),
+                        l.text(sql).data(), std::string(sql::name(l.kind)).c_str(),
+                        std::string(sql::name(l.context)).c_str(), std::string(sql::name(l.clause)).c_str());
         }
         for (const auto& t : st.tautologies)
             std::printf("  tautology:   at character %d%s%s\n", sql::character_position(sql, t.offset),
                         t.literal_true ? " (literally true)" : "",
-                        t.conjunct ? " (ANDed at the top)" : t.whole ? " (the whole condition)" : "");
+                        t.conjunct ? " (ANDed at the top)"
+                        : t.whole  ? " (the whole condition)"
+                                   : "");
         for (const auto& arm : st.set_operation_arms)
             std::printf("  set arm:     at character %d%s%s%s\n", sql::character_position(sql, arm.offset),
                         arm.reads_relation ? " reads a relation" : "", arm.parameters ? ", with parameters" : "",
@@ -78,8 +81,9 @@ void print_text(const policy::Decision& d, const sql::Analysis& a, std::string_v
             for (const auto& c : q.conversions)
                 chain += (chain.empty() ? "" : " -> ") + (c.cast ? "::" + c.name : c.name + "()") +
                          (c.may_quote_value ? "*" : "");
-            std::printf("  converted:   sub-select at character %d%s through %s\n", sql::character_position(sql, q.offset),
-                        q.reads_relation ? " reading a relation" : "", chain.c_str());
+            std::printf("  converted:   sub-select at character %d%s through %s\n",
+                        sql::character_position(sql, q.offset), q.reads_relation ? " reading a relation" : "",
+                        chain.c_str());
         }
         for (const auto& dc : st.dynamic_code)
             std::printf("  dynamic:     %s %s\n", std::string(sql::name(dc.kind)).c_str(), dc.name.c_str());
@@ -132,7 +136,12 @@ void print_json(const policy::Decision& d, const sql::Analysis& a, std::string_v
         w.key("param_count").value(static_cast<int64_t>(st.param_count));
         w.key("relations").begin_array();
         for (const auto& r : st.relations) {
-            w.begin_object().key("name").value(r.qualified_name()).key("access").value(sql::access_names(r.access)).end_object();
+            w.begin_object()
+                .key("name")
+                .value(r.qualified_name())
+                .key("access")
+                .value(sql::access_names(r.access))
+                .end_object();
         }
         w.end_array();
         w.key("columns").begin_array();
@@ -154,7 +163,8 @@ void print_json(const policy::Decision& d, const sql::Analysis& a, std::string_v
         w.key("writes").begin_array();
         for (const auto& wr : st.writes) {
             w.begin_object().key("kind").value(wr.row_lock ? std::string_view("lock") : sql::name(wr.kind));
-            if (wr.relation >= 0) w.key("relation").value(st.relations[static_cast<size_t>(wr.relation)].qualified_name());
+            if (wr.relation >= 0)
+                w.key("relation").value(st.relations[static_cast<size_t>(wr.relation)].qualified_name());
             w.key("place").value(sql::name(wr.place)).key("has_where").value(wr.has_where);
             w.key("restricts").value(wr.restricts).end_object();
         }
@@ -179,14 +189,22 @@ int explain(const Args& args) {
             if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
             return args[++i];
         };
-        if (a == "--app") facts.app = next();
-        else if (a == "--target") facts.target = next();
-        else if (a == "--application-name") facts.application_name = next();
-        else if (a == "--client-address") facts.client_address = next();
-        else if (a == "-c" || a == "--config") config_path = next();
-        else if (a == "--policies") dir = next();
-        else if (a == "--json") json = true;
-        else if (a == "--extended") extended = true;
+        if (a == "--app")
+            facts.app = next();
+        else if (a == "--target")
+            facts.target = next();
+        else if (a == "--application-name")
+            facts.application_name = next();
+        else if (a == "--client-address")
+            facts.client_address = next();
+        else if (a == "-c" || a == "--config")
+            config_path = next();
+        else if (a == "--policies")
+            dir = next();
+        else if (a == "--json")
+            json = true;
+        else if (a == "--extended")
+            extended = true;
         else if (!have_sql && (a == "-" || a.empty() || a[0] != '-')) {
             sql_text = a;
             have_sql = true;
@@ -211,8 +229,10 @@ int explain(const Args& args) {
     auto analysis = sql::analyze(sql_text);
     auto decision = policy::decide(*chosen, analysis, sql_text,
                                    extended ? policy::Protocol::extended : policy::Protocol::simple_query);
-    if (json) print_json(decision, analysis, sql_text);
-    else print_text(decision, analysis, sql_text);
+    if (json)
+        print_json(decision, analysis, sql_text);
+    else
+        print_text(decision, analysis, sql_text);
     return decision.allow ? 0 : 3;
 }
 

@@ -40,18 +40,19 @@ int grant(const Args& args) {
     for (size_t i = 0; ok && i + 1 < args.size(); i += 2) {
         const auto& k = args[i];
         std::string* into = k == "-c" || k == "--config" ? &config_path
-                            : k == "--app"              ? &app
-                            : k == "--allow"            ? &allow
-                            : k == "--target"           ? &target
-                            : k == "--for"              ? &duration
-                            : k == "--reason"           ? &reason
-                                                        : nullptr;
+                            : k == "--app"               ? &app
+                            : k == "--allow"             ? &allow
+                            : k == "--target"            ? &target
+                            : k == "--for"               ? &duration
+                            : k == "--reason"            ? &reason
+                                                         : nullptr;
         if (into) *into = args[i + 1];
         ok = into != nullptr;
     }
     if (!ok || app.empty() || allow.empty() || target.empty() || duration.empty() || reason.empty()) {
-        std::fprintf(stderr, "usage: pgmoat grant --app NAME --allow KIND_OR_RULE --target TARGET --for 30m "
-                             "--reason TEXT [-c pgmoat.toml]\n");
+        std::fprintf(stderr,
+                     "usage: pgmoat grant --app NAME --allow KIND_OR_RULE --target TARGET --for 30m "
+                     "--reason TEXT [-c pgmoat.toml]\n");
         return 2;
     }
     auto config = config::load_config(config_path);
@@ -106,9 +107,12 @@ int grants(const Args& args) {
 int revoke(const Args& args) {
     std::string config_path = "pgmoat.toml", id;
     for (size_t i = 0; i < args.size(); ++i) {
-        if ((args[i] == "-c" || args[i] == "--config") && i + 1 < args.size()) config_path = args[++i];
-        else if (id.empty()) id = args[i];
-        else id = "-";
+        if ((args[i] == "-c" || args[i] == "--config") && i + 1 < args.size())
+            config_path = args[++i];
+        else if (id.empty())
+            id = args[i];
+        else
+            id = "-";
     }
     if (id.empty() || id == "-") {
         std::fprintf(stderr, "usage: pgmoat revoke GRANT_ID [-c pgmoat.toml]\n");

@@ -42,8 +42,10 @@ bool is_value(const sql::Literal& l) {
         case sql::LiteralContext::utility:
         case sql::LiteralContext::select_list:
         case sql::LiteralContext::order_by:
-        case sql::LiteralContext::group_by: return false;
-        default: return true;
+        case sql::LiteralContext::group_by:
+            return false;
+        default:
+            return true;
     }
 }
 
@@ -52,11 +54,16 @@ std::string toml_string(const std::string& s) {
     if (s.find("'''") == std::string::npos && s.find('\r') == std::string::npos) return "'''" + s + "'''";
     std::string out = "\"";
     for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\', out += c;
-        else if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += c;
+        if (c == '"' || c == '\\')
+            out += '\\', out += c;
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
+        else if (static_cast<unsigned char>(c) < 0x20)
+            out += fmt::format("\\u{:04x}", c);
+        else
+            out += c;
     }
     return out + "\"";
 }
@@ -76,9 +83,12 @@ int learn(const Args& args) {
     std::vector<std::string> files;
     bool client_side = false;
     for (size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--app" && i + 1 < args.size()) app = args[++i];
-        else if (args[i] == "--client-side-binding") client_side = true;
-        else if (!args[i].empty() && args[i][0] != '-') files.push_back(args[i]);
+        if (args[i] == "--app" && i + 1 < args.size())
+            app = args[++i];
+        else if (args[i] == "--client-side-binding")
+            client_side = true;
+        else if (!args[i].empty() && args[i][0] != '-')
+            files.push_back(args[i]);
         else {
             std::fprintf(stderr, "usage: pgmoat learn [--app NAME] [--client-side-binding] AUDIT_FILE…\n");
             return 2;
@@ -155,16 +165,17 @@ int learn(const Args& args) {
     std::printf("[policy]\nname = \"learned-%s\"\nextends = \"baseline\"\n\n[applies_to]\napps = [\"%s\"]\n\n",
                 name.c_str(), name.c_str());
     if (without_raw == records && records > 0 && !client_side) {
-        std::printf("# These records carry no raw statements, so literal values cannot be compared.\n"
-                    "# Run the app under a monitor-mode policy with [audit] raw_statement = true and learn again,\n"
-                    "# or use --client-side-binding to approve every structure seen.\n");
+        std::printf(
+            "# These records carry no raw statements, so literal values cannot be compared.\n"
+            "# Run the app under a monitor-mode policy with [audit] raw_statement = true and learn again,\n"
+            "# or use --client-side-binding to approve every structure seen.\n");
     }
     if (client_side) {
         std::printf("# Client-side binding: every structure seen is approved; values may vary, structure may not.\n");
         std::printf("[parameters]\nmode = \"approved_structures\"\n\n");
         for (const auto& [fp, s] : structures) {
-            std::printf("[[parameters.approved]]\nfingerprint = \"%s\"\nnote = %s\n\n", sql::fingerprint_hex(fp).c_str(),
-                        toml_string(one_line(s.normalized)).c_str());
+            std::printf("[[parameters.approved]]\nfingerprint = \"%s\"\nnote = %s\n\n",
+                        sql::fingerprint_hex(fp).c_str(), toml_string(one_line(s.normalized)).c_str());
         }
         return 0;
     }
@@ -177,17 +188,20 @@ int learn(const Args& args) {
             continue;
         }
         if (approved++ == 0) {
-            std::printf("# Literals written in the code: the same values in every execution. Approved by exact text.\n");
+            std::printf(
+                "# Literals written in the code: the same values in every execution. Approved by exact text.\n");
         }
         std::printf("[[parameters.approved]]\ntext = %s  # seen %llu time%s\n\n", toml_string(s.first_raw).c_str(),
                     static_cast<unsigned long long>(s.executions), s.executions == 1 ? "" : "s");
     }
     if (!interpolated.empty()) {
-        std::printf("# Built by string interpolation: the literal values changed between executions of the same\n"
-                    "# structure. NOT approved: change the code to pass these values as parameters ($1, $2, …).\n");
+        std::printf(
+            "# Built by string interpolation: the literal values changed between executions of the same\n"
+            "# structure. NOT approved: change the code to pass these values as parameters ($1, $2, …).\n");
         for (const auto* s : interpolated) {
-            std::printf("#\n#   %s\n#   seen %llu times with %zu different values, e.g.\n", one_line(s->normalized).c_str(),
-                        static_cast<unsigned long long>(s->executions), s->literal_sets.size());
+            std::printf("#\n#   %s\n#   seen %llu times with %zu different values, e.g.\n",
+                        one_line(s->normalized).c_str(), static_cast<unsigned long long>(s->executions),
+                        s->literal_sets.size());
             for (const auto& e : s->examples) std::printf("#     %s\n", one_line(e).c_str());
         }
     }

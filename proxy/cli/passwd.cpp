@@ -18,7 +18,7 @@ namespace pgmoat::cli {
 namespace {
 std::string read_password_line() {
     bool tty = isatty(STDIN_FILENO);
-    termios old {};
+    termios old{};
     if (tty) {
         std::fprintf(stderr, "Password: ");
         tcgetattr(STDIN_FILENO, &old);
@@ -48,7 +48,8 @@ std::string generate_password() {
 bool valid_app_name(const std::string& s) {
     if (s.empty() || s.size() > 63) return false;
     for (char c : s) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                  c == '.';
         if (!ok) return false;
     }
     return true;
@@ -59,8 +60,10 @@ int passwd(const Args& args) {
     bool generate = false;
     std::string name;
     for (const auto& a : args) {
-        if (a == "--generate") generate = true;
-        else if (name.empty() && !a.empty() && a[0] != '-') name = a;
+        if (a == "--generate")
+            generate = true;
+        else if (name.empty() && !a.empty() && a[0] != '-')
+            name = a;
         else {
             std::fprintf(stderr, "usage: pgmoat passwd [--generate] APP_NAME\n");
             return 2;

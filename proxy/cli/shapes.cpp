@@ -59,27 +59,43 @@ Options parse(const Args& args, size_t from, bool files_are_audit) {
             }
             return args[++i];
         };
-        if (a == "--lock") o.lock = next();
-        else if (a == "--app") o.app = next();
-        else if (a == "--target") o.target = next();
-        else if (a == "--report") o.report = next();
-        else if (a == "--known") o.known.push_back(next());
-        else if (a == "--key") o.key = next();
-        else if (a == "--no-verify") o.verify = false;
-        else if (a == "-c" || a == "--config") o.config = next();
-        else if (a == "--policies") o.policies = next();
+        if (a == "--lock")
+            o.lock = next();
+        else if (a == "--app")
+            o.app = next();
+        else if (a == "--target")
+            o.target = next();
+        else if (a == "--report")
+            o.report = next();
+        else if (a == "--known")
+            o.known.push_back(next());
+        else if (a == "--key")
+            o.key = next();
+        else if (a == "--no-verify")
+            o.verify = false;
+        else if (a == "-c" || a == "--config")
+            o.config = next();
+        else if (a == "--policies")
+            o.policies = next();
         else if (a == "--fingerprint") {
             auto fp = parse_fingerprint(next());
-            if (!fp) o.bad = true;
-            else o.fingerprints.insert(*fp);
+            if (!fp)
+                o.bad = true;
+            else
+                o.fingerprints.insert(*fp);
         } else if (a == "--min-observations") {
             std::string n = next();
-            if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 9 || std::stoul(n) == 0)
+            if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 9 ||
+                std::stoul(n) == 0)
                 o.bad = true;
-            else o.min_observations = std::stoul(n);
-        } else if (!a.empty() && a[0] == '-') o.bad = true;
-        else if (files_are_audit) o.audit_files.push_back(a);
-        else o.rest.push_back(a);
+            else
+                o.min_observations = std::stoul(n);
+        } else if (!a.empty() && a[0] == '-')
+            o.bad = true;
+        else if (files_are_audit)
+            o.audit_files.push_back(a);
+        else
+            o.rest.push_back(a);
     }
     return o;
 }
@@ -176,12 +192,15 @@ int usage_error(const char* usage) {
 }
 
 constexpr const char* kLearnUsage =
-    "pgmoat learn --lock LOCK_FILE [--app NAME] [--target NAME] [--known LOCK_FILE]… [--report FILE] [--min-observations N] "
+    "pgmoat learn --lock LOCK_FILE [--app NAME] [--target NAME] [--known LOCK_FILE]… [--report FILE] "
+    "[--min-observations N] "
     "[--key FILE | --no-verify] AUDIT_FILE…";
 constexpr const char* kShapesUsage =
     "pgmoat shapes list LOCK_FILE…\n"
-    "       pgmoat shapes diff LOCK_FILE [--app NAME] [--target NAME] [--known LOCK_FILE]… [--key FILE | --no-verify] AUDIT_FILE…\n"
-    "       pgmoat shapes approve LOCK_FILE [--fingerprint FP]… [--app NAME] [--target NAME] [--known LOCK_FILE]… [--min-observations N] "
+    "       pgmoat shapes diff LOCK_FILE [--app NAME] [--target NAME] [--known LOCK_FILE]… [--key FILE | --no-verify] "
+    "AUDIT_FILE…\n"
+    "       pgmoat shapes approve LOCK_FILE [--fingerprint FP]… [--app NAME] [--target NAME] [--known LOCK_FILE]… "
+    "[--min-observations N] "
     "[--key FILE | --no-verify] AUDIT_FILE…\n"
     "       pgmoat shapes remove LOCK_FILE FINGERPRINT…\n"
     "       pgmoat shapes check [-c pgmoat.toml | --policies DIR]";
@@ -191,7 +210,8 @@ int list(const Args& args) {
     auto lock = shapes::read_lock_files(Args(args.begin() + 1, args.end()));
     for (const auto& [fp, s] : lock.shapes) {
         std::string constants;
-        for (const auto& c : s.constants) constants += fmt::format("{}${}={}", constants.empty() ? "" : " ", c.position, c.value);
+        for (const auto& c : s.constants)
+            constants += fmt::format("{}${}={}", constants.empty() ? "" : " ", c.position, c.value);
         std::printf("%s  %s%s%s\n", sql::fingerprint_hex(fp).c_str(), s.statement.c_str(),
                     constants.empty() ? "" : ("  [constants: " + constants + "]").c_str(),
                     s.spliced.empty() ? "" : "  [spliced values]");
@@ -235,7 +255,8 @@ int approve(const Args& args) {
     }
     for (uint64_t fp : o.fingerprints) {
         if (!added.count(fp) && !lock.find(fp)) {
-            std::fprintf(stderr, "pgmoat: shape %s is not among this run's new shapes\n", sql::fingerprint_hex(fp).c_str());
+            std::fprintf(stderr, "pgmoat: shape %s is not among this run's new shapes\n",
+                         sql::fingerprint_hex(fp).c_str());
             return 1;
         }
     }
@@ -297,8 +318,8 @@ int check_locks(const Args& args) {
             if (d.allow && !d.would_reject) continue;
             ++findings;
             std::printf("%s: shape %s (policy \"%s\") is rejected anyway by rule \"%s\": %s\n    %s\n", where.c_str(),
-                        sql::fingerprint_hex(fp).c_str(), p->name.c_str(), std::string(name(d.rule)).c_str(), d.message.c_str(),
-                        s.statement.c_str());
+                        sql::fingerprint_hex(fp).c_str(), p->name.c_str(), std::string(name(d.rule)).c_str(),
+                        d.message.c_str(), s.statement.c_str());
         }
     }
     std::fprintf(stderr, "%zu locked shape%s checked, %zu finding%s\n", checked, checked == 1 ? "" : "s", findings,
@@ -321,12 +342,13 @@ int learn_lock(const Args& args) {
         auto updated = shapes::update(lock, run, k, o.min_observations);
         write_text(o.lock, shapes::format_lock(updated));
         std::string report = shapes::interpolation_report(run, k, o.min_observations);
-        if (!o.report.empty()) write_text(o.report, report);
-        else std::fputs(report.c_str(), stdout);
+        if (!o.report.empty())
+            write_text(o.report, report);
+        else
+            std::fputs(report.c_str(), stdout);
         std::fprintf(stderr, "%llu statement records, %zu shapes seen; %s now locks %zu shapes (%zu before)%s\n",
                      static_cast<unsigned long long>(records), run.shapes().size(), o.lock.c_str(),
-                     updated.shapes.size(), lock.shapes.size(),
-                     report.empty() ? "" : "; see the interpolation report");
+                     updated.shapes.size(), lock.shapes.size(), report.empty() ? "" : "; see the interpolation report");
         return 0;
     } catch (const ConfigError& e) {
         std::fprintf(stderr, "pgmoat: %s\n", e.what());

@@ -17,25 +17,40 @@ std::atomic<int> g_format{static_cast<int>(Format::text)};
 
 const char* name(Level level) {
     switch (level) {
-        case Level::debug: return "DEBUG";
-        case Level::info: return "INFO";
-        case Level::warning: return "WARNING";
-        case Level::error: return "ERROR";
+        case Level::debug:
+            return "DEBUG";
+        case Level::info:
+            return "INFO";
+        case Level::warning:
+            return "WARNING";
+        case Level::error:
+            return "ERROR";
     }
     return "?";
 }
 }  // namespace
 
-void set_level(Level level) { g_level.store(static_cast<int>(level), std::memory_order_relaxed); }
-Level level() { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
-bool enabled(Level l) { return static_cast<int>(l) >= g_level.load(std::memory_order_relaxed); }
+void set_level(Level level) {
+    g_level.store(static_cast<int>(level), std::memory_order_relaxed);
+}
+Level level() {
+    return static_cast<Level>(g_level.load(std::memory_order_relaxed));
+}
+bool enabled(Level l) {
+    return static_cast<int>(l) >= g_level.load(std::memory_order_relaxed);
+}
 
-void set_format(Format format) { g_format.store(static_cast<int>(format), std::memory_order_relaxed); }
+void set_format(Format format) {
+    g_format.store(static_cast<int>(format), std::memory_order_relaxed);
+}
 
 bool parse_format(std::string_view text, Format& out) {
-    if (text == "text") out = Format::text;
-    else if (text == "json") out = Format::json;
-    else return false;
+    if (text == "text")
+        out = Format::text;
+    else if (text == "json")
+        out = Format::json;
+    else
+        return false;
     return true;
 }
 
@@ -44,7 +59,15 @@ std::string format_line(Format format, Level l, std::string_view stamp, std::str
     if (format == Format::json) {
         std::string level(name(l));
         for (auto& c : level) c = static_cast<char>(c - 'A' + 'a');
-        JsonWriter(out).begin_object().key("time").value(stamp).key("level").value(level).key("message").value(message).end_object();
+        JsonWriter(out)
+            .begin_object()
+            .key("time")
+            .value(stamp)
+            .key("level")
+            .value(level)
+            .key("message")
+            .value(message)
+            .end_object();
     } else {
         out = fmt::format("{} pgmoat {}: ", stamp, name(l));
         // Keep one event on one line even if a message carries a newline.
@@ -55,11 +78,16 @@ std::string format_line(Format format, Level l, std::string_view stamp, std::str
 }
 
 bool parse_level(std::string_view text, Level& out) {
-    if (text == "debug") out = Level::debug;
-    else if (text == "info") out = Level::info;
-    else if (text == "warning") out = Level::warning;
-    else if (text == "error") out = Level::error;
-    else return false;
+    if (text == "debug")
+        out = Level::debug;
+    else if (text == "info")
+        out = Level::info;
+    else if (text == "warning")
+        out = Level::warning;
+    else if (text == "error")
+        out = Level::error;
+    else
+        return false;
     return true;
 }
 

@@ -11,18 +11,29 @@
 namespace pgmoat {
 
 namespace {
-int line_of_node(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
-int column_of_node(const toml::node& n) { return static_cast<int>(n.source().begin.column); }
+int line_of_node(const toml::node& n) {
+    return static_cast<int>(n.source().begin.line);
+}
+int column_of_node(const toml::node& n) {
+    return static_cast<int>(n.source().begin.column);
+}
 
 const char* type_name(const toml::node& n) {
     switch (n.type()) {
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a float";
-        case toml::node_type::boolean: return "a boolean";
-        case toml::node_type::table: return "a table";
-        case toml::node_type::array: return "an array";
-        default: return "a date or time";
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a float";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::array:
+            return "an array";
+        default:
+            return "a date or time";
     }
 }
 }  // namespace
@@ -46,26 +57,37 @@ void reject_stray_non_ascii(const std::string& text, const std::string& file) {
         switch (in) {
             case In::code:
                 if (c >= 0x80) {
-                    throw ConfigError(file, line, column,
-                                      "non-ASCII character outside a quoted string or comment (quote the key or value)");
+                    throw ConfigError(
+                        file, line, column,
+                        "non-ASCII character outside a quoted string or comment (quote the key or value)");
                 }
-                if (c == '#') in = In::comment;
-                else if (starts("\"\"\"")) in = In::ml_basic, i += 2, column += 2;
-                else if (starts("'''")) in = In::ml_literal, i += 2, column += 2;
-                else if (c == '"') in = In::basic;
-                else if (c == '\'') in = In::literal;
+                if (c == '#')
+                    in = In::comment;
+                else if (starts("\"\"\""))
+                    in = In::ml_basic, i += 2, column += 2;
+                else if (starts("'''"))
+                    in = In::ml_literal, i += 2, column += 2;
+                else if (c == '"')
+                    in = In::basic;
+                else if (c == '\'')
+                    in = In::literal;
                 break;
-            case In::comment: break;
+            case In::comment:
+                break;
             case In::basic:
-                if (c == '\\') ++i, ++column;
-                else if (c == '"') in = In::code;
+                if (c == '\\')
+                    ++i, ++column;
+                else if (c == '"')
+                    in = In::code;
                 break;
             case In::literal:
                 if (c == '\'') in = In::code;
                 break;
             case In::ml_basic:
-                if (c == '\\') ++i, ++column;
-                else if (starts("\"\"\"")) in = In::code, i += 2, column += 2;
+                if (c == '\\')
+                    ++i, ++column;
+                else if (starts("\"\"\""))
+                    in = In::code, i += 2, column += 2;
                 break;
             case In::ml_literal:
                 if (starts("'''")) in = In::code, i += 2, column += 2;
@@ -80,8 +102,8 @@ toml::table parse_toml(const std::string& text, const std::string& file) {
     try {
         return toml::parse(text, file);
     } catch (const toml::parse_error& e) {
-        throw ConfigError(file, static_cast<int>(e.source().begin.line),
-                          static_cast<int>(e.source().begin.column), std::string(e.description()));
+        throw ConfigError(file, static_cast<int>(e.source().begin.line), static_cast<int>(e.source().begin.column),
+                          std::string(e.description()));
     }
 }
 
@@ -96,13 +118,17 @@ toml::table parse_toml_file(const std::string& path) {
 TomlTable::TomlTable(const toml::table& table, std::string file, std::string path)
     : table_(&table), file_(std::move(file)), path_(std::move(path)) {}
 
-bool TomlTable::has(std::string_view key) const { return table_->contains(key); }
+bool TomlTable::has(std::string_view key) const {
+    return table_->contains(key);
+}
 
 std::string TomlTable::key_path(std::string_view key) const {
     return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
 }
 
-int TomlTable::line() const { return line_of_node(*table_); }
+int TomlTable::line() const {
+    return line_of_node(*table_);
+}
 
 int TomlTable::line_of(std::string_view key) const {
     auto* n = table_->get(key);
@@ -111,7 +137,8 @@ int TomlTable::line_of(std::string_view key) const {
 
 void TomlTable::fail(std::string_view key, const std::string& message) const {
     auto* n = table_->get(key);
-    if (n) throw ConfigError(file_, line_of_node(*n), column_of_node(*n), fmt::format("{}: {}", key_path(key), message));
+    if (n)
+        throw ConfigError(file_, line_of_node(*n), column_of_node(*n), fmt::format("{}: {}", key_path(key), message));
     throw ConfigError(file_, line(), column_of_node(*table_), fmt::format("{}: {}", key_path(key), message));
 }
 
@@ -182,11 +209,16 @@ std::optional<std::chrono::milliseconds> TomlTable::duration(std::string_view ke
     if (!split_number(s->get(), v, unit)) fail(key, fmt::format("\"{}\" is not a duration such as \"10s\"", s->get()));
     if (v == 0 && unit.empty()) return std::chrono::milliseconds(0);  // "0": off, whatever the unit
     uint64_t factor = 0;
-    if (unit == "ms") factor = 1;
-    else if (unit == "s") factor = 1000;
-    else if (unit == "m" || unit == "min") factor = 60'000;
-    else if (unit == "h") factor = 3'600'000;
-    else fail(key, fmt::format("unknown duration unit \"{}\" (use ms, s, m or h)", unit));
+    if (unit == "ms")
+        factor = 1;
+    else if (unit == "s")
+        factor = 1000;
+    else if (unit == "m" || unit == "min")
+        factor = 60'000;
+    else if (unit == "h")
+        factor = 3'600'000;
+    else
+        fail(key, fmt::format("unknown duration unit \"{}\" (use ms, s, m or h)", unit));
     if (v > uint64_t(1) << 40) fail(key, "duration is too large");
     return std::chrono::milliseconds(static_cast<int64_t>(v * factor));
 }
@@ -204,11 +236,16 @@ std::optional<uint64_t> TomlTable::size(std::string_view key) {
     std::string_view unit;
     if (!split_number(s->get(), v, unit)) fail(key, fmt::format("\"{}\" is not a size such as \"8MB\"", s->get()));
     uint64_t factor = 0;
-    if (unit.empty() || unit == "B") factor = 1;
-    else if (unit == "kB" || unit == "KB" || unit == "KiB") factor = 1024;
-    else if (unit == "MB" || unit == "MiB") factor = 1024 * 1024;
-    else if (unit == "GB" || unit == "GiB") factor = 1024ull * 1024 * 1024;
-    else fail(key, fmt::format("unknown size unit \"{}\" (use B, kB, MB or GB)", unit));
+    if (unit.empty() || unit == "B")
+        factor = 1;
+    else if (unit == "kB" || unit == "KB" || unit == "KiB")
+        factor = 1024;
+    else if (unit == "MB" || unit == "MiB")
+        factor = 1024 * 1024;
+    else if (unit == "GB" || unit == "GiB")
+        factor = 1024ull * 1024 * 1024;
+    else
+        fail(key, fmt::format("unknown size unit \"{}\" (use B, kB, MB or GB)", unit));
     if (v > (uint64_t(1) << 50) / factor) fail(key, "size is too large");
     return v * factor;
 }
@@ -222,8 +259,9 @@ std::optional<std::vector<std::string>> TomlTable::strings(std::string_view key)
     for (const auto& el : *arr) {
         auto s = el.as_string();
         if (!s) {
-            throw ConfigError(file_, line_of_node(el), column_of_node(el),
-                              fmt::format("{}: expected only strings in the array, found {}", key_path(key), type_name(el)));
+            throw ConfigError(
+                file_, line_of_node(el), column_of_node(el),
+                fmt::format("{}: expected only strings in the array, found {}", key_path(key), type_name(el)));
         }
         out.push_back(s->get());
     }
@@ -248,8 +286,9 @@ std::optional<std::vector<TomlTable>> TomlTable::table_array(std::string_view ke
     for (const auto& el : *arr) {
         auto t = el.as_table();
         if (!t) {
-            throw ConfigError(file_, line_of_node(el), column_of_node(el),
-                              fmt::format("{}: expected only tables in the array, found {}", key_path(key), type_name(el)));
+            throw ConfigError(
+                file_, line_of_node(el), column_of_node(el),
+                fmt::format("{}: expected only tables in the array, found {}", key_path(key), type_name(el)));
         }
         out.emplace_back(*t, file_, fmt::format("{}[{}]", key_path(key), i++));
     }

@@ -16,8 +16,10 @@ std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view 
         if (ec != std::errc() || end != t.data() + at + len) return std::nullopt;
         return v;
     };
-    auto y = number(0, 4), mo = number(5, 2), d = number(8, 2), h = number(11, 2), mi = number(14, 2), s = number(17, 2);
-    if (!y || !mo || !d || !h || !mi || !s || *mo < 1 || *mo > 12 || *h > 23 || *mi > 59 || *s > 59) return std::nullopt;
+    auto y = number(0, 4), mo = number(5, 2), d = number(8, 2), h = number(11, 2), mi = number(14, 2),
+         s = number(17, 2);
+    if (!y || !mo || !d || !h || !mi || !s || *mo < 1 || *mo > 12 || *h > 23 || *mi > 59 || *s > 59)
+        return std::nullopt;
     std::chrono::year_month_day ymd{std::chrono::year{*y}, std::chrono::month{static_cast<unsigned>(*mo)},
                                     std::chrono::day{static_cast<unsigned>(*d)}};
     if (!ymd.ok()) return std::nullopt;

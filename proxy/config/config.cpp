@@ -4,9 +4,9 @@
 #include "pgmoat/common/utc_time.h"
 
 #include "pgmoat/common/config_error.h"
+#include "pgmoat/common/log.h"
 #include "pgmoat/common/secret_file.h"
 #include "pgmoat/common/toml_reader.h"
-#include "pgmoat/common/log.h"
 
 #include <fmt/format.h>
 
@@ -37,10 +37,21 @@ const App* Config::find_app(std::string_view name) const {
 
 const std::vector<std::string>& default_forward_parameters() {
     static const std::vector<std::string> params = {
-        "application_name", "client_encoding", "DateStyle",   "TimeZone",
-        "extra_float_digits", "IntervalStyle", "lc_monetary", "lc_numeric",
-        "lc_time",          "geqo",            "statement_timeout", "lock_timeout",
-        "idle_in_transaction_session_timeout", "bytea_output", "client_min_messages",
+        "application_name",
+        "client_encoding",
+        "DateStyle",
+        "TimeZone",
+        "extra_float_digits",
+        "IntervalStyle",
+        "lc_monetary",
+        "lc_numeric",
+        "lc_time",
+        "geqo",
+        "statement_timeout",
+        "lock_timeout",
+        "idle_in_transaction_session_timeout",
+        "bytea_output",
+        "client_min_messages",
     };
     return params;
 }
@@ -89,8 +100,8 @@ std::string resolve_path(const std::string& base_file, const std::string& p) {
 bool valid_name(std::string_view s) {
     if (s.empty() || s.size() > 63) return false;
     return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-               c == '-' || c == '.';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+               c == '.';
     });
 }
 
@@ -148,8 +159,8 @@ void read_server(TomlTable& t, Config& c) {
         for (const auto& p : *v) {
             std::string lower = ascii::lower(p);
             // These change who the session is or what it can see: never from an app.
-            for (const char* forbidden : {"user", "database", "options", "search_path", "role",
-                                          "session_authorization", "replication", "standard_conforming_strings"}) {
+            for (const char* forbidden : {"user", "database", "options", "search_path", "role", "session_authorization",
+                                          "replication", "standard_conforming_strings"}) {
                 if (lower == forbidden) {
                     t.fail("forward_parameters", fmt::format("\"{}\" cannot be forwarded from apps", p));
                 }
@@ -169,9 +180,12 @@ void read_server(TomlTable& t, Config& c) {
     }
     if (auto v = t.integer("peer_id", 0, 255)) s.peer_id = static_cast<int>(*v);
     if (auto v = t.string("upstream_connect")) {
-        if (*v == "login") s.upstream_connect = UpstreamConnect::login;
-        else if (*v == "first_statement") s.upstream_connect = UpstreamConnect::first_statement;
-        else t.fail("upstream_connect", "expected login or first_statement");
+        if (*v == "login")
+            s.upstream_connect = UpstreamConnect::login;
+        else if (*v == "first_statement")
+            s.upstream_connect = UpstreamConnect::first_statement;
+        else
+            t.fail("upstream_connect", "expected login or first_statement");
     }
     if (auto tls = t.table("tls")) {
         auto cert = tls->string("cert");
@@ -189,8 +203,9 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
     target.name = name;
     if (!valid_name(name)) t.fail_here("target names may use letters, digits, '_', '-' and '.'");
     if (name == "pgmoat") {
-        t.fail_here("the database name \"pgmoat\" opens the admin console: name the target otherwise "
-                    "(its real database can still be pgmoat: database = \"pgmoat\")");
+        t.fail_here(
+            "the database name \"pgmoat\" opens the admin console: name the target otherwise "
+            "(its real database can still be pgmoat: database = \"pgmoat\")");
     }
     auto host = t.string("host");
     if (!host || host->empty()) t.fail("host", "is required");
@@ -203,7 +218,8 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
     auto pw_file = t.string("password_file");
     auto pw_env = t.string("password_env");
     if (pw_file && pw_env) t.fail("password_env", "set either password_file or password_env, not both");
-    if (t.has("password")) t.fail("password", "passwords are not written in the config: use password_file or password_env");
+    if (t.has("password"))
+        t.fail("password", "passwords are not written in the config: use password_file or password_env");
     if (pw_file) {
         target.password = read_secret_file(resolve_path(config_file, *pw_file), "password file of target " + name);
     } else if (pw_env) {
@@ -212,10 +228,14 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
         target.password = v;
     }
     if (auto v = t.string("sslmode")) {
-        if (*v == "disable") target.sslmode = SslMode::disable;
-        else if (*v == "require") target.sslmode = SslMode::require;
-        else if (*v == "verify-full") target.sslmode = SslMode::verify_full;
-        else t.fail("sslmode", "expected one of disable, require, verify-full");
+        if (*v == "disable")
+            target.sslmode = SslMode::disable;
+        else if (*v == "require")
+            target.sslmode = SslMode::require;
+        else if (*v == "verify-full")
+            target.sslmode = SslMode::verify_full;
+        else
+            t.fail("sslmode", "expected one of disable, require, verify-full");
     }
     if (auto v = t.string("sslrootcert")) target.sslrootcert = resolve_path(config_file, *v);
     if (target.sslmode == SslMode::verify_full && target.sslrootcert.empty()) {
@@ -226,9 +246,12 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
         target.connect_timeout = *v;
     }
     if (auto v = t.string("pool_mode")) {
-        if (*v == "session") target.pool_mode = PoolMode::session;
-        else if (*v == "transaction") target.pool_mode = PoolMode::transaction;
-        else t.fail("pool_mode", "expected session or transaction");
+        if (*v == "session")
+            target.pool_mode = PoolMode::session;
+        else if (*v == "transaction")
+            target.pool_mode = PoolMode::transaction;
+        else
+            t.fail("pool_mode", "expected session or transaction");
     }
     Pool& pool = target.pool;
     if (auto v = t.integer("pool_size", 1, 10000)) pool.pool_size = static_cast<int>(*v);
@@ -242,9 +265,12 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
     if (auto v = t.duration("server_lifetime")) pool.server_lifetime = *v;
     if (auto v = t.duration("server_idle_timeout")) pool.server_idle_timeout = *v;
     if (auto v = t.string("session_state")) {
-        if (*v == "pin") pool.session_state = SessionStatePolicy::pin;
-        else if (*v == "reject") pool.session_state = SessionStatePolicy::reject;
-        else t.fail("session_state", "expected pin or reject");
+        if (*v == "pin")
+            pool.session_state = SessionStatePolicy::pin;
+        else if (*v == "reject")
+            pool.session_state = SessionStatePolicy::reject;
+        else
+            t.fail("session_state", "expected pin or reject");
     }
     bool pool_keys = t.has("pool_size") || t.has("min_pool_size") || t.has("max_client_connections") ||
                      t.has("pool_wait_timeout") || t.has("server_lifetime") || t.has("server_idle_timeout") ||
@@ -257,13 +283,18 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
         target.freeze_line = t.line_of("freeze");
     }
     if (auto v = t.string("freeze_action")) {
-        if (*v == "hold") target.freeze_holds = true;
-        else if (*v != "reject") t.fail("freeze_action", fmt::format("\"{}\": expected reject or hold", *v));
+        if (*v == "hold")
+            target.freeze_holds = true;
+        else if (*v != "reject")
+            t.fail("freeze_action", fmt::format("\"{}\": expected reject or hold", *v));
     }
     if (auto v = t.string("production")) {
-        if (*v == "read_only") target.production = Target::Production::read_only;
-        else if (*v == "no_ddl") target.production = Target::Production::no_ddl;
-        else if (*v != "off") t.fail("production", fmt::format("\"{}\": expected read_only, no_ddl or off", *v));
+        if (*v == "read_only")
+            target.production = Target::Production::read_only;
+        else if (*v == "no_ddl")
+            target.production = Target::Production::no_ddl;
+        else if (*v != "off")
+            t.fail("production", fmt::format("\"{}\": expected read_only, no_ddl or off", *v));
         target.production_line = t.line_of("production");
     }
     if (auto windows = t.strings("freeze_windows")) {
@@ -282,7 +313,6 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
 }
 
 }  // namespace
-
 
 std::optional<FreezeWindow> parse_freeze_window(std::string_view text) {
     auto slash = text.find('/');
@@ -342,14 +372,16 @@ Config parse_config(const std::string& text, const std::string& file) {
             app.name = name;
             if (auto v = t.boolean("admin")) app.admin = *v;
             if (auto v = t.string("kind")) {
-                if (*v != "app" && *v != "agent" && *v != "person") t.fail("kind", "expected one of app, agent, person");
+                if (*v != "app" && *v != "agent" && *v != "person")
+                    t.fail("kind", "expected one of app, agent, person");
                 app.kind = *v;
             }
             auto ts = t.strings("targets");
             // An operator's identity may hold the console only.
             if (!ts && !app.admin) {
-                t.fail("targets", "is required: the targets this app may connect to (or admin = true for an "
-                                  "identity that only opens the admin console)");
+                t.fail("targets",
+                       "is required: the targets this app may connect to (or admin = true for an "
+                       "identity that only opens the admin console)");
             }
             for (const auto& tn : ts ? *ts : std::vector<std::string>{}) {
                 if (!c.find_target(tn)) t.fail("targets", fmt::format("no target named \"{}\" is defined", tn));
@@ -377,7 +409,8 @@ Config parse_config(const std::string& text, const std::string& file) {
         }
     }
     if (c.server.peer_id > 0 && !c.peers.empty() && !c.peers.count(c.server.peer_id)) {
-        root.fail_here(fmt::format("[server] peer_id = {} has no [peers.{}] table", c.server.peer_id, c.server.peer_id));
+        root.fail_here(
+            fmt::format("[server] peer_id = {} has no [peers.{}] table", c.server.peer_id, c.server.peer_id));
     }
     if (c.credentials_file.empty()) {
         root.fail_here("[server] credentials is required: the file with the apps' SCRAM verifiers");

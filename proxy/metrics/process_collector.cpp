@@ -37,12 +37,23 @@ std::optional<Stat> read_stat() {
     // Field 3 (state) is the first after ')'.
     for (int n = 3; fields >> f; ++n) {
         switch (n) {
-            case 14: s.utime_ticks = std::strtod(f.c_str(), nullptr); break;
-            case 15: s.stime_ticks = std::strtod(f.c_str(), nullptr); break;
-            case 22: s.start_ticks = std::strtod(f.c_str(), nullptr); break;
-            case 23: s.vsize_bytes = std::strtod(f.c_str(), nullptr); break;
-            case 24: s.rss_pages = std::strtod(f.c_str(), nullptr); return s;
-            default: break;
+            case 14:
+                s.utime_ticks = std::strtod(f.c_str(), nullptr);
+                break;
+            case 15:
+                s.stime_ticks = std::strtod(f.c_str(), nullptr);
+                break;
+            case 22:
+                s.start_ticks = std::strtod(f.c_str(), nullptr);
+                break;
+            case 23:
+                s.vsize_bytes = std::strtod(f.c_str(), nullptr);
+                break;
+            case 24:
+                s.rss_pages = std::strtod(f.c_str(), nullptr);
+                return s;
+            default:
+                break;
         }
     }
     return std::nullopt;
@@ -87,26 +98,31 @@ ProcessCollector::ProcessCollector() {
 }
 
 std::vector<Collector::Description> ProcessCollector::describe() const {
-    return {{"process_cpu_seconds_total", MetricType::counter},   {"process_open_fds", MetricType::gauge},
-            {"process_max_fds", MetricType::gauge},               {"process_virtual_memory_bytes", MetricType::gauge},
-            {"process_resident_memory_bytes", MetricType::gauge}, {"process_start_time_seconds", MetricType::gauge}};
+    return {{"process_cpu_seconds_total", MetricType::counter},
+            {"process_open_fds", MetricType::gauge},
+            {"process_max_fds", MetricType::gauge},
+            {"process_virtual_memory_bytes", MetricType::gauge},
+            {"process_resident_memory_bytes", MetricType::gauge},
+            {"process_start_time_seconds", MetricType::gauge}};
 }
 
 void ProcessCollector::collect(std::vector<MetricFamily>& out) const {
     long ticks = sysconf(_SC_CLK_TCK);
     long page = sysconf(_SC_PAGESIZE);
     if (auto s = read_stat(); s && ticks > 0 && page > 0) {
-        out.push_back({"process_cpu_seconds_total",
-                       "Total user and system CPU time spent in seconds.",
-                       MetricType::counter,
-                       {{"process_cpu_seconds_total", {}, (s->utime_ticks + s->stime_ticks) / static_cast<double>(ticks)}}});
+        out.push_back(
+            {"process_cpu_seconds_total",
+             "Total user and system CPU time spent in seconds.",
+             MetricType::counter,
+             {{"process_cpu_seconds_total", {}, (s->utime_ticks + s->stime_ticks) / static_cast<double>(ticks)}}});
         out.push_back(gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", s->vsize_bytes));
         out.push_back(gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
                             s->rss_pages * static_cast<double>(page)));
     }
     if (auto n = open_fds()) out.push_back(gauge("process_open_fds", "Number of open file descriptors.", *n));
     if (rlimit r{}; getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY)
-        out.push_back(gauge("process_max_fds", "Maximum number of open file descriptors.", static_cast<double>(r.rlim_cur)));
+        out.push_back(
+            gauge("process_max_fds", "Maximum number of open file descriptors.", static_cast<double>(r.rlim_cur)));
     if (start_time_seconds_ >= 0)
         out.push_back(gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
                             start_time_seconds_));

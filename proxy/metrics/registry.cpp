@@ -52,11 +52,13 @@ void validate_label_names(const std::string& metric, const std::vector<std::stri
 
 // Bucket bounds rounded to 12 significant digits, so that 0.001 * 2.5^3 reads as
 // le="0.015625" rather than carrying the multiplication's last-bit noise.
-double tidy(double v) { return std::stod(fmt::format("{:.12g}", v)); }
+double tidy(double v) {
+    return std::stod(fmt::format("{:.12g}", v));
+}
 
 // A metric whose samples are computed by a function at scrape time.
 class CallbackCollector final : public Collector {
-public:
+  public:
     CallbackCollector(std::string name, std::string help, MetricType type, std::vector<std::string> label_names,
                       std::function<std::vector<LabeledValue>()> fn)
         : name_(std::move(name)),
@@ -84,7 +86,7 @@ public:
         out.push_back(std::move(f));
     }
 
-private:
+  private:
     const std::string name_;
     const std::string help_;
     const MetricType type_;
@@ -188,9 +190,12 @@ size_t Family<T>::size() const {
 
 template <typename T>
 std::vector<Collector::Description> Family<T>::describe() const {
-    if constexpr (std::is_same_v<T, Counter>) return {{name_, MetricType::counter}};
-    else if constexpr (std::is_same_v<T, Gauge>) return {{name_, MetricType::gauge}};
-    else return {{name_, MetricType::histogram}};
+    if constexpr (std::is_same_v<T, Counter>)
+        return {{name_, MetricType::counter}};
+    else if constexpr (std::is_same_v<T, Gauge>)
+        return {{name_, MetricType::gauge}};
+    else
+        return {{name_, MetricType::histogram}};
 }
 
 template <typename T>
@@ -265,15 +270,15 @@ Family<Counter>& Registry::counter(std::string name, std::string help, std::vect
     if (!name.ends_with("_total"))
         throw std::invalid_argument(fmt::format("counter {} must be named with the suffix _total", name));
     validate_label_names(name, label_names, false);
-    return add_owned(std::make_shared<Family<Counter>>(std::move(name), sanitize_utf8(help), std::move(label_names),
-                                                       max_children_));
+    return add_owned(
+        std::make_shared<Family<Counter>>(std::move(name), sanitize_utf8(help), std::move(label_names), max_children_));
 }
 
 Family<Gauge>& Registry::gauge(std::string name, std::string help, std::vector<std::string> label_names) {
     validate_metric_name(name);
     validate_label_names(name, label_names, false);
-    return add_owned(std::make_shared<Family<Gauge>>(std::move(name), sanitize_utf8(help), std::move(label_names),
-                                                     max_children_));
+    return add_owned(
+        std::make_shared<Family<Gauge>>(std::move(name), sanitize_utf8(help), std::move(label_names), max_children_));
 }
 
 Family<Histogram>& Registry::histogram(std::string name, std::string help, std::vector<std::string> label_names,
@@ -311,8 +316,9 @@ void Registry::add_callback(std::string name, std::string help, MetricType type,
 
 void Registry::callback_gauge(std::string name, std::string help, std::function<double()> fn) {
     if (!fn) throw std::invalid_argument(fmt::format("metric {} needs a callback", name));
-    add_callback(std::move(name), std::move(help), MetricType::gauge, {},
-                 [fn = std::move(fn)] { return std::vector<LabeledValue>{{{}, fn()}}; });
+    add_callback(std::move(name), std::move(help), MetricType::gauge, {}, [fn = std::move(fn)] {
+        return std::vector<LabeledValue>{{{}, fn()}};
+    });
 }
 
 void Registry::callback_gauge(std::string name, std::string help, std::vector<std::string> label_names,
@@ -322,8 +328,9 @@ void Registry::callback_gauge(std::string name, std::string help, std::vector<st
 
 void Registry::callback_counter(std::string name, std::string help, std::function<double()> fn) {
     if (!fn) throw std::invalid_argument(fmt::format("metric {} needs a callback", name));
-    add_callback(std::move(name), std::move(help), MetricType::counter, {},
-                 [fn = std::move(fn)] { return std::vector<LabeledValue>{{{}, fn()}}; });
+    add_callback(std::move(name), std::move(help), MetricType::counter, {}, [fn = std::move(fn)] {
+        return std::vector<LabeledValue>{{{}, fn()}};
+    });
 }
 
 void Registry::add(std::shared_ptr<Collector> collector) {

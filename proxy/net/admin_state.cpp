@@ -88,9 +88,17 @@ bool RuntimeAdmin::kill(uint64_t session, std::string_view by) {
 session::AdminState::GrantChange RuntimeAdmin::add_grant(policy::Grant g, std::chrono::seconds length) {
     auto config = runtime_.current()->config;
     if (!config->find_app(g.app))
-        return {sqlstate::undefined_object, fmt::format("no app named \"{}\"", g.app), "the apps are the [apps.NAME] tables of the configuration", {}, {}};
+        return {sqlstate::undefined_object,
+                fmt::format("no app named \"{}\"", g.app),
+                "the apps are the [apps.NAME] tables of the configuration",
+                {},
+                {}};
     if (g.target != "*" && !config->find_target(g.target))
-        return {sqlstate::undefined_object, fmt::format("no target named \"{}\"", g.target), "SHOW TARGETS lists them; * is every target", {}, {}};
+        return {sqlstate::undefined_object,
+                fmt::format("no target named \"{}\"", g.target),
+                "SHOW TARGETS lists them; * is every target",
+                {},
+                {}};
     GrantChange done;
     try {
         done.grant = policy::add_grant(config->policies.grants, std::move(g), length);
@@ -109,13 +117,18 @@ session::AdminState::GrantChange RuntimeAdmin::remove_grant(std::string_view id)
         if (g.id == id) done.grant = g;
     try {
         if (!policy::remove_grant(path, id))
-            return {sqlstate::undefined_object, fmt::format("no grant {} in the grants file", id), "SHOW GRANTS lists them", {}, {}};
+            return {sqlstate::undefined_object,
+                    fmt::format("no grant {} in the grants file", id),
+                    "SHOW GRANTS lists them",
+                    {},
+                    {}};
     } catch (const std::exception& e) {
         return {sqlstate::io_error, e.what(), "check the grants file's directory (permissions, disk space)", {}, {}};
     }
     if (done.grant.id.empty()) done.grant.id = std::string(id);
     if (auto error = reload_(); !error.empty())
-        done.warning = "the grant is gone from the grants file but still in force: the configuration reload failed: " + error;
+        done.warning =
+            "the grant is gone from the grants file but still in force: the configuration reload failed: " + error;
     return done;
 }
 

@@ -14,7 +14,7 @@
 namespace pgmoat::net {
 
 class RuntimeAdmin final : public session::AdminState {
-public:
+  public:
     // reload: what SIGHUP runs; "" on success, else the error.
     RuntimeAdmin(Runtime& runtime, ConnectionSet& connections, const Readiness& readiness,
                  std::function<std::string()> reload)
@@ -36,7 +36,7 @@ public:
     void approval_decided(const session::PendingApproval& entry, bool approved, std::string_view by,
                           std::string_view reason) override;
 
-private:
+  private:
     Runtime& runtime_;
     ConnectionSet& connections_;
     const Readiness& readiness_;

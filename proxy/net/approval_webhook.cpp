@@ -8,9 +8,9 @@
 #include "pgmoat/session/approval_webhook.h"
 #include "spawn.h"
 
+#include <fmt/format.h>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 #include <chrono>
 
@@ -46,7 +46,8 @@ void ApprovalWebhook::send(const session::ApprovalEvent& event) {
         failed(event.entry.id, where, fmt::format("{} deliveries are already in flight", kMaxInFlight));
         return;
     }
-    auto body = session::approval_webhook_body(event, std::chrono::system_clock::now(), std::chrono::steady_clock::now());
+    auto body =
+        session::approval_webhook_body(event, std::chrono::system_clock::now(), std::chrono::steady_clock::now());
     spawn(io_.get_executor(), deliver(std::move(body), std::move(where), event.entry.id),
           fmt::format("webhook of approval {}", event.entry.id), [this] { in_flight_.fetch_sub(1); });
 }
@@ -65,13 +66,14 @@ awaitable<void> ApprovalWebhook::deliver(std::string body, config::ApprovalNotic
     resolve_timer.async_wait([&resolver](error_code ec) {
         if (!ec) resolver.cancel();
     });
-    auto [rec, endpoints] = co_await resolver.async_resolve(where.webhook_host, std::to_string(where.webhook_port),
-                                                             nothrow_awaitable);
+    auto [rec, endpoints] =
+        co_await resolver.async_resolve(where.webhook_host, std::to_string(where.webhook_port), nothrow_awaitable);
     resolve_timer.cancel();
     if (rec) {
         failed(approval, where,
-               rec == asio::error::operation_aborted ? std::string("resolving the host timed out")
-                                                     : fmt::format("cannot resolve {}: {}", where.webhook_host, rec.message()));
+               rec == asio::error::operation_aborted
+                   ? std::string("resolving the host timed out")
+                   : fmt::format("cannot resolve {}: {}", where.webhook_host, rec.message()));
         co_return;
     }
     beast::tcp_stream stream(executor);

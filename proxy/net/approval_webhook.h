@@ -4,9 +4,9 @@
 #pragma once
 
 #include "asio.h"
-#include "runtime.h"
 #include "pgmoat/metrics/registry.h"
 #include "pgmoat/session/approvals.h"
+#include "runtime.h"
 
 #include <atomic>
 #include <string>
@@ -14,7 +14,7 @@
 namespace pgmoat::net {
 
 class ApprovalWebhook {
-public:
+  public:
     // Deliveries run on `io`; the URL and timeout are read from runtime's current
     // config at each event, so a reload moves or removes the webhook.
     ApprovalWebhook(asio::io_context& io, Runtime& runtime);
@@ -22,7 +22,7 @@ public:
     // becomes of the delivery.
     void send(const session::ApprovalEvent& event);
 
-private:
+  private:
     awaitable<void> deliver(std::string body, config::ApprovalNotices where, uint64_t approval);
     void failed(uint64_t approval, const config::ApprovalNotices& where, std::string_view why);
 

@@ -7,7 +7,9 @@
 namespace pgmoat::net {
 
 namespace {
-constexpr size_t index(session::Side s) { return s == session::Side::client ? 0 : 1; }
+constexpr size_t index(session::Side s) {
+    return s == session::Side::client ? 0 : 1;
+}
 }  // namespace
 
 ClientConnection::ClientConnection(tcp::socket socket, Runtime& runtime, uint64_t id)
@@ -89,8 +91,10 @@ awaitable<void> ClientConnection::read_loop(Side side, Transport& t, uint64_t ge
             break;
         }
         if (closed_) break;
-        if (ec) engine_->on_read_failed(side, ec == asio::error::eof, ec.message());
-        else engine_->on_read(side, got);
+        if (ec)
+            engine_->on_read_failed(side, ec == asio::error::eof, ec.message());
+        else
+            engine_->on_read(side, got);
         co_await act();
         if (ec) break;
     }
@@ -219,10 +223,18 @@ awaitable<void> ClientConnection::execute(session::Action a) {
             spawn(client_.socket().get_executor(), cancel(*a.target, std::move(a.bytes)), name(), [self] {});
             co_return;
         }
-        case Kind::lease_server: lease(*a.target); co_return;
-        case Kind::release_server: release_server(a); co_return;
-        case Kind::drain_client: draining_client_ = true; co_return;
-        case Kind::close: close_requested_ = true; co_return;
+        case Kind::lease_server:
+            lease(*a.target);
+            co_return;
+        case Kind::release_server:
+            release_server(a);
+            co_return;
+        case Kind::drain_client:
+            draining_client_ = true;
+            co_return;
+        case Kind::close:
+            close_requested_ = true;
+            co_return;
     }
 }
 
@@ -307,8 +319,10 @@ void ClientConnection::post_terminate() {
 namespace {
 // A grant that found its client gone goes back to the pool.
 void give_back(ServerPools& pools, const config::Target& target, PoolGrant& g) {
-    if (g.kind == PoolGrant::Kind::server) pools.release(target, g.id, std::move(g.transport), std::move(g.state), true);
-    else if (g.kind == PoolGrant::Kind::open) pools.closed(target, g.id);
+    if (g.kind == PoolGrant::Kind::server)
+        pools.release(target, g.id, std::move(g.transport), std::move(g.state), true);
+    else if (g.kind == PoolGrant::Kind::open)
+        pools.closed(target, g.id);
 }
 }  // namespace
 
@@ -351,8 +365,12 @@ void ClientConnection::on_grant(PoolGrant g) {
             server_id_ = g.id;
             engine_->on_server_to_open(g.id);
             break;
-        case PoolGrant::Kind::wait_timeout: engine_->on_server_wait_timeout(); break;
-        case PoolGrant::Kind::full: engine_->on_pool_full(); break;
+        case PoolGrant::Kind::wait_timeout:
+            engine_->on_server_wait_timeout();
+            break;
+        case PoolGrant::Kind::full:
+            engine_->on_pool_full();
+            break;
     }
     spawn_act();
 }
@@ -374,8 +392,8 @@ void ClientConnection::release_server(session::Action& a) {
     Transport* t = server_.get();
     bool reading = live_reader_ == generation;
     live_reader_.reset();
-    releasing_[generation] = Releasing{std::move(server_), std::move(a.server), std::exchange(server_id_, 0),
-                                       a.reusable, !reading};
+    releasing_[generation] =
+        Releasing{std::move(server_), std::move(a.server), std::exchange(server_id_, 0), a.reusable, !reading};
     if (reading) {
         // Its reader stops (its pending read cancelled now, before anyone else can
         // have the socket), then the socket goes back.
@@ -409,7 +427,9 @@ void ClientConnection::finish_releases() {
 
 // ---- audit ----
 
-bool ClientConnection::accepting() const { return !runtime_.audit || runtime_.audit->accepting(); }
+bool ClientConnection::accepting() const {
+    return !runtime_.audit || runtime_.audit->accepting();
+}
 
 bool ClientConnection::holds_results() const {
     return runtime_.audit && runtime_.audit->options().fsync == audit::FsyncMode::every_record;

@@ -19,7 +19,7 @@
 namespace pgmoat::net {
 
 class ClientConnection : public std::enable_shared_from_this<ClientConnection>, private session::AuditPort {
-public:
+  public:
     ClientConnection(tcp::socket socket, Runtime& runtime, uint64_t id);
     ~ClientConnection() override;
 
@@ -38,7 +38,7 @@ public:
     // From any thread. A person decided the approval this session's statement waits for.
     void post_approval(uint64_t approval, bool approved, std::string by, std::string reason);
 
-private:
+  private:
     using Side = session::Side;
 
     awaitable<void> run();

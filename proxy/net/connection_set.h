@@ -12,7 +12,7 @@
 namespace pgmoat::net {
 
 class ConnectionSet {
-public:
+  public:
     void add(uint64_t id, std::weak_ptr<ClientConnection> c) {
         std::lock_guard lock(mutex_);
         connections_.emplace(id, std::move(c));
@@ -34,7 +34,7 @@ public:
         return out;
     }
 
-private:
+  private:
     std::mutex mutex_;
     std::unordered_map<uint64_t, std::weak_ptr<ClientConnection>> connections_;
 };

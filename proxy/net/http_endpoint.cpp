@@ -7,9 +7,9 @@
 #include "pgmoat/metrics/exposition.h"
 #include "spawn.h"
 
+#include <fmt/format.h>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 #include <atomic>
 #include <map>
@@ -53,7 +53,7 @@ std::optional<http::status> status_for_read_error(const error_code& ec) {
 }  // namespace
 
 class HttpEndpoint::Impl : public std::enable_shared_from_this<Impl> {
-public:
+  public:
     Impl(asio::io_context& io, const std::string& host, uint16_t port, Handlers handlers, Limits limits)
         : strand_(asio::make_strand(io)), acceptor_(strand_), handlers_(std::move(handlers)), limits_(limits) {
         error_code ec;
@@ -65,8 +65,8 @@ public:
             tcp::resolver resolver(io);
             auto results = resolver.resolve(host, std::to_string(port), ec);
             if (ec || results.empty())
-                throw std::runtime_error(fmt::format("cannot resolve HTTP listen address {}: {}", host,
-                                                     ec ? ec.message() : "no address"));
+                throw std::runtime_error(
+                    fmt::format("cannot resolve HTTP listen address {}: {}", host, ec ? ec.message() : "no address"));
             endpoint = results.begin()->endpoint();
         }
         acceptor_.open(endpoint.protocol(), ec);
@@ -94,7 +94,7 @@ public:
 
     uint16_t port() const { return port_; }
 
-private:
+  private:
     // Removes a connection from the open set when its coroutine ends, however it ends.
     struct Registration {
         Impl& impl;
@@ -233,12 +233,20 @@ HttpEndpoint::HttpEndpoint(asio::io_context& io, const std::string& host, uint16
                            Limits limits)
     : impl_(std::make_shared<Impl>(io, host, port, std::move(handlers), limits)) {}
 
-HttpEndpoint::~HttpEndpoint() { impl_->stop(); }
+HttpEndpoint::~HttpEndpoint() {
+    impl_->stop();
+}
 
-void HttpEndpoint::start() { impl_->start(); }
+void HttpEndpoint::start() {
+    impl_->start();
+}
 
-void HttpEndpoint::stop() { impl_->stop(); }
+void HttpEndpoint::stop() {
+    impl_->stop();
+}
 
-uint16_t HttpEndpoint::port() const { return impl_->port(); }
+uint16_t HttpEndpoint::port() const {
+    return impl_->port();
+}
 
 }  // namespace pgmoat::net

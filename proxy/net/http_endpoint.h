@@ -37,7 +37,7 @@ struct HttpLimits {
 };
 
 class HttpEndpoint {
-public:
+  public:
     using Handlers = HttpHandlers;
     using Limits = HttpLimits;
 
@@ -58,7 +58,7 @@ public:
     // The port actually bound.
     uint16_t port() const;
 
-private:
+  private:
     class Impl;
     std::shared_ptr<Impl> impl_;
 };

@@ -19,7 +19,8 @@ struct NetMetrics {
           last_reload_successful(r.gauge("pgmoat_config_last_reload_successful",
                                          "1 if the last reload of config, credentials and policies succeeded.", {})),
           last_reload_success_time(r.gauge("pgmoat_config_last_reload_success_timestamp_seconds",
-                                           "When config, credentials and policies were last loaded successfully.", {})) {
+                                           "When config, credentials and policies were last loaded successfully.",
+                                           {})) {
         policy_reloads.labels({"success"});
         policy_reloads.labels({"failure"});
         build_info.set({PGMOAT_VERSION});

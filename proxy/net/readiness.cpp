@@ -9,8 +9,7 @@ namespace pgmoat::net {
 
 Readiness::Readiness(Runtime& runtime) : runtime_(runtime) {
     runtime_.registry.callback_gauge(
-        "pgmoat_target_up", "Whether the last readiness probe reached the target (1) or not (0).", {"target"},
-        [this] {
+        "pgmoat_target_up", "Whether the last readiness probe reached the target (1) or not (0).", {"target"}, [this] {
             std::vector<metrics::LabeledValue> out;
             auto snapshot = runtime_.current();
             std::lock_guard lock(mutex_);
@@ -42,8 +41,9 @@ awaitable<void> Readiness::probe(config::Target target) {
     socket.close(ignored);
     std::lock_guard lock(mutex_);
     if (!runtime_.current()->config->find_target(target.name)) co_return;  // removed meanwhile
-    status_[target.name] =
-        why.empty() ? std::string() : fmt::format("target \"{}\" ({}:{}) is unreachable: {}", target.name, target.host, target.port, why);
+    status_[target.name] = why.empty() ? std::string()
+                                       : fmt::format("target \"{}\" ({}:{}) is unreachable: {}", target.name,
+                                                     target.host, target.port, why);
 }
 
 awaitable<void> Readiness::probe_forever() {
@@ -73,8 +73,10 @@ std::pair<bool, std::string> Readiness::ready() const {
     std::string out;
     for (const auto& [name, target] : snapshot->config->targets) {
         auto it = status_.find(name);
-        if (it == status_.end()) out += fmt::format("target \"{}\" not probed yet\n", name);
-        else if (!it->second.empty()) out += it->second + "\n";
+        if (it == status_.end())
+            out += fmt::format("target \"{}\" not probed yet\n", name);
+        else if (!it->second.empty())
+            out += it->second + "\n";
     }
     if (out.empty()) return {true, {}};
     return {false, out};

@@ -14,7 +14,7 @@
 namespace pgmoat::net {
 
 class Readiness {
-public:
+  public:
     // Registers pgmoat_target_up, computed from the latest probes at scrape time
     // (so a target removed by a reload disappears from it).
     explicit Readiness(Runtime& runtime);
@@ -29,7 +29,7 @@ public:
         return status_;
     }
 
-private:
+  private:
     awaitable<void> probe(config::Target target);
     Runtime& runtime_;
     mutable std::mutex mutex_;

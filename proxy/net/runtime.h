@@ -5,22 +5,22 @@
 
 #include "asio.h"
 #include "net_metrics.h"
-#include "server_pools.h"
 #include "pgmoat/audit/audit_log.h"
 #include "pgmoat/auth/credentials.h"
-#include "pgmoat/metrics/registry.h"
 #include "pgmoat/config/config.h"
+#include "pgmoat/metrics/registry.h"
 #include "pgmoat/policy/policy.h"
 #include "pgmoat/session/cancel_registry.h"
 #include "pgmoat/session/freezes.h"
 #include "pgmoat/session/function_names.h"
+#include "pgmoat/session/grant_table.h"
 #include "pgmoat/session/rate_limiter.h"
 #include "pgmoat/session/rejection_log.h"
 #include "pgmoat/session/session_directory.h"
 #include "pgmoat/session/statement_metrics.h"
-#include "pgmoat/session/grant_table.h"
 #include "pgmoat/session/welcome.h"
 #include "pgmoat/sql/analysis_cache.h"
+#include "server_pools.h"
 
 #include <atomic>
 #include <map>
@@ -53,11 +53,11 @@ struct Runtime {
     session::RateLimiter rate_limiter;
     session::WelcomeCache welcomes;
     session::FunctionNames function_names;
-    session::RejectionLog rejections;      // SHOW REJECTIONS
-    session::SessionDirectory directory;   // SHOW SESSIONS
-    session::TargetPauses pauses;          // PAUSE / RESUME
-    session::TargetFreezes freezes;        // [targets.X] freeze, freeze_windows: set at start and reload
-    session::AdminState* admin = nullptr;  // the admin console's view of this server
+    session::RejectionLog rejections;        // SHOW REJECTIONS
+    session::SessionDirectory directory;     // SHOW SESSIONS
+    session::TargetPauses pauses;            // PAUSE / RESUME
+    session::TargetFreezes freezes;          // [targets.X] freeze, freeze_windows: set at start and reload
+    session::AdminState* admin = nullptr;    // the admin console's view of this server
     std::unique_ptr<audit::AuditLog> audit;  // null when [audit] enabled = false
     metrics::Registry registry;
     NetMetrics net_metrics{registry};

@@ -44,7 +44,7 @@ void apply_logging(const config::Server& server) {
 }
 
 class Server {
-public:
+  public:
     Server(std::string config_path, std::shared_ptr<const Snapshot> snapshot)
         : readiness_(runtime_), admin_(runtime_, connections_, readiness_, [this] { return reload(); }) {
         runtime_.config_path = std::move(config_path);
@@ -73,15 +73,16 @@ public:
         const auto& cfg = *snapshot->config;
         listen(main_ctx, cfg.server);
         if (cfg.metrics.enabled) {
-            http_.emplace(main_ctx, cfg.metrics.listen_host, cfg.metrics.listen_port,
-                          HttpHandlers{[this] { return runtime_.registry.render(); },
-                                       [this] { return readiness_.ready(); }});
+            http_.emplace(
+                main_ctx, cfg.metrics.listen_host, cfg.metrics.listen_port,
+                HttpHandlers{[this] { return runtime_.registry.render(); }, [this] { return readiness_.ready(); }});
             http_->start();
             log::info("metrics and health endpoint on http://{}:{}/metrics", cfg.metrics.listen_host, http_->port());
         }
         // Targets are probed for /readyz and for the admin console's SHOW TARGETS.
         bool console = std::any_of(cfg.apps.begin(), cfg.apps.end(), [](const auto& a) { return a.second.admin; });
-        if (cfg.metrics.enabled || console) spawn(main_ctx.get_executor(), readiness_.probe_forever(), "readiness probe");
+        if (cfg.metrics.enabled || console)
+            spawn(main_ctx.get_executor(), readiness_.probe_forever(), "readiness probe");
         log::info("pgmoat {} started with {} threads, listening on {}:{}, policies version {}", PGMOAT_VERSION,
                   contexts_.size(), acceptor_->local_endpoint().address().to_string(),
                   acceptor_->local_endpoint().port(), snapshot->policies->version);
@@ -113,13 +114,14 @@ public:
         return 0;
     }
 
-private:
+  private:
     void listen(asio::io_context& ctx, const config::Server& s) {
         tcp::resolver resolver(ctx);
         error_code ec;
         auto endpoints = resolver.resolve(s.listen_host, std::to_string(s.listen_port), ec);
         if (ec || endpoints.empty()) {
-            throw ConfigError(runtime_.config_path, 0, 0, fmt::format("cannot resolve listen address {}: {}", s.listen_host, ec.message()));
+            throw ConfigError(runtime_.config_path, 0, 0,
+                              fmt::format("cannot resolve listen address {}: {}", s.listen_host, ec.message()));
         }
         tcp::endpoint endpoint = endpoints.begin()->endpoint();
         acceptor_.emplace(ctx);
@@ -161,8 +163,10 @@ private:
             r.callback_counter("pgmoat_audit_write_errors_total", "Failed audit log writes, syncs or opens.",
                                [log] { return static_cast<double>(log->stats().write_errors); });
             r.callback_counter("pgmoat_audit_records_dropped_total",
-                               "Audit records lost: refused by a full queue or never written.",
-                               [log] { auto s = log->stats(); return static_cast<double>(s.dropped + s.lost); });
+                               "Audit records lost: refused by a full queue or never written.", [log] {
+                                   auto s = log->stats();
+                                   return static_cast<double>(s.dropped + s.lost);
+                               });
             r.callback_gauge("pgmoat_audit_queue_depth", "Audit records waiting to be written.",
                              [log] { return static_cast<double>(log->stats().queue_records); });
             r.callback_gauge("pgmoat_audit_failing", "1 while the audit log cannot be written.",
@@ -349,7 +353,8 @@ private:
             co_await tick.async_wait(nothrow_awaitable);
         }
         if (runtime_.clients.load() > 0) {
-            log::warning("shutdown_timeout passed with {} sessions still running; closing them", runtime_.clients.load());
+            log::warning("shutdown_timeout passed with {} sessions still running; closing them",
+                         runtime_.clients.load());
             for (auto& c : connections_.all()) c->post_terminate();
             auto hard = std::chrono::steady_clock::now() + 2s;
             while (runtime_.clients.load() > 0 && std::chrono::steady_clock::now() < hard) {

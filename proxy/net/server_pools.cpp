@@ -9,8 +9,8 @@ using namespace std::chrono_literals;
 using Clock = session::Pool::Clock;
 
 ServerPools::ServerPools(metrics::Registry& r)
-    : waiting_(r.gauge("pgmoat_pool_clients_waiting", "Clients waiting for a server connection, by target.",
-                       {"target"})),
+    : waiting_(
+          r.gauge("pgmoat_pool_clients_waiting", "Clients waiting for a server connection, by target.", {"target"})),
       servers_(r.gauge("pgmoat_pool_server_connections",
                        "Server connections of transaction pools, by target and state (active, idle).",
                        {"target", "state"})),
@@ -62,14 +62,13 @@ void ServerPools::stop_watch(Entry& e, uint64_t id) {
     // before the read starts, and the watch would then wait for a server that says
     // nothing, holding the client's lease forever.)
     Idle& idle = e.idle.at(id);
-    asio::post(idle.transport->socket().get_executor(),
-               [self = shared_from_this(), e = &e, id, watch = idle.watch] {
-                   std::lock_guard lock(self->mutex_);
-                   auto it = e->idle.find(id);
-                   if (it == e->idle.end() || it->second.watch != watch) return;
-                   error_code ignored;
-                   it->second.transport->socket().cancel(ignored);
-               });
+    asio::post(idle.transport->socket().get_executor(), [self = shared_from_this(), e = &e, id, watch = idle.watch] {
+        std::lock_guard lock(self->mutex_);
+        auto it = e->idle.find(id);
+        if (it == e->idle.end() || it->second.watch != watch) return;
+        error_code ignored;
+        it->second.transport->socket().cancel(ignored);
+    });
 }
 
 void ServerPools::lease(const config::Target& target, uint64_t client, Deliver deliver) {
@@ -88,7 +87,9 @@ void ServerPools::lease_locked(Entry& e, uint64_t client, Deliver deliver) {
             wait_seconds_.labels({e.target}).observe(0);
             deliver(PoolGrant{.kind = PoolGrant::Kind::open, .id = g.server});
             break;
-        case session::Pool::Grant::Kind::wait: e.waiting[client] = std::move(deliver); break;
+        case session::Pool::Grant::Kind::wait:
+            e.waiting[client] = std::move(deliver);
+            break;
     }
     update_gauges(e);
 }
@@ -118,8 +119,11 @@ void ServerPools::hand_off(Entry& e, const session::Pool::Handoff& h, std::uniqu
     if (h.open_new) {
         deliver(PoolGrant{.kind = PoolGrant::Kind::open, .id = h.server, .waited = h.waited});
     } else {
-        deliver(PoolGrant{.kind = PoolGrant::Kind::server, .id = h.server, .transport = std::move(transport),
-                          .state = std::move(state), .waited = h.waited});
+        deliver(PoolGrant{.kind = PoolGrant::Kind::server,
+                          .id = h.server,
+                          .transport = std::move(transport),
+                          .state = std::move(state),
+                          .waited = h.waited});
     }
 }
 
@@ -184,7 +188,9 @@ awaitable<void> ServerPools::watch_idle(Entry* e, uint64_t id, uint64_t watch) {
     e->idle.erase(it);
     bool healthy = ec == asio::error::operation_aborted && n == 0;
     if (idle.leased_to && healthy) {
-        idle.leased_to(PoolGrant{.kind = PoolGrant::Kind::server, .id = id, .transport = std::move(idle.transport),
+        idle.leased_to(PoolGrant{.kind = PoolGrant::Kind::server,
+                                 .id = id,
+                                 .transport = std::move(idle.transport),
                                  .state = std::move(idle.state)});
         co_return;
     }

@@ -29,7 +29,7 @@ struct PoolGrant {
 };
 
 class ServerPools : public std::enable_shared_from_this<ServerPools> {
-public:
+  public:
     // Called from any thread, with the pools' lock held: post to the owner's executor.
     using Deliver = std::function<void(PoolGrant)>;
 
@@ -50,14 +50,14 @@ public:
     // Expires waiting clients and idle server connections; runs until the io_context stops.
     awaitable<void> maintain();
 
-private:
+  private:
     // An idle server connection and its watch: a read of one byte on the socket's
     // own executor. The socket is handed over (leased_to) or closed (closing) only
     // once that read has ended, so that no byte of an answer goes to the watch.
     struct Idle {
         std::unique_ptr<Transport> transport;
         std::shared_ptr<session::ServerConnection> state;
-        uint64_t watch = 0;  // this stay's watch (a server comes back under the same id)
+        uint64_t watch = 0;   // this stay's watch (a server comes back under the same id)
         Deliver leased_to{};  // set: stop the watch, then hand it over
         uint64_t leased_client = 0;
         bool closing = false;

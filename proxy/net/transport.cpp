@@ -78,7 +78,9 @@ void Transport::shutdown_send() {
     socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-bool Transport::is_open() { return socket().is_open(); }
+bool Transport::is_open() {
+    return socket().is_open();
+}
 
 void Transport::rehome(const tcp::socket::executor_type& executor) {
     if (tls_ || !socket_.is_open() || socket_.get_executor() == executor) return;

@@ -20,7 +20,7 @@ inline asio::mutable_buffer writable(protocol::ByteBuffer& in, size_t n) {
 }
 
 class Transport {
-public:
+  public:
     explicit Transport(tcp::socket socket) : socket_(std::move(socket)) {}
 
     awaitable<std::tuple<error_code, size_t>> read_some(asio::mutable_buffer buffer);
@@ -49,7 +49,7 @@ public:
     void rehome(const tcp::socket::executor_type& executor);
     tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
 
-private:
+  private:
     tcp::socket socket_;
     std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
 };

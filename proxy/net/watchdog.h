@@ -12,7 +12,7 @@
 namespace pgmoat::net {
 
 class Watchdog {
-public:
+  public:
     Watchdog(asio::any_io_executor executor, std::chrono::milliseconds timeout, std::function<void()> on_expiry)
         : timer_(executor), state_(std::make_shared<State>()) {
         state_->on_expiry = std::move(on_expiry);
@@ -31,7 +31,7 @@ public:
     Watchdog& operator=(const Watchdog&) = delete;
     bool fired() const { return state_->fired; }
 
-private:
+  private:
     struct State {
         std::function<void()> on_expiry;
         bool fired = false;

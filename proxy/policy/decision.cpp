@@ -27,9 +27,13 @@ std::string display(StatementKind k) {
     return out;
 }
 
-std::string where(const Source& s) { return s.line > 0 ? fmt::format("{}:{}", s.file, s.line) : s.file; }
+std::string where(const Source& s) {
+    return s.line > 0 ? fmt::format("{}:{}", s.file, s.line) : s.file;
+}
 
-bool is_catalog(const Relation& r) { return r.system_catalog(); }
+bool is_catalog(const Relation& r) {
+    return r.system_catalog();
+}
 
 bool any_match(const std::vector<QualifiedPattern>& ps, std::string_view schema, std::string_view name, bool deny) {
     return std::any_of(ps.begin(), ps.end(), [&](const QualifiedPattern& p) { return p.matches(schema, name, deny); });
@@ -46,44 +50,79 @@ std::string list(const std::vector<QualifiedPattern>& ps, size_t max = 8) {
 std::string describe(const Literal& l) {
     std::string kind;
     switch (l.kind) {
-        case LiteralKind::string: kind = "string literal"; break;
-        case LiteralKind::integer: kind = "integer literal"; break;
-        case LiteralKind::float_: kind = "numeric literal"; break;
-        case LiteralKind::bit_string: kind = "bit-string literal"; break;
-        case LiteralKind::boolean: kind = "boolean literal"; break;
-        case LiteralKind::null: kind = "NULL"; break;
+        case LiteralKind::string:
+            kind = "string literal";
+            break;
+        case LiteralKind::integer:
+            kind = "integer literal";
+            break;
+        case LiteralKind::float_:
+            kind = "numeric literal";
+            break;
+        case LiteralKind::bit_string:
+            kind = "bit-string literal";
+            break;
+        case LiteralKind::boolean:
+            kind = "boolean literal";
+            break;
+        case LiteralKind::null:
+            kind = "NULL";
+            break;
     }
     // Where it is written, when that differs from where its value goes.
     auto written = [&]() -> std::string {
         switch (l.clause) {
-            case Clause::where: return "WHERE";
-            case Clause::having: return "HAVING";
-            case Clause::join_on: return "JOIN ON";
-            case Clause::order_by: return "ORDER BY";
-            case Clause::group_by: return "GROUP BY";
-            case Clause::select_list: return "a sub-select's select list";
-            case Clause::returning: return "RETURNING";
-            case Clause::window: return "a window";
-            case Clause::values: return "VALUES";
-            case Clause::update_set: return "UPDATE SET";
-            case Clause::limit: return "LIMIT/OFFSET";
-            default: return std::string(name(l.clause));
+            case Clause::where:
+                return "WHERE";
+            case Clause::having:
+                return "HAVING";
+            case Clause::join_on:
+                return "JOIN ON";
+            case Clause::order_by:
+                return "ORDER BY";
+            case Clause::group_by:
+                return "GROUP BY";
+            case Clause::select_list:
+                return "a sub-select's select list";
+            case Clause::returning:
+                return "RETURNING";
+            case Clause::window:
+                return "a window";
+            case Clause::values:
+                return "VALUES";
+            case Clause::update_set:
+                return "UPDATE SET";
+            case Clause::limit:
+                return "LIMIT/OFFSET";
+            default:
+                return std::string(name(l.clause));
         }
     };
     switch (l.context) {
-        case LiteralContext::comparison: return fmt::format("{} compared in {}", kind, written());
-        case LiteralContext::predicate: return kind + " in a condition";
+        case LiteralContext::comparison:
+            return fmt::format("{} compared in {}", kind, written());
+        case LiteralContext::predicate:
+            return kind + " in a condition";
         case LiteralContext::values:
             return l.clause == Clause::select_list ? kind + " inserted through INSERT … SELECT" : kind + " in VALUES";
-        case LiteralContext::update_set: return kind + " in UPDATE SET";
-        case LiteralContext::limit: return kind + " in LIMIT/OFFSET";
-        case LiteralContext::order_by: return kind + " in ORDER BY";
-        case LiteralContext::group_by: return kind + " in GROUP BY";
-        case LiteralContext::select_list: return kind + " in the select list";
-        case LiteralContext::function_argument: return kind + " as a function argument";
-        case LiteralContext::type_cast: return fmt::format("{} cast to {}", kind, l.cast_type);
-        case LiteralContext::other: return fmt::format("{} in {}", kind, written());
-        default: return fmt::format("{} ({})", kind, name(l.context));
+        case LiteralContext::update_set:
+            return kind + " in UPDATE SET";
+        case LiteralContext::limit:
+            return kind + " in LIMIT/OFFSET";
+        case LiteralContext::order_by:
+            return kind + " in ORDER BY";
+        case LiteralContext::group_by:
+            return kind + " in GROUP BY";
+        case LiteralContext::select_list:
+            return kind + " in the select list";
+        case LiteralContext::function_argument:
+            return kind + " as a function argument";
+        case LiteralContext::type_cast:
+            return fmt::format("{} cast to {}", kind, l.cast_type);
+        case LiteralContext::other:
+            return fmt::format("{} in {}", kind, written());
+        default:
+            return fmt::format("{} ({})", kind, name(l.context));
     }
 }
 
@@ -101,7 +140,7 @@ std::string parameter_hint(std::string_view sql, const Statement& st, const Lite
 }
 
 class Judge {
-public:
+  public:
     Judge(const Policy& p, const Analysis& a, std::string_view sql, Protocol protocol)
         : p_(p), a_(a), sql_(sql), protocol_(protocol) {}
 
@@ -118,8 +157,7 @@ public:
             return reject(Rule::stacked_statements, p_.stacked_statements_source, 1, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: {} statements in one query; one statement per query is allowed",
                                       a_.statements.size()),
-                          "send each statement on its own, with its values as parameters",
-                          a_.statements[1].offset);
+                          "send each statement on its own, with its values as parameters", a_.statements[1].offset);
         }
         for (size_t i = 0; i < a_.statements.size(); ++i) {
             Decision d = statement(static_cast<int>(i), a_.statements[i]);
@@ -130,7 +168,7 @@ public:
         return ok;
     }
 
-private:
+  private:
     Decision reject(Rule rule, const Source& source, int index, std::string sqlstate, std::string message,
                     std::string hint, int32_t offset) {
         Decision d;
@@ -302,10 +340,10 @@ private:
     Decision statement(int index, const Statement& st) {
         const Source& kinds = p_.allowed_kinds_source;
         if (!st.unknown_nodes.empty()) {
-            return reject(Rule::unknown_syntax, p_.source, index, sqlstate::insufficient_privilege,
-                          fmt::format("pgmoat: statement uses syntax pgmoat cannot check ({})", st.unknown_nodes.front()),
-                          "rewrite the statement with common syntax, or ask the pgmoat maintainers to support it",
-                          st.offset);
+            return reject(
+                Rule::unknown_syntax, p_.source, index, sqlstate::insufficient_privilege,
+                fmt::format("pgmoat: statement uses syntax pgmoat cannot check ({})", st.unknown_nodes.front()),
+                "rewrite the statement with common syntax, or ask the pgmoat maintainers to support it", st.offset);
         }
         if (!kind_allowed(st.kind)) {
             return reject(Rule::statement_kind, kinds, index, sqlstate::insufficient_privilege,
@@ -323,18 +361,20 @@ private:
                          [&](const std::string& g) { return glob_match(g, st.parameter); })) {
             std::string allowed;
             for (const auto& s : p_.set_parameters) allowed += (allowed.empty() ? "" : ", ") + s;
-            return reject(Rule::set_parameter, p_.set_parameters_source, index, sqlstate::insufficient_privilege,
-                          fmt::format("pgmoat: {} {} is not allowed", display(st.kind), st.parameter),
-                          fmt::format("parameters this policy lets an app change: {}", allowed.empty() ? "none" : allowed),
-                          st.offset);
+            return reject(
+                Rule::set_parameter, p_.set_parameters_source, index, sqlstate::insufficient_privilege,
+                fmt::format("pgmoat: {} {} is not allowed", display(st.kind), st.parameter),
+                fmt::format("parameters this policy lets an app change: {}", allowed.empty() ? "none" : allowed),
+                st.offset);
         }
         if (st.copy && std::find(p_.copy_endpoints.begin(), p_.copy_endpoints.end(), st.copy->endpoint) ==
                            p_.copy_endpoints.end()) {
             return reject(Rule::copy, p_.copy_endpoints_source, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: COPY {} {} is not allowed", name(st.copy->direction),
-                                      st.copy->endpoint == CopyEndpoint::program ? "PROGRAM"
-                                      : st.copy->endpoint == CopyEndpoint::file  ? "a server file"
-                                      : st.copy->endpoint == CopyEndpoint::stdin_ ? "STDIN" : "STDOUT"),
+                                      st.copy->endpoint == CopyEndpoint::program  ? "PROGRAM"
+                                      : st.copy->endpoint == CopyEndpoint::file   ? "a server file"
+                                      : st.copy->endpoint == CopyEndpoint::stdin_ ? "STDIN"
+                                                                                  : "STDOUT"),
                           "use COPY … FROM STDIN or COPY … TO STDOUT through the client", st.offset);
         }
         for (const auto& w : st.writes) {
@@ -363,8 +403,7 @@ private:
                 !any_match(p_.function_allow, f.schema, f.name, false) && !allowed_set_config(st, f)) {
                 return reject(Rule::function, p_.functions_source, index, sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: function {} is not allowed", f.qualified_name()),
-                              fmt::format("remove the call; this policy denies: {}", list(p_.function_deny)),
-                              f.offset);
+                              fmt::format("remove the call; this policy denies: {}", list(p_.function_deny)), f.offset);
             }
         }
         // After the function rule, so that a set_config() it denies is reported as such.
@@ -398,9 +437,10 @@ private:
             return reject(Rule::tautology, p_.tautologies_source, index, sqlstate::insufficient_privilege,
                           fmt::format("pgmoat: condition that is always the same (like 1=1) in {}: the shape of SQL "
                                       "injection",
-                                      t.clause == Clause::having ? "HAVING" : t.clause == Clause::join_on ? "JOIN ON" : "WHERE"),
-                          "compare columns with parameters ($1) instead of building the condition from text",
-                          t.offset);
+                                      t.clause == Clause::having    ? "HAVING"
+                                      : t.clause == Clause::join_on ? "JOIN ON"
+                                                                    : "WHERE"),
+                          "compare columns with parameters ($1) instead of building the condition from text", t.offset);
         }
         // After the tautology rule: `WHERE id = $1 OR 1=1` is reported as what it is.
         for (const auto& w : st.writes) {
@@ -408,7 +448,8 @@ private:
             if (!d.allow) return d;
         }
         if (p_.comment_truncation && !is_approved) {
-            for (uint32_t i = st.first_comment; i < st.first_comment + st.comment_count && i < a_.comments.size(); ++i) {
+            for (uint32_t i = st.first_comment; i < st.first_comment + st.comment_count && i < a_.comments.size();
+                 ++i) {
                 const auto& c = a_.comments[i];
                 // A comment ending the statement cuts off whatever followed the
                 // text injected before it: flagged right after a literal, or when
@@ -417,7 +458,8 @@ private:
                 if (!c.at_end || c.sqlcommenter || c.marginalia) continue;
                 const bool line_sql = c.style == CommentStyle::line && c.sql_like;
                 if (c.after_literal || line_sql) {
-                    return reject(Rule::comment_truncation, p_.comment_truncation_source, index, sqlstate::insufficient_privilege,
+                    return reject(Rule::comment_truncation, p_.comment_truncation_source, index,
+                                  sqlstate::insufficient_privilege,
                                   fmt::format("pgmoat: comment {} at the end of the statement: the shape of SQL "
                                               "injection that cuts off the rest of a query",
                                               c.after_literal ? "right after a literal" : "holding SQL"),
@@ -430,12 +472,13 @@ private:
         bool needs_structure = shapes::needs_shape(st);
         if (p_.parameter_mode == ParameterMode::approved_structures && needs_structure && !is_approved) {
             std::string fp = fingerprint_hex(st.fingerprint);
-            return reject(Rule::approved_structures, p_.parameters_source, index, sqlstate::insufficient_privilege,
-                          fmt::format("pgmoat: statement structure {} is not approved for this app", fp),
-                          fmt::format("if this statement is intended, approve its structure in {}: [[parameters.approved]] "
-                                      "fingerprint = \"{}\"  # {}",
-                                      p_.source.file, fp, st.normalized.substr(0, 120)),
-                          st.offset);
+            return reject(
+                Rule::approved_structures, p_.parameters_source, index, sqlstate::insufficient_privilege,
+                fmt::format("pgmoat: statement structure {} is not approved for this app", fp),
+                fmt::format("if this statement is intended, approve its structure in {}: [[parameters.approved]] "
+                            "fingerprint = \"{}\"  # {}",
+                            p_.source.file, fp, st.normalized.substr(0, 120)),
+                st.offset);
         }
         if (shapes_mode && needs_structure && !is_approved) return shape_rejection(index, st, shape);
         if (p_.parameter_mode == ParameterMode::require_parameters && !is_approved) {
@@ -482,7 +525,8 @@ private:
                 if (leak == q.conversions.end()) continue;
                 std::string how = leak->cast ? fmt::format("cast to {}", leak->name.empty() ? "a type" : leak->name)
                                              : fmt::format("passed to {}()", leak->name);
-                return reject(Rule::subquery_conversion, p_.subquery_conversions_source, index, sqlstate::insufficient_privilege,
+                return reject(Rule::subquery_conversion, p_.subquery_conversions_source, index,
+                              sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: value of a sub-select {}: the shape of SQL injection that reads "
                                           "data through an error message",
                                           how),
@@ -526,10 +570,14 @@ private:
     std::string place(const Statement& st, const Write& w) const {
         if (w.merge_action) return " (a MERGE action)";
         switch (w.place) {
-            case WritePlace::statement: return "";
-            case WritePlace::inner: return fmt::format(" (inside {})", display(st.kind));
-            case WritePlace::with: return " (inside WITH)";
-            case WritePlace::nested: return " (inside another statement)";
+            case WritePlace::statement:
+                return "";
+            case WritePlace::inner:
+                return fmt::format(" (inside {})", display(st.kind));
+            case WritePlace::with:
+                return " (inside WITH)";
+            case WritePlace::nested:
+                return " (inside another statement)";
         }
         return "";
     }
@@ -552,7 +600,8 @@ private:
         if (w.row_lock) {
             if (p_.require_where_for_row_locks && !w.restricts) {
                 std::string rel = w.relation >= 0 ? st.relations[static_cast<size_t>(w.relation)].qualified_name() : "";
-                return reject(Rule::require_where, p_.require_where_for_row_locks_source, index, sqlstate::insufficient_privilege,
+                return reject(Rule::require_where, p_.require_where_for_row_locks_source, index,
+                              sqlstate::insufficient_privilege,
                               fmt::format("pgmoat: SELECT … FOR UPDATE/SHARE of every row of {} is not allowed{}", rel,
                                           place(st, w)),
                               "lock only the rows you need: a WHERE that compares their columns with values ($1), "
@@ -562,14 +611,14 @@ private:
             return {};
         }
         if (p_.require_where.test(static_cast<size_t>(w.kind)) && !w.restricts) {
-            return reject(Rule::require_where, p_.require_where_source, index, sqlstate::insufficient_privilege,
-                          fmt::format("pgmoat: {} {} is not allowed{}", display(w.kind),
-                                      w.has_where ? "whose WHERE does not select rows by value" : "without WHERE",
-                                      place(st, w)),
-                          "add a WHERE clause that compares the rows' columns with values ($1), e.g. WHERE id = $1; a "
-                          "condition true for every row (id IS NOT NULL, id = id, an unrestricted sub-select) does "
-                          "not count",
-                          w.offset);
+            return reject(
+                Rule::require_where, p_.require_where_source, index, sqlstate::insufficient_privilege,
+                fmt::format("pgmoat: {} {} is not allowed{}", display(w.kind),
+                            w.has_where ? "whose WHERE does not select rows by value" : "without WHERE", place(st, w)),
+                "add a WHERE clause that compares the rows' columns with values ($1), e.g. WHERE id = $1; a "
+                "condition true for every row (id IS NOT NULL, id = id, an unrestricted sub-select) does "
+                "not count",
+                w.offset);
         }
         return {};
     }
@@ -586,8 +635,7 @@ private:
                 std::vector<const Literal*> values;
                 for (const auto& l : st.literals)
                     if (l.clause == Clause::set_value) values.push_back(&l);
-                if (values.size() > 1)
-                    return beyond_limit(index, *limit, "a list of values", values[0]->offset);
+                if (values.size() > 1) return beyond_limit(index, *limit, "a list of values", values[0]->offset);
                 if (values.size() == 1) {
                     if (Decision d = within_limit(index, *limit, values[0]->value, values[0]->offset); !d.allow)
                         return d;
@@ -599,11 +647,11 @@ private:
                 continue;
             std::string parameter, value;
             if (!constant_argument(st, f, 0, parameter)) {
-                return reject(Rule::setting_limit, p_.setting_limits.front().source, index, sqlstate::insufficient_privilege,
+                return reject(Rule::setting_limit, p_.setting_limits.front().source, index,
+                              sqlstate::insufficient_privilege,
                               "pgmoat: set_config() with a parameter name that is not a constant could raise a "
                               "limit this policy sets",
-                              "name the parameter as a constant: set_config('application_name', $1, false)",
-                              f.offset);
+                              "name the parameter as a constant: set_config('application_name', $1, false)", f.offset);
             }
             ascii::lower_in_place(parameter);
             const SettingLimit* limit = p_.setting_limit(parameter);
@@ -617,22 +665,22 @@ private:
 
     Decision within_limit(int index, const SettingLimit& limit, const std::string& text, int32_t offset) {
         std::optional<int64_t> base = setting_base_value(limit.parameter, text);
-        if (!base) return beyond_limit(index, limit, fmt::format("'{}', which pgmoat cannot read as PostgreSQL does,", text), offset);
-        if (*base > limit.base_value) {
-            return beyond_limit(index, limit,
-                                fmt::format("'{}'{}", text,
-                                            *base == INT64_MAX ? ", which means no limit," : ""),
+        if (!base)
+            return beyond_limit(index, limit, fmt::format("'{}', which pgmoat cannot read as PostgreSQL does,", text),
                                 offset);
+        if (*base > limit.base_value) {
+            return beyond_limit(
+                index, limit, fmt::format("'{}'{}", text, *base == INT64_MAX ? ", which means no limit," : ""), offset);
         }
         return {};
     }
 
     Decision beyond_limit(int index, const SettingLimit& limit, const std::string& what, int32_t offset) {
-        return reject(Rule::setting_limit, limit.source, index, sqlstate::insufficient_privilege,
-                      fmt::format("pgmoat: setting {} to {} is not allowed: this policy limits it to {}",
-                                  limit.parameter, what, limit.value),
-                      fmt::format("use a value up to {}; SET {} TO DEFAULT returns to it", limit.value, limit.parameter),
-                      offset);
+        return reject(
+            Rule::setting_limit, limit.source, index, sqlstate::insufficient_privilege,
+            fmt::format("pgmoat: setting {} to {} is not allowed: this policy limits it to {}", limit.parameter, what,
+                        limit.value),
+            fmt::format("use a value up to {}; SET {} TO DEFAULT returns to it", limit.value, limit.parameter), offset);
     }
 
     // A pattern list that lets every relation through.

@@ -14,16 +14,15 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
-#include <unistd.h>
 
 namespace pgmoat::policy {
 
 namespace {
-
 
 // Rules a grant can turn off, and how.
 struct RuleWidening {
@@ -58,7 +57,9 @@ const RuleWidening* find_rule(std::string_view rule) {
     return nullptr;
 }
 
-bool glob(std::string_view pattern, std::string_view text) { return glob_match(pattern, text); }
+bool glob(std::string_view pattern, std::string_view text) {
+    return glob_match(pattern, text);
+}
 
 }  // namespace
 
@@ -74,9 +75,10 @@ std::optional<std::string> grant_refusal(std::string_view allow) {
     if (find_rule(allow) || kinds_named(allow).any()) return std::nullopt;
     std::string rules;
     for (const auto& r : kRules) rules += (rules.empty() ? "" : ", ") + std::string(r.rule);
-    return fmt::format("\"{}\" is neither a statement kind (e.g. drop, truncate, delete), a category (ddl, dml, "
-                       "dcl, ...) nor a rule a grant can lift ({})",
-                       allow, rules);
+    return fmt::format(
+        "\"{}\" is neither a statement kind (e.g. drop, truncate, delete), a category (ddl, dml, "
+        "dcl, ...) nor a rule a grant can lift ({})",
+        allow, rules);
 }
 
 std::vector<Grant> parse_grants(const std::string& text, const std::string& file) {
@@ -126,22 +128,27 @@ std::vector<Grant> load_grants(const std::string& path) {
 }
 
 std::string grants_text(const std::vector<Grant>& grants) {
-    std::string out = "# Time-boxed elevations, written by `pgmoat grant` and `pgmoat revoke`.\n"
-                      "# Each widens one app's policy on a target until it expires (UTC).\n";
+    std::string out =
+        "# Time-boxed elevations, written by `pgmoat grant` and `pgmoat revoke`.\n"
+        "# Each widens one app's policy on a target until it expires (UTC).\n";
     auto quoted = [](const std::string& s) {
         std::string q = "\"";
         for (char c : s) {
-            if (c == '"' || c == '\\') q += '\\', q += c;
-            else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) q += fmt::format("\\u{:04x}", c);
-            else q += c;
+            if (c == '"' || c == '\\')
+                q += '\\', q += c;
+            else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+                q += fmt::format("\\u{:04x}", c);
+            else
+                q += c;
         }
         return q + "\"";
     };
     for (const auto& g : grants) {
-        out += fmt::format("\n[[grant]]\nid = {}\napp = {}\nallow = {}\ntarget = {}\nreason = {}\ngranted_by = {}\n"
-                           "granted_at = \"{}\"\nexpires = \"{}\"\n",
-                           quoted(g.id), quoted(g.app), quoted(g.allow), quoted(g.target), quoted(g.reason),
-                           quoted(g.granted_by), format_utc(g.granted_at), format_utc(g.expires));
+        out += fmt::format(
+            "\n[[grant]]\nid = {}\napp = {}\nallow = {}\ntarget = {}\nreason = {}\ngranted_by = {}\n"
+            "granted_at = \"{}\"\nexpires = \"{}\"\n",
+            quoted(g.id), quoted(g.app), quoted(g.allow), quoted(g.target), quoted(g.reason), quoted(g.granted_by),
+            format_utc(g.granted_at), format_utc(g.expires));
     }
     return out;
 }
@@ -151,7 +158,8 @@ void save_grants(const std::string& path, const std::vector<Grant>& grants) {
     std::string text = grants_text(grants);
     FILE* f = std::fopen(tmp.c_str(), "wb");
     if (!f) throw ConfigError(path, 0, 0, "cannot write the grants file beside it (" + tmp + ")");
-    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+    bool ok =
+        std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
     ok = std::fclose(f) == 0 && ok;
     if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
         std::remove(tmp.c_str());

@@ -7,11 +7,11 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
-#include <algorithm>
-#include <charconv>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <algorithm>
+#include <charconv>
 
 namespace pgmoat::policy {
 
@@ -19,8 +19,9 @@ namespace {
 
 // Held while the file is read, changed and renamed over.
 class FileLock {
-public:
-    explicit FileLock(const std::string& path) : fd_(::open((path + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600)) {
+  public:
+    explicit FileLock(const std::string& path)
+        : fd_(::open((path + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600)) {
         if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
             if (fd_ >= 0) ::close(fd_);
             throw ConfigError(path, 0, 0, "cannot lock " + path + ".lock");
@@ -30,7 +31,7 @@ public:
     FileLock(const FileLock&) = delete;
     FileLock& operator=(const FileLock&) = delete;
 
-private:
+  private:
     int fd_;
 };
 
@@ -47,7 +48,11 @@ std::optional<std::chrono::seconds> parse_grant_length(std::string_view text) {
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (ec != std::errc() || n == 0 || end == text.data()) return std::nullopt;
     std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
-    uint64_t factor = unit == "s" ? 1 : unit == "m" || unit == "min" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+    uint64_t factor = unit == "s"                    ? 1
+                      : unit == "m" || unit == "min" ? 60
+                      : unit == "h"                  ? 3600
+                      : unit == "d"                  ? 86400
+                                                     : 0;
     if (factor == 0 || n > 7 * 86400 / factor) return std::nullopt;
     return std::chrono::seconds(n * factor);
 }

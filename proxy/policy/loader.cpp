@@ -35,7 +35,9 @@ std::string read_file(const std::string& path) {
     return buf.str();
 }
 
-Source source_of(const TomlTable& t, std::string_view key) { return Source{t.file(), t.line_of(key)}; }
+Source source_of(const TomlTable& t, std::string_view key) {
+    return Source{t.file(), t.line_of(key)};
+}
 
 std::optional<sql::LiteralContext> context_from_name(std::string_view n) {
     for (int i = 0; i <= static_cast<int>(sql::LiteralContext::other); ++i) {
@@ -104,7 +106,8 @@ uint64_t parse_fingerprint(TomlTable& t, const std::string& hex) {
     uint64_t v = 0;
     auto r = std::from_chars(hex.data(), hex.data() + hex.size(), v, 16);
     if (hex.size() != 16 || r.ec != std::errc() || r.ptr != hex.data() + hex.size()) {
-        t.fail("fingerprint", fmt::format("\"{}\" is not a fingerprint (16 hex digits, as pgmoat explain prints)", hex));
+        t.fail("fingerprint",
+               fmt::format("\"{}\" is not a fingerprint (16 hex digits, as pgmoat explain prints)", hex));
     }
     return v;
 }
@@ -117,13 +120,15 @@ void read_applies_to(TomlTable& t, Policy& p) {
     if (auto v = t.strings("application_names")) p.applies_to.application_names = *v;
     if (auto v = t.strings("kinds")) {
         for (const auto& k : *v)
-            if (k != "app" && k != "agent" && k != "person") t.fail("kinds", fmt::format("\"{}\": expected app, agent or person", k));
+            if (k != "app" && k != "agent" && k != "person")
+                t.fail("kinds", fmt::format("\"{}\": expected app, agent or person", k));
         p.applies_to.kinds = *v;
     }
     if (auto v = t.strings("client_addresses")) {
         for (const auto& text : *v) {
             auto c = Cidr::parse(text);
-            if (!c) t.fail("client_addresses", fmt::format("\"{}\" is not an address range such as \"10.0.0.0/8\"", text));
+            if (!c)
+                t.fail("client_addresses", fmt::format("\"{}\" is not an address range such as \"10.0.0.0/8\"", text));
             p.applies_to.client_addresses.push_back(*c);
         }
     }
@@ -132,21 +137,30 @@ void read_applies_to(TomlTable& t, Policy& p) {
 
 void read_parameters(TomlTable& t, Policy& p) {
     if (auto v = t.string("mode")) {
-        if (*v == "require_parameters") p.parameter_mode = ParameterMode::require_parameters;
-        else if (*v == "approved_structures") p.parameter_mode = ParameterMode::approved_structures;
-        else if (*v == "shapes") p.parameter_mode = ParameterMode::shapes;
-        else if (*v == "off") p.parameter_mode = ParameterMode::off;
-        else t.fail("mode", "expected one of require_parameters, approved_structures, shapes, off");
+        if (*v == "require_parameters")
+            p.parameter_mode = ParameterMode::require_parameters;
+        else if (*v == "approved_structures")
+            p.parameter_mode = ParameterMode::approved_structures;
+        else if (*v == "shapes")
+            p.parameter_mode = ParameterMode::shapes;
+        else if (*v == "off")
+            p.parameter_mode = ParameterMode::off;
+        else
+            t.fail("mode", "expected one of require_parameters, approved_structures, shapes, off");
         p.parameters_source = source_of(t, "mode");
     }
     if (auto v = t.strings("exempt")) {
         p.exempt_contexts.reset();
         p.exempt_null = p.exempt_boolean = false;
         for (const auto& n : *v) {
-            if (n == "null") p.exempt_null = true;
-            else if (n == "boolean") p.exempt_boolean = true;
-            else if (auto c = context_from_name(n)) p.exempt_contexts.set(static_cast<size_t>(*c));
-            else t.fail("exempt", fmt::format("\"{}\" is not a literal context; known: {}", n, known_contexts()));
+            if (n == "null")
+                p.exempt_null = true;
+            else if (n == "boolean")
+                p.exempt_boolean = true;
+            else if (auto c = context_from_name(n))
+                p.exempt_contexts.set(static_cast<size_t>(*c));
+            else
+                t.fail("exempt", fmt::format("\"{}\" is not a literal context; known: {}", n, known_contexts()));
         }
     }
     if (auto v = t.strings("exempt_casts")) {
@@ -158,7 +172,8 @@ void read_parameters(TomlTable& t, Policy& p) {
     if (auto files = t.strings("shapes")) {
         p.shape_files.clear();
         const fs::path dir = fs::path(t.file()).parent_path();
-        for (const auto& f : *files) p.shape_files.push_back(fs::path(f).is_absolute() ? f : (dir / f).lexically_normal().string());
+        for (const auto& f : *files)
+            p.shape_files.push_back(fs::path(f).is_absolute() ? f : (dir / f).lexically_normal().string());
         p.shapes_source = source_of(t, "shapes");
         try {
             p.shape_lock = std::make_shared<const shapes::ShapeLock>(shapes::read_lock_files(p.shape_files));
@@ -231,11 +246,16 @@ void read_statements(TomlTable& t, Policy& p) {
     if (auto v = t.strings("copy")) {
         p.copy_endpoints.clear();
         for (const auto& n : *v) {
-            if (n == "stdin") p.copy_endpoints.push_back(sql::CopyEndpoint::stdin_);
-            else if (n == "stdout") p.copy_endpoints.push_back(sql::CopyEndpoint::stdout_);
-            else if (n == "file") p.copy_endpoints.push_back(sql::CopyEndpoint::file);
-            else if (n == "program") p.copy_endpoints.push_back(sql::CopyEndpoint::program);
-            else t.fail("copy", fmt::format("\"{}\": expected stdin, stdout, file or program", n));
+            if (n == "stdin")
+                p.copy_endpoints.push_back(sql::CopyEndpoint::stdin_);
+            else if (n == "stdout")
+                p.copy_endpoints.push_back(sql::CopyEndpoint::stdout_);
+            else if (n == "file")
+                p.copy_endpoints.push_back(sql::CopyEndpoint::file);
+            else if (n == "program")
+                p.copy_endpoints.push_back(sql::CopyEndpoint::program);
+            else
+                t.fail("copy", fmt::format("\"{}\": expected stdin, stdout, file or program", n));
         }
         p.copy_endpoints_source = source_of(t, "copy");
     }
@@ -340,9 +360,10 @@ void read_limits(TomlTable& t, Policy& p) {
         if (!text) continue;
         auto base = setting_base_value(setting.parameter, *text);
         if (!base) {
-            t.fail(setting.parameter,
-                   fmt::format("\"{}\" is not a value PostgreSQL accepts for {} (a number with a unit such as {})",
-                               *text, setting.parameter, setting.unit == SettingUnit::kilobytes ? "\"64MB\"" : "\"30s\""));
+            t.fail(
+                setting.parameter,
+                fmt::format("\"{}\" is not a value PostgreSQL accepts for {} (a number with a unit such as {})", *text,
+                            setting.parameter, setting.unit == SettingUnit::kilobytes ? "\"64MB\"" : "\"30s\""));
         }
         // A child policy's "no limit" lifts what it inherited.
         std::erase_if(p.setting_limits, [&](const SettingLimit& l) { return l.parameter == setting.parameter; });
@@ -350,9 +371,10 @@ void read_limits(TomlTable& t, Policy& p) {
         p.setting_limits.push_back({std::string(setting.parameter), *text, *base, source_of(t, setting.parameter)});
     }
     // Documentation order, whatever was inherited.
-    std::stable_sort(p.setting_limits.begin(), p.setting_limits.end(), [](const SettingLimit& a, const SettingLimit& b) {
-        return find_bounded_setting(a.parameter) < find_bounded_setting(b.parameter);
-    });
+    std::stable_sort(p.setting_limits.begin(), p.setting_limits.end(),
+                     [](const SettingLimit& a, const SettingLimit& b) {
+                         return find_bounded_setting(a.parameter) < find_bounded_setting(b.parameter);
+                     });
     t.reject_unknown_keys();
 }
 
@@ -381,9 +403,12 @@ Policy compile(ParsedFile& f, const Policy* parent) {
     p.priority = 0;
     if (auto v = head->boolean("default")) p.is_default = *v;
     if (auto v = head->string("mode")) {
-        if (*v == "enforce") p.mode = Mode::enforce;
-        else if (*v == "monitor") p.mode = Mode::monitor;
-        else head->fail("mode", "expected enforce or monitor");
+        if (*v == "enforce")
+            p.mode = Mode::enforce;
+        else if (*v == "monitor")
+            p.mode = Mode::monitor;
+        else
+            head->fail("mode", "expected enforce or monitor");
     }
     if (auto v = head->integer("priority", -1000, 1000)) p.priority = static_cast<int>(*v);
     if (auto v = head->boolean("read_only")) {
@@ -407,8 +432,9 @@ Policy compile(ParsedFile& f, const Policy* parent) {
     if (auto t = root.table("audit")) read_audit(*t, p);
     root.reject_unknown_keys();
     if (p.parameter_mode == ParameterMode::shapes && (!p.shape_lock || p.shape_files.empty())) {
-        throw ConfigError(p.parameters_source.file, p.parameters_source.line, 1,
-                          "mode = \"shapes\" needs the lock files: shapes = [\"shapes/drivers.toml\", \"shapes/<app>.toml\"]");
+        throw ConfigError(
+            p.parameters_source.file, p.parameters_source.line, 1,
+            "mode = \"shapes\" needs the lock files: shapes = [\"shapes/drivers.toml\", \"shapes/<app>.toml\"]");
     }
     if (!p.is_default && p.applies_to.empty()) {
         head->fail_here("a policy that is not the default needs an [applies_to] table saying who it is for");
@@ -464,7 +490,8 @@ bool AppliesTo::empty() const {
 bool Policy::applies(const SessionFacts& s) const {
     if (applies_to.empty()) return false;
     auto any_glob = [](const std::vector<std::string>& globs, const std::string& v) {
-        return globs.empty() || std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return glob_match(g, v); });
+        return globs.empty() ||
+               std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return glob_match(g, v); });
     };
     if (!any_glob(applies_to.apps, s.app) || !any_glob(applies_to.targets, s.target) ||
         !any_glob(applies_to.application_names, s.application_name) || !any_glob(applies_to.kinds, s.kind)) {
@@ -509,9 +536,9 @@ PolicySet load_policy_files(const std::vector<std::string>& paths) {
     for (size_t i = 0; i < files.size(); ++i) {
         auto [it, fresh] = by_name.emplace(files[i].name, i);
         if (!fresh) {
-            throw ConfigError(files[i].path, files[i].line, 1,
-                              fmt::format("a policy named \"{}\" is already defined in {}", files[i].name,
-                                          files[it->second].path));
+            throw ConfigError(
+                files[i].path, files[i].line, 1,
+                fmt::format("a policy named \"{}\" is already defined in {}", files[i].name, files[it->second].path));
         }
     }
     // Compile parents before children; a chain longer than the file count is a cycle.
@@ -577,7 +604,9 @@ std::string policy_files_stamp(const std::string& dir) {
     return stamp;
 }
 
-PolicySet load_policy_dir(const std::string& dir) { return load_policy_files(policy_files_in(dir)); }
+PolicySet load_policy_dir(const std::string& dir) {
+    return load_policy_files(policy_files_in(dir));
+}
 
 std::vector<ConfigError> check_policy_files(const std::vector<std::string>& paths) {
     std::vector<ConfigError> errors;

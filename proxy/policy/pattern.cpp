@@ -52,8 +52,10 @@ bool fold_part(std::string_view part, std::string& out, std::string& error) {
 size_t split_dot(std::string_view s) {
     bool quoted = false;
     for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '"') quoted = !quoted;
-        else if (s[i] == '.' && !quoted) return i;
+        if (s[i] == '"')
+            quoted = !quoted;
+        else if (s[i] == '.' && !quoted)
+            return i;
     }
     return std::string_view::npos;
 }
@@ -89,7 +91,8 @@ std::optional<QualifiedPattern> QualifiedPattern::parse(std::string_view text, s
     return p;
 }
 
-bool QualifiedPattern::matches(std::string_view schema, std::string_view name, bool unqualified_matches_any_schema) const {
+bool QualifiedPattern::matches(std::string_view schema, std::string_view name,
+                               bool unqualified_matches_any_schema) const {
     if (!glob_match(this->name, name)) return false;
     if (this->schema.empty()) return true;
     if (schema.empty()) {

@@ -53,8 +53,10 @@ std::optional<ReadOnlyBreach> read_only_breach(const sql::Statement& st, std::st
     if (read_only_parameter(st.parameter) && st.kind != StatementKind::show && st.kind != StatementKind::reset) {
         for (const auto& l : st.literals) {
             if (l.clause != sql::Clause::set_value) continue;
-            if (l.kind == sql::LiteralKind::boolean ? lower(l.value) != "true" && l.value != "t" : !reads_as_on(l.value)) {
-                return ReadOnlyBreach{fmt::format("{} {} to '{}'", sql::name(st.kind), st.parameter, l.value), l.offset};
+            if (l.kind == sql::LiteralKind::boolean ? lower(l.value) != "true" && l.value != "t"
+                                                    : !reads_as_on(l.value)) {
+                return ReadOnlyBreach{fmt::format("{} {} to '{}'", sql::name(st.kind), st.parameter, l.value),
+                                      l.offset};
             }
         }
         if (st.kind != StatementKind::set) {

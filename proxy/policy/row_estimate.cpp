@@ -37,7 +37,8 @@ bool add_changed_rows(simdjson::dom::element node, double& rows, int& tables, in
             if (has_children) {
                 for (auto child : children) {
                     std::string_view relationship;
-                    if (child["Parent Relationship"].get_string().get(relationship) || relationship != "Outer") continue;
+                    if (child["Parent Relationship"].get_string().get(relationship) || relationship != "Outer")
+                        continue;
                     double r = 0;
                     if (child["Plan Rows"].get_double().get(r)) {
                         int64_t i = 0;

@@ -22,10 +22,16 @@ struct UnitConversion {
 // unit is rounded to a whole number of the next smaller one, as PostgreSQL does.
 constexpr UnitConversion kKilobyteUnits[] = {
     {"TB", 1024.0 * 1024.0 * 1024.0}, {"GB", 1024.0 * 1024.0}, {"MB", 1024.0}, {"kB", 1.0}, {"B", 1.0 / 1024.0}};
-constexpr UnitConversion kMillisecondUnits[] = {
-    {"d", 1000.0 * 60 * 60 * 24}, {"h", 1000.0 * 60 * 60}, {"min", 1000.0 * 60}, {"s", 1000.0}, {"ms", 1.0}, {"us", 1.0 / 1000}};
+constexpr UnitConversion kMillisecondUnits[] = {{"d", 1000.0 * 60 * 60 * 24},
+                                                {"h", 1000.0 * 60 * 60},
+                                                {"min", 1000.0 * 60},
+                                                {"s", 1000.0},
+                                                {"ms", 1.0},
+                                                {"us", 1.0 / 1000}};
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
 
 template <size_t N>
 std::optional<double> to_base_unit(double value, std::string_view rest, const UnitConversion (&table)[N]) {

@@ -72,7 +72,10 @@ void BindValueReader::feed(std::string_view bytes) {
                 }
                 // One format code applies to all parameters, otherwise one per parameter.
                 size_t i = values_.size();
-                int16_t format = format_count_ == 0 ? 0 : format_count_ == 1 ? formats_[0] : i < formats_.size() ? formats_[i] : 0;
+                int16_t format = format_count_ == 0    ? 0
+                                 : format_count_ == 1  ? formats_[0]
+                                 : i < formats_.size() ? formats_[i]
+                                                       : 0;
                 binary_ = format != 0;
                 value_ = binary_ ? "\\x" : "";
                 value_size_ = value_left_ = length;
@@ -83,8 +86,8 @@ void BindValueReader::feed(std::string_view bytes) {
             case Field::value: {
                 size_t n = static_cast<size_t>(std::min<int64_t>(value_left_, static_cast<int64_t>(bytes.size())));
                 int64_t kept = value_size_ - value_left_;
-                size_t keep = static_cast<size_t>(
-                    std::clamp<int64_t>(static_cast<int64_t>(kAuditedParameterBytes) - kept, 0, static_cast<int64_t>(n)));
+                size_t keep = static_cast<size_t>(std::clamp<int64_t>(
+                    static_cast<int64_t>(kAuditedParameterBytes) - kept, 0, static_cast<int64_t>(n)));
                 if (binary_) {
                     for (unsigned char c : bytes.substr(0, keep)) value_ += fmt::format("{:02x}", c);
                 } else {
@@ -95,7 +98,8 @@ void BindValueReader::feed(std::string_view bytes) {
                 if (value_left_ == 0) finish_value();
                 break;
             }
-            case Field::done: return;
+            case Field::done:
+                return;
         }
     }
 }

@@ -51,8 +51,8 @@ DecodeResult decode_startup_packet(std::string_view in) {
     // The smallest valid packet is a bare code (SSLRequest): length plus 4 bytes.
     if (len < 8) return error(fmt::format("invalid length of startup packet: {}", len));
     if (len > kMaxStartupPacketBytes) {
-        return error(fmt::format("startup packet of {} bytes exceeds the maximum of {} bytes", len,
-                                 kMaxStartupPacketBytes));
+        return error(
+            fmt::format("startup packet of {} bytes exceeds the maximum of {} bytes", len, kMaxStartupPacketBytes));
     }
     size_t total = static_cast<size_t>(len);
     r.frame_size = total;

@@ -72,7 +72,9 @@ void write_error_fields(std::string& out, char type, const ErrorFields& e) {
 }
 }  // namespace
 
-void write_error_response(std::string& out, const ErrorFields& e) { write_error_fields(out, backend::ErrorResponse, e); }
+void write_error_response(std::string& out, const ErrorFields& e) {
+    write_error_fields(out, backend::ErrorResponse, e);
+}
 
 void write_notice_response(std::string& out, const ErrorFields& e) {
     write_error_fields(out, backend::NoticeResponse, e);
@@ -107,7 +109,9 @@ void write_command_complete(std::string& out, std::string_view tag) {
     MessageWriter(out).begin(backend::CommandComplete).cstring(tag).end();
 }
 
-void write_empty_query_response(std::string& out) { MessageWriter(out).begin(backend::EmptyQueryResponse).end(); }
+void write_empty_query_response(std::string& out) {
+    MessageWriter(out).begin(backend::EmptyQueryResponse).end();
+}
 
 void write_parameter_status(std::string& out, std::string_view name, std::string_view value) {
     MessageWriter(out).begin(backend::ParameterStatus).cstring(name).cstring(value).end();
@@ -145,7 +149,9 @@ void write_startup_message(std::string& out, const std::vector<std::pair<std::st
     w.byte(0).end();
 }
 
-void write_ssl_request(std::string& out) { MessageWriter(out).begin(0).int32(kSSLRequestCode).end(); }
+void write_ssl_request(std::string& out) {
+    MessageWriter(out).begin(0).int32(kSSLRequestCode).end();
+}
 
 void write_cancel_request(std::string& out, int32_t process_id, int32_t secret_key) {
     MessageWriter(out).begin(0).int32(kCancelRequestCode).int32(process_id).int32(secret_key).end();
@@ -176,8 +182,12 @@ void write_parse(std::string& out, std::string_view name, std::string_view sql) 
     MessageWriter(out).begin(frontend::Parse).cstring(name).cstring(sql).int16(0).end();
 }
 
-void write_terminate(std::string& out) { MessageWriter(out).begin(frontend::Terminate).end(); }
+void write_terminate(std::string& out) {
+    MessageWriter(out).begin(frontend::Terminate).end();
+}
 
-void write_flush(std::string& out) { MessageWriter(out).begin(frontend::Flush).end(); }
+void write_flush(std::string& out) {
+    MessageWriter(out).begin(frontend::Flush).end();
+}
 
 }  // namespace pgmoat::protocol

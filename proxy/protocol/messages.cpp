@@ -34,7 +34,8 @@ StartupPacket read_startup_packet(std::string_view body) {
     m.major = (code >> 16) & 0xffff;
     m.minor = code & 0xffff;
     if (m.major != 3) {
-        return InvalidStartup{fmt::format("unsupported frontend protocol {}.{}: server supports 3.0", m.major, m.minor)};
+        return InvalidStartup{
+            fmt::format("unsupported frontend protocol {}.{}: server supports 3.0", m.major, m.minor)};
     }
     // Name/value pairs, then one terminating zero byte.
     while (true) {

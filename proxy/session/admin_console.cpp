@@ -36,7 +36,9 @@ std::string upper(std::string_view s) {
     return out;
 }
 
-bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // Words of a line, its trailing ';' and surrounding white space dropped.
 std::vector<std::string> words(std::string_view text) {
@@ -58,7 +60,9 @@ std::optional<std::string> text(std::string_view s) {
     return std::string(s);
 }
 
-std::string yes_no(bool b) { return b ? "yes" : "no"; }
+std::string yes_no(bool b) {
+    return b ? "yes" : "no";
+}
 
 // The value of one label in a Prometheus label list (app="x",target="y").
 std::string label(std::string_view labels, std::string_view name) {
@@ -138,8 +142,8 @@ void show_stats(AdminConsole& c, std::string_view) {
     }
     std::vector<Row> rows;
     for (const auto& [key, t] : by) {
-        rows.push_back({key.first, key.second, fmt::format("{}", t.allowed + t.would_reject), fmt::format("{}", t.rejected),
-                        fmt::format("{}", t.would_reject)});
+        rows.push_back({key.first, key.second, fmt::format("{}", t.allowed + t.would_reject),
+                        fmt::format("{}", t.rejected), fmt::format("{}", t.would_reject)});
     }
     c.result({"app", "target", "statements_allowed", "statements_rejected", "monitor_would_reject"}, rows);
 }
@@ -150,30 +154,35 @@ void show_version(AdminConsole& c, std::string_view) {
 
 void reload(AdminConsole& c, std::string_view) {
     std::string error = c.state().reload();
-    if (!error.empty()) return c.fail(sqlstate::config_file_error, "reload failed, the previous configuration stays in force: " + error);
+    if (!error.empty())
+        return c.fail(sqlstate::config_file_error,
+                      "reload failed, the previous configuration stays in force: " + error);
     c.notice(fmt::format("pgmoat: configuration reloaded, policies version {}", c.state().policy_version()));
     c.complete("RELOAD");
 }
 
 void pause(AdminConsole& c, std::string_view target) {
     if (!c.state().set_paused(target, true))
-        return c.fail(sqlstate::undefined_object, fmt::format("no target named \"{}\"", target), "SHOW TARGETS lists them");
+        return c.fail(sqlstate::undefined_object, fmt::format("no target named \"{}\"", target),
+                      "SHOW TARGETS lists them");
     // Sessions inside a transaction or a statement finish it first.
     size_t busy = 0;
     for (const auto& s : c.state().sessions())
         if (s.target == target && s.state != "idle" && s.state != "paused") ++busy;
     if (busy > 0) {
-        c.notice(fmt::format("pgmoat: {} session{} of target \"{}\" {} inside a transaction or statement and pause{} "
-                             "when {} ends",
-                             busy, busy == 1 ? "" : "s", target, busy == 1 ? "is" : "are", busy == 1 ? "s" : "",
-                             busy == 1 ? "it" : "each"));
+        c.notice(
+            fmt::format("pgmoat: {} session{} of target \"{}\" {} inside a transaction or statement and pause{} "
+                        "when {} ends",
+                        busy, busy == 1 ? "" : "s", target, busy == 1 ? "is" : "are", busy == 1 ? "s" : "",
+                        busy == 1 ? "it" : "each"));
     }
     c.complete("PAUSE");
 }
 
 void resume(AdminConsole& c, std::string_view target) {
     if (!c.state().set_paused(target, false))
-        return c.fail(sqlstate::undefined_object, fmt::format("no target named \"{}\"", target), "SHOW TARGETS lists them");
+        return c.fail(sqlstate::undefined_object, fmt::format("no target named \"{}\"", target),
+                      "SHOW TARGETS lists them");
     c.complete("RESUME");
 }
 
@@ -181,7 +190,8 @@ void kill(AdminConsole& c, std::string_view session) {
     uint64_t id = 0;
     auto [end, ec] = std::from_chars(session.data(), session.data() + session.size(), id);
     if (ec != std::errc() || end != session.data() + session.size())
-        return c.fail(sqlstate::invalid_text_representation, fmt::format("\"{}\" is not a session number", session), "SHOW SESSIONS lists them");
+        return c.fail(sqlstate::invalid_text_representation, fmt::format("\"{}\" is not a session number", session),
+                      "SHOW SESSIONS lists them");
     if (!c.state().kill(id, c.who().app.value_or("")))
         return c.fail(sqlstate::undefined_object, fmt::format("no session {}", id), "SHOW SESSIONS lists them");
     c.complete("KILL");
@@ -207,8 +217,8 @@ void show_grants(AdminConsole& c, std::string_view) {
     auto now = std::chrono::system_clock::now();
     for (const auto& g : c.state().grants()) {
         auto left = std::chrono::duration_cast<std::chrono::seconds>(g.expires - now).count();
-        rows.push_back({g.id, g.app, g.allow, g.target, format_utc(g.expires), std::to_string(std::max<int64_t>(left, 0)),
-                        g.granted_by, g.reason});
+        rows.push_back({g.id, g.app, g.allow, g.target, format_utc(g.expires),
+                        std::to_string(std::max<int64_t>(left, 0)), g.granted_by, g.reason});
     }
     c.result({"grant", "app", "allow", "target", "expires", "seconds_left", "granted_by", "reason"}, rows);
 }
@@ -216,20 +226,24 @@ void show_grants(AdminConsole& c, std::string_view) {
 // APPROVE and DENY: the argument is the approval's id, then for DENY a reason.
 void decide(AdminConsole& c, std::string_view argument, bool approve) {
     std::string_view id_text = argument.substr(0, argument.find(' '));
-    std::string_view reason = id_text.size() < argument.size() ? argument.substr(id_text.size() + 1) : std::string_view();
+    std::string_view reason =
+        id_text.size() < argument.size() ? argument.substr(id_text.size() + 1) : std::string_view();
     uint64_t id = 0;
     auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
     if (ec != std::errc() || end != id_text.data() + id_text.size() || id == 0)
-        return c.fail(sqlstate::invalid_text_representation, fmt::format("\"{}\" is not an approval number", id_text), "SHOW APPROVALS lists them");
+        return c.fail(sqlstate::invalid_text_representation, fmt::format("\"{}\" is not an approval number", id_text),
+                      "SHOW APPROVALS lists them");
     auto* table = c.state().approvals();
     std::string by = c.who().app.value_or("");
     auto d = table ? table->decide(id, by, approve, reason) : Approvals::Decided{};
     using Status = Approvals::Decided::Status;
     switch (d.status) {
         case Status::not_found:
-            return c.fail(sqlstate::undefined_object, fmt::format("no approval {} is pending", id), "SHOW APPROVALS lists them");
+            return c.fail(sqlstate::undefined_object, fmt::format("no approval {} is pending", id),
+                          "SHOW APPROVALS lists them");
         case Status::already_decided:
-            return c.fail(sqlstate::object_not_in_prerequisite_state, fmt::format("approval {} is no longer pending: it was {}", id, name(*d.earlier)),
+            return c.fail(sqlstate::object_not_in_prerequisite_state,
+                          fmt::format("approval {} is no longer pending: it was {}", id, name(*d.earlier)),
                           "SHOW APPROVALS lists the pending ones");
         case Status::own_statement:
             return c.fail(sqlstate::insufficient_privilege,
@@ -237,7 +251,8 @@ void decide(AdminConsole& c, std::string_view argument, bool approve) {
                                       approve ? "approve" : "deny", id),
                           "another person must decide it",
                           "An identity never decides the approval of a statement it sent itself.");
-        case Status::ok: break;
+        case Status::ok:
+            break;
     }
     c.state().approval_decided(d.entry, approve, by, reason);
     c.notice(fmt::format("pgmoat: approval {} {}: app \"{}\" session {} on target \"{}\": {}", id,
@@ -270,8 +285,9 @@ void grant(AdminConsole& c, std::string_view) {
     c.notice(fmt::format("pgmoat: grant {}: app \"{}\" may {} on target \"{}\" until {}", added.id, added.app,
                          added.allow, added.target, format_utc(added.expires)));
     if (!done.warning.empty()) c.notice("pgmoat: " + done.warning);
-    c.result({"grant", "app", "allow", "target", "expires", "granted_by", "reason"},
-             {{added.id, added.app, added.allow, added.target, format_utc(added.expires), added.granted_by, added.reason}});
+    c.result(
+        {"grant", "app", "allow", "target", "expires", "granted_by", "reason"},
+        {{added.id, added.app, added.allow, added.target, format_utc(added.expires), added.granted_by, added.reason}});
 }
 
 void revoke(AdminConsole& c, std::string_view id) {
@@ -285,8 +301,12 @@ void revoke(AdminConsole& c, std::string_view id) {
     c.complete("REVOKE");
 }
 
-void approve(AdminConsole& c, std::string_view argument) { decide(c, argument, true); }
-void deny(AdminConsole& c, std::string_view argument) { decide(c, argument, false); }
+void approve(AdminConsole& c, std::string_view argument) {
+    decide(c, argument, true);
+}
+void deny(AdminConsole& c, std::string_view argument) {
+    decide(c, argument, false);
+}
 
 constexpr AdminCommand kCommands[] = {
     {"SHOW HELP", "this list", show_help},
@@ -322,7 +342,8 @@ std::pair<const AdminCommand*, std::string> find_command(const std::vector<std::
     for (const auto& cmd : kCommands) {
         auto syntax = words(cmd.syntax);
         // "[…]" (which may span words, as GRANT's does) stands for the rest of the line.
-        auto bracket = std::find_if(syntax.begin(), syntax.end(), [](const std::string& w) { return w.front() == '['; });
+        auto bracket =
+            std::find_if(syntax.begin(), syntax.end(), [](const std::string& w) { return w.front() == '['; });
         bool rest = bracket != syntax.end();
         if (rest) syntax.erase(bracket + 1, syntax.end());
         if (rest ? line.size() + 1 < syntax.size() : syntax.size() != line.size()) continue;
@@ -345,10 +366,10 @@ std::pair<const AdminCommand*, std::string> find_command(const std::vector<std::
 // Words that begin SQL statements: a line starting with one gets told the console
 // runs no SQL (psql's meta-commands send catalog queries).
 bool looks_like_sql(std::string_view verb) {
-    static const std::string_view kSql[] = {"SELECT", "WITH", "TABLE", "VALUES", "INSERT", "UPDATE", "DELETE", "MERGE",
-                                            "COPY", "EXPLAIN", "CREATE", "DROP", "ALTER", "SET", "RESET", "DISCARD",
-                                            "PREPARE", "EXECUTE", "DEALLOCATE", "DECLARE", "FETCH", "LISTEN", "TRUNCATE",
-                                            "GRANT", "REVOKE", "CALL", "DO", "VACUUM", "ANALYZE", "LOCK"};
+    static const std::string_view kSql[] = {
+        "SELECT", "WITH",   "TABLE",    "VALUES", "INSERT", "UPDATE",  "DELETE",  "MERGE",   "COPY",       "EXPLAIN",
+        "CREATE", "DROP",   "ALTER",    "SET",    "RESET",  "DISCARD", "PREPARE", "EXECUTE", "DEALLOCATE", "DECLARE",
+        "FETCH",  "LISTEN", "TRUNCATE", "GRANT",  "REVOKE", "CALL",    "DO",      "VACUUM",  "ANALYZE",    "LOCK"};
     return std::find(std::begin(kSql), std::end(kSql), verb) != std::end(kSql);
 }
 
@@ -370,7 +391,8 @@ bool AdminConsole::on_frontend(const Frame& frame, std::string& out) {
         case frontend::Query: {
             auto q = read_query(frame.body);
             if (!q) {
-                write_error_response(out, ErrorFields{"FATAL", sqlstate::protocol_violation, "invalid Query message", {}, {}, 0});
+                write_error_response(
+                    out, ErrorFields{"FATAL", sqlstate::protocol_violation, "invalid Query message", {}, {}, 0});
                 return false;
             }
             out_ = &out;
@@ -379,16 +401,23 @@ bool AdminConsole::on_frontend(const Frame& frame, std::string& out) {
             write_ready_for_query(out, 'I');
             return true;
         }
-        case frontend::Terminate: return false;
+        case frontend::Terminate:
+            return false;
         case frontend::Sync:
             skip_until_sync_ = false;
             write_ready_for_query(out, 'I');
             return true;
-        case frontend::Flush: return true;
+        case frontend::Flush:
+            return true;
         default:
             // The extended protocol: one error per batch, as the server gives it.
             if (!skip_until_sync_) {
-                ErrorFields e{"ERROR", sqlstate::feature_not_supported, "pgmoat: the admin console takes simple queries only", {}, {}, 0};
+                ErrorFields e{"ERROR",
+                              sqlstate::feature_not_supported,
+                              "pgmoat: the admin console takes simple queries only",
+                              {},
+                              {},
+                              0};
                 e.hint = "send the command as a simple Query (psql does; psycopg does without parameters)";
                 // Drivers outside autocommit open a transaction this way (psycopg's BEGIN).
                 auto p = frame.type == frontend::Parse ? read_parse(frame.body) : std::nullopt;
@@ -413,9 +442,12 @@ void AdminConsole::run(std::string_view command) {
     failed_ = false;
     if (audit_ && !audit_->accepting()) {
         // Every command is audited: none runs unlogged (failure_policy = "block").
-        ErrorFields e{"ERROR", sqlstate::io_error, "pgmoat: the audit log cannot be written; admin commands are refused until it can",
+        ErrorFields e{"ERROR",
+                      sqlstate::io_error,
+                      "pgmoat: the audit log cannot be written; admin commands are refused until it can",
                       "The audit log's failure policy is block: nothing runs unlogged.",
-                      "check pgmoat's audit log (disk space, permissions); /metrics still answers", 0};
+                      "check pgmoat's audit log (disk space, permissions); /metrics still answers",
+                      0};
         return write_error_response(*out_, e);
     }
     auto [cmd, argument] = find_command(w);
@@ -432,7 +464,8 @@ void AdminConsole::run(std::string_view command) {
                  "The admin console runs its own commands, not SQL; psql's meta-commands (\\d, \\l, \\dt, …) send "
                  "catalog queries it does not answer.");
         } else {
-            fail(sqlstate::syntax_error, fmt::format("\"{}\" is not an admin console command", shown), "SHOW HELP lists the commands");
+            fail(sqlstate::syntax_error, fmt::format("\"{}\" is not an admin console command", shown),
+                 "SHOW HELP lists the commands");
         }
     }
     if (!failed_) record(sqlstate::successful_completion, {});
@@ -444,7 +477,9 @@ void AdminConsole::result(const std::vector<std::string>& columns, const std::ve
     write_command_complete(*out_, fmt::format("SHOW {}", rows.size()));
 }
 
-void AdminConsole::complete(std::string_view tag) { write_command_complete(*out_, tag); }
+void AdminConsole::complete(std::string_view tag) {
+    write_command_complete(*out_, tag);
+}
 
 void AdminConsole::notice(std::string message) {
     write_notice_response(*out_, ErrorFields{"NOTICE", sqlstate::successful_completion, std::move(message), {}, {}, 0});

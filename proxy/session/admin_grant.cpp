@@ -20,7 +20,9 @@ struct Token {
     bool quoted = false;  // 'string' or "name": never a keyword
 };
 
-bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 std::string upper(std::string_view s) {
     std::string out(s);
@@ -81,7 +83,8 @@ std::variant<ConsoleGrant, ConsoleGrantError> parse_console_grant(std::string_vi
     if (auto* e = std::get_if<ConsoleGrantError>(&lexed)) return *e;
     auto& t = std::get<std::vector<Token>>(lexed);
     if (t.empty() || t[0].quoted || upper(t[0].text) != "GRANT") return ConsoleGrantError{"not a GRANT", hint};
-    if (t.size() < 2) return ConsoleGrantError{"GRANT needs what it allows: a statement kind, a category or a rule", hint};
+    if (t.size() < 2)
+        return ConsoleGrantError{"GRANT needs what it allows: a statement kind, a category or a rule", hint};
     ConsoleGrant g;
     if (t[1].string) return ConsoleGrantError{"what GRANT allows is a name, not a 'string'", hint};
     // Kinds and rules are lower-case names; DROP reads as drop, as SQL folds it.
@@ -98,17 +101,20 @@ std::variant<ConsoleGrant, ConsoleGrantError> parse_console_grant(std::string_vi
         for (auto& c : clauses)
             if (!t[i].quoted && upper(t[i].text) == c.keyword) clause = &c;
         if (!clause)
-            return ConsoleGrantError{fmt::format("unexpected \"{}\" in GRANT: expected TO, ON, FOR or REASON", t[i].text), hint};
+            return ConsoleGrantError{
+                fmt::format("unexpected \"{}\" in GRANT: expected TO, ON, FOR or REASON", t[i].text), hint};
         if (clause->value) return ConsoleGrantError{fmt::format("GRANT has {} twice", clause->keyword), hint};
         if (i + 1 == t.size()) return ConsoleGrantError{fmt::format("GRANT's {} needs a value", clause->keyword), hint};
         clause->value = t[i + 1];
     }
     for (const auto& c : clauses)
-        if (!c.value) return ConsoleGrantError{fmt::format("GRANT needs {}", c.keyword == "TO"    ? "TO <app>: the identity it widens"
-                                                                             : c.keyword == "ON"    ? "ON <target> (* for every target)"
-                                                                             : c.keyword == "FOR"   ? "FOR <duration>, such as 30m, 2h or 1d"
-                                                                                                    : "REASON '<text>': why, for the audit log"),
-                                               hint};
+        if (!c.value)
+            return ConsoleGrantError{
+                fmt::format("GRANT needs {}", c.keyword == "TO"    ? "TO <app>: the identity it widens"
+                                              : c.keyword == "ON"  ? "ON <target> (* for every target)"
+                                              : c.keyword == "FOR" ? "FOR <duration>, such as 30m, 2h or 1d"
+                                                                   : "REASON '<text>': why, for the audit log"),
+                hint};
     const auto& [to, on, length, reason] = clauses;
     if (to.value->string || on.value->string || length.value->string)
         return ConsoleGrantError{"TO, ON and FOR take names, not 'strings'", hint};
@@ -119,8 +125,9 @@ std::variant<ConsoleGrant, ConsoleGrantError> parse_console_grant(std::string_vi
     g.reason = reason.value->text;
     auto seconds = policy::parse_grant_length(length.value->text);
     if (!seconds)
-        return ConsoleGrantError{fmt::format("FOR \"{}\": expected a duration such as 30m, 2h or 1d (at most 7d)", length.value->text),
-                                 hint};
+        return ConsoleGrantError{
+            fmt::format("FOR \"{}\": expected a duration such as 30m, 2h or 1d (at most 7d)", length.value->text),
+            hint};
     g.length = *seconds;
     if (g.app.empty() || g.target.empty()) return ConsoleGrantError{"TO and ON need a name", hint};
     return g;

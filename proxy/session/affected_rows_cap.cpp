@@ -97,11 +97,13 @@ std::optional<policy::Decision> Session::affected_rows_refusal(const sql::Analys
         d.statement = static_cast<int32_t>(i);
         // Rows changed where the statement's own CommandComplete does not count them.
         for (const auto& w : st.writes) {
-            if (!capped_write(w) || w.place == sql::WritePlace::statement || w.place == sql::WritePlace::nested) continue;
+            if (!capped_write(w) || w.place == sql::WritePlace::statement || w.place == sql::WritePlace::nested)
+                continue;
             if (w.place == sql::WritePlace::inner && st.kind == StatementKind::prepare) continue;  // counted at EXECUTE
             if (w.place == sql::WritePlace::inner && st.kind == StatementKind::explain && !st.explain_analyze) continue;
-            d.message = fmt::format("pgmoat: the rows changed by {} inside {} cannot be counted against max_rows_affected",
-                                    sql::name(w.kind), w.place == sql::WritePlace::with ? "a WITH query" : sql::name(st.kind));
+            d.message =
+                fmt::format("pgmoat: the rows changed by {} inside {} cannot be counted against max_rows_affected",
+                            sql::name(w.kind), w.place == sql::WritePlace::with ? "a WITH query" : sql::name(st.kind));
             d.hint = "run the UPDATE, DELETE or MERGE as a statement of its own";
             return d;
         }
@@ -109,7 +111,8 @@ std::optional<policy::Decision> Session::affected_rows_refusal(const sql::Analys
         // ends it itself would commit the write before its rows are counted, and
         // a COPY FROM STDIN would wait for the client while pgmoat holds it back.
         bool copy_in = st.copy && st.copy->direction == sql::CopyDirection::from;
-        if (capped && a.statements.size() > 1 && (sql::category(st.kind) == sql::StatementCategory::transaction || copy_in)) {
+        if (capped && a.statements.size() > 1 &&
+            (sql::category(st.kind) == sql::StatementCategory::transaction || copy_in)) {
             d.message = fmt::format("pgmoat: a Query that changes rows under max_rows_affected cannot also hold {}",
                                     sql::name(st.kind));
             d.hint = "send the transaction control (or COPY) as a Query of its own";
@@ -126,17 +129,26 @@ void Session::run_capped_query(const Frame& frame, std::shared_ptr<const sql::An
         // neither know the transaction it would run in nor wait for the batch's
         // answers (the server holds them until Sync): refused, failing the batch.
         policy::Decision d = affected_rows_rejection();
-        d.message = "pgmoat: a Query that changes rows under max_rows_affected cannot run inside an unfinished "
-                    "extended-protocol batch";
+        d.message =
+            "pgmoat: a Query that changes rows under max_rows_affected cannot run inside an unfinished "
+            "extended-protocol batch";
         d.hint = "send Sync before the Query";
         count(d, analysis.get());
         std::string_view sql = frame.body.substr(0, frame.body.size() - 1);
         return reject(d, sql, std::move(analysis), Origin::simple_query, {}, out);
     }
-    capped_query_ = CappedQuery{
-        .frame = std::string(frame.bytes()), .analysis = std::move(analysis), .decision = std::move(decision),
-        .started = started, .sent = false, .own_transaction = false, .batch = 0, .failed = false, .closing = false,
-        .held_complete = {}, .commit_error = {}, .approval = approval_};
+    capped_query_ = CappedQuery{.frame = std::string(frame.bytes()),
+                                .analysis = std::move(analysis),
+                                .decision = std::move(decision),
+                                .started = started,
+                                .sent = false,
+                                .own_transaction = false,
+                                .batch = 0,
+                                .failed = false,
+                                .closing = false,
+                                .held_complete = {},
+                                .commit_error = {},
+                                .approval = approval_};
     // Whether pgmoat opens a transaction depends on the status the requests before
     // it leave: it waits until the server has answered them.
     if (syncs_sent_ == syncs_done_ && executions_.empty()) send_capped_query(out);
@@ -252,18 +264,21 @@ bool Session::on_affected_rows(const Frame& frame, Outbox& out) {
         // An UPDATE ... RETURNING read a page at a time has run whole, and its
         // count comes only with its last page.
         error.sqlstate = sqlstate::program_limit_exceeded;
-        error.message = fmt::format("pgmoat: the rows changed by a statement read in pages (Execute with a row limit) "
-                                    "cannot be counted against max_rows_affected = {} of policy \"{}\"; it is rolled back",
-                                    policy_->max_rows_affected, policy_->name);
+        error.message = fmt::format(
+            "pgmoat: the rows changed by a statement read in pages (Execute with a row limit) "
+            "cannot be counted against max_rows_affected = {} of policy \"{}\"; it is rolled back",
+            policy_->max_rows_affected, policy_->name);
         error.hint = "execute it without a row limit";
     } else if (changed && changed->second > policy_->max_rows_affected) {
         error.sqlstate = sqlstate::program_limit_exceeded;
-        error.message = fmt::format("pgmoat: {} changed {} rows, more than max_rows_affected = {} of policy \"{}\"; "
-                                    "it is rolled back",
-                                    changed->first, changed->second, policy_->max_rows_affected, policy_->name);
-        error.hint = fmt::format("change fewer rows per statement: narrow its WHERE condition, or work in batches of at "
-                                 "most {} rows",
-                                 policy_->max_rows_affected);
+        error.message = fmt::format(
+            "pgmoat: {} changed {} rows, more than max_rows_affected = {} of policy \"{}\"; "
+            "it is rolled back",
+            changed->first, changed->second, policy_->max_rows_affected, policy_->name);
+        error.hint = fmt::format(
+            "change fewer rows per statement: narrow its WHERE condition, or work in batches of at "
+            "most {} rows",
+            policy_->max_rows_affected);
     } else {
         if (cap == AffectedCap::counted && capped_query_ && capped_query_->own_transaction && executions_.size() == 1 &&
             frame.type == backend::CommandComplete) {
@@ -276,10 +291,12 @@ bool Session::on_affected_rows(const Frame& frame, Outbox& out) {
         }
         return false;  // relayed as usual
     }
-    error.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).",
-                               name(policy::Rule::max_rows_affected), policy_->name,
-                               policy_->max_rows_affected_source.file, policy_->max_rows_affected_source.line);
-    if (auto* m = services_.metrics) m->rejections.labels({identity_.app, identity_.target, std::string(name(policy::Rule::max_rows_affected))}).inc();
+    error.detail =
+        fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).", name(policy::Rule::max_rows_affected),
+                    policy_->name, policy_->max_rows_affected_source.file, policy_->max_rows_affected_source.line);
+    if (auto* m = services_.metrics)
+        m->rejections.labels({identity_.app, identity_.target, std::string(name(policy::Rule::max_rows_affected))})
+            .inc();
     log::info("session app=\"{}\": {}", identity_.app, error.message);
     complete_execution(error.sqlstate, rows);
     if (cap == AffectedCap::execute) {

@@ -3,9 +3,9 @@
 // approves it (it then goes on exactly as an allowed statement does) or denies it,
 // or the hold times out (it is then refused exactly as a rejection is, so the
 // server fails the transaction or the batch up to Sync as for any error).
-#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/audit/json.h"
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/session.h"
 
@@ -31,9 +31,16 @@ bool Session::hold(const Frame& frame, std::string_view sql, std::string_view st
     if (!reason) reason = policy::hold_reason(*policy_, *analysis);
     if (!reason) return false;
     auto info = make_statement(sql, analysis, decision, static_cast<size_t>(reason->statement))->audit;
-    HeldStatement h{.id = 0, .frame = std::string(frame.bytes()), .sql = std::string(sql),
-                    .statement_name = std::string(statement_name), .origin = origin, .analysis = analysis,
-                    .decision = decision, .reason = std::move(*reason), .info = std::move(info), .started = started,
+    HeldStatement h{.id = 0,
+                    .frame = std::string(frame.bytes()),
+                    .sql = std::string(sql),
+                    .statement_name = std::string(statement_name),
+                    .origin = origin,
+                    .analysis = analysis,
+                    .decision = decision,
+                    .reason = std::move(*reason),
+                    .info = std::move(info),
+                    .started = started,
                     .deadline = Clock::now() + policy_->holds.timeout};
     if (!services_.approvals) {
         // Nobody could approve it: refused rather than run unapproved.
@@ -61,19 +68,21 @@ bool Session::hold(const Frame& frame, std::string_view sql, std::string_view st
     p.deadline = h.deadline;
     h.id = services_.approvals->hold(std::move(p));
     held_ = std::move(h);
-    log::warning("approval {} pending: app \"{}\" ({}) target \"{}\" session {}: {}; APPROVE {} or DENY {} on the "
-                 "admin console within {}",
-                 held_->id, identity_.app, identity_.kind, identity_.target, services_.session_id, held_->reason.why,
-                 held_->id, held_->id, minutes_or_seconds(policy_->holds.timeout));
+    log::warning(
+        "approval {} pending: app \"{}\" ({}) target \"{}\" session {}: {}; APPROVE {} or DENY {} on the "
+        "admin console within {}",
+        held_->id, identity_.app, identity_.kind, identity_.target, services_.session_id, held_->reason.why, held_->id,
+        held_->id, minutes_or_seconds(policy_->holds.timeout));
     record_approval_step("held", {}, held_->reason.why);
     if (policy_->holds.notice) {
         ErrorFields n;
         n.severity = "NOTICE";
         n.sqlstate = sqlstate::successful_completion;
         n.message = fmt::format("pgmoat: statement held for approval {}: {}", held_->id, held_->reason.why);
-        n.detail = fmt::format("It runs once a person approves it (APPROVE {} on pgmoat's admin console, or pgmoat "
-                               "approve {}); denied, or not approved within {}, it fails.",
-                               held_->id, held_->id, minutes_or_seconds(policy_->holds.timeout));
+        n.detail = fmt::format(
+            "It runs once a person approves it (APPROVE {} on pgmoat's admin console, or pgmoat "
+            "approve {}); denied, or not approved within {}, it fails.",
+            held_->id, held_->id, minutes_or_seconds(policy_->holds.timeout));
         size_t before = out.to_client.size();
         write_notice_response(out.to_client, n);
         bytes_to_client_ += out.to_client.size() - before;

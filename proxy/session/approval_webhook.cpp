@@ -38,7 +38,8 @@ std::string approval_webhook_body(const ApprovalEvent& event, std::chrono::syste
         std::string deadline;
         audit::json::append_time(deadline, now + std::chrono::duration_cast<std::chrono::system_clock::duration>(left));
         w.key("deadline").value(deadline);
-        w.key("seconds_left").value(static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(left).count()));
+        w.key("seconds_left")
+            .value(static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(left).count()));
         w.key("approve").value("pgmoat approve " + id);
         w.key("deny").value("pgmoat deny " + id + " --reason TEXT");
         w.key("console").value("APPROVE " + id + " / DENY " + id + " [reason] on the admin console (database pgmoat)");

@@ -12,18 +12,23 @@ constexpr size_t kRecentEnded = 256;
 
 std::string_view name(ApprovalOutcome outcome) {
     switch (outcome) {
-        case ApprovalOutcome::approved: return "approved";
-        case ApprovalOutcome::denied: return "denied";
-        case ApprovalOutcome::timed_out: return "timed_out";
-        case ApprovalOutcome::abandoned: return "abandoned";
+        case ApprovalOutcome::approved:
+            return "approved";
+        case ApprovalOutcome::denied:
+            return "denied";
+        case ApprovalOutcome::timed_out:
+            return "timed_out";
+        case ApprovalOutcome::abandoned:
+            return "abandoned";
     }
     return "unknown";
 }
 
 Approvals::Approvals(metrics::Registry* registry) {
     if (!registry) return;
-    pending_gauge_ = &registry->gauge("pgmoat_approvals_pending", "Statements held, waiting for a person's approval.", {})
-                          .labels({});
+    pending_gauge_ =
+        &registry->gauge("pgmoat_approvals_pending", "Statements held, waiting for a person's approval.", {})
+             .labels({});
     outcomes_ = &registry->counter("pgmoat_approvals_total",
                                    "Held statements by how their hold ended: approved, denied, timed_out, abandoned "
                                    "(the session ended first).",

@@ -71,12 +71,16 @@ void ClientStartup::tls_established(std::optional<auth::ChannelBinding> channel_
 
 StartupStep ClientStartup::on_frame(const Frame& frame, std::string& out) {
     switch (state_) {
-        case State::initial: return on_startup_packet(frame, out);
+        case State::initial:
+            return on_startup_packet(frame, out);
         case State::sasl_initial:
-        case State::sasl_continue: return on_sasl(frame, out);
-        case State::done: break;
+        case State::sasl_continue:
+            return on_sasl(frame, out);
+        case State::done:
+            break;
     }
-    return refuse(out, sqlstate::protocol_violation, "unexpected message after authentication", "message after login completed");
+    return refuse(out, sqlstate::protocol_violation, "unexpected message after authentication",
+                  "message after login completed");
 }
 
 StartupStep ClientStartup::on_startup_packet(const Frame& frame, std::string& out) {
@@ -85,7 +89,8 @@ StartupStep ClientStartup::on_startup_packet(const Frame& frame, std::string& ou
         // A second request (or one after GSSENC was refused and TLS is up) is a
         // protocol violation, as in PostgreSQL.
         if (ssl_requested_ || tls_active_) {
-            return refuse(out, sqlstate::protocol_violation, "unsupported frontend protocol: repeated SSLRequest", "repeated SSLRequest");
+            return refuse(out, sqlstate::protocol_violation, "unsupported frontend protocol: repeated SSLRequest",
+                          "repeated SSLRequest");
         }
         ssl_requested_ = true;
         if (context_.tls_available) {
@@ -117,7 +122,8 @@ StartupStep ClientStartup::on_startup_packet(const Frame& frame, std::string& ou
 
 StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::string& out) {
     if (context_.over_connection_limit) {
-        return refuse(out, sqlstate::too_many_connections, "sorry, too many clients already", "over max_client_connections");
+        return refuse(out, sqlstate::too_many_connections, "sorry, too many clients already",
+                      "over max_client_connections");
     }
     const auto& cfg = *context_.config;
     const auto& allowed = cfg.server.forward_parameters;
@@ -129,8 +135,10 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
     auto forward = [&](const std::string& name, const std::string& value) {
         auto& params = identity_.forward_parameters;
         auto it = std::find_if(params.begin(), params.end(), [&](const auto& p) { return iequals(p.first, name); });
-        if (it == params.end()) params.emplace_back(name, value);
-        else it->second = value;
+        if (it == params.end())
+            params.emplace_back(name, value);
+        else
+            it->second = value;
     };
     std::string user;
     std::string database;
@@ -142,21 +150,21 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
             // forwards, and goes upstream as a parameter of its own.
             auto options = parse_startup_options(value);
             if (!options.error.empty()) {
-                return refuse(out, options.unsupported ? sqlstate::insufficient_privilege : sqlstate::syntax_error,
-                              options.unsupported
-                                  ? fmt::format("pgmoat: {} in startup parameter \"options\" is not supported",
-                                                options.error)
-                                  : fmt::format("pgmoat: startup parameter \"options\": {}", options.error),
-                              "startup parameter \"options\" refused",
-                              "pgmoat takes only settings there: -c name=value or --name=value");
+                return refuse(
+                    out, options.unsupported ? sqlstate::insufficient_privilege : sqlstate::syntax_error,
+                    options.unsupported
+                        ? fmt::format("pgmoat: {} in startup parameter \"options\" is not supported", options.error)
+                        : fmt::format("pgmoat: startup parameter \"options\": {}", options.error),
+                    "startup parameter \"options\" refused",
+                    "pgmoat takes only settings there: -c name=value or --name=value");
             }
             for (auto& [setting, setting_value] : options.settings) {
                 if (!forwardable(setting)) {
-                    return refuse(out, sqlstate::insufficient_privilege,
-                                  fmt::format("pgmoat: setting \"{}\" in startup parameter \"options\" is not allowed",
-                                              setting),
-                                  fmt::format("setting \"{}\" in startup parameter \"options\" refused", setting),
-                                  fmt::format("pgmoat forwards only these settings: {}", join(allowed)));
+                    return refuse(
+                        out, sqlstate::insufficient_privilege,
+                        fmt::format("pgmoat: setting \"{}\" in startup parameter \"options\" is not allowed", setting),
+                        fmt::format("setting \"{}\" in startup parameter \"options\" refused", setting),
+                        fmt::format("pgmoat forwards only these settings: {}", join(allowed)));
                 }
                 option_settings.emplace_back(std::move(setting), std::move(setting_value));
             }
@@ -175,7 +183,8 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
             }
         } else {
             if (!forwardable(name)) {
-                return refuse(out, sqlstate::insufficient_privilege, fmt::format("pgmoat: startup parameter \"{}\" is not allowed", name),
+                return refuse(out, sqlstate::insufficient_privilege,
+                              fmt::format("pgmoat: startup parameter \"{}\" is not allowed", name),
                               fmt::format("startup parameter \"{}\" refused", name),
                               fmt::format("pgmoat forwards only these startup parameters: {}", join(allowed)));
             }
@@ -194,7 +203,8 @@ StartupStep ClientStartup::on_startup_message(const StartupMessage& m, std::stri
     for (const auto& [name, value] : identity_.forward_parameters)
         if (iequals(name, "application_name")) identity_.application_name = value;
     if (user.empty()) {
-        return refuse(out, sqlstate::invalid_authorization_specification, "no PostgreSQL user name specified in startup packet", "no user name");
+        return refuse(out, sqlstate::invalid_authorization_specification,
+                      "no PostgreSQL user name specified in startup packet", "no user name");
     }
     identity_.app = user;
     identity_.target = database.empty() ? user : database;
@@ -226,13 +236,16 @@ StartupStep ClientStartup::on_sasl(const Frame& frame, std::string& out) {
             return refuse(out, sqlstate::protocol_violation, "malformed SCRAM message",
                           fmt::format("SCRAM exchange failed: {}", scram_->failure_reason()));
         }
-        return refuse(out, sqlstate::invalid_password, fmt::format("password authentication failed for user \"{}\"", identity_.app),
+        return refuse(out, sqlstate::invalid_password,
+                      fmt::format("password authentication failed for user \"{}\"", identity_.app),
                       unknown_app_ ? std::string("no credentials for this app")
                                    : fmt::format("authentication failed: {}", scram_->failure_reason()));
     };
     if (state_ == State::sasl_initial) {
         auto initial = read_sasl_initial_response(frame.body);
-        if (!initial) return refuse(out, sqlstate::protocol_violation, "malformed SASLInitialResponse message", "malformed SASL message");
+        if (!initial)
+            return refuse(out, sqlstate::protocol_violation, "malformed SASLInitialResponse message",
+                          "malformed SASL message");
         auto mechanisms = scram_->mechanisms();
         if (std::find(mechanisms.begin(), mechanisms.end(), initial->mechanism) == mechanisms.end()) {
             return refuse(out, sqlstate::protocol_violation, "client selected an invalid SASL authentication mechanism",
@@ -257,7 +270,8 @@ StartupStep ClientStartup::authenticated(std::string& out) {
     const config::App* app = cfg.find_app(identity_.app);
     if (identity_.target == kAdminDatabase) {
         if (!app || !app->admin) {
-            return refuse(out, sqlstate::invalid_authorization_specification, fmt::format("pgmoat: app \"{}\" may not open the admin console", identity_.app),
+            return refuse(out, sqlstate::invalid_authorization_specification,
+                          fmt::format("pgmoat: app \"{}\" may not open the admin console", identity_.app),
                           "admin console refused: not an admin identity",
                           fmt::format("an operator makes an identity an admin with admin = true under [apps.{}] in "
                                       "pgmoat.toml",
@@ -268,18 +282,19 @@ StartupStep ClientStartup::authenticated(std::string& out) {
     }
     target_ = cfg.find_target(identity_.target);
     if (!target_) {
-        return refuse(out, sqlstate::invalid_catalog_name, fmt::format("pgmoat: no target named \"{}\"", identity_.target),
-                      fmt::format("unknown target \"{}\"", identity_.target),
-                      app ? fmt::format("app \"{}\" may connect to: {}", identity_.app, join(app->targets))
-                          : std::string{});
+        return refuse(
+            out, sqlstate::invalid_catalog_name, fmt::format("pgmoat: no target named \"{}\"", identity_.target),
+            fmt::format("unknown target \"{}\"", identity_.target),
+            app ? fmt::format("app \"{}\" may connect to: {}", identity_.app, join(app->targets)) : std::string{});
     }
     if (!app || !app->may_use(identity_.target)) {
-        return refuse(out, sqlstate::invalid_authorization_specification,
-                      fmt::format("pgmoat: app \"{}\" may not connect to target \"{}\"", identity_.app, identity_.target),
-                      fmt::format("target \"{}\" not granted", identity_.target),
-                      app && !app->targets.empty()
-                          ? fmt::format("app \"{}\" may connect to: {}", identity_.app, join(app->targets))
-                          : std::string("ask the operator to grant a target to this app in pgmoat.toml"));
+        return refuse(
+            out, sqlstate::invalid_authorization_specification,
+            fmt::format("pgmoat: app \"{}\" may not connect to target \"{}\"", identity_.app, identity_.target),
+            fmt::format("target \"{}\" not granted", identity_.target),
+            app && !app->targets.empty()
+                ? fmt::format("app \"{}\" may connect to: {}", identity_.app, join(app->targets))
+                : std::string("ask the operator to grant a target to this app in pgmoat.toml"));
     }
     identity_.kind = app->kind;
     return pin_setting_limits(out);
@@ -299,14 +314,15 @@ StartupStep ClientStartup::pin_setting_limits(std::string& out) {
             auto sent = std::find_if(forward.begin(), forward.end(),
                                      [](const auto& p) { return iequals(p.first, "default_transaction_read_only"); });
             if (sent != forward.end() && !policy::reads_as_on(sent->second)) {
-                return refuse(out, sqlstate::insufficient_privilege,
-                              fmt::format("pgmoat: startup parameter default_transaction_read_only={} is not allowed: "
-                                          "{} is read-only",
-                                          sent->second,
-                                          policy->read_only ? fmt::format("policy \"{}\"", policy->name)
-                                                            : fmt::format("target \"{}\" (production = read_only)", identity_.target)),
-                              "startup parameter \"default_transaction_read_only\" off for a read-only policy",
-                              "leave it out");
+                return refuse(
+                    out, sqlstate::insufficient_privilege,
+                    fmt::format("pgmoat: startup parameter default_transaction_read_only={} is not allowed: "
+                                "{} is read-only",
+                                sent->second,
+                                policy->read_only
+                                    ? fmt::format("policy \"{}\"", policy->name)
+                                    : fmt::format("target \"{}\" (production = read_only)", identity_.target)),
+                    "startup parameter \"default_transaction_read_only\" off for a read-only policy", "leave it out");
             }
             if (sent == forward.end()) forward.emplace_back("default_transaction_read_only", "on");
         }

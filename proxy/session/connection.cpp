@@ -56,8 +56,10 @@ Connection::~Connection() {
 audit::Record Connection::event(audit::Event e) const {
     audit::Record r;
     r.event = e;
-    if (session_) r.session = session_->audit_info();
-    else r.session = pre_login_info_;
+    if (session_)
+        r.session = session_->audit_info();
+    else
+        r.session = pre_login_info_;
     return r;
 }
 
@@ -123,10 +125,14 @@ void Connection::feed(Side side, std::string_view bytes) {
 
 void Connection::on_client_input() {
     switch (phase_) {
-        case Phase::startup: return on_startup_input();
-        case Phase::admitting: return;  // kept until the welcome is out
-        case Phase::relay: return relay(Side::client);
-        case Phase::console: return console_input();
+        case Phase::startup:
+            return on_startup_input();
+        case Phase::admitting:
+            return;  // kept until the welcome is out
+        case Phase::relay:
+            return relay(Side::client);
+        case Phase::console:
+            return console_input();
         case Phase::draining: {
             size_t n = client_.in.size();
             client_.in.consume(n);
@@ -134,7 +140,9 @@ void Connection::on_client_input() {
             if (drain_left_ == 0) close(close_reason_);
             return;
         }
-        case Phase::closed: client_.in.consume(client_.in.size()); return;
+        case Phase::closed:
+            client_.in.consume(client_.in.size());
+            return;
     }
 }
 
@@ -160,7 +168,8 @@ void Connection::on_read_failed(Side side, bool eof, std::string_view error) {
     server_lost_ = true;
     // The server went away without a goodbye (crash, kill, network): tell the
     // client plainly instead of leaving it to guess from a closed socket.
-    write_fatal(sqlstate::connection_failure, fmt::format("pgmoat: lost the connection to target \"{}\"", target_->name));
+    write_fatal(sqlstate::connection_failure,
+                fmt::format("pgmoat: lost the connection to target \"{}\"", target_->name));
     close("server closed the connection");
 }
 
@@ -198,7 +207,8 @@ void Connection::on_startup_input() {
 
 void Connection::startup_step(StartupStep step) {
     switch (step) {
-        case StartupStep::read_more: return;
+        case StartupStep::read_more:
+            return;
         case StartupStep::start_tls:
             // Bytes sent after SSLRequest but before the handshake were not
             // protected by TLS and could be injected by anyone on the path.
@@ -250,8 +260,10 @@ void Connection::startup_step(StartupStep step) {
                       context_.client_port, close_reason_);
             login_failed();
             return close(close_reason_);
-        case StartupStep::authenticated: return authenticated();
-        case StartupStep::admin_console: return open_console();
+        case StartupStep::authenticated:
+            return authenticated();
+        case StartupStep::admin_console:
+            return open_console();
     }
 }
 
@@ -388,8 +400,8 @@ void Connection::open_console() {
     console_.emplace(*context_.admin, static_cast<AuditSink*>(this), std::move(info));
     phase_ = Phase::console;
     last_activity_ = now();
-    log::info("session {}: admin \"{}\" opened the admin console from {}:{}", context_.id, who.app,
-              who.client_address, who.client_port);
+    log::info("session {}: admin \"{}\" opened the admin console from {}:{}", context_.id, who.app, who.client_address,
+              who.client_port);
     list_session(who, kAdminDatabase, "admin console");
     startup_.reset();
     // Whatever the client sent before its welcome.
@@ -411,8 +423,9 @@ void Connection::console_input() {
         client_.wanted = 0;
         bool more = console_->on_frontend(r.frame, out_.to_client);
         in.consume(r.frame.size);
-        if (!more) return close(r.frame.type == protocol::frontend::Terminate ? "client closed the connection"
-                                                                                : "protocol violation on the admin console");
+        if (!more)
+            return close(r.frame.type == protocol::frontend::Terminate ? "client closed the connection"
+                                                                       : "protocol violation on the admin console");
     }
 }
 
@@ -433,11 +446,11 @@ void Connection::list_session(const Identity& who, std::string_view target, std:
 void Connection::publish_state() {
     if (!listing_ || !session_ || phase_ != Phase::relay) return;
     char tx = session_->transaction_status();
-    std::string_view state = held_                ? "paused"
-                             : !session_->idle()  ? "active"
-                             : tx == 'T'          ? "idle in transaction"
-                             : tx == 'E'          ? "idle in transaction (aborted)"
-                                                  : "idle";
+    std::string_view state = held_               ? "paused"
+                             : !session_->idle() ? "active"
+                             : tx == 'T'         ? "idle in transaction"
+                             : tx == 'E'         ? "idle in transaction (aborted)"
+                                                 : "idle";
     std::string_view kind = session_->last_statement_kind();
     if (state.data() == listed_state_.data() && kind.data() == listed_kind_.data()) return;
     listed_state_ = state;
@@ -466,9 +479,9 @@ void Connection::on_kill(std::string_view by) {
     // Not in the middle of a message streaming to the client: that one is cut short
     // and the client sees the connection end.
     if (server_.stream.left == 0) {
-        ClientStartup::write_fatal(out_.to_client, sqlstate::admin_shutdown, "terminating connection due to administrator command",
-                                   fmt::format("pgmoat: session {} was ended by admin \"{}\" on the admin console.",
-                                               context_.id, by));
+        ClientStartup::write_fatal(
+            out_.to_client, sqlstate::admin_shutdown, "terminating connection due to administrator command",
+            fmt::format("pgmoat: session {} was ended by admin \"{}\" on the admin console.", context_.id, by));
     }
     // What runs on the server stops there too: closing its connection alone would
     // leave a long statement running until it next writes.
@@ -480,13 +493,16 @@ void Connection::on_kill(std::string_view by) {
 
 void Connection::login_failed() {
     const std::string& code = startup_ ? startup_->failure_sqlstate() : std::string();
-    std::string reason = code == sqlstate::invalid_password                      ? "password"
-                         : code == sqlstate::invalid_authorization_specification || code == sqlstate::invalid_catalog_name ? "target"
-                         : code == sqlstate::insufficient_privilege || code == sqlstate::syntax_error || code == sqlstate::feature_not_supported ? "parameter"
-                         : code == sqlstate::too_many_connections                    ? "limit"
-                         : code == sqlstate::protocol_violation                    ? "protocol"
-                         : close_reason_ == "startup timeout" ? "timeout"
-                                                              : "";
+    std::string reason =
+        code == sqlstate::invalid_password                                                                ? "password"
+        : code == sqlstate::invalid_authorization_specification || code == sqlstate::invalid_catalog_name ? "target"
+        : code == sqlstate::insufficient_privilege || code == sqlstate::syntax_error ||
+                code == sqlstate::feature_not_supported
+            ? "parameter"
+        : code == sqlstate::too_many_connections ? "limit"
+        : code == sqlstate::protocol_violation   ? "protocol"
+        : close_reason_ == "startup timeout"     ? "timeout"
+                                                 : "";
     if (reason.empty() || (startup_ && startup_->cancel_request().process_id != 0)) return;
     if (context_.metrics) {
         context_.metrics->login_failures.labels({reason}).inc();
@@ -515,8 +531,12 @@ Connection::Clock::time_point Connection::deadline() const {
     auto at = Clock::time_point::max();
     switch (phase_) {
         case Phase::startup:
-        case Phase::admitting: at = startup_deadline_; break;
-        case Phase::draining: at = drain_deadline_; break;
+        case Phase::admitting:
+            at = startup_deadline_;
+            break;
+        case Phase::draining:
+            at = drain_deadline_;
+            break;
         case Phase::relay:
         case Phase::console: {
             auto idle = context_.config->server.idle_timeout;
@@ -528,7 +548,8 @@ Connection::Clock::time_point Connection::deadline() const {
             }
             break;
         }
-        case Phase::closed: return at;
+        case Phase::closed:
+            return at;
     }
     if (upstream_ != Upstream::none && upstream_ != Upstream::ready) at = std::min(at, connect_deadline_);
     if (phase_ == Phase::relay) at = std::min(at, session_->hold_deadline());
@@ -593,7 +614,9 @@ void Connection::maybe_close_idle_for_shutdown() {
     close("server shutting down");
 }
 
-void Connection::on_terminate() { close("shutdown deadline passed"); }
+void Connection::on_terminate() {
+    close("shutdown deadline passed");
+}
 
 void Connection::send_cancel(const config::Target* target, protocol::BackendKeyData key) {
     // PostgreSQL cancels whatever runs when the signal lands: requests to the
@@ -698,7 +721,9 @@ void Connection::start_drain(std::string reason, size_t bytes_to_drain) {
 
 // ---- audit ----
 
-bool Connection::accepting() const { return !context_.audit || context_.audit->accepting(); }
+bool Connection::accepting() const {
+    return !context_.audit || context_.audit->accepting();
+}
 
 void Connection::submit(audit::Record&& record) {
     if (!context_.audit) return;
@@ -726,7 +751,8 @@ void Connection::on_durable(uint64_t ticket, bool ok) {
         out_.to_client.resize(holds_.front().from);
         holds_.clear();
     }
-    write_fatal(sqlstate::io_error, "pgmoat: the audit record of a statement could not be written; its result is withheld");
+    write_fatal(sqlstate::io_error,
+                "pgmoat: the audit record of a statement could not be written; its result is withheld");
     close("audit record not durable");
 }
 

@@ -4,7 +4,8 @@ namespace pgmoat::session {
 
 ConnectionMetrics::ConnectionMetrics(metrics::Registry& r)
     : accepted(r.counter("pgmoat_client_connections_accepted_total", "Client connections accepted.", {})),
-      sessions(r.gauge("pgmoat_client_sessions", "Logged-in client sessions now, by app and target.", {"app", "target"})),
+      sessions(
+          r.gauge("pgmoat_client_sessions", "Logged-in client sessions now, by app and target.", {"app", "target"})),
       login_failures(r.counter("pgmoat_login_failures_total",
                                "Client logins refused, by reason (password, target, parameter, protocol, "
                                "limit, timeout, upstream).",
@@ -13,8 +14,8 @@ ConnectionMetrics::ConnectionMetrics(metrics::Registry& r)
                                    "Client connections refused for max_client_connections.", {})),
       upstream_connect_errors(r.counter("pgmoat_upstream_connect_errors_total",
                                         "Failed connections or logins to a target, by target.", {"target"})),
-      upstream_connections(r.gauge("pgmoat_upstream_connections", "Open connections to targets, by target.",
-                                   {"target"})),
+      upstream_connections(
+          r.gauge("pgmoat_upstream_connections", "Open connections to targets, by target.", {"target"})),
       pins(r.counter("pgmoat_pool_pins_total",
                      "Sessions pinned to their server connection in transaction pooling, by target and the "
                      "statement's reason (set, listen, temporary_table, cursor_with_hold, advisory_lock, prepare, "

@@ -43,10 +43,11 @@ std::optional<std::string> Connection::function_for_call(uint32_t oid) {
     client_waits_ = true;
     if (lookup_ || !session_->idle() || server_.stream.left > 0) return std::nullopt;  // once the server is free
     lookup_ = Lookup{oid};
-    protocol::write_query(out_.to_server,
-                          fmt::format("SELECT n.nspname, p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace "
-                                      "n ON n.oid = p.pronamespace WHERE p.oid = {}",
-                                      oid));
+    protocol::write_query(
+        out_.to_server,
+        fmt::format("SELECT n.nspname, p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace "
+                    "n ON n.oid = p.pronamespace WHERE p.oid = {}",
+                    oid));
     if (upstream_ == Upstream::none) attach_upstream();
     return std::nullopt;
 }
@@ -76,7 +77,9 @@ void Connection::on_lookup_input() {
                 }
                 break;
             }
-            case protocol::backend::ErrorResponse: lookup_->name.clear(); break;
+            case protocol::backend::ErrorResponse:
+                lookup_->name.clear();
+                break;
             case protocol::backend::ReadyForQuery:
                 lookup_->done = true;
                 if (!lookup_->name.empty() && context_.function_names) {
@@ -89,7 +92,8 @@ void Connection::on_lookup_input() {
                 // What the server sends on its own still goes to the client.
                 session_->on_backend(r.frame, out_);
                 break;
-            default: break;  // RowDescription, CommandComplete
+            default:
+                break;  // RowDescription, CommandComplete
         }
         in.consume(r.frame.size);
     }

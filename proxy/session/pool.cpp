@@ -89,7 +89,8 @@ Pool::Expired Pool::expire(Clock::time_point now) {
     for (auto id : idle_) {
         const Server& s = servers_[id];
         bool aged = settings_.server_lifetime.count() > 0 && now - s.created >= settings_.server_lifetime;
-        bool unused = settings_.server_idle_timeout.count() > 0 && now - s.idle_since >= settings_.server_idle_timeout &&
+        bool unused = settings_.server_idle_timeout.count() > 0 &&
+                      now - s.idle_since >= settings_.server_idle_timeout &&
                       servers_.size() - out.servers.size() > static_cast<size_t>(settings_.min_pool_size);
         if (aged || unused) out.servers.push_back(id);
     }
@@ -118,8 +119,8 @@ size_t Pool::active() const {
 }
 
 size_t Pool::opening() const {
-    return static_cast<size_t>(
-        std::count_if(servers_.begin(), servers_.end(), [](const auto& s) { return s.second.state == State::opening; }));
+    return static_cast<size_t>(std::count_if(servers_.begin(), servers_.end(),
+                                             [](const auto& s) { return s.second.state == State::opening; }));
 }
 
 }  // namespace pgmoat::session

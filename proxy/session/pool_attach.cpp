@@ -4,8 +4,8 @@
 // transaction (ReadyForQuery 'I' with nothing else in flight), unless a statement
 // pinned the session to it. The pool's decisions are session::Pool's; net/ holds
 // the sockets.
-#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
@@ -114,19 +114,24 @@ void Connection::on_replay_input() {
                 if (replay_error_.empty()) replay_error_ = "error";
                 break;
             case protocol::backend::ParameterStatus:
-                if (auto p = protocol::read_parameter_status(r.frame.body)) session_->on_server_parameter(p->name, p->value);
+                if (auto p = protocol::read_parameter_status(r.frame.body))
+                    session_->on_server_parameter(p->name, p->value);
                 break;
-            case protocol::backend::ReadyForQuery: replaying_ = false; break;
-            default: break;  // CommandComplete, notices: pgmoat's own statements
+            case protocol::backend::ReadyForQuery:
+                replaying_ = false;
+                break;
+            default:
+                break;  // CommandComplete, notices: pgmoat's own statements
         }
         in.consume(r.frame.size);
     }
     if (!replaying_ && !replay_error_.empty()) {
         server_conn_->applied.clear();
         server_lost_ = true;  // its settings are not known any more
-        std::string message = fmt::format("pgmoat: the startup parameters could not be applied on a server connection of "
-                                          "target \"{}\": {}",
-                                          target_->name, replay_error_);
+        std::string message = fmt::format(
+            "pgmoat: the startup parameters could not be applied on a server connection of "
+            "target \"{}\": {}",
+            target_->name, replay_error_);
         log::warning("session {}: {}", context_.id, message);
         write_fatal(sqlstate::invalid_parameter_value, message);
         close("startup parameters refused by the server");
@@ -166,8 +171,8 @@ void Connection::release_server(bool reusable) {
 void Connection::note_pin() {
     if (pooled_ && pin_reason_.empty()) {
         pin_reason_ = out_.pin_reason;
-        log::info("session {}: {} pins the session to its server connection (backend {}) of target \"{}\"",
-                  context_.id, out_.pin_statement, upstream_key_.process_id, target_->name);
+        log::info("session {}: {} pins the session to its server connection (backend {}) of target \"{}\"", context_.id,
+                  out_.pin_statement, upstream_key_.process_id, target_->name);
         if (context_.metrics) context_.metrics->pins.labels({target_->name, pin_reason_}).inc();
     }
     out_.pin_reason.clear();

@@ -109,9 +109,10 @@ std::optional<policy::Decision> Session::session_state_refusal(const sql::Analys
         d.policy = policy_->name;
         d.rule = policy::Rule::session_state;
         d.sqlstate = sqlstate::feature_not_supported;
-        d.message = fmt::format("pgmoat: {} is not supported in transaction pooling: target \"{}\" shares server "
-                                "connections between sessions at each transaction's end",
-                                state->statement, identity_.target);
+        d.message = fmt::format(
+            "pgmoat: {} is not supported in transaction pooling: target \"{}\" shares server "
+            "connections between sessions at each transaction's end",
+            state->statement, identity_.target);
         d.detail = state->never_pinned
                        ? "It would return settings to the server connection's own defaults, not this session's "
                          "startup parameters and policy limits."

@@ -48,11 +48,13 @@ std::optional<policy::Decision> Session::production_refusal(const sql::Statement
             d.message = fmt::format("pgmoat: target \"{}\" is in production mode read_only: {} may not write",
                                     identity_.target, who);
         }
-        d.detail = fmt::format("Rejected by production = \"read_only\" ({}), which applies to agents and people; "
-                               "their server sessions are read-only too.",
-                               mode.where);
-        d.hint = "reads work; a grant does not lift read_only: the write needs an identity of kind app that may "
-                 "write, or the operator sets production = \"no_ddl\"";
+        d.detail = fmt::format(
+            "Rejected by production = \"read_only\" ({}), which applies to agents and people; "
+            "their server sessions are read-only too.",
+            mode.where);
+        d.hint =
+            "reads work; a grant does not lift read_only: the write needs an identity of kind app that may "
+            "write, or the operator sets production = \"no_ddl\"";
         return d;
     }
     // no_ddl
@@ -69,8 +71,9 @@ std::optional<policy::Decision> Session::production_refusal(const sql::Statement
     d.message = fmt::format("pgmoat: target \"{}\" is in production mode no_ddl: {} may not change schema or roles",
                             identity_.target, who);
     d.detail = fmt::format("Rejected by production = \"no_ddl\" ({}), which applies to agents and people.", mode.where);
-    d.hint = "ask an admin for a time-boxed grant (GRANT <kind> TO <app> ON <target> FOR 30m REASON '…' on the "
-             "admin console, or pgmoat grant)";
+    d.hint =
+        "ask an admin for a time-boxed grant (GRANT <kind> TO <app> ON <target> FOR 30m REASON '…' on the "
+        "admin console, or pgmoat grant)";
     return d;
 }
 

@@ -99,7 +99,8 @@ void Connection::relay(Side from) {
         // messages cross at any size.
         auto r = protocol::decode_message(in.data(), from_client ? UINT32_MAX : kProtocolMaxBody);
         if (r.status == protocol::DecodeStatus::error) {
-            write_fatal(sqlstate::protocol_violation, from_client ? r.error : "pgmoat: invalid message from server: " + r.error);
+            write_fatal(sqlstate::protocol_violation,
+                        from_client ? r.error : "pgmoat: invalid message from server: " + r.error);
             return close("protocol violation: " + r.error);
         }
         if (r.frame_size == 0) {
@@ -107,7 +108,8 @@ void Connection::relay(Side from) {
             return;
         }
         if (from_client && !admissible(r.type, r.frame_size)) return;
-        if (from_client && pooled_ && r.type == protocol::frontend::Terminate && r.status == protocol::DecodeStatus::frame) {
+        if (from_client && pooled_ && r.type == protocol::frontend::Terminate &&
+            r.status == protocol::DecodeStatus::frame) {
             // The server connection is the pool's: it stays open.
             in.consume(r.frame.size);
             return close("client sent Terminate");
@@ -206,8 +208,10 @@ bool Connection::admissible(char type, size_t frame_size) {
 
 void Connection::note_batch(char type) {
     using namespace protocol::frontend;
-    if (type == Parse || type == Bind || type == Describe || type == Execute || type == Close) batch_open_ = true;
-    else if (type == Sync || type == Query) batch_open_ = false;
+    if (type == Parse || type == Bind || type == Describe || type == Execute || type == Close)
+        batch_open_ = true;
+    else if (type == Sync || type == Query)
+        batch_open_ = false;
 }
 
 void Connection::after_session_event() {

@@ -39,14 +39,17 @@ bool Session::estimate_rows(const Frame& frame, std::string_view sql, std::strin
     if (index < 0) return false;
     const auto& st = analysis->statements[static_cast<size_t>(index)];
     auto unknown = [&](std::string why) {
-        return hold(frame, sql, statement_name, origin, analysis, decision, started,
-                    policy::rows_hold_reason(*policy_, *analysis, index, std::variant<double, std::string>(std::move(why))), out);
+        return hold(
+            frame, sql, statement_name, origin, analysis, decision, started,
+            policy::rows_hold_reason(*policy_, *analysis, index, std::variant<double, std::string>(std::move(why))),
+            out);
     };
     if (analysis->statements.size() > 1) return unknown("it is one of several statements in a Query");
     if (st.param_count > 0) {
-        return unknown(fmt::format("it has parameters (${}), which PostgreSQL 15 cannot plan before their values are "
-                                   "bound",
-                                   st.param_count));
+        return unknown(
+            fmt::format("it has parameters (${}), which PostgreSQL 15 cannot plan before their values are "
+                        "bound",
+                        st.param_count));
     }
     if (syncs_sent_ != syncs_done_ || !executions_.empty() || copy_in_ || copy_out_ ||
         (origin == Origin::parse ? unsynced_before_ : unsynced_))
@@ -54,17 +57,24 @@ bool Session::estimate_rows(const Frame& frame, std::string_view sql, std::strin
     // In a failed transaction the server refuses it: there is nothing to ask.
     if (transaction_status_ == 'E') return false;
     std::string text(sql.substr(static_cast<size_t>(st.offset), static_cast<size_t>(st.length)));
-    RowEstimate e{.frame = std::string(frame.bytes()), .sql = std::string(sql),
-                  .statement_name = std::string(statement_name), .origin = origin, .analysis = analysis,
-                  .decision = decision, .started = started, .index = index,
-                  .savepoint = transaction_status_ == 'T', .cleanup = false, .plan = {}, .error = {}};
+    RowEstimate e{.frame = std::string(frame.bytes()),
+                  .sql = std::string(sql),
+                  .statement_name = std::string(statement_name),
+                  .origin = origin,
+                  .analysis = analysis,
+                  .decision = decision,
+                  .started = started,
+                  .index = index,
+                  .savepoint = transaction_status_ == 'T',
+                  .cleanup = false,
+                  .plan = {},
+                  .error = {}};
     // Newlines end a trailing line comment of the statement's text.
     std::string explain = fmt::format("EXPLAIN (FORMAT JSON) {}\n", text);
     if (e.savepoint) explain = fmt::format("SAVEPOINT {0};\n{1};\nRELEASE SAVEPOINT {0}", kSavepoint, explain);
     estimate_ = std::move(e);
     send_own_query(explain, out);
-    log::debug("session app=\"{}\": asking the server for the row estimate of a {}", identity_.app,
-               sql::name(st.kind));
+    log::debug("session app=\"{}\": asking the server for the row estimate of a {}", identity_.app, sql::name(st.kind));
     return true;
 }
 
@@ -97,8 +107,10 @@ bool Session::on_estimate_answer(const Frame& frame, Outbox& out) {
         case backend::NotificationResponse:
             relay(frame, out);
             return true;
-        case backend::ReadyForQuery: break;
-        default: return true;  // SAVEPOINT's and RELEASE's answers, the plan's RowDescription: pgmoat's own
+        case backend::ReadyForQuery:
+            break;
+        default:
+            return true;  // SAVEPOINT's and RELEASE's answers, the plan's RowDescription: pgmoat's own
     }
     auto status = read_ready_for_query(frame.body);
     if (!status) {
@@ -115,8 +127,8 @@ bool Session::on_estimate_answer(const Frame& frame, Outbox& out) {
     }
     RowEstimate done = std::move(e);
     estimate_.reset();
-    std::variant<double, std::string> estimate = done.error.empty() ? policy::planned_changed_rows(done.plan)
-                                                                    : std::variant<double, std::string>(done.error);
+    std::variant<double, std::string> estimate =
+        done.error.empty() ? policy::planned_changed_rows(done.plan) : std::variant<double, std::string>(done.error);
     auto reason = policy::rows_hold_reason(*policy_, *done.analysis, done.index, estimate);
     if (auto* rows = std::get_if<double>(&estimate))
         log::debug("session app=\"{}\": the server estimates {} changed rows", identity_.app, *rows);

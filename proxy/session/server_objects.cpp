@@ -54,8 +54,10 @@ bool ServerObjects::close_complete() {
         closes_.pop_front();
         return true;
     }
-    if (c.kind == 'S') prepared_.erase(c.name);
-    else portals_.erase(c.name);
+    if (c.kind == 'S')
+        prepared_.erase(c.name);
+    else
+        portals_.erase(c.name);
     closes_.pop_front();
     return false;
 }
@@ -88,12 +90,16 @@ void ServerObjects::statement_completed(const StatementPtr& completed) {
             portals_[st->name] = Portal{completed, {}, st->cursor_with_hold, 0};
             break;
         case sql::StatementKind::close_cursor:
-            if (st->name.empty()) portals_.clear();  // CLOSE ALL closes protocol portals too
-            else portals_.erase(st->name);
+            if (st->name.empty())
+                portals_.clear();  // CLOSE ALL closes protocol portals too
+            else
+                portals_.erase(st->name);
             break;
         case sql::StatementKind::deallocate:
-            if (st->name.empty() || st->name == "all") prepared_.clear();
-            else prepared_.erase(st->name);
+            if (st->name.empty() || st->name == "all")
+                prepared_.clear();
+            else
+                prepared_.erase(st->name);
             break;
         case sql::StatementKind::discard:
             // DISCARD PLANS only re-plans; DISCARD ALL also deallocates and closes all.

@@ -95,7 +95,8 @@ void Session::send_decoy(Origin origin, std::string_view statement_name, const E
 bool Session::is_decoy_error(std::string_view body) const {
     auto fields = read_error_fields(body);
     if (!fields) return false;
-    return find_field(*fields, 'C') == sqlstate::syntax_error && find_field(*fields, 'M').find(kDecoySql) != std::string_view::npos;
+    return find_field(*fields, 'C') == sqlstate::syntax_error &&
+           find_field(*fields, 'M').find(kDecoySql) != std::string_view::npos;
 }
 
 namespace {
@@ -149,8 +150,8 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
         case frontend::Close: {
             auto d = read_describe_or_close(frame.body);
             if (!d) {
-                return protocol_violation(out, frame.type == frontend::Describe ? "invalid Describe message"
-                                                                                : "invalid Close message");
+                return protocol_violation(
+                    out, frame.type == frontend::Describe ? "invalid Describe message" : "invalid Close message");
             }
             if (frame.type == frontend::Close) objects_.close_sent(syncs_sent_, d->kind, std::string(d->name));
             forward_describe_or_close(frame, d->kind, d->name, out);
@@ -161,8 +162,10 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
             skip_until_sync_ = false;
             unsynced_ = false;
             forward(frame, out);
-            if (copy_in_ || copy_in_expected_) ++tentative_syncs_;
-            else ++syncs_sent_;
+            if (copy_in_ || copy_in_expected_)
+                ++tentative_syncs_;
+            else
+                ++syncs_sent_;
             return;
         case frontend::Flush:
             if (!frame.body.empty()) return protocol_violation(out, "invalid Flush message");
@@ -192,7 +195,8 @@ void Session::on_frontend(const Frame& frame, Outbox& out) {
         case frontend::PasswordMessage:
             return protocol_violation(out, "unexpected password message after authentication");
         default:
-            return protocol_violation(out, fmt::format("invalid frontend message type {}", static_cast<int>(frame.type)));
+            return protocol_violation(out,
+                                      fmt::format("invalid frontend message type {}", static_cast<int>(frame.type)));
     }
 }
 
@@ -212,8 +216,9 @@ bool Session::on_frontend_stream(char type, std::string_view head, size_t size, 
             }
             if (server_ && !b->statement.empty()) {
                 // Its head would need the per-server name, and it streams as it came.
-                protocol_violation(out, "pgmoat: a Bind of a named prepared statement larger than 256 kB is not "
-                                        "supported in transaction pooling");
+                protocol_violation(out,
+                                   "pgmoat: a Bind of a named prepared statement larger than 256 kB is not "
+                                   "supported in transaction pooling");
                 return false;
             }
             streaming_bind_ = StreamingBind{std::string(b->portal), std::string(b->statement), std::nullopt};
@@ -266,8 +271,10 @@ void Session::on_parameter_status(std::string_view body) {
 }
 
 void Session::on_server_parameter(std::string_view name, std::string_view value) {
-    if (name == "standard_conforming_strings") settings_.standard_conforming_strings = value == "on";
-    else if (name == "client_encoding") settings_.client_encoding = std::string(value);
+    if (name == "standard_conforming_strings")
+        settings_.standard_conforming_strings = value == "on";
+    else if (name == "client_encoding")
+        settings_.client_encoding = std::string(value);
 }
 
 void Session::relay(const Frame& frame, Outbox& out) {
@@ -281,8 +288,8 @@ void Session::write_row_cap_error(Outbox& out) {
     e.sqlstate = sqlstate::program_limit_exceeded;
     e.message = fmt::format("pgmoat: the statement returned more than {} rows, the limit of policy \"{}\"",
                             policy_->max_rows, policy_->name);
-    e.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).", name(policy::Rule::max_rows), policy_->name,
-                           policy_->max_rows_source.file, policy_->max_rows_source.line);
+    e.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).", name(policy::Rule::max_rows),
+                           policy_->name, policy_->max_rows_source.file, policy_->max_rows_source.line);
     e.hint = "select fewer rows: add a WHERE condition or LIMIT $1, or page through the result";
     size_t before = out.to_client.size();
     write_error_response(out.to_client, e);
@@ -354,8 +361,8 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
         case backend::ReadyForQuery: {
             auto status = read_ready_for_query(frame.body);
             if (!status) return protocol_violation(out, "server sent an invalid ReadyForQuery message");
-            if (capped_query_ && capped_query_->sent && !capped_query_->closing && capped_query_->batch == syncs_done_ &&
-                on_capped_query_ready(*status, out)) {
+            if (capped_query_ && capped_query_->sent && !capped_query_->closing &&
+                capped_query_->batch == syncs_done_ && on_capped_query_ready(*status, out)) {
                 return;
             }
             if (discard_until_ready_ && *status == 'T') {
@@ -374,8 +381,8 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
             batch_answered(*status);
             relay(frame, out);
             // A capped Query waits for the answers to what was sent before it.
-            if (capped_query_ && !capped_query_->sent && !capped_query_->own_transaction && syncs_sent_ == syncs_done_ &&
-                executions_.empty()) {
+            if (capped_query_ && !capped_query_->sent && !capped_query_->own_transaction &&
+                syncs_sent_ == syncs_done_ && executions_.empty()) {
                 send_capped_query(out);
             }
             return;
@@ -383,14 +390,16 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
         case backend::ParseComplete:
             if (objects_.parse_complete()) return;  // of a Parse pgmoat added
             break;
-        case backend::BindComplete: objects_.bind_complete(); break;
+        case backend::BindComplete:
+            objects_.bind_complete();
+            break;
         case backend::CloseComplete:
             if (objects_.close_complete()) return;
             break;
         case backend::ErrorResponse: {
             auto fields = read_error_fields(frame.body);
-            if (!on_error_response(fields.value_or(std::vector<ErrorField>{}),
-                                   fields && is_decoy_error(frame.body), out)) {
+            if (!on_error_response(fields.value_or(std::vector<ErrorField>{}), fields && is_decoy_error(frame.body),
+                                   out)) {
                 return;
             }
             break;
@@ -431,9 +440,15 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
             if (!relay_it) return;
             break;
         }
-        case backend::ParameterStatus: on_parameter_status(frame.body); break;
-        case backend::CopyInResponse: copy_in_ = true; break;
-        case backend::CopyOutResponse: copy_out_ = true; break;
+        case backend::ParameterStatus:
+            on_parameter_status(frame.body);
+            break;
+        case backend::CopyInResponse:
+            copy_in_ = true;
+            break;
+        case backend::CopyOutResponse:
+            copy_out_ = true;
+            break;
         case backend::CopyData:
             // COPY ... TO STDOUT sends a row per CopyData: max_rows counts them.
             if (copy_out_) {
@@ -468,7 +483,8 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
         case backend::NotificationResponse:
             break;
         default:
-            return protocol_violation(out, fmt::format("server sent unknown message type {}", static_cast<int>(frame.type)));
+            return protocol_violation(out,
+                                      fmt::format("server sent unknown message type {}", static_cast<int>(frame.type)));
     }
     relay(frame, out);
 }
@@ -518,7 +534,9 @@ bool Session::on_backend_stream(char type, std::string_view head, size_t size, O
             // a decoy's error is small, so this is never one.
             if (!on_error_response(read_error_fields_prefix(head), false, out)) return false;
             break;
-        case backend::ParameterStatus: on_parameter_status_head(head); break;
+        case backend::ParameterStatus:
+            on_parameter_status_head(head);
+            break;
         case backend::NoticeResponse:
         case backend::NotificationResponse:
         case backend::RowDescription:
@@ -526,10 +544,11 @@ bool Session::on_backend_stream(char type, std::string_view head, size_t size, O
         case backend::FunctionCallResponse:
             break;
         case backend::DataRow:
-        case backend::CopyData: return on_backend_stream_rows(type, size, out);
+        case backend::CopyData:
+            return on_backend_stream_rows(type, size, out);
         default:
-            protocol_violation(out, fmt::format("server message type {} of {} bytes is too large", static_cast<int>(type),
-                                                size));
+            protocol_violation(
+                out, fmt::format("server message type {} of {} bytes is too large", static_cast<int>(type), size));
             return false;
     }
     bytes_to_client_ += size;

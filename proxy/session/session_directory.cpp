@@ -40,8 +40,10 @@ std::vector<SessionRow> SessionDirectory::list() const {
 
 void TargetPauses::set(std::string_view target, bool paused) {
     std::lock_guard lock(mutex_);
-    if (paused) targets_.emplace(target);
-    else if (auto it = targets_.find(target); it != targets_.end()) targets_.erase(it);
+    if (paused)
+        targets_.emplace(target);
+    else if (auto it = targets_.find(target); it != targets_.end())
+        targets_.erase(it);
     any_.store(!targets_.empty(), std::memory_order_release);
 }
 

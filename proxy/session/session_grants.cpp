@@ -25,11 +25,13 @@ void Session::refresh_grants() {
     for (const auto& g : grants_) {
         bool kept = false;
         for (const auto& f : fresh) kept = kept || f.id == g.id;
-        if (!kept) log::info("session {}: grant {} ({} for app \"{}\") no longer applies", services_.session_id, g.id,
-                             g.allow, identity_.app);
+        if (!kept)
+            log::info("session {}: grant {} ({} for app \"{}\") no longer applies", services_.session_id, g.id, g.allow,
+                      identity_.app);
     }
     grants_ = std::move(fresh);
-    policy_ = grants_.empty() ? base_policy_ : std::make_shared<const policy::Policy>(policy::widen(*base_policy_, grants_));
+    policy_ =
+        grants_.empty() ? base_policy_ : std::make_shared<const policy::Policy>(policy::widen(*base_policy_, grants_));
 }
 
 bool Session::granted(std::string_view rule) const {

@@ -55,7 +55,8 @@ std::optional<SessionState> session_state(const sql::Statement& st) {
                                 false};
         case StatementKind::load:
             return SessionState{"load", "LOAD", "load libraries through a target in session pool_mode", false};
-        default: break;
+        default:
+            break;
     }
     bool temporary = st.temporary;
     for (const auto& r : st.relations) temporary |= r.schema == "pg_temp" && r.access.has(sql::Access::ddl);
@@ -64,8 +65,8 @@ std::optional<SessionState> session_state(const sql::Statement& st) {
                             "use a CTE (WITH ...), or a regular table the app cleans up", false};
     }
     for (const auto& f : st.functions) {
-        for (auto name : {"pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_advisory_lock",
-                          "pg_try_advisory_lock_shared"}) {
+        for (auto name :
+             {"pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_advisory_lock", "pg_try_advisory_lock_shared"}) {
             if (catalog_function(f, name)) {
                 return SessionState{"advisory_lock", fmt::format("{}()", name),
                                     "take a transaction-level lock (pg_advisory_xact_lock, pg_try_advisory_xact_lock), "
@@ -74,8 +75,7 @@ std::optional<SessionState> session_state(const sql::Statement& st) {
             }
         }
         if (catalog_function(f, "set_config")) {
-            return SessionState{"set", "set_config()",
-                                "SET LOCAL inside a transaction (it lasts until COMMIT)", false};
+            return SessionState{"set", "set_config()", "SET LOCAL inside a transaction (it lasts until COMMIT)", false};
         }
     }
     return std::nullopt;

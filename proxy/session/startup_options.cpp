@@ -7,7 +7,9 @@
 namespace pgmoat::session {
 
 namespace {
-bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+bool is_space(char c) {
+    return std::isspace(static_cast<unsigned char>(c)) != 0;
+}
 
 // pg_split_opts: words at unescaped white space; a backslash makes the next byte
 // literal (white space or a backslash) and is itself dropped.

@@ -7,7 +7,8 @@ using metrics::exponential_buckets;
 StatementMetrics::StatementMetrics(metrics::Registry& r)
     : statements(r.counter("pgmoat_statements_total", "Statements judged, by app, target, statement kind and decision.",
                            {"app", "target", "kind", "decision"})),
-      rejections(r.counter("pgmoat_rejections_total", "Statements rejected, by app, target and the rule that rejected them.",
+      rejections(r.counter("pgmoat_rejections_total",
+                           "Statements rejected, by app, target and the rule that rejected them.",
                            {"app", "target", "rule"})),
       would_reject(r.counter("pgmoat_monitor_would_reject_total",
                              "Statements a monitor-mode policy forwarded but would have rejected, by rule.",
@@ -26,8 +27,8 @@ StatementMetrics::StatementMetrics(metrics::Registry& r)
       decision_seconds(r.histogram("pgmoat_decision_duration_seconds", "Time to judge an analyzed statement.", {},
                                    exponential_buckets(1e-7, 2.5, 14))),
       first_byte_seconds(r.histogram("pgmoat_upstream_first_byte_seconds",
-                                     "From forwarding a statement to the server's first answer, by target.",
-                                     {"target"}, exponential_buckets(50e-6, 2, 18))),
+                                     "From forwarding a statement to the server's first answer, by target.", {"target"},
+                                     exponential_buckets(50e-6, 2, 18))),
       complete_seconds(r.histogram("pgmoat_upstream_statement_duration_seconds",
                                    "From forwarding a statement to its completion, by target.", {"target"},
                                    exponential_buckets(50e-6, 2, 18))) {}

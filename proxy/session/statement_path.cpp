@@ -19,8 +19,9 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     refresh_grants();
     auto analysis = given ? std::move(given) : analyze(sql);
     auto analyzed = Clock::now();
-    auto decision = policy::decide(*policy_, *analysis, sql,
-                                   origin == Origin::parse ? policy::Protocol::extended : policy::Protocol::simple_query);
+    auto decision =
+        policy::decide(*policy_, *analysis, sql,
+                       origin == Origin::parse ? policy::Protocol::extended : policy::Protocol::simple_query);
     // A simple Query runs now: it is also subject to the rate limit and the audit
     // log's health. A Parse only prepares; its Executes are checked when they come.
     if (decision.allow && origin == Origin::simple_query) {
@@ -38,7 +39,9 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
         if (auto refusal = freeze_refusal(*analysis)) {
             if (frame && services_.freezes->holds_writes(identity_.target)) {
                 freeze_hold = policy::HoldReason{
-                    policy::Rule::hold_freeze, {}, refusal->statement,
+                    policy::Rule::hold_freeze,
+                    {},
+                    refusal->statement,
                     fmt::format("target \"{}\" is frozen: its writes wait for approval", identity_.target)};
             } else {
                 decision = std::move(*refusal);
@@ -81,11 +84,10 @@ bool Session::admit(const Frame* frame, std::string_view sql, std::string_view s
 void Session::pass(const Frame* frame, std::string_view sql, std::string_view statement_name, Origin origin,
                    Outbox& out, std::shared_ptr<const sql::Analysis> analysis, policy::Decision decision,
                    Clock::time_point started) {
-
     if (decision.would_reject && log_sampler_.allow()) {
         // The audit log and metrics have every one; pgmoat's own log gets a sample.
-        log::warning("monitor: app \"{}\" statement would be rejected by rule \"{}\" of policy \"{}\": {}", identity_.app,
-                     name(decision.rule), decision.policy, decision.message);
+        log::warning("monitor: app \"{}\" statement would be rejected by rule \"{}\" of policy \"{}\": {}",
+                     identity_.app, name(decision.rule), decision.policy, decision.message);
     }
     if (origin == Origin::simple_query && frame && caps_affected_rows(*analysis)) {
         // Under [limits] max_rows_affected: the Query runs where pgmoat can undo it.
@@ -96,12 +98,15 @@ void Session::pass(const Frame* frame, std::string_view sql, std::string_view st
         // Recorded under its name once the server confirms it (ParseComplete): a
         // Parse of a name in use fails there, unless a DEALLOCATE sent before it
         // freed the name.
-        objects_.parse_sent(syncs_sent_, std::string(statement_name), make_statement(sql, analysis, std::move(decision), 0));
+        objects_.parse_sent(syncs_sent_, std::string(statement_name),
+                            make_statement(sql, analysis, std::move(decision), 0));
     } else {
         query_sent(sql, analysis, decision, started, false);
     }
-    if (frame && origin == Origin::parse) forward_parse(*frame, statement_name, out);
-    else if (frame) forward(*frame, out);
+    if (frame && origin == Origin::parse)
+        forward_parse(*frame, statement_name, out);
+    else if (frame)
+        forward(*frame, out);
 }
 
 void Session::query_sent(std::string_view sql, const std::shared_ptr<const sql::Analysis>& analysis,
@@ -139,7 +144,8 @@ bool Session::on_function_call(const Frame* frame, std::string_view head, std::s
     policy::Decision decision;
     if (!function.empty()) {
         std::string placeholders;
-        for (int i = 1; i <= std::max<int16_t>(args, 0); ++i) placeholders += fmt::format("{}${}", i > 1 ? ", " : "", i);
+        for (int i = 1; i <= std::max<int16_t>(args, 0); ++i)
+            placeholders += fmt::format("{}${}", i > 1 ? ", " : "", i);
         sql = fmt::format("SELECT {}({})", function, placeholders);
         analysis = analyze(sql);
         decision = policy::decide(*policy_, *analysis, sql, policy::Protocol::simple_query);
@@ -149,10 +155,11 @@ bool Session::on_function_call(const Frame* frame, std::string_view head, std::s
         decision.rule = policy::Rule::function_call;
         decision.policy = policy_->name;
         decision.sqlstate = sqlstate::insufficient_privilege;
-        decision.message = fmt::format("pgmoat: the function of this FunctionCall message (OID {}) could not be identified",
-                                       oid);
-        decision.detail = "pgmoat judges a FunctionCall by the function its OID names in the target's catalog; "
-                          "inside an extended-protocol batch, or when the look-up fails, it cannot.";
+        decision.message =
+            fmt::format("pgmoat: the function of this FunctionCall message (OID {}) could not be identified", oid);
+        decision.detail =
+            "pgmoat judges a FunctionCall by the function its OID names in the target's catalog; "
+            "inside an extended-protocol batch, or when the look-up fails, it cannot.";
         decision.hint = "call the function in a statement instead, e.g. SELECT fn($1), or send Sync first";
     }
     if (decision.allow) {
@@ -254,15 +261,17 @@ std::shared_ptr<const sql::Analysis> Session::analyze(std::string_view sql) {
     server.client_encoding = settings_.client_encoding;
     std::string why;
     if (syncs_done_ < settings_known_at_) {
-        why = "a statement still running before it in the same pipeline may change standard_conforming_strings or "
-              "client_encoding (any function, cursor or trigger can), and this text reads differently if it does; "
-              "send it after the server has answered (after Sync), or write backslashes in E'' strings and pass "
-              "non-ASCII text as parameters";
+        why =
+            "a statement still running before it in the same pipeline may change standard_conforming_strings or "
+            "client_encoding (any function, cursor or trigger can), and this text reads differently if it does; "
+            "send it after the server has answered (after Sync), or write backslashes in E'' strings and pass "
+            "non-ASCII text as parameters";
     } else if (!server.settings_supported()) {
         why = server.standard_conforming_strings
-                  ? fmt::format("client_encoding is {} in this session, and this text holds bytes that encoding "
-                                "reads differently from UTF8",
-                                settings_.client_encoding)
+                  ? fmt::format(
+                        "client_encoding is {} in this session, and this text holds bytes that encoding "
+                        "reads differently from UTF8",
+                        settings_.client_encoding)
                   : "standard_conforming_strings is off in this session, and this text reads differently with it off";
     } else {
         return a;
@@ -331,7 +340,7 @@ void Session::reject(const policy::Decision& d, std::string_view sql, std::share
 }
 
 StatementPtr Session::make_statement(std::string_view sql, std::shared_ptr<const sql::Analysis> a, policy::Decision d,
-                                    size_t index, std::string_view kind) {
+                                     size_t index, std::string_view kind) {
     auto s = std::make_shared<Statement>();
     s->index = index;
     if (policy_->audit_raw_statement) s->sql = std::string(sql);
@@ -377,16 +386,20 @@ void Session::count(const policy::Decision& d, const sql::Analysis* a) {
     int decision_code = !d.allow ? 0 : d.would_reject ? 1 : 2;
     std::string_view decision = decision_code == 0 ? "reject" : decision_code == 1 ? "would_reject" : "allow";
     bool known = a && a->ok() && !a->statements.empty();
-    std::string_view kind = known ? sql::name(a->statements.front().kind)
+    std::string_view kind = known           ? sql::name(a->statements.front().kind)
                             : a && !a->ok() ? sql::name(a->status)
                                             : std::string_view("none");
     // Look-ups by label take a lock: keep the children this session has used.
     uint32_t key = ((known ? static_cast<uint32_t>(a->statements.front().kind)
-                           : 1000 + (a ? static_cast<uint32_t>(a->status) : 99)) << 2) | static_cast<uint32_t>(decision_code);
+                           : 1000 + (a ? static_cast<uint32_t>(a->status) : 99))
+                    << 2) |
+                   static_cast<uint32_t>(decision_code);
     auto it = counters_.find(key);
     if (it == counters_.end()) {
-        it = counters_.emplace(key, &m->statements.labels({identity_.app, identity_.target, std::string(kind),
-                                                            std::string(decision)})).first;
+        it = counters_
+                 .emplace(key, &m->statements.labels(
+                                   {identity_.app, identity_.target, std::string(kind), std::string(decision)}))
+                 .first;
     }
     it->second->inc();
     if (d.rule != policy::Rule::none) {
@@ -404,8 +417,8 @@ void Session::record(const Execution& e, std::string_view sqlstate, uint64_t row
     r.policy_version = services_.policies->version;
     r.sqlstate = std::string(sqlstate);
     r.rows = rows;
-    r.duration_us = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - e.started).count());
+    r.duration_us =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - e.started).count());
     r.bytes_sent = e.bytes;
     if (backend_pid_ != 0) r.backend_pid = backend_pid_;
     if (e.statement) {

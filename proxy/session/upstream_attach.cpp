@@ -43,7 +43,7 @@ void Connection::on_upstream_connected() {
     upstream_ = Upstream::login;
     // A pooled server connection serves every client: it logs in with none's
     // parameters; each client's are applied on it with SET.
-    const auto& forward = pooled_  ? Parameters{}
+    const auto& forward = pooled_    ? Parameters{}
                           : session_ ? session_->identity().forward_parameters
                                      : startup_->identity().forward_parameters;
     login_.emplace(*target_, forward, std::nullopt);
@@ -67,7 +67,7 @@ void Connection::on_server_tls(bool ok, const std::vector<uint8_t>& certificate_
         binding = auth::ChannelBinding{"tls-server-end-point", auth::tls_server_end_point(certificate_der)};
     }
     upstream_ = Upstream::login;
-    const auto& forward = pooled_  ? Parameters{}
+    const auto& forward = pooled_    ? Parameters{}
                           : session_ ? session_->identity().forward_parameters
                                      : startup_->identity().forward_parameters;
     login_.emplace(*target_, forward, std::move(binding));
@@ -93,13 +93,16 @@ void Connection::on_server_input() {
             actions_.push_back({.kind = Action::Kind::start_server_tls, .target = target_});
             return;
         }
-        case Upstream::login: return on_login_input();
+        case Upstream::login:
+            return on_login_input();
         case Upstream::ready:
             if (replaying_) on_replay_input();
             if (replaying_ || closed() || upstream_ != Upstream::ready) return;
             if (in.empty()) return maybe_release();
             return relay(Side::server);
-        default: in.consume(in.size()); return;
+        default:
+            in.consume(in.size());
+            return;
     }
 }
 
@@ -190,7 +193,9 @@ void Connection::upstream_failed(const protocol::ErrorFields& error, const std::
     close("target unavailable");
 }
 
-bool Connection::server_output_released() const { return upstream_ == Upstream::ready && !cancel_in_flight_; }
+bool Connection::server_output_released() const {
+    return upstream_ == Upstream::ready && !cancel_in_flight_;
+}
 
 void Connection::on_cancel_sent() {
     cancel_in_flight_ = false;

@@ -15,11 +15,12 @@ using namespace pgmoat::protocol;
 UpstreamLogin::UpstreamLogin(const config::Target& target,
                              std::vector<std::pair<std::string, std::string>> forward_parameters,
                              std::optional<auth::ChannelBinding> channel_binding)
-    : target_(target), forward_parameters_(std::move(forward_parameters)), channel_binding_(std::move(channel_binding)) {}
+    : target_(target),
+      forward_parameters_(std::move(forward_parameters)),
+      channel_binding_(std::move(channel_binding)) {}
 
 void UpstreamLogin::start(std::string& out) {
-    std::vector<std::pair<std::string, std::string>> params = {{"user", target_.user},
-                                                                {"database", target_.database}};
+    std::vector<std::pair<std::string, std::string>> params = {{"user", target_.user}, {"database", target_.database}};
     for (const auto& p : forward_parameters_) params.push_back(p);
     // The statement analyzer parses with standard_conforming_strings on; pin it so
     // the server reads string literals exactly as pgmoat did.
@@ -39,8 +40,10 @@ UpstreamLogin::Status UpstreamLogin::on_message(const Frame& frame, std::string&
     switch (frame.type) {
         case backend::Authentication: {
             auto a = read_authentication(frame.body);
-            if (!a) return fail(sqlstate::connection_failure, fmt::format("pgmoat: target \"{}\" sent a malformed authentication request", target_.name),
-                                "malformed authentication request");
+            if (!a)
+                return fail(sqlstate::connection_failure,
+                            fmt::format("pgmoat: target \"{}\" sent a malformed authentication request", target_.name),
+                            "malformed authentication request");
             return on_authentication(*a, out);
         }
         case backend::ErrorResponse: {
@@ -51,20 +54,30 @@ UpstreamLogin::Status UpstreamLogin::on_message(const Frame& frame, std::string&
             // the client as from PostgreSQL itself; anything else about pgmoat's own
             // login (its password, its role) is pgmoat's problem, reported as a
             // connection failure so the client does not think its own password is wrong.
-            std::string sqlstate = (code == sqlstate::too_many_connections || code == sqlstate::cannot_connect_now) ? code : sqlstate::connection_failure;
+            std::string sqlstate = (code == sqlstate::too_many_connections || code == sqlstate::cannot_connect_now)
+                                       ? code
+                                       : sqlstate::connection_failure;
             return fail(sqlstate, fmt::format("pgmoat: target \"{}\" refused the connection: {}", target_.name, msg),
                         fmt::format("login refused by server: {} {}", code, msg));
         }
-        case backend::NoticeResponse: notices_.append(frame.bytes()); return Status::in_progress;
+        case backend::NoticeResponse:
+            notices_.append(frame.bytes());
+            return Status::in_progress;
         case backend::ParameterStatus: {
             auto p = read_parameter_status(frame.body);
-            if (!p) return fail(sqlstate::connection_failure, fmt::format("pgmoat: target \"{}\" sent a malformed message", target_.name), "malformed ParameterStatus");
+            if (!p)
+                return fail(sqlstate::connection_failure,
+                            fmt::format("pgmoat: target \"{}\" sent a malformed message", target_.name),
+                            "malformed ParameterStatus");
             parameters_.emplace_back(std::string(p->name), std::string(p->value));
             return Status::in_progress;
         }
         case backend::BackendKeyData: {
             auto k = read_backend_key_data(frame.body);
-            if (!k) return fail(sqlstate::connection_failure, fmt::format("pgmoat: target \"{}\" sent a malformed message", target_.name), "malformed BackendKeyData");
+            if (!k)
+                return fail(sqlstate::connection_failure,
+                            fmt::format("pgmoat: target \"{}\" sent a malformed message", target_.name),
+                            "malformed BackendKeyData");
             key_ = *k;
             have_key_ = true;
             return Status::in_progress;
@@ -74,19 +87,22 @@ UpstreamLogin::Status UpstreamLogin::on_message(const Frame& frame, std::string&
             return Status::in_progress;
         case backend::ReadyForQuery:
             if (!authenticated_ || !read_ready_for_query(frame.body)) {
-                return fail(sqlstate::connection_failure, fmt::format("pgmoat: target \"{}\" sent ReadyForQuery before authentication", target_.name),
+                return fail(sqlstate::connection_failure,
+                            fmt::format("pgmoat: target \"{}\" sent ReadyForQuery before authentication", target_.name),
                             "ReadyForQuery before AuthenticationOk");
             }
             return Status::ready;
         default:
-            return fail(sqlstate::connection_failure, fmt::format("pgmoat: target \"{}\" sent an unexpected message during login", target_.name),
+            return fail(sqlstate::connection_failure,
+                        fmt::format("pgmoat: target \"{}\" sent an unexpected message during login", target_.name),
                         fmt::format("unexpected message type '{}' during login", frame.type));
     }
 }
 
 UpstreamLogin::Status UpstreamLogin::on_authentication(const Authentication& a, std::string& out) {
     auto auth_error = [&](const std::string& why) {
-        return fail(sqlstate::connection_failure, fmt::format("pgmoat could not log in to target \"{}\"", target_.name), why);
+        return fail(sqlstate::connection_failure, fmt::format("pgmoat could not log in to target \"{}\"", target_.name),
+                    why);
     };
     switch (a.code) {
         case auth_request::Ok:
@@ -115,8 +131,10 @@ UpstreamLogin::Status UpstreamLogin::on_authentication(const Authentication& a, 
             bool plus = std::find(mechs->begin(), mechs->end(), "SCRAM-SHA-256-PLUS") != mechs->end();
             bool plain = std::find(mechs->begin(), mechs->end(), "SCRAM-SHA-256") != mechs->end();
             std::optional<auth::ChannelBinding> cb;
-            if (plus && channel_binding_) cb = channel_binding_;
-            else if (!plain) return auth_error("server offers no SASL mechanism pgmoat supports");
+            if (plus && channel_binding_)
+                cb = channel_binding_;
+            else if (!plain)
+                return auth_error("server offers no SASL mechanism pgmoat supports");
             scram_.emplace(target_.password, cb);
             std::string first = scram_->client_first();
             write_sasl_initial_response(out, scram_->mechanism(), first);

@@ -63,8 +63,10 @@ void Learner::add(const sql::Statement& st, std::string_view sql, uint64_t sessi
         ++seen.executions;
         std::string v(st.literals[p.literal].text(sql));
         if (seen.values.count(v)) continue;
-        if (seen.values.size() < PositionSeen::kKeptValues) seen.values.insert(std::move(v));
-        else seen.more_values = true;
+        if (seen.values.size() < PositionSeen::kKeptValues)
+            seen.values.insert(std::move(v));
+        else
+            seen.more_values = true;
     }
 }
 
@@ -106,9 +108,14 @@ ShapeLock update(const ShapeLock& lock, const Learner& run, const ShapeLock* kno
             }
             if (std::find(t.spliced.begin(), t.spliced.end(), n) != t.spliced.end()) continue;
             switch (classify(s, p, min_observations)) {
-                case PositionKind::constant: t.constants.push_back({n, *p.values.begin()}); break;
-                case PositionKind::spliced: t.spliced.push_back(n); break;
-                case PositionKind::undetermined: break;
+                case PositionKind::constant:
+                    t.constants.push_back({n, *p.values.begin()});
+                    break;
+                case PositionKind::spliced:
+                    t.spliced.push_back(n);
+                    break;
+                case PositionKind::undetermined:
+                    break;
             }
         }
         std::sort(t.constants.begin(), t.constants.end(),
@@ -144,20 +151,24 @@ std::string interpolation_report(const Learner& run, const ShapeLock* known, uin
         for (const auto& [n, p] : s.positions) {
             switch (classify(s, p, min_observations)) {
                 case PositionKind::spliced:
-                    sp += fmt::format("  ${}: {}{} different values, e.g. {}\n  fix: pass ${} as a bind parameter "
-                                      "instead of writing its value into the SQL text\n",
-                                      n, p.more_values ? "more than " : "", p.values.size(), examples(p), n);
+                    sp += fmt::format(
+                        "  ${}: {}{} different values, e.g. {}\n  fix: pass ${} as a bind parameter "
+                        "instead of writing its value into the SQL text\n",
+                        n, p.more_values ? "more than " : "", p.values.size(), examples(p), n);
                     break;
                 case PositionKind::undetermined:
                     un += s.positions_vary
-                              ? fmt::format("  ${}: the statement's literal count varies (an IN list or VALUES rows), "
-                                            "so positions are not compared\n",
-                                            n)
-                              : fmt::format("  ${}: seen in {} ({}): not locked; run this flow again with other data and "
-                                            "learn again to tell a constant from a value\n",
-                                            n, plural(p.executions, "execution", "executions"), examples(p));
+                              ? fmt::format(
+                                    "  ${}: the statement's literal count varies (an IN list or VALUES rows), "
+                                    "so positions are not compared\n",
+                                    n)
+                              : fmt::format(
+                                    "  ${}: seen in {} ({}): not locked; run this flow again with other data and "
+                                    "learn again to tell a constant from a value\n",
+                                    n, plural(p.executions, "execution", "executions"), examples(p));
                     break;
-                case PositionKind::constant: break;
+                case PositionKind::constant:
+                    break;
             }
         }
         if (!sp.empty()) spliced += head + sp;
@@ -167,22 +178,25 @@ std::string interpolation_report(const Learner& run, const ShapeLock* known, uin
     }
     std::string out;
     if (!spliced.empty()) {
-        out += "# Interpolation: these statements were built by splicing values into the SQL text (a literal\n"
-               "# position's value changed between executions). Such code is how SQL injection gets in: pass\n"
-               "# each value as a bind parameter. The shape stays in the lock; a spliced position is never locked.\n" +
-               spliced;
+        out +=
+            "# Interpolation: these statements were built by splicing values into the SQL text (a literal\n"
+            "# position's value changed between executions). Such code is how SQL injection gets in: pass\n"
+            "# each value as a bind parameter. The shape stays in the lock; a spliced position is never locked.\n" +
+            spliced;
     }
     if (!undetermined.empty()) {
         out += (out.empty() ? "" : "\n") +
-               fmt::format("# Undetermined: positions seen in fewer than {} or in statements whose literal\n"
-                           "# count varies. They are not locked: any value passes there (the shape must still match).\n",
-                           plural(min_observations, "execution", "executions")) +
+               fmt::format(
+                   "# Undetermined: positions seen in fewer than {} or in statements whose literal\n"
+                   "# count varies. They are not locked: any value passes there (the shape must still match).\n",
+                   plural(min_observations, "execution", "executions")) +
                undetermined;
     }
     if (!no_values.empty()) {
         out += (out.empty() ? "" : "\n") +
-               std::string("# Learned without values: the audit records held no raw_statement (the monitor-mode\n"
-                           "# policy needs [audit] raw_statement = true), so no position of these is locked.\n") +
+               std::string(
+                   "# Learned without values: the audit records held no raw_statement (the monitor-mode\n"
+                   "# policy needs [audit] raw_statement = true), so no position of these is locked.\n") +
                no_values;
     }
     return out;
@@ -199,8 +213,9 @@ std::vector<DiffEntry> diff(const ShapeLock& lock, const Learner& run, const Sha
         }
         for (const auto& c : t->constants) {
             auto it = s.positions.find(c.position);
-            if (s.positions_vary || (it != s.positions.end() && (it->second.values.size() != 1 || it->second.more_values ||
-                                                               *it->second.values.begin() != c.value))) {
+            if (s.positions_vary ||
+                (it != s.positions.end() &&
+                 (it->second.values.size() != 1 || it->second.more_values || *it->second.values.begin() != c.value))) {
                 std::string seen = it == s.positions.end() ? std::string("a different literal count")
                                                            : "other values, e.g. " + examples(it->second);
                 out.push_back({DiffEntry::Kind::constant_changed, fp, t->statement,

@@ -104,7 +104,8 @@ std::string with_constants(const Shape& shape) {
             (i == 0 || !(std::isalnum(static_cast<unsigned char>(s[i - 1])) || s[i - 1] == '_'))) {
             size_t j = i + 1;
             int n = 0;
-            while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j])) && n < 100000) n = n * 10 + (s[j++] - '0');
+            while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j])) && n < 100000)
+                n = n * 10 + (s[j++] - '0');
             const Constant* c = nullptr;
             for (const auto& k : shape.constants)
                 if (k.position == n) c = &k;

@@ -7,8 +7,7 @@
 namespace pgmoat::sql {
 
 bool AccessSet::writes() const {
-    return has(Access::insert) || has(Access::update) || has(Access::delete_) ||
-           has(Access::truncate);
+    return has(Access::insert) || has(Access::update) || has(Access::delete_) || has(Access::truncate);
 }
 
 std::string_view name(Access a) {
@@ -33,8 +32,8 @@ std::string_view name(Access a) {
 
 std::string access_names(AccessSet set) {
     std::string out;
-    for (Access a : {Access::read, Access::insert, Access::update, Access::delete_,
-                     Access::truncate, Access::ddl, Access::lock}) {
+    for (Access a :
+         {Access::read, Access::insert, Access::update, Access::delete_, Access::truncate, Access::ddl, Access::lock}) {
         if (!set.has(a)) continue;
         if (!out.empty()) out += ',';
         out += name(a);
@@ -112,10 +111,8 @@ size_t Analysis::approximate_bytes() const {
     size_t bytes = sizeof(Analysis) + str(error) + str(error_sqlstate);
     for (const Comment& c : comments) bytes += sizeof(Comment) + str(c.text);
     for (const Statement& s : statements) {
-        bytes += sizeof(Statement) + str(s.object_type) + str(s.parameter) + str(s.name) +
-                 str(s.normalized);
-        for (const Relation& r : s.relations)
-            bytes += sizeof(Relation) + str(r.catalog) + str(r.schema) + str(r.name);
+        bytes += sizeof(Statement) + str(s.object_type) + str(s.parameter) + str(s.name) + str(s.normalized);
+        for (const Relation& r : s.relations) bytes += sizeof(Relation) + str(r.catalog) + str(r.schema) + str(r.name);
         for (const Column& c : s.columns)
             bytes += sizeof(Column) + str(c.name) + c.candidates.capacity() * sizeof(uint32_t);
         for (const FunctionCall& f : s.functions) {
@@ -124,8 +121,7 @@ size_t Analysis::approximate_bytes() const {
             for (const Argument& a : f.arguments) bytes += str(a.name);
         }
         bytes += s.literals.capacity() * sizeof(Literal);
-        for (const Literal& l : s.literals)
-            bytes += str(l.compared_to) + str(l.cast_type) + str(l.value);
+        for (const Literal& l : s.literals) bytes += str(l.compared_to) + str(l.cast_type) + str(l.value);
         bytes += s.tautologies.capacity() * sizeof(Tautology);
         bytes += s.writes.capacity() * sizeof(Write);
         bytes += s.set_operation_arms.capacity() * sizeof(SetOperationArm);
@@ -134,8 +130,7 @@ size_t Analysis::approximate_bytes() const {
             for (const Conversion& c : q.conversions) bytes += str(c.name);
         }
         bytes += s.unknown_relations.capacity() * sizeof(UnknownRelation);
-        for (const DynamicCode& d : s.dynamic_code)
-            bytes += sizeof(DynamicCode) + str(d.language) + str(d.name);
+        for (const DynamicCode& d : s.dynamic_code) bytes += sizeof(DynamicCode) + str(d.language) + str(d.name);
         for (const std::string& u : s.unknown_nodes) bytes += sizeof(std::string) + str(u);
     }
     return bytes;

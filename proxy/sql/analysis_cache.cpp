@@ -41,8 +41,7 @@ struct AnalysisCache::Shard {
     size_t capacity = 0;
     std::atomic<uint64_t> hits{0}, misses{0}, insertions{0}, evictions{0};
 
-    std::list<Entry>::iterator lookup(std::string_view sql, uint64_t version, uint64_t options,
-                                      uint64_t hash) {
+    std::list<Entry>::iterator lookup(std::string_view sql, uint64_t version, uint64_t options, uint64_t hash) {
         auto [lo, hi] = index.equal_range(hash);
         for (auto it = lo; it != hi; ++it) {
             const Entry& e = *it->second;
@@ -118,8 +117,7 @@ std::shared_ptr<const Analysis> AnalysisCache::analyze(std::string_view sql, uin
                                                        const AnalyzerOptions& options) {
     if (auto hit = find(sql, version, options)) return hit;
     auto analysis = std::make_shared<const Analysis>(sql::analyze(sql, options));
-    if (analysis->status != AnalysisStatus::session_settings)
-        insert(sql, version, options, analysis);
+    if (analysis->status != AnalysisStatus::session_settings) insert(sql, version, options, analysis);
     return analysis;
 }
 

@@ -35,7 +35,6 @@ uint32_t json_depth_limit(uint32_t max_depth) {
     return 16 * max_depth + 256;
 }
 
-
 Scratch& scratch() {
     thread_local Scratch s;
     return s;
@@ -76,13 +75,11 @@ void fail(Analysis& out, AnalysisStatus status, std::string error, int32_t posit
     out.fingerprint = 0;
 }
 
-void parse_and_walk(std::string_view sql, const AnalyzerOptions& options, Scratch& s,
-                    Analysis& out) {
+void parse_and_walk(std::string_view sql, const AnalyzerOptions& options, Scratch& s, Analysis& out) {
     s.text.assign(sql);
     ParseResult parsed(s.text.c_str());
     if (const PgQueryError* e = parsed.error()) {
-        fail(out, AnalysisStatus::unparseable, e->message ? e->message : "syntax error",
-             e->cursorpos);
+        fail(out, AnalysisStatus::unparseable, e->message ? e->message : "syntax error", e->cursorpos);
         out.error_sqlstate = parser_error_sqlstate(e->filename ? e->filename : "", out.error);
         return;
     }
@@ -95,8 +92,7 @@ void parse_and_walk(std::string_view sql, const AnalyzerOptions& options, Scratc
     if (!walk_parse_tree(sql, json, json_depth_limit(options.max_depth), s, out, too_deep)) {
         if (too_deep) {
             fail(out, AnalysisStatus::too_deep,
-                 fmt::format("statement too deep (over {} levels of nesting)", options.max_depth),
-                 0);
+                 fmt::format("statement too deep (over {} levels of nesting)", options.max_depth), 0);
         } else {
             fail(out, AnalysisStatus::unparseable, "parse tree not understood", 0);
         }
@@ -112,8 +108,8 @@ void attribute_comments(std::string_view sql, const Scratch& s, Analysis& out) {
         int32_t to = i + 1 < starts.size() ? starts[i + 1] : static_cast<int32_t>(sql.size()) + 1;
         auto lo = std::lower_bound(out.comments.begin(), out.comments.end(), from,
                                    [](const Comment& c, int32_t o) { return c.offset < o; });
-        auto hi = std::lower_bound(lo, out.comments.end(), to,
-                                   [](const Comment& c, int32_t o) { return c.offset < o; });
+        auto hi =
+            std::lower_bound(lo, out.comments.end(), to, [](const Comment& c, int32_t o) { return c.offset < o; });
         Statement& st = out.statements[i];
         st.first_comment = static_cast<uint32_t>(lo - out.comments.begin());
         st.comment_count = static_cast<uint32_t>(hi - lo);
@@ -143,23 +139,19 @@ Analysis analyze(std::string_view sql, const AnalyzerOptions& options) {
         fail(out, AnalysisStatus::session_settings,
              !options.standard_conforming_strings
                  ? std::string("session settings: standard_conforming_strings is off")
-                 : fmt::format("session settings: client_encoding is {}, not UTF8",
-                               options.client_encoding),
+                 : fmt::format("session settings: client_encoding is {}, not UTF8", options.client_encoding),
              0);
         return out;
     }
     if (sql.size() > options.max_statement_bytes) {
         fail(out, AnalysisStatus::too_large,
-             fmt::format("statement too large: {} bytes, limit {}", sql.size(),
-                         options.max_statement_bytes),
-             0);
+             fmt::format("statement too large: {} bytes, limit {}", sql.size(), options.max_statement_bytes), 0);
         return out;
     }
     if (int32_t bad = find_invalid_encoding(sql); bad >= 0) {
         fail(out, AnalysisStatus::unparseable,
-             sql[static_cast<size_t>(bad)] == '\0'
-                 ? std::string("statement contains a NUL byte")
-                 : std::string("invalid byte sequence for encoding \"UTF8\""),
+             sql[static_cast<size_t>(bad)] == '\0' ? std::string("statement contains a NUL byte")
+                                                   : std::string("invalid byte sequence for encoding \"UTF8\""),
              character_position(sql, bad));
         return out;
     }
@@ -169,13 +161,13 @@ Analysis analyze(std::string_view sql, const AnalyzerOptions& options) {
     if (s.lex.too_deep) {
         if (sql.size() > 64 * 1024) trim(s);
         fail(out, AnalysisStatus::too_deep,
-             fmt::format("statement too deep (over {} levels of nesting or chained operators)",
-                         options.max_depth),
+             fmt::format("statement too deep (over {} levels of nesting or chained operators)", options.max_depth),
              character_position(sql, s.lex.too_deep_offset));
         return out;
     }
-    out.depends_on_settings = s.lex.backslash_in_standard_string ||
-                              std::any_of(sql.begin(), sql.end(), [](char c) { return static_cast<unsigned char>(c) > 0x7f; });
+    out.depends_on_settings = s.lex.backslash_in_standard_string || std::any_of(sql.begin(), sql.end(), [](char c) {
+                                  return static_cast<unsigned char>(c) > 0x7f;
+                              });
     out.comments.reserve(s.lex.comments.size());
     for (const LexComment& c : s.lex.comments) {
         Comment k;
@@ -193,10 +185,8 @@ Analysis analyze(std::string_view sql, const AnalyzerOptions& options) {
 
     if (s.lex.depth <= kInlineDepth) {
         parse_and_walk(sql, options, s, out);
-    } else if (!run_with_stack(large_stack_bytes(options.max_depth),
-                               [&] { parse_and_walk(sql, options, s, out); })) {
-        fail(out, AnalysisStatus::too_deep,
-             "statement too deep to analyze now (no thread for a large stack)", 0);
+    } else if (!run_with_stack(large_stack_bytes(options.max_depth), [&] { parse_and_walk(sql, options, s, out); })) {
+        fail(out, AnalysisStatus::too_deep, "statement too deep to analyze now (no thread for a large stack)", 0);
     }
     if (sql.size() > 64 * 1024) trim(s);
     if (!out.ok()) return out;

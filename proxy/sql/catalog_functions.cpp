@@ -179,12 +179,10 @@ std::span<const std::pair<std::string_view, std::string_view>> catalog_view_func
     return kViewFunctions;
 }
 
-std::span<const std::pair<std::string_view, std::string_view>> views_read_by(
-    std::string_view function) {
-    auto [lo, hi] = std::equal_range(
-        std::begin(kViewFunctions), std::end(kViewFunctions),
-        std::pair<std::string_view, std::string_view>{function, {}},
-        [](const auto& a, const auto& b) { return a.first < b.first; });
+std::span<const std::pair<std::string_view, std::string_view>> views_read_by(std::string_view function) {
+    auto [lo, hi] = std::equal_range(std::begin(kViewFunctions), std::end(kViewFunctions),
+                                     std::pair<std::string_view, std::string_view>{function, {}},
+                                     [](const auto& a, const auto& b) { return a.first < b.first; });
     return {lo, hi};
 }
 

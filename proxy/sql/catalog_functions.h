@@ -19,8 +19,7 @@ namespace pgmoat::sql::detail {
 std::span<const std::pair<std::string_view, std::string_view>> catalog_view_functions();
 
 // The views a call of `function` (unqualified or pg_catalog) reads, in order.
-std::span<const std::pair<std::string_view, std::string_view>> views_read_by(
-    std::string_view function);
+std::span<const std::pair<std::string_view, std::string_view>> views_read_by(std::string_view function);
 
 // Whether PostgreSQL 15 has a pg_catalog function (or aggregate) callable with
 // one argument of any row type (record, anyelement, "any", ...): to_json(u),

@@ -10,8 +10,8 @@
 namespace pgmoat::sql::detail {
 
 inline uint64_t mix(uint64_t a, uint64_t b) {
-    __uint128_t r = static_cast<__uint128_t>(a ^ 0xa0761d6478bd642fULL) *
-                    static_cast<__uint128_t>(b ^ 0xe7037ed1a0b428dbULL);
+    __uint128_t r =
+        static_cast<__uint128_t>(a ^ 0xa0761d6478bd642fULL) * static_cast<__uint128_t>(b ^ 0xe7037ed1a0b428dbULL);
     return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
 }
 

@@ -61,8 +61,7 @@ std::string JsonReader::unescape(std::string_view raw) {
                     break;
                 }
                 i += 4;
-                if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < raw.size() && raw[i + 1] == '\\' &&
-                    raw[i + 2] == 'u') {
+                if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < raw.size() && raw[i + 1] == '\\' && raw[i + 2] == 'u') {
                     uint32_t low;
                     if (read_hex4(raw, i + 3, low) && low >= 0xDC00 && low <= 0xDFFF) {
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);

@@ -86,15 +86,14 @@ class JsonReader {
 
     // Whether the next bytes are exactly prefix; consumes them if so.
     bool consume(std::string_view prefix) {
-        if (static_cast<size_t>(end_ - p_) < prefix.size() ||
-            std::memcmp(p_, prefix.data(), prefix.size()) != 0)
+        if (static_cast<size_t>(end_ - p_) < prefix.size() || std::memcmp(p_, prefix.data(), prefix.size()) != 0)
             return false;
         p_ += prefix.size();
         return true;
     }
     bool starts_with(std::string_view prefix) const {
-        return static_cast<size_t>(end_ - p_) >= prefix.size() && p_[1] == prefix[1] &&
-               p_[2] == prefix[2] && std::memcmp(p_, prefix.data(), prefix.size()) == 0;
+        return static_cast<size_t>(end_ - p_) >= prefix.size() && p_[1] == prefix[1] && p_[2] == prefix[2] &&
+               std::memcmp(p_, prefix.data(), prefix.size()) == 0;
     }
 
     // Whether the current array has another element; consumes its ']' when not.
@@ -161,8 +160,7 @@ class JsonReader {
         const char* q = start;
         while (q < end_) {
             char c = *q;
-            if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\t' || c == '\r')
-                break;
+            if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\t' || c == '\r') break;
             ++q;
         }
         p_ = q;
@@ -240,9 +238,7 @@ class JsonReader {
     // keyword, or a bracket; commas and colons only separate and are skipped.
     // False at the end. For comparing printed subtrees token by token.
     bool token(std::string_view& out) {
-        while (p_ < end_ && (*p_ == ',' || *p_ == ':' || *p_ == ' ' || *p_ == '\n' ||
-                             *p_ == '\t' || *p_ == '\r'))
-            ++p_;
+        while (p_ < end_ && (*p_ == ',' || *p_ == ':' || *p_ == ' ' || *p_ == '\n' || *p_ == '\t' || *p_ == '\r')) ++p_;
         if (p_ >= end_) return false;
         const char* start = p_;
         if (*p_ == '"') {
@@ -252,8 +248,8 @@ class JsonReader {
         } else if (*p_ == '{' || *p_ == '}' || *p_ == '[' || *p_ == ']') {
             ++p_;
         } else {
-            while (p_ < end_ && *p_ != ',' && *p_ != ':' && *p_ != '}' && *p_ != ']' &&
-                   *p_ != ' ' && *p_ != '\n' && *p_ != '\t' && *p_ != '\r')
+            while (p_ < end_ && *p_ != ',' && *p_ != ':' && *p_ != '}' && *p_ != ']' && *p_ != ' ' && *p_ != '\n' &&
+                   *p_ != '\t' && *p_ != '\r')
                 ++p_;
         }
         out = std::string_view(start, static_cast<size_t>(p_ - start));

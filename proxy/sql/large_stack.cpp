@@ -31,8 +31,7 @@ void* trampoline(void* arg) {
 bool run_with_stack(size_t stack_bytes, const std::function<void()>& fn) {
     pthread_attr_t attr;
     if (pthread_attr_init(&attr) != 0) return false;
-    bool ok = pthread_attr_setstacksize(&attr, stack_bytes) == 0 &&
-              pthread_attr_setguardsize(&attr, 64 * 1024) == 0;
+    bool ok = pthread_attr_setstacksize(&attr, stack_bytes) == 0 && pthread_attr_setguardsize(&attr, 64 * 1024) == 0;
     Call call{&fn, nullptr};
     pthread_t thread;
     ok = ok && pthread_create(&thread, &attr, trampoline, &call) == 0;

@@ -24,8 +24,7 @@ constexpr std::array<uint8_t, 256> make_classes() {
     t['_'] |= kIdentStart | kIdentCont;
     for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] |= kDigit | kIdentCont;
     t['$'] |= kIdentCont;
-    for (int c :
-         {'~', '!', '@', '#', '^', '&', '|', '`', '?', '+', '-', '*', '/', '%', '<', '>', '='})
+    for (int c : {'~', '!', '@', '#', '^', '&', '|', '`', '?', '+', '-', '*', '/', '%', '<', '>', '='})
         t[static_cast<size_t>(c)] |= kOp;
     return t;
 }
@@ -71,8 +70,8 @@ uint32_t keyword_weight(std::string_view w) {
         case 'e':
             return (iequals(w, "except") || iequals(w, "escape")) ? 1 : 0;
         case 'i':
-            return (iequals(w, "is") || iequals(w, "in") || iequals(w, "ilike") ||
-                    iequals(w, "isnull") || iequals(w, "intersect"))
+            return (iequals(w, "is") || iequals(w, "in") || iequals(w, "ilike") || iequals(w, "isnull") ||
+                    iequals(w, "intersect"))
                        ? 1
                        : 0;
         case 'j':
@@ -304,11 +303,9 @@ class Scanner {
 
     // Records a literal from start to end (after its first quoted part), following
     // continuations; returns where scanning resumes.
-    size_t literal(size_t start, size_t end, LiteralKind kind, bool backslash_escapes = false,
-                   bool unicode = false) {
+    size_t literal(size_t start, size_t end, LiteralKind kind, bool backslash_escapes = false, bool unicode = false) {
         size_t next;
-        while ((next = continuation(end)) != std::string_view::npos)
-            end = quoted_string(next, backslash_escapes);
+        while ((next = continuation(end)) != std::string_view::npos) end = quoted_string(next, backslash_escapes);
         if (unicode) end = uescape(end);
         LexLiteral lit;
         lit.offset = static_cast<int32_t>(start);
@@ -414,14 +411,11 @@ class Scanner {
             char p = lower(s_[i]);
             if (s_[j] == '\'') {
                 if (p == 'e') return literal(i, quoted_string(j, true), LiteralKind::string, true);
-                if (p == 'b' || p == 'x')
-                    return literal(i, quoted_string(j, false), LiteralKind::bit_string);
+                if (p == 'b' || p == 'x') return literal(i, quoted_string(j, false), LiteralKind::bit_string);
                 if (p == 'n') return literal(i, quoted_string(j, false), LiteralKind::string);
             }
             if (p == 'u' && s_[j] == '&' && j + 1 < n_) {
-                if (s_[j + 1] == '\'')
-                    return literal(i, quoted_string(j + 1, false), LiteralKind::string, false,
-                                   true);
+                if (s_[j + 1] == '\'') return literal(i, quoted_string(j + 1, false), LiteralKind::string, false, true);
                 if (s_[j + 1] == '"') {
                     size_t end = quoted_identifier(j + 1);
                     end = uescape(end);
@@ -457,8 +451,7 @@ class Scanner {
     size_t op(size_t i) {
         size_t j = i;
         while (j < n_ && is_op_char(static_cast<unsigned char>(s_[j]))) {
-            if (j > i && ((s_[j] == '-' && j + 1 < n_ && s_[j + 1] == '-') ||
-                          (s_[j] == '*' && s_[j - 1] == '/') ||
+            if (j > i && ((s_[j] == '-' && j + 1 < n_ && s_[j + 1] == '-') || (s_[j] == '*' && s_[j - 1] == '/') ||
                           (s_[j] == '/' && j + 1 < n_ && s_[j + 1] == '*')))
                 break;
             ++j;
@@ -475,7 +468,8 @@ class Scanner {
     static uint32_t operator_count(std::string_view ops) {
         if (ops.find_first_of("~!@#^&|`?%") != std::string_view::npos) return 1;
         size_t trailing = 0;
-        while (trailing < ops.size() && (ops[ops.size() - 1 - trailing] == '+' || ops[ops.size() - 1 - trailing] == '-'))
+        while (trailing < ops.size() &&
+               (ops[ops.size() - 1 - trailing] == '+' || ops[ops.size() - 1 - trailing] == '-'))
             ++trailing;
         if (trailing == ops.size()) return static_cast<uint32_t>(trailing);
         return static_cast<uint32_t>(1 + trailing);
@@ -538,8 +532,7 @@ int32_t find_invalid_encoding(std::string_view sql) {
             cp = (cp << 6) | (p[i + k] & 0x3F);
         }
         // Overlong forms, surrogates and values past U+10FFFF.
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
             return static_cast<int32_t>(i);
         i += len;
     }
@@ -587,9 +580,8 @@ bool is_sqlcommenter(std::string_view c) {
         // key: URL-encoded, so letters, digits and a few marks only.
         size_t key_start = i;
         while (i < body.size() &&
-               ((body[i] >= 'a' && body[i] <= 'z') || (body[i] >= 'A' && body[i] <= 'Z') ||
-                is_digit(body[i]) || body[i] == '_' || body[i] == '.' || body[i] == '-' ||
-                body[i] == '%' || body[i] == '~'))
+               ((body[i] >= 'a' && body[i] <= 'z') || (body[i] >= 'A' && body[i] <= 'Z') || is_digit(body[i]) ||
+                body[i] == '_' || body[i] == '.' || body[i] == '-' || body[i] == '%' || body[i] == '~'))
             ++i;
         if (i == key_start || i >= body.size() || body[i] != '=') return false;
         ++i;
@@ -640,17 +632,16 @@ bool looks_like_sql(std::string_view c) {
     std::string_view body = c.size() >= 2 ? c.substr(2) : std::string_view{};
     if (body.size() >= 2 && body.substr(body.size() - 2) == "*/") body.remove_suffix(2);
     for (char ch : body)
-        if (ch == '\'' || ch == '"' || ch == '(' || ch == ')' || ch == ';' || ch == '=' ||
-            ch == '<' || ch == '>' || ch == '$' || ch == '|')
+        if (ch == '\'' || ch == '"' || ch == '(' || ch == ')' || ch == ';' || ch == '=' || ch == '<' || ch == '>' ||
+            ch == '$' || ch == '|')
             return true;
     if (body.find("::") != std::string_view::npos) return true;
     // Clause keywords: those that are also common English words only as SQL is
     // usually written (upper case), the others in any case.
     static constexpr std::string_view kUpper[] = {"AND", "OR", "WHERE", "FROM", "SELECT", "JOIN",
-                                                  "NOT", "IN", "IS", "LIKE", "AS"};
-    static constexpr std::string_view kAnyCase[] = {"limit", "offset", "returning", "having",
-                                                    "union", "intersect", "except", "order by",
-                                                    "group by"};
+                                                  "NOT", "IN", "IS",    "LIKE", "AS"};
+    static constexpr std::string_view kAnyCase[] = {"limit",     "offset", "returning", "having",  "union",
+                                                    "intersect", "except", "order by",  "group by"};
     size_t i = 0;
     while (i < body.size()) {
         while (i < body.size() && !is_ident_start(static_cast<unsigned char>(body[i]))) ++i;
@@ -668,8 +659,7 @@ bool looks_like_sql(std::string_view c) {
             for (size_t j = 0; j < k.size() && match; ++j) match = lower(rest[j]) == k[j];
             if (!match) continue;
             if (k.find(' ') == std::string_view::npos && word.size() != k.size()) continue;
-            if (rest.size() == k.size() || !is_ident_cont(static_cast<unsigned char>(rest[k.size()])))
-                return true;
+            if (rest.size() == k.size() || !is_ident_cont(static_cast<unsigned char>(rest[k.size()]))) return true;
         }
     }
     return false;

@@ -32,15 +32,14 @@ bool ident_cont(unsigned char c) {
 // Whether an identifier's folded text is name, allowing for truncation.
 bool same_identifier(std::string_view folded, std::string_view name) {
     if (folded == name) return true;
-    return folded.size() > kMaxIdentifier && name.size() <= kMaxIdentifier &&
-           name.size() + 4 > kMaxIdentifier && folded.substr(0, name.size()) == name;
+    return folded.size() > kMaxIdentifier && name.size() <= kMaxIdentifier && name.size() + 4 > kMaxIdentifier &&
+           folded.substr(0, name.size()) == name;
 }
 
 template <typename Extent>
 size_t extent_in(const std::vector<Extent>& v, size_t p) {
-    auto it = std::lower_bound(v.begin(), v.end(), p, [](const Extent& e, size_t at) {
-        return static_cast<size_t>(e.offset) < at;
-    });
+    auto it = std::lower_bound(v.begin(), v.end(), p,
+                               [](const Extent& e, size_t at) { return static_cast<size_t>(e.offset) < at; });
     if (it == v.end() || static_cast<size_t>(it->offset) != p || it->length <= 0) return p;
     return p + static_cast<size_t>(it->length);
 }
@@ -53,8 +52,7 @@ size_t NamePositions::skip_space(size_t p) const {
             ++p;
             continue;
         }
-        if ((sql_[p] == '-' || sql_[p] == '/') && p + 1 < sql_.size() &&
-            sql_[p + 1] == (sql_[p] == '-' ? '-' : '*')) {
+        if ((sql_[p] == '-' || sql_[p] == '/') && p + 1 < sql_.size() && sql_[p + 1] == (sql_[p] == '-' ? '-' : '*')) {
             size_t e = extent_in(lex_.comments, p);
             if (e > p) {
                 p = e;
@@ -151,8 +149,7 @@ int32_t NamePositions::next_field(int32_t& from, int32_t& depth, int32_t& min_de
             size_t qe = word_end(q);
             // Not inside a bracket the expression opened, and past the
             // expression's own parentheses when it has them.
-            if (qe > q && depth <= min_depth && (enclosed ? depth < 0 : depth <= 0) &&
-                names(q, qe, name)) {
+            if (qe > q && depth <= min_depth && (enclosed ? depth < 0 : depth <= 0) && names(q, qe, name)) {
                 from = static_cast<int32_t>(qe);
                 return static_cast<int32_t>(q);
             }

@@ -27,8 +27,7 @@ class NamePositions {
     // `(expr).name`, so the name must follow a bracket that closes before from's
     // level. `from` advances past the name found, for the next field. -1 when
     // not found within a bounded window.
-    int32_t next_field(int32_t& from, int32_t& depth, int32_t& min_depth, bool enclosed,
-                       std::string_view name) const;
+    int32_t next_field(int32_t& from, int32_t& depth, int32_t& min_depth, bool enclosed, std::string_view name) const;
 
     // The first token of a WITH query's statement, the CTE named at `at`:
     // after `name [(columns)] AS [NOT MATERIALIZED | MATERIALIZED] (`. -1 when
@@ -36,9 +35,9 @@ class NamePositions {
     int32_t cte_body(int32_t at) const;
 
   private:
-    size_t skip_space(size_t p) const;  // white space and comments
-    size_t extent_at(size_t p) const;   // end of a literal or comment starting at p, or p
-    size_t word_end(size_t p) const;    // end of an identifier or keyword at p, or p
+    size_t skip_space(size_t p) const;                              // white space and comments
+    size_t extent_at(size_t p) const;                               // end of a literal or comment starting at p, or p
+    size_t word_end(size_t p) const;                                // end of an identifier or keyword at p, or p
     bool names(size_t p, size_t end, std::string_view name) const;  // word [p, end) folds to name
     bool keyword(size_t p, size_t end, std::string_view lower) const;
 

@@ -22,8 +22,7 @@ inline size_t slot_hash(std::string_view s) {
     auto at = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(s[i])); };
     size_t n = s.size();
     uint32_t h = static_cast<uint32_t>(n) * 0x9E3779B1u;
-    h ^= at(0) * 0x85EBCA77u ^ at(n - 1) * 0xC2B2AE3Du ^ at(n / 2) * 0x27D4EB2Fu ^
-         at(n > 4 ? n - 4 : 0) * 0x165667B1u;
+    h ^= at(0) * 0x85EBCA77u ^ at(n - 1) * 0xC2B2AE3Du ^ at(n / 2) * 0x27D4EB2Fu ^ at(n > 4 ? n - 4 : 0) * 0x165667B1u;
     return (h ^ (h >> 15)) & (kSlots - 1);
 }
 
@@ -40,8 +39,7 @@ struct Table {
             by_tag[static_cast<size_t>(tag)] = NodeInfo{tag, kind, flags, hash_bytes(name)};
             names[static_cast<size_t>(tag)] = name;
         };
-#define PGMOAT_SQL_NODE_ADD(tag, kind, flags) \
-    add(#tag, NodeTag::tag, StatementKind::kind, static_cast<uint8_t>(flags));
+#define PGMOAT_SQL_NODE_ADD(tag, kind, flags) add(#tag, NodeTag::tag, StatementKind::kind, static_cast<uint8_t>(flags));
         PGMOAT_SQL_NODES(PGMOAT_SQL_NODE_ADD)
 #undef PGMOAT_SQL_NODE_ADD
     }

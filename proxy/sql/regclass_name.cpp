@@ -30,8 +30,7 @@ void truncate(std::string& s) {
 bool parse_regclass_name(std::string_view text, RegclassName& out) {
     // An OID, or "-" for none: not a name.
     if (text == "-") return false;
-    if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos)
-        return false;
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) return false;
     std::vector<std::string> parts;
     size_t i = 0;
     const size_t n = text.size();

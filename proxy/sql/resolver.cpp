@@ -90,11 +90,10 @@ class Resolver {
         });
     }
     bool cte_in(int32_t scope, Str name, int32_t limit, int32_t& body) const {
-        auto it =
-            std::lower_bound(cte_order_.begin(), cte_order_.end(), 0u, [&](uint32_t a, uint32_t) {
-                const RawCte& x = raw_.ctes[a];
-                return x.scope != scope ? x.scope < scope : x.name < name;
-            });
+        auto it = std::lower_bound(cte_order_.begin(), cte_order_.end(), 0u, [&](uint32_t a, uint32_t) {
+            const RawCte& x = raw_.ctes[a];
+            return x.scope != scope ? x.scope < scope : x.name < name;
+        });
         for (; it != cte_order_.end(); ++it) {
             const RawCte& x = raw_.ctes[*it];
             if (x.scope != scope || x.name != name) break;
@@ -139,8 +138,7 @@ class Resolver {
             } else {
                 if (by_name.empty()) {
                     for (size_t j = 0; j < st_.relations.size(); ++j)
-                        by_name.emplace(key(st_.relations[j].catalog, st_.relations[j].schema,
-                                            st_.relations[j].name),
+                        by_name.emplace(key(st_.relations[j].catalog, st_.relations[j].schema, st_.relations[j].name),
                                         static_cast<int32_t>(j));
                 }
                 auto it = by_name.find(key(r.catalog, r.schema, r.name));
@@ -158,8 +156,7 @@ class Resolver {
             }
             Relation& rel = st_.relations[static_cast<size_t>(found)];
             rel.access.add(r.access);
-            if (r.location >= 0 && (rel.offset < 0 || r.location < rel.offset))
-                rel.offset = r.location;
+            if (r.location >= 0 && (rel.offset < 0 || r.location < rel.offset)) rel.offset = r.location;
             rel_map_[i] = found;
         }
     }
@@ -221,8 +218,7 @@ class Resolver {
         size_t s = static_cast<size_t>(scope);
         auto first = order_.begin() + begin_[s];
         auto last = order_.begin() + end_[s];
-        auto lo = std::lower_bound(first, last, name,
-                                   [&](uint32_t a, Str n) { return raw_.entries[a].name < n; });
+        auto lo = std::lower_bound(first, last, name, [&](uint32_t a, Str n) { return raw_.entries[a].name < n; });
         auto hi = lo;
         while (hi != last && raw_.entries[*hi].name == name) ++hi;
         return {static_cast<size_t>(lo - order_.begin()), static_cast<size_t>(hi - order_.begin())};
@@ -257,17 +253,15 @@ class Resolver {
     }
 
     void index_outputs() {
-        std::sort(raw_.outputs.begin(), raw_.outputs.end(),
-                  [](const ScopedName& a, const ScopedName& b) {
-                      return a.scope != b.scope ? a.scope < b.scope : a.name < b.name;
-                  });
+        std::sort(raw_.outputs.begin(), raw_.outputs.end(), [](const ScopedName& a, const ScopedName& b) {
+            return a.scope != b.scope ? a.scope < b.scope : a.name < b.name;
+        });
     }
     bool is_output(int32_t scope, Str name) const {
         ScopedName probe{scope, name};
         return std::binary_search(raw_.outputs.begin(), raw_.outputs.end(), probe,
                                   [](const ScopedName& a, const ScopedName& b) {
-                                      return a.scope != b.scope ? a.scope < b.scope
-                                                                : a.name < b.name;
+                                      return a.scope != b.scope ? a.scope < b.scope : a.name < b.name;
                                   });
     }
 
@@ -284,14 +278,12 @@ class Resolver {
     void certain(Column& col, int32_t relation) {
         col.origin = ColumnOrigin::relation;
         col.relation = relation;
-        if (!col.written && relation >= 0)
-            st_.relations[static_cast<size_t>(relation)].access.add(Access::read);
+        if (!col.written && relation >= 0) st_.relations[static_cast<size_t>(relation)].access.add(Access::read);
     }
     void add_candidate(Column& col, int32_t relation, bool& any) {
         if (relation < 0 || any) return;
         uint32_t r = static_cast<uint32_t>(relation);
-        if (std::find(col.candidates.begin(), col.candidates.end(), r) != col.candidates.end())
-            return;
+        if (std::find(col.candidates.begin(), col.candidates.end(), r) != col.candidates.end()) return;
         if (col.candidates.size() >= kMaxCandidates) {
             any = true;
             col.candidates.clear();
@@ -481,8 +473,7 @@ class Resolver {
             out.has_where = has_where(static_cast<int32_t>(scope));
             out.restricts = restrictions.lock_restricts(static_cast<int32_t>(scope), entry);
             const RangeEntry& e = raw_.entries[static_cast<size_t>(entry)];
-            out.offset = e.relation >= 0 ? raw_.relations[static_cast<size_t>(e.relation)].location
-                                         : -1;
+            out.offset = e.relation >= 0 ? raw_.relations[static_cast<size_t>(e.relation)].location : -1;
             st_.writes.push_back(out);
         };
         for (const ScopedName& t : raw_.lock_targets) {
@@ -539,11 +530,9 @@ class Resolver {
     }
     void tautologies() {
         auto& t = raw_.tautologies;
-        std::sort(t.begin(), t.end(),
-                  [](const Tautology& a, const Tautology& b) { return a.offset < b.offset; });
-        t.erase(std::unique(
-                    t.begin(), t.end(),
-                    [](const Tautology& a, const Tautology& b) { return a.offset == b.offset; }),
+        std::sort(t.begin(), t.end(), [](const Tautology& a, const Tautology& b) { return a.offset < b.offset; });
+        t.erase(std::unique(t.begin(), t.end(),
+                            [](const Tautology& a, const Tautology& b) { return a.offset == b.offset; }),
                 t.end());
         st_.tautologies.assign(t.begin(), t.end());
     }

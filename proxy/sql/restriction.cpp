@@ -21,8 +21,7 @@ Restrictions::Restrictions(const RawStatement& raw, const std::vector<int32_t>& 
         const RawCond& k = raw_.conds[i];
         if (k.parent >= 0) {
             children_[static_cast<size_t>(k.parent)].push_back(static_cast<int32_t>(i));
-        } else if (k.role != CondRole::none && k.scope >= 0 &&
-                   static_cast<size_t>(k.scope) < roots_.size()) {
+        } else if (k.role != CondRole::none && k.scope >= 0 && static_cast<size_t>(k.scope) < roots_.size()) {
             roots_[static_cast<size_t>(k.scope)].push_back(static_cast<int32_t>(i));
         }
     }
@@ -39,8 +38,8 @@ Restrictions::Restrictions(const RawStatement& raw, const std::vector<int32_t>& 
     }
     for (size_t e = 0; e < raw_.entries.size(); ++e) {
         const RangeEntry& x = raw_.entries[e];
-        if (x.scope >= 0 && static_cast<size_t>(x.scope) < plain_entries_.size() &&
-            x.kind != EntryKind::join && !x.qualified_only)
+        if (x.scope >= 0 && static_cast<size_t>(x.scope) < plain_entries_.size() && x.kind != EntryKind::join &&
+            !x.qualified_only)
             plain_entries_[static_cast<size_t>(x.scope)].push_back(static_cast<int32_t>(e));
     }
     for (const RawWrite& w : raw_.writes)
@@ -58,8 +57,7 @@ bool Restrictions::write_restricts(size_t index) {
             // The MERGE as a whole: every action that changes existing rows.
             for (size_t i = 0; i < raw_.writes.size(); ++i) {
                 const RawWrite& a = raw_.writes[i];
-                if (a.merge == static_cast<int32_t>(index) && a.kind != StatementKind::insert &&
-                    !write_restricts(i))
+                if (a.merge == static_cast<int32_t>(index) && a.kind != StatementKind::insert && !write_restricts(i))
                     return false;
             }
             return true;
@@ -115,8 +113,7 @@ void Restrictions::gather(int32_t index, Facts& facts) {
                     all = std::move(r);
                 } else {
                     std::vector<int32_t> both;
-                    std::set_intersection(all.begin(), all.end(), r.begin(), r.end(),
-                                          std::back_inserter(both));
+                    std::set_intersection(all.begin(), all.end(), r.begin(), r.end(), std::back_inserter(both));
                     all = std::move(both);
                 }
                 if (all.empty()) return;
@@ -126,12 +123,10 @@ void Restrictions::gather(int32_t index, Facts& facts) {
         }
         case CondKind::exists:
             // Its terms are terms of the outer condition, with its own items.
-            if (k.sub >= 0 && static_cast<size_t>(k.sub) < roots_.size())
-                gather_scope(k.sub, -1, facts);
+            if (k.sub >= 0 && static_cast<size_t>(k.sub) < roots_.size()) gather_scope(k.sub, -1, facts);
             return;
         case CondKind::current_of:
-            if (auto it = dml_target_.find(k.scope); it != dml_target_.end())
-                facts.restricted.push_back(it->second);
+            if (auto it = dml_target_.find(k.scope); it != dml_target_.end()) facts.restricted.push_back(it->second);
             return;
         case CondKind::compare:
         case CondKind::call:
@@ -151,8 +146,7 @@ void Restrictions::atom(const RawCond& k, Facts& facts) {
             if (left.size() == 1 && k.value_arg) facts.restricted.push_back(left.front());
             return;
         case CondKind::in_select:
-            if (left.size() == 1 && k.sub >= 0 && bounded(k.sub))
-                facts.restricted.push_back(left.front());
+            if (left.size() == 1 && k.sub >= 0 && bounded(k.sub)) facts.restricted.push_back(left.front());
             return;
         default:
             break;
@@ -181,8 +175,8 @@ bool Restrictions::side(const RawCond& k, int i, std::vector<int32_t>& items, bo
     for (uint32_t c = k.col_begin[i]; c < k.col_end[i]; ++c) {
         const RawColumn& col = raw_.columns[c];
         const int32_t e = column_entry_[c];
-        const bool inside = col.scope >= 0 && static_cast<uint32_t>(col.scope) >= sb &&
-                            static_cast<uint32_t>(col.scope) < se;
+        const bool inside =
+            col.scope >= 0 && static_cast<uint32_t>(col.scope) >= sb && static_cast<uint32_t>(col.scope) < se;
         if (e < 0) {
             if (inside) continue;  // the sub-select's own business (it must be bounded)
             return false;          // which item it is is not certain
@@ -194,8 +188,7 @@ bool Restrictions::side(const RawCond& k, int i, std::vector<int32_t>& items, bo
     }
     bool subs_bounded = true;
     for (uint32_t q = sb; q < se; ++q)
-        if (raw_.scopes[q].parent == k.scope && !bounded(static_cast<int32_t>(q)))
-            subs_bounded = false;
+        if (raw_.scopes[q].parent == k.scope && !bounded(static_cast<int32_t>(q))) subs_bounded = false;
     // TRUE, FALSE and NULL select nothing by value (`active = true` is `active`).
     bool only_boolean = k.lit_end[i] > k.lit_begin[i];
     for (uint32_t l = k.lit_begin[i]; l < k.lit_end[i] && only_boolean; ++l) {

@@ -45,10 +45,10 @@ class Restrictions {
 
     const RawStatement& raw_;
     const std::vector<int32_t>& column_entry_;
-    std::vector<std::vector<int32_t>> children_;  // per cond
-    std::vector<std::vector<int32_t>> roots_;     // per scope
-    std::vector<int8_t> bounded_;                 // per scope: -1 unknown, 2 computing
-    std::vector<int8_t> intrinsic_;               // per entry
+    std::vector<std::vector<int32_t>> children_;       // per cond
+    std::vector<std::vector<int32_t>> roots_;          // per scope
+    std::vector<int8_t> bounded_;                      // per scope: -1 unknown, 2 computing
+    std::vector<int8_t> intrinsic_;                    // per entry
     std::vector<std::vector<int32_t>> plain_entries_;  // per scope: its FROM items
     std::vector<std::vector<int32_t>> arms_;           // per scope: set operation arms
     std::vector<std::vector<int32_t>> sub_scopes_;     // per scope: the scopes directly inside

@@ -15,8 +15,7 @@ inline bool is_space(char c) {
 }
 
 bool replaceable(const Literal& l) {
-    return !l.bare_word && l.length > 0 && l.kind != LiteralKind::boolean &&
-           l.kind != LiteralKind::null;
+    return !l.bare_word && l.length > 0 && l.kind != LiteralKind::boolean && l.kind != LiteralKind::null;
 }
 
 // Where literals the parse tree does not carry as constants sit (COPY file
@@ -36,8 +35,7 @@ void default_place(StatementKind kind, LiteralContext& context, Clause& clause) 
         default:
             break;
     }
-    if (kind == StatementKind::set || kind == StatementKind::reset ||
-        kind == StatementKind::alter_system) {
+    if (kind == StatementKind::set || kind == StatementKind::reset || kind == StatementKind::alter_system) {
         context = LiteralContext::set_value;
         clause = Clause::set_value;
     } else {
@@ -53,8 +51,7 @@ struct Buffers {
 
 }  // namespace
 
-void finish_text(std::string_view sql, const LexResult& lex, const RawStatement& raw,
-                 Statement& st) {
+void finish_text(std::string_view sql, const LexResult& lex, const RawStatement& raw, Statement& st) {
     const int32_t n = static_cast<int32_t>(sql.size());
     const int32_t start = std::clamp(raw.location, 0, n);
     const int32_t end = raw.length > 0 ? std::min(start + raw.length, n) : n;
@@ -62,12 +59,12 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
     // Lexer literals and comments inside the statement.
     auto lit_lo = std::lower_bound(lex.literals.begin(), lex.literals.end(), start,
                                    [](const LexLiteral& l, int32_t o) { return l.offset < o; });
-    auto lit_hi = std::lower_bound(lit_lo, lex.literals.end(), end,
-                                   [](const LexLiteral& l, int32_t o) { return l.offset < o; });
+    auto lit_hi =
+        std::lower_bound(lit_lo, lex.literals.end(), end, [](const LexLiteral& l, int32_t o) { return l.offset < o; });
     auto com_lo = std::lower_bound(lex.comments.begin(), lex.comments.end(), start,
                                    [](const LexComment& c, int32_t o) { return c.offset < o; });
-    auto com_hi = std::lower_bound(com_lo, lex.comments.end(), end,
-                                   [](const LexComment& c, int32_t o) { return c.offset < o; });
+    auto com_hi =
+        std::lower_bound(com_lo, lex.comments.end(), end, [](const LexComment& c, int32_t o) { return c.offset < o; });
 
     // The statement starts at its first token: skip white space and comments.
     int32_t a = start;
@@ -108,8 +105,8 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
         }
         if (t.cast_set) cast_type(t.cast, l.cast_type);
         l.value = t.value;
-        auto it = std::lower_bound(lit_lo, lit_hi, t.location,
-                                   [](const LexLiteral& x, int32_t o) { return x.offset < o; });
+        auto it =
+            std::lower_bound(lit_lo, lit_hi, t.location, [](const LexLiteral& x, int32_t o) { return x.offset < o; });
         const size_t idx = static_cast<size_t>(it - lit_lo);
         if (it != lit_hi && it->offset == t.location) {
             l.length = it->length;
@@ -138,8 +135,7 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
     default_place(st.kind, context, clause);
     for (auto it = lit_lo; it != lit_hi; ++it) {
         if (buf.matched[static_cast<size_t>(it - lit_lo)]) continue;
-        if (it->kind == LiteralKind::boolean || it->kind == LiteralKind::null)
-            continue;  // keywords
+        if (it->kind == LiteralKind::boolean || it->kind == LiteralKind::null) continue;  // keywords
         Literal l;
         l.kind = it->kind;
         l.context = context;
@@ -166,8 +162,7 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
         const bool have_com = com != com_hi && com->offset < b;
         if (!have_lit && !have_com) break;
         if (have_lit && (!have_com || lit->offset < com->offset)) {
-            out.append(
-                sql.substr(static_cast<size_t>(pos), static_cast<size_t>(lit->offset - pos)));
+            out.append(sql.substr(static_cast<size_t>(pos), static_cast<size_t>(lit->offset - pos)));
             char digits[16];
             auto r = std::to_chars(digits, digits + sizeof digits, ++number);
             out.push_back('$');
@@ -175,8 +170,7 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
             pos = std::min(lit->offset + lit->length, b);
             ++lit;
         } else {
-            out.append(
-                sql.substr(static_cast<size_t>(pos), static_cast<size_t>(com->offset - pos)));
+            out.append(sql.substr(static_cast<size_t>(pos), static_cast<size_t>(com->offset - pos)));
             pos = std::min(com->offset + com->length, b);
             if (!out.empty() && is_space(out.back())) {
                 // The comment sat between spaces: keep one run of them.

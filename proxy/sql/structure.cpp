@@ -12,8 +12,7 @@ namespace pgmoat::sql::detail {
 namespace {
 
 bool system_catalog(const RawRelation& r) {
-    if (r.schema == "pg_catalog" || r.schema == "information_schema" || r.schema == "pg_toast")
-        return true;
+    if (r.schema == "pg_catalog" || r.schema == "information_schema" || r.schema == "pg_toast") return true;
     return r.schema.empty() && r.name.substr(0, 3) == "pg_";
 }
 
@@ -64,14 +63,49 @@ bool string_type(std::string_view type) {
 // else (date_trunc's unit, current_setting's name, to_number, int4in, regclass
 // look-ups, ...) may, and an unknown function is taken to.
 bool keeps_values_out_of_errors(std::string_view f) {
-    static constexpr std::string_view kSafe[] = {
-        "count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every", "array_agg",
-        "json_agg", "jsonb_agg", "json_object_agg", "jsonb_object_agg", "string_agg",
-        "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
-        "to_json", "to_jsonb", "row_to_json", "array_to_json", "lower", "upper", "length",
-        "char_length", "character_length", "octet_length", "bit_length", "md5", "concat",
-        "btrim", "ltrim", "rtrim", "replace", "reverse", "initcap", "array_length",
-        "cardinality", "unnest", "quote_ident", "quote_literal", "quote_nullable"};
+    static constexpr std::string_view kSafe[] = {"count",
+                                                 "sum",
+                                                 "avg",
+                                                 "min",
+                                                 "max",
+                                                 "bool_and",
+                                                 "bool_or",
+                                                 "every",
+                                                 "array_agg",
+                                                 "json_agg",
+                                                 "jsonb_agg",
+                                                 "json_object_agg",
+                                                 "jsonb_object_agg",
+                                                 "string_agg",
+                                                 "json_build_object",
+                                                 "jsonb_build_object",
+                                                 "json_build_array",
+                                                 "jsonb_build_array",
+                                                 "to_json",
+                                                 "to_jsonb",
+                                                 "row_to_json",
+                                                 "array_to_json",
+                                                 "lower",
+                                                 "upper",
+                                                 "length",
+                                                 "char_length",
+                                                 "character_length",
+                                                 "octet_length",
+                                                 "bit_length",
+                                                 "md5",
+                                                 "concat",
+                                                 "btrim",
+                                                 "ltrim",
+                                                 "rtrim",
+                                                 "replace",
+                                                 "reverse",
+                                                 "initcap",
+                                                 "array_length",
+                                                 "cardinality",
+                                                 "unnest",
+                                                 "quote_ident",
+                                                 "quote_literal",
+                                                 "quote_nullable"};
     return std::find(std::begin(kSafe), std::end(kSafe), f) != std::end(kSafe);
 }
 
@@ -126,7 +160,7 @@ struct Options {
     std::array<int8_t, 3> positions;  // -1: unused
     uint8_t min_args = 0;             // the call must have at least this many
     bool every_other = false;
-    bool from_second = false;         // every argument from the second (path elements)
+    bool from_second = false;  // every argument from the second (path elements)
 };
 
 constexpr Options kOptions[] = {
@@ -167,8 +201,7 @@ constexpr Options kOptions[] = {
 };
 
 bool plain_call(const FunctionCall& f) {
-    if (f.attribute_notation || !f.catalog.empty() || (!f.schema.empty() && f.schema != "pg_catalog"))
-        return false;
+    if (f.attribute_notation || !f.catalog.empty() || (!f.schema.empty() && f.schema != "pg_catalog")) return false;
     for (const Argument& a : f.arguments)
         if (!a.name.empty()) return false;
     return true;

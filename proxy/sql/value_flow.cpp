@@ -43,8 +43,7 @@ struct Reader {
 
 class Flow {
   public:
-    Flow(RawStatement& raw, const std::vector<int32_t>& column_entry)
-        : raw_(raw), column_entry_(column_entry) {
+    Flow(RawStatement& raw, const std::vector<int32_t>& column_entry) : raw_(raw), column_entry_(column_entry) {
         const size_t scopes = raw_.scopes.size();
         children_.resize(scopes);
         for (size_t s = 0; s < scopes; ++s) {
@@ -126,14 +125,12 @@ class Flow {
         const int32_t source = source_of(entry);
         const int32_t naming = naming_scope(source);
         static const std::vector<uint32_t> kNone;
-        const std::vector<uint32_t>& outputs =
-            naming >= 0 ? outputs_of_scope_[static_cast<size_t>(naming)] : kNone;
+        const std::vector<uint32_t>& outputs = naming >= 0 ? outputs_of_scope_[static_cast<size_t>(naming)] : kNone;
         for (uint32_t i : outputs) {
             const RawOutput& o = raw_.output_columns[i];
             if (o.after_star) r.positions_known = false;
             if (o.position < 0) continue;
-            if (r.names.size() <= static_cast<size_t>(o.position))
-                r.names.resize(static_cast<size_t>(o.position) + 1);
+            if (r.names.size() <= static_cast<size_t>(o.position)) r.names.resize(static_cast<size_t>(o.position) + 1);
             r.names[static_cast<size_t>(o.position)] = o.name;
         }
         // Alias column lists: the FROM item's own, or the WITH query's.
@@ -195,8 +192,8 @@ class Flow {
 
     bool to_client(int32_t scope, int32_t position) {
         if (scope < 0) return false;
-        const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(scope)) << 32) |
-                             static_cast<uint32_t>(position);
+        const uint64_t key =
+            (static_cast<uint64_t>(static_cast<uint32_t>(scope)) << 32) | static_cast<uint32_t>(position);
         auto [it, fresh] = memo_.emplace(key, 2);
         if (!fresh) return it->second != 0;  // 2: its own recursive arm, goes where it goes
         bool result = true;

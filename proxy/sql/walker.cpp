@@ -18,8 +18,8 @@ std::string object_type_name(std::string_view e) {
     return ascii::lower(e);
 }
 
-bool walk_parse_tree(std::string_view sql, std::string_view json, uint32_t max_json_depth,
-                     Scratch& scratch, Analysis& out, bool& too_deep) {
+bool walk_parse_tree(std::string_view sql, std::string_view json, uint32_t max_json_depth, Scratch& scratch,
+                     Analysis& out, bool& too_deep) {
     scratch.arena.clear();
     scratch.starts.clear();
     Walker w(sql, json, max_json_depth, scratch, out);
@@ -191,8 +191,7 @@ Ctx Walker::child_of(const NodeInfo& info, const Ctx& c) const {
     child.cond = -1;
     child.conjunct = false;
     child.res = ResMode::output;
-    if (child.stmt != StmtRole::nested && !(info.flags & node_flag::statement))
-        child.stmt = StmtRole::nested;
+    if (child.stmt != StmtRole::nested && !(info.flags & node_flag::statement)) child.stmt = StmtRole::nested;
     return child;
 }
 

@@ -120,9 +120,9 @@ struct ScopeInfo {
     // The parent's FROM items are out of reach: a CTE body, or a sub-select in
     // FROM without LATERAL (outer query levels stay visible).
     bool hides_parent_entries = false;
-    bool recursive = false;  // this scope's WITH is RECURSIVE
-    bool lock_all = false;   // FOR UPDATE/SHARE without OF
-    bool has_limit = false;  // LIMIT/FETCH FIRST with a count (not ALL or NULL)
+    bool recursive = false;      // this scope's WITH is RECURSIVE
+    bool lock_all = false;       // FOR UPDATE/SHARE without OF
+    bool has_limit = false;      // LIMIT/FETCH FIRST with a count (not ALL or NULL)
     bool set_operation = false;  // UNION/INTERSECT/EXCEPT: its arms are child scopes
     bool arm = false;            // an arm of its parent's set operation
     bool dml = false;            // an INSERT/UPDATE/DELETE/MERGE
@@ -204,7 +204,7 @@ struct TreeLiteral {
     bool derived_output = false;
     int32_t scope = -1;
     int32_t position = -1;  // derived_output: its column in that select list
-    Str value;  // as PostgreSQL reads it (see Literal::value)
+    Str value;              // as PostgreSQL reads it (see Literal::value)
 };
 
 struct RawArgument {
@@ -311,16 +311,15 @@ struct Scratch {
 // Walks the whole JSON of one parse, appending one Statement per RawStmt.
 // Returns false when the JSON is not what libpg_query prints or nests deeper
 // than max_json_depth (the caller then fails closed).
-bool walk_parse_tree(std::string_view sql, std::string_view json, uint32_t max_json_depth,
-                     Scratch& scratch, Analysis& out, bool& too_deep);
+bool walk_parse_tree(std::string_view sql, std::string_view json, uint32_t max_json_depth, Scratch& scratch,
+                     Analysis& out, bool& too_deep);
 
 // Turns the raw facts of one statement into out (relations, columns, ...).
 void resolve(RawStatement& raw, Statement& out);
 
 // Literal extents, comments and normalized text for one statement whose tree
 // literals are in raw; comments is Analysis::comments.
-void finish_text(std::string_view sql, const LexResult& lex, const RawStatement& raw,
-                 Statement& out);
+void finish_text(std::string_view sql, const LexResult& lex, const RawStatement& raw, Statement& out);
 
 // After finish_text: argument literals as indexes, write offsets, text order.
 void link_facts(Statement& st);

@@ -15,26 +15,24 @@ namespace pgmoat::sql::detail {
 namespace {
 
 bool is_comparison_operator(Str op) {
-    static constexpr Str kOps[] = {"=",   "<>",  "!=",  "<",   ">",   "<=",  ">=",   "~",
-                                   "~*",  "!~",  "!~*", "~~",  "~~*", "!~~", "!~~*", "@>",
-                                   "<@",  "&&",  "?",   "?|",  "?&",  "@@",  "@?",   "^@",
-                                   "<<=", ">>=", "-|-", "@@@", "~=",  "&<",  "&>"};
+    static constexpr Str kOps[] = {"=",  "<>",  "!=",  "<",    ">",   "<=",  ">=", "~",  "~*", "!~", "!~*",
+                                   "~~", "~~*", "!~~", "!~~*", "@>",  "<@",  "&&", "?",  "?|", "?&", "@@",
+                                   "@?", "^@",  "<<=", ">>=",  "-|-", "@@@", "~=", "&<", "&>"};
     for (Str o : kOps)
         if (o == op) return true;
     return false;
 }
 
 bool is_comparison(Str kind, Str op) {
-    if (is(kind, "AEXPR_OP") || is(kind, "AEXPR_OP_ANY") || is(kind, "AEXPR_OP_ALL"))
-        return is_comparison_operator(op);
+    if (is(kind, "AEXPR_OP") || is(kind, "AEXPR_OP_ANY") || is(kind, "AEXPR_OP_ALL")) return is_comparison_operator(op);
     return !is(kind, "AEXPR_NULLIF");
 }
 
 // A comparison side that is a value as written: a constant, a cast constant, or
 // a list, row or array of them.
 bool is_value_side(NodeTag t) {
-    return t == NodeTag::A_Const || t == NodeTag::TypeCast || t == NodeTag::List ||
-           t == NodeTag::RowExpr || t == NodeTag::A_ArrayExpr;
+    return t == NodeTag::A_Const || t == NodeTag::TypeCast || t == NodeTag::List || t == NodeTag::RowExpr ||
+           t == NodeTag::A_ArrayExpr;
 }
 
 // A comparison whose result does not depend on the row when both sides are the
@@ -43,8 +41,7 @@ bool is_value_side(NodeTag t) {
 bool reflexive_comparison(Str kind, Str op) {
     if (is(kind, "AEXPR_DISTINCT") || is(kind, "AEXPR_NOT_DISTINCT")) return true;
     if (!is(kind, "AEXPR_OP") && !is(kind, "AEXPR_LIKE") && !is(kind, "AEXPR_ILIKE")) return false;
-    static constexpr Str kOps[] = {
-        "=", "<>", "!=", "<", ">", "<=", ">=", "~~", "~~*", "!~~", "!~~*"};
+    static constexpr Str kOps[] = {"=", "<>", "!=", "<", ">", "<=", ">=", "~~", "~~*", "!~~", "!~~*"};
     for (Str o : kOps)
         if (o == op) return true;
     return false;
@@ -121,19 +118,18 @@ LiteralContext literal_context(const Ctx& c) {
         case Clause::returning:
             // A comparison in a select list the client reads shows it nothing
             // the select list could not show it directly.
-            if (compared && c.output != LiteralContext::select_list)
-                return LiteralContext::comparison;
+            if (compared && c.output != LiteralContext::select_list) return LiteralContext::comparison;
             return c.output;
         case Clause::where:
         case Clause::having:
         case Clause::join_on:
             return compared ? LiteralContext::comparison : LiteralContext::predicate;
         case Clause::order_by:
-            return compared             ? LiteralContext::comparison
+            return compared              ? LiteralContext::comparison
                    : c.role == Role::key ? LiteralContext::order_by
                                          : LiteralContext::other;
         case Clause::group_by:
-            return compared             ? LiteralContext::comparison
+            return compared              ? LiteralContext::comparison
                    : c.role == Role::key ? LiteralContext::group_by
                                          : LiteralContext::other;
         case Clause::values:
@@ -156,15 +152,13 @@ LiteralContext literal_context(const Ctx& c) {
 // A select list (or RETURNING) of a derived table or WITH query, where a value
 // goes on to wherever that query's rows go.
 bool derived_select_list(const Ctx& c) {
-    return (c.clause == Clause::select_list || c.clause == Clause::returning) &&
-           c.output == LiteralContext::other;
+    return (c.clause == Clause::select_list || c.clause == Clause::returning) && c.output == LiteralContext::other;
 }
 
 ColumnUse column_use(const Ctx& c) {
     const bool select_list = c.clause == Clause::select_list || c.clause == Clause::returning;
     if (select_list && c.output == LiteralContext::select_list) return ColumnUse::client;
-    if ((c.clause == Clause::order_by || c.clause == Clause::group_by) && c.role == Role::key)
-        return ColumnUse::client;
+    if ((c.clause == Clause::order_by || c.clause == Clause::group_by) && c.role == Role::key) return ColumnUse::client;
     if (derived_select_list(c) && c.role == Role::none) return ColumnUse::onward;
     return ColumnUse::other;
 }
@@ -182,9 +176,10 @@ LiteralContext sub_select_output(const Ctx& c, bool compared) {
 // The built-in aggregates whose value depends on the rows of the group even
 // with constant arguments (count(*), count(1), sum(1)).
 bool aggregate(Str name) {
-    static constexpr Str kAgg[] = {"count", "sum", "avg", "min", "max", "array_agg", "string_agg",
-                                   "json_agg", "jsonb_agg", "bool_and", "bool_or", "every",
-                                   "json_object_agg", "jsonb_object_agg", "random"};
+    static constexpr Str kAgg[] = {
+        "count",    "sum",       "avg",      "min",     "max",   "array_agg",       "string_agg",
+        "json_agg", "jsonb_agg", "bool_and", "bool_or", "every", "json_object_agg", "jsonb_object_agg",
+        "random"};
     for (Str a : kAgg)
         if (a == name) return true;
     return false;
@@ -194,16 +189,13 @@ bool aggregate(Str name) {
 // reads it: not a negation (<>, NOT LIKE, NOT IN, IS DISTINCT FROM, ...).
 bool selecting_comparison(Str kind, Str op) {
     if (is(kind, "AEXPR_OP") || is(kind, "AEXPR_OP_ANY") || is(kind, "AEXPR_OP_ALL")) {
-        if (op == "<>" || op == "!=" || op == "!~" || op == "!~*" || op == "!~~" ||
-            op == "!~~*")
-            return false;
+        if (op == "<>" || op == "!=" || op == "!~" || op == "!~*" || op == "!~~" || op == "!~~*") return false;
         return is_comparison_operator(op);
     }
     if (is(kind, "AEXPR_LIKE") || is(kind, "AEXPR_ILIKE") || is(kind, "AEXPR_SIMILAR"))
         return op.empty() || op[0] != '!';
     if (is(kind, "AEXPR_IN")) return op == "=";
-    return is(kind, "AEXPR_BETWEEN") || is(kind, "AEXPR_BETWEEN_SYM") ||
-           is(kind, "AEXPR_NOT_DISTINCT");
+    return is(kind, "AEXPR_BETWEEN") || is(kind, "AEXPR_BETWEEN_SYM") || is(kind, "AEXPR_NOT_DISTINCT");
 }
 
 }  // namespace
@@ -214,9 +206,7 @@ Sub Walker::scalar_node(const NodeInfo& info) {
     Acc acc(info.hash);
     if (!r_.begin_object()) return {};
     // libpg_query omits zero values: Integer {} is 0, Boolean {} is false.
-    last_scalar_ = info.tag == NodeTag::Integer   ? Str("0")
-                   : info.tag == NodeTag::Boolean ? Str("false")
-                                                  : Str{};
+    last_scalar_ = info.tag == NodeTag::Integer ? Str("0") : info.tag == NodeTag::Boolean ? Str("false") : Str{};
     Str key;
     while (r_.next_key(key)) {
         if (r_.peek() == '"') {
@@ -340,8 +330,8 @@ Sub Walker::column_ref(const NodeInfo& info, const Ctx& c) {
     // `t.f` is f(t) when t has no column f: a possible call (see FunctionCall).
     const NameList& n = col.fields;
     if (n.count >= 2 && !n.star) {
-        int32_t at = NamePositions(sql_, s_.lex)
-                         .last_of_dotted(col.location, static_cast<uint8_t>(n.count - 1), n.last());
+        int32_t at =
+            NamePositions(sql_, s_.lex).last_of_dotted(col.location, static_cast<uint8_t>(n.count - 1), n.last());
         attribute_call(n.last(), at >= 0 ? at : col.location);
     }
     shape_ = Shape{ArgumentKind::column, -1, 0, {}};
@@ -358,8 +348,7 @@ void Walker::attribute_call(Str name, int32_t location) {
     catalog_call(name, location);
     // x.nextval is nextval(x): a sequence written, which one is not known here.
     if (name == "nextval")
-        raw_.unknown_relations.push_back(UnknownRelation{
-            AccessSet{static_cast<uint8_t>(Access::update)}, location});
+        raw_.unknown_relations.push_back(UnknownRelation{AccessSet{static_cast<uint8_t>(Access::update)}, location});
 }
 
 // (expr).f, $1.f, (SELECT ...).f, arr[1].f: each field name may be a call of
@@ -494,11 +483,9 @@ Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
     if (f.name.last() == "set_config") st().changes_parse_settings = true;
     // count(*) > 5 in HAVING and a window's value change with the group's rows:
     // not a constant condition, whatever the arguments.
-    if (group_dependent || (c.clause == Clause::having && aggregate(f.name.last())))
-        acc.variable = true;
+    if (group_dependent || (c.clause == Clause::having && aggregate(f.name.last()))) acc.variable = true;
     const bool catalog_schema =
-        !f.name.overflow && (f.name.count == 1 ||
-                             (f.name.count == 2 && f.name.parts[0] == "pg_catalog"));
+        !f.name.overflow && (f.name.count == 1 || (f.name.count == 2 && f.name.parts[0] == "pg_catalog"));
     if (catalog_schema) {
         sequence_call(f);
         catalog_call(f.name.last(), f.location);
@@ -524,10 +511,8 @@ void Walker::sequence_call(RawFunction& f) {
                 if (l.location != a.literal) continue;
                 RegclassName n;
                 if (l.kind == LiteralKind::string && parse_regclass_name(l.value, n)) {
-                    f.relation = add_relation(Ctx{}, keep_owned(std::move(n.catalog)),
-                                              keep_owned(std::move(n.schema)),
-                                              keep_owned(std::move(n.name)), {}, access,
-                                              l.location, false);
+                    f.relation = add_relation(Ctx{}, keep_owned(std::move(n.catalog)), keep_owned(std::move(n.schema)),
+                                              keep_owned(std::move(n.name)), {}, access, l.location, false);
                     return;
                 }
                 break;
@@ -541,8 +526,7 @@ void Walker::sequence_call(RawFunction& f) {
 void Walker::catalog_call(Str name, int32_t location) {
     auto views = views_read_by(name);
     const AccessSet read{static_cast<uint8_t>(Access::read)};
-    for (const auto& [function, view] : views)
-        add_relation(Ctx{}, {}, "pg_catalog", view, {}, read, location, false);
+    for (const auto& [function, view] : views) add_relation(Ctx{}, {}, "pg_catalog", view, {}, read, location, false);
     // Statistics accessors no view uses yet: fail closed, as a catalog relation
     // of their own name that no catalog_allow lists unless a DBA writes it.
     if (views.empty() && name.substr(0, 12) == "pg_stat_get_")
@@ -570,8 +554,7 @@ Sub Walker::function_arguments(const Ctx& c, RawFunction& f, int32_t atom) {
         Sub s = value(child);
         acc.merge(s);
         acc.h = combine(acc.h, s.hash);
-        own.push_back(
-            RawArgument{shape_.kind, shape_.name, shape_.literal, shape_.parameter, s.first});
+        own.push_back(RawArgument{shape_.kind, shape_.name, shape_.literal, shape_.parameter, s.first});
         // An argument that is a value: no column, no sub-select, and not only
         // TRUE/FALSE/NULL (which select nothing by value).
         if (atom >= 0 && raw_.columns.size() == columns && raw_.scopes.size() == scopes &&
@@ -645,8 +628,8 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
             NameList op;
             acc.add(key, name_list(op, child));
             comparison = is_comparison(kind, op.last());
-            reflexive = is_where_like(c.clause) && op.count >= 1 && !op.overflow &&
-                        reflexive_comparison(kind, op.last());
+            reflexive =
+                is_where_like(c.clause) && op.count >= 1 && !op.overflow && reflexive_comparison(kind, op.last());
             if (op.count >= 1 && !op.overflow && selecting_comparison(kind, op.last()))
                 atom = add_cond(c, CondKind::compare);
             // `x > now() - '7 days'::interval`: the interval stays a typed constant.
@@ -677,10 +660,8 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
                 have_side[i] = true;
             }
             const bool one_constant = (last_tag_ == NodeTag::A_Const || last_tag_ == NodeTag::TypeCast) &&
-                                      raw_.literals.size() == literals + 1 && v.first >= 0 &&
-                                      !v.variable;
-            if (json_key && is(key, "rexpr") && one_constant)
-                retag(literals, LiteralContext::function_option);
+                                      raw_.literals.size() == literals + 1 && v.first >= 0 && !v.variable;
+            if (json_key && is(key, "rexpr") && one_constant) retag(literals, LiteralContext::function_option);
             if (concat && one_constant) concat_literal[is(key, "rexpr") ? 1 : 0] = static_cast<int32_t>(literals);
             if (!comparison) return true;
             // Pair a plain column on one side with the literals on the other.
@@ -696,8 +677,7 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
                 lexpr_literals = literals;
                 lexpr_literals_end = raw_.literals.size();
             } else if (have_column) {
-                for (size_t i = literals; i < raw_.literals.size(); ++i)
-                    raw_.literals[i].compared_to = column_side;
+                for (size_t i = literals; i < raw_.literals.size(); ++i) raw_.literals[i].compared_to = column_side;
             }
         } else {
             return false;
@@ -712,9 +692,8 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
         side[0].hash == side[1].hash && same_tree(side_text[0], side_text[1]))
         acc.variable = false;
     // `1=1`: two equal constants, as an ORM writes it.
-    equal_constants_ = equals && reflexive && have_side[0] && have_side[1] &&
-                               side_tag[0] == NodeTag::A_Const && side_tag[1] == NodeTag::A_Const &&
-                               same_tree(side_text[0], side_text[1])
+    equal_constants_ = equals && reflexive && have_side[0] && have_side[1] && side_tag[0] == NodeTag::A_Const &&
+                               side_tag[1] == NodeTag::A_Const && same_tree(side_text[0], side_text[1])
                            ? acc.first
                            : -1;
     // '%' || $1: the wildcards around a value the app binds.
@@ -722,8 +701,7 @@ Sub Walker::a_expr(const NodeInfo& info, const Ctx& c) {
         for (int32_t i : concat_literal) {
             if (i < 0) continue;
             const TreeLiteral& l = raw_.literals[static_cast<size_t>(i)];
-            if (l.kind == LiteralKind::string && !l.value.empty() &&
-                l.value.find_first_not_of("%_") == Str::npos)
+            if (l.kind == LiteralKind::string && !l.value.empty() && l.value.find_first_not_of("%_") == Str::npos)
                 retag(static_cast<size_t>(i), LiteralContext::pattern_wildcard);
         }
     }
@@ -777,8 +755,7 @@ Sub Walker::bool_expr(const NodeInfo& info, const Ctx& c) {
                 Sub s = value(a);
                 list.merge(s);
                 list.h = combine(list.h, s.hash);
-                if (is_where_like(c.clause) && !s.variable)
-                    tautology(literals, c.clause, s, conjunct, false);
+                if (is_where_like(c.clause) && !s.variable) tautology(literals, c.clause, s, conjunct, false);
             }
             acc.add(key, list.done());
         } else {
@@ -907,8 +884,7 @@ Sub Walker::type_cast(const NodeInfo& info, const Ctx& c) {
         return true;
     });
     if (!ok) return {};
-    shape_ = arg.kind == ArgumentKind::literal || arg.kind == ArgumentKind::parameter ? arg
-                                                                                     : Shape{};
+    shape_ = arg.kind == ArgumentKind::literal || arg.kind == ArgumentKind::parameter ? arg : Shape{};
     return acc.done();
 }
 
@@ -927,9 +903,7 @@ Sub Walker::type_name(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "arrayBounds")) {
             const char* begin = r_.position();
             acc.add(key, value(child, key));
-            if (r_.ok())
-                type.array_dims =
-                    json_array_size(Str(begin, static_cast<size_t>(r_.position() - begin)));
+            if (r_.ok()) type.array_dims = json_array_size(Str(begin, static_cast<size_t>(r_.position() - begin)));
         } else if (is(key, "location")) {
             location = location_value(acc);
         } else {
@@ -938,8 +912,8 @@ Sub Walker::type_name(const NodeInfo& info, const Ctx& c) {
         return true;
     });
     if (!ok) return {};
-    type.implicit_schema = type.names.count == 2 && type.names.parts[0] == "pg_catalog" &&
-                           !pg_catalog_written(sql_, location);
+    type.implicit_schema =
+        type.names.count == 2 && type.names.parts[0] == "pg_catalog" && !pg_catalog_written(sql_, location);
     last_type_ = type;
     has_type_ = true;
     // A type name is not a value: constant for the tautology test.
@@ -971,15 +945,13 @@ Sub Walker::sub_link(const NodeInfo& info, const Ctx& c) {
             NameList op;
             acc.add(key, name_list(op, child));
             // `x <> ALL (SELECT ...)` selects nothing by value: no longer an atom.
-            if (atom >= 0 && (op.count < 1 || op.overflow ||
-                              !selecting_comparison("AEXPR_OP", op.last())))
+            if (atom >= 0 && (op.count < 1 || op.overflow || !selecting_comparison("AEXPR_OP", op.last())))
                 raw_.conds[static_cast<size_t>(atom)].kind = CondKind::and_;
         } else if (is(key, "subselect")) {
             Ctx q = child;
             // EXISTS discards the select list; elsewhere it goes where the sub-select is.
             q.output = exists ? LiteralContext::select_list : sub_select_output(c, compared);
-            if (atom >= 0)
-                raw_.conds[static_cast<size_t>(atom)].sub = static_cast<int32_t>(raw_.scopes.size());
+            if (atom >= 0) raw_.conds[static_cast<size_t>(atom)].sub = static_cast<int32_t>(raw_.scopes.size());
             // Its value converted on the way out: the conversions it is inside.
             if (value_link && !conversions_.empty()) {
                 RawConvertedQuery cq;
@@ -1041,8 +1013,7 @@ Sub Walker::sort_by(const NodeInfo& info, const Ctx& c) {
 }
 
 // A node walked as generic_body() would, except that one field gets its own context.
-Sub Walker::body_with(const NodeInfo& info, const Ctx& c, std::string_view field,
-                      const Ctx& field_ctx) {
+Sub Walker::body_with(const NodeInfo& info, const Ctx& c, std::string_view field, const Ctx& field_ctx) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
     bool ok = fields(acc, child, [&](Str key) {
@@ -1076,8 +1047,7 @@ Sub Walker::res_target(const NodeInfo& info, const Ctx& c) {
     Str own;  // a column reference's name, which the output column takes
     bool star = false;
     int32_t location = -1;
-    const bool output = c.res == ResMode::output &&
-                        (c.clause == Clause::select_list || c.clause == Clause::returning);
+    const bool output = c.res == ResMode::output && (c.clause == Clause::select_list || c.clause == Clause::returning);
     const int32_t saved = target_position_;
     if (output) target_position_ = target_counter_++;
     const int32_t position = target_position_;
@@ -1105,8 +1075,7 @@ Sub Walker::res_target(const NodeInfo& info, const Ctx& c) {
     if (!ok) return {};
     if (output) {
         target_position_ = saved;
-        raw_.output_columns.push_back(
-            RawOutput{c.scope, position, name.empty() ? own : name, target_star_});
+        raw_.output_columns.push_back(RawOutput{c.scope, position, name.empty() ? own : name, target_star_});
         if (star) target_star_ = true;  // what follows is at a position not known
     }
     if (!name.empty()) {

@@ -7,8 +7,8 @@
 
 namespace pgmoat::sql::detail {
 
-int32_t Walker::add_relation(const Ctx& c, Str catalog, Str schema, Str name, Str alias,
-                             AccessSet access, int32_t location, bool from_item) {
+int32_t Walker::add_relation(const Ctx& c, Str catalog, Str schema, Str name, Str alias, AccessSet access,
+                             int32_t location, bool from_item) {
     RawRelation r;
     r.catalog = catalog;
     r.schema = schema;
@@ -128,8 +128,7 @@ Sub Walker::range_var(const NodeInfo& info, const Ctx& c) {
         // FOR UPDATE OF name: names a FROM item, not a new relation.
         raw_.lock_targets.push_back(ScopedName{c.scope, relname});
     } else {
-        int32_t rel =
-            add_relation(c, catalog, schema, relname, alias_name, c.access, location, c.from_item);
+        int32_t rel = add_relation(c, catalog, schema, relname, alias_name, c.access, location, c.from_item);
         // FROM users AS u(a, b, c): which column each new name is depends on the
         // table's column order, which pgmoat does not know; every column counts.
         if (!renamed.empty()) all_columns_of(c.scope, rel, false, location);
@@ -204,9 +203,7 @@ Sub Walker::range_function(const NodeInfo& info, const Ctx& c) {
     });
     if (!ok) return {};
     add_derived(c.scope, alias_name);
-    if (c.scope >= 0)
-        raw_.entries.back().values_only =
-            raw_.columns.size() == columns && raw_.scopes.size() == scopes;
+    if (c.scope >= 0) raw_.entries.back().values_only = raw_.columns.size() == columns && raw_.scopes.size() == scopes;
     return acc.done();
 }
 
@@ -262,8 +259,7 @@ Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "quals")) {
             // An inner join's ON is one more condition on the rows; an outer
             // join's keeps the rows of the other side whatever it says.
-            acc.add(key, boolean_root(child, Clause::join_on,
-                                      inner ? CondRole::inner_join : CondRole::none));
+            acc.add(key, boolean_root(child, Clause::join_on, inner ? CondRole::inner_join : CondRole::none));
         } else if (is(key, "usingClause")) {
             // USING (a, b): each name is a column of both sides.
             Acc list(kArraySeed);
@@ -301,8 +297,7 @@ Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
         for (uint32_t m = begin; m < end; ++m) {
             const RangeEntry& e = raw_.entries[m];
             if (e.kind == EntryKind::relation && e.relation >= 0)
-                all_columns_of(c.scope, e.relation, false,
-                               raw_.relations[static_cast<size_t>(e.relation)].location);
+                all_columns_of(c.scope, e.relation, false, raw_.relations[static_cast<size_t>(e.relation)].location);
         }
     }
     if (!alias_name.empty() && c.scope >= 0) {

@@ -103,8 +103,7 @@ struct Acc {
             std::memcpy(&a, k.data(), 8);
             std::memcpy(&b, k.data() + k.size() - 8, 8);
         } else {
-            for (size_t i = 0; i < k.size(); ++i)
-                a |= uint64_t{static_cast<unsigned char>(k[i])} << (8 * i);
+            for (size_t i = 0; i < k.size(); ++i) a |= uint64_t{static_cast<unsigned char>(k[i])} << (8 * i);
         }
         return a ^ (b << 1) ^ (uint64_t{k.size()} << 56);
     }
@@ -120,8 +119,7 @@ struct Acc {
 
 class Walker {
   public:
-    Walker(std::string_view sql, std::string_view json, uint32_t max_depth, Scratch& scratch,
-           Analysis& out)
+    Walker(std::string_view sql, std::string_view json, uint32_t max_depth, Scratch& scratch, Analysis& out)
         : sql_(sql),
           r_(json.data(), json.data() + json.size()),
           max_depth_(max_depth),
@@ -212,8 +210,7 @@ class Walker {
     [[gnu::cold]] Sub def_elem(const NodeInfo& info, const Ctx& c);
     // WHERE/HAVING/ON: reports tautologies, and records the condition when role
     // says what it is the root of.
-    Sub boolean_root(const Ctx& c, Clause clause, CondRole role = CondRole::none,
-                     int32_t action = -1);
+    Sub boolean_root(const Ctx& c, Clause clause, CondRole role = CondRole::none, int32_t action = -1);
 
     // ---- FROM items (walker_from.cpp) -----------------------------------------------
     Sub range_var(const NodeInfo& info, const Ctx& c);
@@ -252,8 +249,8 @@ class Walker {
     int32_t add_write(const Ctx& c, StatementKind kind, int32_t scope, int32_t target, int32_t first);
     static WritePlace place_of(const Ctx& c);
     void finish_write(int32_t write, const Acc& acc);
-    int32_t add_relation(const Ctx& c, Str catalog, Str schema, Str name, Str alias,
-                         AccessSet access, int32_t location, bool from_item);
+    int32_t add_relation(const Ctx& c, Str catalog, Str schema, Str name, Str alias, AccessSet access, int32_t location,
+                         bool from_item);
     void add_entry(int32_t scope, int32_t relation, bool visible);
     void add_derived(int32_t scope, Str alias);
     void set_kind(const Ctx& c, StatementKind kind);
@@ -282,16 +279,16 @@ class Walker {
     CastType last_type_;                   // the last TypeName walked
     bool has_type_ = false;
     int32_t param_max_ = 0;
-    uint32_t param_refs_ = 0;            // bind parameters walked in this statement
-    int32_t equal_constants_ = -1;       // where the last A_Expr walked starts, if it is `1=1`
+    uint32_t param_refs_ = 0;           // bind parameters walked in this statement
+    int32_t equal_constants_ = -1;      // where the last A_Expr walked starts, if it is `1=1`
     std::vector<int32_t> conversions_;  // RawConversion indexes the walk is inside, outermost first
-    int32_t target_counter_ = 0;    // columns of the target list being walked so far
-    int32_t target_position_ = -1;  // the column being walked, -1 outside target lists
-    bool target_star_ = false;      // a * came before it in its target list
-    uint64_t last_arm_ = 0;         // the last SELECT walked: its last UNION ALL arm's hash
-    bool last_union_all_ = false;   // ... and whether it was a UNION ALL
-    int32_t merge_base_ = -1;   // the MERGE whose WHEN clauses are being walked (RawWrite)
-    int32_t merge_entry_ = -1;  // its target's range entry
+    int32_t target_counter_ = 0;        // columns of the target list being walked so far
+    int32_t target_position_ = -1;      // the column being walked, -1 outside target lists
+    bool target_star_ = false;          // a * came before it in its target list
+    uint64_t last_arm_ = 0;             // the last SELECT walked: its last UNION ALL arm's hash
+    bool last_union_all_ = false;       // ... and whether it was a UNION ALL
+    int32_t merge_base_ = -1;           // the MERGE whose WHEN clauses are being walked (RawWrite)
+    int32_t merge_entry_ = -1;          // its target's range entry
 };
 
 struct DepthGuard {

@@ -37,13 +37,12 @@ bool truthy(Str v) {
 }
 
 bool changes_parsing(Str parameter) {
-    return parameter == "standard_conforming_strings" || parameter == "client_encoding" ||
-           parameter == "all";
+    return parameter == "standard_conforming_strings" || parameter == "client_encoding" || parameter == "all";
 }
 
 bool relation_like(Str object_type) {
-    return object_type == "table" || object_type == "view" || object_type == "matview" ||
-           object_type == "index" || object_type == "sequence" || object_type == "foreign_table";
+    return object_type == "table" || object_type == "view" || object_type == "matview" || object_type == "index" ||
+           object_type == "sequence" || object_type == "foreign_table";
 }
 
 Str default_object_type(StatementKind k) {
@@ -247,8 +246,7 @@ WritePlace Walker::place_of(const Ctx& c) {
 }
 
 // A data-modifying statement of scope `scope`, writing RawRelation `target`.
-int32_t Walker::add_write(const Ctx& c, StatementKind kind, int32_t scope, int32_t target,
-                          int32_t entry) {
+int32_t Walker::add_write(const Ctx& c, StatementKind kind, int32_t scope, int32_t target, int32_t entry) {
     RawWrite w;
     w.kind = kind;
     w.place = place_of(c);
@@ -294,8 +292,7 @@ Sub Walker::statement(const NodeInfo& info, const Ctx& c) {
     }
 }
 
-int32_t Walker::target_relation(Acc& acc, Str key, const Ctx& base, AccessSet a, bool visible,
-                                int32_t* entry) {
+int32_t Walker::target_relation(Acc& acc, Str key, const Ctx& base, AccessSet a, bool visible, int32_t* entry) {
     Ctx t = base;
     t.access = a;
     t.from_item = false;
@@ -432,8 +429,7 @@ Sub Walker::with_clause(const Ctx& c) {
             acc.add(key, list.done());
         } else if (is(key, "recursive")) {
             Str v = r_.scalar();
-            if (is(v, "true") && c.scope >= 0)
-                raw_.scopes[static_cast<size_t>(c.scope)].recursive = true;
+            if (is(v, "true") && c.scope >= 0) raw_.scopes[static_cast<size_t>(c.scope)].recursive = true;
             acc.add(key, Sub{hash_bytes(v)});
         } else {
             return false;
@@ -734,8 +730,7 @@ Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
             if (is(v, "CMD_INSERT")) a = Access::insert, kind = StatementKind::insert;
             if (is(v, "CMD_DELETE")) a = Access::delete_, kind = StatementKind::delete_;
             insert = is(v, "CMD_INSERT");
-            if (a != Access::read && c.target >= 0)
-                raw_.relations[static_cast<size_t>(c.target)].access.add(a);
+            if (a != Access::read && c.target >= 0) raw_.relations[static_cast<size_t>(c.target)].access.add(a);
             if (kind != StatementKind::select && merge_base_ >= 0) {
                 const RawWrite& m = raw_.writes[static_cast<size_t>(merge_base_)];
                 RawWrite w;
@@ -832,8 +827,7 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
     });
     if (!ok) return {};
     if (rel >= 0) {
-        raw_.relations[static_cast<size_t>(rel)].access =
-            access(is_from ? Access::insert : Access::read);
+        raw_.relations[static_cast<size_t>(rel)].access = access(is_from ? Access::insert : Access::read);
         // COPY FROM ... WHERE filters the incoming rows, not the table's.
         if (!is_from) add_entry(scope, rel, true);
         // Without a column list COPY reads or writes every column.
@@ -990,8 +984,7 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
             location_value(acc);
         } else if (is(key, "query")) {
             acc.add(key, value(tag == NodeTag::ViewStmt ? nested_query : query, key));
-        } else if (is(key, "actions") || is(key, "sql_body") ||
-                   (tag == NodeTag::RuleStmt && is(key, "whereClause"))) {
+        } else if (is(key, "actions") || is(key, "sql_body") || (tag == NodeTag::RuleStmt && is(key, "whereClause"))) {
             acc.add(key, value(nested_query, key));
         } else if (is(key, "params") && tag == NodeTag::ExecuteStmt) {
             Ctx v = base;  // EXECUTE p('x'): the values of p's parameters
@@ -1013,8 +1006,7 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
             Ctx t = base;
             t.access = access(Access::ddl, Access::insert);
             acc.add(key, value(t, key));
-        } else if (is(key, "relations") &&
-                   (tag == NodeTag::TruncateStmt || tag == NodeTag::LockStmt)) {
+        } else if (is(key, "relations") && (tag == NodeTag::TruncateStmt || tag == NodeTag::LockStmt)) {
             Ctx t = base;
             t.access = access(tag == NodeTag::TruncateStmt ? Access::truncate : Access::lock);
             acc.add(key, value(t, key));
@@ -1025,8 +1017,8 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
                 if (i) function_name += '.';
                 function_name += n.parts[i];
             }
-        } else if (string && (is(key, "objtype") || is(key, "removeType") ||
-                              is(key, "renameType") || is(key, "objectType"))) {
+        } else if (string &&
+                   (is(key, "objtype") || is(key, "removeType") || is(key, "renameType") || is(key, "objectType"))) {
             Sub s;
             object_type = object_type_name(string_value(s));
             acc.add(key, s);
@@ -1034,8 +1026,8 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
             Sub s;
             subkind = string_value(s);
             acc.add(key, s);
-        } else if (!string && (is(key, "is_grant") || is(key, "is_vacuumcmd") ||
-                               is(key, "ismove") || is(key, "is_procedure"))) {
+        } else if (!string &&
+                   (is(key, "is_grant") || is(key, "is_vacuumcmd") || is(key, "ismove") || is(key, "is_procedure"))) {
             Str v = r_.scalar();
             flag = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
@@ -1095,15 +1087,13 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
         case NodeTag::CreateFunctionStmt: {
             kind = flag ? StatementKind::create_procedure : StatementKind::create_function;
             const DefElemValue* lang = defelem("language");
-            dynamic(DynamicCodeKind::function_body, lang ? lower(lang->arg) : std::string("sql"),
-                    function_name);
+            dynamic(DynamicCodeKind::function_body, lang ? lower(lang->arg) : std::string("sql"), function_name);
             if (top && stmt.name.empty()) stmt.name = function_name;
             break;
         }
         case NodeTag::DoStmt: {
             const DefElemValue* lang = defelem("language");
-            dynamic(DynamicCodeKind::do_block, lang ? lower(lang->arg) : std::string("plpgsql"),
-                    {});
+            dynamic(DynamicCodeKind::do_block, lang ? lower(lang->arg) : std::string("plpgsql"), {});
             break;
         }
         case NodeTag::PrepareStmt:
@@ -1116,8 +1106,7 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
             dynamic(DynamicCodeKind::rule_action, {}, {});
             break;
         case NodeTag::ExplainStmt:
-            if (const DefElemValue* a = defelem("analyze"))
-                stmt.explain_analyze = !a->has_arg || truthy(a->arg);
+            if (const DefElemValue* a = defelem("analyze")) stmt.explain_analyze = !a->has_arg || truthy(a->arg);
             break;
         case NodeTag::DiscardStmt: {
             std::string target = lower(subkind.substr(subkind.find('_') + 1));

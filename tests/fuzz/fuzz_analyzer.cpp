@@ -17,7 +17,9 @@ using namespace pgmoat;
 
 namespace {
 
-int32_t chars(std::string_view s) { return sql::character_position(s, static_cast<int32_t>(s.size())); }
+int32_t chars(std::string_view s) {
+    return sql::character_position(s, static_cast<int32_t>(s.size()));
+}
 
 void check_offset(int32_t offset, std::string_view text, const char* what) {
     FUZZ_CHECK(offset >= -1 && offset <= static_cast<int32_t>(text.size()), "%s offset %d outside text of %zu bytes",
@@ -111,7 +113,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     auto d = policy::decide(*set->default_policy, a, text,
                             (flags & 8) ? policy::Protocol::extended : policy::Protocol::simple_query);
     if (!a.ok()) FUZZ_CHECK(!d.allow, "baseline allowed text that did not analyze");
-    if (!d.allow) FUZZ_CHECK(d.rule != policy::Rule::none && d.sqlstate.size() == 5 && !d.message.empty(), "rejection without rule");
+    if (!d.allow)
+        FUZZ_CHECK(d.rule != policy::Rule::none && d.sqlstate.size() == 5 && !d.message.empty(),
+                   "rejection without rule");
     // Stacked statements pass only when none of them carries data: SET, RESET, SHOW
     // and transaction control (what ORMs send to set up a connection).
     if (a.ok() && a.statements.size() > 1 && !(flags & 8) && d.allow) {
@@ -119,8 +123,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
             FUZZ_CHECK(st.kind == sql::StatementKind::set || st.kind == sql::StatementKind::reset ||
                            st.kind == sql::StatementKind::show ||
                            sql::category(st.kind) == sql::StatementCategory::transaction,
-                       "stacked statements allowed with a %.*s among them",
-                       static_cast<int>(sql::name(st.kind).size()), sql::name(st.kind).data());
+                       "stacked statements allowed with a %.*s among them", static_cast<int>(sql::name(st.kind).size()),
+                       sql::name(st.kind).data());
         }
     }
     if (d.position > 0) FUZZ_CHECK(d.position <= chars(text) + 1, "rejection position %d outside text", d.position);

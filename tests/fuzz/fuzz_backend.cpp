@@ -28,7 +28,8 @@ namespace {
 constexpr const char* kUpstreamPassword = "upstream-secret-Zq8";
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
-    for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+    for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+        s.replace(pos, from.size(), to);
 }
 
 // What the harness learns from pgmoat's side of the SCRAM exchange.

@@ -18,16 +18,16 @@
 
 #include "../support/engine_driver.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 
 #ifndef PGMOAT_SOURCE_DIR
 #error "PGMOAT_SOURCE_DIR must point at the repository (set by cmake/fuzz.cmake)"
@@ -39,15 +39,14 @@ namespace fuzz {
 inline const bool quiet_log = (pgmoat::log::set_level(pgmoat::log::Level::error), true);
 
 // An invariant that does not hold is a finding: abort so libFuzzer keeps the input.
-#define FUZZ_CHECK(cond, ...)                                                  \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            std::fprintf(stderr, "FUZZ_CHECK failed: %s at %s:%d: ", #cond,   \
-                         __FILE__, __LINE__);                                  \
-            std::fprintf(stderr, __VA_ARGS__);                                 \
-            std::fprintf(stderr, "\n");                                        \
-            std::abort();                                                      \
-        }                                                                      \
+#define FUZZ_CHECK(cond, ...)                                                                    \
+    do {                                                                                         \
+        if (!(cond)) {                                                                           \
+            std::fprintf(stderr, "FUZZ_CHECK failed: %s at %s:%d: ", #cond, __FILE__, __LINE__); \
+            std::fprintf(stderr, __VA_ARGS__);                                                   \
+            std::fprintf(stderr, "\n");                                                          \
+            std::abort();                                                                        \
+        }                                                                                        \
     } while (0)
 
 inline bool is_backend_type(char t) {
@@ -166,9 +165,9 @@ inline void check_to_server(const pgmoat::session::Session& session, const pgmoa
         } else if (r.frame.type == 'Q' || r.frame.type == 'P') {
             // Anything pgmoat writes itself in place of a statement is the decoy, or
             // its catalog look-up for a FunctionCall.
-            FUZZ_CHECK(r.frame.body.find("pgmoat_rejected_statement") != std::string_view::npos ||
-                           is_function_lookup(r.frame),
-                       "pgmoat sent the server a statement the client did not send");
+            FUZZ_CHECK(
+                r.frame.body.find("pgmoat_rejected_statement") != std::string_view::npos || is_function_lookup(r.frame),
+                "pgmoat sent the server a statement the client did not send");
         } else {
             FUZZ_CHECK(false, "pgmoat sent the server a message of type %d the client did not send", r.frame.type);
         }
@@ -215,8 +214,10 @@ inline void drive_relay(pgmoat::testing::EngineDriver& d, std::string_view data,
         const session::Session* s = d.engine().session();
         FUZZ_CHECK(s != nullptr, "a logged-in engine without a session");
         auto settings = s->server_settings();
-        if (from_server) d.from_server(r.frame.bytes(), piece);
-        else d.from_client(r.frame.bytes(), piece);
+        if (from_server)
+            d.from_server(r.frame.bytes(), piece);
+        else
+            d.from_client(r.frame.bytes(), piece);
         std::string to_client = d.new_client_bytes();
         std::string to_server = d.new_server_bytes();
         check_audit(d.audit.records);
@@ -227,8 +228,8 @@ inline void drive_relay(pgmoat::testing::EngineDriver& d, std::string_view data,
             std::string_view rest = to_server;
             while (!rest.empty()) {
                 auto m = protocol::decode_message(rest, 0x7ffffff0u);
-                FUZZ_CHECK(m.frame.type == 'Q' && (m.frame.body.find("pgmoat_rejected_statement") == 0 ||
-                                                   is_function_lookup(m.frame)),
+                FUZZ_CHECK(m.frame.type == 'Q' &&
+                               (m.frame.body.find("pgmoat_rejected_statement") == 0 || is_function_lookup(m.frame)),
                            "pgmoat sent the server something of its own after a server frame");
                 rest.remove_prefix(m.frame.size);
             }

@@ -34,7 +34,8 @@ void exercise(const policy::PolicySet& set) {
         for (const auto& [text, a] : statements()) {
             for (auto proto : {policy::Protocol::simple_query, policy::Protocol::extended}) {
                 auto d = policy::decide(*p, a, text, proto);
-                if (!d.allow) FUZZ_CHECK(d.rule != policy::Rule::none && d.sqlstate.size() == 5, "rejection without rule");
+                if (!d.allow)
+                    FUZZ_CHECK(d.rule != policy::Rule::none && d.sqlstate.size() == 5, "rejection without rule");
                 if (!a.ok()) FUZZ_CHECK(!d.allow || p->mode == policy::Mode::monitor, "unparseable text allowed");
             }
         }

@@ -18,9 +18,9 @@ namespace {
 constexpr const char* kNonce = "FuzzClientNonceABCDEFGH";
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
-    for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+    for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+        s.replace(pos, from.size(), to);
 }
-
 
 std::string_view next_part(std::string_view& rest) {
     auto z = rest.find('\0');

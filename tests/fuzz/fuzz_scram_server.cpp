@@ -18,8 +18,8 @@ using namespace pgmoat::auth;
 
 namespace {
 
-const std::vector<uint8_t> kCertHash = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-                                        13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28};
+const std::vector<uint8_t> kCertHash = {0xde, 0xad, 0xbe, 0xef, 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
+                                        13,   14,   15,   16,   17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28};
 
 const ScramVerifier& verifier() {
     static const ScramVerifier v =
@@ -28,7 +28,8 @@ const ScramVerifier& verifier() {
 }
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
-    for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+    for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+        s.replace(pos, from.size(), to);
 }
 
 std::string_view next_part(std::string_view& rest) {
@@ -79,8 +80,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
         FUZZ_CHECK(!server.client_final("c=biws,r=x,p=x").has_value(), "exchange went on after a failure");
         return 0;
     }
-    FUZZ_CHECK(mechanism == "SCRAM-SHA-256" || (tls && mechanism == "SCRAM-SHA-256-PLUS"),
-               "mechanism %.*s accepted", static_cast<int>(mechanism.size()), mechanism.data());
+    FUZZ_CHECK(mechanism == "SCRAM-SHA-256" || (tls && mechanism == "SCRAM-SHA-256-PLUS"), "mechanism %.*s accepted",
+               static_cast<int>(mechanism.size()), mechanism.data());
     FUZZ_CHECK(!tls || client_first.empty() || client_first[0] != 'y', "'y' accepted although -PLUS is offered");
     FUZZ_CHECK(server_first->rfind("r=", 0) == 0, "server-first does not start with the nonce");
 
@@ -96,7 +97,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     if (auto p = client_final.rfind(",p=@PROOF@"); p != std::string::npos && p + 10 == client_final.size()) {
         harness_proof = true;
         std::string without_proof = client_final.substr(0, p);
-        std::string auth_message = std::string(client_first.substr(header_end)) + "," + *server_first + "," + without_proof;
+        std::string auth_message =
+            std::string(client_first.substr(header_end)) + "," + *server_first + "," + without_proof;
         auto salted = salted_password(fuzz::kPassword, verifier().salt, verifier().iterations);
         Key client_key = hmac_sha256(salted, "Client Key");
         Key stored = sha256(client_key.data(), client_key.size());
@@ -111,8 +113,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
         FUZZ_CHECK(server.succeeded(), "server-final without success");
         FUZZ_CHECK(known, "an unknown user logged in");
         FUZZ_CHECK(harness_proof, "a proof the harness did not compute was accepted: %s", client_final.c_str());
-        FUZZ_CHECK(client_final.find("c=" + base64_encode(reinterpret_cast<const uint8_t*>(binding.data()),
-                                                          binding.size())) == 0,
+        FUZZ_CHECK(client_final.find(
+                       "c=" + base64_encode(reinterpret_cast<const uint8_t*>(binding.data()), binding.size())) == 0,
                    "wrong channel binding accepted");
         FUZZ_CHECK(server_final->rfind("v=", 0) == 0, "server-final without a signature");
     } else {

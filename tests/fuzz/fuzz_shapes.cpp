@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     } catch (const ConfigError& e) {
         FUZZ_CHECK(!e.message().empty(), "ConfigError without a message");
         size_t lines = 1 + static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-        FUZZ_CHECK(e.line() >= 0 && static_cast<size_t>(e.line()) <= lines + 1, "error on line %d of %zu", e.line(), lines);
+        FUZZ_CHECK(e.line() >= 0 && static_cast<size_t>(e.line()) <= lines + 1, "error on line %d of %zu", e.line(),
+                   lines);
         return 0;
     }
     std::string written = shapes::format_lock(lock);
@@ -44,8 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
         if (m.verdict != shapes::Verdict::known) continue;
         auto ps = shapes::positions(st);
         for (const auto& c : s->constants) {
-            auto p = std::find_if(ps.begin(), ps.end(), [&](const shapes::Position& x) { return x.number == c.position; });
-            FUZZ_CHECK(p != ps.end() && st.literals[p->literal].text(sql) == c.value, "a known shape with a changed constant");
+            auto p =
+                std::find_if(ps.begin(), ps.end(), [&](const shapes::Position& x) { return x.number == c.position; });
+            FUZZ_CHECK(p != ps.end() && st.literals[p->literal].text(sql) == c.value,
+                       "a known shape with a changed constant");
         }
     }
     return 0;

@@ -17,13 +17,13 @@
 #include "pgmoat/protocol/messages.h"
 #include "pgmoat/session/connection.h"
 
+#include <unistd.h>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -42,8 +42,8 @@ inline void write_file(const std::string& path, std::string_view text) {
 // per process from copies in a private scratch directory.
 inline std::shared_ptr<const policy::PolicySet> engine_policies(const std::string& source_dir) {
     static const auto set = [&] {
-        std::string dir = std::filesystem::temp_directory_path().string() + "/pgmoat-policies-" +
-                          std::to_string(::getpid());
+        std::string dir =
+            std::filesystem::temp_directory_path().string() + "/pgmoat-policies-" + std::to_string(::getpid());
         std::filesystem::create_directories(dir);
         for (const auto& e : std::filesystem::directory_iterator(source_dir + "/policies")) {
             if (e.path().extension() == ".toml") {
@@ -85,10 +85,9 @@ deny = ["pg_sleep*", "lo_import", "lo_export"]
     return set;
 }
 
-// "ops" is an admin (the console, no target). Apps "orders", "capped" and "watched" may use targets "dev" and "tls" (which asks
-// for TLS upstream), "largeobjects" only "dev"; "prod" is granted to no one. `server` is extra
-// [server] settings, one per line; `upstream_password` is pgmoat's password on
-// every target (none: the server trusts pgmoat).
+// "ops" is an admin (the console, no target). Apps "orders", "capped" and "watched" may use targets "dev" and "tls"
+// (which asks for TLS upstream), "largeobjects" only "dev"; "prod" is granted to no one. `server` is extra [server]
+// settings, one per line; `upstream_password` is pgmoat's password on every target (none: the server trusts pgmoat).
 inline std::shared_ptr<const config::Config> engine_config(const std::string& server = {},
                                                            const std::string& upstream_password = {}) {
     auto c = config::parse_config(R"([server]
@@ -136,10 +135,17 @@ inline std::shared_ptr<const auth::Credentials> engine_credentials() {
 
 // Server parameters as PostgreSQL reports them at login.
 inline session::Parameters server_parameters() {
-    return {{"application_name", ""},        {"client_encoding", "UTF8"},        {"DateStyle", "ISO, MDY"},
-            {"integer_datetimes", "on"},     {"IntervalStyle", "postgres"},      {"is_superuser", "off"},
-            {"server_encoding", "UTF8"},     {"server_version", "15.5"},         {"session_authorization", "pgmoat"},
-            {"standard_conforming_strings", "on"}, {"TimeZone", "UTC"}};
+    return {{"application_name", ""},
+            {"client_encoding", "UTF8"},
+            {"DateStyle", "ISO, MDY"},
+            {"integer_datetimes", "on"},
+            {"IntervalStyle", "postgres"},
+            {"is_superuser", "off"},
+            {"server_encoding", "UTF8"},
+            {"server_version", "15.5"},
+            {"session_authorization", "pgmoat"},
+            {"standard_conforming_strings", "on"},
+            {"TimeZone", "UTC"}};
 }
 
 // What a server answers to pgmoat's StartupMessage when it trusts pgmoat.
@@ -155,7 +161,7 @@ inline std::string server_welcome(int32_t pid = 4242, int32_t secret = 99) {
 inline std::string startup_message(std::string_view user, std::string_view database,
                                    std::vector<std::pair<std::string, std::string>> extra = {}) {
     std::vector<std::pair<std::string, std::string>> params = {{"user", std::string(user)},
-                                                                {"database", std::string(database)}};
+                                                               {"database", std::string(database)}};
     for (auto& p : extra) params.push_back(std::move(p));
     std::string out;
     protocol::write_startup_message(out, params);
@@ -239,10 +245,11 @@ struct DriverOptions {
 // One engine and the hands that carry out its actions. Actions that need an
 // answer are answered at once (success) unless the test turns that off.
 class EngineDriver {
-public:
+  public:
     using Clock = session::Connection::Clock;
 
-    EngineDriver(EngineServices& services, DriverOptions options = {}, const std::string& source_dir = PGMOAT_SOURCE_DIR)
+    EngineDriver(EngineServices& services, DriverOptions options = {},
+                 const std::string& source_dir = PGMOAT_SOURCE_DIR)
         : engine_(context(services, options, source_dir)) {}
     EngineDriver(const EngineDriver&) = delete;
     EngineDriver& operator=(const EngineDriver&) = delete;
@@ -254,8 +261,8 @@ public:
     // Everything written to each side, and every action, in order.
     std::string client_got, server_got;
     std::vector<session::Action> actions;
-    bool auto_connect = true;   // connect_upstream: connected at once
-    bool auto_cancel = true;    // send_cancel: sent at once
+    bool auto_connect = true;  // connect_upstream: connected at once
+    bool auto_cancel = true;   // send_cancel: sent at once
     std::vector<uint8_t> server_certificate = std::vector<uint8_t>(64, 0x5a);
 
     void start() {
@@ -363,7 +370,7 @@ public:
     // The channel binding the client computes over TLS (the certificate's hash).
     void set_channel_binding(auth::ChannelBinding b) { channel_binding_ = std::move(b); }
 
-private:
+  private:
     session::ConnectionContext context(EngineServices& s, const DriverOptions& o, const std::string& source_dir) {
         session::ConnectionContext c;
         c.id = 7;
@@ -393,20 +400,29 @@ private:
     void carry_out(const session::Action& a) {
         using Kind = session::Action::Kind;
         switch (a.kind) {
-            case Kind::start_client_tls: engine_.on_client_tls(true, {}); break;
+            case Kind::start_client_tls:
+                engine_.on_client_tls(true, {});
+                break;
             case Kind::connect_upstream:
                 if (auto_connect) engine_.on_upstream_connected();
                 break;
-            case Kind::start_server_tls: engine_.on_server_tls(true, server_certificate, {}); break;
+            case Kind::start_server_tls:
+                engine_.on_server_tls(true, server_certificate, {});
+                break;
             case Kind::send_cancel:
                 if (auto_cancel) engine_.on_cancel_sent();
                 break;
-            case Kind::drain_client: drained_ = true; break;
+            case Kind::drain_client:
+                drained_ = true;
+                break;
             // Transaction pooling's server connections are net/'s (ServerPools): its
             // decisions are tested in pool_test.cpp, its sockets by test_pooling.py.
             case Kind::lease_server:
-            case Kind::release_server: break;
-            case Kind::close: closed_ = true; break;
+            case Kind::release_server:
+                break;
+            case Kind::close:
+                closed_ = true;
+                break;
         }
     }
     static std::string take(const std::string& all, size_t& seen) {

@@ -72,7 +72,7 @@ struct Stats {
     uint64_t dropped = 0;          // records submit() refused: queue full, or stopped
     uint64_t lost = 0;             // accepted records that never reached the log (continue policy, or at stop)
     uint64_t fsyncs = 0;
-    uint64_t queue_records = 0;    // accepted, not yet written
+    uint64_t queue_records = 0;  // accepted, not yet written
     uint64_t queue_bytes = 0;
     bool failing = false;
 };
@@ -82,7 +82,7 @@ struct Stats {
 using DurableCallback = std::function<void(bool ok)>;
 
 class AuditLog {
-public:
+  public:
     // Opens the sink (throws ConfigError naming the path when it cannot), continues
     // the chain from the file's last line, and starts the writer thread, which
     // first writes a log_opened record.
@@ -119,7 +119,7 @@ public:
 
     struct Writer;
 
-private:
+  private:
     std::unique_ptr<Writer> writer_;
 };
 

@@ -62,7 +62,7 @@ std::string key_id(std::string_view key);
 
 // Computes chain values; one per thread (it keeps OpenSSL contexts).
 class Chainer {
-public:
+  public:
     // Without a key: SHA-256; with one: HMAC-SHA-256.
     explicit Chainer(std::optional<std::string> key = std::nullopt);
     ~Chainer();
@@ -73,7 +73,7 @@ public:
     bool keyed() const { return key_.has_value(); }
     std::string_view alg() const { return key_ ? "hmac-sha256" : "sha256"; }
 
-private:
+  private:
     std::optional<std::string> key_;
     struct Impl;
     std::unique_ptr<Impl> impl_;
@@ -109,13 +109,13 @@ std::string_view name(Problem problem);
 
 struct VerifyResult {
     Problem problem = Problem::none;
-    std::string file;      // where the problem is
-    uint64_t line = 0;     // 1-based; 0 when it concerns the whole file
-    std::string message;   // "FILE:LINE: what is wrong", for people
-    uint64_t records = 0;  // lines verified good (before the problem)
-    uint64_t files = 0;    // files verified completely
-    uint64_t last_seq = 0; // seq of the last good line
-    std::string head;      // hex chain value of the last good line
+    std::string file;       // where the problem is
+    uint64_t line = 0;      // 1-based; 0 when it concerns the whole file
+    std::string message;    // "FILE:LINE: what is wrong", for people
+    uint64_t records = 0;   // lines verified good (before the problem)
+    uint64_t files = 0;     // files verified completely
+    uint64_t last_seq = 0;  // seq of the last good line
+    std::string head;       // hex chain value of the last good line
     // Set when the first file's log_opened continues an earlier file that was not
     // given: that file's name as recorded (or "an earlier file"); the link itself is unchecked.
     std::string continues_from;

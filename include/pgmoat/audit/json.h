@@ -18,7 +18,9 @@
 namespace pgmoat::audit::json {
 
 // Appends s as a JSON string literal (see pgmoat::append_json_string).
-inline void append_string(std::string& out, std::string_view s) { pgmoat::append_json_string(out, s); }
+inline void append_string(std::string& out, std::string_view s) {
+    pgmoat::append_json_string(out, s);
+}
 
 // Appends the time as RFC 3339 UTC with microseconds: 2026-11-24T10:00:00.123456Z.
 void append_time(std::string& out, std::chrono::system_clock::time_point t);

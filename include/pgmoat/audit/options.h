@@ -22,10 +22,10 @@ struct Options {
     FsyncMode fsync = FsyncMode::interval;
     std::chrono::milliseconds fsync_interval{100};
     FailurePolicy failure_policy = FailurePolicy::block;
-    uint64_t queue_records = 65536;           // capacity of the queue in records
-    uint64_t queue_bytes = 64ull << 20;       // and in (approximate) bytes
-    std::string hmac_key_file;                // empty: chain with plain SHA-256
-    std::optional<std::string> hmac_key;      // read from hmac_key_file; never logged
+    uint64_t queue_records = 65536;                 // capacity of the queue in records
+    uint64_t queue_bytes = 64ull << 20;             // and in (approximate) bytes
+    std::string hmac_key_file;                      // empty: chain with plain SHA-256
+    std::optional<std::string> hmac_key;            // read from hmac_key_file; never logged
     std::chrono::milliseconds retry_interval{250};  // not configurable in pgmoat.toml
 };
 

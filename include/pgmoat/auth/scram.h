@@ -52,7 +52,7 @@ ScramVerifier mock_verifier(std::string_view user);
 // exchange then runs to the end with a made-up salt and fails, so a client cannot
 // tell unknown users from wrong passwords.
 class ScramServer {
-public:
+  public:
     // channel_binding is set when the connection is TLS: the mechanism offered is
     // then SCRAM-SHA-256-PLUS as well, and a client that claims the server does not
     // support channel binding ("y") is refused (a downgrade). nonce_for_tests, when
@@ -79,7 +79,7 @@ public:
     // A human-readable reason for pgmoat's own log (never contains secrets).
     const std::string& failure_reason() const { return reason_; }
 
-private:
+  private:
     std::optional<std::string> fail(ScramFailure f, std::string reason);
     std::optional<ScramVerifier> verifier_;
     ScramVerifier mock_;
@@ -97,13 +97,13 @@ private:
 
 // The client side, for pgmoat's own login to the upstream server.
 class ScramClient {
-public:
+  public:
     // channel_binding: pass when the connection is TLS and the server offered
     // SCRAM-SHA-256-PLUS. nonce_for_tests, when not empty, is the client nonce to use.
     // user_name goes into client-first "n="; PostgreSQL ignores it, and libpq sends
     // it empty, which is the default.
-    ScramClient(std::string password, std::optional<ChannelBinding> channel_binding,
-                std::string nonce_for_tests = {}, std::string user_name = {});
+    ScramClient(std::string password, std::optional<ChannelBinding> channel_binding, std::string nonce_for_tests = {},
+                std::string user_name = {});
 
     std::string mechanism() const;
     std::string client_first();
@@ -117,7 +117,7 @@ public:
     bool server_final(std::string_view message);
     const std::string& error() const { return error_; }
 
-private:
+  private:
     std::string password_;
     std::optional<ChannelBinding> channel_binding_;
     std::string client_nonce_;
@@ -129,8 +129,7 @@ private:
 };
 
 // PostgreSQL's md5 password response: "md5" + md5hex(md5hex(password + user) + salt).
-std::string md5_password_response(std::string_view user, std::string_view password,
-                                  const std::array<uint8_t, 4>& salt);
+std::string md5_password_response(std::string_view user, std::string_view password, const std::array<uint8_t, 4>& salt);
 
 // tls-server-end-point channel binding data for a DER-encoded certificate: its hash
 // with the certificate's signature digest, SHA-256 for MD5 and SHA-1 (RFC 5929).

@@ -8,7 +8,7 @@
 namespace pgmoat {
 
 class ConfigError : public std::runtime_error {
-public:
+  public:
     ConfigError(std::string file, int line, int column, const std::string& message);
     const std::string& file() const { return file_; }
     int line() const { return line_; }
@@ -16,7 +16,7 @@ public:
     // The message alone, without the "file:line:column: " prefix what() carries.
     const std::string& message() const { return message_; }
 
-private:
+  private:
     std::string file_;
     int line_;
     int column_;

@@ -17,7 +17,7 @@ namespace pgmoat {
 void append_json_string(std::string& out, std::string_view s);
 
 class JsonWriter {
-public:
+  public:
     explicit JsonWriter(std::string& out) : out_(out) {}
     JsonWriter& begin_object();
     JsonWriter& end_object();
@@ -30,7 +30,7 @@ public:
     JsonWriter& value(bool v);
     JsonWriter& null();
 
-private:
+  private:
     void separate();
     std::string& out_;
     bool need_comma_ = false;

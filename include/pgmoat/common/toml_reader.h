@@ -22,7 +22,7 @@ toml::table parse_toml(const std::string& text, const std::string& file);
 toml::table parse_toml_file(const std::string& path);
 
 class TomlTable {
-public:
+  public:
     TomlTable(const toml::table& table, std::string file, std::string path = {});
 
     bool has(std::string_view key) const;
@@ -55,7 +55,7 @@ public:
     int line() const;
     int line_of(std::string_view key) const;
 
-private:
+  private:
     const toml::node* get(std::string_view key);
     const toml::table* table_;
     std::string file_;

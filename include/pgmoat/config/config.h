@@ -5,11 +5,11 @@
 #include "pgmoat/audit/options.h"
 
 #include <chrono>
-#include <string_view>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -35,11 +35,11 @@ enum class SessionStatePolicy {
 
 // pool_mode = "transaction": a pool per (target, upstream role), as pgbouncer's.
 struct Pool {
-    int pool_size = 20;               // server connections at most
-    int min_pool_size = 0;            // idle ones kept open past server_idle_timeout
-    int max_client_connections = 0;   // clients of the target at most; 0: [server]'s only
-    milliseconds wait_timeout{120000};       // a client waiting for a server (pgbouncer's query_wait_timeout)
-    milliseconds server_lifetime{3600000};   // closed once returned after this long
+    int pool_size = 20;                        // server connections at most
+    int min_pool_size = 0;                     // idle ones kept open past server_idle_timeout
+    int max_client_connections = 0;            // clients of the target at most; 0: [server]'s only
+    milliseconds wait_timeout{120000};         // a client waiting for a server (pgbouncer's query_wait_timeout)
+    milliseconds server_lifetime{3600000};     // closed once returned after this long
     milliseconds server_idle_timeout{600000};  // idle this long: closed
     SessionStatePolicy session_state = SessionStatePolicy::pin;
 };
@@ -51,12 +51,12 @@ struct FreezeWindow {
 };
 
 struct Target {
-    std::string name;       // what clients ask for as their database, e.g. "prod"
+    std::string name;  // what clients ask for as their database, e.g. "prod"
     std::string host;
     uint16_t port = 5432;
-    std::string database;   // the real database name upstream
-    std::string user;       // pgmoat's own login upstream
-    std::string password;   // resolved from password_file or password_env; never logged
+    std::string database;  // the real database name upstream
+    std::string user;      // pgmoat's own login upstream
+    std::string password;  // resolved from password_file or password_env; never logged
     SslMode sslmode = SslMode::disable;
     std::string sslrootcert;  // CA file for verify-full
     milliseconds connect_timeout{5000};
@@ -102,7 +102,7 @@ struct Server {
     int threads = 0;  // 0: one per core
     int max_client_connections = 1000;
     milliseconds startup_timeout{10000};
-    milliseconds idle_timeout{0};       // 0: none
+    milliseconds idle_timeout{0};  // 0: none
     milliseconds shutdown_timeout{30000};
     // A client message's length word above this is refused (FATAL 08P01). The
     // default is PostgreSQL's own limit (PQ_LARGE_MESSAGE_LIMIT, 1 GB - 2 bytes):

@@ -9,7 +9,7 @@
 namespace pgmoat::metrics {
 
 class ProcessCollector final : public Collector {
-public:
+  public:
     // Reads the process start time once; /proc is read again on every scrape.
     ProcessCollector();
 
@@ -17,7 +17,7 @@ public:
     // A value /proc cannot give (no /proc mounted, say) is left out of the scrape.
     void collect(std::vector<MetricFamily>& out) const override;
 
-private:
+  private:
     double start_time_seconds_ = -1;  // < 0 when unknown
 };
 

@@ -33,7 +33,7 @@ namespace pgmoat::metrics {
 // A count that only goes up. Integral: everything pgmoat counts is a whole number,
 // and an integer add is the cheapest atomic there is.
 class Counter {
-public:
+  public:
     Counter() = default;
     Counter(const Counter&) = delete;
     Counter& operator=(const Counter&) = delete;
@@ -41,13 +41,13 @@ public:
     void inc(uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
     uint64_t value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<uint64_t> value_{0};
 };
 
 // A value that goes up and down (sessions open, bytes cached).
 class Gauge {
-public:
+  public:
     Gauge() = default;
     Gauge(const Gauge&) = delete;
     Gauge& operator=(const Gauge&) = delete;
@@ -57,7 +57,7 @@ public:
     void dec(double v = 1) { value_.fetch_sub(v, std::memory_order_relaxed); }
     double value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<double> value_{0};
 };
 
@@ -65,7 +65,7 @@ private:
 // Each bucket is its own atomic counter; _count is derived from the buckets at
 // scrape time so it always equals the +Inf bucket.
 class Histogram {
-public:
+  public:
     // `bounds` are the family's upper bounds, ascending and finite; +Inf is implicit.
     explicit Histogram(std::span<const double> bounds);
     Histogram(const Histogram&) = delete;
@@ -83,7 +83,7 @@ public:
     };
     Snapshot snapshot() const;
 
-private:
+  private:
     std::span<const double> bounds_;
     std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // bounds_.size() + 1, not cumulative
     std::atomic<double> sum_{0};
@@ -97,7 +97,7 @@ std::vector<double> linear_buckets(double start, double width, size_t count);
 // Produces families at scrape time. Everything the registry renders is a collector:
 // the metric families below, callback gauges, the process collector.
 class Collector {
-public:
+  public:
     virtual ~Collector() = default;
     // The families this collector writes, fixed for its lifetime, so the registry
     // can refuse clashing names (a histogram's _bucket/_sum/_count included) when
@@ -117,7 +117,7 @@ inline constexpr size_t default_max_children = 10'000;
 // label values. Children live as long as the family; references to them stay valid.
 template <typename T>
 class Family final : public Collector {
-public:
+  public:
     Family(const Family&) = delete;
     Family& operator=(const Family&) = delete;
 
@@ -139,7 +139,7 @@ public:
     Family(std::string name, std::string help, std::vector<std::string> label_names, size_t max_children,
            std::vector<double> bounds = {});
 
-private:
+  private:
     T& child(std::vector<std::string> values);
 
     const std::string name_;
@@ -160,7 +160,7 @@ extern template class Family<Histogram>;
 // It has at most one child: setting new values replaces the old ones, so a scrape
 // never shows a stale version next to the current one.
 class InfoGauge final : public Collector {
-public:
+  public:
     InfoGauge(std::string name, std::string help, std::vector<std::string> label_names);
 
     // Throws std::invalid_argument when the number of values is wrong.
@@ -171,7 +171,7 @@ public:
     std::vector<Description> describe() const override { return {{name_, MetricType::gauge}}; }
     void collect(std::vector<MetricFamily>& out) const override;
 
-private:
+  private:
     const std::string name_;
     const std::string help_;
     const std::vector<std::string> label_names_;
@@ -189,7 +189,7 @@ struct LabeledValue {
 // on a bad or duplicate one); render() may run concurrently with updates and with
 // registration.
 class Registry {
-public:
+  public:
     explicit Registry(size_t max_children_per_family = default_max_children);
     Registry(const Registry&) = delete;
     Registry& operator=(const Registry&) = delete;
@@ -227,7 +227,7 @@ public:
     // The exposition text, families sorted by name.
     std::string render() const;
 
-private:
+  private:
     struct Entry {
         std::shared_ptr<Collector> collector;
         std::vector<std::string> families;

@@ -20,7 +20,7 @@ bool glob_match(std::string_view pattern, std::string_view text);
 struct QualifiedPattern {
     std::string schema;  // empty: any schema, including an unqualified name
     std::string name;
-    std::string text;    // as written, for messages
+    std::string text;  // as written, for messages
 
     // Parses and folds case; nullopt with `error` set for malformed patterns.
     static std::optional<QualifiedPattern> parse(std::string_view text, std::string& error);

@@ -46,7 +46,7 @@ enum class ParameterMode {
 struct Approval {
     enum class Kind { text, fingerprint, fingerprint_with_literals };
     Kind kind = Kind::text;
-    std::string text;                   // exact text (Kind::text) or a note for humans
+    std::string text;  // exact text (Kind::text) or a note for humans
     uint64_t fingerprint = 0;
     std::vector<std::string> literals;  // the literal values as written, in order
     Source source;
@@ -101,7 +101,7 @@ struct AppliesTo {
     std::vector<std::string> targets;            // globs over target names
     std::vector<std::string> application_names;  // globs over application_name
     std::vector<Cidr> client_addresses;
-    std::vector<std::string> kinds;              // the identity's kind in pgmoat.toml: app, agent, person
+    std::vector<std::string> kinds;  // the identity's kind in pgmoat.toml: app, agent, person
     bool empty() const;
 };
 
@@ -221,7 +221,7 @@ struct Policy {
 struct PolicySet {
     std::vector<std::shared_ptr<const Policy>> policies;  // priority order, highest first
     std::shared_ptr<const Policy> default_policy;
-    std::string version;     // 12 hex digits
+    std::string version;  // 12 hex digits
     uint64_t version_number = 0;
     std::vector<std::string> files;
 

@@ -101,6 +101,8 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(Rule::unknown_
 };
 
 // The rule's name ("" for Rule::none); a NUL-terminated literal.
-constexpr std::string_view name(Rule r) { return rule_names[static_cast<size_t>(r)]; }
+constexpr std::string_view name(Rule r) {
+    return rule_names[static_cast<size_t>(r)];
+}
 
 }  // namespace pgmoat::policy

@@ -17,7 +17,7 @@ namespace pgmoat::protocol {
 inline constexpr size_t kAuditedParameterBytes = 1024;
 
 class BindValueReader {
-public:
+  public:
     // The Bind's body (after type and length), in any number of pieces, in order.
     void feed(std::string_view bytes);
     // False once the bytes cannot be a Bind (a negative count or length).
@@ -27,7 +27,7 @@ public:
     // Text values as sent, binary ones as "\x" and hex, NULL as nullopt.
     std::vector<std::optional<std::string>> take() { return std::move(values_); }
 
-private:
+  private:
     enum class Field : uint8_t { portal, statement, format_count, formats, parameter_count, length, value, done };
     // Collects a fixed-size field that may arrive split; true once it is whole.
     bool take_field(std::string_view& bytes, size_t n);

@@ -11,7 +11,7 @@
 namespace pgmoat::protocol {
 
 class ByteBuffer {
-public:
+  public:
     explicit ByteBuffer(size_t initial_capacity = 16 * 1024) : initial_(initial_capacity) {}
 
     // Room to read at least `min_free` more bytes into; compacts or grows as needed.
@@ -30,7 +30,7 @@ public:
     // Frees the storage entirely when empty (idle sessions hold no buffer).
     void release_if_empty();
 
-private:
+  private:
     size_t initial_;
     std::unique_ptr<char[]> storage_;
     size_t capacity_ = 0;

@@ -29,8 +29,8 @@ struct DecodeResult {
     // When need_more: the total frame size if the header has arrived (else 0), so a
     // caller can choose to stream a large message instead of buffering it whole.
     size_t frame_size = 0;
-    char type = 0;       // the type byte, when at least one byte has arrived
-    std::string error;   // when status == error, what is wrong, for the 08P01 message
+    char type = 0;      // the type byte, when at least one byte has arrived
+    std::string error;  // when status == error, what is wrong, for the 08P01 message
 };
 
 // Typed messages: a type byte, then a 32-bit length that counts itself and the body.

@@ -9,7 +9,7 @@
 namespace pgmoat::protocol {
 
 class MessageReader {
-public:
+  public:
     explicit MessageReader(std::string_view body) : data_(body) {}
 
     int32_t int32();
@@ -25,7 +25,7 @@ public:
     size_t remaining() const { return data_.size() - pos_; }
     size_t position() const { return pos_; }
 
-private:
+  private:
     bool need(size_t n);
     std::string_view data_;
     size_t pos_ = 0;

@@ -13,7 +13,7 @@
 namespace pgmoat::protocol {
 
 class MessageWriter {
-public:
+  public:
     explicit MessageWriter(std::string& out) : out_(out) {}
 
     // type 0 starts an untyped startup-phase packet.
@@ -25,7 +25,7 @@ public:
     MessageWriter& bytes(std::string_view s);
     void end();
 
-private:
+  private:
     std::string& out_;
     size_t length_at_ = 0;  // offset of the length field of the open message
 };

@@ -7,8 +7,8 @@
 #pragma once
 
 #include "pgmoat/audit/record.h"
-#include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/policy/grants.h"
+#include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/session/approvals.h"
 #include "pgmoat/session/audit_sink.h"
 
@@ -59,7 +59,7 @@ struct CounterRow {
 };
 
 class AdminState {
-public:
+  public:
     virtual ~AdminState() = default;
     virtual std::vector<SessionRow> sessions() const = 0;
     virtual std::vector<TargetRow> targets() const = 0;
@@ -121,7 +121,7 @@ struct AdminCommand {
 };
 
 class AdminConsole {
-public:
+  public:
     AdminConsole(AdminState& state, AuditSink* audit, std::shared_ptr<const audit::SessionInfo> who);
 
     // A frontend message; the answer is appended to `out`. Returns false when the
@@ -134,13 +134,14 @@ public:
     // The command as the client sent it (a GRANT's REASON keeps its spacing).
     std::string_view command_text() const { return command_text_; }
     // A query result of text columns: RowDescription, DataRows, CommandComplete "SHOW n".
-    void result(const std::vector<std::string>& columns, const std::vector<std::vector<std::optional<std::string>>>& rows);
+    void result(const std::vector<std::string>& columns,
+                const std::vector<std::vector<std::optional<std::string>>>& rows);
     void complete(std::string_view tag);
     void notice(std::string message);
     // An ERROR; the command is audited as refused.
     void fail(std::string_view sqlstate, std::string message, std::string hint = {}, std::string detail = {});
 
-private:
+  private:
     void run(std::string_view command);
     void record(std::string_view sqlstate, std::string_view reason);
 

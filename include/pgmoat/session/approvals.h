@@ -24,14 +24,14 @@ namespace pgmoat::session {
 struct PendingApproval {
     uint64_t id = 0;  // set by Approvals::hold
     uint64_t session = 0;
-    std::string app;        // the identity whose statement waits
-    std::string kind;       // its kind in pgmoat.toml: app, agent, person
+    std::string app;   // the identity whose statement waits
+    std::string kind;  // its kind in pgmoat.toml: app, agent, person
     std::string target;
     std::string statement;  // normalized text, never raw
     std::string rule;       // hold_statements, hold_unrestricted_writes
     std::string policy;
     std::string why;
-    std::string held_at;    // RFC 3339
+    std::string held_at;  // RFC 3339
     std::chrono::steady_clock::time_point deadline;
 };
 
@@ -49,7 +49,7 @@ struct ApprovalEvent {
 };
 
 class Approvals {
-public:
+  public:
     // registry null: not counted.
     explicit Approvals(metrics::Registry* registry = nullptr);
 
@@ -59,7 +59,7 @@ public:
     struct Decided {
         enum class Status : uint8_t { ok, not_found, already_decided, own_statement };
         Status status = Status::not_found;
-        PendingApproval entry{};                // ok, own_statement: the held statement
+        PendingApproval entry{};                 // ok, own_statement: the held statement
         std::optional<ApprovalOutcome> earlier;  // already_decided: how it ended
     };
     // A person's decision. `by` is the deciding identity: it may not be the one
@@ -77,7 +77,7 @@ public:
     // it must not block.
     void set_listener(std::function<void(const ApprovalEvent&)> listener) { listener_ = std::move(listener); }
 
-private:
+  private:
     Decided decide_locked(uint64_t id, std::string_view by, bool approve);
     void ended(uint64_t id, ApprovalOutcome outcome);
     void tell(ApprovalEvent&& event) const {

@@ -8,7 +8,7 @@
 namespace pgmoat::session {
 
 class AuditSink {
-public:
+  public:
     virtual ~AuditSink() = default;
     // False while the audit log cannot take records under the block failure
     // policy: statements are then refused (58030) before they run.

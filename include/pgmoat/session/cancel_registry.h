@@ -18,7 +18,7 @@ struct CancelTarget {
 };
 
 class CancelRegistry {
-public:
+  public:
     // With peering, keys carry this instance's peer id in bits 23-30 of the
     // process id, so any peer can tell whose session a CancelRequest is for.
     void set_peer_id(int peer_id);
@@ -33,7 +33,7 @@ public:
     std::optional<CancelTarget> find(const protocol::CancelRequest& request) const;
     size_t size() const;
 
-private:
+  private:
     struct Entry {
         int32_t secret;
         CancelTarget target;

@@ -24,7 +24,7 @@ struct StartupContext {
     // The policies of the session's snapshot: their [limits] bound the client's
     // startup settings and are pinned on the upstream login. Null: no limits.
     std::shared_ptr<const policy::PolicySet> policies;
-    bool tls_available = false;       // a certificate is configured
+    bool tls_available = false;  // a certificate is configured
     bool over_connection_limit = false;
     std::string client_address;
     uint16_t client_port = 0;
@@ -40,7 +40,7 @@ enum class StartupStep {
 };
 
 class ClientStartup {
-public:
+  public:
     explicit ClientStartup(StartupContext context);
 
     // Until the StartupMessage is accepted, frames are untyped startup packets;
@@ -65,7 +65,7 @@ public:
     bool password_checked() const { return scram_.has_value(); }
     bool tls_active() const { return tls_active_; }
 
-private:
+  private:
     enum class State { initial, sasl_initial, sasl_continue, done };
     StartupStep on_startup_packet(const protocol::Frame& frame, std::string& out);
     StartupStep on_startup_message(const protocol::StartupMessage& m, std::string& out);

@@ -47,7 +47,7 @@ enum class Side : uint8_t { client, server };
 
 // Where a connection's audit records go: the audit log in net/, memory in tests.
 class AuditPort {
-public:
+  public:
     virtual ~AuditPort() = default;
     // False while statements must be refused (failure_policy = "block").
     virtual bool accepting() const = 0;
@@ -66,7 +66,7 @@ struct ConnectionContext {
     std::shared_ptr<const config::Config> config;
     std::shared_ptr<const auth::Credentials> credentials;
     std::shared_ptr<const policy::PolicySet> policies;
-    bool tls_available = false;                            // a certificate is configured for clients
+    bool tls_available = false;                               // a certificate is configured for clients
     std::optional<auth::ChannelBinding> tls_channel_binding;  // of that certificate (SCRAM-SHA-256-PLUS)
     bool over_connection_limit = false;
     std::string client_address;
@@ -78,16 +78,16 @@ struct ConnectionContext {
     StatementMetrics* statement_metrics = nullptr;
     ConnectionMetrics* metrics = nullptr;
     RateLimiter* rate_limiter = nullptr;
-    RejectionLog* rejections = nullptr;  // null: the admin console shows none
+    RejectionLog* rejections = nullptr;       // null: the admin console shows none
     FunctionNames* function_names = nullptr;  // null: looked up for every FunctionCall
-    AuditPort* audit = nullptr;  // null: no audit log
+    AuditPort* audit = nullptr;               // null: no audit log
     // The admin console (database "pgmoat"): what it shows and does; null: it cannot be opened.
     AdminState* admin = nullptr;
-    SessionDirectory* directory = nullptr;  // null: sessions are not listed
-    const TargetFreezes* freezes = nullptr;  // null: no target is ever frozen
-    TargetPauses* pauses = nullptr;         // null: nothing is ever paused
-    Approvals* approvals = nullptr;         // null: a statement under a hold is refused
-    const GrantTable* grants = nullptr;     // null: no grants
+    SessionDirectory* directory = nullptr;     // null: sessions are not listed
+    const TargetFreezes* freezes = nullptr;    // null: no target is ever frozen
+    TargetPauses* pauses = nullptr;            // null: nothing is ever paused
+    Approvals* approvals = nullptr;            // null: a statement under a hold is refused
+    const GrantTable* grants = nullptr;        // null: no grants
     std::function<Clock::time_point()> clock;  // default: the steady clock
     // Messages larger than this are relayed as they arrive, judged on this many
     // first bytes (statement texts excepted: held up to max_statement_size). Tests
@@ -107,22 +107,22 @@ struct Action {
         drain_client,      // write what is queued for the client, stop sending to it and close the
                            // server's connection; keep reading the client until `close`
         // Transaction pooling (the target's pool_mode):
-        lease_server,      // a server connection of `target`'s pool -> on_server_granted (an idle one,
-                           // now this connection's server socket), on_server_to_open (a free slot:
-                           // connect_upstream follows) or on_server_wait_timeout
-        release_server,    // stop reading the server socket and hand it with `server` back to the
-                           // pool: kept if `reusable`, else closed
-        close,             // write what is queued, then close both connections
+        lease_server,    // a server connection of `target`'s pool -> on_server_granted (an idle one,
+                         // now this connection's server socket), on_server_to_open (a free slot:
+                         // connect_upstream follows) or on_server_wait_timeout
+        release_server,  // stop reading the server socket and hand it with `server` back to the
+                         // pool: kept if `reusable`, else closed
+        close,           // write what is queued, then close both connections
     };
     Kind kind;
-    const config::Target* target = nullptr;  // connect_upstream, start_server_tls, send_cancel
-    std::string bytes{};                     // send_cancel
+    const config::Target* target = nullptr;      // connect_upstream, start_server_tls, send_cancel
+    std::string bytes{};                         // send_cancel
     std::shared_ptr<ServerConnection> server{};  // release_server
     bool reusable = false;                       // release_server
 };
 
 class Connection : private AuditSink {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     explicit Connection(ConnectionContext context);
@@ -186,13 +186,13 @@ public:
     // Transaction pooling: why the session keeps its server connection ("" if it does not).
     const std::string& pinned() const { return pin_reason_; }
 
-private:
+  private:
     enum class Phase : uint8_t {
-        startup,   // ClientStartup: startup packets, TLS, SCRAM
-        admitting, // the client is authenticated; pgmoat logs in upstream before the welcome
-        relay,     // logged in: frames through the Session
-        console,   // an admin on the admin console: frames to the AdminConsole, no server
-        draining,  // a FATAL was sent; reading what the client still sends before closing
+        startup,    // ClientStartup: startup packets, TLS, SCRAM
+        admitting,  // the client is authenticated; pgmoat logs in upstream before the welcome
+        relay,      // logged in: frames through the Session
+        console,    // an admin on the admin console: frames to the AdminConsole, no server
+        draining,   // a FATAL was sent; reading what the client still sends before closing
         closed,
     };
     enum class Upstream : uint8_t { none, connecting, ssl_answer, tls, login, ready };
@@ -292,7 +292,7 @@ private:
     bool held_ = false;
     std::shared_ptr<audit::SessionInfo> pre_login_info_;
     std::deque<Action> actions_;
-    Outbox out_;               // output of the Session and pgmoat's own messages
+    Outbox out_;  // output of the Session and pgmoat's own messages
     // Output for a side that waits until the message streaming to it is through.
     std::string held_for_client_;
     std::string held_for_server_;
@@ -331,7 +331,7 @@ private:
     Lease lease_ = Lease::none;
     uint64_t opening_server_id_ = 0;
     std::shared_ptr<ServerConnection> server_conn_;
-    bool replaying_ = false;   // pgmoat's SETs on the server: their answers are not relayed
+    bool replaying_ = false;  // pgmoat's SETs on the server: their answers are not relayed
     std::string replay_error_;
     bool server_lost_ = false;  // the server connection failed: never back to the pool
     std::string pin_reason_;

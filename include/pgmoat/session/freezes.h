@@ -27,7 +27,7 @@ std::optional<std::string> freeze_reason(const config::Target& target, const std
 bool changes_database(const sql::Statement& st);
 
 class TargetFreezes {
-public:
+  public:
     // The configuration in force: at start and at every reload.
     void set(std::shared_ptr<const config::Config> config);
     std::optional<std::string> frozen(std::string_view target, std::chrono::system_clock::time_point now) const;
@@ -41,7 +41,7 @@ public:
     };
     ProductionMode production(std::string_view target, std::string_view kind) const;
 
-private:
+  private:
     std::atomic<bool> any_{false};  // nothing frozen or scheduled costs one load per write
     mutable std::mutex mutex_;
     std::shared_ptr<const config::Config> config_;

@@ -14,12 +14,12 @@
 namespace pgmoat::session {
 
 class FunctionNames {
-public:
+  public:
     // "schema"."name", quoted as an identifier, or nullopt if not looked up yet.
     std::optional<std::string> find(const std::string& target, uint32_t oid) const;
     void remember(const std::string& target, uint32_t oid, std::string name);
 
-private:
+  private:
     // Bounded: an app that calls many distinct OIDs only costs look-ups again.
     static constexpr size_t kMaxEntries = 100000;
     mutable std::mutex mutex_;

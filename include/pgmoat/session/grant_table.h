@@ -16,15 +16,15 @@
 namespace pgmoat::session {
 
 class GrantTable {
-public:
+  public:
     void set(std::vector<policy::Grant> grants);
     // Changes with every set(): nothing changed costs a session one load per statement.
     uint64_t version() const { return version_.load(std::memory_order_acquire); }
     std::vector<policy::Grant> applying(std::string_view app, std::string_view target,
-                                       std::chrono::system_clock::time_point now) const;
+                                        std::chrono::system_clock::time_point now) const;
     std::vector<policy::Grant> all() const;
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::shared_ptr<const std::vector<policy::Grant>> grants_ = std::make_shared<std::vector<policy::Grant>>();
     std::atomic<uint64_t> version_{0};

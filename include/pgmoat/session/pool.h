@@ -16,7 +16,7 @@
 namespace pgmoat::session {
 
 class Pool {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     explicit Pool(config::Pool settings) : settings_(settings) {}
@@ -75,7 +75,7 @@ public:
     size_t opening() const;
     size_t clients() const { return clients_; }
 
-private:
+  private:
     enum class State : uint8_t { opening, active, idle };
     struct Server {
         State state;

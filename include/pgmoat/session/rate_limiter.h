@@ -11,12 +11,12 @@
 namespace pgmoat::session {
 
 class RateLimiter {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     // True if one more statement from `key` fits under `per_second`.
     bool admit(const std::string& key, double per_second, Clock::time_point now = Clock::now());
 
-private:
+  private:
     struct Bucket {
         double tokens = 0;
         Clock::time_point refilled{};

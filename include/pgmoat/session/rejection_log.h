@@ -11,12 +11,12 @@
 namespace pgmoat::session {
 
 class RejectionLog {
-public:
+  public:
     explicit RejectionLog(size_t capacity = 100) : capacity_(capacity) {}
     void add(RejectionRow row);
     std::vector<RejectionRow> recent() const;  // newest first
 
-private:
+  private:
     size_t capacity_;
     mutable std::mutex mutex_;
     std::deque<RejectionRow> rows_;

@@ -50,7 +50,7 @@ struct Portal {
 };
 
 class ServerObjects {
-public:
+  public:
     // Messages forwarded to the server, with the request (Sync or Query number)
     // whose ReadyForQuery ends their batch. A null statement is a decoy Parse
     // standing in for a rejected one.
@@ -85,7 +85,7 @@ public:
     std::optional<StatementPtr> expected_portal(std::string_view name,
                                                 const std::vector<StatementPtr>& declaring) const;
 
-private:
+  private:
     struct PendingParse {
         uint64_t batch;
         std::string name;

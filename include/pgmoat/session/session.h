@@ -8,11 +8,11 @@
 #include "pgmoat/audit/record.h"
 #include "pgmoat/common/log_sampler.h"
 #include "pgmoat/policy/decision.h"
+#include "pgmoat/policy/holds.h"
 #include "pgmoat/policy/policy.h"
 #include "pgmoat/protocol/bind_values.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message_writer.h"
-#include "pgmoat/policy/holds.h"
 #include "pgmoat/session/approvals.h"
 #include "pgmoat/session/audit_sink.h"
 #include "pgmoat/session/freezes.h"
@@ -29,8 +29,8 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -87,7 +87,7 @@ struct StatementServices {
 };
 
 class Session {
-public:
+  public:
     Session(Identity identity, const std::vector<std::pair<std::string, std::string>>& server_parameters,
             StatementServices services);
 
@@ -111,8 +111,7 @@ public:
     // unknown). It is judged as the statement that would make the call. frame: the
     // whole message, or null when it is too large to hold (head: the start of its
     // body); returns whether it goes to the server.
-    bool on_function_call(const protocol::Frame* frame, std::string_view head, std::string_view function,
-                          Outbox& out);
+    bool on_function_call(const protocol::Frame* frame, std::string_view head, std::string_view function, Outbox& out);
 
     // A server setting learned outside the relayed stream (a server attached late).
     void on_server_parameter(std::string_view name, std::string_view value);
@@ -160,7 +159,7 @@ public:
     // The kind of the last statement judged ("select", "insert", …); empty before the first.
     std::string_view last_statement_kind() const { return last_statement_kind_; }
 
-private:
+  private:
     using Clock = std::chrono::steady_clock;
 
     // How max_rows_affected applies to an execution: its tag counts (a statement
@@ -184,7 +183,7 @@ private:
         bool answered = false;  // the server's first message for it has arrived
         uint64_t rows = 0;      // DataRows relayed
         uint64_t bytes = 0;
-        bool capped = false;    // over max_rows: rows dropped, cancel sent
+        bool capped = false;      // over max_rows: rows dropped, cancel sent
         BindValues parameters{};  // only when the policy audits them
         AffectedCap affected_cap = AffectedCap::none;
     };
@@ -273,8 +272,8 @@ private:
                 std::string_view statement_name, Outbox& out);
     void count(const policy::Decision& d, const sql::Analysis* a);
     void record(const Execution& e, std::string_view sqlstate, uint64_t rows);
-    void record_rejection(const policy::Decision& d, std::string_view sql, const std::shared_ptr<const sql::Analysis>& a,
-                          std::string_view kind = {});
+    void record_rejection(const policy::Decision& d, std::string_view sql,
+                          const std::shared_ptr<const sql::Analysis>& a, std::string_view kind = {});
 
     // ---- results of executions ----
     void complete_execution(std::string_view sqlstate, uint64_t rows);
@@ -324,7 +323,7 @@ private:
     // Called before the request's own Sync or Query is counted in syncs_sent_.
     void code_may_run() { settings_known_at_ = syncs_sent_ + 1; }
     char transaction_status_ = 'I';
-    bool copy_in_ = false;   // the server accepts CopyData from the client
+    bool copy_in_ = false;  // the server accepts CopyData from the client
     // A COPY FROM STDIN was sent and the client may already send its data: the
     // server reads it once it is in COPY.
     bool copy_in_expected_ = false;
@@ -399,12 +398,12 @@ private:
         Clock::time_point started;
         bool sent = false;
         bool own_transaction = false;
-        uint64_t batch = 0;               // the Query's ReadyForQuery
-        bool failed = false;              // over the cap, or the server's error
-        bool closing = false;             // COMMIT or ROLLBACK sent
-        std::string held_complete;        // the last CommandComplete, until COMMIT
-        std::string commit_error;         // COMMIT's ErrorResponse, relayed in its place
-        uint64_t approval = 0;            // the approval hold it runs under
+        uint64_t batch = 0;         // the Query's ReadyForQuery
+        bool failed = false;        // over the cap, or the server's error
+        bool closing = false;       // COMMIT or ROLLBACK sent
+        std::string held_complete;  // the last CommandComplete, until COMMIT
+        std::string commit_error;   // COMMIT's ErrorResponse, relayed in its place
+        uint64_t approval = 0;      // the approval hold it runs under
     };
     std::optional<CappedQuery> capped_query_;
     // Requests whose answers are pgmoat's own (BEGIN, COMMIT, ROLLBACK): by batch.
@@ -449,7 +448,7 @@ private:
     // The grant that let the statement being passed through (its records name it).
     std::string grant_;
     std::shared_ptr<const policy::Policy> base_policy_;  // the policy without grants
-    std::vector<policy::Grant> grants_;                   // applying now
+    std::vector<policy::Grant> grants_;                  // applying now
     uint64_t grants_version_ = UINT64_MAX;
     std::chrono::system_clock::time_point grants_change_at_ = std::chrono::system_clock::time_point::max();
 

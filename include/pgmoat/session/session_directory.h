@@ -18,15 +18,15 @@
 namespace pgmoat::session {
 
 class SessionDirectory {
-public:
+  public:
     // One session's line, kept up to date by its connection.
     class Entry {
-    public:
+      public:
         explicit Entry(SessionRow row) : row_(std::move(row)) {}
         void set_state(std::string_view state, std::string_view statement_kind);
         SessionRow row() const;
 
-    private:
+      private:
         mutable std::mutex mutex_;
         SessionRow row_;
     };
@@ -36,7 +36,7 @@ public:
     void remove(uint64_t id);
     std::vector<SessionRow> list() const;  // by session id
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::map<uint64_t, std::shared_ptr<Entry>> entries_;
 };
@@ -44,14 +44,14 @@ private:
 // PAUSE: new statements of a paused target's sessions wait at their next
 // statement boundary until RESUME.
 class TargetPauses {
-public:
+  public:
     void set(std::string_view target, bool paused);
     bool paused(std::string_view target) const {
         // Read at every statement boundary: nothing paused costs one load.
         return any_.load(std::memory_order_acquire) && lookup(target);
     }
 
-private:
+  private:
     bool lookup(std::string_view target) const;
     std::atomic<bool> any_{false};
     mutable std::mutex mutex_;

@@ -11,13 +11,13 @@ namespace pgmoat::session {
 struct StatementMetrics {
     explicit StatementMetrics(metrics::Registry& registry);
 
-    metrics::Family<metrics::Counter>& statements;      // app, target, kind, decision
-    metrics::Family<metrics::Counter>& rejections;      // app, target, rule
-    metrics::Family<metrics::Counter>& would_reject;    // app, target, rule
-    metrics::Family<metrics::Counter>& unparseable;     // app
-    metrics::Family<metrics::Counter>& rate_limited;    // app
-    metrics::Family<metrics::Counter>& row_caps;        // app
-    metrics::Family<metrics::Counter>& audit_refused;   // app
+    metrics::Family<metrics::Counter>& statements;     // app, target, kind, decision
+    metrics::Family<metrics::Counter>& rejections;     // app, target, rule
+    metrics::Family<metrics::Counter>& would_reject;   // app, target, rule
+    metrics::Family<metrics::Counter>& unparseable;    // app
+    metrics::Family<metrics::Counter>& rate_limited;   // app
+    metrics::Family<metrics::Counter>& row_caps;       // app
+    metrics::Family<metrics::Counter>& audit_refused;  // app
     metrics::Family<metrics::Histogram>& analysis_seconds;
     metrics::Family<metrics::Histogram>& decision_seconds;
     metrics::Family<metrics::Histogram>& first_byte_seconds;  // target

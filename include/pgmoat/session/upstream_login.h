@@ -16,7 +16,7 @@
 namespace pgmoat::session {
 
 class UpstreamLogin {
-public:
+  public:
     enum class Status { in_progress, ready, failed };
 
     // channel_binding: our view of the server's certificate when the connection is TLS.
@@ -38,7 +38,7 @@ public:
     // NoticeResponse frames the server sent during login, relayed to the client.
     const std::string& notices() const { return notices_; }
 
-private:
+  private:
     Status on_authentication(const protocol::Authentication& a, std::string& out);
     Status fail(const std::string& sqlstate, const std::string& message, std::string reason);
 

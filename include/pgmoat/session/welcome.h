@@ -17,7 +17,7 @@ namespace pgmoat::session {
 using Parameters = std::vector<std::pair<std::string, std::string>>;
 
 struct Welcome {
-    Parameters reported;  // the server's ParameterStatus at its last login
+    Parameters reported;   // the server's ParameterStatus at its last login
     Parameters forwarded;  // the startup parameters pgmoat sent that login
 };
 
@@ -25,11 +25,11 @@ struct Welcome {
 Parameters patch_welcome(const Welcome& welcome, const Parameters& forwarded);
 
 class WelcomeCache {
-public:
+  public:
     std::optional<Welcome> find(const std::string& target) const;
     void remember(const std::string& target, Parameters reported, Parameters forwarded);
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::map<std::string, Welcome> welcomes_;
 };

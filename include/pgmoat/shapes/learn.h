@@ -43,7 +43,7 @@ struct ShapeSeen {
 inline constexpr uint64_t kDefaultMinObservations = 2;
 
 class Learner {
-public:
+  public:
     // One execution of a statement, its raw text known: `sql` is the text the
     // statement's offsets point into. Statements that need no shape are ignored.
     void add(const sql::Statement& st, std::string_view sql, uint64_t session, std::string_view date);
@@ -53,7 +53,7 @@ public:
 
     const std::map<uint64_t, ShapeSeen>& shapes() const { return shapes_; }
 
-private:
+  private:
     ShapeSeen& seen(uint64_t fingerprint, std::string_view normalized, uint64_t session, std::string_view date);
     std::map<uint64_t, ShapeSeen> shapes_;
 };

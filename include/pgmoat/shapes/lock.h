@@ -52,7 +52,7 @@ std::string format_lock(const ShapeLock& lock);
 
 // A literal of a statement by its place in the normalized text.
 struct Position {
-    int number = 0;     // the n of $n
+    int number = 0;      // the n of $n
     size_t literal = 0;  // index into Statement::literals
 };
 // The positions the normalized text numbers, in order (as the analyzer numbers them).
@@ -67,9 +67,9 @@ enum class Verdict {
 struct Match {
     Verdict verdict = Verdict::new_shape;
     const Shape* shape = nullptr;
-    int position = 0;          // constant_changed: the $n
-    int32_t offset = -1;       // constant_changed: the literal's first byte (or the statement's)
-    std::string expected;      // constant_changed: the locked value
+    int position = 0;      // constant_changed: the $n
+    int32_t offset = -1;   // constant_changed: the literal's first byte (or the statement's)
+    std::string expected;  // constant_changed: the locked value
 };
 
 Match match(const ShapeLock& lock, const sql::Statement& st, std::string_view sql);

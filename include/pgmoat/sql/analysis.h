@@ -25,11 +25,11 @@ namespace pgmoat::sql {
 // the union. Writes hidden in reads count (data-modifying CTEs, SELECT INTO,
 // CREATE TABLE AS, EXPLAIN of a write).
 enum class Access : uint8_t {
-    read = 1 << 0,     // rows or columns are read (FROM, sub-selects, columns in WHERE/RETURNING)
-    insert = 1 << 1,   // INSERT, COPY FROM, MERGE ... INSERT, the new table of SELECT INTO / CREATE
-                       // TABLE AS
-    update = 1 << 2,   // UPDATE, ON CONFLICT DO UPDATE, MERGE ... UPDATE
-    delete_ = 1 << 3,  // DELETE, MERGE ... DELETE
+    read = 1 << 0,      // rows or columns are read (FROM, sub-selects, columns in WHERE/RETURNING)
+    insert = 1 << 1,    // INSERT, COPY FROM, MERGE ... INSERT, the new table of SELECT INTO / CREATE
+                        // TABLE AS
+    update = 1 << 2,    // UPDATE, ON CONFLICT DO UPDATE, MERGE ... UPDATE
+    delete_ = 1 << 3,   // DELETE, MERGE ... DELETE
     truncate = 1 << 4,  // TRUNCATE
     ddl = 1 << 5,       // the relation is created, altered, dropped, granted on, commented,
                         // vacuumed, analyzed, clustered, reindexed, refreshed or referenced by DDL
@@ -75,7 +75,7 @@ enum class ColumnOrigin : uint8_t {
 struct Column {
     std::string name;          // empty when all_columns
     bool all_columns = false;  // `*` or `t.*`: every column of the relation
-    bool written = false;  // an INSERT/MERGE column list, an UPDATE SET target, COPY FROM's list
+    bool written = false;      // an INSERT/MERGE column list, an UPDATE SET target, COPY FROM's list
     ColumnOrigin origin = ColumnOrigin::uncertain;
     int32_t relation = -1;  // index into Statement::relations when origin == relation
     // origin == uncertain: the relations that may own it (this query level's, then
@@ -180,7 +180,7 @@ enum class LiteralContext : uint8_t {
     type_modifier,  // varchar(255), numeric(10,2)
     set_value,      // value of SET / SET LOCAL / ALTER SYSTEM SET / ALTER ROLE ... SET
     ddl,            // anywhere in a DDL statement outside its query
-    utility,  // options and arguments of utility statements (COPY, EXPLAIN, NOTIFY, FETCH, DO ...)
+    utility,        // options and arguments of utility statements (COPY, EXPLAIN, NOTIFY, FETCH, DO ...)
     // Structure rather than a value, judged by position (README "Literals that
     // are structure"): a format string, separator, precision, field or option
     // of a well-known function (`to_char(t, 'YYYY-MM')`, `string_agg(x, ',')`,
@@ -199,8 +199,8 @@ enum class LiteralContext : uint8_t {
     // catalogs and nothing else (a driver's `typname = 'hstore'`, `attnum > 0`,
     // `relkind IN ('i', 'I')`): whatever it is, it can only select catalog rows.
     catalog_lookup,
-    other,    // derived tables' and WITH queries' select lists, expressions inside ORDER BY /
-              // GROUP BY keys, window frames, DISTINCT ON, RETURNING inside WITH, ...
+    other,  // derived tables' and WITH queries' select lists, expressions inside ORDER BY /
+            // GROUP BY keys, window frames, DISTINCT ON, RETURNING inside WITH, ...
 };
 
 // The clause a literal sits in, whatever its innermost role.
@@ -367,10 +367,10 @@ enum class CommentStyle : uint8_t { line, block };  // -- ... / /* ... */
 struct Comment {
     CommentStyle style = CommentStyle::line;
     int32_t offset = -1;
-    int32_t length = 0;          // whole comment with its delimiters
-    std::string text;            // exact text, delimiters included
-    bool sqlcommenter = false;   // /*key='value',...*/ as ORMs add (google sqlcommenter)
-    bool marginalia = false;     // /*key:value,...*/ as Rails' marginalia and its kin add
+    int32_t length = 0;         // whole comment with its delimiters
+    std::string text;           // exact text, delimiters included
+    bool sqlcommenter = false;  // /*key='value',...*/ as ORMs add (google sqlcommenter)
+    bool marginalia = false;    // /*key:value,...*/ as Rails' marginalia and its kin add
     // The text holds what the cut-off rest of a statement leaves: a quote, a
     // bracket, an operator character (= < > | :), ';', '$', or a clause keyword
     // (AND, OR, WHERE, FROM, LIMIT, ...): `--' AND pw = '`, `-- LIMIT 10`; not
@@ -463,7 +463,7 @@ struct Statement {
     // "session_authorization", "timezone", "client_encoding" for SET NAMES,
     // "transaction" for SET TRANSACTION, "all" for RESET ALL / SHOW ALL).
     std::string parameter;
-    bool set_local = false;  // SET LOCAL
+    bool set_local = false;    // SET LOCAL
     bool set_default = false;  // SET ... TO DEFAULT
     // The name the statement acts on where it has one: LISTEN/NOTIFY/UNLISTEN
     // channel, PREPARE/EXECUTE/DEALLOCATE statement, cursor, savepoint, extension,
@@ -475,16 +475,16 @@ struct Statement {
     // UPDATE/DELETE (incl. WHERE CURRENT OF). The statement's own WHERE only:
     // every write, wherever it is written, is in writes.
     bool has_where = false;
-    bool has_limit = false;  // the statement's outermost query has LIMIT/FETCH FIRST (not ALL)
-    SetOperations set_operations;      // anywhere in the statement
+    bool has_limit = false;                           // the statement's outermost query has LIMIT/FETCH FIRST (not ALL)
+    SetOperations set_operations;                     // anywhere in the statement
     std::vector<SetOperationArm> set_operation_arms;  // in text order
     std::vector<ConvertedQuery> converted_queries;    // in text order
-    bool data_modifying_cte = false;   // WITH x AS (INSERT/UPDATE/DELETE/MERGE ...)
-    std::vector<Write> writes;         // every data-modifying statement and row lock
+    bool data_modifying_cte = false;                  // WITH x AS (INSERT/UPDATE/DELETE/MERGE ...)
+    std::vector<Write> writes;                        // every data-modifying statement and row lock
     std::vector<UnknownRelation> unknown_relations;
-    bool select_into = false;          // SELECT ... INTO new_table (reported as create_table_as)
-    bool cursor_with_hold = false;     // DECLARE ... WITH HOLD: the cursor outlives its transaction
-    bool temporary = false;            // creates a temporary relation: it outlives the transaction
+    bool select_into = false;       // SELECT ... INTO new_table (reported as create_table_as)
+    bool cursor_with_hold = false;  // DECLARE ... WITH HOLD: the cursor outlives its transaction
+    bool temporary = false;         // creates a temporary relation: it outlives the transaction
     // Changes how later text is lexed: SET/RESET of standard_conforming_strings or
     // client_encoding, RESET ALL, DISCARD ALL, set_config(), ALTER SYSTEM of them.
     // The session must not analyze text sent after it until the server has
@@ -554,8 +554,7 @@ struct Analysis {
 
 // ---- names and helpers -------------------------------------------------------
 
-std::string_view name(
-    LiteralKind kind);  // "string", "integer", "float", "bit_string", "boolean", "null"
+std::string_view name(LiteralKind kind);         // "string", "integer", "float", "bit_string", "boolean", "null"
 std::string_view name(LiteralContext context);   // "comparison", "predicate", ..., "other"
 std::string_view name(Clause clause);            // "select_list", "from", "where", ...
 std::string_view name(ColumnOrigin origin);      // "relation", "derived", "uncertain"

@@ -35,14 +35,12 @@ class AnalysisCache {
 
     // The key is the exact text, the caller's version (e.g. the policy set's, so a
     // reload misses every old entry) and options.cache_key().
-    std::shared_ptr<const Analysis> find(std::string_view sql, uint64_t version,
-                                         const AnalyzerOptions& options);
+    std::shared_ptr<const Analysis> find(std::string_view sql, uint64_t version, const AnalyzerOptions& options);
     void insert(std::string_view sql, uint64_t version, const AnalyzerOptions& options,
                 std::shared_ptr<const Analysis> analysis);
     // find(), or analyze() and insert() on a miss. Analyses that failed because of
     // session settings are not cached (they are cheap and say nothing of the text).
-    std::shared_ptr<const Analysis> analyze(std::string_view sql, uint64_t version,
-                                            const AnalyzerOptions& options);
+    std::shared_ptr<const Analysis> analyze(std::string_view sql, uint64_t version, const AnalyzerOptions& options);
 
     Stats stats() const;
     size_t max_bytes() const { return max_bytes_; }

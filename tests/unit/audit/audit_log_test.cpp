@@ -42,7 +42,7 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = 5000ms) {
 // Files written by this process cannot grow past `bytes` while it lives (writes fail
 // with EFBIG); works for root too, unlike permissions. Restores the limit after.
 class FileSizeLimit {
-public:
+  public:
     FileSizeLimit() {
         ::getrlimit(RLIMIT_FSIZE, &saved_);
         old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
@@ -58,7 +58,7 @@ public:
     }
     void lift() { ::setrlimit(RLIMIT_FSIZE, &saved_); }
 
-private:
+  private:
     rlimit saved_{};
     sighandler_t old_handler_;
 };
@@ -134,7 +134,8 @@ TEST_CASE("with fsync every_record, a record's callback runs once it is in the f
             std::string content = read_file(p);
             std::lock_guard lk(m);
             if (!ok) problems.push_back(reason + ": not ok");
-            if (content.find("\"reason\":\"" + reason + "\"") == std::string::npos) problems.push_back(reason + ": not in file");
+            if (content.find("\"reason\":\"" + reason + "\"") == std::string::npos)
+                problems.push_back(reason + ": not in file");
             if (log.stats().fsyncs == 0) problems.push_back(reason + ": before any fsync");
             ++done;
         });
@@ -163,7 +164,8 @@ TEST_CASE("with fsync interval, callbacks wait for the periodic fdatasync") {
     log.submit(statement(1, 0), [&](bool ok) {
         result = ok;
         syncs_at_call = log.stats().fsyncs;
-        waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - submitted).count();
+        waited_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - submitted).count();
         called = true;
     });
     // Written at once, but not yet durable.
@@ -282,8 +284,9 @@ TEST_CASE("under block an unwritable log stops accepting, keeps its records, and
     CHECK(log.stats().queue_records == 0);
     log.submit(statement(1, 6));
     log.stop();
-    CHECK(statements_in(p) == std::vector<std::string>{"statement 1/0", "statement 1/1", "statement 1/2", "statement 1/3",
-                                                       "statement 1/4", "statement 1/5", "statement 1/6"});
+    CHECK(statements_in(p) == std::vector<std::string>{"statement 1/0", "statement 1/1", "statement 1/2",
+                                                       "statement 1/3", "statement 1/4", "statement 1/5",
+                                                       "statement 1/6"});
     CHECK(log.stats().lost == 0);
     auto r = verify({p}, std::nullopt);
     CHECK(r.ok());
@@ -421,7 +424,8 @@ TEST_CASE("the file is created with mode 0600 and an unopenable path is a start-
         AuditLog log(bad);
         FAIL("expected a ConfigError");
     } catch (const pgmoat::ConfigError& e) {
-        CHECK(std::string(e.what()).find("no/such/dir/audit.jsonl: cannot open the audit log: No such file or directory") !=
+        CHECK(std::string(e.what()).find(
+                  "no/such/dir/audit.jsonl: cannot open the audit log: No such file or directory") !=
               std::string::npos);
     }
 }

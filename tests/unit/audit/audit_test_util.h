@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 using namespace pgmoat::audit;
 
 class TempDir {
-public:
+  public:
     TempDir() {
         std::string tmpl = (fs::temp_directory_path() / "pgmoat-audit-test-XXXXXX").string();
         REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
@@ -33,7 +33,7 @@ public:
     std::string file(const std::string& name) const { return (path_ / name).string(); }
     const fs::path& path() const { return path_; }
 
-private:
+  private:
     fs::path path_;
 };
 

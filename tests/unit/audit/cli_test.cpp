@@ -43,8 +43,9 @@ TEST_CASE("pgmoat audit verify reports the first break with file and line and ex
     write_lines(p, lines);
     auto r = run({"verify", p});
     CHECK(r.code == 1);
-    CHECK(r.out == "FAILED: " + p + ":3: 1 record(s) removed before this line (seq jumps from 2 to 4)\n"
-                   "(2 record(s) verified before it, the last at seq 2)\n");
+    CHECK(r.out == "FAILED: " + p +
+                       ":3: 1 record(s) removed before this line (seq jumps from 2 to 4)\n"
+                       "(2 record(s) verified before it, the last at seq 2)\n");
 }
 
 TEST_CASE("pgmoat audit verify --key checks keyed logs") {

@@ -78,8 +78,8 @@ TEST_CASE("[audit] errors name file, line, column and key") {
           "/etc/pgmoat/pgmoat.toml:2:9: audit.fsync: expected \"every_record\" or \"interval\"");
     CHECK(error_of("[audit]\nfsync = \"every_record\"\nfsync_interval = \"10ms\"\n") ==
           "/etc/pgmoat/pgmoat.toml:3:18: audit.fsync_interval: applies only with fsync = \"interval\"");
-    CHECK(error_of("[audit]\nfsync_interval = \"2m\"\n").find(":2:18: audit.fsync_interval: must be between 1ms and 60s") !=
-          std::string::npos);
+    CHECK(error_of("[audit]\nfsync_interval = \"2m\"\n")
+              .find(":2:18: audit.fsync_interval: must be between 1ms and 60s") != std::string::npos);
     CHECK(error_of("[audit]\nfsync_interval = 0\n").find("must be between 1ms and 60s") != std::string::npos);
     CHECK(error_of("[audit]\nfailure_policy = \"ignore\"\n").find(":2:18: audit.failure_policy: expected \"block\"") !=
           std::string::npos);
@@ -100,6 +100,6 @@ TEST_CASE("[audit] a short HMAC key is refused") {
     toml::table doc = pgmoat::parse_toml("[audit]\nhmac_key_file = \"audit.key\"\n", d.file("pgmoat.toml"));
     pgmoat::TomlTable root(doc, d.file("pgmoat.toml"));
     auto audit = root.table("audit");
-    CHECK_THROWS_WITH_AS(read_options(*audit, d.path().string()),
-                         doctest::Contains("the key is too short"), pgmoat::ConfigError);
+    CHECK_THROWS_WITH_AS(read_options(*audit, d.path().string()), doctest::Contains("the key is too short"),
+                         pgmoat::ConfigError);
 }

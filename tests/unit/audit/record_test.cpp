@@ -1,5 +1,5 @@
-#include "pgmoat/audit/json.h"
 #include "pgmoat/audit/record.h"
+#include "pgmoat/audit/json.h"
 
 #include <doctest/doctest.h>
 
@@ -22,7 +22,9 @@ std::string fields_of(const Record& r, uint64_t seq = 7) {
     return out + "}";
 }
 
-Clock::time_point at(int64_t micros) { return Clock::time_point(duration_cast<Clock::duration>(microseconds(micros))); }
+Clock::time_point at(int64_t micros) {
+    return Clock::time_point(duration_cast<Clock::duration>(microseconds(micros)));
+}
 
 }  // namespace
 
@@ -34,22 +36,25 @@ TEST_CASE("strings are escaped so that a record stays one valid JSON line") {
     CHECK(encode("\x01\x1f\x7f") == R"("\u0001\u001f\u007f")");
     // Terminal escape sequences cannot reach a terminal that cats the log.
     CHECK(encode("\x1b[31mred") == R"("\u001b[31mred")");
-    CHECK(encode("\xc2\x9b" "2J") == R"("\u009b2J")");           // C1 control CSI
-    CHECK(encode("a\xe2\x80\xa8" "b\xe2\x80\xa9") == R"("a\u2028b\u2029")");
+    CHECK(encode("\xc2\x9b"
+                 "2J") == R"("\u009b2J")");  // C1 control CSI
+    CHECK(encode("a\xe2\x80\xa8"
+                 "b\xe2\x80\xa9") == R"("a\u2028b\u2029")");
     // Valid UTF-8 is kept as is.
     CHECK(encode("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") == "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
 }
 
 TEST_CASE("each byte of invalid UTF-8 becomes U+FFFD, deterministically") {
-    CHECK(encode("a\xff" "b") == R"("a\ufffdb")");
-    CHECK(encode("\x80\xbf") == R"("\ufffd\ufffd")");              // stray continuation bytes
-    CHECK(encode("\xe2\x82") == R"("\ufffd\ufffd")");              // truncated sequence at the end
-    CHECK(encode("\xe2\x82x") == R"("\ufffd\ufffdx")");            // truncated in the middle
-    CHECK(encode("\xc0\xaf") == R"("\ufffd\ufffd")");              // overlong '/'
-    CHECK(encode("\xe0\x80\xaf") == R"("\ufffd\ufffd\ufffd")");    // overlong, 3 bytes
-    CHECK(encode("\xed\xa0\x80") == R"("\ufffd\ufffd\ufffd")");    // UTF-16 surrogate
+    CHECK(encode("a\xff"
+                 "b") == R"("a\ufffdb")");
+    CHECK(encode("\x80\xbf") == R"("\ufffd\ufffd")");                      // stray continuation bytes
+    CHECK(encode("\xe2\x82") == R"("\ufffd\ufffd")");                      // truncated sequence at the end
+    CHECK(encode("\xe2\x82x") == R"("\ufffd\ufffdx")");                    // truncated in the middle
+    CHECK(encode("\xc0\xaf") == R"("\ufffd\ufffd")");                      // overlong '/'
+    CHECK(encode("\xe0\x80\xaf") == R"("\ufffd\ufffd\ufffd")");            // overlong, 3 bytes
+    CHECK(encode("\xed\xa0\x80") == R"("\ufffd\ufffd\ufffd")");            // UTF-16 surrogate
     CHECK(encode("\xf4\x90\x80\x80") == R"("\ufffd\ufffd\ufffd\ufffd")");  // above U+10FFFF
-    CHECK(encode("\xf4\x8f\xbf\xbf") == "\"\xf4\x8f\xbf\xbf\"");   // U+10FFFF itself is fine
+    CHECK(encode("\xf4\x8f\xbf\xbf") == "\"\xf4\x8f\xbf\xbf\"");           // U+10FFFF itself is fine
     // Whatever goes in, the result parses back as one JSON string.
     std::string all;
     for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
@@ -136,8 +141,9 @@ TEST_CASE("absent fields are omitted, not null") {
     st->text = "SELECT $1";
     s.statement = st;
     s.decision = Decision::would_reject;
-    CHECK(fields_of(s, 3) == R"({"time":"1970-01-01T00:00:00.000000Z","seq":3,"event":"statement",)"
-                             R"("statement_kind":"select","statement":"SELECT $1","relations":[],"decision":"would_reject"})");
+    CHECK(fields_of(s, 3) ==
+          R"({"time":"1970-01-01T00:00:00.000000Z","seq":3,"event":"statement",)"
+          R"("statement_kind":"select","statement":"SELECT $1","relations":[],"decision":"would_reject"})");
 }
 
 TEST_CASE("hostile values in any field keep the record one parseable line") {
@@ -185,8 +191,9 @@ TEST_CASE("the JSON reader accepts what the encoder writes and rejects malformed
     CHECK_FALSE(v->find("a")->items[1].integer());
     CHECK(v->find("a")->items[5].find("b")->text == "\xc3\xa9\xf0\x9f\x98\x80");
     CHECK_FALSE(v->find("n")->integer());  // out of int64 range
-    for (const char* bad : {"", "{", "{\"a\":1,}", "[1,]", "{\"a\" 1}", "01", "1.", "\"\x01\"", "\"\\ud800\"",
-                            "\"\\x\"", "{} {}", "\"\xff\"", "nul", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"}) {
+    for (const char* bad :
+         {"", "{", "{\"a\":1,}", "[1,]", "{\"a\" 1}", "01", "1.", "\"\x01\"", "\"\\ud800\"", "\"\\x\"", "{} {}",
+          "\"\xff\"", "nul", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"}) {
         CAPTURE(bad);
         CHECK_FALSE(json::parse(bad));
     }

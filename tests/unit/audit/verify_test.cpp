@@ -43,7 +43,8 @@ std::string replace_once(std::string s, const std::string& from, const std::stri
 }
 
 // A log of one log_opened line and n statements (lines 2..n+1, rows 0..n-1).
-std::vector<std::string> fresh_log(const std::string& path, int n, const std::optional<std::string>& key = std::nullopt) {
+std::vector<std::string> fresh_log(const std::string& path, int n,
+                                   const std::optional<std::string>& key = std::nullopt) {
     Options o = options_for(path);
     o.hmac_key = key;
     write_log(o, n);
@@ -232,7 +233,8 @@ TEST_CASE("inserted lines are reported as inserted") {
         // The forger computes the forged line's chain but cannot fix the next one.
         Chainer chainer;
         std::string prefix = forged.substr(0, forged.size() - kChainSuffixBytes);
-        lines[5] = prefix + std::string(kChainField) + to_hex(chainer.next(split_chained_line(lines[4])->chain, prefix)) + "\"}";
+        lines[5] = prefix + std::string(kChainField) +
+                   to_hex(chainer.next(split_chained_line(lines[4])->chain, prefix)) + "\"}";
         write_lines(p, lines);
         auto r = check({p});
         CHECK(r.problem == Problem::inserted);

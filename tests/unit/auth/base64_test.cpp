@@ -30,8 +30,7 @@ TEST_CASE("base64 encodes the RFC 4648 test vectors") {
 }
 
 TEST_CASE("base64 decodes what it encodes") {
-    for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"})
-        CHECK(decode(encode(s)) == s);
+    for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) CHECK(decode(encode(s)) == s);
     std::vector<uint8_t> all(256);
     for (int i = 0; i < 256; ++i) all[static_cast<size_t>(i)] = static_cast<uint8_t>(i);
     CHECK(base64_decode(base64_encode(all.data(), all.size())) == all);

@@ -26,8 +26,8 @@ std::vector<uint8_t> make_certificate(EVP_PKEY* key, const EVP_MD* md) {
     X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
     X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
     X509_NAME* name = X509_get_subject_name(cert.get());
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("pgmoat test"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("pgmoat test"), -1, -1,
+                               0);
     X509_set_issuer_name(cert.get(), name);
     X509_set_pubkey(cert.get(), key);
     REQUIRE(X509_sign(cert.get(), key, md) > 0);
@@ -82,8 +82,7 @@ TEST_CASE("certificates without a signature digest or that do not parse give no 
 
 TEST_CASE("binding data from a certificate drives a -PLUS exchange") {
     auto data = tls_server_end_point(make_certificate(rsa_key().get(), EVP_sha256()));
-    ScramServer server(ScramVerifier::from_password("pw", 4096),
-                       ChannelBinding{"tls-server-end-point", data});
+    ScramServer server(ScramVerifier::from_password("pw", 4096), ChannelBinding{"tls-server-end-point", data});
     ScramClient client("pw", ChannelBinding{"tls-server-end-point", data});
     auto first = server.client_first(client.mechanism(), client.client_first());
     REQUIRE(first);

@@ -77,8 +77,8 @@ std::string capture_stderr(F&& f) {
 
 TEST_CASE("a valid credentials file maps apps to their verifiers") {
     TempFile file("# issued by pgmoat passwd\n[apps]\norders-api = \"" + std::string(verifier_a) +
-                  "\"\n\"reporting.v2\" = '" + std::string(verifier_b) + "'\nA_b-9 = \"" +
-                  std::string(verifier_a) + "\"\n");
+                  "\"\n\"reporting.v2\" = '" + std::string(verifier_b) + "'\nA_b-9 = \"" + std::string(verifier_a) +
+                  "\"\n");
     auto creds = load_credentials(file.path);
     CHECK(creds.file == file.path);
     CHECK(creds.verifiers.size() == 3);
@@ -102,14 +102,12 @@ TEST_CASE("a TOML syntax error names its line") {
     CHECK(e.line() == 3);
     e = load_error("[apps]\norders = \"unterminated\n");
     CHECK(e.line() == 2);
-    e = load_error("[apps]\na = \"" + std::string(verifier_a) + "\"\na = \"" +
-                   std::string(verifier_a) + "\"\n");
+    e = load_error("[apps]\na = \"" + std::string(verifier_a) + "\"\na = \"" + std::string(verifier_a) + "\"\n");
     CHECK(e.line() == 3);
 }
 
 TEST_CASE("an unknown top-level key names its line") {
-    auto e =
-        load_error("[apps]\norders = \"" + std::string(verifier_a) + "\"\n\n[users]\nx = \"y\"\n");
+    auto e = load_error("[apps]\norders = \"" + std::string(verifier_a) + "\"\n\n[users]\nx = \"y\"\n");
     CHECK(e.line() == 4);
     CHECK(e.message().find("users") != std::string::npos);
     e = load_error("password = \"secret\"\n[apps]\n");
@@ -132,24 +130,20 @@ TEST_CASE("a value that is not a string names its line") {
 }
 
 TEST_CASE("a value that is not a verifier names its line, the format and `pgmoat passwd`") {
-    for (std::string bad :
-         {std::string("hunter2"), std::string("md5d18bf5f8eddaae3aed1d69b23a252748"),
-          std::string(verifier_a.substr(0, verifier_a.size() - 5)), std::string()}) {
+    for (std::string bad : {std::string("hunter2"), std::string("md5d18bf5f8eddaae3aed1d69b23a252748"),
+                            std::string(verifier_a.substr(0, verifier_a.size() - 5)), std::string()}) {
         CAPTURE(bad);
         auto e = load_error("[apps]\n\n# the orders service\norders = \"" + bad + "\"\n");
         CHECK(e.line() == 4);
-        CHECK(e.message().find("SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>") !=
-              std::string::npos);
+        CHECK(e.message().find("SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>") != std::string::npos);
         CHECK(e.message().find("pgmoat passwd") != std::string::npos);
         CHECK(e.message().find("orders") != std::string::npos);
-        if (!bad.empty())
-            CHECK(std::string(e.what()).find(bad) == std::string::npos);  // never echoed
+        if (!bad.empty()) CHECK(std::string(e.what()).find(bad) == std::string::npos);  // never echoed
     }
 }
 
 TEST_CASE("app names outside [A-Za-z0-9_.-] name their line") {
-    for (std::string key :
-         {"\"\"", "\"orders api\"", "\"na\u00efve\"", "\"a/b\"", "\"a:b\"", "\"a$b\""}) {
+    for (std::string key : {"\"\"", "\"orders api\"", "\"na\u00efve\"", "\"a/b\"", "\"a:b\"", "\"a$b\""}) {
         CAPTURE(key);
         auto e = load_error("[apps]\nok = \"" + std::string(verifier_a) + "\"\n" + key + " = \"" +
                             std::string(verifier_a) + "\"\n");

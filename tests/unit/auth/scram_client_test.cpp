@@ -37,8 +37,7 @@ TEST_CASE("random client nonces are printable and distinct") {
 
 TEST_CASE("the client accepts PostgreSQL's server-first-message") {
     auto client = started();
-    auto final_message =
-        client.server_first("r=clientnonceSERVER,s=" + std::string(salt) + ",i=4096");
+    auto final_message = client.server_first("r=clientnonceSERVER,s=" + std::string(salt) + ",i=4096");
     REQUIRE(final_message);
     CHECK(final_message->rfind("c=biws,r=clientnonceSERVER,p=", 0) == 0);
     CHECK(client.error().empty());

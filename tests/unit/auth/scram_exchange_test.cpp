@@ -49,8 +49,7 @@ std::string client_final_for(std::string_view password, std::string_view client_
     Key client_key = hmac_sha256(salted, "Client Key");
     Key stored_key = sha256(client_key.data(), client_key.size());
     std::string without_proof = "c=" + std::string(c_attribute) + ",r=" + std::string(nonce);
-    std::string auth_message =
-        std::string(client_first_bare) + "," + std::string(server_first) + "," + without_proof;
+    std::string auth_message = std::string(client_first_bare) + "," + std::string(server_first) + "," + without_proof;
     Key signature = hmac_sha256(stored_key, auth_message);
     Key proof{};
     for (size_t i = 0; i < proof.size(); ++i) proof[i] = client_key[i] ^ signature[i];
@@ -151,27 +150,23 @@ TEST_CASE("c= must repeat the GS2 header exactly") {
         ScramServer server(verifier(), std::nullopt);
         auto first = server.client_first("SCRAM-SHA-256", "y,,n=,r=abcdef");
         REQUIRE(first);
-        CHECK_FALSE(
-            server.client_final(client_final_for("correct horse", "n=,r=abcdef", *first, "biws")));
+        CHECK_FALSE(server.client_final(client_final_for("correct horse", "n=,r=abcdef", *first, "biws")));
         CHECK(server.failure() == ScramFailure::protocol_violation);
     }
     SUBCASE("'n' header, 'y' binding") {
         ScramServer server(verifier(), std::nullopt);
         auto first = server.client_first("SCRAM-SHA-256", "n,,n=,r=abcdef");
         REQUIRE(first);
-        CHECK_FALSE(
-            server.client_final(client_final_for("correct horse", "n=,r=abcdef", *first, "eSws")));
+        CHECK_FALSE(server.client_final(client_final_for("correct horse", "n=,r=abcdef", *first, "eSws")));
         CHECK(server.failure() == ScramFailure::protocol_violation);
     }
     SUBCASE("-PLUS without the binding data") {
         ScramServer server(verifier(), binding(7));
-        auto first =
-            server.client_first("SCRAM-SHA-256-PLUS", "p=tls-server-end-point,,n=,r=abcdef");
+        auto first = server.client_first("SCRAM-SHA-256-PLUS", "p=tls-server-end-point,,n=,r=abcdef");
         REQUIRE(first);
         std::string header = "p=tls-server-end-point,,";
         auto c = base64_encode(reinterpret_cast<const uint8_t*>(header.data()), header.size());
-        CHECK_FALSE(
-            server.client_final(client_final_for("correct horse", "n=,r=abcdef", *first, c)));
+        CHECK_FALSE(server.client_final(client_final_for("correct horse", "n=,r=abcdef", *first, c)));
         CHECK(server.failure() == ScramFailure::protocol_violation);
     }
 }
@@ -204,14 +199,12 @@ TEST_CASE("an unsupported channel binding type is a protocol violation") {
     CHECK(server.failure() == ScramFailure::protocol_violation);
 
     ScramServer server2(verifier(), binding(7));
-    ScramClient client("correct horse",
-                       ChannelBinding{"tls-exporter", std::vector<uint8_t>(32, 7)});
+    ScramClient client("correct horse", ChannelBinding{"tls-exporter", std::vector<uint8_t>(32, 7)});
     CHECK(exchange(server2, client).failure == ScramFailure::protocol_violation);
 }
 
 TEST_CASE("an unknown SASL mechanism is a protocol violation") {
-    for (std::string mechanism :
-         {"", "SCRAM-SHA-1", "scram-sha-256", "SCRAM-SHA-256-PLUS ", "PLAIN"}) {
+    for (std::string mechanism : {"", "SCRAM-SHA-1", "scram-sha-256", "SCRAM-SHA-256-PLUS ", "PLAIN"}) {
         ScramServer server(verifier(), binding(7));
         CHECK_FALSE(server.client_first(mechanism, "n,,n=,r=abcdef"));
         CHECK(server.failure() == ScramFailure::protocol_violation);

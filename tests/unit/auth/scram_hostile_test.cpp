@@ -82,8 +82,8 @@ TEST_CASE("optional extensions after the nonce are ignored, as PostgreSQL does")
 
 TEST_CASE("huge but well-formed client-first-messages are handled") {
     ScramServer server(verifier(), std::nullopt);
-    auto first = server.client_first(
-        "SCRAM-SHA-256", "n,,n=" + std::string(1 << 20, 'u') + ",r=" + std::string(1 << 20, 'r'));
+    auto first =
+        server.client_first("SCRAM-SHA-256", "n,,n=" + std::string(1 << 20, 'u') + ",r=" + std::string(1 << 20, 'r'));
     REQUIRE(first);
     CHECK(first->size() > (1 << 20));
 }
@@ -224,12 +224,11 @@ TEST_CASE("random bytes never crash or log in") {
             return m;
         };
         bool structured = round % 2 == 0;
-        ScramServer server(verifier(), round % 3 == 0 ? std::optional(ChannelBinding{
-                                                            "tls-server-end-point", {1, 2}})
-                                                      : std::nullopt);
-        auto first = server.client_first(
-            round % 5 == 0 ? "SCRAM-SHA-256-PLUS" : "SCRAM-SHA-256",
-            round % 4 == 0 ? "n,,n=,r=" + random_message(structured) : random_message(structured));
+        ScramServer server(
+            verifier(), round % 3 == 0 ? std::optional(ChannelBinding{"tls-server-end-point", {1, 2}}) : std::nullopt);
+        auto first =
+            server.client_first(round % 5 == 0 ? "SCRAM-SHA-256-PLUS" : "SCRAM-SHA-256",
+                                round % 4 == 0 ? "n,,n=,r=" + random_message(structured) : random_message(structured));
         if (!first) {
             CHECK(server.failure() != ScramFailure::none);
             continue;

@@ -129,8 +129,7 @@ TEST_CASE("verifier strings that are not PostgreSQL's format do not parse") {
 
 TEST_CASE("md5 password response matches PostgreSQL's") {
     // SELECT 'md5' || md5(md5('secret' || 'user') || 'abcd') in PostgreSQL 15.
-    CHECK(md5_password_response("user", "secret", {'a', 'b', 'c', 'd'}) ==
-          "md5fd7c993d0b0386ed609939ae4ac157ce");
+    CHECK(md5_password_response("user", "secret", {'a', 'b', 'c', 'd'}) == "md5fd7c993d0b0386ed609939ae4ac157ce");
     auto other = md5_password_response("user", "secret", {0, 0xff, 1, 2});
     CHECK(other.size() == 35);
     CHECK(other != "md5fd7c993d0b0386ed609939ae4ac157ce");

@@ -1,5 +1,5 @@
-#include "pgmoat/common/config_error.h"
 #include "pgmoat/config/config.h"
+#include "pgmoat/common/config_error.h"
 
 #include <doctest/doctest.h>
 
@@ -68,7 +68,8 @@ TEST_CASE("config errors name file, line, column and key") {
     CHECK(error_of(base + "[server2]\nx = 1\n").find("pgmoat.toml:24:2: unknown key \"server2\"") != std::string::npos);
     CHECK(error_of("[server]\ncredentials = \"c\"\nthreads = \"two\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n") ==
           "/etc/pgmoat/pgmoat.toml:3:11: server.threads: expected an integer, found a string");
-    CHECK(error_of("[server]\ncredentials = \"c\"\nstartup_timeout = \"10 parsecs\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n")
+    CHECK(error_of(
+              "[server]\ncredentials = \"c\"\nstartup_timeout = \"10 parsecs\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n")
               .find(":3:19: server.startup_timeout: unknown duration unit \"parsecs\"") != std::string::npos);
     CHECK(error_of("[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\nsslmode=\"prefer\"\n")
               .find(":6:9: targets.a.sslmode: expected one of disable, require, verify-full") != std::string::npos);
@@ -76,14 +77,17 @@ TEST_CASE("config errors name file, line, column and key") {
               .find("use password_file or password_env") != std::string::npos);
     CHECK(error_of("[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n[apps.x]\ntargets=[\"b\"]\n")
               .find(":7:9: apps.x.targets: no target named \"b\"") != std::string::npos);
-    CHECK(error_of("[server]\ncredentials = \"c\"\nforward_parameters = [\"options\"]\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n")
-              .find("\"options\" cannot be forwarded") != std::string::npos);
+    CHECK(
+        error_of(
+            "[server]\ncredentials = \"c\"\nforward_parameters = [\"options\"]\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n")
+            .find("\"options\" cannot be forwarded") != std::string::npos);
     CHECK(error_of("[server]\ncredentials = \"c\"\nlog_format = \"xml\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n")
               .find("pgmoat.toml:3:14: server.log_format: expected text or json") != std::string::npos);
     CHECK(error_of("[server\n").find("pgmoat.toml:1:") != std::string::npos);
     CHECK(error_of("[targets.a]\nhost=\"h\"\nuser=\"u\"\n").find("credentials is required") != std::string::npos);
     unsetenv("PGMOAT_TEST_PW_MISSING");
-    CHECK(error_of("[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\npassword_env=\"PGMOAT_TEST_PW_MISSING\"\n")
+    CHECK(error_of("[server]\ncredentials = "
+                   "\"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\npassword_env=\"PGMOAT_TEST_PW_MISSING\"\n")
               .find("environment variable PGMOAT_TEST_PW_MISSING is not set") != std::string::npos);
 }
 
@@ -99,8 +103,7 @@ TEST_CASE("peers: numbered tables with a host, and this instance's peer_id among
     CHECK(error_of(head + "[peers.one]\nhost = \"h\"\n").find("peers are numbered 1 to 255") != std::string::npos);
     CHECK(error_of(head + "[peers.256]\nhost = \"h\"\n").find("peers are numbered 1 to 255") != std::string::npos);
     CHECK(error_of(head + "[peers.1]\nport = 1\n").find("host: is required") != std::string::npos);
-    CHECK(error_of(head + "[peers.1]\nhost = \"h\"\n").find("peer_id = 2 has no [peers.2] table") !=
-          std::string::npos);
+    CHECK(error_of(head + "[peers.1]\nhost = \"h\"\n").find("peer_id = 2 has no [peers.2] table") != std::string::npos);
 }
 
 TEST_CASE("non-ASCII text is fine in strings and comments, an error elsewhere with its position") {
@@ -109,12 +112,15 @@ TEST_CASE("non-ASCII text is fine in strings and comments, an error elsewhere wi
                      "password_env = \"PGMOAT_TEST_PW\"\n";
     CHECK(parse_config(ok, "/etc/pgmoat/pgmoat.toml").find_target("a")->user == "ü");
     CHECK(error_of("[server]\ncredentials = \"c\" \xc3\xa9\n") ==
-          "/etc/pgmoat/pgmoat.toml:2:19: non-ASCII character outside a quoted string or comment (quote the key or value)");
+          "/etc/pgmoat/pgmoat.toml:2:19: non-ASCII character outside a quoted string or comment (quote the key or "
+          "value)");
 }
 
-TEST_CASE("admin = true makes an app an admin of the console; it may have no targets; the name pgmoat is the console's") {
+TEST_CASE(
+    "admin = true makes an app an admin of the console; it may have no targets; the name pgmoat is the console's") {
     std::string head = "[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n";
-    auto c = parse_config(head + "[apps.ops]\nadmin = true\n[apps.web]\ntargets = [\"a\"]\n", "/etc/pgmoat/pgmoat.toml");
+    auto c =
+        parse_config(head + "[apps.ops]\nadmin = true\n[apps.web]\ntargets = [\"a\"]\n", "/etc/pgmoat/pgmoat.toml");
     CHECK(c.find_app("ops")->admin);
     CHECK(c.find_app("ops")->targets.empty());
     CHECK_FALSE(c.find_app("web")->admin);
@@ -133,8 +139,9 @@ TEST_CASE("[approvals] webhook: an http:// URL split into host, port and path; a
     std::string head = "[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n";
     auto none = parse_config(head, "/etc/pgmoat/pgmoat.toml");
     CHECK(none.approvals.webhook_host.empty());
-    auto c = parse_config(head + "[approvals]\nwebhook = \"http://hooks.internal:8080/pgmoat/held?team=dba\"\n"
-                                 "webhook_timeout = \"2s\"\nwebhook_outcomes = false\n",
+    auto c = parse_config(head +
+                              "[approvals]\nwebhook = \"http://hooks.internal:8080/pgmoat/held?team=dba\"\n"
+                              "webhook_timeout = \"2s\"\nwebhook_outcomes = false\n",
                           "/etc/pgmoat/pgmoat.toml");
     CHECK(c.approvals.webhook_host == "hooks.internal");
     CHECK(c.approvals.webhook_port == 8080);
@@ -163,9 +170,11 @@ TEST_CASE("[approvals] webhook: an http:// URL split into host, port and path; a
     CHECK(std::get<std::string>(url("http://h/a b")).find("spaces or control") != std::string::npos);
     CHECK(std::get<std::string>(url("http://h/a\r\nX: y")).find("spaces or control") != std::string::npos);
 
-    CHECK(error_of(head + "[approvals]\nwebhook = \"https://h/\"\n").find("approvals.webhook: https is not supported") !=
-          std::string::npos);
+    CHECK(
+        error_of(head + "[approvals]\nwebhook = \"https://h/\"\n").find("approvals.webhook: https is not supported") !=
+        std::string::npos);
     CHECK(error_of(head + "[approvals]\nwebhook_timeout = \"10ms\"\n").find("between 100ms and 60s") !=
           std::string::npos);
-    CHECK(error_of(head + "[approvals]\nwebhok = \"http://h/\"\n").find("unknown key \"approvals.webhok\"") != std::string::npos);
+    CHECK(error_of(head + "[approvals]\nwebhok = \"http://h/\"\n").find("unknown key \"approvals.webhok\"") !=
+          std::string::npos);
 }

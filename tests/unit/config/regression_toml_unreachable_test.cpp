@@ -50,19 +50,19 @@ int parse_in_child(const std::string& text) {
 }  // namespace
 
 TEST_CASE("non-ASCII characters where TOML expects a key or whitespace are a ConfigError, not undefined behaviour") {
-    for (std::string text : {"\xc3\xa9 = 1\n",                        // é = 1
-                             "[server]\nthreads = 1 \xc3\xa9\n",       // a stray é after a value
-                             "[\xce\xb1]\n",                           // [α]
-                             "a = \"x\"\xd0\x96\n",                    // a = "x"Ж
-                             "\xef\xb3\xbfr = 1\n",                  // U+FCFF
+    for (std::string text : {"\xc3\xa9 = 1\n",                    // é = 1
+                             "[server]\nthreads = 1 \xc3\xa9\n",  // a stray é after a value
+                             "[\xce\xb1]\n",                      // [α]
+                             "a = \"x\"\xd0\x96\n",               // a = "x"Ж
+                             "\xef\xb3\xbfr = 1\n",               // U+FCFF
                              // Where the text is not stray: a value scanned to its end, a
                              // backslash in a basic string, and what follows a line-ending
                              // backslash (found by fuzz_config).
-                             "a = 0\"\xef\xbf\xbf\n",                      // a = 0"U+FFFF
-                             "\"\"\"}\\\xef\xbb\xbe",                     // """}\U+FEFE
-                             "a = \"\\\xc3\xa9\"\n",                        // a = "\é"
-                             "a = \"\"\"x\\ \n  \xc3\xa9",                      // a = """x\ (newline) é
-                             "a = \"\"\"x\\ \xc3\xa9\"\"\"\n"}) {             // a = """x\ é"""
+                             "a = 0\"\xef\xbf\xbf\n",              // a = 0"U+FFFF
+                             "\"\"\"}\\\xef\xbb\xbe",              // """}\U+FEFE
+                             "a = \"\\\xc3\xa9\"\n",               // a = "\é"
+                             "a = \"\"\"x\\ \n  \xc3\xa9",         // a = """x\ (newline) é
+                             "a = \"\"\"x\\ \xc3\xa9\"\"\"\n"}) {  // a = """x\ é"""
         CAPTURE(text);
         CHECK(parse_in_child(text) == 0);
     }

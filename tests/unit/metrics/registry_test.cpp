@@ -216,7 +216,8 @@ TEST_CASE("concurrent updates from several threads sum exactly") {
     CHECK(counters.labels({"shared"}).value() == uint64_t{threads} * per_thread);
     CHECK(gauges.labels({}).value() == double(threads) * per_thread);
     auto snap = hists.labels({"shared"}).snapshot();
-    CHECK(snap.cumulative == std::vector<uint64_t>{threads * per_thread / 2, threads * per_thread, threads * per_thread});
+    CHECK(snap.cumulative ==
+          std::vector<uint64_t>{threads * per_thread / 2, threads * per_thread, threads * per_thread});
     CHECK(snap.sum == doctest::Approx(threads * per_thread / 2 * 1.25));
     CHECK(counters.size() == 1);
 }

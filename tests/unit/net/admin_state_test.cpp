@@ -35,7 +35,7 @@ host = "10.0.0.2"
 port = 5433
 user = "pgmoat"
 )",
-                                                                                   "/etc/pgmoat/pgmoat.toml"));
+                                                                                 "/etc/pgmoat/pgmoat.toml"));
         auto policies = std::make_shared<policy::PolicySet>();
         policies->version = "0123456789ab";
         snapshot->policies = policies;

@@ -2,8 +2,8 @@
 // curl or Prometheus would, and the tests look only at what comes back on the wire.
 #include "../../../proxy/net/http_endpoint.h"
 
-#include <boost/asio/io_context.hpp>
 #include <doctest/doctest.h>
+#include <boost/asio/io_context.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -69,7 +69,7 @@ struct Served {
 };
 
 class Client {
-public:
+  public:
     explicit Client(uint16_t port) {
         fd_ = socket(AF_INET, SOCK_STREAM, 0);
         REQUIRE(fd_ >= 0);
@@ -149,7 +149,7 @@ public:
         setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     }
 
-private:
+  private:
     bool fill() {
         char buf[4096];
         ssize_t n = recv(fd_, buf, sizeof buf, 0);

@@ -20,7 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 struct Entry {
     std::string file;
     int line = 0;
@@ -57,7 +56,8 @@ std::vector<Entry> read_corpus(const std::string& name, const char* key, Protoco
         e.file = name;
         e.line = static_cast<int>(t->source().begin.line);
         e.sql = string_or(*t, "sql");
-        std::string protocol = string_or(*t, "protocol", default_protocol == Protocol::extended ? "extended" : "simple");
+        std::string protocol =
+            string_or(*t, "protocol", default_protocol == Protocol::extended ? "extended" : "simple");
         REQUIRE_MESSAGE((protocol == "simple" || protocol == "extended"), e.where() << ": protocol = " << protocol);
         e.protocol = protocol == "extended" ? Protocol::extended : Protocol::simple_query;
         e.source = string_or(*t, "source");
@@ -160,7 +160,8 @@ TEST_CASE("known gaps in the corpora still reproduce (remove the mark when one i
         INFO(e.where() << " [" << e.category << "] " << e.sql);
         INFO("known gap: " << e.known_gap);
         INFO("pgmoat now: " << describe(d));
-        CHECK_MESSAGE(!(!d.allow && name(d.rule) == e.expect), "this attack is now rejected as expected: remove its known_gap");
+        CHECK_MESSAGE(!(!d.allow && name(d.rule) == e.expect),
+                      "this attack is now rejected as expected: remove its known_gap");
     }
     MESSAGE(open << " known gaps in tests/data/policy/ (see their known_gap reasons)");
 }
@@ -180,19 +181,19 @@ TEST_CASE("every approval in the baseline matches a driver statement of the fals
                     if (ap.kind == Approval::Kind::fingerprint) {
                         used = true;
                     } else if (ap.literals.size() == st.literals.size()) {
-                        used = std::equal(ap.literals.begin(), ap.literals.end(), st.literals.begin(),
-                                          [&](const std::string& want, const sql::Literal& l) {
-                                              return l.text(e.sql) == want;
-                                          });
+                        used = std::equal(
+                            ap.literals.begin(), ap.literals.end(), st.literals.begin(),
+                            [&](const std::string& want, const sql::Literal& l) { return l.text(e.sql) == want; });
                     }
                 }
             }
             if (used) break;
         }
         INFO(ap.source.file << ":" << ap.source.line << ": "
-                            << (ap.kind == Approval::Kind::text ? "text" : sql::fingerprint_hex(ap.fingerprint))
-                            << " " << ap.text.substr(0, 120));
-        CHECK_MESSAGE(used, "no statement of tests/data/policy/false_positives.toml matches this approval "
-                            "(stale fingerprint? `pgmoat explain` prints the current one)");
+                            << (ap.kind == Approval::Kind::text ? "text" : sql::fingerprint_hex(ap.fingerprint)) << " "
+                            << ap.text.substr(0, 120));
+        CHECK_MESSAGE(used,
+                      "no statement of tests/data/policy/false_positives.toml matches this approval "
+                      "(stale fingerprint? `pgmoat explain` prints the current one)");
     }
 }

@@ -110,7 +110,8 @@ deny = ["users.password_hash"]
     CHECK(rule_for("INSERT INTO orders (a) VALUES ($1)", p) == "allow");
     CHECK(rule_for("INSERT INTO users (a) VALUES ($1)", p) == "relation");
     CHECK(rule_for("SELECT password_hash FROM users WHERE id = $1", p) == "column");
-    CHECK(rule_for("SELECT u.password_hash FROM users u JOIN orders o ON o.user_id = u.id WHERE o.id = $1", p) == "column");
+    CHECK(rule_for("SELECT u.password_hash FROM users u JOIN orders o ON o.user_id = u.id WHERE o.id = $1", p) ==
+          "column");
     CHECK(rule_for("SELECT * FROM users WHERE id = $1", p) == "column");
     CHECK(rule_for("SELECT email FROM users WHERE id = $1", p) == "allow");
     // Wherever a denied function hides, it is found.
@@ -120,7 +121,8 @@ deny = ["users.password_hash"]
 }
 
 TEST_CASE("approvals: exact text, fingerprint with literals, and approved structures") {
-    std::string approved_fp = sql::fingerprint_hex(sql::analyze("SELECT id FROM orders WHERE status = 'x'").statements[0].fingerprint);
+    std::string approved_fp =
+        sql::fingerprint_hex(sql::analyze("SELECT id FROM orders WHERE status = 'x'").statements[0].fingerprint);
     auto set2 = with_policy(std::string(R"(
 [policy]
 extends = "baseline"
@@ -129,7 +131,8 @@ apps = ["t"]
 [[parameters.approved]]
 text = "SELECT count(*) FROM orders WHERE status = 'open'"
 [[parameters.approved]]
-fingerprint = ")") + approved_fp + R"("
+fingerprint = ")") + approved_fp +
+                            R"("
 literals = ["'shipped'"]
 )");
     const Policy& p = *set2.select({"t", "dev", "", ""});
@@ -148,7 +151,8 @@ apps = ["t"]
 [parameters]
 mode = "approved_structures"
 [[parameters.approved]]
-fingerprint = ")") + approved_fp + "\"\n");
+fingerprint = ")") + approved_fp +
+                            "\"\n");
     const Policy& s = *set3.select({"t", "dev", "", ""});
     // Client-side binding: any value in the approved structure passes ...
     CHECK(rule_for("SELECT id FROM orders WHERE status = 'lost'", s) == "allow");

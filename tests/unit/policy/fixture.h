@@ -20,7 +20,9 @@ inline const PolicySet& shipped() {
     return set;
 }
 
-inline const Policy& baseline() { return *shipped().default_policy; }
+inline const Policy& baseline() {
+    return *shipped().default_policy;
+}
 
 inline Decision judge(const Policy& p, const std::string& sql, Protocol protocol = Protocol::simple_query) {
     auto a = sql::analyze(sql);

@@ -1,9 +1,9 @@
 // Grants: the file both ways, who a grant applies to and until when, what it
 // widens, and what it never lifts.
+#include "pgmoat/policy/grants.h"
 #include "fixture.h"
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/common/utc_time.h"
-#include "pgmoat/policy/grants.h"
 #include "pgmoat/policy/holds.h"
 
 #include <doctest/doctest.h>
@@ -117,9 +117,10 @@ TEST_CASE("a rule grant turns that rule off") {
     const Policy& base = baseline();
     CHECK(rule_for("DELETE FROM orders", base) == "require_where");
     CHECK(rule_for("DELETE FROM orders", widen(base, {make("require_where")})) == "allow");
-    auto set = with_policy("[policy]\nextends = \"baseline\"\n[applies_to]\napps = [\"x\"]\n"
-                           "[statements]\nallow = [\"query\", \"dml\", \"drop\"]\n[relations]\nddl = { allow = [\"*\"] }\n"
-                           "[holds]\nstatements = [\"drop\"]\n");
+    auto set = with_policy(
+        "[policy]\nextends = \"baseline\"\n[applies_to]\napps = [\"x\"]\n"
+        "[statements]\nallow = [\"query\", \"dml\", \"drop\"]\n[relations]\nddl = { allow = [\"*\"] }\n"
+        "[holds]\nstatements = [\"drop\"]\n");
     const auto& held = test_policy(set);
     auto a = sql::analyze("DROP TABLE orders");
     CHECK(hold_reason(held, a));

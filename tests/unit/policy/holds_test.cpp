@@ -1,7 +1,7 @@
 // [holds]: which statements wait for approval, and the table as a DBA writes it.
+#include "pgmoat/policy/holds.h"
 #include "fixture.h"
 #include "pgmoat/common/config_error.h"
-#include "pgmoat/policy/holds.h"
 
 #include <doctest/doctest.h>
 
@@ -60,14 +60,16 @@ TEST_CASE("statements of held kinds and categories are held, wherever they are i
 TEST_CASE("UPDATE, DELETE and MERGE that do not select rows by value are held, narrow ones are not") {
     auto set = with_policy(kHolds);
     const auto& p = test_policy(set);
-    for (const char* sql : {"DELETE FROM orders", "UPDATE orders SET note = $1", "DELETE FROM orders WHERE id IS NOT NULL",
-                            "WITH d AS (DELETE FROM orders RETURNING *) SELECT * FROM d",
-                            "DELETE FROM orders WHERE id IN (SELECT id FROM orders)"}) {
+    for (const char* sql :
+         {"DELETE FROM orders", "UPDATE orders SET note = $1", "DELETE FROM orders WHERE id IS NOT NULL",
+          "WITH d AS (DELETE FROM orders RETURNING *) SELECT * FROM d",
+          "DELETE FROM orders WHERE id IN (SELECT id FROM orders)"}) {
         CAPTURE(sql);
         CHECK(held_by(p, sql) == "hold_unrestricted_writes");
     }
-    for (const char* sql : {"DELETE FROM orders WHERE id = $1", "UPDATE orders SET note = $1 WHERE id = $2",
-                            "INSERT INTO orders (id) VALUES ($1)", "SELECT * FROM orders", "SELECT * FROM orders FOR UPDATE"}) {
+    for (const char* sql :
+         {"DELETE FROM orders WHERE id = $1", "UPDATE orders SET note = $1 WHERE id = $2",
+          "INSERT INTO orders (id) VALUES ($1)", "SELECT * FROM orders", "SELECT * FROM orders FOR UPDATE"}) {
         CAPTURE(sql);
         CHECK(held_by(p, sql) == "none");
     }

@@ -1,5 +1,5 @@
-#include "pgmoat/common/config_error.h"
 #include "pgmoat/policy/loader.h"
+#include "pgmoat/common/config_error.h"
 
 #include <doctest/doctest.h>
 
@@ -17,8 +17,8 @@ namespace {
 struct PolicyDir {
     fs::path dir;
     PolicyDir() {
-        dir = fs::temp_directory_path() / ("pgmoat-policy-test-" + std::to_string(::getpid()) + "-" +
-                                           std::to_string(counter++));
+        dir = fs::temp_directory_path() /
+              ("pgmoat-policy-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
         fs::create_directories(dir);
         for (const auto& e : fs::directory_iterator(fs::path(PGMOAT_TEST_DATA) / ".." / ".." / "policies"))
             fs::copy(e.path(), dir / e.path().filename(), fs::copy_options::recursive);
@@ -83,8 +83,10 @@ TEST_CASE("policy errors name file, line and the problem") {
     }
     SUBCASE("unknown statement kind") {
         PolicyDir d;
-        d.write("x.toml", "[policy]\nextends = \"baseline\"\n[applies_to]\napps = [\"x\"]\n[statements]\nallow = [\"selekt\"]\n");
-        CHECK(d.error().find("x.toml:6:9: statements.allow: \"selekt\" is neither a statement kind") != std::string::npos);
+        d.write("x.toml",
+                "[policy]\nextends = \"baseline\"\n[applies_to]\napps = [\"x\"]\n[statements]\nallow = [\"selekt\"]\n");
+        CHECK(d.error().find("x.toml:6:9: statements.allow: \"selekt\" is neither a statement kind") !=
+              std::string::npos);
     }
     SUBCASE("missing parent") {
         PolicyDir d;
@@ -118,7 +120,9 @@ TEST_CASE("policy errors name file, line and the problem") {
         PolicyDir d;
         d.write("x.toml", "[policy]\nextends = \"baseline\"\n[applies_to]\nclient_addresses = [\"10.0.0.1/8\"]\n");
         CHECK(d.error().find("x.toml:4:20: applies_to.client_addresses") != std::string::npos);
-        d.write("x.toml", "[policy]\nextends = \"baseline\"\n[applies_to]\napps = [\"x\"]\n[[parameters.approved]]\nfingerprint = \"xyz\"\n");
+        d.write("x.toml",
+                "[policy]\nextends = \"baseline\"\n[applies_to]\napps = [\"x\"]\n[[parameters.approved]]\nfingerprint "
+                "= \"xyz\"\n");
         CHECK(d.error().find("is not a fingerprint") != std::string::npos);
         d.write("x.toml", "[policy\n");
         CHECK(d.error().find("x.toml:1:") != std::string::npos);
@@ -132,7 +136,8 @@ TEST_CASE("check reports an error for each broken file") {
     auto errors = check_policy_files({a, b, (d.dir / "baseline.toml").string()});
     REQUIRE(errors.size() == 2);
     CHECK(std::string(errors[0].what()).find("a.toml:1:") != std::string::npos);
-    CHECK(std::string(errors[1].what()).find("b.toml:1:1: a policy file starts with a [policy] table") != std::string::npos);
+    CHECK(std::string(errors[1].what()).find("b.toml:1:1: a policy file starts with a [policy] table") !=
+          std::string::npos);
 }
 
 TEST_CASE("the version changes with any file's content") {
@@ -164,5 +169,6 @@ TEST_CASE("the shipped baseline pins generous limits; migrations lift only state
 TEST_CASE("applies_to kinds names only the kinds pgmoat.toml has") {
     PolicyDir d;
     d.write("robots.toml", "[policy]\nextends = \"baseline\"\n[applies_to]\nkinds = [\"robot\"]\n");
-    CHECK_THROWS_WITH(policy::load_policy_dir(d.dir.string()), doctest::Contains("\"robot\": expected app, agent or person"));
+    CHECK_THROWS_WITH(policy::load_policy_dir(d.dir.string()),
+                      doctest::Contains("\"robot\": expected app, agent or person"));
 }

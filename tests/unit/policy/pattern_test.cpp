@@ -39,7 +39,7 @@ TEST_CASE("unqualified names match deny patterns in any schema, allow patterns o
     auto p = *QualifiedPattern::parse("billing.invoices", err);
     CHECK(p.matches("billing", "invoices", false));
     CHECK_FALSE(p.matches("public", "invoices", false));
-    CHECK(p.matches("", "invoices", true));    // deny: search_path could reach billing
+    CHECK(p.matches("", "invoices", true));         // deny: search_path could reach billing
     CHECK_FALSE(p.matches("", "invoices", false));  // allow: only public is assumed
     auto pub = *QualifiedPattern::parse("public.*", err);
     CHECK(pub.matches("", "orders", false));

@@ -28,7 +28,9 @@ deny = ["users.password_hash"]
     return test_policy(set);
 }
 
-std::string rule(const std::string& sql) { return rule_for(sql, site()); }
+std::string rule(const std::string& sql) {
+    return rule_for(sql, site());
+}
 
 }  // namespace
 
@@ -62,11 +64,9 @@ TEST_CASE("F15: an exemption never covers a value that reaches the query") {
           "allow");
     // ORDER BY / GROUP BY: only the key itself.
     CHECK(rule("SELECT id FROM users ORDER BY 1") == "allow");
-    CHECK(rule("SELECT id FROM users ORDER BY CASE WHEN password_hash LIKE 'a%' THEN 1 ELSE 2 END") ==
-          "column");
+    CHECK(rule("SELECT id FROM users ORDER BY CASE WHEN password_hash LIKE 'a%' THEN 1 ELSE 2 END") == "column");
     CHECK(rule("SELECT id FROM users ORDER BY CASE WHEN email LIKE 'a%' THEN 1 ELSE 2 END") == "parameters");
-    CHECK(rule("SELECT id FROM users ORDER BY CASE substr(email, $1, $2) WHEN 'a' THEN 0 ELSE 1 END") ==
-          "parameters");
+    CHECK(rule("SELECT id FROM users ORDER BY CASE substr(email, $1, $2) WHEN 'a' THEN 0 ELSE 1 END") == "parameters");
     CHECK(rule("SELECT role, count(*) FROM users GROUP BY role, (email > 'm')") == "parameters");
     // The UNION a string template's exempt literal invites carries no value either.
     CHECK(rule("SELECT 'x' AS label, name FROM products UNION SELECT 'y', password_hash FROM users") == "column");
@@ -87,17 +87,15 @@ TEST_CASE("F16: set_config passes only with a constant name of an allowed parame
     CHECK(rule("SELECT set_config('TimeZone', $1, false)") == "allow");
     CHECK(rule("SELECT set_config('default_transaction_read_only', $1, false)") == "allow");  // as SET
     CHECK(rule("SELECT pg_catalog.set_config('application_name'::text, $1, true)") == "allow");
-    for (std::string sql : {"SELECT set_config($1, $2, false)",
-                            "SELECT set_config(name, $1, false) FROM pg_settings WHERE name = $2",
-                            "SELECT set_config(lower($1), $2, false)",
-                            "SELECT set_config('search' || '_path', $1, false)",
-                            "SELECT set_config(lower('TimeZone'), $1, false)",
-                            "SELECT set_config('search_path', $1, false), set_config('TimeZone', $2, false)",
-                            "SELECT set_config('standard_conforming_strings', $1, false)",
-                            "SELECT set_config(E'client\\_encoding', $1, false)",
-                            "SELECT set_config('TimeZone'::varchar(3), $1, false)",
-                            "SELECT set_config('synchronous_commit', $1, false)",
-                            "SELECT set_config(name, $1, false) FROM (SELECT 'TimeZone' AS name) s"}) {
+    for (std::string sql :
+         {"SELECT set_config($1, $2, false)", "SELECT set_config(name, $1, false) FROM pg_settings WHERE name = $2",
+          "SELECT set_config(lower($1), $2, false)", "SELECT set_config('search' || '_path', $1, false)",
+          "SELECT set_config(lower('TimeZone'), $1, false)",
+          "SELECT set_config('search_path', $1, false), set_config('TimeZone', $2, false)",
+          "SELECT set_config('standard_conforming_strings', $1, false)",
+          "SELECT set_config(E'client\\_encoding', $1, false)", "SELECT set_config('TimeZone'::varchar(3), $1, false)",
+          "SELECT set_config('synchronous_commit', $1, false)",
+          "SELECT set_config(name, $1, false) FROM (SELECT 'TimeZone' AS name) s"}) {
         INFO(sql);
         CHECK(rule(sql) == "function");
     }
@@ -268,11 +266,11 @@ write = { allow = ["public.orders*"] }
 }
 
 TEST_CASE("F21: the functions behind closed system views read those views") {
-    for (std::string sql : {"SELECT * FROM pg_lock_status()", "SELECT * FROM pg_catalog.pg_locks",
-                            "SELECT pg_stat_get_numscans($1::oid)", "SELECT * FROM pg_hba_file_rules()",
-                            "SELECT * FROM pg_show_all_file_settings()", "SELECT * FROM pg_config()",
-                            "SELECT * FROM pg_get_backend_memory_contexts()", "SELECT pg_stat_get_backend_pid($1)",
-                            "SELECT (x).pg_stat_get_db_numbackends FROM t", "SELECT * FROM pg_stat_get_wal()"}) {
+    for (std::string sql :
+         {"SELECT * FROM pg_lock_status()", "SELECT * FROM pg_catalog.pg_locks", "SELECT pg_stat_get_numscans($1::oid)",
+          "SELECT * FROM pg_hba_file_rules()", "SELECT * FROM pg_show_all_file_settings()", "SELECT * FROM pg_config()",
+          "SELECT * FROM pg_get_backend_memory_contexts()", "SELECT pg_stat_get_backend_pid($1)",
+          "SELECT (x).pg_stat_get_db_numbackends FROM t", "SELECT * FROM pg_stat_get_wal()"}) {
         INFO(sql);
         CHECK(rule(sql) == "catalog");
     }

@@ -28,8 +28,7 @@ TEST_CASE("F23: a sub-select's value converted where an error would quote it is 
           "subquery_conversion");
     CHECK(rule_for("SELECT id FROM users ORDER BY (SELECT max(password_hash) FROM users)::int") ==
           "subquery_conversion");
-    CHECK(rule_for("SELECT id FROM users LIMIT (SELECT max(password_hash) FROM users)::int") ==
-          "subquery_conversion");
+    CHECK(rule_for("SELECT id FROM users LIMIT (SELECT max(password_hash) FROM users)::int") == "subquery_conversion");
     CHECK(rule_for("SELECT id FROM users WHERE id = length(current_setting((SELECT max(email) FROM users)))") ==
           "subquery_conversion");
     CHECK(rule_for("SELECT id FROM users WHERE id = int4in(textout((SELECT max(email) FROM users)))") ==

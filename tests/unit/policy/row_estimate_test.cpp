@@ -1,10 +1,10 @@
 // [holds] rows_over: reading PostgreSQL 15's EXPLAIN (FORMAT JSON) for the rows a
 // statement changes (plans captured from a real server in tests/data/explain),
 // which statements ask, and the reason an approver reads.
+#include "pgmoat/policy/row_estimate.h"
 #include "fixture.h"
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/policy/grants.h"
-#include "pgmoat/policy/row_estimate.h"
 
 #include <doctest/doctest.h>
 
@@ -104,8 +104,9 @@ TEST_CASE("rows_over asks about UPDATE, DELETE, MERGE and a writable WITH; at mo
     CHECK(over->why == "delete is estimated to change 100 rows, over rows_over = 100 of policy \"test\"");
     auto unknown = rows_hold_reason(p, a, 0, std::string("EXPLAIN failed: relation \"x\" does not exist"));
     REQUIRE(unknown);
-    CHECK(unknown->why == "delete has no row estimate to check against rows_over = 100 of policy \"test\" "
-                          "(EXPLAIN failed: relation \"x\" does not exist); it is held, to be safe");
+    CHECK(unknown->why ==
+          "delete has no row estimate to check against rows_over = 100 of policy \"test\" "
+          "(EXPLAIN failed: relation \"x\" does not exist); it is held, to be safe");
 }
 
 TEST_CASE("rows_over is a positive number of rows; a grant of hold_rows lifts it") {

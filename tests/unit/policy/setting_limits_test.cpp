@@ -1,6 +1,6 @@
+#include "pgmoat/policy/setting_limits.h"
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/policy/loader.h"
-#include "pgmoat/policy/setting_limits.h"
 
 #include <doctest/doctest.h>
 

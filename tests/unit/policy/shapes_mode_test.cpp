@@ -81,7 +81,8 @@ TEST_CASE("a locked shape runs with its literals; a new shape and a changed cons
 }
 
 TEST_CASE("a locked shape is still judged by every other rule") {
-    ShapesDir d({"DELETE FROM orders", "SELECT pg_sleep(1) FROM orders WHERE id = $1", "SELECT id FROM orders WHERE 1=1"});
+    ShapesDir d(
+        {"DELETE FROM orders", "SELECT pg_sleep(1) FROM orders WHERE id = $1", "SELECT id FROM orders WHERE 1=1"});
     const Policy& p = d.policy();
     CHECK(rule_for("DELETE FROM orders", p) == "require_where");
     CHECK(rule_for("SELECT pg_sleep(1) FROM orders WHERE id = $1", p) == "function");
@@ -114,14 +115,16 @@ TEST_CASE("shapes mode needs its lock files, and a broken lock file names its li
         fs::remove_all(dir);
         return what;
     };
-    const std::string head = "[policy]\nextends = \"baseline\"\n[applies_to]\napps = [\"app\"]\n[parameters]\nmode = \"shapes\"\n";
+    const std::string head =
+        "[policy]\nextends = \"baseline\"\n[applies_to]\napps = [\"app\"]\n[parameters]\nmode = \"shapes\"\n";
     CHECK(error(head, "").find("test.toml:6:") != std::string::npos);
     CHECK(error(head, "").find("needs the lock files") != std::string::npos);
     CHECK(error(head + "shapes = []\n", "").find("needs the lock files") != std::string::npos);
     CHECK(error(head + "shapes = [\"shapes/none.toml\"]\n", "").find("test.toml:7") != std::string::npos);
     CHECK(error(head + "shapes = [\"shapes/app.toml\"]\n", "[[shape]]\nfingerprint = \"zz\"\n").find("app.toml:2") !=
           std::string::npos);
-    CHECK(error(head + "shapes = [\"shapes/app.toml\"]\n", "# nothing reviewed yet\n") == "no error");  // an empty lock: every shape is new
+    CHECK(error(head + "shapes = [\"shapes/app.toml\"]\n", "# nothing reviewed yet\n") ==
+          "no error");  // an empty lock: every shape is new
 }
 
 TEST_CASE("a lock file counts in the policy version and is watched with the policies") {
@@ -139,8 +142,9 @@ TEST_CASE("a statement inside DECLARE needs its shape, under shapes and approved
     const std::string q = "DECLARE c CURSOR FOR SELECT id, login FROM users";
     ShapesDir d({"SELECT id FROM orders WHERE id = $1"});
     CHECK(rule_for(q, d.policy()) == "new_shape");
-    auto set = with_policy("[policy]\nname = \"test\"\nextends = \"baseline\"\n[applies_to]\napps = [\"cs\"]\n"
-                           "[parameters]\nmode = \"approved_structures\"\n");
+    auto set = with_policy(
+        "[policy]\nname = \"test\"\nextends = \"baseline\"\n[applies_to]\napps = [\"cs\"]\n"
+        "[parameters]\nmode = \"approved_structures\"\n");
     CHECK(rule_for(q, test_policy(set)) == "approved_structures");
     CHECK(rule_for("BEGIN", test_policy(set)) == "allow");
 }

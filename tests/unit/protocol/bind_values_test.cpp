@@ -30,8 +30,8 @@ std::string bind_body(const std::vector<std::optional<std::string>>& values, con
 }  // namespace
 
 TEST_CASE("Bind values read the same however the body is split") {
-    std::string body = bind_body({std::string("text"), std::nullopt, std::string("\x00\x01", 2), std::string()},
-                                 {0, 0, 1, 0});
+    std::string body =
+        bind_body({std::string("text"), std::nullopt, std::string("\x00\x01", 2), std::string()}, {0, 0, 1, 0});
     std::vector<std::optional<std::string>> expected = {"text", std::nullopt, "\\x0001", ""};
     for (size_t cut = 0; cut <= body.size(); ++cut) {
         BindValueReader r;

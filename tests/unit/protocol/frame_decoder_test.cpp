@@ -154,8 +154,14 @@ TEST_CASE("message readers refuse bodies with the wrong shape") {
     CHECK_FALSE(read_describe_or_close(std::string_view("X\0", 2)));
     CHECK(read_describe_or_close(std::string_view("S\0", 2)));
     // Bind: portal, statement, 0 formats, 1 param of length 5 but only 2 bytes sent.
-    CHECK_FALSE(read_bind(std::string_view("\0\0\0\0\0\x01\0\0\0\x05" "ab\0\0", 14)));
-    CHECK(read_bind(std::string_view("\0\0\0\0\0\x01\0\0\0\x02" "ab\0\0", 14)));
+    CHECK_FALSE(
+        read_bind(std::string_view("\0\0\0\0\0\x01\0\0\0\x05"
+                                   "ab\0\0",
+                                   14)));
+    CHECK(
+        read_bind(std::string_view("\0\0\0\0\0\x01\0\0\0\x02"
+                                   "ab\0\0",
+                                   14)));
     CHECK_FALSE(read_bind(std::string_view("\0\0\0\0\0\x01\xff\xff\xff\xfe\0\0", 12)));  // length -2
 }
 

@@ -100,8 +100,9 @@ TEST_CASE("an app that is not an admin is refused the console with 28000 after i
     CHECK(sqlstate(got) == "28000");
     CHECK(severity(got) == "FATAL");
     CHECK(message_of(got) == "pgmoat: app \"orders\" may not open the admin console");
-    CHECK(error_field(got, 'H') == "an operator makes an identity an admin with admin = true under [apps.orders] in "
-                                   "pgmoat.toml");
+    CHECK(error_field(got, 'H') ==
+          "an operator makes an identity an admin with admin = true under [apps.orders] in "
+          "pgmoat.toml");
     CHECK(d.closed());
     CHECK(d.count(Kind::connect_upstream) == 0);
     REQUIRE(!d.audit.records.empty());

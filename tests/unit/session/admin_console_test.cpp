@@ -1,5 +1,5 @@
-#include "pgmoat/protocol/message_reader.h"
 #include "pgmoat/session/admin_console.h"
+#include "pgmoat/protocol/message_reader.h"
 
 #include "session_test_util.h"
 
@@ -34,7 +34,9 @@ struct FakeState : AdminState {
                 {8, "orders-api", "prod", "web", "10.0.0.6", 51001, "idle", "", "2026-12-04T06:00:01Z"}};
     }
     std::vector<TargetRow> targets() const override { return target_rows; }
-    std::vector<PolicyRow> policies() const override { return {{"baseline", "enforce", "policies/baseline.toml", 0, true}}; }
+    std::vector<PolicyRow> policies() const override {
+        return {{"baseline", "enforce", "policies/baseline.toml", 0, true}};
+    }
     std::string policy_version() const override { return "abc123def456"; }
     std::vector<RejectionRow> rejections() const override {
         return {{"2026-12-04T06:01:00Z", 7, "orders-api", "prod", "parameters", "42501",
@@ -149,7 +151,8 @@ TEST_CASE("SHOW commands answer as query results that psql prints, and each is a
     CHECK(sessions.ready);
 
     auto targets = ask(console, "SHOW TARGETS");
-    CHECK(targets.columns == std::vector<std::string>{"target", "host", "port", "database", "health", "paused", "sessions"});
+    CHECK(targets.columns ==
+          std::vector<std::string>{"target", "host", "port", "database", "health", "paused", "sessions"});
     CHECK(targets.rows[0] == std::vector<std::string>{"prod", "db.internal", "5432", "shop", "up", "no", "2"});
     CHECK(ask(console, "SHOW POLICIES").rows[0].back() == "abc123def456");
     CHECK(ask(console, "SHOW REJECTIONS").rows[0][4] == "parameters");
@@ -158,8 +161,8 @@ TEST_CASE("SHOW commands answer as query results that psql prints, and each is a
     CHECK(ask(console, "SHOW HELP").rows.size() >= 10);
 
     auto stats = ask(console, "SHOW STATS");
-    CHECK(stats.columns ==
-          std::vector<std::string>{"app", "target", "statements_allowed", "statements_rejected", "monitor_would_reject"});
+    CHECK(stats.columns == std::vector<std::string>{"app", "target", "statements_allowed", "statements_rejected",
+                                                    "monitor_would_reject"});
     REQUIRE(stats.rows.size() == 3);  // ("x", ""): the series without target labels
     CHECK(stats.rows[1] == std::vector<std::string>{"x", "prod", "15", "2", "0"});
     CHECK(stats.rows[2] == std::vector<std::string>{"y", "dev", "1", "0", "1"});
@@ -233,7 +236,8 @@ TEST_CASE("rejections are kept for SHOW REJECTIONS, newest first, normalized, bo
     services.rejections = &log;
     services.session_id = 41;
     Session s(id, {}, services);
-    for (int i = 0; i < 4; ++i) feed(s, query("SELECT id FROM users WHERE email = 'a" + std::to_string(i) + "@b.c'"), true);
+    for (int i = 0; i < 4; ++i)
+        feed(s, query("SELECT id FROM users WHERE email = 'a" + std::to_string(i) + "@b.c'"), true);
     auto rows = log.recent();
     REQUIRE(rows.size() == 3);
     CHECK(rows[0].session == 41);
@@ -244,17 +248,18 @@ TEST_CASE("rejections are kept for SHOW REJECTIONS, newest first, normalized, bo
     CHECK(rows[0].time.size() == 27);
 }
 
-TEST_CASE("SHOW HELP lists every command of the table; what is not a command is told so, SQL and transactions plainly") {
+TEST_CASE(
+    "SHOW HELP lists every command of the table; what is not a command is told so, SQL and transactions plainly") {
     FakeState state;
     MemoryAudit audit;
     AdminConsole console(state, &audit, std::make_shared<audit::SessionInfo>());
     auto help = ask(console, "SHOW HELP");
     std::vector<std::string> listed;
     for (const auto& r : help.rows) listed.push_back(r[0]);
-    for (const char* c : {"SHOW HELP", "SHOW SESSIONS", "SHOW TARGETS", "SHOW POLICIES", "SHOW REJECTIONS", "SHOW STATS",
-                          "SHOW COUNTERS", "SHOW VERSION", "RELOAD", "PAUSE <target>", "RESUME <target>",
-                          "KILL <session>", "SHOW APPROVALS", "APPROVE <approval>", "DENY <approval> [reason…]",
-                          "REVOKE <grant>"})
+    for (const char* c :
+         {"SHOW HELP", "SHOW SESSIONS", "SHOW TARGETS", "SHOW POLICIES", "SHOW REJECTIONS", "SHOW STATS",
+          "SHOW COUNTERS", "SHOW VERSION", "RELOAD", "PAUSE <target>", "RESUME <target>", "KILL <session>",
+          "SHOW APPROVALS", "APPROVE <approval>", "DENY <approval> [reason…]", "REVOKE <grant>"})
         CHECK(std::find(listed.begin(), listed.end(), c) != listed.end());
     // Every listed command runs (those with an argument get one), none is a stub.
     for (const auto& c : listed) {
@@ -300,7 +305,8 @@ TEST_CASE("PAUSE says which sessions finish their transaction or statement first
     AdminConsole console(state, nullptr, std::make_shared<audit::SessionInfo>());
     auto paused = ask(console, "PAUSE prod");
     CHECK(paused.tag == "PAUSE");
-    CHECK(paused.notice == "pgmoat: 1 session of target \"prod\" is inside a transaction or statement and pauses when it ends");
+    CHECK(paused.notice ==
+          "pgmoat: 1 session of target \"prod\" is inside a transaction or statement and pauses when it ends");
     auto reloaded = ask(console, "RELOAD");
     CHECK(reloaded.notice == "pgmoat: configuration reloaded, policies version abc123def456");
 }

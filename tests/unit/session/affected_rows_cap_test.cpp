@@ -19,14 +19,15 @@ std::shared_ptr<const policy::PolicySet> capped_policies() {
     static auto set = [] {
         auto dir = std::filesystem::temp_directory_path() / "pgmoat-affected-rows-test";
         std::filesystem::create_directories(dir);
-        std::filesystem::copy_file(std::string(PGMOAT_TEST_DATA) + "/../../policies/baseline.toml", dir / "baseline.toml",
-                                   std::filesystem::copy_options::overwrite_existing);
-        std::ofstream(dir / "capped.toml") << "[policy]\nextends = \"baseline\"\npriority = 10\n"
-                                              "[applies_to]\napps = [\"capped-app\"]\n"
-                                              "[signatures]\nstacked_statements = false\n"
-                                              "[statements]\nallow = [\"query\", \"dml\", \"transaction\", \"explain\", "
-                                              "\"prepare\", \"execute\", \"set\"]\n"
-                                              "[limits]\nmax_rows_affected = 10\n";
+        std::filesystem::copy_file(std::string(PGMOAT_TEST_DATA) + "/../../policies/baseline.toml",
+                                   dir / "baseline.toml", std::filesystem::copy_options::overwrite_existing);
+        std::ofstream(dir / "capped.toml")
+            << "[policy]\nextends = \"baseline\"\npriority = 10\n"
+               "[applies_to]\napps = [\"capped-app\"]\n"
+               "[signatures]\nstacked_statements = false\n"
+               "[statements]\nallow = [\"query\", \"dml\", \"transaction\", \"explain\", "
+               "\"prepare\", \"execute\", \"set\"]\n"
+               "[limits]\nmax_rows_affected = 10\n";
         return std::make_shared<const policy::PolicySet>(policy::load_policy_dir(dir.string()));
     }();
     return set;
@@ -65,8 +66,12 @@ std::string error_field(const std::string& bytes, char field) {
     return {};
 }
 
-std::string error_code(const std::string& bytes) { return error_field(bytes, 'C'); }
-std::string error_message(const std::string& bytes) { return error_field(bytes, 'M'); }
+std::string error_code(const std::string& bytes) {
+    return error_field(bytes, 'C');
+}
+std::string error_message(const std::string& bytes) {
+    return error_field(bytes, 'M');
+}
 
 const std::string kUpdate = "UPDATE orders SET status = $1 WHERE id > $2";
 }  // namespace
@@ -213,21 +218,26 @@ TEST_CASE("reads and inserts are not held") {
     Session s = capped_session();
     Outbox out = feed(s, query("SELECT id FROM orders WHERE id = $1"), true);
     CHECK_FALSE(s.holds_client());
-    Outbox ins = feed(s, parse("", "INSERT INTO orders (status) VALUES ($1)") + testing::bind("", std::vector<std::string>{"x"}) +
-                             execute(), true);
+    Outbox ins = feed(s,
+                      parse("", "INSERT INTO orders (status) VALUES ($1)") +
+                          testing::bind("", std::vector<std::string>{"x"}) + execute(),
+                      true);
     CHECK(types(ins.to_server) == "PBE");
     CHECK_FALSE(s.holds_client());
 }
 
 TEST_CASE("a capped Query inside an unfinished extended-protocol batch is refused, failing the batch") {
     Session s = capped_session();
-    feed(s, parse("", "SELECT id FROM orders WHERE id = $1") + testing::bind("", std::vector<std::string>{"1"}) + execute(),
-         true);
+    feed(
+        s,
+        parse("", "SELECT id FROM orders WHERE id = $1") + testing::bind("", std::vector<std::string>{"1"}) + execute(),
+        true);
     Outbox refused = feed(s, query(kUpdate), true);
     CHECK(queries(refused.to_server) == std::vector<std::string>{"pgmoat_rejected_statement"});
     CHECK_FALSE(s.holds_client());
-    Outbox answer = feed(s, msg(backend::ParseComplete) + msg(backend::BindComplete) + complete("SELECT 0") +
-                                syntax_error("pgmoat_rejected_statement") + rfq('I'),
+    Outbox answer = feed(s,
+                         msg(backend::ParseComplete) + msg(backend::BindComplete) + complete("SELECT 0") +
+                             syntax_error("pgmoat_rejected_statement") + rfq('I'),
                          false);
     CHECK(types(answer.to_client) == "12CEZ");
     CHECK(error_message(answer.to_client).find("unfinished extended-protocol batch") != std::string::npos);

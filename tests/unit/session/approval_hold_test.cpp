@@ -35,8 +35,8 @@ std::shared_ptr<const policy::PolicySet> hold_policies() {
     static auto set = [] {
         auto dir = std::filesystem::temp_directory_path() / "pgmoat-approval-hold-test";
         std::filesystem::create_directories(dir);
-        std::filesystem::copy_file(std::string(PGMOAT_TEST_DATA) + "/../../policies/baseline.toml", dir / "baseline.toml",
-                                   std::filesystem::copy_options::overwrite_existing);
+        std::filesystem::copy_file(std::string(PGMOAT_TEST_DATA) + "/../../policies/baseline.toml",
+                                   dir / "baseline.toml", std::filesystem::copy_options::overwrite_existing);
         std::ofstream(dir / "holds.toml") << "[policy]\nextends = \"baseline\"\npriority = 10\n"
                                              "[applies_to]\napps = [\"held-app\"]\n"
                                              "[statements]\nallow = [\"query\", \"dml\", \"transaction\", \"drop\"]\n"
@@ -335,8 +335,9 @@ TEST_CASE("the webhook body: who, what, where, why, the deadline and how to deci
 
     auto denied = approval_webhook_body(ApprovalEvent{p, ApprovalOutcome::denied, "ops-alice", "use a migration"},
                                         utc_now, steady_now);
-    CHECK(denied.starts_with("{\"event\":\"approval_ended\",\"approval\":17,\"outcome\":\"denied\",\"by\":\"ops-alice\","
-                             "\"reason\":\"use a migration\",\"app\":\"agent-1\""));
+    CHECK(
+        denied.starts_with("{\"event\":\"approval_ended\",\"approval\":17,\"outcome\":\"denied\",\"by\":\"ops-alice\","
+                           "\"reason\":\"use a migration\",\"app\":\"agent-1\""));
     CHECK(denied.find("seconds_left") == std::string::npos);
     CHECK(denied.find("pgmoat approve") == std::string::npos);
     auto timed_out = approval_webhook_body(ApprovalEvent{p, ApprovalOutcome::timed_out, {}, {}}, utc_now, steady_now);

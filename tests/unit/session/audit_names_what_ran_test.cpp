@@ -128,8 +128,9 @@ TEST_CASE("an Execute of a portal nothing pgmoat saw created is refused with 340
 TEST_CASE("a cursor ends with its transaction unless declared WITH HOLD") {
     MemoryAudit audit;
     Session s = make_session(&audit);
-    feed(s, query("BEGIN") + query("DECLARE plain CURSOR FOR SELECT id FROM victims") +
-                query("DECLARE held CURSOR WITH HOLD FOR SELECT name FROM victims") + query("COMMIT"),
+    feed(s,
+         query("BEGIN") + query("DECLARE plain CURSOR FOR SELECT id FROM victims") +
+             query("DECLARE held CURSOR WITH HOLD FOR SELECT name FROM victims") + query("COMMIT"),
          true);
     feed(s,
          complete("BEGIN") + rfq('T') + complete("DECLARE CURSOR") + rfq('T') + complete("DECLARE CURSOR") + rfq('T') +
@@ -154,8 +155,7 @@ TEST_CASE("the unnamed statement parsed again with other texts is audited as eac
     auto run = [&](std::string_view sql) {
         feed(s, parse("", sql) + bind("", "1") + execute() + sync_message(), true);
         feed(s,
-             msg(backend::ParseComplete) + msg(backend::BindComplete) + data_row("x") + complete("SELECT 1") +
-                 rfq('I'),
+             msg(backend::ParseComplete) + msg(backend::BindComplete) + data_row("x") + complete("SELECT 1") + rfq('I'),
              false);
         return text_of(last_statement(audit));
     };

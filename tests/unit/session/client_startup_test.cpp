@@ -1,11 +1,11 @@
+#include "pgmoat/session/client_startup.h"
 #include "pgmoat/auth/scram.h"
 #include "pgmoat/config/config.h"
+#include "pgmoat/policy/loader.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/protocol/messages.h"
-#include "pgmoat/policy/loader.h"
-#include "pgmoat/session/client_startup.h"
 
 #include <doctest/doctest.h>
 
@@ -29,7 +29,7 @@ user = "u"
 [apps.orders]
 targets = ["dev"]
 )",
-                                                                       "t.toml"));
+                                                                     "t.toml"));
     auto creds = std::make_shared<auth::Credentials>();
     creds->verifiers.emplace("orders", auth::ScramVerifier::from_password("orders-password"));
     StartupContext c;
@@ -46,7 +46,9 @@ Frame startup_frame(std::string& storage, const std::vector<std::pair<std::strin
     return decode_startup_packet(storage).frame;
 }
 
-Frame typed_frame(const std::string& storage) { return decode_message(storage, 1 << 20).frame; }
+Frame typed_frame(const std::string& storage) {
+    return decode_message(storage, 1 << 20).frame;
+}
 
 std::vector<ErrorField> error_in(const std::string& out) {
     auto r = decode_message(out, 1 << 20);
@@ -138,9 +140,10 @@ TEST_CASE("a forbidden startup parameter is refused before any authentication") 
 TEST_CASE("allowed startup parameters are kept for the upstream, case-insensitively") {
     ClientStartup s(context());
     std::string out, buf;
-    s.on_frame(startup_frame(buf, {{"user", "orders"}, {"database", "dev"}, {"datestyle", "ISO"},
-                                   {"application_name", "worker"}}),
-               out);
+    s.on_frame(
+        startup_frame(buf,
+                      {{"user", "orders"}, {"database", "dev"}, {"datestyle", "ISO"}, {"application_name", "worker"}}),
+        out);
     REQUIRE(s.identity().forward_parameters.size() == 2);
     CHECK(s.identity().application_name == "worker");
 }
@@ -148,7 +151,8 @@ TEST_CASE("allowed startup parameters are kept for the upstream, case-insensitiv
 namespace {
 StartupContext context_with_shipped_policies() {
     auto c = context();
-    c.policies = std::make_shared<policy::PolicySet>(policy::load_policy_dir(std::string(PGMOAT_TEST_DATA) + "/../../policies"));
+    c.policies =
+        std::make_shared<policy::PolicySet>(policy::load_policy_dir(std::string(PGMOAT_TEST_DATA) + "/../../policies"));
     return c;
 }
 
@@ -229,9 +233,9 @@ TEST_CASE("a policy's setting limits are pinned on the upstream login unless the
 
 TEST_CASE("a startup setting above the policy's limit, or unreadable, refuses the login naming it") {
     for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
-             {"statement_timeout", "0"},           // no limit at all
-             {"Statement_Timeout", "10min"},       // names fold case, as GUC names do
-             {"lock_timeout", "0x7fffffff"},       // read as PostgreSQL reads it
+             {"statement_timeout", "0"},                            // no limit at all
+             {"Statement_Timeout", "10min"},                        // names fold case, as GUC names do
+             {"lock_timeout", "0x7fffffff"},                        // read as PostgreSQL reads it
              {"idle_in_transaction_session_timeout", "5 minutes"},  // PostgreSQL would refuse it; so does pgmoat
          }) {
         CAPTURE(name);

@@ -13,7 +13,6 @@ using namespace pgmoat::session;
 using namespace pgmoat::session::testing;
 using namespace std::chrono_literals;
 
-
 // ---- logins ----
 
 TEST_CASE("a login with its StartupMessage split at every byte boundary gets the same welcome") {
@@ -282,8 +281,8 @@ TEST_CASE("first_statement: a session that ends before its first statement never
 TEST_CASE("a Query and its answer split at every byte boundary cross whole and unchanged") {
     LoggedIn s;
     std::string q = query("SELECT 1");
-    std::string answer = msg(backend::RowDescription, std::string("\0\0", 2)) + data_row("1") + complete("SELECT 1") +
-                         rfq('I');
+    std::string answer =
+        msg(backend::RowDescription, std::string("\0\0", 2)) + data_row("1") + complete("SELECT 1") + rfq('I');
     for (size_t cut = 1; cut < q.size(); ++cut) {
         s->from_client(q.substr(0, cut));
         CHECK(s->new_server_bytes().empty());
@@ -366,7 +365,8 @@ TEST_CASE("held results back up: past 1 MB the server is not read") {
     s->audit.holds = true;
     s->from_client(query("SELECT 1"));
     s->from_server(complete("SELECT 1"));  // a record: what follows waits for it
-    for (int i = 0; i < 20 && s->engine().wants_read(Side::server); ++i) s->from_server(data_row(std::string(100000, 'r')));
+    for (int i = 0; i < 20 && s->engine().wants_read(Side::server); ++i)
+        s->from_server(data_row(std::string(100000, 'r')));
     CHECK_FALSE(s->engine().wants_read(Side::server));
     s->engine().on_durable(s->audit.tickets.back(), true);
     s->pump();
@@ -560,7 +560,7 @@ TEST_CASE("close reasons: a CancelRequest is forwarded with the server's key, an
     canceller.from_client(cancel_request(k->process_id, k->secret_key));
     REQUIRE(canceller.count(Kind::send_cancel) == 1);
     CHECK(canceller.actions.back().bytes == cancel_request(4242, 99));  // the server's own key
-    CHECK_FALSE(canceller.closed());  // not before the server has it
+    CHECK_FALSE(canceller.closed());                                    // not before the server has it
     canceller.engine().on_cancel_sent();
     canceller.pump();
     CHECK(canceller.closed());

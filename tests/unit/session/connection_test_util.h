@@ -25,9 +25,15 @@ inline std::string error_field(std::string_view bytes, char field) {
     return {};
 }
 
-inline std::string sqlstate(std::string_view bytes) { return error_field(bytes, 'C'); }
-inline std::string message_of(std::string_view bytes) { return error_field(bytes, 'M'); }
-inline std::string severity(std::string_view bytes) { return error_field(bytes, 'S'); }
+inline std::string sqlstate(std::string_view bytes) {
+    return error_field(bytes, 'C');
+}
+inline std::string message_of(std::string_view bytes) {
+    return error_field(bytes, 'M');
+}
+inline std::string severity(std::string_view bytes) {
+    return error_field(bytes, 'S');
+}
 
 inline std::string cancel_request(int32_t pid, int32_t secret) {
     std::string out;
@@ -93,6 +99,5 @@ struct LoggedIn {
     EngineDriver& operator*() { return *d; }
     EngineDriver* operator->() { return d.get(); }
 };
-
 
 }  // namespace pgmoat::session::testing

@@ -13,7 +13,9 @@ using namespace pgmoat::session::testing;
 
 namespace {
 // readonly-analyst: reads only, COPY TO STDOUT for exports, max_rows = 10000.
-Session analyst_session(MemoryAudit& audit) { return make_session(&audit, "analyst-jane"); }
+Session analyst_session(MemoryAudit& audit) {
+    return make_session(&audit, "analyst-jane");
+}
 
 std::string copy_out_response() {
     std::string out;
@@ -21,7 +23,9 @@ std::string copy_out_response() {
     return out;
 }
 
-std::string copy_data(std::string_view row) { return msg(backend::CopyData, row); }
+std::string copy_data(std::string_view row) {
+    return msg(backend::CopyData, row);
+}
 }  // namespace
 
 TEST_CASE("COPY TO STDOUT stops at max_rows like a SELECT, and the server is asked to cancel") {
@@ -54,7 +58,8 @@ TEST_CASE("a COPY that ends before the cancel lands still ends with the cap's er
     feed(s, query("COPY orders TO STDOUT"), true);
     std::string rows;
     for (int i = 0; i < 10001; ++i) rows += copy_data("r\n");
-    Outbox back = feed(s, copy_out_response() + rows + msg(backend::CopyDone) + complete("COPY 10001") + rfq('I'), false);
+    Outbox back =
+        feed(s, copy_out_response() + rows + msg(backend::CopyDone) + complete("COPY 10001") + rfq('I'), false);
     auto got = messages(back.to_client);
     size_t copy_done = 0, errors = 0;
     for (const auto& [type, body] : got) {

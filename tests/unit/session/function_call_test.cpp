@@ -42,7 +42,11 @@ std::string lookup_answer(std::string_view schema, std::string_view name) {
 
 std::string function_result(std::string_view value) {
     std::string out;
-    MessageWriter(out).begin(backend::FunctionCallResponse).int32(static_cast<int32_t>(value.size())).bytes(value).end();
+    MessageWriter(out)
+        .begin(backend::FunctionCallResponse)
+        .int32(static_cast<int32_t>(value.size()))
+        .bytes(value)
+        .end();
     return out;
 }
 

@@ -205,8 +205,8 @@ TEST_CASE("in monitor mode a statement too long to hold is forwarded as it arriv
     s->from_server(complete("SELECT 1") + rfq('I'));
     bool would = false;
     for (const auto& r : s->audit.records)
-        would |= r.event == audit::Event::statement && r.decision == audit::Decision::would_reject &&
-                 r.rule == "too_large";
+        would |=
+            r.event == audit::Event::statement && r.decision == audit::Decision::would_reject && r.rule == "too_large";
     CHECK(would);
 }
 
@@ -248,7 +248,8 @@ TEST_CASE("a Describe over PostgreSQL's 10000-byte limit for it gets 08P01") {
     CHECK(s->new_server_bytes().empty());
 }
 
-TEST_CASE("a 300 kB NOTICE and a 300 kB ERROR from the server cross whole, in pieces, and the error ends the statement") {
+TEST_CASE(
+    "a 300 kB NOTICE and a 300 kB ERROR from the server cross whole, in pieces, and the error ends the statement") {
     LoggedIn s;
     s->from_client(query("SELECT 1"));  // the server's answer is scripted
     s->new_server_bytes();

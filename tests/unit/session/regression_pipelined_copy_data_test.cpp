@@ -22,7 +22,6 @@ using namespace pgmoat::protocol;
 using namespace pgmoat::session;
 using namespace pgmoat::session::testing;
 
-
 TEST_CASE("COPY data pipelined behind COPY FROM STDIN reaches the server") {
     Session s = make_session();
     std::string copy = query("COPY notes (body) FROM STDIN");

@@ -29,8 +29,9 @@ namespace {
 
 void run_secret_read(Session& s) {
     feed(s, parse("s1", "SELECT secret FROM secrets WHERE id = $1") + bind("s1", "1") + execute() + msg('S'), true);
-    feed(s, msg(backend::ParseComplete) + msg(backend::BindComplete) + data_row("the-secret") + complete("SELECT 1") +
-                rfq('I'),
+    feed(s,
+         msg(backend::ParseComplete) + msg(backend::BindComplete) + data_row("the-secret") + complete("SELECT 1") +
+             rfq('I'),
          false);
 }
 

@@ -58,9 +58,9 @@ TEST_CASE("Execute pages of one portal share the row cap") {
     std::string bind_p;
     MessageWriter(bind_p).begin(frontend::Bind).cstring("p").cstring("s").int16(0).int16(0).int16(0).end();
     feed(s, parse("s", "SELECT id FROM orders") + bind_p + execute_limited("p", 6000) + msg(frontend::Flush), true);
-    Outbox first = feed(s, msg(backend::ParseComplete) + msg(backend::BindComplete) + rows(6000) +
-                               msg(backend::PortalSuspended),
-                        false);
+    Outbox first =
+        feed(s, msg(backend::ParseComplete) + msg(backend::BindComplete) + rows(6000) + msg(backend::PortalSuspended),
+             false);
     CHECK(relayed_rows(first) == 6000);
     CHECK_FALSE(first.cancel_upstream);
 
@@ -75,9 +75,10 @@ TEST_CASE("a new Bind of a portal starts its count again") {
     Session s = make_session(&audit, "analyst-jane");
     for (int round = 0; round < 3; ++round) {
         feed(s, parse("", "SELECT id FROM orders") + bind("") + execute() + sync_message(), true);
-        Outbox out = feed(s, msg(backend::ParseComplete) + msg(backend::BindComplete) + rows(6000) +
-                                 complete("SELECT 6000") + rfq('I'),
-                          false);
+        Outbox out = feed(
+            s,
+            msg(backend::ParseComplete) + msg(backend::BindComplete) + rows(6000) + complete("SELECT 6000") + rfq('I'),
+            false);
         CHECK(relayed_rows(out) == 6000);
         CHECK_FALSE(out.cancel_upstream);
     }

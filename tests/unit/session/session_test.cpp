@@ -47,7 +47,8 @@ TEST_CASE("a refused FunctionCall reaches the server only as a decoy, and the cl
     REQUIRE(fields);
     CHECK(find_field(*fields, 'C') == "42501");
     // Fed to the Session alone, nobody looked the function up: unknown, refused.
-    CHECK(find_field(*fields, 'M') == "pgmoat: the function of this FunctionCall message (OID 1) could not be identified");
+    CHECK(find_field(*fields, 'M') ==
+          "pgmoat: the function of this FunctionCall message (OID 1) could not be identified");
     CHECK(got[1].first == 'Z');
 }
 

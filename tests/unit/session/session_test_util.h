@@ -44,8 +44,10 @@ inline Outbox feed(Session& s, const std::string& bytes, bool from_client) {
     while (!rest.empty()) {
         auto r = decode_message(rest, 1 << 20);
         REQUIRE(r.status == DecodeStatus::frame);
-        if (from_client) s.on_frontend(r.frame, out);
-        else s.on_backend(r.frame, out);
+        if (from_client)
+            s.on_frontend(r.frame, out);
+        else
+            s.on_backend(r.frame, out);
         rest.remove_prefix(r.frame.size);
     }
     return out;
@@ -89,7 +91,9 @@ inline std::string execute(std::string_view portal = "") {
     return out;
 }
 
-inline std::string sync_message() { return msg(frontend::Sync); }
+inline std::string sync_message() {
+    return msg(frontend::Sync);
+}
 
 inline std::string rfq(char status) {
     std::string out;

@@ -24,7 +24,9 @@ constexpr std::string_view kBackslashTrick = "SELECT 'x\\' AS a, ' ; DROP TABLE 
 constexpr std::string_view kEncodingTrick = "SELECT E'\xe3\x83\x83\\' ; DROP TABLE victims; --' AS a";
 constexpr std::string_view kPlain = "SELECT id FROM victims WHERE id = $1";
 
-bool forwarded(const Outbox& out, std::string_view sql) { return out.to_server.find(sql) != std::string::npos; }
+bool forwarded(const Outbox& out, std::string_view sql) {
+    return out.to_server.find(sql) != std::string::npos;
+}
 
 // The server's answer to the decoy that stood in for a refused Parse, up to Sync.
 std::string client_error_after_decoy(Session& s, const std::string& before) {
@@ -54,8 +56,7 @@ TEST_CASE("text that reads differently under other settings is refused behind an
         Outbox out = feed(s, bind("flip") + execute() + parse("", trick) + bind("") + execute() + sync_message(), true);
         CHECK_FALSE(forwarded(out, trick));
         CHECK(out.to_server.find("pgmoat_rejected_statement") != std::string::npos);
-        auto message = client_error_after_decoy(
-            s, msg(backend::BindComplete) + data_row("") + complete("SELECT 1"));
+        auto message = client_error_after_decoy(s, msg(backend::BindComplete) + data_row("") + complete("SELECT 1"));
         CHECK(message.find("may change standard_conforming_strings or client_encoding") != std::string::npos);
         REQUIRE_FALSE(audit.records.empty());
         CHECK(*audit.records.front().rule == "session_settings");
@@ -69,8 +70,9 @@ TEST_CASE("text that reads differently under other settings is refused behind an
 
 TEST_CASE("text that reads the same under every setting is judged at once, even behind an Execute") {
     Session s = make_session();
-    Outbox out = feed(s, parse("", "SELECT harmless()") + bind("") + execute() + parse("p", kPlain) +
-                             bind("p", "1") + execute() + sync_message(),
+    Outbox out = feed(s,
+                      parse("", "SELECT harmless()") + bind("") + execute() + parse("p", kPlain) + bind("p", "1") +
+                          execute() + sync_message(),
                       true);
     CHECK(forwarded(out, kPlain));
     // Also a pure-ASCII string with no backslash, and E'' strings with one.

@@ -32,7 +32,8 @@ const Shape& only_shape(const ShapeLock& lock, const std::string& starts) {
 TEST_CASE("a value that never changes is a constant; one that changes is spliced and never locked") {
     Learner l;
     for (int i = 0; i < 3; ++i) {
-        run(l, "SELECT id FROM orders WHERE status = 'open' AND customer_id = " + std::to_string(40 + i) + " LIMIT 100", i);
+        run(l, "SELECT id FROM orders WHERE status = 'open' AND customer_id = " + std::to_string(40 + i) + " LIMIT 100",
+            i);
         run(l, "SELECT id FROM orders WHERE id = $1", i);
     }
     auto lock = update({}, l, nullptr, kDefaultMinObservations);
@@ -50,7 +51,7 @@ TEST_CASE("a value that never changes is a constant; one that changes is spliced
     CHECK(report.find("$2: 3 different values") != std::string::npos);
     CHECK(report.find("pass $2 as a bind parameter") != std::string::npos);
     CHECK(report.find("4… (2 chars)") != std::string::npos);
-    CHECK(report.find("41") == std::string::npos);  // values are redacted
+    CHECK(report.find("41") == std::string::npos);             // values are redacted
     CHECK(report.find("WHERE id = $1") == std::string::npos);  // parameterized: nothing to say
 }
 

@@ -1,7 +1,7 @@
 // The shape lock file and the check under mode = "shapes": what is locked passes,
 // a new shape or a changed constant does not, and the file reads back as written.
-#include "pgmoat/common/config_error.h"
 #include "pgmoat/shapes/lock.h"
+#include "pgmoat/common/config_error.h"
 #include "pgmoat/sql/analyzer.h"
 
 #include <doctest/doctest.h>
@@ -20,9 +20,13 @@ sql::Statement one(const std::string& text) {
     return a.statements[0];
 }
 
-ShapeLock lock_of(const std::string& text) { return parse_lock(text, "app.toml"); }
+ShapeLock lock_of(const std::string& text) {
+    return parse_lock(text, "app.toml");
+}
 
-std::string fp(const std::string& text) { return sql::fingerprint_hex(one(text).fingerprint); }
+std::string fp(const std::string& text) {
+    return sql::fingerprint_hex(one(text).fingerprint);
+}
 
 std::string shape_block(const std::string& text, const std::string& extra = "") {
     return "[[shape]]\nfingerprint = \"" + fp(text) + "\"\nstatement = '''" + one(text).normalized + "'''\n" + extra;
@@ -32,17 +36,19 @@ std::string shape_block(const std::string& text, const std::string& extra = "") 
 
 TEST_CASE("a locked shape passes with any value where nothing is locked, and a new shape does not") {
     auto lock = lock_of(shape_block("SELECT id, name FROM customers WHERE id = 1"));
-    for (const char* q : {"SELECT id, name FROM customers WHERE id = 1", "SELECT id, name FROM customers WHERE id = 987",
-                          "SELECT id, name FROM customers WHERE id = $1", "select id,name from customers where id='x'"}) {
+    for (const char* q :
+         {"SELECT id, name FROM customers WHERE id = 1", "SELECT id, name FROM customers WHERE id = 987",
+          "SELECT id, name FROM customers WHERE id = $1", "select id,name from customers where id='x'"}) {
         CAPTURE(q);
         auto st = one(q);
         CHECK(match(lock, st, q).verdict == Verdict::known);
     }
     // Literal-free injections into the spliced position change the shape.
-    for (const char* q : {"SELECT id, name FROM customers WHERE id = id", "SELECT id, name FROM customers WHERE id = 1 OR id > 0",
-                          "SELECT id, name FROM customers WHERE id = (SELECT max(id) FROM customers)",
-                          "SELECT id, name FROM customers WHERE id = 1 UNION SELECT id, password_hash FROM users",
-                          "SELECT id, name FROM customers WHERE id = -id", "SELECT id, name FROM customers WHERE id = 1::text::int"}) {
+    for (const char* q :
+         {"SELECT id, name FROM customers WHERE id = id", "SELECT id, name FROM customers WHERE id = 1 OR id > 0",
+          "SELECT id, name FROM customers WHERE id = (SELECT max(id) FROM customers)",
+          "SELECT id, name FROM customers WHERE id = 1 UNION SELECT id, password_hash FROM users",
+          "SELECT id, name FROM customers WHERE id = -id", "SELECT id, name FROM customers WHERE id = 1::text::int"}) {
         CAPTURE(q);
         auto st = one(q);
         CHECK(match(lock, st, q).verdict == Verdict::new_shape);
@@ -51,11 +57,13 @@ TEST_CASE("a locked shape passes with any value where nothing is locked, and a n
 
 TEST_CASE("a position locked as a constant passes only with its value") {
     const std::string q = "SELECT id FROM orders WHERE status = 'open' AND customer_id = 7 LIMIT 100";
-    auto lock = lock_of(shape_block(q, "constants = [\n  { position = \"$1\", value = \"'open'\" },\n"
-                                       "  { position = \"$3\", value = \"100\" },\n]\nspliced = [\"$2\"]\n"));
+    auto lock = lock_of(shape_block(q,
+                                    "constants = [\n  { position = \"$1\", value = \"'open'\" },\n"
+                                    "  { position = \"$3\", value = \"100\" },\n]\nspliced = [\"$2\"]\n"));
     auto ok = [&](const std::string& text) { return match(lock, one(text), text); };
     CHECK(ok(q).verdict == Verdict::known);
-    CHECK(ok("SELECT id FROM orders WHERE status = 'open' AND customer_id = 12345 LIMIT 100").verdict == Verdict::known);
+    CHECK(ok("SELECT id FROM orders WHERE status = 'open' AND customer_id = 12345 LIMIT 100").verdict ==
+          Verdict::known);
     auto m = ok("SELECT id FROM orders WHERE status = 'paid' AND customer_id = 7 LIMIT 100");
     CHECK(m.verdict == Verdict::constant_changed);
     CHECK(m.position == 1);
@@ -66,7 +74,8 @@ TEST_CASE("a position locked as a constant passes only with its value") {
     CHECK(m.position == 3);
     CHECK(big.substr(static_cast<size_t>(m.offset), 9) == "100000000");
     // The same shape with the constant as a parameter: the code no longer writes it.
-    CHECK(ok("SELECT id FROM orders WHERE status = $1 AND customer_id = 7 LIMIT 100").verdict == Verdict::constant_changed);
+    CHECK(ok("SELECT id FROM orders WHERE status = $1 AND customer_id = 7 LIMIT 100").verdict ==
+          Verdict::constant_changed);
 }
 
 TEST_CASE("positions count as the normalized text numbers them, after the statement's own parameters") {
@@ -107,7 +116,8 @@ TEST_CASE("the lock file reads back as it was written") {
     CHECK(back.shapes.at(1).statement == t.statement);
     CHECK(format_lock(back) == text);  // stable: writing it again changes nothing
     // One block per shape, in fingerprint order: the first block is the smaller fingerprint.
-    CHECK(text.find("fingerprint = \"0000000000000001\"") < text.find("fingerprint = \"" + sql::fingerprint_hex(s.fingerprint)));
+    CHECK(text.find("fingerprint = \"0000000000000001\"") <
+          text.find("fingerprint = \"" + sql::fingerprint_hex(s.fingerprint)));
 }
 
 TEST_CASE("a broken lock file is an error naming file and line") {
@@ -120,7 +130,8 @@ TEST_CASE("a broken lock file is an error naming file and line") {
         return std::string("no error");
     };
     CHECK(error("[[shape]]\nstatement = 'SELECT 1'\n").find("locks/app.toml:1") == 0);
-    CHECK(error("[[shape]]\nfingerprint = 'xyz'\nstatement = 'SELECT 1'\n").find("16 lower-case hex") != std::string::npos);
+    CHECK(error("[[shape]]\nfingerprint = 'xyz'\nstatement = 'SELECT 1'\n").find("16 lower-case hex") !=
+          std::string::npos);
     CHECK(error("[[shape]]\nfingerprint = '0000000000000001'\nstatement = 'SELECT $1'\ncolour = 'red'\n")
               .find("locks/app.toml:4") == 0);
     CHECK(error("[[shape]]\nfingerprint = '0000000000000001'\nstatement = 'SELECT $1'\n"
@@ -151,8 +162,9 @@ TEST_CASE("transaction control and session statements need no shape; PREPARE and
         CAPTURE(q);
         CHECK_FALSE(needs_shape(one(q)));
     }
-    for (const char* q : {"SELECT 1", "PREPARE p AS SELECT * FROM users WHERE id = id", "DECLARE c CURSOR FOR SELECT * FROM users",
-                          "COPY users TO STDOUT", "EXPLAIN SELECT 1", "INSERT INTO t VALUES (1)"}) {
+    for (const char* q :
+         {"SELECT 1", "PREPARE p AS SELECT * FROM users WHERE id = id", "DECLARE c CURSOR FOR SELECT * FROM users",
+          "COPY users TO STDOUT", "EXPLAIN SELECT 1", "INSERT INTO t VALUES (1)"}) {
         CAPTURE(q);
         CHECK(needs_shape(one(q)));
     }

@@ -122,8 +122,7 @@ TEST_CASE("threads share the cache safely") {
                 int n = (i * 7 + t) % 300;
                 std::string sql = "SELECT x FROM t" + std::to_string(n) + " WHERE y = $1";
                 auto a = cache.analyze(sql, 1, o);
-                if (!a || !a->ok() || a->statements.size() != 1 ||
-                    a->statements[0].relations.size() != 1 ||
+                if (!a || !a->ok() || a->statements.size() != 1 || a->statements[0].relations.size() != 1 ||
                     a->statements[0].relations[0].name != "t" + std::to_string(n))
                     ++wrong;
             }

@@ -30,8 +30,7 @@ std::vector<std::string> split(const std::string& s, const std::string& sep) {
     size_t start = 0;
     while (true) {
         size_t at = s.find(sep, start);
-        out.push_back(
-            trim(s.substr(start, at == std::string::npos ? std::string::npos : at - start)));
+        out.push_back(trim(s.substr(start, at == std::string::npos ? std::string::npos : at - start)));
         if (at == std::string::npos) break;
         start = at + sep.size();
     }
@@ -60,8 +59,7 @@ std::string canonical(const std::string& d) {
         size_t start = 0;
         while (true) {
             size_t at = s.find(sep, start);
-            parts.push_back(
-                s.substr(start, at == std::string::npos ? std::string::npos : at - start));
+            parts.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
             if (at == std::string::npos) break;
             start = at + 1;
         }
@@ -73,8 +71,7 @@ std::string canonical(const std::string& d) {
     size_t open = d.find('[');
     size_t close = d.rfind(']');
     if (open != std::string::npos && close != std::string::npos && close > open)
-        return d.substr(0, open + 1) + sorted_parts(d.substr(open + 1, close - open - 1), '|') +
-               d.substr(close);
+        return d.substr(0, open + 1) + sorted_parts(d.substr(open + 1, close - open - 1), '|') + d.substr(close);
     return d;
 }
 
@@ -125,8 +122,7 @@ std::string describe(std::string_view sql, const Literal& l) {
 // "update@merge": kind, where it is when not the statement itself, flags.
 std::string describe(const Statement& st, const Write& w) {
     std::string out = w.row_lock ? "lock" : std::string(name(w.kind));
-    if (w.row_lock && w.relation >= 0)
-        out += " " + st.relations[static_cast<size_t>(w.relation)].qualified_name();
+    if (w.row_lock && w.relation >= 0) out += " " + st.relations[static_cast<size_t>(w.relation)].qualified_name();
     if (w.merge_action) {
         out += "@merge";
     } else if (w.place != WritePlace::statement) {
@@ -206,8 +202,7 @@ struct Checker {
     void eq(const std::string& fact, const std::string& expected, const std::string& actual) {
         if (expected != actual) fail(fact, expected, actual);
     }
-    void same_set(const std::string& fact, std::vector<std::string> expected,
-                  std::vector<std::string> actual) {
+    void same_set(const std::string& fact, std::vector<std::string> expected, std::vector<std::string> actual) {
         std::set<std::string> e, g;
         for (const auto& x : expected) e.insert(canonical(x));
         for (const auto& x : actual) g.insert(canonical(x));
@@ -223,8 +218,7 @@ struct Checker {
         if (expected != actual) fail(fact, join(expected, sep), join(actual, sep));
     }
 
-    void statement_facts(const Statement& st,
-                         const std::vector<std::pair<std::string, std::string>>& facts) {
+    void statement_facts(const Statement& st, const std::vector<std::pair<std::string, std::string>>& facts) {
         std::vector<std::string> literals;
         bool literals_listed = false;
         bool unknown_listed = false;
@@ -245,8 +239,7 @@ struct Checker {
                 eq(key, value, std::to_string(st.param_count));
             } else if (key == "relations") {
                 std::vector<std::string> got;
-                for (const Relation& r : st.relations)
-                    got.push_back(r.qualified_name() + "=" + plus_access(r.access));
+                for (const Relation& r : st.relations) got.push_back(r.qualified_name() + "=" + plus_access(r.access));
                 same_set(key, split(value, ", "), got);
             } else if (key == "columns") {
                 std::vector<std::string> got;
@@ -280,8 +273,7 @@ struct Checker {
                 std::vector<std::string> expected = split(value, " | ");
                 std::vector<std::string> got;
                 for (const Write& w : st.writes) {
-                    if (key == "cte_write_at" &&
-                        (w.place != WritePlace::with || w.merge_action || w.row_lock))
+                    if (key == "cte_write_at" && (w.place != WritePlace::with || w.merge_action || w.row_lock))
                         continue;
                     size_t n = got.size() < expected.size() ? expected[got.size()].size() : 12;
                     got.push_back(text_at(w.offset, n));
@@ -336,8 +328,8 @@ struct Checker {
             } else if (key == "copy") {
                 std::string got = "none";
                 if (st.copy) {
-                    got = std::string(name(st.copy->direction)) + " " +
-                          std::string(name(st.copy->endpoint)) + (st.copy->query ? " query" : "");
+                    got = std::string(name(st.copy->direction)) + " " + std::string(name(st.copy->endpoint)) +
+                          (st.copy->query ? " query" : "");
                 }
                 eq(key, value, got);
             } else if (key == "flags" || key == "not") {
@@ -357,12 +349,10 @@ struct Checker {
                        " except=" + std::to_string(st.set_operations.except));
             } else if (key == "normalized") {
                 std::string got;
-                for (char ch : st.normalized)
-                    got += ch == '\n' ? std::string("\\n") : std::string(1, ch);
+                for (char ch : st.normalized) got += ch == '\n' ? std::string("\\n") : std::string(1, ch);
                 eq(key, value, got);
             } else if (key == "text") {
-                eq(key, value,
-                   c.sql.substr(static_cast<size_t>(st.offset), static_cast<size_t>(st.length)));
+                eq(key, value, c.sql.substr(static_cast<size_t>(st.offset), static_cast<size_t>(st.length)));
             } else if (key == "statement_comments") {
                 eq(key, value, std::to_string(st.comment_count));
             } else if (key == "unknown") {
@@ -379,8 +369,7 @@ struct Checker {
             for (const Literal& l : st.literals) got.push_back(describe(c.sql, l));
             same_list("literals", literals, got, " ; ");
         }
-        if (!unknown_listed && !st.unknown_nodes.empty())
-            fail("unknown", "", join(st.unknown_nodes, ", "));
+        if (!unknown_listed && !st.unknown_nodes.empty()) fail("unknown", "", join(st.unknown_nodes, ", "));
     }
 };
 
@@ -392,9 +381,7 @@ std::vector<CorpusCase> read_corpus(const std::string& path) {
     std::vector<CorpusCase> out;
     std::string line;
     int n = 0;
-    auto bad = [&](const std::string& why) {
-        throw std::runtime_error(path + ":" + std::to_string(n) + ": " + why);
-    };
+    auto bad = [&](const std::string& why) { throw std::runtime_error(path + ":" + std::to_string(n) + ": " + why); };
     while (std::getline(in, line)) {
         ++n;
         if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -482,8 +469,7 @@ std::vector<std::string> check_case(const CorpusCase& c) {
             per_statement[current].emplace_back(key, value);
         }
     }
-    if (!status_listed && !a.ok())
-        k.fail("status", "ok", std::string(name(a.status)) + ": " + a.error);
+    if (!status_listed && !a.ok()) k.fail("status", "ok", std::string(name(a.status)) + ": " + a.error);
     if (comments_listed) {
         std::vector<std::string> got;
         for (const Comment& cm : a.comments) got.push_back(describe(cm));
@@ -491,8 +477,7 @@ std::vector<std::string> check_case(const CorpusCase& c) {
     }
     for (const auto& [index, facts] : per_statement) {
         if (index == 0 || index > a.statements.size()) {
-            if (!facts.empty() && a.ok())
-                k.errors.push_back("no statement " + std::to_string(index));
+            if (!facts.empty() && a.ok()) k.errors.push_back("no statement " + std::to_string(index));
             continue;
         }
         k.statement_facts(a.statements[index - 1], facts);

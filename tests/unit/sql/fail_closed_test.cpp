@@ -84,8 +84,7 @@ TEST_CASE("the deepest statements parsed on the caller's thread fit in 1 MB of s
     const std::string shapes[] = {
         repeat("SELECT (", 250) + "1" + repeat(")", 250),
         repeat("SELECT 1 WHERE EXISTS (", 250) + "SELECT 1" + repeat(")", 250),
-        "WITH " + repeat("a AS (WITH ", 250) + "b AS (SELECT 1) SELECT 1" +
-            repeat(") SELECT 1", 250),
+        "WITH " + repeat("a AS (WITH ", 250) + "b AS (SELECT 1) SELECT 1" + repeat(") SELECT 1", 250),
         "SELECT " + repeat("f(", 250) + "1" + repeat(")", 250),
         "SELECT " + repeat("ARRAY[", 250) + "1" + repeat("]", 250),
         "SELECT 1" + repeat("+1", 250),
@@ -118,8 +117,7 @@ TEST_CASE("every deep construct is bounded before parsing") {
         {"JSON operators", "SELECT d" + repeat("->'k'", 3000) + " FROM t"},
         {"UNION chains", "SELECT 1" + repeat(" UNION SELECT 1", 3000)},
         {"JOIN chains", "SELECT * FROM t0" + repeat(" JOIN t ON true", 3000)},
-        {"CASE nesting",
-         "SELECT " + repeat("CASE WHEN true THEN ", 1500) + "1" + repeat(" END", 1500)},
+        {"CASE nesting", "SELECT " + repeat("CASE WHEN true THEN ", 1500) + "1" + repeat(" END", 1500)},
         {"ARRAY nesting", "SELECT " + repeat("ARRAY[", 3000) + "1" + repeat("]", 3000)},
         {"IS chains", "SELECT x" + repeat(" IS NULL = true", 1000)},
         {"COLLATE chains", "SELECT x" + repeat(" COLLATE \"C\"", 3000)},
@@ -197,8 +195,7 @@ TEST_CASE("wide statements cost time linear in their size") {
     // Each shape multiplies two large counts if handled naively.
     std::string tables, derived;
     for (int i = 0; i < 20000; ++i) tables += (i ? ", t" : "t") + std::to_string(i);
-    for (int i = 0; i < 20000; ++i)
-        derived += (i ? ", (SELECT 1) d" : "(SELECT 1) d") + std::to_string(i);
+    for (int i = 0; i < 20000; ++i) derived += (i ? ", (SELECT 1) d" : "(SELECT 1) d") + std::to_string(i);
     std::string ctes = "WITH c0 AS (SELECT 1)", cte_refs = "c0";
     for (int i = 1; i < 20000; ++i) {
         ctes += ", c" + std::to_string(i) + " AS (SELECT 1)";
@@ -208,29 +205,23 @@ TEST_CASE("wide statements cost time linear in their size") {
     // of joins to restrict through, many locked tables, many values read.
     std::string branches = "a = $1", chain = "t.a = t0.a", named;
     for (int i = 1; i < 20000; ++i) branches += " OR a = $" + std::to_string(i + 1);
-    for (int i = 1; i < 5000; ++i)
-        chain += " AND t" + std::to_string(i - 1) + ".b = t" + std::to_string(i) + ".a";
+    for (int i = 1; i < 5000; ++i) chain += " AND t" + std::to_string(i - 1) + ".b = t" + std::to_string(i) + ".a";
     std::string chain_from = "t0";
     for (int i = 1; i < 5000; ++i) chain_from += ", t" + std::to_string(i);
-    for (int i = 0; i < 20000; ++i)
-        named += (i ? ", (SELECT 1 AS x) d" : "(SELECT 1 AS x) d") + std::to_string(i);
+    for (int i = 0; i < 20000; ++i) named += (i ? ", (SELECT 1 AS x) d" : "(SELECT 1 AS x) d") + std::to_string(i);
     struct Shape {
         const char* name;
         std::string sql;
         size_t max_columns;
     };
     const Shape shapes[] = {
-        {"many stars over many tables", "SELECT " + repeat("*, ", 20000) + "* FROM " + tables,
-         20000},
-        {"many columns over many derived tables",
-         "SELECT " + repeat("x, ", 20000) + "x FROM " + derived, 20001},
-        {"many qualified stars", "SELECT " + repeat("t7.*, ", 20000) + "t7.* FROM " + tables,
-         20001},
+        {"many stars over many tables", "SELECT " + repeat("*, ", 20000) + "* FROM " + tables, 20000},
+        {"many columns over many derived tables", "SELECT " + repeat("x, ", 20000) + "x FROM " + derived, 20001},
+        {"many qualified stars", "SELECT " + repeat("t7.*, ", 20000) + "t7.* FROM " + tables, 20001},
         {"many CTEs and references", ctes + " SELECT * FROM " + cte_refs, 0},
         {"an OR of many branches in a DELETE", "DELETE FROM t WHERE " + branches, 20000},
         {"a long chain of joins in an UPDATE",
-         "UPDATE t SET a = $1 FROM " + chain_from + " WHERE " + chain + " AND t4999.b = $2",
-         20000},
+         "UPDATE t SET a = $1 FROM " + chain_from + " WHERE " + chain + " AND t4999.b = $2", 20000},
         {"many tables locked", "SELECT t0.a FROM " + tables + " FOR UPDATE", 1},
         {"many derived values read in conditions",
          "SELECT 1 FROM " + named + " WHERE " + repeat("x = $1 AND ", 2000) + "true", 20001},

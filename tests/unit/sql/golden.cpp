@@ -18,7 +18,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string data_dir(const std::string& sub) { return std::string(PGMOAT_TEST_DATA) + "/" + sub; }
+std::string data_dir(const std::string& sub) {
+    return std::string(PGMOAT_TEST_DATA) + "/" + sub;
+}
 
 std::string source_dir(const std::string& sub) {
     return std::string(PGMOAT_SOURCE_DIR) + "/" + sub;
@@ -31,8 +33,7 @@ std::string relative(const std::string& path) {
 std::vector<std::string> files_in(const std::string& dir, const std::string& extension) {
     std::vector<std::string> out;
     for (const auto& entry : fs::directory_iterator(dir))
-        if (entry.is_regular_file() &&
-            (extension.empty() || entry.path().extension() == extension))
+        if (entry.is_regular_file() && (extension.empty() || entry.path().extension() == extension))
             out.push_back(entry.path().string());
     std::sort(out.begin(), out.end());
     return out;
@@ -75,8 +76,7 @@ void add_toml_entries(GoldenSet& set, const std::string& path, const char* key) 
         if (t == nullptr) continue;
         auto sql = (*t)["sql"].value<std::string>();
         if (!sql) continue;
-        set.inputs.push_back(
-            {relative(path) + ":" + std::to_string(t->source().begin.line), *sql, {}});
+        set.inputs.push_back({relative(path) + ":" + std::to_string(t->source().begin.line), *sql, {}});
     }
 }
 
@@ -109,10 +109,8 @@ GoldenSet shapes_set() {
             for (const auto& node : *shapes)
                 if (const toml::table* t = node.as_table())
                     if (auto sql = (*t)["statement"].value<std::string>())
-                        set.inputs.push_back(
-                            {relative(f) + ":" + std::to_string(t->source().begin.line), *sql, {}});
-        if (cut != std::string::npos)
-            set.inputs.push_back({relative(f) + ":---", text.substr(cut + 5), {}});
+                        set.inputs.push_back({relative(f) + ":" + std::to_string(t->source().begin.line), *sql, {}});
+        if (cut != std::string::npos) set.inputs.push_back({relative(f) + ":---", text.substr(cut + 5), {}});
     }
     return set;
 }
@@ -146,75 +144,68 @@ void list(std::ostringstream& out, const char* what, const std::vector<T>& items
 }
 
 void describe_statement(std::ostringstream& out, const Statement& st) {
-    out << " statement kind=" << name(st.kind) << " inner=" << name(st.inner_kind)
-        << " object_type=" << st.object_type << " at=" << st.offset << "+" << st.length
-        << " fingerprint=" << fingerprint_hex(st.fingerprint) << "\n";
+    out << " statement kind=" << name(st.kind) << " inner=" << name(st.inner_kind) << " object_type=" << st.object_type
+        << " at=" << st.offset << "+" << st.length << " fingerprint=" << fingerprint_hex(st.fingerprint) << "\n";
     out << "  normalized=" << escaped(st.normalized) << "\n";
-    out << "  params=" << st.param_count << " parameter=" << escaped(st.parameter)
-        << " set_local=" << st.set_local << " set_default=" << st.set_default
-        << " name=" << escaped(st.name) << " explain_analyze=" << st.explain_analyze
-        << " has_where=" << st.has_where << " has_limit=" << st.has_limit
+    out << "  params=" << st.param_count << " parameter=" << escaped(st.parameter) << " set_local=" << st.set_local
+        << " set_default=" << st.set_default << " name=" << escaped(st.name)
+        << " explain_analyze=" << st.explain_analyze << " has_where=" << st.has_where << " has_limit=" << st.has_limit
         << " data_modifying_cte=" << st.data_modifying_cte << " select_into=" << st.select_into
         << " with_hold=" << st.cursor_with_hold << " temporary=" << st.temporary
-        << " changes_parse_settings=" << st.changes_parse_settings
-        << " comments=" << st.first_comment << "+" << st.comment_count
-        << " set_ops=" << st.set_operations.union_ << "/" << st.set_operations.intersect << "/"
+        << " changes_parse_settings=" << st.changes_parse_settings << " comments=" << st.first_comment << "+"
+        << st.comment_count << " set_ops=" << st.set_operations.union_ << "/" << st.set_operations.intersect << "/"
         << st.set_operations.except << "\n";
     if (st.copy)
-        out << "  copy " << name(st.copy->direction) << " " << name(st.copy->endpoint)
-            << " query=" << st.copy->query << "\n";
+        out << "  copy " << name(st.copy->direction) << " " << name(st.copy->endpoint) << " query=" << st.copy->query
+            << "\n";
     for (const std::string& u : st.unknown_nodes) out << "  unknown " << escaped(u) << "\n";
     list(out, "relation", st.relations, [&](const Relation& r) {
-        out << " " << escaped(r.catalog) << "|" << escaped(r.schema) << "|" << escaped(r.name)
-            << " " << access_names(r.access) << " at=" << r.offset;
+        out << " " << escaped(r.catalog) << "|" << escaped(r.schema) << "|" << escaped(r.name) << " "
+            << access_names(r.access) << " at=" << r.offset;
     });
     list(out, "column", st.columns, [&](const Column& c) {
-        out << " " << escaped(c.name) << (c.all_columns ? " *" : "") << (c.written ? " written" : "")
-            << " " << name(c.origin) << " rel=" << c.relation << " candidates=";
+        out << " " << escaped(c.name) << (c.all_columns ? " *" : "") << (c.written ? " written" : "") << " "
+            << name(c.origin) << " rel=" << c.relation << " candidates=";
         for (uint32_t r : c.candidates) out << r << ",";
         out << " at=" << c.offset;
     });
     list(out, "function", st.functions, [&](const FunctionCall& f) {
         out << " " << escaped(f.catalog) << "|" << escaped(f.schema) << "|" << escaped(f.name)
             << (f.sql_syntax ? " sql_syntax" : "") << (f.attribute_notation ? " attribute" : "")
-            << (f.row_source ? " row_source" : "") << " rel=" << f.relation << " at=" << f.offset
-            << " args=";
+            << (f.row_source ? " row_source" : "") << " rel=" << f.relation << " at=" << f.offset << " args=";
         for (const Argument& a : f.arguments)
-            out << "(" << name(a.kind) << " " << escaped(a.name) << " lit=" << a.literal
-                << " param=" << a.parameter << " at=" << a.offset << ")";
+            out << "(" << name(a.kind) << " " << escaped(a.name) << " lit=" << a.literal << " param=" << a.parameter
+                << " at=" << a.offset << ")";
     });
     list(out, "literal", st.literals, [&](const Literal& l) {
-        out << " " << name(l.kind) << (l.bare_word ? "*" : "") << " " << name(l.context) << " "
-            << name(l.clause) << " at=" << l.offset << "+" << l.length
-            << " compared_to=" << escaped(l.compared_to) << " cast=" << escaped(l.cast_type)
-            << " value=" << escaped(l.value);
+        out << " " << name(l.kind) << (l.bare_word ? "*" : "") << " " << name(l.context) << " " << name(l.clause)
+            << " at=" << l.offset << "+" << l.length << " compared_to=" << escaped(l.compared_to)
+            << " cast=" << escaped(l.cast_type) << " value=" << escaped(l.value);
     });
     list(out, "tautology", st.tautologies, [&](const Tautology& t) {
         out << " " << name(t.clause) << " at=" << t.offset << (t.conjunct ? " conjunct" : "")
             << (t.whole ? " whole" : "") << (t.literal_true ? " literal_true" : "");
     });
     list(out, "dynamic", st.dynamic_code, [&](const DynamicCode& d) {
-        out << " " << name(d.kind) << " language=" << escaped(d.language)
-            << " name=" << escaped(d.name) << " at=" << d.offset;
+        out << " " << name(d.kind) << " language=" << escaped(d.language) << " name=" << escaped(d.name)
+            << " at=" << d.offset;
     });
     list(out, "arm", st.set_operation_arms, [&](const SetOperationArm& a) {
-        out << " at=" << a.offset << " parameters=" << a.parameters
-            << " reads=" << a.reads_relation << " recursive=" << a.recursive;
+        out << " at=" << a.offset << " parameters=" << a.parameters << " reads=" << a.reads_relation
+            << " recursive=" << a.recursive;
     });
     list(out, "converted", st.converted_queries, [&](const ConvertedQuery& q) {
         out << " at=" << q.offset << " reads=" << q.reads_relation << " via=";
         for (const Conversion& c : q.conversions)
-            out << (c.cast ? "cast:" : "call:") << escaped(c.name)
-                << (c.may_quote_value ? "!" : "") << ",";
+            out << (c.cast ? "cast:" : "call:") << escaped(c.name) << (c.may_quote_value ? "!" : "") << ",";
     });
     list(out, "write", st.writes, [&](const Write& w) {
         out << " " << name(w.kind) << " " << name(w.place) << (w.row_lock ? " row_lock" : "")
-            << (w.merge_action ? " merge_action" : "") << " rel=" << w.relation
-            << " has_where=" << w.has_where << " restricts=" << w.restricts << " at=" << w.offset;
+            << (w.merge_action ? " merge_action" : "") << " rel=" << w.relation << " has_where=" << w.has_where
+            << " restricts=" << w.restricts << " at=" << w.offset;
     });
-    list(out, "unknown_relation", st.unknown_relations, [&](const UnknownRelation& u) {
-        out << " " << access_names(u.access) << " at=" << u.offset;
-    });
+    list(out, "unknown_relation", st.unknown_relations,
+         [&](const UnknownRelation& u) { out << " " << access_names(u.access) << " at=" << u.offset; });
 }
 
 }  // namespace
@@ -225,16 +216,14 @@ std::vector<GoldenSet> golden_sets() {
 
 std::string describe_analysis(const Analysis& a) {
     std::ostringstream out;
-    out << " status=" << name(a.status) << " error=" << escaped(a.error)
-        << " error_position=" << a.error_position << " error_sqlstate=" << a.error_sqlstate
-        << " fingerprint=" << fingerprint_hex(a.fingerprint)
+    out << " status=" << name(a.status) << " error=" << escaped(a.error) << " error_position=" << a.error_position
+        << " error_sqlstate=" << a.error_sqlstate << " fingerprint=" << fingerprint_hex(a.fingerprint)
         << " depends_on_settings=" << a.depends_on_settings << "\n";
     for (const Comment& c : a.comments)
-        out << " comment " << (c.style == CommentStyle::line ? "line" : "block") << " at=" << c.offset
-            << "+" << c.length << (c.sqlcommenter ? " sqlcommenter" : "")
-            << (c.marginalia ? " marginalia" : "") << (c.sql_like ? " sql_like" : "")
-            << (c.after_literal ? " after_literal" : "") << (c.at_end ? " at_end" : "") << " "
-            << escaped(c.text) << "\n";
+        out << " comment " << (c.style == CommentStyle::line ? "line" : "block") << " at=" << c.offset << "+"
+            << c.length << (c.sqlcommenter ? " sqlcommenter" : "") << (c.marginalia ? " marginalia" : "")
+            << (c.sql_like ? " sql_like" : "") << (c.after_literal ? " after_literal" : "")
+            << (c.at_end ? " at_end" : "") << " " << escaped(c.text) << "\n";
     for (const Statement& st : a.statements) describe_statement(out, st);
     return out.str();
 }

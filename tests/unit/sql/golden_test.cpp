@@ -28,8 +28,8 @@ std::string first_difference(const std::string& expected, const std::string& act
         if (!more_e && !more_a) return "";
         if (more_e && el.rfind("== ", 0) == 0) last_input = el;
         if (!more_e || !more_a || el != al)
-            return "line " + std::to_string(line) + " (input " + last_input + ")\n  golden: " +
-                   (more_e ? el : "<end>") + "\n  now:    " + (more_a ? al : "<end>");
+            return "line " + std::to_string(line) + " (input " + last_input +
+                   ")\n  golden: " + (more_e ? el : "<end>") + "\n  now:    " + (more_a ? al : "<end>");
     }
 }
 

@@ -21,9 +21,9 @@ std::vector<std::string> tokens(std::string_view json) {
 }  // namespace
 
 TEST_CASE("tokens are strings with their quotes, scalars and brackets; separators are skipped") {
-    CHECK(tokens(R"({"a":[1, -2.5e3,true,null],"b" : "x\"y,}"})") ==
-          std::vector<std::string>{"{", "\"a\"", "[", "1", "-2.5e3", "true", "null", "]", "\"b\"",
-                                   "\"x\\\"y,}\"", "}"});
+    CHECK(
+        tokens(R"({"a":[1, -2.5e3,true,null],"b" : "x\"y,}"})") ==
+        std::vector<std::string>{"{", "\"a\"", "[", "1", "-2.5e3", "true", "null", "]", "\"b\"", "\"x\\\"y,}\"", "}"});
     CHECK(tokens("").empty());
     CHECK(tokens(" , : \n").empty());
 }

@@ -67,8 +67,8 @@ TEST_CASE("a relation in an unwrapped field outside the typed list is still seen
     for (const Field& f : grammar_fields())
         if (f.type == "RangeVar" && typed_field(f.field) == NodeTag::unknown)
             by_structure.insert(f.parent + "." + f.field);
-    CHECK(by_structure == std::set<std::string>{"ColumnDef.identitySequence", "CreateTrigStmt.constrrel",
-                                                "PartitionCmd.name"});
+    CHECK(by_structure ==
+          std::set<std::string>{"ColumnDef.identitySequence", "CreateTrigStmt.constrrel", "PartitionCmd.name"});
 }
 
 TEST_CASE("relations in those fields are reported") {

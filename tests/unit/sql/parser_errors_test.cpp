@@ -42,8 +42,7 @@ TEST_CASE("other unparseable text is a syntax error, and analyzed text has no SQ
     CHECK(sqlstate_of("SELECT 1 +") == "42601");
     CHECK(sqlstate_of("SELECT 'a\xff'") == "42601");  // invalid UTF-8, refused before parsing
     // A message that only starts like one of the grammar's own is not it.
-    CHECK(sqlstate_of("SELECT 1 FROM t WHERE x = ) -- frame start cannot be UNBOUNDED FOLLOWING") ==
-          "42601");
+    CHECK(sqlstate_of("SELECT 1 FROM t WHERE x = ) -- frame start cannot be UNBOUNDED FOLLOWING") == "42601");
     Analysis ok = analyze("SELECT 1");
     CHECK(ok.ok());
     CHECK(ok.error_sqlstate.empty());
@@ -53,9 +52,9 @@ TEST_CASE("other unparseable text is a syntax error, and analyzed text has no SQ
 }
 
 TEST_CASE("ALTER TABLE ... REPLICA IDENTITY is a known ALTER TABLE") {
-    for (const char* sql : {"ALTER TABLE t REPLICA IDENTITY FULL", "ALTER TABLE t REPLICA IDENTITY NOTHING",
-                            "ALTER TABLE t REPLICA IDENTITY DEFAULT",
-                            "ALTER TABLE ONLY s.t REPLICA IDENTITY USING INDEX t_pkey"}) {
+    for (const char* sql :
+         {"ALTER TABLE t REPLICA IDENTITY FULL", "ALTER TABLE t REPLICA IDENTITY NOTHING",
+          "ALTER TABLE t REPLICA IDENTITY DEFAULT", "ALTER TABLE ONLY s.t REPLICA IDENTITY USING INDEX t_pkey"}) {
         CAPTURE(sql);
         Analysis a = analyze(sql);
         REQUIRE(a.ok());

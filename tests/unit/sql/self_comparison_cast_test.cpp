@@ -13,7 +13,9 @@ using namespace pgmoat::sql;
 
 namespace {
 
-Statement one(const std::string& sql) { return analyze_one(sql); }
+Statement one(const std::string& sql) {
+    return analyze_one(sql);
+}
 
 // The text of each reported tautology, up to the end of the statement.
 std::vector<std::string> tautologies(const std::string& sql) {
@@ -56,8 +58,8 @@ TEST_CASE("a column, parameter or call compared with itself is a tautology") {
 }
 
 TEST_CASE("a comparison of an expression with itself that is always false is reported as a probe") {
-    for (const char* cond : {"id <> id", "id != id", "id < id", "id > id", "name NOT LIKE name",
-                             "name NOT ILIKE name", "id IS DISTINCT FROM id"}) {
+    for (const char* cond : {"id <> id", "id != id", "id < id", "id > id", "name NOT LIKE name", "name NOT ILIKE name",
+                             "id IS DISTINCT FROM id"}) {
         const std::string sql = std::string("SELECT * FROM users WHERE id = $1 AND ") + cond;
         INFO(sql);
         CHECK(tautologies(sql) == std::vector<std::string>{cond});
@@ -78,8 +80,7 @@ TEST_CASE("comparing two different expressions is not a tautology") {
              "x BETWEEN x AND x",
              "x - x = 0",
          }) {
-        const std::string sql =
-            std::string("SELECT * FROM a JOIN b ON a.id = b.id, t1, t2 WHERE ") + cond;
+        const std::string sql = std::string("SELECT * FROM a JOIN b ON a.id = b.id, t1, t2 WHERE ") + cond;
         INFO(sql);
         CHECK(tautologies(sql).empty());
     }
@@ -107,8 +108,7 @@ TEST_CASE("a constant condition made of self-comparisons is reported once, as a 
           std::vector<std::string>{"id = id AND name = name"});
     CHECK(tautologies("SELECT * FROM t WHERE x = $1 OR (id = id AND 1 = 1)") ==
           std::vector<std::string>{"id = id AND 1 = 1)"});
-    CHECK(tautologies("SELECT * FROM t WHERE NOT id <> id") ==
-          std::vector<std::string>{"NOT id <> id"});
+    CHECK(tautologies("SELECT * FROM t WHERE NOT id <> id") == std::vector<std::string>{"NOT id <> id"});
 }
 
 TEST_CASE("large equal sides are compared whole, not by a prefix") {
@@ -143,34 +143,30 @@ TEST_CASE("self-comparisons and casts leave fingerprints and normalized text as 
 }
 
 TEST_CASE("a cast literal names its target type as PostgreSQL does") {
-    CHECK(casts("SELECT * FROM t WHERE created > now() - '7 days'::interval") ==
-          std::vector<std::string>{"interval"});
+    CHECK(casts("SELECT * FROM t WHERE created > now() - '7 days'::interval") == std::vector<std::string>{"interval"});
     CHECK(casts("SELECT 1::int, 2::integer, 3::smallint, 4::bigint, 5::real, 6::double precision, "
                 "7::float, 8::decimal, 9::numeric(10, 2)") ==
-          std::vector<std::string>{"int4", "int4", "int2", "int8", "float4", "float8", "float8",
-                                   "numeric", "numeric"});
+          std::vector<std::string>{"int4", "int4", "int2", "int8", "float4", "float8", "float8", "numeric", "numeric"});
     CHECK(casts("SELECT 'a'::varchar(20), 'b'::character varying, 'c'::char(3), 'd'::character, "
                 "'e'::text, 'f'::\"char\"") ==
           std::vector<std::string>{"varchar", "varchar", "bpchar", "bpchar", "text", "char"});
     CHECK(casts("SELECT 't'::boolean, 't'::bool, 'x'::timestamp with time zone, "
                 "'y'::timestamptz, 'z'::timestamp(3), 'users'::regclass") ==
-          std::vector<std::string>{"bool", "bool", "timestamptz", "timestamptz", "timestamp",
-                                   "regclass"});
+          std::vector<std::string>{"bool", "bool", "timestamptz", "timestamptz", "timestamp", "regclass"});
 }
 
 TEST_CASE("CAST(... AS ...) and typed literals carry their type too") {
-    CHECK(casts("SELECT CAST('1' AS bigint), CAST('2' AS INTEGER)") ==
-          std::vector<std::string>{"int8", "int4"});
+    CHECK(casts("SELECT CAST('1' AS bigint), CAST('2' AS INTEGER)") == std::vector<std::string>{"int8", "int4"});
     CHECK(casts("SELECT DATE '2024-01-01', INTERVAL '1 day', INTERVAL '1' DAY, TIME '12:00', "
                 "TIMESTAMP '2024-01-01 00:00'") ==
           std::vector<std::string>{"date", "interval", "interval", "time", "timestamp"});
 }
 
 TEST_CASE("a cast type keeps a schema only when the statement writes one") {
-    CHECK(casts("SELECT '1'::pg_catalog.int4, '2'::PG_CATALOG.int8, '3'::\"pg_catalog\".text, "
-                "'4'::app.money_t, '5'::\"App\".\"Money\"") ==
-          std::vector<std::string>{"pg_catalog.int4", "pg_catalog.int8", "pg_catalog.text",
-                                   "app.money_t", "App.Money"});
+    CHECK(
+        casts("SELECT '1'::pg_catalog.int4, '2'::PG_CATALOG.int8, '3'::\"pg_catalog\".text, "
+              "'4'::app.money_t, '5'::\"App\".\"Money\"") ==
+        std::vector<std::string>{"pg_catalog.int4", "pg_catalog.int8", "pg_catalog.text", "app.money_t", "App.Money"});
 }
 
 TEST_CASE("array casts, nested casts and non-cast literals") {
@@ -195,8 +191,7 @@ TEST_CASE("a cast literal is a typed constant only where its value stays typed")
         return std::string("no literal ") + value;
     };
     // Compared, directly or through + and -: a typed constant.
-    CHECK(of("SELECT x FROM t WHERE created_at > now() - '7 days'::interval", "7 days") ==
-          "type_cast interval");
+    CHECK(of("SELECT x FROM t WHERE created_at > now() - '7 days'::interval", "7 days") == "type_cast interval");
     CHECK(of("SELECT x FROM t WHERE oid = 'users'::regclass", "users") == "type_cast regclass");
     CHECK(of("SELECT x FROM t WHERE x IN ('a'::regtype, 'b'::regtype)", "b") == "type_cast regtype");
     // Turned back into a plain value by an outer cast: the type it ends up as.
@@ -205,10 +200,8 @@ TEST_CASE("a cast literal is a typed constant only where its value stays typed")
     // ... by a call, other arithmetic, or a place that stores it: that place.
     CHECK(of("SELECT x FROM t WHERE n = extract(day FROM '5 days'::interval)", "5 days") ==
           "function_argument interval");
-    CHECK(of("SELECT x FROM t WHERE n = '5 days'::interval / '1 day'::interval", "5 days") ==
-          "predicate interval");
-    CHECK(of("UPDATE users SET role = 'pg_class'::regclass WHERE id = $1", "pg_class") ==
-          "update_set regclass");
+    CHECK(of("SELECT x FROM t WHERE n = '5 days'::interval / '1 day'::interval", "5 days") == "predicate interval");
+    CHECK(of("UPDATE users SET role = 'pg_class'::regclass WHERE id = $1", "pg_class") == "update_set regclass");
     CHECK(of("INSERT INTO t (a) VALUES ('1 day'::interval)", "1 day") == "values interval");
     // In the select list the client reads, a select_list value whatever its type.
     CHECK(of("SELECT '2024-01-01'::date", "2024-01-01") == "select_list date");

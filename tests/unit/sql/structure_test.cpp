@@ -13,7 +13,9 @@ using namespace pgmoat::sql;
 
 namespace {
 
-Statement one(const std::string& sql) { return analyze_one(sql); }
+Statement one(const std::string& sql) {
+    return analyze_one(sql);
+}
 
 // Each literal's context, in text order.
 std::vector<std::string> contexts(const std::string& sql) {
@@ -36,8 +38,9 @@ TEST_CASE("set operation arms: what each reads, with or without a parameter, rec
     CHECK(st.set_operation_arms[1].offset > st.set_operation_arms[0].offset);
 
     // A parameter in a sub-select of the arm counts; catalogs are relations too.
-    st = one("SELECT a FROM t WHERE x = $1 UNION SELECT a FROM u WHERE b IN (SELECT b FROM v WHERE c = $2) "
-             "UNION SELECT typname FROM pg_type");
+    st =
+        one("SELECT a FROM t WHERE x = $1 UNION SELECT a FROM u WHERE b IN (SELECT b FROM v WHERE c = $2) "
+            "UNION SELECT typname FROM pg_type");
     REQUIRE(st.set_operation_arms.size() == 3);
     CHECK(st.set_operation_arms[1].parameters);
     CHECK(st.set_operation_arms[2].reads_relation);
@@ -47,8 +50,9 @@ TEST_CASE("set operation arms: what each reads, with or without a parameter, rec
     st = one("SELECT $1 UNION ALL SELECT $2");
     REQUIRE(st.set_operation_arms.size() == 2);
     CHECK_FALSE(st.set_operation_arms[0].reads_relation);
-    st = one("WITH RECURSIVE tree AS (SELECT id FROM comments WHERE post_id = $1 UNION ALL "
-             "SELECT c.id FROM comments c JOIN tree t ON c.parent_id = t.id) SELECT * FROM tree");
+    st =
+        one("WITH RECURSIVE tree AS (SELECT id FROM comments WHERE post_id = $1 UNION ALL "
+            "SELECT c.id FROM comments c JOIN tree t ON c.parent_id = t.id) SELECT * FROM tree");
     REQUIRE(st.set_operation_arms.size() == 2);
     CHECK_FALSE(st.set_operation_arms[0].recursive);
     CHECK(st.set_operation_arms[1].recursive);
@@ -75,7 +79,10 @@ TEST_CASE("converted sub-selects: the casts and calls a sub-select's value goes 
     CHECK(c[1].may_quote_value);
 
     CHECK_FALSE(one("SELECT (SELECT max(email) FROM users)::text").converted_queries[0].conversions[0].may_quote_value);
-    CHECK(one("SELECT date_part((SELECT max(email) FROM users), now())").converted_queries[0].conversions[0].may_quote_value);
+    CHECK(one("SELECT date_part((SELECT max(email) FROM users), now())")
+              .converted_queries[0]
+              .conversions[0]
+              .may_quote_value);
     CHECK(one("SELECT int4in(textout((SELECT max(email) FROM users)))").converted_queries.size() == 1);
     // A sub-select reading no relation, one not converted, and conversions inside the sub-select.
     CHECK_FALSE(one("SELECT (SELECT 1)::int").converted_queries[0].reads_relation);
@@ -103,8 +110,10 @@ TEST_CASE("tautologies: `1=1` ANDed at the top is told from probes and self-comp
 TEST_CASE("literals that are structure get their own contexts") {
     CHECK(contexts("SELECT id FROM t WHERE id = $1 AND 1=1") == V{"constant_condition", "constant_condition"});
     CHECK(contexts("SELECT id FROM t WHERE id = $1 OR 1=1") == V{"comparison", "comparison"});
-    CHECK(contexts("SELECT id FROM t WHERE name ILIKE ('%' || $1 || '%')") == V{"pattern_wildcard", "pattern_wildcard"});
-    CHECK(contexts("SELECT id FROM t WHERE name ILIKE ('%' || 'x' || '%')") == V{"predicate", "predicate", "predicate"});
+    CHECK(contexts("SELECT id FROM t WHERE name ILIKE ('%' || $1 || '%')") ==
+          V{"pattern_wildcard", "pattern_wildcard"});
+    CHECK(contexts("SELECT id FROM t WHERE name ILIKE ('%' || 'x' || '%')") ==
+          V{"predicate", "predicate", "predicate"});
     CHECK(contexts("SELECT id FROM t WHERE name LIKE '%'") == V{"comparison"});
     CHECK(contexts("SELECT count(1), string_agg(e, ','), to_char(d, 'YYYY'), round(x, 2) FROM t") ==
           V{"function_option", "function_option", "function_option", "function_option"});
@@ -112,7 +121,8 @@ TEST_CASE("literals that are structure get their own contexts") {
     CHECK(contexts("SELECT id FROM t WHERE settings->>'theme' = $1") == V{"function_option"});
     CHECK(contexts("SELECT id FROM t WHERE lower(name) = lower('X')") == V{"function_argument"});
     CHECK(contexts("SELECT json_build_object('k', 5)") == V{"function_option", "function_argument"});
-    CHECK(contexts("SELECT t.oid FROM pg_type t JOIN pg_namespace ns ON typnamespace = ns.oid WHERE typname = 'hstore'") ==
+    CHECK(contexts(
+              "SELECT t.oid FROM pg_type t JOIN pg_namespace ns ON typnamespace = ns.oid WHERE typname = 'hstore'") ==
           V{"catalog_lookup"});
     // Not when anything but catalogs is read, nor with a set operation.
     CHECK(contexts("SELECT t.oid FROM pg_type t, users u WHERE typname = 'hstore'") == V{"comparison"});

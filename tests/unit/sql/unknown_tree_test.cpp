@@ -30,8 +30,7 @@ Walked walk(const std::string& sql, const std::string& json, uint32_t max_depth 
 }  // namespace
 
 TEST_CASE("an unknown statement node is kind other and named") {
-    Walked w = walk("FANCY NEW THING",
-                    R"({"version":160000,"stmts":[{"stmt":{"FancyNewStmt":{"x":1}}}]})");
+    Walked w = walk("FANCY NEW THING", R"({"version":160000,"stmts":[{"stmt":{"FancyNewStmt":{"x":1}}}]})");
     REQUIRE(w.ok);
     REQUIRE(w.analysis.statements.size() == 1);
     const Statement& st = w.analysis.statements[0];
@@ -42,10 +41,9 @@ TEST_CASE("an unknown statement node is kind other and named") {
 
 TEST_CASE("what sits below an unknown node is still seen") {
     std::string sql = "SELECT * FROM secrets WHERE pg_sleep(1) IS NULL";
-    std::string json =
-        R"({"version":150001,"stmts":[{"stmt":{"SelectStmt":{"whereClause":{"NewExpr":{"arg":)"
-        R"({"FuncCall":{"funcname":[{"String":{"sval":"pg_sleep"}}],"location":28}},)"
-        R"("rel":{"relname":"secrets","location":14}}},"op":"SETOP_NONE"}}}]})";
+    std::string json = R"({"version":150001,"stmts":[{"stmt":{"SelectStmt":{"whereClause":{"NewExpr":{"arg":)"
+                       R"({"FuncCall":{"funcname":[{"String":{"sval":"pg_sleep"}}],"location":28}},)"
+                       R"("rel":{"relname":"secrets","location":14}}},"op":"SETOP_NONE"}}}]})";
     Walked w = walk(sql, json);
     REQUIRE(w.ok);
     const Statement& st = w.analysis.statements[0];
@@ -88,9 +86,8 @@ TEST_CASE("JSON nested past the walker's bound fails as too deep") {
 
 TEST_CASE("escaped names in the JSON are unescaped") {
     std::string sql = R"(SELECT * FROM "a""b<c>\d")";
-    std::string json =
-        R"({"stmts":[{"stmt":{"SelectStmt":{"fromClause":[{"RangeVar":)"
-        R"({"relname":"a\"b\u003cc\u003e\\d","location":14}}],"op":"SETOP_NONE"}}}]})";
+    std::string json = R"({"stmts":[{"stmt":{"SelectStmt":{"fromClause":[{"RangeVar":)"
+                       R"({"relname":"a\"b\u003cc\u003e\\d","location":14}}],"op":"SETOP_NONE"}}}]})";
     Walked w = walk(sql, json);
     REQUIRE(w.ok);
     REQUIRE(w.analysis.statements[0].relations.size() == 1);

@@ -18,6 +18,7 @@ PACKAGES=(
   python3-sqlalchemy python3-django python3-asyncpg # ORM matrix (tests/integration/orms): SQLAlchemy 1.4, Django 3.2
   ruby ruby-activerecord ruby-pg                    # ORM matrix: ActiveRecord 6.1 on ruby-pg
   clang-14 libclang-rt-14-dev                       # libFuzzer and sanitizer runtimes
+  clang-format clang-tidy                           # scripts/lint.sh: the format and lint gates (clang 14)
   procps iproute2 openssl curl                     # curl: the demo's tour reads /metrics with it
   systemd python3-yaml                              # deploy/ checks: systemd-analyze, the Kubernetes manifests
 )

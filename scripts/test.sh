@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what the tests need, builds pgmoat, and runs the whole test suite: unit
-# tests and the integration suite against a real PostgreSQL, first in a normal
-# build (then PostgreSQL's own regression suite through it, scripts/regress.sh),
-# then again in an ASan+UBSan build; then each fuzz target for seconds.
+# Installs what the tests need, checks the C++ files' format (scripts/lint.sh),
+# builds pgmoat, and runs the whole test suite: unit tests and the integration
+# suite against a real PostgreSQL, first in a normal build (then PostgreSQL's own
+# regression suite through it, scripts/regress.sh), then again in an ASan+UBSan
+# build; then each fuzz target for seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,8 @@ bash scripts/install-deps.sh
   PRISMA_SCHEMA_ENGINE_BINARY=/bin/false CHECKPOINT_DISABLE=1 npm run --silent generate >/dev/null)
 
 source scripts/ccache-env.sh
+
+bash scripts/lint.sh
 
 run_suite() {
   local dir=$1; shift

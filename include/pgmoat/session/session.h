@@ -268,8 +268,8 @@ class Session {
     // A refusal that does not depend on the text: rate limit, audit log down.
     std::optional<policy::Decision> runtime_refusal();
     policy::Decision unknown_portal(std::string_view portal) const;
-    void reject(const policy::Decision& d, std::string_view sql, std::shared_ptr<const sql::Analysis> a, Origin origin,
-                std::string_view statement_name, Outbox& out);
+    void reject(const policy::Decision& d, std::string_view sql, const std::shared_ptr<const sql::Analysis>& a,
+                Origin origin, std::string_view statement_name, Outbox& out);
     void count(const policy::Decision& d, const sql::Analysis* a);
     void record(const Execution& e, std::string_view sqlstate, uint64_t rows);
     void record_rejection(const policy::Decision& d, std::string_view sql,

@@ -13,8 +13,8 @@ namespace pgmoat::net {
 
 class Watchdog {
   public:
-    Watchdog(asio::any_io_executor executor, std::chrono::milliseconds timeout, std::function<void()> on_expiry)
-        : timer_(std::move(executor)), state_(std::make_shared<State>()) {
+    Watchdog(const asio::any_io_executor& executor, std::chrono::milliseconds timeout, std::function<void()> on_expiry)
+        : timer_(executor), state_(std::make_shared<State>()) {
         state_->on_expiry = std::move(on_expiry);
         timer_.expires_after(timeout);
         timer_.async_wait([state = state_](error_code ec) {

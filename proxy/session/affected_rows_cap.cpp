@@ -217,15 +217,9 @@ bool Session::on_own_answer(const Frame& frame, Outbox& out) {
             if (capped_query_ && (capped_query_->closing || !capped_query_->sent))
                 capped_query_->commit_error = std::string(frame.bytes());
             return true;
-        case backend::ParameterStatus:
-            on_parameter_status(frame.body);
-            [[fallthrough]];
-        case backend::NoticeResponse:
-        case backend::NotificationResponse:
-            relay(frame, out);
-            return true;
         default:
-            return true;  // BEGIN, COMMIT, ROLLBACK: pgmoat's own
+            relay_asynchronous(frame, out);  // BEGIN's, COMMIT's, ROLLBACK's answers: pgmoat's own
+            return true;
     }
 }
 

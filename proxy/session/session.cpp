@@ -277,6 +277,20 @@ void Session::relay(const Frame& frame, Outbox& out) {
     if (!executions_.empty() && executions_.front().batch == syncs_done_) executions_.front().bytes += frame.size;
 }
 
+void Session::relay_asynchronous(const Frame& frame, Outbox& out) {
+    switch (frame.type) {
+        case backend::ParameterStatus:
+            on_parameter_status(frame.body);
+            [[fallthrough]];
+        case backend::NoticeResponse:
+        case backend::NotificationResponse:
+            relay(frame, out);
+            break;
+        default:
+            break;
+    }
+}
+
 void Session::write_row_cap_error(Outbox& out) {
     ErrorFields e;
     e.sqlstate = sqlstate::program_limit_exceeded;

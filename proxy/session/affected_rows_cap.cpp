@@ -135,7 +135,7 @@ void Session::run_capped_query(const Frame& frame, std::shared_ptr<const sql::An
         d.hint = "send Sync before the Query";
         count(d, analysis.get());
         std::string_view sql = frame.body.substr(0, frame.body.size() - 1);
-        return reject(d, sql, std::move(analysis), Origin::simple_query, {}, out);
+        return reject(d, sql, analysis, Origin::simple_query, {}, out);
     }
     capped_query_ = CappedQuery{.frame = std::string(frame.bytes()),
                                 .analysis = std::move(analysis),

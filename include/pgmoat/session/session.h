@@ -53,6 +53,10 @@ struct Outbox {
     // that outlives its transaction; the session keeps this server connection.
     std::string pin_reason;     // "set", "listen", ... (metrics)
     std::string pin_statement;  // "SET work_mem" (pgmoat's log)
+    // A message streaming from the client: the Session wrote its header and head
+    // itself, changed (a Bind renamed for this server connection); the relay sends
+    // only the bytes after the head.
+    bool stream_head_written = false;
 };
 
 // The server settings that change how statement text must be read.
@@ -268,8 +272,8 @@ class Session {
     // A refusal that does not depend on the text: rate limit, audit log down.
     std::optional<policy::Decision> runtime_refusal();
     policy::Decision unknown_portal(std::string_view portal) const;
-    void reject(const policy::Decision& d, std::string_view sql, std::shared_ptr<const sql::Analysis> a, Origin origin,
-                std::string_view statement_name, Outbox& out);
+    void reject(const policy::Decision& d, std::string_view sql, const std::shared_ptr<const sql::Analysis>& a,
+                Origin origin, std::string_view statement_name, Outbox& out);
     void count(const policy::Decision& d, const sql::Analysis* a);
     void record(const Execution& e, std::string_view sqlstate, uint64_t rows);
     void record_rejection(const policy::Decision& d, std::string_view sql,
@@ -291,6 +295,9 @@ class Session {
     // not relayed (ServerObjects knows which).
     void forward_parse(const protocol::Frame& frame, std::string_view name, Outbox& out);
     void forward_bind(const protocol::Frame& frame, std::string_view statement, Outbox& out);
+    // A Bind too large to hold, of a named statement: its header and head renamed
+    // (out.stream_head_written); `size` is the whole message's.
+    void forward_streaming_bind(const protocol::Bind& bind, std::string_view head, size_t size, Outbox& out);
     void forward_describe_or_close(const protocol::Frame& frame, char kind, std::string_view name, Outbox& out);
     // The server-side name of a client statement, prepared on the server
     // connection if it is not there; nullptr when the client has no such statement.

@@ -39,15 +39,8 @@ def main():
     target = {"port": pg.port, "pool_mode": "transaction", "pool_size": args.pool_size, "pool_wait_timeout": "5min"}
     moat = Pgmoat(work, targets={"dev": target}, apps={APP: (APP_PASSWORD, ["dev"])},
                   server={"log_level": "warning", "max_client_connections": args.clients + 100}).start()
-    bouncer = Pgbouncer(work, pg, max_client_conn=args.clients + 100)
-    ini = os.path.join(bouncer.dir, "pgbouncer.ini")
-    with open(ini) as f:
-        text = f.read()
-    text = text.replace("pool_mode = session", "pool_mode = transaction").replace(
-        "default_pool_size = 510", f"default_pool_size = {args.pool_size}")
-    with open(ini, "w") as f:
-        f.write(text)
-    bouncer.start()
+    bouncer = Pgbouncer(work, pg, max_client_conn=args.clients + 100, pool_mode="transaction",
+                        pool_size=args.pool_size).start()
     try:
         subprocess.run(["pgbench", "-i", "-q", "-s", str(args.scale), "-h", "127.0.0.1", "-p", str(pg.port),
                         "-U", UPSTREAM_USER, "app"], check=True, capture_output=True,

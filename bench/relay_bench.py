@@ -36,7 +36,7 @@ def cpu_seconds(pid):
 
 
 class Pgbouncer:
-    def __init__(self, work, pg, max_client_conn=2000):
+    def __init__(self, work, pg, max_client_conn=2000, pool_mode="session", pool_size=510):
         self.dir = os.path.join(work, "pgbouncer")
         os.makedirs(self.dir)
         self.port = free_port()
@@ -51,9 +51,9 @@ listen_port = {self.port}
 unix_socket_dir =
 auth_type = scram-sha-256
 auth_file = {self.dir}/userlist.txt
-pool_mode = session
+pool_mode = {pool_mode}
 max_client_conn = {max_client_conn}
-default_pool_size = 510
+default_pool_size = {pool_size}
 logfile = {self.dir}/pgbouncer.log
 """)
         if os.geteuid() == 0:

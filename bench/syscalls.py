@@ -1,13 +1,14 @@
-"""Load-independent cost per statement of pgmoat and pgbouncer (session mode): a
+"""Load-independent cost per statement of pgmoat and pgbouncer (session or transaction mode): a
 fixed pgbench -S run (-t per client) through each proxy, counted with perf's
 syscall tracepoints attached to the proxy process (all its threads) and the
-proxy's user+sys CPU from /proc/PID/stat. Prints, per statement, the syscalls
+proxy's user+sys CPU from /proc/PID/stat and perf's task-clock. Prints, per statement, the syscalls
 by kind (reads that found nothing, i.e. EAGAIN, counted apart) and the CPU
 seconds per 10,000 statements. Counts do not depend on the machine's load; CPU
 does a little (cache misses, scheduling), so each cell is the median of --rounds.
 
 usage: /usr/bin/python3 bench/syscalls.py [--transactions 5000] [--clients 8 16] [--modes prepared extended]
-           [--rounds 3] [--mallocs] [--one-thread] [--compare-bin path/to/other/pgmoat ...]
+           [--rounds 3] [--mallocs] [--one-thread] [--pool-mode session|transaction]
+           [--compare-bin path/to/other/pgmoat ...]
 """
 import argparse
 import os
@@ -47,10 +48,12 @@ COUNTED = [
 
 
 MALLOC_PROBE = "probe_libc:malloc"
+# Server connections per pool in transaction mode, both proxies.
+POOL_SIZE = 4
 
 
 def perf_events(mallocs):
-    args = ["-e", "context-switches", "-e", "raw_syscalls:sys_enter"] + (["-e", MALLOC_PROBE] if mallocs else [])
+    args = ["-e", "context-switches", "-e", "raw_syscalls:sys_enter", "-e", "task-clock", "-e", "cpu-migrations"] + (["-e", MALLOC_PROBE] if mallocs else [])
     for _, calls, flt in COUNTED:
         for c in calls:
             if flt:
@@ -65,10 +68,12 @@ def parse_perf(path):
     with open(path) as f:
         for line in f:
             parts = line.strip().split(",")
-            if len(parts) > 2 and parts[2].startswith(("syscalls:", "raw_syscalls:", "context-switches", "probe_")):
-                counts.append(int(parts[0]) if parts[0].isdigit() else 0)
-    switches, total, rest = counts[0], counts[1], counts[2:]
-    out = {"cs": switches, "all": total, "malloc": 0}
+            if len(parts) > 2 and parts[2].startswith(("syscalls:", "raw_syscalls:", "context-switches", "probe_",
+                                                        "task-clock", "cpu-migrations")):
+                counts.append(float(parts[0]) if re.fullmatch(r"[\d.]+", parts[0]) else 0)
+    switches, total, clock, migrations, rest = counts[0], counts[1], counts[2], counts[3], counts[4:]
+    # task-clock is in milliseconds: kept as CPU seconds per 10,000 statements once divided.
+    out = {"cs": switches, "all": total, "malloc": 0, "clock": clock * 10, "migr": migrations}
     if len(rest) > sum(len(calls) for _, calls, _ in COUNTED):
         out["malloc"], rest = rest[0], rest[1:]
     i = 0
@@ -78,11 +83,14 @@ def parse_perf(path):
     return out
 
 
-def measure(port, pid, mode, clients, transactions, work, mallocs):
-    """One pgbench run with perf attached to `pid`; per-statement counts and CPU s/10k."""
+def measure(port, pid, mode, clients, transactions, work, mallocs, record=None):
+    """One pgbench run with perf attached to `pid`; per-statement counts and CPU s/10k. With `record`, a
+    call-graph profile of the proxy is also written there (perf.data)."""
     out = os.path.join(work, "perf.csv")
     perf = subprocess.Popen(["perf", "stat", "-x", ",", "-o", out, "-p", str(pid)] + perf_events(mallocs),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    recorder = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o", record, "-p", str(pid)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) if record else None
     time.sleep(0.5)  # perf attaches
     before = cpu_split(pid)
     env = dict(os.environ, PGPASSWORD=APP_PASSWORD)
@@ -93,6 +101,9 @@ def measure(port, pid, mode, clients, transactions, work, mallocs):
     user, system = after[0] - before[0], after[1] - before[1]
     perf.send_signal(signal.SIGINT)
     perf.wait(timeout=30)
+    if recorder:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=60)
     if r.returncode != 0:
         raise RuntimeError(f"pgbench failed: {r.stderr}")
     statements = int(re.search(r"number of transactions actually processed: (\d+)", r.stdout).group(1))
@@ -116,6 +127,10 @@ def main():
     ap.add_argument("--mallocs", action="store_true",
                     help="also count malloc calls (needs: perf probe -x /lib/x86_64-linux-gnu/libc.so.6 --add malloc)")
     ap.add_argument("--one-thread", action="store_true", help="also pgmoat with [server] threads = 1 (pgmoat-1t)")
+    ap.add_argument("--pool-mode", choices=["session", "transaction"], default="session",
+                    help="both proxies' pool mode (transaction: a pool of 4 server connections)")
+    ap.add_argument("--record", metavar="DIR",
+                    help="also perf record -g each proxy in an extra round: DIR/<proxy>-<mode>-<clients>.data")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="pgmoat-syscalls-")
@@ -123,17 +138,21 @@ def main():
     pg = Postgres(work, settings={"log_statement": "'none'", "max_connections": "200"}).start()
     apps = {APP: (APP_PASSWORD, ["dev"])}
     # The shipped baseline, enforcing, audit log on (fsync every 100 ms), 2 I/O threads.
-    moat = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps=apps, server={"log_level": "warning"}).start()
-    moat1 = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps=apps,
+    target = {"port": pg.port}
+    if args.pool_mode == "transaction":
+        target.update(pool_mode="transaction", pool_size=POOL_SIZE, pool_wait_timeout="5min")
+    moat = Pgmoat(work, targets={"dev": target}, apps=apps, server={"log_level": "warning"}).start()
+    moat1 = Pgmoat(work, targets={"dev": target}, apps=apps,
                    server={"log_level": "warning", "threads": 1}).start() if args.one_thread else None
     # Other builds of pgmoat (the commit before a change), measured alike in the same run.
     others = {}
     for binary in args.compare_bin:
         here, pgharness.PGMOAT_BIN = pgharness.PGMOAT_BIN, binary
-        others[os.path.basename(binary)] = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps=apps,
+        others[os.path.basename(binary)] = Pgmoat(work, targets={"dev": target}, apps=apps,
                                                   server={"log_level": "warning"}).start()
         pgharness.PGMOAT_BIN = here
-    bouncer = Pgbouncer(work, pg).start()
+    bouncer = Pgbouncer(work, pg, pool_mode=args.pool_mode,
+                        pool_size=POOL_SIZE if args.pool_mode == "transaction" else 510).start()
     try:
         subprocess.run(["pgbench", "-i", "-q", "-s", "1", "-h", "127.0.0.1", "-p", str(pg.port), "-U", UPSTREAM_USER,
                         "app"], check=True, capture_output=True, env=dict(os.environ, PGPASSWORD=UPSTREAM_PASSWORD))
@@ -142,9 +161,9 @@ def main():
             proxies["pgmoat-1t"] = (moat1.port, moat1.proc.pid)
         for name, other in others.items():
             proxies[name] = (other.port, other.proc.pid)
-        cols = (["malloc"] if args.mallocs else []) + ["cs", "all", "recv", "EAGAIN", "send", "epoll", "epoll_ctl", "futex", "timerfd", "uring"]
-        print(f"pgbench -S -j 2 -t {args.transactions} per client; per statement; cpu = user+sys s per 10,000 "
-              f"statements (median of {args.rounds} rounds, alternating); perf syscall tracepoints on the proxy")
+        cols = (["malloc"] if args.mallocs else []) + ["clock", "cs", "migr", "all", "recv", "EAGAIN", "send", "epoll", "epoll_ctl", "futex", "timerfd", "uring"]
+        print(f"pgbench -S -j 2 -t {args.transactions} per client, {args.pool_mode} mode; per statement; "
+              f"clock = perf task-clock, cpu = user+sys s per 10,000 statements (median of {args.rounds} rounds, alternating); perf syscall tracepoints on the proxy")
         print(f"{'proxy':16} {'mode':9} {'clients':>7} " + " ".join(f"{c:>9}" for c in cols)
               + f" {'cpu/10k':>9} {'user/10k':>9} {'cpu range':>13} {'tps':>7}")
         for clients in args.clients:
@@ -154,6 +173,10 @@ def main():
                     order = list(proxies)[rnd % len(proxies):] + list(proxies)[:rnd % len(proxies)]
                     for name in order:
                         rows[name].append(measure(*proxies[name], mode, clients, args.transactions, work, args.mallocs))
+                # Profiling costs the proxy CPU: a round of its own, not counted.
+                for name in proxies if args.record else []:
+                    measure(*proxies[name], mode, clients, args.transactions, work, args.mallocs,
+                            os.path.join(args.record, f"{name}-{mode}-{clients}.data"))
                 for name, runs in rows.items():
                     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                     lo, hi = min(r["cpu"] for r in runs), max(r["cpu"] for r in runs)

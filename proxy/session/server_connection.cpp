@@ -2,9 +2,9 @@
 // client's startup parameters on the server connection it lands on.
 #include "pgmoat/session/server_connection.h"
 
-#include <fmt/format.h>
+#include "pgmoat/common/ascii.h"
 
-#include <strings.h>
+#include <fmt/format.h>
 
 namespace pgmoat::session {
 
@@ -42,7 +42,7 @@ std::string quote_literal(std::string_view s) {
 const std::string* find(const Parameters& list, std::string_view name) {
     const std::string* found = nullptr;  // the last one counts, as the server applies it
     for (const auto& [n, v] : list)
-        if (strcasecmp(n.c_str(), std::string(name).c_str()) == 0) found = &v;
+        if (ascii::iequals(n, name)) found = &v;  // runs per lease in transaction mode: no copies
     return found;
 }
 }  // namespace

@@ -1,0 +1,42 @@
+// The statement that carries a client's startup parameters onto the server
+// connection it lands on in transaction mode: only what differs, names compared
+// as PostgreSQL compares GUC names (case-insensitively), the last of a repeated
+// name winning.
+#include "pgmoat/session/server_connection.h"
+
+#include <doctest/doctest.h>
+
+using pgmoat::session::apply_parameters;
+using pgmoat::session::Parameters;
+
+TEST_CASE("the same settings on the server connection: nothing to send") {
+    Parameters p{{"application_name", "pgbench"}, {"statement_timeout", "5s"}};
+    CHECK(apply_parameters(p, p) == "");
+    CHECK(apply_parameters({}, {}) == "");
+}
+
+TEST_CASE("a name in another case is the same setting") {
+    CHECK(apply_parameters({{"Application_Name", "pgbench"}}, {{"application_name", "pgbench"}}) == "");
+    CHECK(apply_parameters({{"STATEMENT_TIMEOUT", "5s"}}, {{"statement_timeout", "6s"}}) ==
+          "SET \"statement_timeout\" TO '6s';");
+}
+
+TEST_CASE("a changed value is set, a setting the client did not send is reset, a new one is set") {
+    Parameters applied{{"application_name", "a"}, {"search_path", "app"}};
+    Parameters wanted{{"application_name", "b"}, {"idle_in_transaction_session_timeout", "10s"}};
+    CHECK(apply_parameters(applied, wanted) ==
+          "RESET \"search_path\";SET \"application_name\" TO 'b';"
+          "SET \"idle_in_transaction_session_timeout\" TO '10s';");
+}
+
+TEST_CASE("a name sent twice: the last value counts, once") {
+    Parameters wanted{{"application_name", "first"}, {"APPLICATION_NAME", "last"}};
+    CHECK(apply_parameters({}, wanted) == "SET \"APPLICATION_NAME\" TO 'last';");
+    CHECK(apply_parameters({{"application_name", "last"}}, wanted) == "");
+    Parameters applied{{"search_path", "a"}, {"Search_Path", "b"}};
+    CHECK(apply_parameters(applied, {}) == "RESET \"Search_Path\";");
+}
+
+TEST_CASE("values with quotes are quoted") {
+    CHECK(apply_parameters({}, {{"application_name", "it's"}}) == "SET \"application_name\" TO 'it''s';");
+}

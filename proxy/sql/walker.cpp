@@ -170,18 +170,6 @@ Sub Walker::wrapped(const Ctx& c) {
     return s;
 }
 
-// One key per wrapper; anything more is walked so that nothing hides in it.
-Sub Walker::wrapper_rest(Sub s, const Ctx& c, bool keep_inner) {
-    Str extra;
-    while (r_.next_key(extra)) {
-        Acc acc(s.hash);
-        if (keep_inner) acc.merge(s);
-        acc.add(extra, value(c, extra));
-        s = acc.done();
-    }
-    return s;
-}
-
 Ctx Walker::child_of(const NodeInfo& info, const Ctx& c) const {
     Ctx child = c;
     if (!(info.flags & node_flag::transparent)) child.role = Role::none;

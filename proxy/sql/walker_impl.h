@@ -159,9 +159,19 @@ class Walker {
     Sub value(const Ctx& c, Str field = {});
     Sub array(const Ctx& c);
     Sub wrapped(const Ctx& c);
-    // The keys after a wrapper's node (libpg_query writes none), hashed onto `s`;
-    // keep_inner: what `s` found (locations, ...) is kept too.
-    [[gnu::cold]] Sub wrapper_rest(Sub s, const Ctx& c, bool keep_inner);
+    // One key per wrapper; anything more (libpg_query writes none) is walked so
+    // that nothing hides in it, hashed onto `s`; keep_inner: what `s` found
+    // (locations, ...) is kept too. Inline: every wrapped node ends here.
+    Sub wrapper_rest(Sub s, const Ctx& c, bool keep_inner) {
+        Str extra;
+        while (r_.next_key(extra)) {
+            Acc acc(s.hash);
+            if (keep_inner) acc.merge(s);
+            acc.add(extra, value(c, extra));
+            s = acc.done();
+        }
+        return s;
+    }
     Sub node(const NodeInfo& info, const Ctx& c);
     Sub generic_body(const NodeInfo& info, const Ctx& c);
     // An unwrapped struct walked generically (see kTypedFields).

@@ -162,7 +162,7 @@ class Walker {
     // One key per wrapper; anything more (libpg_query writes none) is walked so
     // that nothing hides in it, hashed onto `s`; keep_inner: what `s` found
     // (locations, ...) is kept too. Inline: every wrapped node ends here.
-    Sub wrapper_rest(Sub s, const Ctx& c, bool keep_inner) {
+    [[gnu::always_inline]] Sub wrapper_rest(Sub s, const Ctx& c, bool keep_inner) {
         Str extra;
         while (r_.next_key(extra)) {
             Acc acc(s.hash);

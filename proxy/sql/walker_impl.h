@@ -161,7 +161,7 @@ class Walker {
     Sub wrapped(const Ctx& c);
     // One key per wrapper; anything more (libpg_query writes none) is walked so
     // that nothing hides in it, hashed onto `s`; keep_inner: what `s` found
-    // (locations, ...) is kept too. Inline: every wrapped node ends here.
+    // (locations, ...) is kept too. Forced inline: every wrapped node ends here.
     [[gnu::always_inline]] Sub wrapper_rest(Sub s, const Ctx& c, bool keep_inner) {
         Str extra;
         while (r_.next_key(extra)) {

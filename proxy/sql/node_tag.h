@@ -239,44 +239,4 @@ const NodeInfo& node_info(NodeTag tag);
 // The JSON key of a node type ("SelectStmt"); empty for unknown.
 std::string_view node_name(NodeTag tag);
 
-// A field that holds one node type without libpg_query's {"Type": ...} wrapper,
-// walked as that node (node_fields.inc lists every such field of PostgreSQL 15's
-// grammar with its type; node_fields_test.cpp checks each entry against it).
-struct TypedField {
-    std::string_view field;
-    NodeTag tag;
-};
-// The fields whose node the walker judges (relations, types, queries, ...).
-// Any other unwrapped field is walked field by field as a plain structure
-// (Walker::structure), which still reports a RangeVar there as a relation.
-inline constexpr TypedField kTypedFields[] = {
-    {"rel", NodeTag::RangeVar},
-    {"view", NodeTag::RangeVar},
-    {"into", NodeTag::IntoClause},
-    {"base", NodeTag::CreateStmt},
-    {"larg", NodeTag::SelectStmt},
-    {"rarg", NodeTag::SelectStmt},
-    {"table", NodeTag::RangeVar},
-    {"infer", NodeTag::InferClause},
-    {"typevar", NodeTag::RangeVar},
-    {"pktable", NodeTag::RangeVar},
-    {"setstmt", NodeTag::VariableSetStmt},
-    {"argType", NodeTag::TypeName},
-    {"relation", NodeTag::RangeVar},
-    {"sequence", NodeTag::RangeVar},
-    {"typeName", NodeTag::TypeName},
-    {"funccall", NodeTag::FuncCall},
-    {"withClause", NodeTag::WithClause},
-    {"intoClause", NodeTag::IntoClause},
-    {"returnType", NodeTag::TypeName},
-    {"ofTypename", NodeTag::TypeName},
-    {"onConflictClause", NodeTag::OnConflictClause},
-};
-// The node a field of kTypedFields holds; unknown for any other field.
-inline NodeTag typed_field(std::string_view field) {
-    for (const TypedField& f : kTypedFields)
-        if (f.field.size() == field.size() && f.field == field) return f.tag;
-    return NodeTag::unknown;
-}
-
 }  // namespace pgmoat::sql::detail

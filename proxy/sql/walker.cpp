@@ -81,12 +81,12 @@ Sub Walker::value(const Ctx& c, Str field) {
                 if (r_.starts_with(kStringNode)) return string_fast();
                 return wrapped(c);
             }
-            NodeTag t = typed_field(field);
-            if (t != NodeTag::unknown) {
-                last_tag_ = t;
-                return node(node_info(t), c);
+            const TypedField* f = field.empty() ? nullptr : typed_field(parent_, field);
+            if (f && f->judged) {
+                last_tag_ = f->type;
+                return node(node_info(f->type), c);
             }
-            return structure(c);
+            return structure(c, f ? f->type : NodeTag::unknown);
         }
         case '[':
             return array(c);
@@ -149,6 +149,7 @@ Sub Walker::wrapped(const Ctx& c) {
     if (info.tag == NodeTag::unknown) {
         unknown_node(key);
         NodeInfo tmp{NodeTag::unknown, StatementKind::none, 0, hash_bytes(key)};
+        ParentGuard parent(*this, NodeTag::unknown);
         s = generic_body(tmp, c);
     } else {
         s = node(info, c);
@@ -164,14 +165,7 @@ Sub Walker::wrapped(const Ctx& c) {
             shape_ = Shape{};
             break;
     }
-    // One key per wrapper; anything more is walked so that nothing hides in it.
-    Str extra;
-    while (r_.next_key(extra)) {
-        Acc acc(s.hash);
-        acc.merge(s);
-        acc.add(extra, value(c, extra));
-        s = acc.done();
-    }
+    s = wrapper_rest(s, c, true);
     last_tag_ = info.tag;
     return s;
 }
@@ -196,6 +190,7 @@ Ctx Walker::child_of(const NodeInfo& info, const Ctx& c) const {
 }
 
 Sub Walker::node(const NodeInfo& info, const Ctx& c) {
+    ParentGuard parent(*this, info.tag);
     if (info.flags & node_flag::statement) return statement(info, c);
     switch (info.tag) {
         case NodeTag::A_Const:
@@ -281,10 +276,13 @@ Sub Walker::generic_body(const NodeInfo& info, const Ctx& c) {
     return acc.done();
 }
 
-// An object whose type neither a wrapper nor its field names: walked field by
-// field; if it is shaped like a RangeVar, it is one (a relation must never be
-// missed because a field was not in kTypedFields).
-Sub Walker::structure(const Ctx& c) {
+// An unwrapped object walked field by field: of a typed field the walker does
+// not judge (`type` from kTypedFields), or of a field PostgreSQL 15's grammar
+// does not have (`type` unknown). A RangeVar is reported as a relation; an
+// object of unknown type is one if it is shaped like a RangeVar (a relation
+// must never be missed because the table did not know its field).
+Sub Walker::structure(const Ctx& c, NodeTag type) {
+    ParentGuard parent(*this, type);
     NodeInfo none{};
     Ctx child = child_of(none, c);
     Acc acc(kStructSeed);
@@ -305,7 +303,7 @@ Sub Walker::structure(const Ctx& c) {
         return true;
     });
     if (!ok) return {};
-    if (!relname.empty()) {
+    if (!relname.empty() && (type == NodeTag::RangeVar || type == NodeTag::unknown)) {
         add_relation(c, catalog, schema, relname, {}, c.access, location, c.from_item);
         acc.variable = true;
     }
@@ -386,6 +384,7 @@ Sub Walker::list_of_names(NameList& out, const Ctx& c) {
     const NodeInfo& info = node_info(key);
     Sub s;
     if (info.tag == NodeTag::List) {
+        ParentGuard parent(*this, NodeTag::List);
         Acc acc(info.hash);
         r_.begin_object();
         Str k;
@@ -405,17 +404,13 @@ Sub Walker::list_of_names(NameList& out, const Ctx& c) {
         if (info.tag == NodeTag::unknown) {
             unknown_node(key);
             NodeInfo tmp{NodeTag::unknown, StatementKind::none, 0, hash_bytes(key)};
+            ParentGuard parent(*this, NodeTag::unknown);
             s = generic_body(tmp, c);
         } else {
             s = node(info, c);
         }
     }
-    Str extra;
-    while (r_.next_key(extra)) {
-        Acc acc(s.hash);
-        acc.add(extra, value(c, extra));
-        s = acc.done();
-    }
+    s = wrapper_rest(s, c, false);
     last_tag_ = info.tag;
     return s;
 }

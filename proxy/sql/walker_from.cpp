@@ -207,21 +207,11 @@ Sub Walker::range_function(const NodeInfo& info, const Ctx& c) {
     return acc.done();
 }
 
+// TABLESAMPLE: its relation is a FROM item when the sampled table is one.
 Sub Walker::range_table_sample(const NodeInfo& info, const Ctx& c) {
-    Ctx child = child_of(info, c);
-    Acc acc(info.hash);
-    bool ok = fields(acc, child, [&](Str key) {
-        if (is(key, "relation")) {
-            Ctx f = child;
-            f.from_item = c.from_item;
-            acc.add(key, value(f, key));
-        } else {
-            return false;
-        }
-        return true;
-    });
-    if (!ok) return {};
-    return acc.done();
+    Ctx f = child_of(info, c);
+    f.from_item = c.from_item;
+    return body_with(info, c, "relation", f);
 }
 
 void Walker::add_derived(int32_t scope, Str alias_name) {

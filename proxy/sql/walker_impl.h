@@ -6,6 +6,7 @@
 
 #include "hash.h"
 #include "name_position.h"
+#include "typed_fields.h"
 #include "walker.h"
 
 #include <cstdint>
@@ -131,6 +132,7 @@ class Walker {
 
   private:
     friend struct DepthGuard;
+    friend struct ParentGuard;
     // [[gnu::cold]] marks what application traffic rarely holds (utility
     // statements, MERGE, COPY, unknown shapes): it keeps the hot path's code
     // compact, which matters because libpg_query competes for the same caches.
@@ -157,10 +159,23 @@ class Walker {
     Sub value(const Ctx& c, Str field = {});
     Sub array(const Ctx& c);
     Sub wrapped(const Ctx& c);
+    // One key per wrapper; anything more (libpg_query writes none) is walked so
+    // that nothing hides in it, hashed onto `s`; keep_inner: what `s` found
+    // (locations, ...) is kept too. Forced inline: every wrapped node ends here.
+    [[gnu::always_inline]] Sub wrapper_rest(Sub s, const Ctx& c, bool keep_inner) {
+        Str extra;
+        while (r_.next_key(extra)) {
+            Acc acc(s.hash);
+            if (keep_inner) acc.merge(s);
+            acc.add(extra, value(c, extra));
+            s = acc.done();
+        }
+        return s;
+    }
     Sub node(const NodeInfo& info, const Ctx& c);
     Sub generic_body(const NodeInfo& info, const Ctx& c);
-    // An unwrapped struct of a type the field name does not tell.
-    [[gnu::cold]] Sub structure(const Ctx& c);
+    // An unwrapped struct walked generically (see kTypedFields).
+    [[gnu::cold]] Sub structure(const Ctx& c, NodeTag type);
     int32_t location_value(Acc& acc);            // the node's own location, merged into acc
     Str string_value(Sub& sub);                  // reads a JSON string (unescaped), hashing it
     Sub name_list(NameList& out, const Ctx& c);  // [{"String":...}, {"A_Star":{}}, ...]
@@ -229,8 +244,7 @@ class Walker {
     Sub statement(const NodeInfo& info, const Ctx& c);
     Sub select_stmt(const NodeInfo& info, const Ctx& c);
     Sub insert_stmt(const NodeInfo& info, const Ctx& c);
-    Sub update_stmt(const NodeInfo& info, const Ctx& c);
-    Sub delete_stmt(const NodeInfo& info, const Ctx& c);
+    Sub update_or_delete(const NodeInfo& info, const Ctx& c, StatementKind kind);
     [[gnu::cold]] Sub merge_stmt(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub copy_stmt(const NodeInfo& info, const Ctx& c);
     Sub with_clause(const Ctx& c);
@@ -276,7 +290,10 @@ class Walker {
     Str last_scalar_;  // the last String/Integer/Float/Boolean/A_Const value walked
     bool has_scalar_ = false;
     NodeTag last_tag_ = NodeTag::unknown;  // type of the last wrapped node walked
-    CastType last_type_;                   // the last TypeName walked
+    // The node whose fields are being read: with a field's name it keys
+    // kTypedFields (an unwrapped object's type).
+    NodeTag parent_ = NodeTag::unknown;
+    CastType last_type_;  // the last TypeName walked
     bool has_type_ = false;
     int32_t param_max_ = 0;
     uint32_t param_refs_ = 0;           // bind parameters walked in this statement
@@ -301,6 +318,14 @@ struct DepthGuard {
         }
     }
     ~DepthGuard() { --w.depth_; }
+};
+
+// Walker::parent_ for the node being walked, restored when it is done.
+struct ParentGuard {
+    Walker& w;
+    NodeTag saved;
+    ParentGuard(Walker& walker, NodeTag tag) : w(walker), saved(walker.parent_) { walker.parent_ = tag; }
+    ~ParentGuard() { w.parent_ = saved; }
 };
 
 inline bool is_where_like(Clause c) {

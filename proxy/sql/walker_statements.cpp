@@ -274,9 +274,9 @@ Sub Walker::statement(const NodeInfo& info, const Ctx& c) {
         case NodeTag::InsertStmt:
             return insert_stmt(info, c);
         case NodeTag::UpdateStmt:
-            return update_stmt(info, c);
+            return update_or_delete(info, c, StatementKind::update);
         case NodeTag::DeleteStmt:
-            return delete_stmt(info, c);
+            return update_or_delete(info, c, StatementKind::delete_);
         case NodeTag::MergeStmt:
             return merge_stmt(info, c);
         case NodeTag::CopyStmt:
@@ -457,6 +457,7 @@ Sub Walker::cte(const Ctx& c, int32_t index) {
         r_.fail();  // a WITH list holds only CTEs
         return {};
     }
+    ParentGuard parent(*this, NodeTag::CommonTableExpr);
     Acc acc(info.hash);
     Ctx base = c;
     base.stmt = StmtRole::nested;
@@ -607,7 +608,9 @@ Sub Walker::on_conflict(const Ctx& c) {
     return acc.done();
 }
 
-Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
+// UPDATE and DELETE: one walk, since their fields differ only by UPDATE's SET
+// list (targetList) and the name of their extra FROM items (fromClause, usingClause).
+Sub Walker::update_or_delete(const NodeInfo& info, const Ctx& c, StatementKind kind) {
     int32_t scope = new_scope(c);
     Ctx base = dml_base(scope, c);
     int32_t target = -1, entry = -1;
@@ -615,7 +618,8 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
-            target = target_relation(acc, key, base, access(Access::update), true, &entry);
+            AccessSet a = access(kind == StatementKind::update ? Access::update : Access::delete_);
+            target = target_relation(acc, key, base, a, true, &entry);
         } else if (is(key, "targetList")) {
             Ctx a = base;
             a.res = ResMode::assign;
@@ -626,7 +630,7 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
             acc.add(key, boolean_root(base, Clause::where, CondRole::where));
             where = true;
             if (c.stmt != StmtRole::nested) st().has_where = true;
-        } else if (is(key, "fromClause")) {
+        } else if (is(key, "fromClause") || is(key, "usingClause")) {
             acc.add(key, from_list(base));
         } else if (is(key, "returningList")) {
             Ctx t = base;
@@ -638,40 +642,8 @@ Sub Walker::update_stmt(const NodeInfo& info, const Ctx& c) {
         return true;
     });
     if (!ok) return {};
-    set_kind(c, StatementKind::update);
-    int32_t w = add_write(c, StatementKind::update, scope, target, entry);
-    raw_.writes[static_cast<size_t>(w)].has_where = where;
-    finish_write(w, acc);
-    return acc.done();
-}
-
-Sub Walker::delete_stmt(const NodeInfo& info, const Ctx& c) {
-    int32_t scope = new_scope(c);
-    Ctx base = dml_base(scope, c);
-    int32_t target = -1, entry = -1;
-    bool where = false;
-    Acc acc(info.hash);
-    bool ok = fields(acc, base, [&](Str key) {
-        if (is(key, "relation")) {
-            target = target_relation(acc, key, base, access(Access::delete_), true, &entry);
-        } else if (is(key, "usingClause")) {
-            acc.add(key, from_list(base));
-        } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(base, Clause::where, CondRole::where));
-            where = true;
-            if (c.stmt != StmtRole::nested) st().has_where = true;
-        } else if (is(key, "returningList")) {
-            Ctx t = base;
-            t.clause = Clause::returning;
-            acc.add(key, target_list(t, key));
-        } else {
-            return false;
-        }
-        return true;
-    });
-    if (!ok) return {};
-    set_kind(c, StatementKind::delete_);
-    int32_t w = add_write(c, StatementKind::delete_, scope, target, entry);
+    set_kind(c, kind);
+    int32_t w = add_write(c, kind, scope, target, entry);
     raw_.writes[static_cast<size_t>(w)].has_where = where;
     finish_write(w, acc);
     return acc.done();

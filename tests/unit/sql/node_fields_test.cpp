@@ -1,9 +1,10 @@
 // The walker's node vocabulary against PostgreSQL 15's own (node_fields.inc,
 // generated from libpg_query's struct definitions and the grammar): every node
-// type the grammar builds is known, and every field the walker walks as a
-// typed node holds that type in every node that has the field.
+// type the grammar builds is known, and every typed field of every such node is
+// known by (parent, field) with its type, judged or walked generically.
 #include "../../../proxy/sql/node_fields.inc"
 #include "../../../proxy/sql/node_tag.h"
+#include "../../../proxy/sql/typed_fields.h"
 #include "pgmoat/sql/analyzer.h"
 
 #include <doctest/doctest.h>
@@ -46,28 +47,45 @@ TEST_CASE("every node type PostgreSQL 15's grammar builds is known to the walker
     CHECK(node_info("NotANode").tag == NodeTag::unknown);
 }
 
-TEST_CASE("each field walked as a typed node holds that node wherever it occurs") {
-    std::map<std::string, std::set<std::string>> types_of;  // field -> types across parents
-    for (const Field& f : grammar_fields()) types_of[f.field].insert(f.type);
-    for (const TypedField& t : kTypedFields) {
-        std::string field(t.field);
-        CAPTURE(field);
-        REQUIRE(types_of.count(field) == 1);
-        CHECK(types_of[field] == std::set<std::string>{std::string(node_name(t.tag))});
-        CHECK(typed_field(t.field) == t.tag);
+TEST_CASE("every typed field of the grammar's nodes is known by (parent, field) with its type") {
+    size_t n = 0;
+    for (const Field& f : grammar_fields()) {
+        CAPTURE(f.parent + "." + f.field);
+        const TypedField* t = typed_field(node_info(f.parent).tag, f.field);
+        REQUIRE(t != nullptr);
+        CHECK(t->field == f.field);
+        // FuncExpr (CallStmt.funcexpr) is filled in by parse analysis, never by the grammar.
+        CHECK(t->type == (f.type == "FuncExpr" ? NodeTag::unknown : node_info(f.type).tag));
+        ++n;
     }
-    CHECK(typed_field("alias") == NodeTag::unknown);
-    CHECK(typed_field("relation") == NodeTag::RangeVar);
+    CHECK(n == std::size(kTypedFields));
+    CHECK(typed_field(NodeTag::InsertStmt, "relation")->type == NodeTag::RangeVar);
+    CHECK(typed_field(NodeTag::InsertStmt, "alias") == nullptr);
+    CHECK(typed_field(NodeTag::RangeVar, "relation") == nullptr);
+    CHECK(typed_field(NodeTag::unknown, "relation") == nullptr);
 }
 
-TEST_CASE("a relation in an unwrapped field outside the typed list is still seen") {
-    // Walker::structure reports any RangeVar-shaped object as a relation: the
-    // fields of type RangeVar it relies on for that are these, no others.
-    std::set<std::string> by_structure;
-    for (const Field& f : grammar_fields())
-        if (f.type == "RangeVar" && typed_field(f.field) == NodeTag::unknown)
-            by_structure.insert(f.parent + "." + f.field);
-    CHECK(by_structure ==
+TEST_CASE("each field the walker judges is a typed field of its parent") {
+    for (const FieldOf& j : kJudgedFields) {
+        CAPTURE(std::string(node_name(j.parent)) + "." + std::string(j.field));
+        const TypedField* t = typed_field(j.parent, j.field);
+        REQUIRE(t != nullptr);
+        CHECK(t->judged);
+        CHECK(t->type != NodeTag::unknown);
+    }
+    size_t judged = 0;
+    for (const TypedField& t : kTypedFields) judged += t.judged;
+    CHECK(judged == std::size(kJudgedFields));
+}
+
+TEST_CASE("a relation in a typed field the walker does not judge is still seen") {
+    // Walker::structure reports a RangeVar it walks generically as a relation:
+    // the fields of type RangeVar it does that for are these, no others.
+    std::set<std::string> generic;
+    for (const TypedField& t : kTypedFields)
+        if (t.type == NodeTag::RangeVar && !t.judged)
+            generic.insert(std::string(node_name(t.parent)) + "." + std::string(t.field));
+    CHECK(generic ==
           std::set<std::string>{"ColumnDef.identitySequence", "CreateTrigStmt.constrrel", "PartitionCmd.name"});
 }
 

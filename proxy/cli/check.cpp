@@ -7,6 +7,7 @@
 #include "pgmoat/policy/loader.h"
 
 #include <cstdio>
+#include <optional>
 
 namespace pgmoat::cli {
 
@@ -45,12 +46,9 @@ int check(const Args& args) {
         } else
             files.push_back(args[i]);
     }
-    std::string dir = "policies";
-    if (!config.empty()) {
-        auto c = config::load_config(config);
-        report_settings(c);
-        dir = c.policies.dir;
-    }
+    std::optional<config::Config> c;
+    if (!config.empty()) c = config::load_config(config);
+    std::string dir = c ? c->policies.dir : "policies";
     if (files.empty()) files = policy::policy_files_in(dir);
     auto errors = policy::check_policy_files(files);
     for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.what());
@@ -65,6 +63,8 @@ int check(const Args& args) {
                     p->is_default ? ", default" : "",
                     p->priority ? (", priority " + std::to_string(p->priority)).c_str() : "", lock.c_str());
     }
+    // After the policies: the first line stays the one scripts read.
+    if (c) report_settings(*c);
     return 0;
 }
 

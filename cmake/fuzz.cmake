@@ -3,9 +3,11 @@
 #   cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DPGMOAT_FUZZ=ON -DPGMOAT_TESTS=OFF
 # and build the `fuzzers` target; scripts/fuzz.sh does both and runs them.
 #
-# The sans-io modules are compiled again here with coverage instrumentation
-# (-fsanitize=fuzzer-no-link) so libFuzzer sees their branches; Asio and proxy/net
-# stay out. libpg_query, OpenSSL and fmt are linked uninstrumented.
+# The module libraries are compiled here with coverage instrumentation
+# (-fsanitize=fuzzer-no-link) so libFuzzer sees their branches, and each target
+# links the modules it needs as the proxy does (pgmoat_session brings every sans-io
+# module); Asio and proxy/net are never linked. libpg_query, OpenSSL and fmt are
+# linked uninstrumented.
 if(NOT PGMOAT_FUZZ)
   return()
 endif()
@@ -17,19 +19,13 @@ set(PGMOAT_FUZZ_SANITIZERS "address,undefined" CACHE STRING "Sanitizers the fuzz
 set(_fuzz_flags -fsanitize=${PGMOAT_FUZZ_SANITIZERS} -fno-sanitize-recover=undefined
                 -fno-omit-frame-pointer -gline-tables-only)
 
-set(_fuzz_modules common protocol auth audit config metrics sql shapes policy session)
-set(_fuzz_srcs)
-foreach(m IN LISTS _fuzz_modules)
-  file(GLOB _s CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/proxy/${m}/*.cpp)
-  list(APPEND _fuzz_srcs ${_s})
+get_property(_targets DIRECTORY ${PROJECT_SOURCE_DIR} PROPERTY BUILDSYSTEM_TARGETS)
+foreach(t IN LISTS _targets)
+  get_target_property(_type ${t} TYPE)
+  if(t MATCHES "^pgmoat_" AND _type STREQUAL "STATIC_LIBRARY")
+    target_compile_options(${t} PRIVATE ${_fuzz_flags} -fsanitize=fuzzer-no-link)
+  endif()
 endforeach()
-
-add_library(pgmoat_fuzz_core STATIC ${_fuzz_srcs})
-target_include_directories(pgmoat_fuzz_core PUBLIC ${PROJECT_SOURCE_DIR}/include ${PG_QUERY_INCLUDE})
-target_compile_definitions(pgmoat_fuzz_core PUBLIC TOML_HEADER_ONLY=0)
-target_compile_options(pgmoat_fuzz_core PUBLIC ${_fuzz_flags} PRIVATE -fsanitize=fuzzer-no-link)
-target_link_options(pgmoat_fuzz_core PUBLIC -fsanitize=${PGMOAT_FUZZ_SANITIZERS})
-target_link_libraries(pgmoat_fuzz_core PUBLIC ${PG_QUERY_LIB} fmt::fmt OpenSSL::Crypto simdjson::simdjson Threads::Threads)
 
 add_custom_target(fuzzers)
 file(GLOB _fuzz_targets CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_*.cpp)
@@ -37,9 +33,9 @@ foreach(src IN LISTS _fuzz_targets)
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/fuzz)
-  target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
-  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
-  target_link_libraries(${name} PRIVATE pgmoat_fuzz_core)
+  target_compile_options(${name} PRIVATE ${_fuzz_flags} -fsanitize=fuzzer)
+  target_link_options(${name} PRIVATE -fsanitize=${PGMOAT_FUZZ_SANITIZERS} -fsanitize=fuzzer)
+  target_link_libraries(${name} PRIVATE pgmoat_session)
   target_compile_definitions(${name} PRIVATE PGMOAT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   add_dependencies(fuzzers ${name})
 endforeach()

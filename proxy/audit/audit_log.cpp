@@ -495,6 +495,7 @@ bool AuditLog::submit(Record&& record, DurableCallback on_durable) {
     size_t bytes = record.approximate_bytes();
     bool wake = false;
     bool accepted = false;
+    DurableCallback refused;  // called outside the lock
     {
         std::lock_guard lk(w.m);
         uint64_t depth = w.depth_records.load(std::memory_order_relaxed);
@@ -511,12 +512,13 @@ bool AuditLog::submit(Record&& record, DurableCallback on_durable) {
             w.depth_records.fetch_add(1, std::memory_order_relaxed);
             w.depth_bytes.fetch_add(bytes, std::memory_order_relaxed);
         } else {
+            refused = std::move(on_durable);
             w.dropped.fetch_add(1, std::memory_order_relaxed);
             if (!w.stopping) w.dropped_unreported.fetch_add(1, std::memory_order_relaxed);
         }
     }
     if (!accepted) {
-        if (on_durable) on_durable(false);
+        if (refused) refused(false);
         return false;
     }
     if (wake) w.cv.notify_one();

@@ -14,7 +14,7 @@ namespace pgmoat::audit {
 
 namespace {
 
-const char* kUsage =
+constexpr const char* kUsage =
     "usage: pgmoat audit verify [--key FILE] AUDIT_FILE...\n"
     "\n"
     "Checks the hash chain of pgmoat audit logs (JSON Lines) and reports the first\n"

@@ -81,7 +81,7 @@ std::string sanitize(std::string_view text) {
 }  // namespace
 
 ScramClient::ScramClient(std::string password, std::optional<ChannelBinding> channel_binding,
-                         std::string nonce_for_tests, std::string user_name)
+                         std::string nonce_for_tests, const std::string& user_name)
     : password_(std::move(password)), channel_binding_(std::move(channel_binding)) {
     if (channel_binding_ && channel_binding_->data.empty()) channel_binding_.reset();
     if (nonce_for_tests.empty()) {

@@ -265,7 +265,7 @@ C& Registry::add_owned(std::shared_ptr<C> collector) {
     return ref;
 }
 
-Family<Counter>& Registry::counter(std::string name, std::string help, std::vector<std::string> label_names) {
+Family<Counter>& Registry::counter(std::string name, const std::string& help, std::vector<std::string> label_names) {
     validate_metric_name(name);
     if (!name.ends_with("_total"))
         throw std::invalid_argument(fmt::format("counter {} must be named with the suffix _total", name));
@@ -274,14 +274,14 @@ Family<Counter>& Registry::counter(std::string name, std::string help, std::vect
         std::make_shared<Family<Counter>>(std::move(name), sanitize_utf8(help), std::move(label_names), max_children_));
 }
 
-Family<Gauge>& Registry::gauge(std::string name, std::string help, std::vector<std::string> label_names) {
+Family<Gauge>& Registry::gauge(std::string name, const std::string& help, std::vector<std::string> label_names) {
     validate_metric_name(name);
     validate_label_names(name, label_names, false);
     return add_owned(
         std::make_shared<Family<Gauge>>(std::move(name), sanitize_utf8(help), std::move(label_names), max_children_));
 }
 
-Family<Histogram>& Registry::histogram(std::string name, std::string help, std::vector<std::string> label_names,
+Family<Histogram>& Registry::histogram(std::string name, const std::string& help, std::vector<std::string> label_names,
                                        std::vector<double> buckets) {
     validate_metric_name(name);
     validate_label_names(name, label_names, true);
@@ -297,14 +297,14 @@ Family<Histogram>& Registry::histogram(std::string name, std::string help, std::
                                                          max_children_, std::move(buckets)));
 }
 
-InfoGauge& Registry::info(std::string name, std::string help, std::vector<std::string> label_names) {
+InfoGauge& Registry::info(std::string name, const std::string& help, std::vector<std::string> label_names) {
     validate_metric_name(name);
     validate_label_names(name, label_names, false);
     return add_owned(std::make_shared<InfoGauge>(std::move(name), sanitize_utf8(help), std::move(label_names)));
 }
 
-void Registry::add_callback(std::string name, std::string help, MetricType type, std::vector<std::string> label_names,
-                            std::function<std::vector<LabeledValue>()> fn) {
+void Registry::add_callback(std::string name, const std::string& help, MetricType type,
+                            std::vector<std::string> label_names, std::function<std::vector<LabeledValue>()> fn) {
     validate_metric_name(name);
     if (type == MetricType::counter && !name.ends_with("_total"))
         throw std::invalid_argument(fmt::format("counter {} must be named with the suffix _total", name));
@@ -314,26 +314,26 @@ void Registry::add_callback(std::string name, std::string help, MetricType type,
                                             std::move(fn)));
 }
 
-void Registry::callback_gauge(std::string name, std::string help, std::function<double()> fn) {
+void Registry::callback_gauge(std::string name, const std::string& help, std::function<double()> fn) {
     if (!fn) throw std::invalid_argument(fmt::format("metric {} needs a callback", name));
-    add_callback(std::move(name), std::move(help), MetricType::gauge, {}, [fn = std::move(fn)] {
+    add_callback(std::move(name), help, MetricType::gauge, {}, [fn = std::move(fn)] {
         return std::vector<LabeledValue>{{{}, fn()}};
     });
 }
 
-void Registry::callback_gauge(std::string name, std::string help, std::vector<std::string> label_names,
+void Registry::callback_gauge(std::string name, const std::string& help, std::vector<std::string> label_names,
                               std::function<std::vector<LabeledValue>()> fn) {
-    add_callback(std::move(name), std::move(help), MetricType::gauge, std::move(label_names), std::move(fn));
+    add_callback(std::move(name), help, MetricType::gauge, std::move(label_names), std::move(fn));
 }
 
-void Registry::callback_counter(std::string name, std::string help, std::function<double()> fn) {
+void Registry::callback_counter(std::string name, const std::string& help, std::function<double()> fn) {
     if (!fn) throw std::invalid_argument(fmt::format("metric {} needs a callback", name));
-    add_callback(std::move(name), std::move(help), MetricType::counter, {}, [fn = std::move(fn)] {
+    add_callback(std::move(name), help, MetricType::counter, {}, [fn = std::move(fn)] {
         return std::vector<LabeledValue>{{{}, fn()}};
     });
 }
 
-void Registry::add(std::shared_ptr<Collector> collector) {
+void Registry::add(const std::shared_ptr<Collector>& collector) {
     if (!collector) throw std::invalid_argument("null metrics collector");
     Entry e{collector, {}, {}};
     for (auto& d : collector->describe()) {

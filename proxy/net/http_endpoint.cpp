@@ -233,7 +233,7 @@ HttpEndpoint::HttpEndpoint(asio::io_context& io, const std::string& host, uint16
                            Limits limits)
     : impl_(std::make_shared<Impl>(io, host, port, std::move(handlers), limits)) {}
 
-HttpEndpoint::~HttpEndpoint() {
+HttpEndpoint::~HttpEndpoint() {  // NOLINT(bugprone-exception-escape): see the header
     impl_->stop();
 }
 

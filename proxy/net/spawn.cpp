@@ -4,7 +4,7 @@
 
 namespace pgmoat::net {
 
-void log_escaped(std::exception_ptr e, const std::string& what) {
+void log_escaped(const std::exception_ptr& e, const std::string& what) {
     if (!e) return;
     try {
         std::rethrow_exception(e);

@@ -23,7 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-#define PGMOAT_COUNT_KIND(e, n, c) +1
+// Expands to "+1" per kind, after a 0: no parentheses wanted.
+#define PGMOAT_COUNT_KIND(e, n, c) +1  // NOLINT(bugprone-macro-parentheses)
 constexpr int kStatementKinds = 0 PGMOAT_SQL_STATEMENT_KINDS(PGMOAT_COUNT_KIND);
 #undef PGMOAT_COUNT_KIND
 
@@ -531,6 +532,7 @@ std::vector<std::string> policy_files_in(const std::string& dir) {
 PolicySet load_policy_files(const std::vector<std::string>& paths) {
     if (paths.empty()) throw ConfigError("policies", 0, 0, "no policy files found");
     std::vector<ParsedFile> files;
+    files.reserve(paths.size());
     for (const auto& p : paths) files.push_back(parse_file(p));
     std::map<std::string, size_t> by_name;
     for (size_t i = 0; i < files.size(); ++i) {

@@ -72,10 +72,10 @@ void BindValueReader::feed(std::string_view bytes) {
                 }
                 // One format code applies to all parameters, otherwise one per parameter.
                 size_t i = values_.size();
-                int16_t format = format_count_ == 0    ? 0
+                int16_t format = format_count_ == 0    ? int16_t{0}
                                  : format_count_ == 1  ? formats_[0]
                                  : i < formats_.size() ? formats_[i]
-                                                       : 0;
+                                                       : int16_t{0};
                 binary_ = format != 0;
                 value_ = binary_ ? "\\x" : "";
                 value_size_ = value_left_ = length;

@@ -141,6 +141,7 @@ void show_stats(AdminConsole& c, std::string_view) {
         (decision == "reject" ? t.rejected : decision == "would_reject" ? t.would_reject : t.allowed) += value;
     }
     std::vector<Row> rows;
+    rows.reserve(by.size());
     for (const auto& [key, t] : by) {
         rows.push_back({key.first, key.second, fmt::format("{}", t.allowed + t.would_reject),
                         fmt::format("{}", t.rejected), fmt::format("{}", t.would_reject)});
@@ -485,7 +486,7 @@ void AdminConsole::notice(std::string message) {
     write_notice_response(*out_, ErrorFields{"NOTICE", sqlstate::successful_completion, std::move(message), {}, {}, 0});
 }
 
-void AdminConsole::fail(std::string_view sqlstate, std::string message, std::string hint, std::string detail) {
+void AdminConsole::fail(std::string_view sqlstate, const std::string& message, std::string hint, std::string detail) {
     ErrorFields e{"ERROR", std::string(sqlstate), "pgmoat: " + message, std::move(detail), std::move(hint), 0};
     write_error_response(*out_, e);
     failed_ = true;

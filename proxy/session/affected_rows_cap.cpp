@@ -135,7 +135,7 @@ void Session::run_capped_query(const Frame& frame, std::shared_ptr<const sql::An
         d.hint = "send Sync before the Query";
         count(d, analysis.get());
         std::string_view sql = frame.body.substr(0, frame.body.size() - 1);
-        return reject(d, sql, std::move(analysis), Origin::simple_query, {}, out);
+        return reject(d, sql, analysis, Origin::simple_query, {}, out);
     }
     capped_query_ = CappedQuery{.frame = std::string(frame.bytes()),
                                 .analysis = std::move(analysis),
@@ -217,15 +217,9 @@ bool Session::on_own_answer(const Frame& frame, Outbox& out) {
             if (capped_query_ && (capped_query_->closing || !capped_query_->sent))
                 capped_query_->commit_error = std::string(frame.bytes());
             return true;
-        case backend::ParameterStatus:
-            on_parameter_status(frame.body);
-            [[fallthrough]];
-        case backend::NoticeResponse:
-        case backend::NotificationResponse:
-            relay(frame, out);
-            return true;
         default:
-            return true;  // BEGIN, COMMIT, ROLLBACK: pgmoat's own
+            relay_asynchronous(frame, out);  // BEGIN's, COMMIT's, ROLLBACK's answers: pgmoat's own
+            return true;
     }
 }
 

@@ -24,6 +24,18 @@ std::string minutes_or_seconds(std::chrono::milliseconds d) {
 }
 }  // namespace
 
+Session::DeferredStatement Session::defer(const Frame& frame, std::string_view sql, std::string_view statement_name,
+                                          Origin origin, const std::shared_ptr<const sql::Analysis>& analysis,
+                                          const policy::Decision& decision, Clock::time_point started) {
+    return DeferredStatement{.frame = std::string(frame.bytes()),
+                             .sql = std::string(sql),
+                             .statement_name = std::string(statement_name),
+                             .origin = origin,
+                             .analysis = analysis,
+                             .decision = decision,
+                             .started = started};
+}
+
 bool Session::hold(const Frame& frame, std::string_view sql, std::string_view statement_name, Origin origin,
                    const std::shared_ptr<const sql::Analysis>& analysis, const policy::Decision& decision,
                    Clock::time_point started, std::optional<policy::HoldReason> reason, Outbox& out) {
@@ -32,15 +44,9 @@ bool Session::hold(const Frame& frame, std::string_view sql, std::string_view st
     if (!reason) return false;
     auto info = make_statement(sql, analysis, decision, static_cast<size_t>(reason->statement))->audit;
     HeldStatement h{.id = 0,
-                    .frame = std::string(frame.bytes()),
-                    .sql = std::string(sql),
-                    .statement_name = std::string(statement_name),
-                    .origin = origin,
-                    .analysis = analysis,
-                    .decision = decision,
+                    .statement = defer(frame, sql, statement_name, origin, analysis, decision, started),
                     .reason = std::move(*reason),
                     .info = std::move(info),
-                    .started = started,
                     .deadline = Clock::now() + policy_->holds.timeout};
     if (!services_.approvals) {
         // Nobody could approve it: refused rather than run unapproved.
@@ -96,7 +102,7 @@ std::chrono::steady_clock::time_point Session::hold_deadline() const {
 
 // A held statement that will not run fails under the rule that held it.
 policy::Decision Session::held_refusal(const HeldStatement& h) const {
-    policy::Decision d = h.decision;
+    policy::Decision d = h.statement.decision;
     d.allow = false;
     d.rule = h.reason.rule;
     d.source = h.reason.source;
@@ -120,14 +126,15 @@ void Session::approval_decided(bool approved, std::string_view by, std::string_v
                                 reason.empty() ? std::string() : fmt::format(": {}", reason));
         d.detail = h.reason.why + ".";
         d.hint = "ask the approver; the statement did not run";
-        count(d, h.analysis.get());
-        reject(d, h.sql, h.analysis, h.origin, h.statement_name, out);
+        count(d, h.statement.analysis.get());
+        reject(d, h.statement.sql, h.statement.analysis, h.statement.origin, h.statement.statement_name, out);
         return;
     }
-    auto frame = decode_message(h.frame, UINT32_MAX).frame;
-    count(h.decision, h.analysis.get());
+    auto& s = h.statement;
+    auto frame = decode_message(s.frame, UINT32_MAX).frame;
+    count(s.decision, s.analysis.get());
     approval_ = h.id;
-    pass(&frame, h.sql, h.statement_name, h.origin, out, h.analysis, h.decision, h.started);
+    pass(&frame, s.sql, s.statement_name, s.origin, out, s.analysis, s.decision, s.started);
     approval_ = 0;
 }
 
@@ -144,8 +151,8 @@ void Session::hold_timed_out(Outbox& out) {
                             minutes_or_seconds(policy_->holds.timeout), h.id);
     d.detail = h.reason.why + ".";
     d.hint = "ask a person with the admin console to approve it, then send it again";
-    count(d, h.analysis.get());
-    reject(d, h.sql, h.analysis, h.origin, h.statement_name, out);
+    count(d, h.statement.analysis.get());
+    reject(d, h.statement.sql, h.statement.analysis, h.statement.origin, h.statement.statement_name, out);
 }
 
 void Session::hold_abandoned(std::string_view why) {

@@ -15,10 +15,14 @@ namespace pgmoat::session {
 using namespace pgmoat::protocol;
 
 namespace {
-void write_frame(std::string& out, char type, std::string_view body) {
+void write_header(std::string& out, char type, size_t body_size) {
     out += type;
-    uint32_t n = static_cast<uint32_t>(body.size() + 4);
+    uint32_t n = static_cast<uint32_t>(body_size + 4);
     for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((n >> shift) & 0xff);
+}
+
+void write_frame(std::string& out, char type, std::string_view body) {
+    write_header(out, type, body.size());
     out.append(body);
 }
 
@@ -76,6 +80,20 @@ void Session::forward_bind(const Frame& frame, std::string_view statement, Outbo
     body += *server_name;
     body.append(frame.body.substr(portal_end + 1 + statement.size()));
     write_frame(out.to_server, frontend::Bind, body);
+}
+
+void Session::forward_streaming_bind(const Bind& bind, std::string_view head, size_t size, Outbox& out) {
+    const std::string* server_name = server_statement(bind.statement, out);
+    if (!server_name) return;  // the server says it does not exist: the Bind goes as it came
+    // The length changes by the names' difference; the values after the head
+    // stream on unchanged.
+    write_header(out.to_server, frontend::Bind, size - 5 - bind.statement.size() + server_name->size());
+    out.to_server.append(bind.portal);
+    out.to_server += '\0';
+    out.to_server += *server_name;
+    out.to_server += '\0';
+    out.to_server.append(head.substr(bind.portal.size() + 1 + bind.statement.size() + 1));
+    out.stream_head_written = true;
 }
 
 void Session::forward_describe_or_close(const Frame& frame, char kind, std::string_view name, Outbox& out) {

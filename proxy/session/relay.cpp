@@ -9,6 +9,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <utility>
+
 namespace pgmoat::session {
 
 namespace {
@@ -74,7 +77,9 @@ void Connection::relay(Side from) {
         if (d.stream.left > 0) {
             size_t take = std::min(d.stream.left, in.size());
             auto chunk = in.data().substr(0, take);
-            if (d.stream.relay) relay_to.append(chunk);
+            size_t skip = std::min(d.stream.skip, take);
+            if (d.stream.relay) relay_to.append(chunk.substr(skip));
+            d.stream.skip -= skip;
             size_t head = std::min(d.stream.head_left, take);
             if (from_client && take > head) session_->on_frontend_stream_data(chunk.substr(head));
             d.stream.head_left -= head;
@@ -136,6 +141,7 @@ void Connection::relay(Side from) {
             if (from_client) note_batch(r.type);
             d.stream.left = r.frame_size;
             d.stream.head_left = head;
+            d.stream.skip = std::exchange(out_.stream_head_written, false) ? head : 0;
             d.wanted = 0;
             after_session_event();
             continue;

@@ -57,13 +57,7 @@ bool Session::estimate_rows(const Frame& frame, std::string_view sql, std::strin
     // In a failed transaction the server refuses it: there is nothing to ask.
     if (transaction_status_ == 'E') return false;
     std::string text(sql.substr(static_cast<size_t>(st.offset), static_cast<size_t>(st.length)));
-    RowEstimate e{.frame = std::string(frame.bytes()),
-                  .sql = std::string(sql),
-                  .statement_name = std::string(statement_name),
-                  .origin = origin,
-                  .analysis = analysis,
-                  .decision = decision,
-                  .started = started,
+    RowEstimate e{.statement = defer(frame, sql, statement_name, origin, analysis, decision, started),
                   .index = index,
                   .savepoint = transaction_status_ == 'T',
                   .cleanup = false,
@@ -100,17 +94,12 @@ bool Session::on_estimate_answer(const Frame& frame, Outbox& out) {
             e.error = fmt::format("EXPLAIN failed: {}", message);
             return true;
         }
-        case backend::ParameterStatus:
-            on_parameter_status(frame.body);
-            [[fallthrough]];
-        case backend::NoticeResponse:
-        case backend::NotificationResponse:
-            relay(frame, out);
-            return true;
         case backend::ReadyForQuery:
             break;
         default:
-            return true;  // SAVEPOINT's and RELEASE's answers, the plan's RowDescription: pgmoat's own
+            // SAVEPOINT's and RELEASE's answers, the plan's RowDescription: pgmoat's own
+            relay_asynchronous(frame, out);
+            return true;
     }
     auto status = read_ready_for_query(frame.body);
     if (!status) {
@@ -129,16 +118,16 @@ bool Session::on_estimate_answer(const Frame& frame, Outbox& out) {
     estimate_.reset();
     std::variant<double, std::string> estimate =
         done.error.empty() ? policy::planned_changed_rows(done.plan) : std::variant<double, std::string>(done.error);
-    auto reason = policy::rows_hold_reason(*policy_, *done.analysis, done.index, estimate);
+    auto& s = done.statement;
+    auto reason = policy::rows_hold_reason(*policy_, *s.analysis, done.index, estimate);
     if (auto* rows = std::get_if<double>(&estimate))
         log::debug("session app=\"{}\": the server estimates {} changed rows", identity_.app, *rows);
-    auto held = decode_message(done.frame, UINT32_MAX).frame;
-    if (reason && hold(held, done.sql, done.statement_name, done.origin, done.analysis, done.decision, done.started,
-                       std::move(reason), out)) {
+    auto held = decode_message(s.frame, UINT32_MAX).frame;
+    if (reason &&
+        hold(held, s.sql, s.statement_name, s.origin, s.analysis, s.decision, s.started, std::move(reason), out)) {
         return true;
     }
-    admit(&held, done.sql, done.statement_name, done.origin, done.analysis, std::move(done.decision), done.started,
-          out);
+    admit(&held, s.sql, s.statement_name, s.origin, s.analysis, std::move(s.decision), s.started, out);
     return true;
 }
 

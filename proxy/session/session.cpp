@@ -214,13 +214,7 @@ bool Session::on_frontend_stream(char type, std::string_view head, size_t size, 
                 protocol_violation(out, "invalid Bind message: its names do not end within its first bytes");
                 return false;
             }
-            if (server_ && !b->statement.empty()) {
-                // Its head would need the per-server name, and it streams as it came.
-                protocol_violation(out,
-                                   "pgmoat: a Bind of a named prepared statement larger than 256 kB is not "
-                                   "supported in transaction pooling");
-                return false;
-            }
+            if (server_ && !b->statement.empty()) forward_streaming_bind(*b, head, size, out);
             streaming_bind_ = StreamingBind{std::string(b->portal), std::string(b->statement), std::nullopt};
             if (policy_->audit_parameters) {
                 streaming_bind_->values.emplace();
@@ -281,6 +275,20 @@ void Session::relay(const Frame& frame, Outbox& out) {
     out.to_client.append(frame.bytes());
     bytes_to_client_ += frame.size;
     if (!executions_.empty() && executions_.front().batch == syncs_done_) executions_.front().bytes += frame.size;
+}
+
+void Session::relay_asynchronous(const Frame& frame, Outbox& out) {
+    switch (frame.type) {
+        case backend::ParameterStatus:
+            on_parameter_status(frame.body);
+            [[fallthrough]];
+        case backend::NoticeResponse:
+        case backend::NotificationResponse:
+            relay(frame, out);
+            break;
+        default:
+            break;
+    }
 }
 
 void Session::write_row_cap_error(Outbox& out) {

@@ -138,7 +138,7 @@ bool Session::on_function_call(const Frame* frame, std::string_view head, std::s
     uint32_t oid = static_cast<uint32_t>(r.int32());
     int16_t formats = r.int16();
     if (r.ok() && formats > 0) r.bytes(static_cast<size_t>(formats) * 2);
-    int16_t args = r.ok() ? r.int16() : 0;
+    int16_t args = r.ok() ? r.int16() : int16_t{0};
     std::string sql;
     std::shared_ptr<const sql::Analysis> analysis;
     policy::Decision decision;
@@ -323,7 +323,7 @@ std::optional<policy::Decision> Session::runtime_refusal() {
     return std::nullopt;
 }
 
-void Session::reject(const policy::Decision& d, std::string_view sql, std::shared_ptr<const sql::Analysis> a,
+void Session::reject(const policy::Decision& d, std::string_view sql, const std::shared_ptr<const sql::Analysis>& a,
                      Origin origin, std::string_view statement_name, Outbox& out) {
     ErrorFields e;
     e.sqlstate = d.sqlstate;

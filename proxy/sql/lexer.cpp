@@ -17,15 +17,15 @@ enum : uint8_t { kSpace = 1, kIdentStart = 2, kDigit = 4, kIdentCont = 8, kOp = 
 
 constexpr std::array<uint8_t, 256> make_classes() {
     std::array<uint8_t, 256> t{};
-    for (int c : {' ', '\t', '\n', '\r', '\f', '\v'}) t[static_cast<size_t>(c)] |= kSpace;
+    for (unsigned char c : {' ', '\t', '\n', '\r', '\f', '\v'}) t[c] |= kSpace;
     for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] |= kIdentStart | kIdentCont;
     for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] |= kIdentStart | kIdentCont;
     for (int c = 0x80; c <= 0xFF; ++c) t[static_cast<size_t>(c)] |= kIdentStart | kIdentCont;
     t['_'] |= kIdentStart | kIdentCont;
     for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] |= kDigit | kIdentCont;
     t['$'] |= kIdentCont;
-    for (int c : {'~', '!', '@', '#', '^', '&', '|', '`', '?', '+', '-', '*', '/', '%', '<', '>', '='})
-        t[static_cast<size_t>(c)] |= kOp;
+    for (unsigned char c : {'~', '!', '@', '#', '^', '&', '|', '`', '?', '+', '-', '*', '/', '%', '<', '>', '='})
+        t[c] |= kOp;
     return t;
 }
 constexpr std::array<uint8_t, 256> kClasses = make_classes();

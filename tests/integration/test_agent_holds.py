@@ -6,10 +6,9 @@ import psycopg
 import pytest
 
 from pgharness import UPSTREAM_USER, Pgmoat
-from test_approval_holds import Background, pending
+from test_approval_holds import ADMIN, ADMIN_PASSWORD, Background, pending
 
 AGENT, AGENT_PASSWORD = "helper-agent", "helper-agent-pass-1"
-ADMIN, ADMIN_PASSWORD = "ops-alice", "ops-alice-pass-1234"  # as test_approval_holds' console() uses
 
 
 @pytest.fixture(scope="module")

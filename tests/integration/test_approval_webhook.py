@@ -15,9 +15,8 @@ import pytest
 
 from conftest import APP, APP_PASSWORD
 from pgharness import Pgmoat
-from test_approval_holds import Background, cli, console, exists, new_table, pending
+from test_approval_holds import ADMIN, ADMIN_PASSWORD, Background, cli, console, exists, new_table, pending
 
-ADMIN, ADMIN_PASSWORD = "ops-alice", "ops-alice-pass-1234"
 
 HOLDS = f"""
 [policy]

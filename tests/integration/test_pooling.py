@@ -4,6 +4,7 @@ pgbench, psycopg 2/3, node-postgres and pgjdbc; prepared statements that follow 
 client across server connections; session state that pins or is refused; the
 wait timeout; cancel; server connections killed idle and under load; the pool's
 metrics."""
+import hashlib
 import json
 import os
 import subprocess
@@ -475,3 +476,50 @@ def test_audit_records_name_the_backend(pgmoat):
     records = [r for r in pgmoat.audit_records("statement") if "marker_backend" in (r.get("statement") or "")]
     assert records and records[-1]["backend_pid"] == pid
     assert records[-1]["app"] == APP and records[-1]["target"] == "tx"
+
+
+def test_a_large_bind_of_a_named_statement_follows_the_client_to_any_server_connection(pgmoat, postgres):
+    # A Bind over 256 kB streams through as it arrives; its statement's name is
+    # still the client's, so pgmoat renames its head for the server connection
+    # and, where that connection lacks the statement, prepares it there first.
+    # Sizes around the stream threshold and well past it.
+    sizes = [256 * 1024 - 64, 256 * 1024 + 1, 1024 * 1024, 8 * 1024 * 1024]
+    query = "SELECT length(%s::text), md5(%s::text), pg_backend_pid()"
+
+    def run(c, size, seed):
+        pattern = f"{seed}-"
+        value = (pattern * (size // len(pattern) + 1))[:size]
+        length, digest, pid = c.execute(query, (value, value), prepare=True).fetchone()
+        assert (length, digest) == (size, hashlib.md5(value.encode()).hexdigest())
+        return pid
+
+    with connect(pgmoat, target="txk") as c:
+        before = {run(c, size, i) for i, size in enumerate(sizes)}
+        # Every backend of the pool goes; the next Binds land on new ones that
+        # have never seen the statement.
+        for pid in server_pids(postgres):
+            postgres.sql(f"SELECT pg_terminate_backend({pid})")
+        deadline = time.time() + 10
+        while time.time() < deadline and server_pids(postgres) & before:
+            time.sleep(0.05)
+        time.sleep(0.2)  # the pool has dropped them (their close reached it)
+        after = {run(c, size, i + 10) for i, size in enumerate(reversed(sizes))}
+        assert not after & before
+        # Several clients at once on three server connections, the statement
+        # prepared wherever each lands.
+        errors = []
+
+        def client(n):
+            try:
+                with connect(pgmoat, target="txk") as own:
+                    for round_ in range(3):
+                        run(own, sizes[(n + round_) % len(sizes)], n * 10 + round_)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors

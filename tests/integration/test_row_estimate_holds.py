@@ -16,9 +16,8 @@ import pytest
 
 from conftest import APP, APP_PASSWORD
 from pgharness import UPSTREAM_USER, Pgmoat
-from test_approval_holds import Background, console, pending
+from test_approval_holds import ADMIN, ADMIN_PASSWORD, Background, console, pending
 
-ADMIN, ADMIN_PASSWORD = "ops-alice", "ops-alice-pass-1234"
 
 ROWS = f"""
 [policy]

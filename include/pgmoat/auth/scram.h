@@ -103,7 +103,7 @@ class ScramClient {
     // user_name goes into client-first "n="; PostgreSQL ignores it, and libpq sends
     // it empty, which is the default.
     ScramClient(std::string password, std::optional<ChannelBinding> channel_binding, std::string nonce_for_tests = {},
-                std::string user_name = {});
+                const std::string& user_name = {});
 
     std::string mechanism() const;
     std::string client_first();

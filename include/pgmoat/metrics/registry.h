@@ -195,26 +195,26 @@ class Registry {
     Registry& operator=(const Registry&) = delete;
 
     // Counter names end in "_total", as Prometheus' conventions (and promtool) want.
-    Family<Counter>& counter(std::string name, std::string help, std::vector<std::string> label_names = {});
-    Family<Gauge>& gauge(std::string name, std::string help, std::vector<std::string> label_names = {});
+    Family<Counter>& counter(std::string name, const std::string& help, std::vector<std::string> label_names = {});
+    Family<Gauge>& gauge(std::string name, const std::string& help, std::vector<std::string> label_names = {});
     // `buckets` are upper bounds, strictly ascending and finite; "le" is not a
     // valid label name here.
-    Family<Histogram>& histogram(std::string name, std::string help, std::vector<std::string> label_names,
+    Family<Histogram>& histogram(std::string name, const std::string& help, std::vector<std::string> label_names,
                                  std::vector<double> buckets);
-    InfoGauge& info(std::string name, std::string help, std::vector<std::string> label_names);
+    InfoGauge& info(std::string name, const std::string& help, std::vector<std::string> label_names);
 
     // Metrics computed at scrape time (queue depth, sessions open). The function
     // runs on the scraping thread under the registry lock: keep it cheap and
     // non-blocking, and do not call back into the registry. An exception from it
     // drops that metric from the scrape and is logged; samples whose label count
     // is wrong are dropped.
-    void callback_gauge(std::string name, std::string help, std::function<double()> fn);
-    void callback_gauge(std::string name, std::string help, std::vector<std::string> label_names,
+    void callback_gauge(std::string name, const std::string& help, std::function<double()> fn);
+    void callback_gauge(std::string name, const std::string& help, std::vector<std::string> label_names,
                         std::function<std::vector<LabeledValue>()> fn);
-    void callback_counter(std::string name, std::string help, std::function<double()> fn);
+    void callback_counter(std::string name, const std::string& help, std::function<double()> fn);
 
     // Any other collector, e.g. ProcessCollector.
-    void add(std::shared_ptr<Collector> collector);
+    void add(const std::shared_ptr<Collector>& collector);
 
     // Removes the collector that owns `name`. Once this returns, render() no longer
     // calls it (so a callback's captures may go away); references to children of a
@@ -236,7 +236,7 @@ class Registry {
     template <typename C>
     C& add_owned(std::shared_ptr<C> collector);
     void add_locked(std::shared_ptr<Collector> collector);
-    void add_callback(std::string name, std::string help, MetricType type, std::vector<std::string> label_names,
+    void add_callback(std::string name, const std::string& help, MetricType type, std::vector<std::string> label_names,
                       std::function<std::vector<LabeledValue>()> fn);
 
     const size_t max_children_;

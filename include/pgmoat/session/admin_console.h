@@ -139,7 +139,7 @@ class AdminConsole {
     void complete(std::string_view tag);
     void notice(std::string message);
     // An ERROR; the command is audited as refused.
-    void fail(std::string_view sqlstate, std::string message, std::string hint = {}, std::string detail = {});
+    void fail(std::string_view sqlstate, const std::string& message, std::string hint = {}, std::string detail = {});
 
   private:
     void run(std::string_view command);

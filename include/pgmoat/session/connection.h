@@ -202,6 +202,7 @@ class Connection : private AuditSink {
         size_t left = 0;       // bytes of the message still to come
         bool relay = true;     // false: refused, the bytes are dropped
         size_t head_left = 0;  // of those, bytes of the head the Session has seen
+        size_t skip = 0;       // of those, bytes the Session already sent changed
     };
     struct Direction {
         protocol::ByteBuffer in;

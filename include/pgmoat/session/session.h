@@ -53,6 +53,10 @@ struct Outbox {
     // that outlives its transaction; the session keeps this server connection.
     std::string pin_reason;     // "set", "listen", ... (metrics)
     std::string pin_statement;  // "SET work_mem" (pgmoat's log)
+    // A message streaming from the client: the Session wrote its header and head
+    // itself, changed (a Bind renamed for this server connection); the relay sends
+    // only the bytes after the head.
+    bool stream_head_written = false;
 };
 
 // The server settings that change how statement text must be read.
@@ -268,8 +272,8 @@ class Session {
     // A refusal that does not depend on the text: rate limit, audit log down.
     std::optional<policy::Decision> runtime_refusal();
     policy::Decision unknown_portal(std::string_view portal) const;
-    void reject(const policy::Decision& d, std::string_view sql, std::shared_ptr<const sql::Analysis> a, Origin origin,
-                std::string_view statement_name, Outbox& out);
+    void reject(const policy::Decision& d, std::string_view sql, const std::shared_ptr<const sql::Analysis>& a,
+                Origin origin, std::string_view statement_name, Outbox& out);
     void count(const policy::Decision& d, const sql::Analysis* a);
     void record(const Execution& e, std::string_view sqlstate, uint64_t rows);
     void record_rejection(const policy::Decision& d, std::string_view sql,
@@ -291,6 +295,9 @@ class Session {
     // not relayed (ServerObjects knows which).
     void forward_parse(const protocol::Frame& frame, std::string_view name, Outbox& out);
     void forward_bind(const protocol::Frame& frame, std::string_view statement, Outbox& out);
+    // A Bind too large to hold, of a named statement: its header and head renamed
+    // (out.stream_head_written); `size` is the whole message's.
+    void forward_streaming_bind(const protocol::Bind& bind, std::string_view head, size_t size, Outbox& out);
     void forward_describe_or_close(const protocol::Frame& frame, char kind, std::string_view name, Outbox& out);
     // The server-side name of a client statement, prepared on the server
     // connection if it is not there; nullptr when the client has no such statement.
@@ -305,6 +312,10 @@ class Session {
     void protocol_violation(Outbox& out, const std::string& message);
     void on_parameter_status(std::string_view body);
     void relay(const protocol::Frame& frame, Outbox& out);
+    // Among the answers to pgmoat's own requests, what the server may send at any
+    // time goes on to the client (a ParameterStatus also updates the session);
+    // anything else is pgmoat's own and is dropped.
+    void relay_asynchronous(const protocol::Frame& frame, Outbox& out);
     void on_parameter_status_head(std::string_view head);
     bool on_backend_stream_rows(char type, size_t size, Outbox& out);
     // An ErrorResponse's effect on the batch; false when pgmoat answers in its place.
@@ -409,32 +420,34 @@ class Session {
     // Requests whose answers are pgmoat's own (BEGIN, COMMIT, ROLLBACK): by batch.
     std::deque<uint64_t> own_requests_;
 
-    // A statement waiting for approval: not forwarded, and the client's next
-    // messages wait behind it (holds_client).
-    struct HeldStatement {
-        uint64_t id = 0;
+    // A decided statement that waits before admit() (for a person, or for its row
+    // estimate): what admit() is then given. Copied only once it waits.
+    struct DeferredStatement {
         std::string frame;  // the Query or Parse as the client sent it
         std::string sql;
         std::string statement_name;
         Origin origin = Origin::simple_query;
         std::shared_ptr<const sql::Analysis> analysis;
         policy::Decision decision;
+        Clock::time_point started;
+    };
+    static DeferredStatement defer(const protocol::Frame& frame, std::string_view sql, std::string_view statement_name,
+                                   Origin origin, const std::shared_ptr<const sql::Analysis>& analysis,
+                                   const policy::Decision& decision, Clock::time_point started);
+    // A statement waiting for approval: not forwarded, and the client's next
+    // messages wait behind it (holds_client).
+    struct HeldStatement {
+        uint64_t id = 0;
+        DeferredStatement statement;
         policy::HoldReason reason;
         std::shared_ptr<const audit::StatementInfo> info;
-        Clock::time_point started;
         Clock::time_point deadline;
     };
     std::optional<HeldStatement> held_;
     // A statement waiting for its EXPLAIN (pgmoat's own requests); the client's
     // next messages wait behind it.
     struct RowEstimate {
-        std::string frame;  // the Query or Parse as the client sent it
-        std::string sql;
-        std::string statement_name;
-        Origin origin = Origin::simple_query;
-        std::shared_ptr<const sql::Analysis> analysis;
-        policy::Decision decision;
-        Clock::time_point started;
+        DeferredStatement statement;
         int index = 0;           // the statement whose rows are estimated
         bool savepoint = false;  // inside the client's transaction: SAVEPOINT; EXPLAIN; RELEASE
         bool cleanup = false;    // ROLLBACK TO SAVEPOINT sent after a failed EXPLAIN

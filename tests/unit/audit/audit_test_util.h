@@ -72,7 +72,7 @@ inline json::Value parse_line(const std::string& line) {
 inline std::string field(const std::string& line, std::string_view key) {
     auto v = parse_line(line);
     auto* f = v.find(key);
-    return f ? (f->is_string() ? f->text : f->text) : std::string("<absent>");
+    return f ? f->text : std::string("<absent>");  // a string's text, or a number's or literal's as written
 }
 
 // A statement record that says which statement it is in its rows field and reason.

@@ -20,7 +20,7 @@ std::string error_of(const std::string& text) {
     return "no error";
 }
 
-const char* kValid = R"(
+constexpr const char* kValid = R"(
 [server]
 listen = "127.0.0.1:7432"
 credentials = "credentials.toml"

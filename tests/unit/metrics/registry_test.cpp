@@ -218,7 +218,7 @@ TEST_CASE("concurrent updates from several threads sum exactly") {
     auto snap = hists.labels({"shared"}).snapshot();
     CHECK(snap.cumulative ==
           std::vector<uint64_t>{threads * per_thread / 2, threads * per_thread, threads * per_thread});
-    CHECK(snap.sum == doctest::Approx(threads * per_thread / 2 * 1.25));
+    CHECK(snap.sum == doctest::Approx(double(threads * per_thread) / 2 * 1.25));
     CHECK(counters.size() == 1);
 }
 

@@ -12,7 +12,7 @@ using namespace pgmoat::policy;
 using namespace pgmoat::policy::testing;
 
 namespace {
-const char* kHolds = R"([policy]
+constexpr const char* kHolds = R"([policy]
 extends = "baseline"
 [applies_to]
 apps = ["agent-*"]

@@ -20,8 +20,7 @@ using pgmoat::policy::testing::baseline;
 TEST_CASE("denied functions called in attribute notation are rejected by the baseline") {
     for (std::string sql :
          {"SELECT (10::float8).pg_sleep", "SELECT ($1::float8).pg_sleep", "SELECT ($1::int).pg_terminate_backend",
-          "SELECT ('SELECT set_config(''standard_conforming_strings'', ''off'', false)::tsvector'::text)"
-          ".ts_stat",
+          "SELECT ('SELECT set_config(''standard_conforming_strings'', ''off'', false)::tsvector'::text).ts_stat",
           "SELECT ('postgresql.conf'::text).pg_read_file",
           "SELECT (v.name).pg_stat_file FROM victims v WHERE v.id = $1",
           "SELECT id FROM victims WHERE id = $1 AND name <> ($2::float8).pg_sleep::text",

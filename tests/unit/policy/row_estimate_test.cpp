@@ -17,7 +17,7 @@ using namespace pgmoat::policy;
 using namespace pgmoat::policy::testing;
 
 namespace {
-const char* kRows = R"([policy]
+constexpr const char* kRows = R"([policy]
 extends = "baseline"
 [applies_to]
 apps = ["agent-*"]

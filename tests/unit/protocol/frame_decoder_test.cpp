@@ -30,7 +30,7 @@ std::vector<std::pair<char, std::string>> feed_in_chunks(const std::string& stre
     return frames;
 }
 
-std::string length_prefixed(char type, int32_t length, std::string body = {}) {
+std::string length_prefixed(char type, int32_t length, const std::string& body = {}) {
     std::string s(1, type);
     auto u = static_cast<uint32_t>(length);
     s += static_cast<char>(u >> 24);
@@ -147,8 +147,8 @@ TEST_CASE("a cancel request with trailing bytes is invalid") {
 TEST_CASE("message readers refuse bodies with the wrong shape") {
     CHECK_FALSE(read_query(std::string_view("SELECT 1", 8)));                // no terminator
     CHECK_FALSE(read_query(std::string_view("SELECT 1\0x", 10)));            // trailing byte
-    CHECK_FALSE(read_parse(std::string_view("s\0SELECT 1\0\0\x01", 14)));    // 1 type promised, none sent
-    CHECK_FALSE(read_parse(std::string_view("s\0SELECT 1\0\xff\xff", 14)));  // negative count
+    CHECK_FALSE(read_parse(std::string_view("s\0SELECT 1\0\0\x01", 13)));    // 1 type promised, none sent
+    CHECK_FALSE(read_parse(std::string_view("s\0SELECT 1\0\xff\xff", 13)));  // negative count
     CHECK(read_parse(std::string_view("s\0SELECT 1\0\0\0", 13)));
     CHECK_FALSE(read_execute(std::string_view("\0\0\0", 3)));
     CHECK_FALSE(read_describe_or_close(std::string_view("X\0", 2)));

@@ -150,7 +150,7 @@ TEST_CASE("a session is listed with its state and statement kind as they change,
         CHECK(row().state == "idle in transaction");
         d.from_client(query("SELECT 1"));
         CHECK(row().statement_kind == "select");
-        d.from_server(msg(backend::ErrorResponse, std::string("SERROR\0C22012\0Mx\0\0", 19)) + rfq('E'));
+        d.from_server(msg(backend::ErrorResponse, std::string("SERROR\0C22012\0Mx\0\0", 18)) + rfq('E'));
         CHECK(row().state == "idle in transaction (aborted)");
     }
     CHECK(services.directory.list().empty());

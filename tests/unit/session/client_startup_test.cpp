@@ -183,12 +183,15 @@ TEST_CASE("settings in the options parameter are forwarded as parameters; others
 }
 
 TEST_CASE("a setting in options that pgmoat does not forward refuses the login naming it") {
-    for (auto [options, message] : std::vector<std::pair<std::string, std::string>>{
+    // Named from .first and .second: clang 14 cannot capture a structured binding in CAPTURE's lambda.
+    for (const auto& c : std::vector<std::pair<std::string, std::string>>{
              {"-csearch_path=evil", "pgmoat: setting \"search_path\" in startup parameter \"options\" is not allowed"},
              {"-c geqo=off --role=admin", "pgmoat: setting \"role\" in startup parameter \"options\" is not allowed"},
              {"-B 100", "pgmoat: the server switch \"-B\" in startup parameter \"options\" is not supported"},
              {"oops", "pgmoat: startup parameter \"options\": invalid command-line argument for server process: oops"},
          }) {
+        const std::string& options = c.first;
+        const std::string& message = c.second;
         CAPTURE(options);
         ClientStartup s(context());
         std::string out, buf;
@@ -200,7 +203,7 @@ TEST_CASE("a setting in options that pgmoat does not forward refuses the login n
 TEST_CASE("a parameter sent twice is checked with the value the server applies: the last") {
     // PostgreSQL applies startup parameters in order; a first value within the
     // policy's limit must not hide a second one above it.
-    for (auto settings : std::vector<std::vector<std::pair<std::string, std::string>>>{
+    for (const auto& settings : std::vector<std::vector<std::pair<std::string, std::string>>>{
              {{"statement_timeout", "5s"}, {"statement_timeout", "0"}},
              {{"statement_timeout", "5s"}, {"STATEMENT_TIMEOUT", "0"}},
              {{"options", "-c statement_timeout=0"}},
@@ -232,12 +235,14 @@ TEST_CASE("a policy's setting limits are pinned on the upstream login unless the
 }
 
 TEST_CASE("a startup setting above the policy's limit, or unreadable, refuses the login naming it") {
-    for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
+    for (const auto& c : std::vector<std::pair<std::string, std::string>>{
              {"statement_timeout", "0"},                            // no limit at all
              {"Statement_Timeout", "10min"},                        // names fold case, as GUC names do
              {"lock_timeout", "0x7fffffff"},                        // read as PostgreSQL reads it
              {"idle_in_transaction_session_timeout", "5 minutes"},  // PostgreSQL would refuse it; so does pgmoat
          }) {
+        const std::string& name = c.first;
+        const std::string& value = c.second;
         CAPTURE(name);
         std::string out;
         ClientStartup s(context_with_shipped_policies());

@@ -202,7 +202,8 @@ struct Checker {
     void eq(const std::string& fact, const std::string& expected, const std::string& actual) {
         if (expected != actual) fail(fact, expected, actual);
     }
-    void same_set(const std::string& fact, std::vector<std::string> expected, std::vector<std::string> actual) {
+    void same_set(const std::string& fact, const std::vector<std::string>& expected,
+                  const std::vector<std::string>& actual) {
         std::set<std::string> e, g;
         for (const auto& x : expected) e.insert(canonical(x));
         for (const auto& x : actual) g.insert(canonical(x));

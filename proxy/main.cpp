@@ -17,7 +17,9 @@ void usage() {
                  "  serve [-c pgmoat.toml]        run the proxy\n"
                  "  passwd [--generate] APP       print a credentials line with the SCRAM verifier of\n"
                  "                                APP's password (read from stdin, or generated)\n"
-                 "  check [-c CONFIG] [FILE…]     validate policy files (default: the config's policies dir)\n"
+                 "  check [-c CONFIG] [FILE…]     validate the config (listing the keys it sets) and policy\n"
+                 "                                files (default: the config's policies dir)\n"
+                 "  config-reference              print pgmoat.toml's keys as README's Markdown table\n"
                  "  explain --app NAME [--json] SQL\n"
                  "                                what pgmoat decides for SQL from that app, and why\n"
                  "  audit verify [--key FILE] FILE…\n"
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
         if (command == "serve") return cli::serve(args);
         if (command == "passwd") return cli::passwd(args);
         if (command == "check") return cli::check(args);
+        if (command == "config-reference") return cli::config_reference(args);
         if (command == "explain") return cli::explain(args);
         if (command == "audit") return cli::audit(args);
         if (command == "learn") return cli::learn(args);

@@ -1,13 +1,38 @@
-// `pgmoat check [FILES…]`: validates policy files the way pgmoat would load them
-// and prints every error as file:line:column so an editor can jump to it.
+// `pgmoat check [-c pgmoat.toml] [FILES…]`: validates the config and policy files
+// the way pgmoat would load them and prints every error as file:line:column so an
+// editor can jump to it; `pgmoat config-reference` prints the config's keys.
 #include "commands.h"
 
 #include "pgmoat/config/config.h"
 #include "pgmoat/policy/loader.h"
 
 #include <cstdio>
+#include <optional>
 
 namespace pgmoat::cli {
+
+namespace {
+// The keys the file sets, each with whether a reload applies it (keys.h).
+void report_settings(const config::Config& c) {
+    std::printf("%s OK, %zu key%s set\n", c.file.c_str(), c.settings.size(), c.settings.size() == 1 ? "" : "s");
+    for (const auto& [path, value] : c.settings) {
+        auto dot = path.rfind('.');
+        const auto* key =
+            config::find_key(std::string_view(path).substr(0, dot), std::string_view(path).substr(dot + 1));
+        bool restart = key && key->reload == config::Reload::restart;
+        std::printf("  %-36s %s%s\n", path.c_str(), value.c_str(), restart ? "  (a change needs a restart)" : "");
+    }
+}
+}  // namespace
+
+int config_reference(const Args& args) {
+    if (!args.empty()) {
+        std::fprintf(stderr, "usage: pgmoat config-reference\n");
+        return 2;
+    }
+    std::fputs(config::reference_markdown().c_str(), stdout);
+    return 0;
+}
 
 int check(const Args& args) {
     std::vector<std::string> files;
@@ -21,10 +46,10 @@ int check(const Args& args) {
         } else
             files.push_back(args[i]);
     }
-    if (files.empty()) {
-        std::string dir = config.empty() ? "policies" : config::load_config(config).policies.dir;
-        files = policy::policy_files_in(dir);
-    }
+    std::optional<config::Config> c;
+    if (!config.empty()) c = config::load_config(config);
+    std::string dir = c ? c->policies.dir : "policies";
+    if (files.empty()) files = policy::policy_files_in(dir);
     auto errors = policy::check_policy_files(files);
     for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.what());
     if (!errors.empty()) return 1;
@@ -38,6 +63,8 @@ int check(const Args& args) {
                     p->is_default ? ", default" : "",
                     p->priority ? (", priority " + std::to_string(p->priority)).c_str() : "", lock.c_str());
     }
+    // After the policies: the first line stays the one scripts read.
+    if (c) report_settings(*c);
     return 0;
 }
 

@@ -12,6 +12,7 @@ using Args = std::vector<std::string>;
 int serve(const Args& args);
 int passwd(const Args& args);
 int check(const Args& args);
+int config_reference(const Args& args);  // README's table of pgmoat.toml's keys
 int explain(const Args& args);
 int audit(const Args& args);
 int learn(const Args& args);

@@ -122,6 +122,14 @@ bool TomlTable::has(std::string_view key) const {
     return table_->contains(key);
 }
 
+std::string TomlTable::value_text(std::string_view key) const {
+    auto* n = table_->get(key);
+    if (!n) return {};
+    std::ostringstream out;
+    n->visit([&](const auto& v) { out << v; });
+    return out.str();
+}
+
 std::string TomlTable::key_path(std::string_view key) const {
     return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
 }

@@ -1,10 +1,11 @@
 #include "pgmoat/config/config.h"
 
+#include "section.h"
+
 #include "pgmoat/common/ascii.h"
 #include "pgmoat/common/utc_time.h"
 
 #include "pgmoat/common/config_error.h"
-#include "pgmoat/common/log.h"
 #include "pgmoat/common/secret_file.h"
 #include "pgmoat/common/toml_reader.h"
 
@@ -106,7 +107,7 @@ bool valid_name(std::string_view s) {
 }
 
 // "host:port", "[v6]:port" or ":port".
-void parse_listen(TomlTable& t, const std::string& text, std::string& host, uint16_t& port) {
+void parse_listen(const Section& t, const std::string& text, std::string& host, uint16_t& port) {
     auto colon = text.rfind(':');
     if (colon == std::string::npos) t.fail("listen", "expected \"host:port\", e.g. \"127.0.0.1:6432\"");
     std::string h = text.substr(0, colon);
@@ -121,7 +122,7 @@ void parse_listen(TomlTable& t, const std::string& text, std::string& host, uint
     port = static_cast<uint16_t>(p);
 }
 
-void read_approvals(TomlTable& t, ApprovalNotices& a) {
+void read_approvals(Section t, ApprovalNotices& a) {
     if (auto v = t.string("webhook")) {
         auto url = parse_http_url(*v);
         if (auto* why = std::get_if<std::string>(&url)) t.fail("webhook", *why);
@@ -131,29 +132,20 @@ void read_approvals(TomlTable& t, ApprovalNotices& a) {
         a.webhook_port = u.port;
         a.webhook_path = u.path;
     }
-    if (auto v = t.duration("webhook_timeout")) {
-        if (v->count() < 100 || v->count() > 60000) t.fail("webhook_timeout", "must be between 100ms and 60s");
-        a.webhook_timeout = *v;
-    }
+    if (auto v = t.duration("webhook_timeout")) a.webhook_timeout = *v;
     if (auto v = t.boolean("webhook_outcomes")) a.webhook_outcomes = *v;
     t.reject_unknown_keys();
 }
 
-void read_server(TomlTable& t, Config& c) {
+void read_server(Section t, Config& c) {
     Server& s = c.server;
     if (auto v = t.string("listen")) parse_listen(t, *v, s.listen_host, s.listen_port);
-    if (auto v = t.integer("threads", 0, 256)) s.threads = static_cast<int>(*v);
-    if (auto v = t.integer("max_client_connections", 1, 1'000'000)) s.max_client_connections = static_cast<int>(*v);
-    if (auto v = t.duration("startup_timeout")) {
-        if (v->count() == 0) t.fail("startup_timeout", "must be greater than 0");
-        s.startup_timeout = *v;
-    }
+    if (auto v = t.integer("threads")) s.threads = static_cast<int>(*v);
+    if (auto v = t.integer("max_client_connections")) s.max_client_connections = static_cast<int>(*v);
+    if (auto v = t.duration("startup_timeout")) s.startup_timeout = *v;
     if (auto v = t.duration("idle_timeout")) s.idle_timeout = *v;
     if (auto v = t.duration("shutdown_timeout")) s.shutdown_timeout = *v;
-    if (auto v = t.size("max_message_size")) {
-        if (*v < 1024 || *v > (1u << 30)) t.fail("max_message_size", "must be between 1kB and 1GB");
-        s.max_message_bytes = static_cast<uint32_t>(*v);
-    }
+    if (auto v = t.size("max_message_size")) s.max_message_bytes = static_cast<uint32_t>(*v);
     if (auto v = t.string("credentials")) c.credentials_file = resolve_path(c.file, *v);
     if (auto v = t.strings("forward_parameters")) {
         for (const auto& p : *v) {
@@ -168,37 +160,24 @@ void read_server(TomlTable& t, Config& c) {
         }
         s.forward_parameters = *v;
     }
-    if (auto v = t.string("log_level")) {
-        log::Level l;
-        if (!log::parse_level(*v, l)) t.fail("log_level", "expected one of debug, info, warning, error");
-        s.log_level = *v;
-    }
-    if (auto v = t.string("log_format")) {
-        log::Format f;
-        if (!log::parse_format(*v, f)) t.fail("log_format", "expected text or json");
-        s.log_format = *v;
-    }
-    if (auto v = t.integer("peer_id", 0, 255)) s.peer_id = static_cast<int>(*v);
-    if (auto v = t.string("upstream_connect")) {
-        if (*v == "login")
-            s.upstream_connect = UpstreamConnect::login;
-        else if (*v == "first_statement")
-            s.upstream_connect = UpstreamConnect::first_statement;
-        else
-            t.fail("upstream_connect", "expected login or first_statement");
-    }
-    if (auto tls = t.table("tls")) {
-        auto cert = tls->string("cert");
-        auto key = tls->string("key");
-        if (!cert || !key) tls->fail_here("both cert and key are required for TLS");
+    if (auto v = t.string("log_level")) s.log_level = *v;
+    if (auto v = t.string("log_format")) s.log_format = *v;
+    if (auto v = t.integer("peer_id")) s.peer_id = static_cast<int>(*v);
+    if (auto v = t.string("upstream_connect"))
+        s.upstream_connect = *v == "login" ? UpstreamConnect::login : UpstreamConnect::first_statement;
+    if (auto table = t.table("tls")) {
+        Section tls(*table, t.settings());
+        auto cert = tls.string("cert");
+        auto key = tls.string("key");
+        if (!cert || !key) tls.fail_here("both cert and key are required for TLS");
         s.tls_cert = resolve_path(c.file, *cert);
         s.tls_key = resolve_path(c.file, *key);
-        tls->reject_unknown_keys();
+        tls.reject_unknown_keys();
     }
     t.reject_unknown_keys();
 }
 
-Target read_target(const std::string& name, TomlTable& t, const std::string& config_file) {
+Target read_target(const std::string& name, Section t, const std::string& config_file) {
     Target target;
     target.name = name;
     if (!valid_name(name)) t.fail_here("target names may use letters, digits, '_', '-' and '.'");
@@ -210,7 +189,7 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
     auto host = t.string("host");
     if (!host || host->empty()) t.fail("host", "is required");
     target.host = *host;
-    if (auto v = t.integer("port", 1, 65535)) target.port = static_cast<uint16_t>(*v);
+    if (auto v = t.integer("port")) target.port = static_cast<uint16_t>(*v);
     target.database = t.string("database").value_or(name);
     auto user = t.string("user");
     if (!user || user->empty()) t.fail("user", "is required (the role pgmoat logs in as)");
@@ -228,50 +207,24 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
         target.password = v;
     }
     if (auto v = t.string("sslmode")) {
-        if (*v == "disable")
-            target.sslmode = SslMode::disable;
-        else if (*v == "require")
-            target.sslmode = SslMode::require;
-        else if (*v == "verify-full")
-            target.sslmode = SslMode::verify_full;
-        else
-            t.fail("sslmode", "expected one of disable, require, verify-full");
+        target.sslmode = *v == "disable" ? SslMode::disable : *v == "require" ? SslMode::require : SslMode::verify_full;
     }
     if (auto v = t.string("sslrootcert")) target.sslrootcert = resolve_path(config_file, *v);
     if (target.sslmode == SslMode::verify_full && target.sslrootcert.empty()) {
         t.fail("sslmode", "verify-full needs sslrootcert (the CA file that signed the server's certificate)");
     }
-    if (auto v = t.duration("connect_timeout")) {
-        if (v->count() == 0) t.fail("connect_timeout", "must be greater than 0");
-        target.connect_timeout = *v;
-    }
-    if (auto v = t.string("pool_mode")) {
-        if (*v == "session")
-            target.pool_mode = PoolMode::session;
-        else if (*v == "transaction")
-            target.pool_mode = PoolMode::transaction;
-        else
-            t.fail("pool_mode", "expected session or transaction");
-    }
+    if (auto v = t.duration("connect_timeout")) target.connect_timeout = *v;
+    if (auto v = t.string("pool_mode")) target.pool_mode = *v == "session" ? PoolMode::session : PoolMode::transaction;
     Pool& pool = target.pool;
-    if (auto v = t.integer("pool_size", 1, 10000)) pool.pool_size = static_cast<int>(*v);
-    if (auto v = t.integer("min_pool_size", 0, 10000)) pool.min_pool_size = static_cast<int>(*v);
+    if (auto v = t.integer("pool_size")) pool.pool_size = static_cast<int>(*v);
+    if (auto v = t.integer("min_pool_size")) pool.min_pool_size = static_cast<int>(*v);
     if (pool.min_pool_size > pool.pool_size) t.fail("min_pool_size", "must not exceed pool_size");
-    if (auto v = t.integer("max_client_connections", 0, 1'000'000)) pool.max_client_connections = static_cast<int>(*v);
-    if (auto v = t.duration("pool_wait_timeout")) {
-        if (v->count() == 0) t.fail("pool_wait_timeout", "must be greater than 0");
-        pool.wait_timeout = *v;
-    }
+    if (auto v = t.integer("max_client_connections")) pool.max_client_connections = static_cast<int>(*v);
+    if (auto v = t.duration("pool_wait_timeout")) pool.wait_timeout = *v;
     if (auto v = t.duration("server_lifetime")) pool.server_lifetime = *v;
     if (auto v = t.duration("server_idle_timeout")) pool.server_idle_timeout = *v;
-    if (auto v = t.string("session_state")) {
-        if (*v == "pin")
-            pool.session_state = SessionStatePolicy::pin;
-        else if (*v == "reject")
-            pool.session_state = SessionStatePolicy::reject;
-        else
-            t.fail("session_state", "expected pin or reject");
-    }
+    if (auto v = t.string("session_state"))
+        pool.session_state = *v == "pin" ? SessionStatePolicy::pin : SessionStatePolicy::reject;
     bool pool_keys = t.has("pool_size") || t.has("min_pool_size") || t.has("max_client_connections") ||
                      t.has("pool_wait_timeout") || t.has("server_lifetime") || t.has("server_idle_timeout") ||
                      t.has("session_state");
@@ -282,19 +235,11 @@ Target read_target(const std::string& name, TomlTable& t, const std::string& con
         target.freeze = *v;
         target.freeze_line = t.line_of("freeze");
     }
-    if (auto v = t.string("freeze_action")) {
-        if (*v == "hold")
-            target.freeze_holds = true;
-        else if (*v != "reject")
-            t.fail("freeze_action", fmt::format("\"{}\": expected reject or hold", *v));
-    }
+    if (auto v = t.string("freeze_action")) target.freeze_holds = *v == "hold";
     if (auto v = t.string("production")) {
-        if (*v == "read_only")
-            target.production = Target::Production::read_only;
-        else if (*v == "no_ddl")
-            target.production = Target::Production::no_ddl;
-        else if (*v != "off")
-            t.fail("production", fmt::format("\"{}\": expected read_only, no_ddl or off", *v));
+        target.production = *v == "read_only" ? Target::Production::read_only
+                            : *v == "no_ddl"  ? Target::Production::no_ddl
+                                              : Target::Production::off;
         target.production_line = t.line_of("production");
     }
     if (auto windows = t.strings("freeze_windows")) {
@@ -329,53 +274,49 @@ Config parse_config(const std::string& text, const std::string& file) {
     c.server.forward_parameters = default_forward_parameters();
     toml::table doc = parse_toml(text, file);
     TomlTable root(doc, file);
-    if (auto server = root.table("server")) read_server(*server, c);
+    if (auto server = root.table("server")) read_server(Section(*server, c.settings), c);
     c.policies.dir = resolve_path(file, "policies");
     c.policies.grants = resolve_path(file, "grants.toml");
-    if (auto p = root.table("policies")) {
-        if (auto v = p->string("dir")) c.policies.dir = resolve_path(file, *v);
-        if (auto v = p->string("grants")) c.policies.grants = resolve_path(file, *v);
-        if (auto v = p->duration("watch_interval")) c.policies.watch_interval = *v;
-        p->reject_unknown_keys();
+    if (auto table = root.table("policies")) {
+        Section p(*table, c.settings);
+        if (auto v = p.string("dir")) c.policies.dir = resolve_path(file, *v);
+        if (auto v = p.string("grants")) c.policies.grants = resolve_path(file, *v);
+        if (auto v = p.duration("watch_interval")) c.policies.watch_interval = *v;
+        p.reject_unknown_keys();
     }
     std::string base_dir = fs::path(file).parent_path().string();
     c.audit = audit::default_options(base_dir);
-    if (auto a = root.table("audit")) c.audit = audit::read_options(*a, base_dir);
-    if (auto m = root.table("metrics")) {
+    if (auto a = root.table("audit")) c.audit = read_audit_options(*a, base_dir, &c.settings);
+    if (auto table = root.table("metrics")) {
+        Section m(*table, c.settings);
         c.metrics.enabled = true;
-        if (auto v = m->string("listen")) parse_listen(*m, *v, c.metrics.listen_host, c.metrics.listen_port);
-        if (auto v = m->boolean("enabled")) c.metrics.enabled = *v;
-        if (auto v = m->duration("readiness_interval")) {
-            if (v->count() < 100) m->fail("readiness_interval", "must be at least 100ms");
-            c.metrics.readiness_interval = *v;
-        }
-        m->reject_unknown_keys();
+        if (auto v = m.string("listen")) parse_listen(m, *v, c.metrics.listen_host, c.metrics.listen_port);
+        if (auto v = m.boolean("enabled")) c.metrics.enabled = *v;
+        // The table alone turns the endpoint on: a reload must see that as a change too.
+        if (!m.has("enabled")) c.settings["metrics.enabled"] = "true";
+        if (auto v = m.duration("readiness_interval")) c.metrics.readiness_interval = *v;
+        m.reject_unknown_keys();
     }
-    if (auto a = root.table("approvals")) read_approvals(*a, c.approvals);
-    if (auto a = root.table("analyzer")) {
-        if (auto v = a->size("max_statement_size")) {
-            if (*v < 1024 || *v > (1u << 30)) a->fail("max_statement_size", "must be between 1kB and 1GB");
-            c.analyzer.max_statement_bytes = *v;
-        }
-        if (auto v = a->integer("max_depth", 10, 100000)) c.analyzer.max_depth = static_cast<uint32_t>(*v);
-        if (auto v = a->size("cache_size")) c.analyzer.cache_bytes = *v;
-        a->reject_unknown_keys();
+    if (auto a = root.table("approvals")) read_approvals(Section(*a, c.settings), c.approvals);
+    if (auto table = root.table("analyzer")) {
+        Section a(*table, c.settings);
+        if (auto v = a.size("max_statement_size")) c.analyzer.max_statement_bytes = *v;
+        if (auto v = a.integer("max_depth")) c.analyzer.max_depth = static_cast<uint32_t>(*v);
+        if (auto v = a.size("cache_size")) c.analyzer.cache_bytes = *v;
+        a.reject_unknown_keys();
     }
     auto targets = root.table("targets");
     if (!targets) root.fail_here("at least one [targets.NAME] table is required");
-    for (auto& [name, t] : targets->tables()) c.targets.emplace(name, read_target(name, t, file));
+    for (auto& [name, t] : targets->tables()) c.targets.emplace(name, read_target(name, Section(t, c.settings), file));
     if (c.targets.empty()) targets->fail_here("at least one target is required");
     if (auto apps = root.table("apps")) {
-        for (auto& [name, t] : apps->tables()) {
+        for (auto& [name, table] : apps->tables()) {
+            Section t(table, c.settings);
             if (!valid_name(name)) t.fail_here("app names may use letters, digits, '_', '-' and '.'");
             App app;
             app.name = name;
             if (auto v = t.boolean("admin")) app.admin = *v;
-            if (auto v = t.string("kind")) {
-                if (*v != "app" && *v != "agent" && *v != "person")
-                    t.fail("kind", "expected one of app, agent, person");
-                app.kind = *v;
-            }
+            if (auto v = t.string("kind")) app.kind = *v;
             auto ts = t.strings("targets");
             // An operator's identity may hold the console only.
             if (!ts && !app.admin) {
@@ -392,7 +333,8 @@ Config parse_config(const std::string& text, const std::string& file) {
         }
     }
     if (auto peers = root.table("peers")) {
-        for (auto& [name, t] : peers->tables()) {
+        for (auto& [name, table] : peers->tables()) {
+            Section t(table, c.settings);
             int id = 0;
             auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), id);
             if (ec != std::errc() || end != name.data() + name.size() || id < 1 || id > 255) {
@@ -403,7 +345,7 @@ Config parse_config(const std::string& text, const std::string& file) {
             auto host = t.string("host");
             if (!host) t.fail("host", "is required: where the peer listens for clients");
             peer.host = *host;
-            if (auto v = t.integer("port", 1, 65535)) peer.port = static_cast<uint16_t>(*v);
+            if (auto v = t.integer("port")) peer.port = static_cast<uint16_t>(*v);
             t.reject_unknown_keys();
             c.peers.emplace(id, std::move(peer));
         }
@@ -417,6 +359,26 @@ Config parse_config(const std::string& text, const std::string& file) {
     }
     root.reject_unknown_keys();
     return c;
+}
+
+std::vector<std::string> restart_only_changes(const Config& running, const Config& fresh) {
+    std::vector<std::string> changed;
+    auto value = [](const std::map<std::string, std::string>& settings, const std::string& path) {
+        auto it = settings.find(path);
+        return it == settings.end() ? std::string("its default") : it->second;
+    };
+    auto check = [&](const std::string& path) {
+        auto dot = path.rfind('.');
+        const Key* k = find_key(std::string_view(path).substr(0, dot), std::string_view(path).substr(dot + 1));
+        if (!k || k->reload != Reload::restart) return;
+        auto before = value(running.settings, path), after = value(fresh.settings, path);
+        if (before != after) changed.push_back(fmt::format("{} ({} -> {})", path, before, after));
+    };
+    for (const auto& [path, v] : running.settings) check(path);
+    for (const auto& [path, v] : fresh.settings)
+        if (!running.settings.count(path)) check(path);
+    std::sort(changed.begin(), changed.end());
+    return changed;
 }
 
 Config load_config(const std::string& path) {

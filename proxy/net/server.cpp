@@ -49,6 +49,7 @@ class Server {
         : readiness_(runtime_), admin_(runtime_, connections_, readiness_, [this] { return reload(); }) {
         runtime_.config_path = std::move(config_path);
         runtime_.snapshot.store(std::move(snapshot));
+        started_ = runtime_.current()->config;
         runtime_.freezes.set(runtime_.current()->config);
         set_grants();
         const auto& cfg = *runtime_.current()->config;
@@ -94,9 +95,7 @@ class Server {
         signals_.emplace(main_ctx, SIGTERM, SIGINT, SIGHUP);
         signals_->add(SIGUSR1);
         wait_for_signal();
-        if (cfg.policies.watch_interval.count() > 0) {
-            spawn(main_ctx.get_executor(), watch_policy_files(), "policy watcher");
-        }
+        spawn(main_ctx.get_executor(), watch_policy_files(), "policy watcher");
         spawn(main_ctx.get_executor(), accept_loop(), "accept loop");
         spawn(main_ctx.get_executor(), runtime_.pools->maintain(), "pool maintenance");
 
@@ -232,19 +231,25 @@ class Server {
     }
 
     // Polls the policy directory: an edited, added or removed file triggers a
-    // reload, as SIGHUP does.
+    // reload, as SIGHUP does. It runs even with watch_interval = 0 (then it only
+    // follows the files without reloading) so that a reload can turn watching on
+    // or move the directory: policies.watch_interval and .dir are reloadable keys.
     awaitable<void> watch_policy_files() {
         asio::steady_timer tick(*contexts_[0]);
-        std::string dir = runtime_.current()->config->policies.dir;
-        std::string grants = runtime_.current()->config->policies.grants;
-        std::string stamp = policy::policy_files_stamp(dir) + grants_stamp(grants);
+        auto files_stamp = [this] {
+            const auto& policies = runtime_.current()->config->policies;
+            return policy::policy_files_stamp(policies.dir) + grants_stamp(policies.grants);
+        };
+        std::string stamp = files_stamp();
         while (!runtime_.draining) {
-            tick.expires_after(runtime_.current()->config->policies.watch_interval);
+            auto interval = runtime_.current()->config->policies.watch_interval;
+            tick.expires_after(interval.count() > 0 ? interval : std::chrono::milliseconds(1000));
             co_await tick.async_wait(nothrow_awaitable);
-            std::string now = policy::policy_files_stamp(dir) + grants_stamp(grants);
+            std::string now = files_stamp();
             if (now == stamp) continue;
             stamp = now;
-            log::info("policy files in {} changed", dir);
+            if (interval.count() == 0) continue;
+            log::info("policy files in {} changed", runtime_.current()->config->policies.dir);
             reload();
         }
     }
@@ -272,6 +277,10 @@ class Server {
         r.event = audit::Event::policy_reload;
         try {
             auto fresh = load_snapshot(runtime_.config_path);
+            // Listeners, threads and the audit writer were made at start (keys.h says
+            // which keys): a new value for one of them waits for a restart.
+            for (const auto& change : config::restart_only_changes(*started_, *fresh->config))
+                log::warning("configuration reload: {} takes effect only after a restart", change);
             apply_logging(fresh->config->server);
             runtime_.cancels.set_peer_id(fresh->config->server.peer_id);
             std::string version = fresh->policies->version;
@@ -373,6 +382,7 @@ class Server {
     ConnectionSet connections_;
     RuntimeAdmin admin_;
     std::mutex reload_mutex_;
+    std::shared_ptr<const config::Config> started_;  // what the restart-only keys were read from
     // Before contexts_: deliveries still in flight end with their io_context.
     std::optional<ApprovalWebhook> webhook_;
     std::vector<std::unique_ptr<asio::io_context>> contexts_;

@@ -352,9 +352,9 @@ void read_limits(TomlTable& t, Policy& p) {
         p.max_rows_affected = static_cast<uint64_t>(*v);
         p.max_rows_affected_source = source_of(t, "max_rows_affected");
     }
-    if (auto v = t.integer("statements_per_second", 0, 10'000'000)) {
+    if (auto v = t.integer(statements_per_second_key, 0, 10'000'000)) {
         p.statements_per_second = static_cast<double>(*v);
-        p.rate_source = source_of(t, "statements_per_second");
+        p.rate_source = source_of(t, statements_per_second_key);
     }
     for (const auto& setting : bounded_settings()) {
         auto text = t.string_or_integer(setting.parameter);

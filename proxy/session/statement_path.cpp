@@ -314,8 +314,8 @@ std::optional<policy::Decision> Session::runtime_refusal() {
         d.sqlstate = sqlstate::configuration_limit_exceeded;
         d.message = fmt::format("pgmoat: app \"{}\" sent more than {} statements per second", identity_.app,
                                 policy_->statements_per_second);
-        d.detail = fmt::format("Rejected by rule \"statements_per_second\" of policy \"{}\" ({}:{}).", policy_->name,
-                               d.source.file, d.source.line);
+        d.detail = fmt::format("Rejected by rule \"{}\" of policy \"{}\" ({}:{}).", policy::statements_per_second_key,
+                               policy_->name, d.source.file, d.source.line);
         d.hint = "slow down and retry; batch work into fewer statements";
         if (services_.metrics) services_.metrics->rate_limited.labels({identity_.app}).inc();
         return d;

@@ -165,5 +165,5 @@ def test_no_ddl_refuses_a_persons_ddl_until_a_grant_lifts_it(prod, postgres):
 
 def test_a_mode_that_does_not_read_is_a_config_error(prod):
     set_mode(prod, "readonly", outcome="configuration reload failed")
-    assert 'production: "readonly": expected read_only, no_ddl or off' in prod.log()
+    assert 'production: expected one of off, read_only, no_ddl, found "readonly"' in prod.log()
     set_mode(prod, "read_only")

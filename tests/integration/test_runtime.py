@@ -154,6 +154,45 @@ def test_sighup_reloads_credentials_and_keeps_the_old_ones_when_broken(workdir, 
         m.stop()
 
 
+def test_sighup_applies_reloadable_keys_and_names_the_restart_only_ones_it_cannot(workdir, postgres):
+    m = Pgmoat(workdir, targets={"dev": {"port": postgres.port}}, apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True,
+               server={"max_client_connections": 100}).start()
+    try:
+        text = open(m.config).read()
+        # threads is restart-only (the I/O threads exist from start); max_client_connections applies.
+        assert "threads = 2\n" in text and "max_client_connections = 100\n" in text
+        with open(m.config, "w") as f:
+            f.write(text.replace("threads = 2\n", "threads = 3\n").replace("max_client_connections = 100\n",
+                                                                          "max_client_connections = 1\n"))
+        m.proc.send_signal(signal.SIGHUP)
+        wait_for_log(m, "configuration reloaded")
+        assert "configuration reload: server.threads (2 -> 3) takes effect only after a restart" in m.log()
+        assert "max_client_connections" not in m.log().split("configuration reload:", 1)[1].split("\n", 1)[0]
+        # The reloadable key is in force: a second client is over the new limit (FATAL 53300).
+        with psycopg.connect(m.dsn(APP, APP_PASSWORD)) as c:
+            assert c.execute("SELECT 1").fetchone() == (1,)
+            with pytest.raises(psycopg.OperationalError) as e:
+                psycopg.connect(m.dsn(APP, APP_PASSWORD))
+            assert "too many" in str(e.value) or "53300" in str(e.value)
+        # The config check lists what the file sets and which keys need a restart.
+        r = subprocess.run([m_bin(), "check", "-c", m.config], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert "server.threads" in r.stdout and "3  (a change needs a restart)" in r.stdout
+        assert "server.max_client_connections" in r.stdout
+        assert m.alive()
+    finally:
+        m.stop()
+
+
+def test_config_reference_prints_every_key_as_a_markdown_table():
+    r = subprocess.run([m_bin(), "config-reference"], capture_output=True, text=True, check=True)
+    lines = r.stdout.splitlines()
+    assert lines[0] == "| key | type | default | reload | what it does |"
+    assert any(line.startswith("| `server.idle_timeout` | duration | `0` | applies |") for line in lines)
+    assert any(line.startswith("| `audit.fsync` | string: every_record, interval | `\"interval\"` | restart |")
+               for line in lines)
+
+
 def m_bin():
     from pgharness import PGMOAT_BIN
     return PGMOAT_BIN

@@ -1,15 +1,12 @@
 // The [audit] section of pgmoat.toml: where the audit log goes, how it is synced
-// and what happens when it cannot be written (audit_log.h says what each means).
+// and what happens when it cannot be written (audit_log.h says what each means);
+// config/keys.h has the keys that set them.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
-
-namespace pgmoat {
-class TomlTable;
-}
 
 namespace pgmoat::audit {
 
@@ -27,22 +24,15 @@ struct Options {
     std::string hmac_key_file;                      // empty: chain with plain SHA-256
     std::optional<std::string> hmac_key;            // read from hmac_key_file; never logged
     std::chrono::milliseconds retry_interval{250};  // not configurable in pgmoat.toml
+
+    bool operator==(const Options&) const = default;
 };
+
+// A path of the [audit] table resolved against base_dir (the config file's
+// directory); "-" (stdout) and absolute paths stay as written.
+std::string resolve(const std::string& base_dir, const std::string& p);
 
 // Defaults, with the path resolved against base_dir (the config file's directory).
 Options default_options(const std::string& base_dir);
-
-// Reads an [audit] table:
-//   enabled = true
-//   path = "pgmoat-audit.jsonl"      # or "-" for stdout; relative to base_dir
-//   fsync = "interval"               # or "every_record"
-//   fsync_interval = "100ms"         # only with fsync = "interval"; 1ms..60s
-//   failure_policy = "block"         # or "continue"
-//   queue_records = 65536            # 16..100000000
-//   queue_bytes = "64MB"             # 64kB..16GB
-//   hmac_key_file = "audit.key"      # optional; relative to base_dir
-// Unknown keys and bad values throw ConfigError with file:line:column. The key file
-// is read here (it must exist, be non-empty, and should be mode 0600).
-Options read_options(TomlTable& audit, const std::string& base_dir);
 
 }  // namespace pgmoat::audit

@@ -26,6 +26,8 @@ class TomlTable {
     TomlTable(const toml::table& table, std::string file, std::string path = {});
 
     bool has(std::string_view key) const;
+    // The value of key as TOML text ("\"10s\"", "[1, 2]"); "" if it is not set.
+    std::string value_text(std::string_view key) const;
     std::optional<std::string> string(std::string_view key);
     std::optional<int64_t> integer(std::string_view key, int64_t min, int64_t max);
     std::optional<bool> boolean(std::string_view key);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "pgmoat/audit/options.h"
+#include "pgmoat/config/keys.h"
 
 #include <chrono>
 #include <cstdint>
@@ -12,6 +13,10 @@
 #include <string_view>
 #include <variant>
 #include <vector>
+
+namespace pgmoat {
+class TomlTable;
+}
 
 namespace pgmoat::config {
 
@@ -42,12 +47,16 @@ struct Pool {
     milliseconds server_lifetime{3600000};     // closed once returned after this long
     milliseconds server_idle_timeout{600000};  // idle this long: closed
     SessionStatePolicy session_state = SessionStatePolicy::pin;
+
+    bool operator==(const Pool&) const = default;
 };
 
 // A time during which a target is frozen: [from, until), UTC.
 struct FreezeWindow {
     std::chrono::system_clock::time_point from, until;
     std::string text;  // as written, "2026-12-24T00:00:00Z/2026-12-27T00:00:00Z"
+
+    bool operator==(const FreezeWindow&) const = default;
 };
 
 struct Target {
@@ -77,6 +86,8 @@ struct Target {
     enum class Production { off, read_only, no_ddl };
     Production production = Production::off;
     int production_line = 0;
+
+    bool operator==(const Target&) const = default;
 };
 
 struct App {
@@ -88,6 +99,8 @@ struct App {
     // a coding agent) or "person". Policies select on it ([applies_to] kinds).
     std::string kind = "app";
     bool may_use(std::string_view target) const;
+
+    bool operator==(const App&) const = default;
 };
 
 // When a client session gets its connection to the target.
@@ -117,6 +130,8 @@ struct Server {
     UpstreamConnect upstream_connect = UpstreamConnect::login;
     // This instance's number among its [peers] (1-255); 0: no peering.
     int peer_id = 0;
+
+    bool operator==(const Server&) const = default;
 };
 
 // Another pgmoat instance behind the same load balancer: a CancelRequest for one
@@ -126,6 +141,8 @@ struct Peer {
     int id = 0;
     std::string host;
     uint16_t port = 6432;
+
+    bool operator==(const Peer&) const = default;
 };
 
 struct Policies {
@@ -135,12 +152,16 @@ struct Policies {
     // Time-boxed elevations (policy/grants.h); default "grants.toml" beside the
     // config file, written by `pgmoat grant` and read with the policies.
     std::string grants;
+
+    bool operator==(const Policies&) const = default;
 };
 
 struct Analyzer {
     uint64_t max_statement_bytes = 4u << 20;  // longer statements are rejected (54000)
     uint32_t max_depth = 10000;               // deeper nesting is rejected (54001)
     uint64_t cache_bytes = 64u << 20;         // analyses kept for repeated statements
+
+    bool operator==(const Analyzer&) const = default;
 };
 
 // The HTTP endpoint for Prometheus and health checks.
@@ -150,6 +171,8 @@ struct Metrics {
     uint16_t listen_port = 9187;
     // How often each target is probed for /readyz.
     milliseconds readiness_interval{2000};
+
+    bool operator==(const Metrics&) const = default;
 };
 
 // [approvals]: who hears of a statement held for approval besides the log and
@@ -163,6 +186,8 @@ struct ApprovalNotices {
     std::string webhook_path = "/";
     milliseconds webhook_timeout{5000};  // for the whole delivery: connect, send, answer
     bool webhook_outcomes = true;        // also POST when a hold ends (approved, denied, ...)
+
+    bool operator==(const ApprovalNotices&) const = default;
 };
 
 struct Config {
@@ -177,9 +202,14 @@ struct Config {
     std::map<std::string, Target, std::less<>> targets;
     std::map<std::string, App, std::less<>> apps;
     std::map<int, Peer> peers;  // by peer id
+    // Each key written in the file, by its full path ("targets.prod.port"), with its
+    // value as TOML text: what a reload compares for the keys it cannot apply.
+    std::map<std::string, std::string> settings;
 
     const Target* find_target(std::string_view name) const;
     const App* find_app(std::string_view name) const;
+
+    bool operator==(const Config&) const = default;
 };
 
 // "http://host[:port][/path]" into its parts, or why it is not one.
@@ -197,6 +227,15 @@ const std::vector<std::string>& default_forward_parameters();
 // file's directory. Throws ConfigError naming file:line:column and the key.
 Config load_config(const std::string& path);
 Config parse_config(const std::string& text, const std::string& file);
+
+// The [audit] table; each key set is recorded in settings when given.
+audit::Options read_audit_options(TomlTable& audit, const std::string& base_dir,
+                                  std::map<std::string, std::string>* settings = nullptr);
+
+// The keys a reload cannot apply (keys.h: Reload::restart) whose value differs
+// between the configuration pgmoat started with and a fresh one, each as
+// "server.threads (2 -> 4)"; empty when a reload applies everything that changed.
+std::vector<std::string> restart_only_changes(const Config& running, const Config& fresh);
 
 // "2026-12-24T00:00:00Z/2026-12-27T00:00:00Z" (UTC, from before until); nullopt otherwise.
 std::optional<FreezeWindow> parse_freeze_window(std::string_view text);

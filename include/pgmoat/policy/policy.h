@@ -114,6 +114,10 @@ struct SessionFacts {
     std::string kind = "app";  // [apps.X] kind
 };
 
+// The [limits] key of the rate limit: the loader reads it and a rejection's
+// DETAIL names it, so a renamed key cannot leave the message behind.
+inline constexpr std::string_view statements_per_second_key = "statements_per_second";
+
 struct Policy {
     std::string name;
     Source source;  // the file, line of [policy]
@@ -199,7 +203,7 @@ struct Policy {
     // back (session/affected_rows_cap.cpp). 0: no cap.
     uint64_t max_rows_affected = 0;
     Source max_rows_affected_source;
-    double statements_per_second = 0;  // 0: no limit
+    double statements_per_second = 0;  // 0: no limit (key: statements_per_second_key)
     Source rate_source;
     // Settings pinned on the upstream session, in bounded_settings() order. A
     // limit written as "no limit" (0 for a timeout) is not in the list: the

@@ -335,19 +335,25 @@ void ClientConnection::lease(const config::Target& target) {
         }
         pool_client_ = true;
     }
-    lease_waiting_ = true;
-    std::weak_ptr<ClientConnection> weak = weak_from_this();
-    auto executor = client_.socket().get_executor();
-    auto pools = runtime_.pools;
-    auto target_copy = std::make_shared<config::Target>(target);
-    runtime_.pools->lease(target, id_, [weak, executor, pools, target_copy](PoolGrant g) {
-        auto grant = std::make_shared<PoolGrant>(std::move(g));
-        asio::post(executor, [weak, grant, pools, target_copy] {
-            auto self = weak.lock();
-            if (!self || !self->engine_) return give_back(*pools, *target_copy, *grant);
-            self->on_grant(std::move(*grant));
-        });
-    });
+    // Only a client that waits needs a Deliver (built then): an idle server
+    // connection or a slot to open one comes back here, on this executor. (Two
+    // pointers: the factory itself needs no allocation.)
+    auto waiting = [this, &target] {
+        return [weak = weak_from_this(), executor = client_.socket().get_executor(), pools = runtime_.pools,
+                target_copy = std::make_shared<config::Target>(target)](PoolGrant g) {
+            auto grant = std::make_shared<PoolGrant>(std::move(g));
+            asio::post(executor, [weak, grant, pools, target_copy] {
+                auto self = weak.lock();
+                if (!self || !self->engine_) return give_back(*pools, *target_copy, *grant);
+                self->on_grant(std::move(*grant));
+                if (!self->closed_) self->spawn_act();
+            });
+        };
+    };
+    auto grant = runtime_.pools->lease(target, id_, ServerPools::home_of(client_.socket().get_executor()), waiting);
+    lease_waiting_ = !grant;
+    // The act() that executes this lease goes on with what the grant starts.
+    if (grant) on_grant(std::move(*grant));
 }
 
 void ClientConnection::on_grant(PoolGrant g) {
@@ -356,6 +362,7 @@ void ClientConnection::on_grant(PoolGrant g) {
     switch (g.kind) {
         case PoolGrant::Kind::server:
             server_ = std::move(g.transport);
+            // Moved to this thread when it lived on another one.
             server_->rehome(client_.socket().get_executor());
             server_id_ = g.id;
             engine_->on_server_granted(*g.state);
@@ -372,7 +379,6 @@ void ClientConnection::on_grant(PoolGrant g) {
             engine_->on_pool_full();
             break;
     }
-    spawn_act();
 }
 
 void ClientConnection::start_server_reader() {

@@ -1,7 +1,6 @@
 #include "server_pools.h"
 
 #include "pgmoat/common/log.h"
-#include "spawn.h"
 
 namespace pgmoat::net {
 
@@ -45,53 +44,43 @@ void ServerPools::client_gone(const config::Target& target) {
     entry(target).pool.client_gone();
 }
 
-void ServerPools::grant_idle(Entry& e, uint64_t id, uint64_t client, Deliver deliver) {
-    auto it = e.idle.find(id);
-    if (it == e.idle.end()) return;
-    // Its watch ends first; then the socket is the client's (watch_idle).
-    it->second.leased_to = std::move(deliver);
-    it->second.leased_client = client;
-    stop_watch(e, id);
-}
-
-void ServerPools::stop_watch(Entry& e, uint64_t id) {
-    // Called from any thread. The watch's read can only be cancelled on the
-    // socket's executor, where it runs: posted there, the cancel either finds the
-    // read pending, or runs before the watch has started and the watch, seeing
-    // leased_to or closing, does not read at all. (A cancel from here could come
-    // before the read starts, and the watch would then wait for a server that says
-    // nothing, holding the client's lease forever.)
-    Idle& idle = e.idle.at(id);
-    asio::post(idle.transport->socket().get_executor(), [self = shared_from_this(), e = &e, id, watch = idle.watch] {
-        std::lock_guard lock(self->mutex_);
-        auto it = e->idle.find(id);
-        if (it == e->idle.end() || it->second.watch != watch) return;
-        error_code ignored;
-        it->second.transport->socket().cancel(ignored);
-    });
-}
-
-void ServerPools::lease(const config::Target& target, uint64_t client, Deliver deliver) {
+std::optional<PoolGrant> ServerPools::lease(const config::Target& target, uint64_t client, uint64_t home,
+                                            const std::function<Deliver()>& waiting) {
     std::lock_guard lock(mutex_);
-    lease_locked(entry(target), client, std::move(deliver));
-}
-
-void ServerPools::lease_locked(Entry& e, uint64_t client, Deliver deliver) {
-    auto g = e.pool.lease(client, Clock::now());
-    switch (g.kind) {
-        case session::Pool::Grant::Kind::idle_server:
-            wait_seconds_.labels({e.target}).observe(0);
-            grant_idle(e, g.server, client, std::move(deliver));
-            break;
-        case session::Pool::Grant::Kind::open_new:
-            wait_seconds_.labels({e.target}).observe(0);
-            deliver(PoolGrant{.kind = PoolGrant::Kind::open, .id = g.server});
-            break;
-        case session::Pool::Grant::Kind::wait:
-            e.waiting[client] = std::move(deliver);
-            break;
+    Entry& e = entry(target);
+    for (;;) {
+        auto g = e.pool.lease(client, Clock::now(), home);
+        switch (g.kind) {
+            case session::Pool::Grant::Kind::idle_server: {
+                auto it = e.idle.find(g.server);
+                if (it == e.idle.end()) {
+                    e.pool.closed(g.server, Clock::now());  // never: the two lists move together
+                    continue;
+                }
+                Idle idle = std::move(it->second);
+                e.idle.erase(it);
+                if (!idle.transport->quiet()) {
+                    // Gone while idle, since the last sweep: the next one, or a new one.
+                    gone(e, g.server, idle);
+                    continue;
+                }
+                wait_seconds_.labels({e.target}).observe(0);
+                update_gauges(e);
+                return PoolGrant{.kind = PoolGrant::Kind::server,
+                                 .id = g.server,
+                                 .transport = std::move(idle.transport),
+                                 .state = std::move(idle.state)};
+            }
+            case session::Pool::Grant::Kind::open_new:
+                wait_seconds_.labels({e.target}).observe(0);
+                update_gauges(e);
+                return PoolGrant{.kind = PoolGrant::Kind::open, .id = g.server};
+            case session::Pool::Grant::Kind::wait:
+                e.waiting[client] = waiting();
+                update_gauges(e);
+                return std::nullopt;
+        }
     }
-    update_gauges(e);
 }
 
 void ServerPools::cancel_wait(const config::Target& target, uint64_t client) {
@@ -132,15 +121,15 @@ void ServerPools::release(const config::Target& target, uint64_t id, std::unique
     std::lock_guard lock(mutex_);
     Entry& e = entry(target);
     bool closes = true;
-    auto h = e.pool.release(id, reusable && transport && state, Clock::now(), closes);
+    uint64_t home = transport ? home_of(transport->socket().get_executor()) : 0;
+    auto h = e.pool.release(id, reusable && transport && state, Clock::now(), closes, home);
     if (closes) {
         if (transport) transport->close();
         if (h) hand_off(e, *h, nullptr, nullptr);
     } else if (h) {
         hand_off(e, *h, std::move(transport), std::move(state));
     } else {
-        e.idle.emplace(id, Idle{.transport = std::move(transport), .state = std::move(state), .watch = ++next_watch_});
-        watch(e, id);
+        e.idle.emplace(id, Idle{.transport = std::move(transport), .state = std::move(state)});
     }
     update_gauges(e);
 }
@@ -152,58 +141,26 @@ void ServerPools::closed(const config::Target& target, uint64_t id) {
     update_gauges(e);
 }
 
-void ServerPools::watch(Entry& e, uint64_t id) {
-    // Started from a posted handler: spawn() may run a coroutine at once, and the
-    // watch takes the lock this caller holds.
-    Idle& idle = e.idle.at(id);
-    auto executor = idle.transport->socket().get_executor();
-    asio::post(executor, [self = shared_from_this(), e = &e, id, watch = idle.watch, executor] {
-        spawn(executor, self->watch_idle(e, id, watch), "pool watch", [self] {});
-    });
+void ServerPools::gone(Entry& e, uint64_t id, Idle& idle) {
+    // Its FATAL (pg_terminate_backend, a shutdown) or its close: either way it is
+    // no longer a server connection anyone can use.
+    idle.transport->close();
+    log::info("pool of target \"{}\": idle server connection (backend {}) closed by the server", e.target,
+              idle.state ? idle.state->key.process_id : 0);
+    if (auto h = e.pool.closed(id, Clock::now())) hand_off(e, *h, nullptr, nullptr);
 }
 
-awaitable<void> ServerPools::watch_idle(Entry* e, uint64_t id, uint64_t watch) {
-    // An idle server connection says nothing; anything it sends (a FATAL before
-    // it goes, as pg_terminate_backend makes it) or its close ends it.
-    Transport* transport = nullptr;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = e->idle.find(id);
-        if (it == e->idle.end() || it->second.watch != watch) co_return;
-        // Leased or expired before the watch began: nothing to wait for.
-        if (!it->second.leased_to && !it->second.closing) transport = it->second.transport.get();
+void ServerPools::sweep(Entry& e) {
+    for (auto it = e.idle.begin(); it != e.idle.end();) {
+        if (it->second.transport->quiet()) {
+            ++it;
+            continue;
+        }
+        Idle idle = std::move(it->second);
+        uint64_t id = it->first;
+        it = e.idle.erase(it);
+        gone(e, id, idle);
     }
-    // Nothing runs on this executor between the check above and the read's start,
-    // so a stop_watch() from now on finds the read pending.
-    error_code ec = asio::error::operation_aborted;
-    size_t n = 0;
-    if (transport) {
-        char c;
-        std::tie(ec, n) = co_await transport->read_some(asio::buffer(&c, 1));
-    }
-    std::lock_guard lock(mutex_);
-    auto it = e->idle.find(id);
-    if (it == e->idle.end() || it->second.watch != watch) co_return;
-    Idle idle = std::move(it->second);
-    e->idle.erase(it);
-    bool healthy = ec == asio::error::operation_aborted && n == 0;
-    if (idle.leased_to && healthy) {
-        idle.leased_to(PoolGrant{.kind = PoolGrant::Kind::server,
-                                 .id = id,
-                                 .transport = std::move(idle.transport),
-                                 .state = std::move(idle.state)});
-        co_return;
-    }
-    idle.transport->close();
-    if (!idle.closing) {
-        log::info("pool of target \"{}\": idle server connection (backend {}) closed by the server", e->target,
-                  idle.state ? idle.state->key.process_id : 0);
-        auto h = e->pool.closed(id, Clock::now());
-        if (h) hand_off(*e, *h, nullptr, nullptr);
-        // The client it was leased to asks again.
-        if (idle.leased_to) lease_locked(*e, idle.leased_client, std::move(idle.leased_to));
-    }
-    update_gauges(*e);
 }
 
 void ServerPools::close_all() {
@@ -221,13 +178,22 @@ void ServerPools::close_all() {
 awaitable<void> ServerPools::maintain() {
     auto executor = co_await asio::this_coro::executor;
     asio::steady_timer timer(executor);
+    auto swept = Clock::now();
     for (;;) {
         timer.expires_after(100ms);
         auto [ec] = co_await timer.async_wait(nothrow_awaitable);
         if (ec) co_return;
         std::lock_guard lock(mutex_);
         auto now = Clock::now();
+        // A server that closes an idle connection is noticed within half a second
+        // (one recv per idle connection then), not only at its next lease.
+        bool sweeping = now - swept >= 500ms;
+        if (sweeping) swept = now;
         for (auto& [key, e] : pools_) {
+            if (sweeping && !e->idle.empty()) {
+                sweep(*e);
+                update_gauges(*e);
+            }
             if (e->pool.next_deadline() > now) continue;
             auto expired = e->pool.expire(now);
             for (auto client : expired.clients) {
@@ -239,8 +205,8 @@ awaitable<void> ServerPools::maintain() {
             for (auto id : expired.servers) {
                 auto it = e->idle.find(id);
                 if (it == e->idle.end()) continue;
-                it->second.closing = true;
-                stop_watch(*e, id);
+                it->second.transport->close();
+                e->idle.erase(it);
             }
             update_gauges(*e);
         }

@@ -2,7 +2,10 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 namespace pgmoat::net {
 
@@ -80,6 +83,16 @@ void Transport::shutdown_send() {
 
 bool Transport::is_open() {
     return socket().is_open();
+}
+
+bool Transport::quiet() {
+    if (!socket().is_open()) return false;
+    char c;
+    for (;;) {
+        ssize_t n = ::recv(socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n >= 0) return false;  // bytes (a FATAL) or the close
+        if (errno != EINTR) return errno == EAGAIN || errno == EWOULDBLOCK;
+    }
 }
 
 void Transport::rehome(const tcp::socket::executor_type& executor) {

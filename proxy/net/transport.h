@@ -43,6 +43,10 @@ class Transport {
     // Stops sending (FIN after what was written); reading goes on.
     void shutdown_send();
     bool is_open();
+    // An idle connection's check, with no operation pending: true while the peer
+    // has sent nothing, neither bytes nor its close (a look at the socket, nothing
+    // read).
+    bool quiet();
     // Moves a plain connection's socket to another executor: a pooled server
     // connection handed to a client of another thread is then read and written on
     // that client's thread. No operation may be pending. TLS stays where it is.

@@ -1,6 +1,7 @@
-// One pool's decisions. Clients are served in arrival order; an idle server
-// connection returned last is reused first, so that in a quiet hour the others
-// reach server_idle_timeout and close.
+// One pool's decisions. Clients are served in arrival order, but for a bounded
+// preference for a client on the server connection's own thread; an idle server
+// connection returned last is reused first (of the client's thread if one is), so
+// that in a quiet hour the others reach server_idle_timeout and close.
 #include "pgmoat/session/pool.h"
 
 #include <algorithm>
@@ -24,18 +25,36 @@ uint64_t Pool::open(Clock::time_point now) {
     return id;
 }
 
-Pool::Grant Pool::lease(uint64_t client, Clock::time_point now) {
+Pool::Grant Pool::lease(uint64_t client, Clock::time_point now, uint64_t home) {
     if (waiters_.empty()) {
         if (!idle_.empty()) {
-            uint64_t id = idle_.back();
-            idle_.pop_back();
+            auto it =
+                std::find_if(idle_.rbegin(), idle_.rend(), [&](uint64_t id) { return servers_[id].home == home; });
+            auto pick = it != idle_.rend() ? std::prev(it.base()) : std::prev(idle_.end());
+            uint64_t id = *pick;
+            idle_.erase(pick);
             servers_[id].state = State::active;
             return {Grant::Kind::idle_server, id};
         }
         if (servers_.size() < static_cast<size_t>(settings_.pool_size)) return {Grant::Kind::open_new, open(now)};
     }
-    waiters_.push_back({client, now});
+    waiters_.push_back({client, now, home});
     return {Grant::Kind::wait, 0};
+}
+
+Pool::Waiter Pool::take_waiter(uint64_t home) {
+    // The first waiter of `home`; one passed over max_passes times stops the search.
+    auto pick = waiters_.begin();
+    for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
+        if (it->home == home || it->passed >= max_passes) {
+            pick = it;
+            break;
+        }
+    }
+    for (auto it = waiters_.begin(); it != pick; ++it) ++it->passed;
+    Waiter w = *pick;
+    waiters_.erase(pick);
+    return w;
 }
 
 void Pool::opened(uint64_t server) {
@@ -53,7 +72,8 @@ std::optional<Pool::Handoff> Pool::next_waiter_opens(Clock::time_point now) {
     return Handoff{w.client, open(now), true, now - w.since};
 }
 
-std::optional<Pool::Handoff> Pool::release(uint64_t server, bool reusable, Clock::time_point now, bool& closes) {
+std::optional<Pool::Handoff> Pool::release(uint64_t server, bool reusable, Clock::time_point now, bool& closes,
+                                           uint64_t home) {
     auto it = servers_.find(server);
     closes = true;
     if (it == servers_.end()) return next_waiter_opens(now);
@@ -63,9 +83,9 @@ std::optional<Pool::Handoff> Pool::release(uint64_t server, bool reusable, Clock
         return next_waiter_opens(now);
     }
     closes = false;
+    it->second.home = home;
     if (!waiters_.empty()) {
-        Waiter w = waiters_.front();
-        waiters_.pop_front();
+        Waiter w = take_waiter(home);
         it->second.state = State::active;
         return Handoff{w.client, server, false, now - w.since};
     }

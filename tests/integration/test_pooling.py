@@ -40,8 +40,10 @@ def pgmoat(workdir, postgres):
                         "txr": dict(pooled, session_state="reject"),
                         "tx1": dict(pooled, pool_size=1, pool_wait_timeout="1s"),
                         "txk": dict(pooled),
+                        # The driver tests' pool, empty again a second after each.
+                        "txd": dict(pooled, pool_size=2, server_idle_timeout="1s"),
                         "dev": {"port": postgres.port}},
-               apps={APP: (APP_PASSWORD, ["tx", "txr", "tx1", "txk", "dev"])},
+               apps={APP: (APP_PASSWORD, ["tx", "txr", "tx1", "txk", "txd", "dev"])},
                monitor=True, extra=f'[metrics]\nlisten = "127.0.0.1:{metrics_port}"\n').start()
     m.metrics_port = metrics_port
     wait_for_port(metrics_port, proc=m.proc)
@@ -88,15 +90,20 @@ def test_a_transaction_keeps_its_server_connection_and_statements_outside_move(p
 
 
 
-def test_prepared_statements_are_prepared_again_on_each_server_connection(pgmoat):
-    # Another client holds a server connection in a transaction meanwhile, so the
-    # pool (which hands out the connection returned last) moves `a` between server
-    # connections: its statement is prepared again on each, under pgmoat's name.
+def test_prepared_statements_are_prepared_again_on_each_server_connection(pgmoat, postgres):
+    # Another client holds a server connection in a transaction meanwhile, and
+    # every other step the backend `a` last ran on is terminated, so `a` moves
+    # between server connections: its statement is prepared again on each, under
+    # pgmoat's name.
     with connect(pgmoat) as a, connect(pgmoat) as holder:
         pids = []
         for step in range(6):
+            if step % 2 == 1:
+                assert postgres.sql(f"SELECT pg_terminate_backend({pids[-1]}, 5000)") == "t"
             row = a.execute("SELECT %s::int * 2, pg_backend_pid()", (step,), prepare=True).fetchone()
             assert row[0] == step * 2
+            if step % 2 == 1:
+                assert row[1] != pids[-1]
             pids.append(row[1])
             with holder.transaction():
                 held = holder.execute("SELECT pg_backend_pid()").fetchone()[0]
@@ -367,10 +374,25 @@ def test_psycopg2_named_cursor_and_client_side_binding(pgmoat):
         c.close()
 
 
+def empty_driver_pool(pgmoat):
+    """Waits for "txd"'s server connections to reach server_idle_timeout and close:
+    a driver's first server connection is then the only idle one, which its holder
+    takes next, moving the driver's statements to another one."""
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        samples = scrape(pgmoat)
+        if sum(value(samples, "pgmoat_pool_server_connections", target="txd", state=state) or 0
+               for state in ("active", "idle")) == 0:
+            return
+        time.sleep(0.1)
+    pytest.fail("the txd pool did not empty")
+
+
 def test_node_postgres_named_statements_across_server_connections(pgmoat):
+    empty_driver_pool(pgmoat)
     if not os.path.isdir(os.path.join(HERE, "node", "node_modules", "pg")):
         pytest.fail("node-postgres is not installed: run `npm ci` in tests/integration/node")
-    url = f"postgresql://{APP}:{APP_PASSWORD}@127.0.0.1:{pgmoat.port}/tx"
+    url = f"postgresql://{APP}:{APP_PASSWORD}@127.0.0.1:{pgmoat.port}/txd"
     r = subprocess.run(["node", os.path.join(HERE, "node", "pool_client.js"), url], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0, r.stderr + pgmoat.log()[-3000:]
@@ -386,7 +408,8 @@ def test_pgjdbc_server_prepared_statements_and_a_batch(pgmoat, postgres):
     # assumeMinServerVersion: pgjdbc then sends extra_float_digits in its startup
     # packet (applied on every server connection) instead of a SET after login,
     # which would pin the session (README, transaction pooling).
-    url = f"jdbc:postgresql://127.0.0.1:{pgmoat.port}/tx?assumeMinServerVersion=9.0"
+    empty_driver_pool(pgmoat)
+    url = f"jdbc:postgresql://127.0.0.1:{pgmoat.port}/txd?assumeMinServerVersion=9.0"
     r = subprocess.run(["java", "-cp", "/usr/share/java/postgresql.jar", os.path.join(HERE, "java", "PoolClient.java"),
                         url, APP, APP_PASSWORD], capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr + pgmoat.log()[-3000:]
@@ -467,7 +490,7 @@ def test_three_hundred_clients_connected_at_once_on_a_pool_of_three(pgmoat, post
         t.join()
     assert errors == []
     assert 1 <= peak[0] <= 3
-    assert server_connections(postgres) <= 10  # every pool of the module at its pool_size
+    assert server_connections(postgres) <= 12  # every pool of the module at its pool_size
 
 
 def test_audit_records_name_the_backend(pgmoat):
@@ -523,3 +546,72 @@ def test_a_large_bind_of_a_named_statement_follows_the_client_to_any_server_conn
         for t in threads:
             t.join()
         assert not errors
+
+
+def test_a_server_connection_killed_while_idle_is_noticed_without_a_client(pgmoat, postgres):
+    # No client asks for it: the pool's sweep notices the close within about a second.
+    with connect(pgmoat) as c:
+        c.execute("SELECT 1")
+        pid = c.execute("SELECT pg_backend_pid()").fetchone()[0]
+        assert postgres.sql(f"SELECT pg_terminate_backend({pid}, 5000)") == "t"
+        deadline = time.time() + 5
+        while time.time() < deadline and f"(backend {pid}) closed by the server" not in pgmoat.log():
+            time.sleep(0.05)
+        assert f"(backend {pid}) closed by the server" in pgmoat.log()
+        assert c.execute("SELECT pg_backend_pid()").fetchone()[0] != pid
+
+
+def test_a_server_connection_killed_while_idle_is_replaced_at_the_next_lease(pgmoat, postgres):
+    # Killed (and gone: pg_terminate_backend waits for it) just before the client's
+    # next statement: the lease finds the FATAL and the close on the idle socket and
+    # takes another server connection, and the statement runs as if nothing happened.
+    with connect(pgmoat, "txk") as c:
+        for _ in range(5):
+            pid = c.execute("SELECT pg_backend_pid()").fetchone()[0]
+            assert postgres.sql(f"SELECT pg_terminate_backend({pid}, 5000)") == "t"
+            assert c.execute("SELECT 7").fetchone()[0] == 7
+            assert c.execute("SELECT pg_backend_pid()").fetchone()[0] != pid
+            deadline = time.time() + 5
+            while time.time() < deadline and f"(backend {pid}) closed by the server" not in pgmoat.log():
+                time.sleep(0.05)
+            assert f"(backend {pid}) closed by the server" in pgmoat.log()
+
+
+def test_clients_on_both_threads_share_one_server_connection(pgmoat, postgres):
+    # pgmoat runs 2 I/O threads here and deals clients out in turn: four clients of
+    # a pool of one are on both, and the one server connection moves between them,
+    # each transaction whole, each client's results its own.
+    clients = [connect(pgmoat, "tx1") for _ in range(4)]
+    try:
+        pids = set()
+        for round_ in range(10):
+            for i, c in enumerate(clients):
+                with c.transaction():
+                    c.execute("INSERT INTO pool_items (n) VALUES (%s)", (1000 + round_ * 10 + i,))
+                    row = c.execute("SELECT n, pg_backend_pid() FROM pool_items WHERE n = %s",
+                                    (1000 + round_ * 10 + i,)).fetchone()
+                assert row[0] == 1000 + round_ * 10 + i
+                pids.add(row[1])
+        assert len(pids) == 1
+        # All at once, from threads of their own.
+        errors, done = [], [0] * len(clients)
+
+        def worker(i, c):
+            try:
+                for k in range(50):
+                    assert c.execute("SELECT %s::int * 2", (i * 100 + k,)).fetchone()[0] == (i * 100 + k) * 2
+                    done[i] += 1
+            except Exception as e:  # noqa: BLE001 - asserted below
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and done == [50] * len(clients)
+        assert clients[0].execute("SELECT count(*) FROM pool_items WHERE n >= 1000 AND n < 1100").fetchone()[0] == 40
+    finally:
+        for c in clients:
+            c.close()
+        postgres.sql("DELETE FROM pool_items WHERE n >= 1000 AND n < 1100", "app")

@@ -38,7 +38,10 @@ class Pool {
         Kind kind;
         uint64_t server = 0;
     };
-    Grant lease(uint64_t client, Clock::time_point now);
+    // `home`: where the client runs (its I/O thread, opaque here). An idle server
+    // connection of the same home is preferred: handing it over costs no move
+    // between threads.
+    Grant lease(uint64_t client, Clock::time_point now, uint64_t home = 0);
     // A server connection granted as open_new has logged in.
     void opened(uint64_t server);
     // A client in the queue gave up (disconnected).
@@ -53,8 +56,12 @@ class Pool {
     };
     // The client's server connection is back. reusable: idle and clean (else it is
     // closed). Returns the waiting client who gets it, if any; when it is not kept
-    // (not reusable, or past server_lifetime) `closes` says so.
-    std::optional<Handoff> release(uint64_t server, bool reusable, Clock::time_point now, bool& closes);
+    // (not reusable, or past server_lifetime) `closes` says so. `home`: where the
+    // server connection lives now; a waiter of the same home goes first, unless
+    // an older waiter was already passed over max_passes times.
+    std::optional<Handoff> release(uint64_t server, bool reusable, Clock::time_point now, bool& closes,
+                                   uint64_t home = 0);
+    static constexpr int max_passes = 4;
     // A server connection is gone (failed to open, died while idle, closed): its
     // slot frees; a waiting client may open one in its place.
     std::optional<Handoff> closed(uint64_t server, Clock::time_point now);
@@ -81,11 +88,15 @@ class Pool {
         State state;
         Clock::time_point created;
         Clock::time_point idle_since{};
+        uint64_t home = 0;
     };
     struct Waiter {
         uint64_t client;
         Clock::time_point since;
+        uint64_t home;
+        int passed = 0;  // times a younger waiter of another home went first
     };
+    Waiter take_waiter(uint64_t home);
     uint64_t open(Clock::time_point now);
     std::optional<Handoff> next_waiter_opens(Clock::time_point now);
 

@@ -159,3 +159,74 @@ TEST_CASE("max_client_connections of a pool counts its clients") {
     CHECK(pool.admit_client());
     CHECK(pool.clients() == 2);
 }
+
+TEST_CASE("an idle server connection of the client's own thread is leased first, else the last returned") {
+    Pool pool(settings(3));
+    uint64_t ids[3];
+    for (int i = 0; i < 3; ++i) {
+        ids[i] = pool.lease(i + 1, t0, 1).server;
+        pool.opened(ids[i]);
+    }
+    bool closes = false;
+    // Returned in this order, living on threads 1, 2 and 2.
+    pool.release(ids[0], true, t0, closes, 1);
+    pool.release(ids[1], true, t0, closes, 2);
+    pool.release(ids[2], true, t0, closes, 2);
+    auto a = pool.lease(4, t0, 1);
+    CHECK(a.kind == Kind::idle_server);
+    CHECK(a.server == ids[0]);
+    // No idle one of thread 1 left: the one returned last, wherever it lives.
+    auto b = pool.lease(5, t0, 1);
+    CHECK(b.server == ids[2]);
+    auto c = pool.lease(6, t0, 3);
+    CHECK(c.server == ids[1]);
+    CHECK(pool.idle() == 0);
+    CHECK(pool.active() == 3);
+}
+
+TEST_CASE("a returned connection goes to a waiter of its own thread, but no waiter is passed over without bound") {
+    Pool pool(settings(1));
+    auto a = pool.lease(1, t0, 1);
+    pool.opened(a.server);
+    CHECK(pool.lease(2, t0, 2).kind == Kind::wait);  // the oldest waiter, on thread 2
+    bool closes = false;
+    uint64_t client = 3;
+    for (int pass = 0; pass < Pool::max_passes; ++pass) {
+        CHECK(pool.lease(client, t0 + 1s, 1).kind == Kind::wait);
+        auto h = pool.release(a.server, true, t0 + 2s, closes, 1);
+        REQUIRE(h);
+        CHECK_FALSE(closes);
+        CHECK(h->client == client);  // thread 1's waiter went first
+        CHECK(h->server == a.server);
+        CHECK(h->waited == 1s);
+        ++client;
+    }
+    // Passed over max_passes times: client 2 is next, though thread 1 waits too.
+    CHECK(pool.lease(client, t0 + 3s, 1).kind == Kind::wait);
+    auto h = pool.release(a.server, true, t0 + 4s, closes, 1);
+    REQUIRE(h);
+    CHECK(h->client == 2);
+    CHECK(h->waited == 4s);
+    h = pool.release(a.server, true, t0 + 5s, closes, 1);
+    REQUIRE(h);
+    CHECK(h->client == client);
+    CHECK(pool.waiting() == 0);
+}
+
+TEST_CASE("waiters of other threads keep arrival order among themselves and time out oldest first") {
+    Pool pool(settings(1));
+    auto a = pool.lease(1, t0, 1);
+    pool.opened(a.server);
+    CHECK(pool.lease(2, t0, 2).kind == Kind::wait);
+    CHECK(pool.lease(3, t0 + 1s, 3).kind == Kind::wait);
+    CHECK(pool.lease(4, t0 + 2s, 1).kind == Kind::wait);
+    bool closes = false;
+    // Returned on thread 1: client 4 (thread 1) first, then 2 and 3 in order.
+    CHECK(pool.release(a.server, true, t0 + 3s, closes, 1)->client == 4);
+    CHECK(pool.release(a.server, true, t0 + 3s, closes, 1)->client == 2);
+    CHECK(pool.lease(5, t0 + 3s, 3).kind == Kind::wait);
+    auto e = pool.expire(t0 + 6s);
+    REQUIRE(e.clients.size() == 1);
+    CHECK(e.clients[0] == 3);
+    CHECK(pool.release(a.server, true, t0 + 6s, closes, 1)->client == 5);
+}

@@ -148,8 +148,11 @@ def main():
     others = {}
     for binary in args.compare_bin:
         here, pgharness.PGMOAT_BIN = pgharness.PGMOAT_BIN, binary
-        others[os.path.basename(binary)] = Pgmoat(work, targets={"dev": target}, apps=apps,
-                                                  server={"log_level": "warning"}).start()
+        # A build named like a proxy of this run (main's build/pgmoat) goes by its path.
+        name = os.path.basename(binary)
+        if name in ("pgmoat", "pgmoat-1t", "pgbouncer") or name in others:
+            name = binary
+        others[name] = Pgmoat(work, targets={"dev": target}, apps=apps, server={"log_level": "warning"}).start()
         pgharness.PGMOAT_BIN = here
     bouncer = Pgbouncer(work, pg, pool_mode=args.pool_mode,
                         pool_size=POOL_SIZE if args.pool_mode == "transaction" else 510).start()

@@ -1,6 +1,10 @@
 #include "server_pools.h"
 
 #include "pgmoat/common/log.h"
+#include "pool_opener.h"
+#include "spawn.h"
+
+#include <tuple>
 
 namespace pgmoat::net {
 
@@ -20,11 +24,9 @@ ServerPools::ServerPools(metrics::Registry& r)
 ServerPools::Entry& ServerPools::entry(const config::Target& target) {
     std::string key = target.name + '\0' + target.user;
     auto it = pools_.find(key);
-    if (it == pools_.end()) {
-        it = pools_.emplace(key, std::make_unique<Entry>(target.pool)).first;
-        it->second->target = target.name;
-    }
+    if (it == pools_.end()) it = pools_.emplace(key, std::make_unique<Entry>(target)).first;
     it->second->pool.configure(target.pool);  // a reload's settings
+    it->second->config = target;
     return *it->second;
 }
 
@@ -119,7 +121,11 @@ void ServerPools::hand_off(Entry& e, const session::Pool::Handoff& h, std::uniqu
 void ServerPools::release(const config::Target& target, uint64_t id, std::unique_ptr<Transport> transport,
                           std::shared_ptr<session::ServerConnection> state, bool reusable) {
     std::lock_guard lock(mutex_);
-    Entry& e = entry(target);
+    release_locked(entry(target), id, std::move(transport), std::move(state), reusable);
+}
+
+void ServerPools::release_locked(Entry& e, uint64_t id, std::unique_ptr<Transport> transport,
+                                 std::shared_ptr<session::ServerConnection> state, bool reusable) {
     bool closes = true;
     uint64_t home = transport ? home_of(transport->socket().get_executor()) : 0;
     auto h = e.pool.release(id, reusable && transport && state, Clock::now(), closes, home);
@@ -175,6 +181,25 @@ void ServerPools::close_all() {
     }
 }
 
+awaitable<void> ServerPools::open_ahead(Entry* e, uint64_t id, config::Target target) {
+    auto executor = co_await asio::this_coro::executor;
+    auto transport = std::make_unique<Transport>(tcp::socket(executor));
+    auto state = std::make_shared<session::ServerConnection>();
+    state->id = id;
+    std::string failure = co_await open_server_connection(*transport, target, *state);
+    std::lock_guard lock(mutex_);
+    if (!failure.empty()) {
+        log::warning("pool of target \"{}\": opening a server connection ahead (min_pool_size) failed: {}", e->target,
+                     failure);
+        transport->close();
+        if (auto h = e->pool.open_failed(id, Clock::now())) hand_off(*e, *h, nullptr, nullptr);
+        update_gauges(*e);
+        co_return;
+    }
+    e->pool.opened(id);
+    release_locked(*e, id, std::move(transport), std::move(state), true);
+}
+
 awaitable<void> ServerPools::maintain() {
     auto executor = co_await asio::this_coro::executor;
     asio::steady_timer timer(executor);
@@ -183,7 +208,8 @@ awaitable<void> ServerPools::maintain() {
         timer.expires_after(100ms);
         auto [ec] = co_await timer.async_wait(nothrow_awaitable);
         if (ec) co_return;
-        std::lock_guard lock(mutex_);
+        std::vector<std::tuple<Entry*, uint64_t, config::Target>> to_open;
+        std::unique_lock lock(mutex_);
         auto now = Clock::now();
         // A server that closes an idle connection is noticed within half a second
         // (one recv per idle connection then), not only at its next lease.
@@ -193,6 +219,11 @@ awaitable<void> ServerPools::maintain() {
             if (sweeping && !e->idle.empty()) {
                 sweep(*e);
                 update_gauges(*e);
+            }
+            if (e->config.sslmode == config::SslMode::disable) {
+                auto ids = e->pool.top_up(now);
+                for (auto id : ids) to_open.emplace_back(e.get(), id, e->config);
+                if (!ids.empty()) update_gauges(*e);
             }
             if (e->pool.next_deadline() > now) continue;
             auto expired = e->pool.expire(now);
@@ -210,6 +241,10 @@ awaitable<void> ServerPools::maintain() {
             }
             update_gauges(*e);
         }
+        lock.unlock();
+        // Outside the lock: a coroutine may start running at once, and takes it.
+        for (auto& [e, id, target] : to_open)
+            spawn(executor, open_ahead(e, id, std::move(target)), "pool open ahead", [self = shared_from_this()] {});
     }
 }
 

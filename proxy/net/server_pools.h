@@ -70,9 +70,10 @@ class ServerPools : public std::enable_shared_from_this<ServerPools> {
         std::shared_ptr<session::ServerConnection> state;
     };
     struct Entry {
-        explicit Entry(const config::Pool& p) : pool(p) {}
+        explicit Entry(const config::Target& t) : pool(t.pool), target(t.name), config(t) {}
         session::Pool pool;
         std::string target;
+        config::Target config;  // the last seen: server connections opened ahead use it
         std::map<uint64_t, Idle> idle;
         std::map<uint64_t, Deliver> waiting;
     };
@@ -83,6 +84,10 @@ class ServerPools : public std::enable_shared_from_this<ServerPools> {
     // its slot freed.
     void gone(Entry& e, uint64_t id, Idle& idle);
     void sweep(Entry& e);
+    void release_locked(Entry& e, uint64_t id, std::unique_ptr<Transport> transport,
+                        std::shared_ptr<session::ServerConnection> state, bool reusable);
+    // A server connection top_up() asked for, opened with no client (min_pool_size).
+    awaitable<void> open_ahead(Entry* e, uint64_t id, config::Target target);
     void update_gauges(Entry& e);
 
     std::mutex mutex_;

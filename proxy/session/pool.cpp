@@ -100,6 +100,20 @@ std::optional<Pool::Handoff> Pool::closed(uint64_t server, Clock::time_point now
     return next_waiter_opens(now);
 }
 
+std::vector<uint64_t> Pool::top_up(Clock::time_point now) {
+    std::vector<uint64_t> ids;
+    if (now < no_top_up_before_) return ids;
+    while (servers_.size() < static_cast<size_t>(std::min(settings_.min_pool_size, settings_.pool_size)))
+        ids.push_back(open(now));
+    return ids;
+}
+
+std::optional<Pool::Handoff> Pool::open_failed(uint64_t server, Clock::time_point now) {
+    // A server that refuses one login refuses the next: not again at every tick.
+    no_top_up_before_ = now + std::chrono::seconds(1);
+    return closed(server, now);
+}
+
 Pool::Expired Pool::expire(Clock::time_point now) {
     Expired out;
     while (!waiters_.empty() && now - waiters_.front().since >= settings_.wait_timeout) {

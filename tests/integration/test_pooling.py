@@ -42,8 +42,11 @@ def pgmoat(workdir, postgres):
                         "txk": dict(pooled),
                         # The driver tests' pool, empty again a second after each.
                         "txd": dict(pooled, pool_size=2, server_idle_timeout="1s"),
+                        "txm": dict(pooled, pool_size=2, min_pool_size=2),
+                        # Nothing listens there.
+                        "txdown": dict(pooled, port=free_port(), pool_size=2, min_pool_size=1),
                         "dev": {"port": postgres.port}},
-               apps={APP: (APP_PASSWORD, ["tx", "txr", "tx1", "txk", "txd", "dev"])},
+               apps={APP: (APP_PASSWORD, ["tx", "txr", "tx1", "txk", "txd", "txm", "txdown", "dev"])},
                monitor=True, extra=f'[metrics]\nlisten = "127.0.0.1:{metrics_port}"\n').start()
     m.metrics_port = metrics_port
     wait_for_port(metrics_port, proc=m.proc)
@@ -490,7 +493,7 @@ def test_three_hundred_clients_connected_at_once_on_a_pool_of_three(pgmoat, post
         t.join()
     assert errors == []
     assert 1 <= peak[0] <= 3
-    assert server_connections(postgres) <= 12  # every pool of the module at its pool_size
+    assert server_connections(postgres) <= 14  # every pool of the module at its pool_size
 
 
 def test_audit_records_name_the_backend(pgmoat):
@@ -615,3 +618,52 @@ def test_clients_on_both_threads_share_one_server_connection(pgmoat, postgres):
         for c in clients:
             c.close()
         postgres.sql("DELETE FROM pool_items WHERE n >= 1000 AND n < 1100", "app")
+
+
+def pool_size_now(pgmoat, target, states=("active", "idle")):
+    samples = scrape(pgmoat)
+    return sum(value(samples, "pgmoat_pool_server_connections", target=target, state=state) for state in states)
+
+
+def test_min_pool_size_connections_are_opened_ahead_and_reopened_when_closed(pgmoat, postgres):
+    def wait_for(condition, what):
+        deadline = time.time() + 10
+        while time.time() < deadline and not condition():
+            time.sleep(0.05)
+        assert condition(), what
+
+    with connect(pgmoat, "txm") as c:
+        first = c.execute("SELECT pg_backend_pid()").fetchone()[0]
+        # The pool keeps min_pool_size = 2 open: the second is opened in the background.
+        wait_for(lambda: pool_size_now(pgmoat, "txm", ("idle",)) == 2, "a second server connection opened ahead")
+        before = server_pids(postgres)
+        with connect(pgmoat, "txm") as d:
+            with c.transaction():
+                assert c.execute("SELECT pg_backend_pid()").fetchone()[0] in before
+                # Another client meanwhile lands on the one opened ahead: no login to wait for.
+                assert d.execute("SELECT pg_backend_pid()").fetchone()[0] in before
+        assert pool_size_now(pgmoat, "txm") == 2
+        # One the server closes is noticed and opened again, with no client asking.
+        assert postgres.sql(f"SELECT pg_terminate_backend({first}, 5000)") == "t"
+        wait_for(lambda: f"(backend {first}) closed by the server" in pgmoat.log(), "the close noticed")
+        wait_for(lambda: pool_size_now(pgmoat, "txm", ("idle",)) == 2, "a replacement opened ahead")
+        after = server_pids(postgres)
+        assert first not in after and len(after - before) == 1
+        assert c.execute("SELECT 5").fetchone()[0] == 5
+        assert pool_size_now(pgmoat, "txm") == 2
+
+
+def test_a_server_connection_opened_ahead_that_fails_is_logged_and_tried_again_a_second_later(pgmoat):
+    with pytest.raises(psycopg.OperationalError):
+        connect(pgmoat, "txdown")
+    failed = 'pool of target "txdown": opening a server connection ahead (min_pool_size) failed: connect:'
+    deadline = time.time() + 10
+    while time.time() < deadline and failed not in pgmoat.log():
+        time.sleep(0.05)
+    first = pgmoat.log().count(failed)
+    assert first >= 1
+    time.sleep(2.5)
+    # Once a second at most (the pool's tick is a tenth of one), and pgmoat serves on.
+    assert 1 <= pgmoat.log().count(failed) - first <= 4
+    with connect(pgmoat) as c:
+        assert c.execute("SELECT 6").fetchone()[0] == 6

@@ -66,6 +66,13 @@ class Pool {
     // slot frees; a waiting client may open one in its place.
     std::optional<Handoff> closed(uint64_t server, Clock::time_point now);
 
+    // Server connections to open ahead, without a client, so that the pool keeps
+    // min_pool_size open (each counts as opening from now); none within a second
+    // of one that failed to open.
+    std::vector<uint64_t> top_up(Clock::time_point now);
+    // One of those failed to open: closed, and top_up pauses for a second.
+    std::optional<Handoff> open_failed(uint64_t server, Clock::time_point now);
+
     // Waiting clients whose wait_timeout passed, and idle server connections past
     // server_idle_timeout (beyond min_pool_size) or server_lifetime, to close.
     struct Expired {
@@ -102,6 +109,7 @@ class Pool {
 
     config::Pool settings_;
     uint64_t next_server_ = 0;
+    Clock::time_point no_top_up_before_{};
     size_t clients_ = 0;
     std::unordered_map<uint64_t, Server> servers_;
     std::deque<uint64_t> idle_;  // most recently returned last: reused first, so extras age out

@@ -230,3 +230,32 @@ TEST_CASE("waiters of other threads keep arrival order among themselves and time
     CHECK(e.clients[0] == 3);
     CHECK(pool.release(a.server, true, t0 + 6s, closes, 1)->client == 5);
 }
+
+TEST_CASE("min_pool_size server connections are opened ahead, again when one closes, not at once after a failure") {
+    auto s = settings(3);
+    s.min_pool_size = 2;
+    Pool pool(s);
+    auto ahead = pool.top_up(t0);
+    REQUIRE(ahead.size() == 2);
+    CHECK(pool.opening() == 2);
+    CHECK(pool.top_up(t0).empty());  // already opening
+    // A client meanwhile opens a third: the pool is at pool_size.
+    CHECK(pool.lease(1, t0, 1).kind == Kind::open_new);
+    CHECK(pool.lease(2, t0, 1).kind == Kind::wait);
+    // The first opened ahead goes idle, then to the waiting client.
+    pool.opened(ahead[0]);
+    bool closes = true;
+    auto h = pool.release(ahead[0], true, t0, closes, 1);
+    REQUIRE(h);
+    CHECK(h->client == 2);
+    CHECK(h->server == ahead[0]);
+    // The second fails to open: a second passes before the next try.
+    CHECK_FALSE(pool.open_failed(ahead[1], t0 + 1s));
+    CHECK(pool.top_up(t0 + 1500ms).empty());
+    auto again = pool.top_up(t0 + 2s);
+    REQUIRE(again.size() == 0);  // still 2 open (the client's and ahead[0]): at min_pool_size
+    // One of them closes: the pool opens one ahead in its place.
+    pool.closed(ahead[0], t0 + 3s);
+    again = pool.top_up(t0 + 3s);
+    CHECK(again.size() == 1);
+}

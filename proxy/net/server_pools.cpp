@@ -26,7 +26,11 @@ ServerPools::Entry& ServerPools::entry(const config::Target& target) {
     auto it = pools_.find(key);
     if (it == pools_.end()) it = pools_.emplace(key, std::make_unique<Entry>(target)).first;
     it->second->pool.configure(target.pool);  // a reload's settings
-    it->second->config = target;
+    // A reload's target is another object: copied then, not at every lease.
+    if (it->second->seen != &target) {
+        it->second->config = target;
+        it->second->seen = &target;
+    }
     return *it->second;
 }
 

@@ -70,10 +70,11 @@ class ServerPools : public std::enable_shared_from_this<ServerPools> {
         std::shared_ptr<session::ServerConnection> state;
     };
     struct Entry {
-        explicit Entry(const config::Target& t) : pool(t.pool), target(t.name), config(t) {}
+        explicit Entry(const config::Target& t) : pool(t.pool), target(t.name), config(t), seen(&t) {}
         session::Pool pool;
         std::string target;
         config::Target config;  // the last seen: server connections opened ahead use it
+        const config::Target* seen;
         std::map<uint64_t, Idle> idle;
         std::map<uint64_t, Deliver> waiting;
     };

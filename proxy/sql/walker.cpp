@@ -184,6 +184,7 @@ Ctx Walker::child_of(const NodeInfo& info, const Ctx& c) const {
     child.row_source = false;
     child.cond = -1;
     child.conjunct = false;
+    child.outer = false;
     child.res = ResMode::output;
     if (child.stmt != StmtRole::nested && !(info.flags & node_flag::statement)) child.stmt = StmtRole::nested;
     return child;
@@ -217,8 +218,6 @@ Sub Walker::node(const NodeInfo& info, const Ctx& c) {
         case NodeTag::IntList:
         case NodeTag::OidList:
             return list_node(info, c);
-        case NodeTag::A_ArrayExpr:
-            return array_expr(info, c);
         case NodeTag::String:
         case NodeTag::Integer:
         case NodeTag::Float:
@@ -262,11 +261,128 @@ Sub Walker::node(const NodeInfo& info, const Ctx& c) {
             return case_expr(info, c);
         case NodeTag::CaseWhen:
             return case_when(info, c);
-        case NodeTag::SortBy:
-            return sort_by(info, c);
         default:
             return generic_body(info, c);
     }
+}
+
+Sub Walker::field(const Ctx& c, Str key) {
+    const FieldRole role = field_role(parent_, key);
+    switch (role) {
+        case FieldRole::generic:
+        case FieldRole::code:
+            return value(c, key);
+        case FieldRole::where:
+            return boolean_root(c, Clause::where, CondRole::where);
+        case FieldRole::filter:
+            return boolean_root(c, Clause::where);
+        case FieldRole::having:
+            return boolean_root(c, Clause::having);
+        case FieldRole::merge_on:
+            return boolean_root(c, Clause::join_on, CondRole::merge_on);
+        case FieldRole::select_list:
+        case FieldRole::returning:
+            return target_list(role_context(role, c), key);
+        default:
+            return value(role_context(role, c), key);
+    }
+}
+
+Ctx Walker::role_context(FieldRole role, const Ctx& c) {
+    Ctx f = c;
+    switch (role) {
+        case FieldRole::select_list:
+            f.clause = Clause::select_list;
+            break;
+        case FieldRole::returning:
+            f.clause = Clause::returning;
+            break;
+        case FieldRole::group_by:
+            f.clause = Clause::group_by;
+            f.role = Role::key;
+            break;
+        case FieldRole::order_by:
+            f.clause = Clause::order_by;
+            break;
+        case FieldRole::window:
+            f.clause = Clause::window;
+            break;
+        case FieldRole::limit:
+            f.clause = Clause::limit;
+            break;
+        case FieldRole::value_rows:
+            f.clause = Clause::values;
+            f.collapse = true;
+            break;
+        case FieldRole::values:
+            f.clause = Clause::values;
+            break;
+        case FieldRole::inserted_query:
+            f.output = LiteralContext::values;
+            break;
+        case FieldRole::insert_columns:
+            f.res = ResMode::insert_column;
+            f.clause = Clause::values;
+            break;
+        case FieldRole::update_set:
+            f.res = ResMode::assign;
+            f.clause = Clause::update_set;
+            break;
+        case FieldRole::on_conflict:
+            f.clause = Clause::on_conflict;
+            break;
+        case FieldRole::from:
+            f.from_item = true;
+            f.access = access(Access::read);
+            f.clause = Clause::from;
+            f.role = Role::none;
+            break;
+        case FieldRole::set_arm:
+            f.arm = true;
+            break;
+        case FieldRole::create_target:
+            f.access = access(Access::ddl, Access::insert);
+            break;
+        case FieldRole::truncated:
+            f.access = access(Access::truncate);
+            break;
+        case FieldRole::locked:
+            f.access = access(Access::lock);
+            break;
+        case FieldRole::lock_targets:
+            f.lock_ref = true;
+            break;
+        case FieldRole::row_source:
+            f.row_source = true;
+            break;
+        case FieldRole::elements:
+            f.collapse = true;
+            break;
+        case FieldRole::case_operand:
+            f.role = Role::comparison;
+            break;
+        case FieldRole::sort_key:
+            if (c.clause == Clause::order_by) f.role = Role::key;
+            break;
+        case FieldRole::type_modifiers:
+            f.role = Role::type_modifier;
+            break;
+        case FieldRole::options:
+            f.capture_defelems = true;
+            break;
+        case FieldRole::query:
+        case FieldRole::later_query:
+            f.ddl = false;
+            f.access = access(Access::read);
+            f.clause = Clause::other;
+            f.stmt = role == FieldRole::query && c.outer ? StmtRole::inner : StmtRole::nested;
+            // Run later, its values go who knows where.
+            if (role == FieldRole::later_query) f.output = LiteralContext::other;
+            break;
+        default:
+            break;
+    }
+    return f;
 }
 
 Sub Walker::generic_body(const NodeInfo& info, const Ctx& c) {

@@ -462,11 +462,7 @@ Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
             }
         } else if (is(key, "over")) {
             group_dependent = true;
-            Ctx w = child;
-            w.clause = Clause::window;
-            acc.add(key, value(w, key));
-        } else if (is(key, "agg_filter")) {  // FILTER (WHERE ...) filters like a WHERE
-            acc.add(key, boolean_root(child, Clause::where));
+            acc.add(key, field(child, key));
         } else if (is(key, "funcformat")) {
             Sub s;
             Str v = string_value(s);
@@ -896,10 +892,6 @@ Sub Walker::type_name(const NodeInfo& info, const Ctx& c) {
     bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "names")) {
             acc.add(key, name_list(type.names, child));
-        } else if (is(key, "typmods")) {
-            Ctx m = child;
-            m.role = Role::type_modifier;
-            acc.add(key, value(m, key));
         } else if (is(key, "arrayBounds")) {
             const char* begin = r_.position();
             acc.add(key, value(child, key));
@@ -982,9 +974,7 @@ Sub Walker::case_expr(const NodeInfo& info, const Ctx& c) {
     bool operand = false;
     bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "arg")) {
-            Ctx a = child;
-            a.role = Role::comparison;
-            acc.add(key, value(a, key));
+            acc.add(key, field(child, key));
             operand = true;
         } else if (is(key, "args")) {
             Ctx w = child;
@@ -1003,13 +993,6 @@ Sub Walker::case_when(const NodeInfo& info, const Ctx& c) {
     Ctx e = child_of(info, c);
     if (c.simple_case) e.role = Role::comparison;
     return body_with(info, c, "expr", e);
-}
-
-// ORDER BY key: the key itself is in role key, what is inside it is not.
-Sub Walker::sort_by(const NodeInfo& info, const Ctx& c) {
-    Ctx k = child_of(info, c);
-    if (c.clause == Clause::order_by) k.role = Role::key;
-    return body_with(info, c, "node", k);
 }
 
 // A node walked as generic_body() would, except that one field gets its own context.
@@ -1032,12 +1015,6 @@ Sub Walker::list_node(const NodeInfo& info, const Ctx& c) {
     items.cte_index = -1;
     if (!fields(acc, items, [](Str) { return false; })) return {};
     return acc.done();
-}
-
-Sub Walker::array_expr(const NodeInfo& info, const Ctx& c) {
-    Ctx e = child_of(info, c);
-    e.collapse = true;
-    return body_with(info, c, "elements", e);
 }
 
 Sub Walker::res_target(const NodeInfo& info, const Ctx& c) {

@@ -137,15 +137,6 @@ Sub Walker::range_var(const NodeInfo& info, const Ctx& c) {
     return acc.done();
 }
 
-Sub Walker::from_list(const Ctx& c) {
-    Ctx f = c;
-    f.from_item = true;
-    f.access = AccessSet{static_cast<uint8_t>(Access::read)};
-    f.clause = Clause::from;
-    f.role = Role::none;
-    return value(f);
-}
-
 Sub Walker::range_subselect(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
@@ -192,10 +183,6 @@ Sub Walker::range_function(const NodeInfo& info, const Ctx& c) {
     bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "alias")) {
             acc.add(key, alias(alias_name));
-        } else if (is(key, "functions")) {
-            Ctx f = child;
-            f.row_source = true;
-            acc.add(key, value(f, key));
         } else {
             return false;
         }
@@ -240,15 +227,10 @@ Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
             Str v = r_.scalar();
             natural = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (is(key, "larg") || is(key, "rarg")) {
-            Ctx f = child;
-            f.from_item = true;
-            f.access = AccessSet{static_cast<uint8_t>(Access::read)};
-            f.clause = Clause::from;
-            acc.add(key, value(f, key));
         } else if (is(key, "quals")) {
             // An inner join's ON is one more condition on the rows; an outer
-            // join's keeps the rows of the other side whatever it says.
+            // join's keeps the rows of the other side whatever it says: which
+            // it is, the jointype before it says.
             acc.add(key, boolean_root(child, Clause::join_on, inner ? CondRole::inner_join : CondRole::none));
         } else if (is(key, "usingClause")) {
             // USING (a, b): each name is a column of both sides.

@@ -52,6 +52,9 @@ struct Ctx {
     bool simple_case = false;  // a CaseWhen of `CASE x WHEN v ...`: v is compared with x
     bool arm = false;          // a SelectStmt here is an arm of a set operation
     bool row_source = false;   // a FuncCall here is a FROM item
+    // The statement node whose fields these are is the top statement or inside
+    // EXPLAIN/PREPARE/...: the statement in its query field is inner (FieldRole::query).
+    bool outer = false;
     // Where a select list here sends its values (LiteralContext): select_list
     // for the client, or the context of the sub-select's place.
     LiteralContext output = LiteralContext::select_list;
@@ -140,8 +143,9 @@ class Walker {
     // ---- generic (walker.cpp) -------------------------------------------------------
     // The one field loop: walks the object's fields in order, offering each key
     // to `on` first (it returns true when it walked the value itself); a field it
-    // does not take is walked generically: `location` merged into acc, any other
-    // value hashed into acc under its key. False when the value is not an object.
+    // does not take is walked by its role (field()): `location` merged into acc,
+    // any other value hashed into acc under its key. False when the value is not
+    // an object.
     template <typename On>
     bool fields(Acc& acc, const Ctx& child, On&& on) {
         if (!r_.begin_object()) return false;
@@ -151,11 +155,16 @@ class Walker {
             if (is(key, "location")) {
                 location_value(acc);
             } else {
-                acc.add(key, value(child, key));
+                acc.add(key, field(child, key));
             }
         }
         return true;
     }
+    // The field `key` of the node being walked (parent_), in the context its
+    // role gives it (FieldRole, typed_fields.h); c: the node's own context for
+    // its fields.
+    Sub field(const Ctx& c, Str key);
+    static Ctx role_context(FieldRole role, const Ctx& c);
     Sub value(const Ctx& c, Str field = {});
     Sub array(const Ctx& c);
     Sub wrapped(const Ctx& c);
@@ -205,13 +214,11 @@ class Walker {
     Sub type_name(const NodeInfo& info, const Ctx& c);
     Sub sub_link(const NodeInfo& info, const Ctx& c);
     Sub list_node(const NodeInfo& info, const Ctx& c);
-    Sub array_expr(const NodeInfo& info, const Ctx& c);
     Sub scalar_node(const NodeInfo& info);
     Sub string_fast();
     Sub named_arg(const NodeInfo& info, const Ctx& c);
     Sub case_expr(const NodeInfo& info, const Ctx& c);
     Sub case_when(const NodeInfo& info, const Ctx& c);
-    Sub sort_by(const NodeInfo& info, const Ctx& c);
     Sub body_with(const NodeInfo& info, const Ctx& c, std::string_view field, const Ctx& field_ctx);
     Sub function_arguments(const Ctx& c, RawFunction& f, int32_t atom);
     void sequence_call(RawFunction& f);
@@ -238,7 +245,6 @@ class Walker {
     Sub range_subselect(const NodeInfo& info, const Ctx& c);
     Sub range_function(const NodeInfo& info, const Ctx& c);
     Sub join_expr(const NodeInfo& info, const Ctx& c);
-    Sub from_list(const Ctx& c);
 
     // ---- statements (walker_statements.cpp) -----------------------------------------
     Sub statement(const NodeInfo& info, const Ctx& c);
@@ -327,6 +333,13 @@ struct ParentGuard {
     ParentGuard(Walker& walker, NodeTag tag) : w(walker), saved(walker.parent_) { walker.parent_ = tag; }
     ~ParentGuard() { w.parent_ = saved; }
 };
+
+constexpr AccessSet access(Access a) {
+    return AccessSet{static_cast<uint8_t>(a)};
+}
+constexpr AccessSet access(Access a, Access b) {
+    return AccessSet{static_cast<uint8_t>(static_cast<uint8_t>(a) | static_cast<uint8_t>(b))};
+}
 
 inline bool is_where_like(Clause c) {
     return c == Clause::where || c == Clause::having || c == Clause::join_on;

@@ -11,13 +11,6 @@ namespace pgmoat::sql::detail {
 
 namespace {
 
-constexpr AccessSet access(Access a) {
-    return AccessSet{static_cast<uint8_t>(a)};
-}
-constexpr AccessSet access(Access a, Access b) {
-    return AccessSet{static_cast<uint8_t>(static_cast<uint8_t>(a) | static_cast<uint8_t>(b))};
-}
-
 // The context every DML statement starts its fields from: its own scope, and
 // where its select list or RETURNING sends values (c.output).
 Ctx dml_base(int32_t scope, const Ctx& c) {
@@ -320,40 +313,11 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
     bool union_op = false, all = false, larg_chain = false;
     uint64_t larg_hash = 0, larg_last = 0, rarg_hash = 0;
     Acc acc(info.hash);
+    // Its clauses are walked by their roles (typed_fields.h); what is judged here:
     bool ok = fields(acc, base, [&](Str key) {
-        if (is(key, "targetList")) {
-            Ctx t = base;
-            t.clause = Clause::select_list;
-            acc.add(key, target_list(t, key));
-        } else if (is(key, "fromClause")) {
-            acc.add(key, from_list(base));
-        } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(base, Clause::where, CondRole::where));
-        } else if (is(key, "havingClause")) {
-            acc.add(key, boolean_root(base, Clause::having));
-        } else if (is(key, "groupClause")) {
-            Ctx g = base;
-            g.clause = Clause::group_by;
-            g.role = Role::key;
-            acc.add(key, value(g, key));
-        } else if (is(key, "sortClause")) {
-            Ctx o = base;
-            o.clause = Clause::order_by;
-            acc.add(key, value(o, key));
-        } else if (is(key, "windowClause")) {
-            Ctx w = base;
-            w.clause = Clause::window;
-            acc.add(key, value(w, key));
-        } else if (is(key, "valuesLists")) {
-            Ctx v = base;
-            v.clause = Clause::values;
-            v.collapse = true;
-            acc.add(key, value(v, key));
-        } else if (is(key, "limitCount") || is(key, "limitOffset")) {
-            Ctx l = base;
-            l.clause = Clause::limit;
+        if (is(key, "limitCount") || is(key, "limitOffset")) {
             size_t literals = raw_.literals.size();
-            Sub s = value(l, key);
+            Sub s = field(base, key);
             acc.add(key, s);
             // LIMIT ALL and LIMIT NULL are no limit.
             bool none = s.hash == kPlaceholder && raw_.literals.size() == literals + 1 &&
@@ -363,9 +327,7 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
                 raw_.scopes[static_cast<size_t>(scope)].has_limit = true;
             }
         } else if (is(key, "intoClause")) {
-            Ctx t = base;
-            t.access = access(Access::ddl, Access::insert);
-            acc.add(key, value(t, key));
+            acc.add(key, field(base, key));
             into = true;
             st().select_into = true;
         } else if (is(key, "op")) {
@@ -383,9 +345,7 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
             all = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
         } else if (is(key, "larg") || is(key, "rarg")) {
-            Ctx o = base;
-            o.arm = true;
-            Sub s = value(o, key);
+            Sub s = field(base, key);
             acc.add(key, s);
             if (is(key, "larg")) {
                 larg_hash = s.hash;
@@ -394,12 +354,8 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
             } else {
                 rarg_hash = s.hash;
             }
-        } else if (is(key, "distinctClause")) {
-            Ctx o = base;
-            o.clause = Clause::other;
-            acc.add(key, value(o, key));
         } else {
-            return false;  // withClause, lockingClause, limitOption
+            return false;
         }
         return true;
     });
@@ -515,10 +471,8 @@ Sub Walker::locking_clause(const NodeInfo& info, const Ctx& c) {
     bool named = false;
     bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "lockedRels")) {
-            Ctx l = child;
-            l.lock_ref = true;
             size_t before = raw_.lock_targets.size();
-            acc.add(key, value(l, key));
+            acc.add(key, field(child, key));
             named = raw_.lock_targets.size() > before;
         } else {
             return false;
@@ -540,34 +494,21 @@ Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
-            // The target is not visible inside the INSERT's own SELECT.
-            target = target_relation(acc, key, base, access(Access::insert), false, &entry);
+            // The target is not visible inside the INSERT's own SELECT. The
+            // fields after it (cols, onConflictClause) name its columns.
+            base.target = target = target_relation(acc, key, base, access(Access::insert), false, &entry);
         } else if (is(key, "cols")) {
-            Ctx t = base;
-            t.res = ResMode::insert_column;
-            t.target = target;
-            t.clause = Clause::values;
-            acc.add(key, value(t, key));
+            acc.add(key, field(base, key));
             columns = true;
         } else if (is(key, "selectStmt")) {
-            // INSERT ... SELECT: its select list is the values inserted.
-            Ctx q = base;
-            q.output = LiteralContext::values;
-            acc.add(key, value(q, key));
+            acc.add(key, field(base, key));
             rows = true;
         } else if (is(key, "onConflictClause")) {
-            Ctx t = base;
-            t.target = target;
-            t.clause = Clause::on_conflict;
             add_derived(scope, "excluded");
             raw_.entries.back().qualified_only = true;
-            acc.add(key, value(t, key));
-        } else if (is(key, "returningList")) {
-            Ctx t = base;
-            t.clause = Clause::returning;
-            acc.add(key, target_list(t, key));
+            acc.add(key, field(base, key));
         } else {
-            return false;  // withClause, override
+            return false;
         }
         return true;
     });
@@ -592,15 +533,8 @@ Sub Walker::on_conflict(const Ctx& c) {
             acc.add(key, s);
             if (is(v, "ONCONFLICT_UPDATE") && c.target >= 0)
                 raw_.relations[static_cast<size_t>(c.target)].access.add(Access::update);
-        } else if (is(key, "targetList")) {
-            Ctx a = child;
-            a.res = ResMode::assign;
-            a.clause = Clause::update_set;
-            acc.add(key, value(a, key));
-        } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(child, Clause::where));
         } else {
-            return false;  // infer
+            return false;
         }
         return true;
     });
@@ -618,24 +552,13 @@ Sub Walker::update_or_delete(const NodeInfo& info, const Ctx& c, StatementKind k
     Acc acc(info.hash);
     bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
+            // The fields after it (UPDATE's SET list) name its columns.
             AccessSet a = access(kind == StatementKind::update ? Access::update : Access::delete_);
-            target = target_relation(acc, key, base, a, true, &entry);
-        } else if (is(key, "targetList")) {
-            Ctx a = base;
-            a.res = ResMode::assign;
-            a.target = target;
-            a.clause = Clause::update_set;
-            acc.add(key, value(a, key));
+            base.target = target = target_relation(acc, key, base, a, true, &entry);
         } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(base, Clause::where, CondRole::where));
+            acc.add(key, field(base, key));
             where = true;
             if (c.stmt != StmtRole::nested) st().has_where = true;
-        } else if (is(key, "fromClause") || is(key, "usingClause")) {
-            acc.add(key, from_list(base));
-        } else if (is(key, "returningList")) {
-            Ctx t = base;
-            t.clause = Clause::returning;
-            acc.add(key, target_list(t, key));
         } else {
             return false;
         }
@@ -660,10 +583,6 @@ Sub Walker::merge_stmt(const NodeInfo& info, const Ctx& c) {
     bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             target = target_relation(acc, key, base, AccessSet{}, true, &entry);
-        } else if (is(key, "sourceRelation")) {
-            acc.add(key, from_list(base));
-        } else if (is(key, "joinCondition")) {
-            acc.add(key, boolean_root(base, Clause::join_on, CondRole::merge_on));
         } else if (is(key, "mergeWhenClauses")) {
             Ctx m = base;
             m.target = target;
@@ -716,18 +635,15 @@ Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
                 action = static_cast<int32_t>(raw_.writes.size() - 1);
             }
         } else if (is(key, "condition")) {
+            // The action this condition selects rows for is known only here.
             if (action >= 0) raw_.writes[static_cast<size_t>(action)].has_where = true;
             acc.add(key, boolean_root(child, Clause::where, CondRole::merge_when, action));
         } else if (is(key, "targetList")) {
-            Ctx t = child;
-            t.res = insert ? ResMode::insert_column : ResMode::assign;
-            t.clause = insert ? Clause::values : Clause::update_set;
-            acc.add(key, value(t, key));
+            // INSERT's column list or UPDATE's SET list, by the action's command.
+            acc.add(key, value(role_context(insert ? FieldRole::insert_columns : FieldRole::update_set, child), key));
             columns = true;
         } else if (is(key, "values")) {
-            Ctx v = child;
-            v.clause = Clause::values;
-            acc.add(key, value(v, key));
+            acc.add(key, field(child, key));
             values = true;
         } else {
             return false;
@@ -746,6 +662,7 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t scope = new_scope(c);
     Ctx base = dml_base(scope, c);
     base.clause = Clause::utility;
+    base.outer = c.stmt != StmtRole::nested;
     int32_t rel = -1;
     size_t columns_begin = 0, columns_end = 0;
     bool is_from = false, is_program = false, has_file = false, has_query = false;
@@ -757,10 +674,7 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
             acc.add(key, value(t, key));
             if (raw_.relations.size() > before) rel = static_cast<int32_t>(before);
         } else if (is(key, "query")) {
-            Ctx q = base;
-            q.stmt = c.stmt == StmtRole::nested ? StmtRole::nested : StmtRole::inner;
-            q.clause = Clause::other;
-            acc.add(key, value(q, key));
+            acc.add(key, field(base, key));
             has_query = true;
         } else if (is(key, "attlist") && r_.peek() == '[') {
             Acc list(kArraySeed);
@@ -790,10 +704,8 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
             string_value(s);
             acc.add(key, s);
             has_file = true;
-        } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(base, Clause::where));
         } else {
-            return false;  // options
+            return false;
         }
         return true;
     });
@@ -927,17 +839,7 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
         base.access = access(Access::read);
         base.clause = Clause::utility;
     }
-    // The statement inside EXPLAIN, PREPARE, DECLARE, CREATE TABLE AS; and the
-    // queries of views, rules and function bodies (not run now, but what they
-    // will touch is worth reporting).
-    Ctx query = base;
-    query.ddl = false;
-    query.access = access(Access::read);
-    query.clause = Clause::other;
-    query.stmt = c.stmt == StmtRole::nested ? StmtRole::nested : StmtRole::inner;
-    Ctx nested_query = query;
-    nested_query.stmt = StmtRole::nested;
-    nested_query.output = LiteralContext::other;  // runs later, its values go who knows where
+    base.outer = c.stmt != StmtRole::nested;
 
     const bool top = c.stmt == StmtRole::top;
     Statement& stmt = st();
@@ -952,17 +854,7 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     bool ok = fields(acc, base, [&](Str key) {
         const bool string = r_.peek() == '"';
-        if (is(key, "location")) {
-            location_value(acc);
-        } else if (is(key, "query")) {
-            acc.add(key, value(tag == NodeTag::ViewStmt ? nested_query : query, key));
-        } else if (is(key, "actions") || is(key, "sql_body") || (tag == NodeTag::RuleStmt && is(key, "whereClause"))) {
-            acc.add(key, value(nested_query, key));
-        } else if (is(key, "params") && tag == NodeTag::ExecuteStmt) {
-            Ctx v = base;  // EXECUTE p('x'): the values of p's parameters
-            v.clause = Clause::values;
-            acc.add(key, value(v, key));
-        } else if (tag == NodeTag::DeclareCursorStmt && is(key, "options") && r_.peek() != '[') {
+        if (tag == NodeTag::DeclareCursorStmt && is(key, "options") && r_.peek() != '[') {
             // CURSOR_OPT_* bits; WITH HOLD keeps the cursor past its transaction.
             constexpr unsigned kCursorOptHold = 0x0020;
             Str v = r_.scalar();
@@ -970,18 +862,6 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
             std::from_chars(v.data(), v.data() + v.size(), bits);
             if (top) stmt.cursor_with_hold = (bits & kCursorOptHold) != 0;
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (is(key, "options") || is(key, "args")) {
-            Ctx o = base;
-            o.capture_defelems = true;
-            acc.add(key, value(o, key));
-        } else if (is(key, "into")) {
-            Ctx t = base;
-            t.access = access(Access::ddl, Access::insert);
-            acc.add(key, value(t, key));
-        } else if (is(key, "relations") && (tag == NodeTag::TruncateStmt || tag == NodeTag::LockStmt)) {
-            Ctx t = base;
-            t.access = access(tag == NodeTag::TruncateStmt ? Access::truncate : Access::lock);
-            acc.add(key, value(t, key));
         } else if (is(key, "funcname") && tag == NodeTag::CreateFunctionStmt) {
             NameList n;
             acc.add(key, name_list(n, base));

@@ -202,7 +202,7 @@ bool selecting_comparison(Str kind, Str op) {
 
 // String/Integer/Float/Boolean/BitString: the value is kept for callers that
 // read names and simple arguments (name lists, DefElem).
-Sub Walker::scalar_node(const NodeInfo& info) {
+Sub Walker::scalar_node(const NodeInfo& info, const Ctx&) {
     Acc acc(info.hash);
     if (!r_.begin_object()) return {};
     // libpg_query omits zero values: Integer {} is 0, Boolean {} is false.
@@ -224,7 +224,7 @@ Sub Walker::scalar_node(const NodeInfo& info) {
     return acc.done();
 }
 
-Sub Walker::a_const(const Ctx& c) {
+Sub Walker::a_const(const NodeInfo&, const Ctx& c) {
     TreeLiteral lit;
     if (!r_.begin_object()) return {};
     Str key;
@@ -286,7 +286,15 @@ Sub Walker::a_const(const Ctx& c) {
     return Sub{kPlaceholder, lit.location, false};
 }
 
-Sub Walker::param_ref(const Ctx& c) {
+// WHERE CURRENT OF cursor: a condition atom, and the cursor's row is variable.
+Sub Walker::current_of(const NodeInfo& info, const Ctx& c) {
+    add_cond(c, CondKind::current_of);
+    Sub s = generic_body(info, c);
+    s.variable = true;
+    return s;
+}
+
+Sub Walker::param_ref(const NodeInfo&, const Ctx& c) {
     ++param_refs_;
     if (c.scope >= 0) raw_.scopes[static_cast<size_t>(c.scope)].has_parameter = true;
     int32_t location = -1;
@@ -384,20 +392,11 @@ Sub Walker::a_indirection(const NodeInfo& info, const Ctx& c) {
             if (!guard.ok) return {};
             Ctx m = child;
             m.collapse = false;
-            Acc list(kArraySeed);
-            r_.begin_array();
-            while (r_.next_element()) {
-                has_scalar_ = false;
-                last_tag_ = NodeTag::unknown;
-                Sub s = value(m);
-                const bool field = last_tag_ == NodeTag::String && has_scalar_;
-                if (!any_member) first_is_string = field;
-                any_member = true;
-                if (field) fields.push_back(last_scalar_);
-                list.merge(s);
-                list.h = combine(list.h, s.hash);
-            }
-            acc.add(key, list.done());
+            acc.add(key, items(m, [&] {
+                        if (!any_member) first_is_string = was_string();
+                        any_member = true;
+                        if (was_string()) fields.push_back(last_scalar_);
+                    }));
         } else {
             acc.add(key, value(child, key));
         }

@@ -260,31 +260,6 @@ void Walker::set_kind(const Ctx& c, StatementKind kind) {
     }
 }
 
-Sub Walker::statement(const NodeInfo& info, const Ctx& c) {
-    switch (info.tag) {
-        case NodeTag::SelectStmt:
-            return select_stmt(info, c);
-        case NodeTag::InsertStmt:
-            return insert_stmt(info, c);
-        case NodeTag::UpdateStmt:
-            return update_or_delete(info, c, StatementKind::update);
-        case NodeTag::DeleteStmt:
-            return update_or_delete(info, c, StatementKind::delete_);
-        case NodeTag::MergeStmt:
-            return merge_stmt(info, c);
-        case NodeTag::CopyStmt:
-            return copy_stmt(info, c);
-        case NodeTag::VariableSetStmt:
-            return variable_set(info, c);
-        case NodeTag::DropStmt:
-        case NodeTag::CommentStmt:
-        case NodeTag::SecLabelStmt:
-            return drop_like(info, c);
-        default:
-            return utility_stmt(info, c);
-    }
-}
-
 int32_t Walker::target_relation(Acc& acc, Str key, const Ctx& base, AccessSet a, bool visible, int32_t* entry) {
     Ctx t = base;
     t.access = a;
@@ -370,7 +345,7 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
     return out;
 }
 
-Sub Walker::with_clause(const Ctx& c) {
+Sub Walker::with_clause(const NodeInfo&, const Ctx& c) {
     Acc acc(kStructSeed);
     bool ok = fields(acc, c, [&](Str key) {
         if (is(key, "ctes") && r_.peek() == '[') {
@@ -521,7 +496,7 @@ Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
     return acc.done();
 }
 
-Sub Walker::on_conflict(const Ctx& c) {
+Sub Walker::on_conflict(const NodeInfo&, const Ctx& c) {
     Ctx child = c;
     child.res = ResMode::output;
     child.role = Role::none;
@@ -544,7 +519,8 @@ Sub Walker::on_conflict(const Ctx& c) {
 
 // UPDATE and DELETE: one walk, since their fields differ only by UPDATE's SET
 // list (targetList) and the name of their extra FROM items (fromClause, usingClause).
-Sub Walker::update_or_delete(const NodeInfo& info, const Ctx& c, StatementKind kind) {
+Sub Walker::update_or_delete(const NodeInfo& info, const Ctx& c) {
+    const StatementKind kind = info.kind;  // update or delete_
     int32_t scope = new_scope(c);
     Ctx base = dml_base(scope, c);
     int32_t target = -1, entry = -1;
@@ -676,25 +652,10 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
         } else if (is(key, "query")) {
             acc.add(key, field(base, key));
             has_query = true;
-        } else if (is(key, "attlist") && r_.peek() == '[') {
-            Acc list(kArraySeed);
+        } else if (is(key, "attlist")) {
             columns_begin = raw_.columns.size();
-            r_.begin_array();
-            while (r_.next_element()) {
-                has_scalar_ = false;
-                last_tag_ = NodeTag::unknown;
-                Sub s = value(base);
-                list.merge(s);
-                list.h = combine(list.h, s.hash);
-                if (last_tag_ != NodeTag::String || !has_scalar_) continue;
-                RawColumn col;
-                col.scope = scope;
-                col.fields.add(last_scalar_);
-                col.target = rel;
-                raw_.columns.push_back(col);
-            }
+            acc.add(key, name_columns(base, key, scope, rel));
             columns_end = raw_.columns.size();
-            acc.add(key, list.done());
         } else if (is(key, "is_from") || is(key, "is_program")) {
             Str v = r_.scalar();
             (is(key, "is_from") ? is_from : is_program) = is(v, "true");

@@ -190,21 +190,22 @@ enum class FieldRole : uint8_t {
 
 // X(Parent, field, role): every field of PostgreSQL 15's grammar nodes that holds
 // nodes (PGMOAT_SQL_NODE_FIELDS), and the typed fields that have a role besides
-// their type. Written once from the walker's handlers; node_fields_test.cpp fails
-// on a field of the grammar this table does not name, so that a new grammar
-// cannot slip a field past the walker unseen.
+// their type; a field its handler walks (code) says what the handler judges.
+// Written once from the walker's handlers; node_fields_test.cpp fails on a field
+// of the grammar this table does not name, so that a new grammar cannot slip a
+// field past the walker unseen.
 // clang-format off
 #define PGMOAT_SQL_FIELD_ROLES(X) \
     X(A_ArrayExpr, elements, elements) \
-    X(A_Expr, name, code) \
-    X(A_Expr, lexpr, code) \
-    X(A_Expr, rexpr, code) \
+    X(A_Expr, name, code) /* the operator: comparison, arithmetic, a condition atom */ \
+    X(A_Expr, lexpr, code) /* a side: compared by the operator, paired with a column */ \
+    X(A_Expr, rexpr, code) /* a side: compared by the operator, paired with a column */ \
     X(A_Indices, lidx, generic) \
     X(A_Indices, uidx, generic) \
-    X(A_Indirection, arg, code) \
-    X(A_Indirection, indirection, code) \
+    X(A_Indirection, arg, code) /* (expr).f may be f(expr): an argument */ \
+    X(A_Indirection, indirection, code) /* each field name may be a call */ \
     X(AccessPriv, cols, generic) \
-    X(Alias, colnames, code) \
+    X(Alias, colnames, code) /* columns renamed by position */ \
     X(AlterCollationStmt, collname, generic) \
     X(AlterDatabaseStmt, options, options) \
     X(AlterDefaultPrivilegesStmt, options, options) \
@@ -245,7 +246,7 @@ enum class FieldRole : uint8_t {
     X(AlterTypeStmt, typeName, generic) \
     X(AlterTypeStmt, options, options) \
     X(AlterUserMappingStmt, options, options) \
-    X(BoolExpr, args, code) \
+    X(BoolExpr, args, code) /* AND/OR terms: a condition and its tautologies */ \
     X(BooleanTest, arg, generic) \
     X(CTECycleClause, cycle_col_list, generic) \
     X(CTECycleClause, cycle_mark_value, generic) \
@@ -253,9 +254,9 @@ enum class FieldRole : uint8_t {
     X(CTESearchClause, search_col_list, generic) \
     X(CallStmt, outargs, generic) \
     X(CaseExpr, arg, case_operand) \
-    X(CaseExpr, args, code) \
+    X(CaseExpr, args, code) /* compared with the CASE operand when there is one */ \
     X(CaseExpr, defresult, generic) \
-    X(CaseWhen, expr, code) \
+    X(CaseWhen, expr, code) /* compared with the CASE operand when there is one */ \
     X(CaseWhen, result, generic) \
     X(ClusterStmt, params, generic) \
     X(CoalesceExpr, args, generic) \
@@ -265,10 +266,10 @@ enum class FieldRole : uint8_t {
     X(ColumnDef, cooked_default, generic) \
     X(ColumnDef, constraints, generic) \
     X(ColumnDef, fdwoptions, generic) \
-    X(ColumnRef, fields, code) \
-    X(CommentStmt, object, code) \
-    X(CommonTableExpr, aliascolnames, code) \
-    X(CommonTableExpr, ctequery, code) \
+    X(ColumnRef, fields, code) /* the column's name */ \
+    X(CommentStmt, object, code) /* names of the object */ \
+    X(CommonTableExpr, aliascolnames, code) /* columns renamed by position */ \
+    X(CommonTableExpr, ctequery, code) /* the WITH query's scope and writes */ \
     X(CommonTableExpr, ctecolnames, generic) \
     X(CommonTableExpr, ctecoltypes, generic) \
     X(CommonTableExpr, ctecoltypmods, generic) \
@@ -286,7 +287,7 @@ enum class FieldRole : uint8_t {
     X(Constraint, old_conpfeqop, generic) \
     X(ConstraintsSetStmt, constraints, generic) \
     X(CopyStmt, query, query) \
-    X(CopyStmt, attlist, code) \
+    X(CopyStmt, attlist, code) /* columns read or written, by direction */ \
     X(CopyStmt, options, generic) \
     X(CopyStmt, whereClause, filter) \
     X(CreateAmStmt, handler_name, generic) \
@@ -303,7 +304,7 @@ enum class FieldRole : uint8_t {
     X(CreateFdwStmt, options, options) \
     X(CreateForeignServerStmt, options, options) \
     X(CreateForeignTableStmt, options, options) \
-    X(CreateFunctionStmt, funcname, code) \
+    X(CreateFunctionStmt, funcname, code) /* the function's name */ \
     X(CreateFunctionStmt, parameters, generic) \
     X(CreateFunctionStmt, options, options) \
     X(CreateFunctionStmt, sql_body, later_query) \
@@ -347,7 +348,7 @@ enum class FieldRole : uint8_t {
     X(CreateUserMappingStmt, options, options) \
     X(CreatedbStmt, options, options) \
     X(DeclareCursorStmt, query, query) \
-    X(DefElem, arg, code) \
+    X(DefElem, arg, code) /* the option's value, for its statement */ \
     X(DefineStmt, defnames, generic) \
     X(DefineStmt, args, options) \
     X(DefineStmt, definition, generic) \
@@ -357,13 +358,13 @@ enum class FieldRole : uint8_t {
     X(DoStmt, args, options) \
     X(DropOwnedStmt, roles, generic) \
     X(DropRoleStmt, roles, generic) \
-    X(DropStmt, objects, code) \
+    X(DropStmt, objects, code) /* names of the objects */ \
     X(DropdbStmt, options, options) \
     X(ExecuteStmt, params, values) \
     X(ExplainStmt, query, query) \
     X(ExplainStmt, options, options) \
-    X(FuncCall, funcname, code) \
-    X(FuncCall, args, code) \
+    X(FuncCall, funcname, code) /* the function's name */ \
+    X(FuncCall, args, code) /* each argument recorded for the call */ \
     X(FuncCall, agg_order, generic) \
     X(FuncCall, agg_filter, filter) \
     X(FuncCall, over, window) \
@@ -399,19 +400,19 @@ enum class FieldRole : uint8_t {
     X(IntoClause, viewQuery, generic) \
     X(JoinExpr, larg, from) \
     X(JoinExpr, rarg, from) \
-    X(JoinExpr, usingClause, code) \
-    X(JoinExpr, quals, code) \
+    X(JoinExpr, usingClause, code) /* columns of both sides */ \
+    X(JoinExpr, quals, code) /* a condition on the rows only for an inner join */ \
     X(LockStmt, relations, locked) \
     X(LockingClause, lockedRels, lock_targets) \
     X(MergeStmt, sourceRelation, from) \
     X(MergeStmt, joinCondition, merge_on) \
-    X(MergeStmt, mergeWhenClauses, code) \
-    X(MergeWhenClause, condition, code) \
-    X(MergeWhenClause, targetList, code) \
+    X(MergeStmt, mergeWhenClauses, code) /* actions on the MERGE's target */ \
+    X(MergeWhenClause, condition, code) /* selects rows for its action */ \
+    X(MergeWhenClause, targetList, code) /* INSERT columns or SET list, by its command */ \
     X(MergeWhenClause, values, values) \
     X(MinMaxExpr, args, generic) \
     X(MultiAssignRef, source, generic) \
-    X(NamedArgExpr, arg, code) \
+    X(NamedArgExpr, arg, code) /* keeps the argument's role */ \
     X(NullTest, arg, generic) \
     X(ObjectWithArgs, objname, generic) \
     X(ObjectWithArgs, objargs, generic) \
@@ -432,14 +433,14 @@ enum class FieldRole : uint8_t {
     X(PublicationTable, columns, generic) \
     X(RangeFunction, functions, row_source) \
     X(RangeFunction, coldeflist, generic) \
-    X(RangeSubselect, subquery, code) \
+    X(RangeSubselect, subquery, code) /* sees the FROM list only when LATERAL */ \
     X(RangeTableFunc, docexpr, generic) \
     X(RangeTableFunc, rowexpr, generic) \
     X(RangeTableFunc, namespaces, generic) \
     X(RangeTableFunc, columns, generic) \
     X(RangeTableFuncCol, colexpr, generic) \
     X(RangeTableFuncCol, coldefexpr, generic) \
-    X(RangeTableSample, relation, code) \
+    X(RangeTableSample, relation, code) /* a FROM item when the sample is one */ \
     X(RangeTableSample, method, generic) \
     X(RangeTableSample, args, generic) \
     X(RangeTableSample, repeatable, generic) \
@@ -448,13 +449,13 @@ enum class FieldRole : uint8_t {
     X(ReindexStmt, params, generic) \
     X(RenameStmt, object, generic) \
     X(ResTarget, indirection, generic) \
-    X(ResTarget, val, code) \
+    X(ResTarget, val, code) /* its name when it is a column */ \
     X(ReturnStmt, returnval, generic) \
     X(RowExpr, args, generic) \
     X(RowExpr, colnames, generic) \
     X(RuleStmt, whereClause, later_query) \
     X(RuleStmt, actions, later_query) \
-    X(SecLabelStmt, object, code) \
+    X(SecLabelStmt, object, code) /* names of the object */ \
     X(SelectStmt, distinctClause, generic) \
     X(SelectStmt, targetList, select_list) \
     X(SelectStmt, fromClause, from) \
@@ -473,15 +474,15 @@ enum class FieldRole : uint8_t {
     X(SortBy, node, sort_key) \
     X(SortBy, useOp, generic) \
     X(StatsElem, expr, generic) \
-    X(SubLink, testexpr, code) \
-    X(SubLink, operName, code) \
-    X(SubLink, subselect, code) \
+    X(SubLink, testexpr, code) /* compared with the sub-select, a condition side */ \
+    X(SubLink, operName, code) /* whether it selects rows by value */ \
+    X(SubLink, subselect, code) /* where its rows go, its conversions */ \
     X(TransactionStmt, options, options) \
     X(TruncateStmt, relations, truncated) \
-    X(TypeCast, arg, code) \
-    X(TypeName, names, code) \
+    X(TypeCast, arg, code) /* the literals it casts */ \
+    X(TypeName, names, code) /* the type's name */ \
     X(TypeName, typmods, type_modifiers) \
-    X(TypeName, arrayBounds, code) \
+    X(TypeName, arrayBounds, code) /* array dimensions */ \
     X(UpdateStmt, targetList, update_set) \
     X(UpdateStmt, whereClause, where) \
     X(UpdateStmt, fromClause, from) \
@@ -497,7 +498,7 @@ enum class FieldRole : uint8_t {
     X(WindowDef, orderClause, generic) \
     X(WindowDef, startOffset, generic) \
     X(WindowDef, endOffset, generic) \
-    X(WithClause, ctes, code) \
+    X(WithClause, ctes, code) /* each WITH query by its position */ \
     X(XmlExpr, named_args, generic) \
     X(XmlExpr, arg_names, generic) \
     X(XmlExpr, args, generic) \

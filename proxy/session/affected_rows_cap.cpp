@@ -190,7 +190,7 @@ bool Session::on_own_answer(const Frame& frame, Outbox& out) {
                 return true;
             }
             own_requests_.pop_front();
-            batch_answered(*status);
+            batch_answered(*status, out);
             if (!capped_query_) return true;
             auto& q = *capped_query_;
             if (!q.sent) {
@@ -233,7 +233,7 @@ bool Session::on_capped_query_ready(char status, Outbox& out) {
     }
     bool failed = q.failed || status != 'T' || discard_until_ready_;
     discard_until_ready_ = false;
-    batch_answered(status);
+    batch_answered(status, out);
     q.closing = true;
     if (failed) q.held_complete.clear();
     send_own_query(failed ? "ROLLBACK" : "COMMIT", out);

@@ -107,7 +107,7 @@ bool Session::on_estimate_answer(const Frame& frame, Outbox& out) {
         return true;
     }
     own_requests_.pop_front();
-    batch_answered(*status);
+    batch_answered(*status, out);
     if (e.savepoint && !e.error.empty() && !e.cleanup) {
         // The EXPLAIN failed inside the client's transaction: undo its failure.
         e.cleanup = true;

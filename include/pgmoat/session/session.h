@@ -216,7 +216,7 @@ class Session {
     // before each statement is judged (the next one after an expiry is judged
     // without it).
     void refresh_grants();
-    bool granted(std::string_view rule) const;
+    bool granted(policy::Rule rule) const;
     // The grant that let an allowed statement through (set in grant_): decided
     // again under the policy without grants when any apply.
     void attribute_grant(const sql::Analysis& a, std::string_view sql, Origin origin);

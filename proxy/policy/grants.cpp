@@ -7,6 +7,7 @@
 
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/common/toml_reader.h"
+#include "pgmoat/common/toml_text.h"
 #include "pgmoat/common/utc_time.h"
 #include "pgmoat/policy/pattern.h"
 #include "pgmoat/sql/statement_kind.h"
@@ -142,24 +143,12 @@ std::string grants_text(const std::vector<Grant>& grants) {
     std::string out =
         "# Time-boxed elevations, written by `pgmoat grant` and `pgmoat revoke`.\n"
         "# Each widens one app's policy on a target until it expires (UTC).\n";
-    auto quoted = [](const std::string& s) {
-        std::string q = "\"";
-        for (char c : s) {
-            if (c == '"' || c == '\\')
-                q += '\\', q += c;
-            else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-                q += fmt::format("\\u{:04x}", c);
-            else
-                q += c;
-        }
-        return q + "\"";
-    };
     for (const auto& g : grants) {
         out += fmt::format(
             "\n[[grant]]\nid = {}\napp = {}\nallow = {}\ntarget = {}\nreason = {}\ngranted_by = {}\n"
             "granted_at = \"{}\"\nexpires = \"{}\"\n",
-            quoted(g.id), quoted(g.app), quoted(g.allow), quoted(g.target), quoted(g.reason), quoted(g.granted_by),
-            format_utc(g.granted_at), format_utc(g.expires));
+            toml_string(g.id), toml_string(g.app), toml_string(g.allow), toml_string(g.target), toml_string(g.reason),
+            toml_string(g.granted_by), format_utc(g.granted_at), format_utc(g.expires));
     }
     return out;
 }

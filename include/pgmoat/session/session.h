@@ -260,6 +260,10 @@ class Session {
     // Each returns true when it has dealt with the message.
     bool on_affected_rows(const protocol::Frame& frame, Outbox& out);
     bool on_own_answer(const protocol::Frame& frame, Outbox& out);
+    // The ReadyForQuery that ends one of pgmoat's own requests: the request is done
+    // and the batch answered; its status, or nullopt when it is malformed (and the
+    // protocol violation is sent).
+    std::optional<char> own_request_answered(const protocol::Frame& frame, Outbox& out);
     bool on_capped_query_ready(char status, Outbox& out);
     std::shared_ptr<const sql::Analysis> analyze(std::string_view sql);
     // kind: the audit record's statement kind when not the analysis' (a FunctionCall).

@@ -1,14 +1,17 @@
 """pgbench -S directly against PostgreSQL, through pgmoat and through pgbouncer
-(session mode), in one run on one machine, alternating the three so that drift
+(session mode, or both in transaction mode with --pool-mode transaction), in one run on one machine, alternating the three so that drift
 on a noisy machine hits all of them alike. Prints tps per mode, the ratios
 pgmoat/direct and pgmoat/pgbouncer, and each proxy's CPU seconds per 10,000
 transactions (user+sys from /proc).
 
 Then the audit log's cost (pgmoat with and without it), the latency pgmoat and
-pgbouncer add to a single client, TPC-B through pgmoat against direct, and
+pgbouncer add to a single client, TPC-B through pgmoat against direct (in
+transaction mode: through both proxies, -M prepared and extended), and
 throughput with --many-clients against --clients.
 
 usage: /usr/bin/python3 bench/relay_bench.py [--seconds 10] [--rounds 3] [--clients 16] [--many-clients 500]
+           [--modes prepared extended simple] [--only relay audit latency tpcb scale]
+           [--pool-mode session|transaction] [--pool-size 8]
 """
 import argparse
 import json
@@ -117,8 +120,10 @@ def bench_policy():
             '[parameters]\nmode = "approved_structures"\n' + approved)
 
 
-def run_table(title, targets, modes, clients, seconds, rounds, extra=("-S",), cpu_for=("pgmoat", "pgbouncer")):
-    """Alternates the targets round by round; prints medians, ratios and CPU per 10k transactions."""
+def run_table(title, targets, modes, clients, seconds, rounds, extra=("-S",), cpu_for=("pgmoat", "pgbouncer"),
+              runs=lambda name, mode: True):
+    """Alternates the targets round by round (those `runs` says run the mode); prints medians, ratios and CPU
+    per 10k transactions ("-" where a target does not run)."""
     names = list(targets)
     print(f"\n{title}: {seconds}s per run, {rounds} rounds alternating, medians", flush=True)
     header = f"{'mode':9} {'clients':>7} " + " ".join(f"{n:>11}" for n in names)
@@ -134,6 +139,8 @@ def run_table(title, targets, modes, clients, seconds, rounds, extra=("-S",), cp
             cpu = {k: [] for k in names}
             for rnd in range(rounds):
                 for name in names[rnd % len(names):] + names[:rnd % len(names)]:
+                    if not runs(name, mode):
+                        continue
                     port, user, pw, db, pid = targets[name]
                     before = cpu_seconds(pid) if pid else 0
                     user_for_mode = "bench-simple" if (mode == "simple" and user == APP) else user
@@ -142,11 +149,12 @@ def run_table(title, targets, modes, clients, seconds, rounds, extra=("-S",), cp
                     tps[name].append(t)
                     if pid:
                         cpu[name].append((cpu_seconds(pid) - before) / max(tx, 1) * 10000)
-            med = {k: statistics.median(v) for k, v in tps.items()}
+            med = {k: statistics.median(v) for k, v in tps.items() if v}
             mcpu = {k: statistics.median(v) for k, v in cpu.items() if v}
-            line = f"{mode:9} {c:>7} " + " ".join(f"{med[n]:>11.0f}" for n in names)
-            line += "".join(f" {med[a] / med[b]:>18.2f}" for a, b in ratios)
-            line += "".join(f" {mcpu[n]:>15.3f}s" for n in cpu_for if n in mcpu)
+            line = f"{mode:9} {c:>7} " + " ".join(f"{med[n]:>11.0f}" if n in med else f"{'-':>11}" for n in names)
+            line += "".join(f" {med[a] / med[b]:>18.2f}" if a in med and b in med else f" {'-':>18}"
+                            for a, b in ratios)
+            line += "".join(f" {mcpu[n]:>15.3f}s" if n in mcpu else f" {'-':>16}" for n in cpu_for if n in targets)
             print(line, flush=True)
             results[(mode, c)] = med
     return results
@@ -170,7 +178,11 @@ def main():
                     default=["relay", "audit", "latency", "tpcb", "scale"], help="run only these parts")
     ap.add_argument("--many-clients", type=int, default=500,
                     help="the scale run: -M prepared with this many clients against --clients")
+    ap.add_argument("--pool-mode", choices=["session", "transaction"], default="session",
+                    help="both proxies' pool mode; transaction: a pool of --pool-size server connections each")
+    ap.add_argument("--pool-size", type=int, default=8)
     args = ap.parse_args()
+    transaction = args.pool_mode == "transaction"
 
     work = tempfile.mkdtemp(prefix="pgmoat-bench-")
     os.chmod(work, 0o755)
@@ -178,11 +190,17 @@ def main():
     apps = {APP: (APP_PASSWORD, ["dev"]), "bench-simple": (APP_PASSWORD, ["dev"])}
     server = {"log_level": "warning", "max_client_connections": 2000}
     # The shipped baseline, enforcing, with the audit log on (fsync every 100 ms).
-    moat = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps=apps, server=server,
+    target = {"port": pg.port}
+    if transaction:
+        target.update(pool_mode="transaction", pool_size=args.pool_size, pool_wait_timeout="5min")
+    moat = Pgmoat(work, targets={"dev": target}, apps=apps, server=server,
                   policies={"bench.toml": bench_policy()}).start()
-    quiet = Pgmoat(work, targets={"dev": {"port": pg.port}}, apps=apps, server=server,
+    quiet = Pgmoat(work, targets={"dev": target}, apps=apps, server=server,
                    policies={"bench.toml": bench_policy()}, extra="[audit]\nenabled = false\n").start()
-    bouncer = Pgbouncer(work, pg).start()
+    bouncer = Pgbouncer(work, pg, pool_mode=args.pool_mode, pool_size=args.pool_size if transaction else 510).start()
+    # Debian's pgbouncer 1.18 keeps no prepared statements in transaction mode
+    # (max_prepared_statements came in 1.21): pgbench -M prepared fails through it.
+    runs = lambda name, mode: not (transaction and name == "pgbouncer" and mode == "prepared")
     try:
         subprocess.run(["pgbench", "-i", "-q", "-s", str(args.scale), "-h", "127.0.0.1", "-p", str(pg.port),
                         "-U", UPSTREAM_USER, "app"], check=True, capture_output=True,
@@ -191,11 +209,13 @@ def main():
         direct = (pg.port, UPSTREAM_USER, UPSTREAM_PASSWORD, "app", None)
         through_moat = (moat.port, APP, APP_PASSWORD, "dev", moat.proc.pid)
         through_bouncer = (bouncer.port, APP, APP_PASSWORD, "dev", bouncer.pid)
+        pooling = (f"transaction mode, a pool of {args.pool_size} server connections each" if transaction
+                   else "session mode")
         print(f"machine: {os.cpu_count()} cores; pgmoat enforcing the shipped baseline (simple mode: pgbench's "
-              "statements approved by structure), audit log on with fsync every 100 ms; pgbouncer in session mode")
+              f"statements approved by structure), audit log on with fsync every 100 ms; both proxies in {pooling}")
         if "relay" in args.only:
             run_table("pgbench -S", {"direct": direct, "pgmoat": through_moat, "pgbouncer": through_bouncer},
-                      args.modes, args.clients, args.seconds, args.rounds)
+                      args.modes, args.clients, args.seconds, args.rounds, runs=runs)
         if "audit" in args.only:
             run_table("Audit log cost, pgbench -S -M prepared",
                       {"audit-on": through_moat, "audit-off": (quiet.port, APP, APP_PASSWORD, "dev", quiet.proc.pid)},
@@ -206,7 +226,14 @@ def main():
             print(f"\nAdded latency, pgbench -S -M prepared -c 1 (median of {args.rounds} runs of {args.seconds}s):")
             print(f"  direct {lat['direct']:.3f} ms, pgmoat +{lat['pgmoat'] - lat['direct']:.3f} ms, "
                   f"pgbouncer +{lat['pgbouncer'] - lat['direct']:.3f} ms")
-        if "tpcb" in args.only:
+        if "tpcb" in args.only and transaction:
+            # One pgbench thread per client: pgbench prepares with a blocking PQprepare, and clients of one
+            # thread waiting for a server connection their own thread holds would deadlock (README).
+            run_table("TPC-B (pgbench built-in), one pgbench thread per client",
+                      {"direct": direct, "pgmoat": through_moat, "pgbouncer": through_bouncer},
+                      ["prepared", "extended"], args.clients, args.seconds, args.rounds,
+                      extra=("-j", str(args.clients[0])), runs=runs)
+        elif "tpcb" in args.only:
             run_table("TPC-B (pgbench built-in), -M prepared", {"direct": direct, "pgmoat": through_moat},
                       ["prepared"], args.clients, args.seconds, args.rounds, extra=(), cpu_for=("pgmoat",))
         if "scale" not in args.only:

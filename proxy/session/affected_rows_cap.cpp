@@ -187,7 +187,7 @@ std::optional<char> Session::own_request_answered(const Frame& frame, Outbox& ou
         return std::nullopt;
     }
     own_requests_.pop_front();
-    batch_answered(*status);
+    batch_answered(*status, out);
     return status;
 }
 
@@ -239,7 +239,7 @@ bool Session::on_capped_query_ready(char status, Outbox& out) {
     }
     bool failed = q.failed || status != 'T' || discard_until_ready_;
     discard_until_ready_ = false;
-    batch_answered(status);
+    batch_answered(status, out);
     q.closing = true;
     if (failed) q.held_complete.clear();
     send_own_query(failed ? "ROLLBACK" : "COMMIT", out);

@@ -81,10 +81,10 @@ void Connection::on_pool_full() {
 
 void Connection::server_attached() {
     session_->attach_server(server_conn_.get());
-    std::string sql = apply_parameters(server_conn_->applied, session_->identity().forward_parameters);
+    std::string sql = apply_parameters(server_conn_->applied, session_->settings());
     if (!sql.empty()) {
         protocol::write_query(out_.to_server, sql);
-        server_conn_->applied = session_->identity().forward_parameters;
+        server_conn_->applied = session_->settings();
         replaying_ = true;
         replay_error_.clear();
     }
@@ -129,12 +129,12 @@ void Connection::on_replay_input() {
         server_conn_->applied.clear();
         server_lost_ = true;  // its settings are not known any more
         std::string message = fmt::format(
-            "pgmoat: the startup parameters could not be applied on a server connection of "
+            "pgmoat: the session's settings could not be applied on a server connection of "
             "target \"{}\": {}",
             target_->name, replay_error_);
         log::warning("session {}: {}", context_.id, message);
         write_fatal(sqlstate::invalid_parameter_value, message);
-        close("startup parameters refused by the server");
+        close("settings refused by the server");
     }
 }
 

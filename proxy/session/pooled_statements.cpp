@@ -107,6 +107,9 @@ std::optional<policy::Decision> Session::session_state_refusal(const sql::Analys
     for (const auto& st : a.statements) {
         auto state = session_state(st);
         if (!state) continue;
+        // A plain SET outside a transaction block is replayed on the next server
+        // connections once it has run (session_settings.cpp); in a block it pins.
+        if (state->replay && transaction_status_ == 'I') continue;
         if (!state->never_pinned && !services_.reject_session_state) {
             if (!pin) pin = std::move(state);
             continue;

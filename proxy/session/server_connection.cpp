@@ -1,5 +1,5 @@
 // Per-server-connection naming of prepared statements and the replay of a
-// client's startup parameters on the server connection it lands on.
+// client's settings (startup parameters, plain SETs) on the server connection it lands on.
 #include "pgmoat/session/server_connection.h"
 
 #include "pgmoat/common/ascii.h"
@@ -29,16 +29,6 @@ std::string quote_identifier(std::string_view s) {
     return out + '"';
 }
 
-std::string quote_literal(std::string_view s) {
-    // standard_conforming_strings is pinned on for every upstream session.
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'') out += '\'';
-        out += c;
-    }
-    return out + '\'';
-}
-
 const std::string* find(const Parameters& list, std::string_view name) {
     const std::string* found = nullptr;  // the last one counts, as the server applies it
     for (const auto& [n, v] : list)
@@ -46,6 +36,15 @@ const std::string* find(const Parameters& list, std::string_view name) {
     return found;
 }
 }  // namespace
+
+std::string quote_literal(std::string_view s) {
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\'') out += '\'';
+        out += c;
+    }
+    return out + '\'';
+}
 
 std::string apply_parameters(const Parameters& applied, const Parameters& wanted) {
     std::string sql;
@@ -59,7 +58,7 @@ std::string apply_parameters(const Parameters& applied, const Parameters& wanted
         const std::string* now = find(applied, name);
         if (now && *now == value) continue;
         // GUC names match case-insensitively, so the quoted name works as sent.
-        sql += fmt::format("SET {} TO {};", quote_identifier(name), quote_literal(value));
+        sql += fmt::format("SET {} TO {};", quote_identifier(name), value);
     }
     return sql;
 }

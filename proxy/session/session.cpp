@@ -59,6 +59,8 @@ Session::Session(Identity identity, const std::vector<std::pair<std::string, std
         complete_seconds_ = &m->complete_seconds.labels({identity_.target});
     }
     for (const auto& [name, value] : server_parameters) on_server_parameter(name, value);
+    for (const auto& [name, value] : identity_.forward_parameters)
+        settings_wanted_.emplace_back(name, quote_literal(value));
 }
 
 void Session::protocol_violation(Outbox& out, const std::string& message) {
@@ -338,8 +340,9 @@ void Session::on_data_row(Outbox& out, bool& relay_it) {
     ++e.rows;
 }
 
-void Session::batch_answered(char status) {
+void Session::batch_answered(char status, Outbox& out) {
     transaction_status_ = status;
+    if (services_.transaction_pooling) settle_settings(status, out);
     // Requests the server skipped after an error never ran.
     fail_batch_executions();
     ++syncs_done_;
@@ -386,7 +389,7 @@ void Session::on_backend(const Frame& frame, Outbox& out) {
             }
             discard_until_ready_ = false;
             silent_decoy_ = false;
-            batch_answered(*status);
+            batch_answered(*status, out);
             relay(frame, out);
             // A capped Query waits for the answers to what was sent before it.
             if (capped_query_ && !capped_query_->sent && !capped_query_->own_transaction &&
@@ -505,6 +508,7 @@ bool Session::on_error_response(const std::vector<ErrorField>& fields, bool deco
     }
     tentative_syncs_ = 0;
     copy_in_ = copy_in_expected_ = copy_out_ = false;
+    pending_settings_.failed = true;  // the batch's transaction is undone
     bool decoy = !decoys_.empty() && decoys_.front().batch == syncs_done_ && decoy_error;
     objects_.batch_failed(syncs_done_, decoy);
     if (decoy) {
@@ -602,6 +606,7 @@ void Session::complete_execution(std::string_view sqlstate, uint64_t rows) {
         if (!e.answered) first_byte_seconds_->observe_duration(elapsed);
     }
     record(e, sqlstate, rows);
+    if (services_.transaction_pooling) note_setting(e, sqlstate == sqlstate::successful_completion);
     executions_.pop_front();
 }
 

@@ -3,13 +3,48 @@
 // cursors, session-level advisory locks, SQL prepared statements, loaded libraries.
 #include "pgmoat/session/session_state.h"
 
+#include "pgmoat/session/server_connection.h"
+
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace pgmoat::session {
 
 namespace {
 bool catalog_function(const sql::FunctionCall& f, std::string_view name) {
     return f.name == name && (f.schema.empty() || f.schema == "pg_catalog");
+}
+
+// The values of a plain SET as SQL that sets them again: each constant as the
+// grammar made it (a bare word and a quoted string are both string constants, so
+// `public` and 'public' are the same value). Empty when a value is not a plain
+// constant (SET TIME ZONE INTERVAL ...) or the parameter must stay on its own
+// server connection: who the session is (role, session_authorization), how its
+// text is read (client_encoding, standard_conforming_strings), transaction
+// characteristics.
+std::optional<std::string> replayable_value(const sql::Statement& st) {
+    constexpr std::string_view kKept[] = {"role", "session_authorization", "session characteristics", "client_encoding",
+                                          "standard_conforming_strings"};
+    if (st.changes_parse_settings || std::find(std::begin(kKept), std::end(kKept), st.parameter) != std::end(kKept))
+        return std::nullopt;
+    std::string sql;
+    for (const auto& l : st.literals) {
+        if (l.clause != sql::Clause::set_value) continue;
+        if (!l.cast_type.empty()) return std::nullopt;
+        if (!sql.empty()) sql += ", ";
+        bool number = (l.kind == sql::LiteralKind::integer || l.kind == sql::LiteralKind::float_) && !l.value.empty() &&
+                      l.value.find_first_not_of("0123456789.eE+-") == std::string::npos;
+        if (number) {
+            sql += l.value;
+        } else if (l.kind == sql::LiteralKind::string || l.kind == sql::LiteralKind::boolean) {
+            sql += quote_literal(l.value);
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (sql.empty()) return std::nullopt;
+    return sql;
 }
 }  // namespace
 
@@ -19,17 +54,20 @@ std::optional<SessionState> session_state(const sql::Statement& st) {
         "SET the value explicitly (SET LOCAL inside a transaction); startup parameters are applied again on every "
         "server connection";
     switch (st.kind) {
-        case StatementKind::set:
+        case StatementKind::set: {
             if (st.set_local || st.parameter == "transaction") break;
             if (st.set_default) {
                 return SessionState{"reset", fmt::format("SET {} TO DEFAULT", st.parameter),
                                     std::string(kResetAlternative), true};
             }
-            return SessionState{"set", fmt::format("SET {}", st.parameter),
-                                fmt::format("SET LOCAL {} inside a transaction (BEGIN; SET LOCAL ...; ...; COMMIT), "
-                                            "or the setting as a startup parameter",
-                                            st.parameter),
-                                false};
+            SessionState set{"set", fmt::format("SET {}", st.parameter),
+                             fmt::format("SET LOCAL {} inside a transaction (BEGIN; SET LOCAL ...; ...; COMMIT), "
+                                         "or the setting as a startup parameter",
+                                         st.parameter),
+                             false};
+            set.replay = replayable_value(st);
+            return set;
+        }
         case StatementKind::reset:
             return SessionState{"reset", st.parameter == "all" ? "RESET ALL" : fmt::format("RESET {}", st.parameter),
                                 std::string(kResetAlternative), true};

@@ -123,6 +123,11 @@ void finish_text(std::string_view sql, const LexResult& lex, const RawStatement&
             // A negative constant: the parser folds the sign in and reports its place.
             l.length = it->offset + it->length - t.location;
             buf.matched[idx] = 1;
+            // libpg_query 15-4.0.0 prints a negative Integer as {"ival":{}}, as it
+            // prints 0: its value is the sign and the token's digits.
+            if (l.kind == LiteralKind::integer)
+                l.value =
+                    "-" + std::string(sql.substr(static_cast<size_t>(it->offset), static_cast<size_t>(it->length)));
         } else {
             l.bare_word = true;
             l.length = word_length(sql, t.location);

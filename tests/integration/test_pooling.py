@@ -133,19 +133,89 @@ def test_pgbench_through_a_pool_of_three(pgmoat, postgres):
     assert server_connections(postgres) <= 3
 
 
-def test_set_pins_the_session_and_other_sessions_do_not_see_it(pgmoat):
-    with connect(pgmoat) as a, connect(pgmoat) as b:
+def landings(pgmoat, a, b, statement, times=6):
+    """Runs `statement` on a `times` times while b holds a transaction every other
+    time, so that a lands on several server connections; a's answers and pids."""
+    out = []
+    for i in range(times):
+        if i % 2:
+            with b.transaction():
+                b.execute("SELECT 1")
+                out.append((a.execute(statement).fetchone()[0], a.execute("SELECT pg_backend_pid()").fetchone()[0]))
+        else:
+            out.append((a.execute(statement).fetchone()[0], a.execute("SELECT pg_backend_pid()").fetchone()[0]))
+    return out
+
+
+def test_a_plain_set_follows_the_client_to_every_server_connection_and_no_other_sees_it(pgmoat):
+    before = value(scrape(pgmoat), "pgmoat_pool_pins_total", target="tx", reason="set")
+    with connect(pgmoat) as a, connect(pgmoat) as b, connect(pgmoat) as c:
         a.execute("SET work_mem = '7MB'")
-        pid = a.execute("SELECT pg_backend_pid()").fetchone()[0]
+        a.execute("SET search_path TO pool_schema_x, \"Mixed Case\", public")
+        a.execute("SET extra_float_digits = -2")
+        seen = landings(pgmoat, a, b, "SHOW work_mem")
+        assert {v for v, _ in seen} == {"7MB"}
+        assert len({pid for _, pid in seen}) >= 2, seen  # not pinned: it moved
+        assert a.execute("SHOW search_path").fetchone()[0] == 'pool_schema_x, "Mixed Case", public'
+        assert a.execute("SHOW extra_float_digits").fetchone()[0] == "-2"
+        # The other clients land on the same server connections and see the defaults.
         for _ in range(4):
-            assert a.execute("SHOW work_mem").fetchone()[0] == "7MB"
-            assert a.execute("SELECT pg_backend_pid()").fetchone()[0] == pid
+            with c.transaction():
+                assert c.execute("SHOW work_mem").fetchone()[0] != "7MB"
+                assert c.execute("SHOW search_path").fetchone()[0] == '"$user", public'
+                assert c.execute("SHOW extra_float_digits").fetchone()[0] == "1"
             assert b.execute("SHOW work_mem").fetchone()[0] != "7MB"
-    assert "pins the session to its server connection" in pgmoat.log()
+        # A later SET replaces the value.
+        a.execute("SET work_mem = '9MB'")
+        assert {v for v, _ in landings(pgmoat, a, b, "SHOW work_mem")} == {"9MB"}
+    assert value(scrape(pgmoat), "pgmoat_pool_pins_total", target="tx", reason="set") == before
+    assert "pins the session" not in pgmoat.log()
+
+
+def failed_batches(c):
+    """SETs in batches that fail after them, by simple Query and in a pipeline."""
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        c.execute("SET work_mem = '6MB'; SELECT 1/0")
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        with c.pipeline():
+            c.execute("SET work_mem = '5MB'")
+            c.execute("SELECT 1/0")
+
+
+def test_a_set_whose_batch_failed_is_kept_only_as_postgresql_keeps_it(pgmoat):
+    # The same on a session of its own (target dev, session mode) says what lasts.
+    with connect(pgmoat, "dev") as direct:
+        failed_batches(direct)
+        expected = direct.execute("SHOW work_mem").fetchone()[0]
+    with connect(pgmoat) as a, connect(pgmoat) as b:
+        failed_batches(a)
+        seen = landings(pgmoat, a, b, "SHOW work_mem")
+        assert {v for v, _ in seen} == {expected}
+        assert len({pid for _, pid in seen}) >= 2, seen
+
+
+def test_a_set_in_a_transaction_block_pins_the_session(pgmoat):
+    before = value(scrape(pgmoat), "pgmoat_pool_pins_total", target="tx", reason="set")
+    with connect(pgmoat) as a, connect(pgmoat) as b:
+        # Sent outside a block, run inside one: found at the batch's end.
+        a.execute("BEGIN; SET work_mem = '3MB'; COMMIT")
+        seen = landings(pgmoat, a, b, "SHOW work_mem")
+        assert {v for v, _ in seen} == {"3MB"} and len({pid for _, pid in seen}) == 1
+    assert value(scrape(pgmoat), "pgmoat_pool_pins_total", target="tx", reason="set") == before + 1
+    assert "SET work_mem in a transaction block pins the session" in pgmoat.log()
+
+
+def test_a_plain_set_is_accepted_when_the_target_rejects_session_state(pgmoat):
+    with connect(pgmoat, "txr") as a, connect(pgmoat, "txr") as b:
+        a.execute("SET work_mem = '8MB'")
+        assert {v for v, _ in landings(pgmoat, a, b, "SHOW work_mem")} == {"8MB"}
+        with pytest.raises(psycopg.errors.FeatureNotSupported):
+            with a.transaction():
+                a.execute("SET work_mem = '9MB'")
 
 
 @pytest.mark.parametrize("statement, named", [
-    ("SET work_mem = '8MB'", "SET work_mem"),
+    ("SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE", "SET timezone"),
     ("LISTEN jobs", "LISTEN"),
     ("CREATE TEMP TABLE t (id int)", "CREATE TEMPORARY"),
     ("SELECT pg_advisory_lock(42)", "pg_advisory_lock()"),
@@ -294,7 +364,7 @@ def test_cancel_reaches_the_backend_running_the_statement(pgmoat):
 
 
 @pytest.mark.parametrize("statement, reason", [
-    ("SET work_mem = '9MB'", "set"),
+    ("SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE", "set"),
     ("LISTEN jobs", "listen"),
     ("CREATE TEMP TABLE pinned_t (id int)", "temporary_table"),
     ("DECLARE pinned_c CURSOR WITH HOLD FOR SELECT 1", "cursor_with_hold"),
@@ -383,10 +453,9 @@ def test_node_postgres_named_statements_across_server_connections(pgmoat):
 
 
 def test_pgjdbc_server_prepared_statements_and_a_batch(pgmoat, postgres):
-    # assumeMinServerVersion: pgjdbc then sends extra_float_digits in its startup
-    # packet (applied on every server connection) instead of a SET after login,
-    # which would pin the session (README, transaction pooling).
-    url = f"jdbc:postgresql://127.0.0.1:{pgmoat.port}/tx?assumeMinServerVersion=9.0"
+    # Without assumeMinServerVersion pgjdbc sends SET extra_float_digits and SET
+    # application_name after login: replayed on every server connection, not pinned.
+    url = f"jdbc:postgresql://127.0.0.1:{pgmoat.port}/tx"
     r = subprocess.run(["java", "-cp", "/usr/share/java/postgresql.jar", os.path.join(HERE, "java", "PoolClient.java"),
                         url, APP, APP_PASSWORD], capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr + pgmoat.log()[-3000:]

@@ -19,8 +19,9 @@ struct ServerConnection {
     uint64_t id = 0;  // in its pool
     protocol::BackendKeyData key{};
     Parameters reported;  // ParameterStatus at its login
-    // Startup parameters of the last client, applied with SET (name as the client
-    // sent it, value); names absent here have the server's login default.
+    // The settings of the last client, applied with SET: its startup parameters and
+    // the plain SETs it ran (name, the value as SQL after TO: see Session::settings());
+    // names absent here have the server's login default.
     Parameters applied;
     std::unordered_set<std::string> prepared;  // server-side names (prepared_name())
 };
@@ -31,7 +32,11 @@ struct ServerConnection {
 std::string prepared_name(std::string_view parse_rest);
 
 // The simple Query that turns `applied` into `wanted` on a server connection (SET
-// and RESET), or "" when they already agree.
+// and RESET), or "" when they already agree. Values are SQL, as after `SET name TO`.
 std::string apply_parameters(const Parameters& applied, const Parameters& wanted);
+
+// A string as an SQL literal ('it''s'): standard_conforming_strings is pinned on
+// for every upstream session.
+std::string quote_literal(std::string_view s);
 
 }  // namespace pgmoat::session

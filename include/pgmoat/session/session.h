@@ -129,6 +129,10 @@ class Session {
     }
     // The server backend's process id, named in audit records.
     void set_backend_pid(int32_t pid) { backend_pid_ = pid; }
+    // Transaction pooling: the settings applied on every server connection the
+    // session lands on (apply_parameters): its startup parameters, then the plain
+    // SETs it ran outside a transaction block, once their transaction committed.
+    const Parameters& settings() const { return settings_wanted_; }
 
     // The client's next message waits: a statement under [limits]
     // max_rows_affected runs, and what pgmoat sends after it depends on how many
@@ -288,7 +292,7 @@ class Session {
     void on_data_row(Outbox& out, bool& relay);
     void fail_batch_executions();
     // A ReadyForQuery's bookkeeping: the batch is over, the server's status is known.
-    void batch_answered(char status);
+    void batch_answered(char status, Outbox& out);
     void write_row_cap_error(Outbox& out);
 
     void forward(const protocol::Frame& frame, Outbox& out) { out.to_server.append(frame.bytes()); }
@@ -308,6 +312,14 @@ class Session {
     const std::string* server_statement(std::string_view name, Outbox& out);
     // Session state in transaction pooling: the refusal, or the pin (in out).
     std::optional<policy::Decision> session_state_refusal(const sql::Analysis& a, Outbox& out);
+    // ---- plain SETs replayed in transaction pooling (session_settings.cpp) ----
+    // An execution completed (ok: without error): a plain SET is kept for its
+    // batch's end, a transaction command beside one makes it pin.
+    void note_setting(const Execution& e, bool ok);
+    // At ReadyForQuery: the batch's SETs are the session's settings from now on
+    // (committed outside a transaction block), are gone (the batch failed), or pin
+    // the session (in a transaction block, whose end pgmoat does not follow).
+    void settle_settings(char status, Outbox& out);
     // Replaces a rejected message with one the server is sure to refuse (a syntax
     // error), so that the server itself fails the transaction or the batch up to
     // Sync exactly as for any other error; its error is then swapped for ours.
@@ -394,6 +406,12 @@ class Session {
 
     // Transaction pooling.
     ServerConnection* server_ = nullptr;
+    Parameters settings_wanted_;  // settings(): (name, the value as SQL after TO)
+    struct PendingSettings {
+        Parameters sets;  // the batch's plain SETs that completed, in order
+        bool failed = false;
+        bool transaction_command = false;  // BEGIN, COMMIT, SAVEPOINT, ... ran in the batch
+    } pending_settings_;
     int32_t backend_pid_ = 0;
     struct ClientStatement {
         std::string server_name;

@@ -22,18 +22,18 @@ Read read(std::string_view text, size_t at = 0) {
 }  // namespace
 
 TEST_CASE("the simple escapes take two bytes each") {
-    for (auto [text, want] : {std::pair{R"(\")", "\""},
-                              {R"(\\)", "\\"},
-                              {R"(\/)", "/"},
-                              {R"(\b)", "\b"},
-                              {R"(\f)", "\f"},
-                              {R"(\n)", "\n"},
-                              {R"(\r)", "\r"},
-                              {R"(\t)", "\t"}}) {
-        CAPTURE(text);
-        auto r = read(std::string(text) + "rest");
+    for (const auto& escape : {std::pair{R"(\")", "\""},
+                               {R"(\\)", "\\"},
+                               {R"(\/)", "/"},
+                               {R"(\b)", "\b"},
+                               {R"(\f)", "\f"},
+                               {R"(\n)", "\n"},
+                               {R"(\r)", "\r"},
+                               {R"(\t)", "\t"}}) {
+        CAPTURE(escape.first);
+        auto r = read(std::string(escape.first) + "rest");
         CHECK(r.taken == 2);
-        CHECK(r.out == "<"s + want);
+        CHECK(r.out == "<"s + escape.second);
     }
     CHECK(read(R"(ab\nc)", 2).taken == 2);  // read where it starts, not at 0
 }

@@ -6,7 +6,11 @@ data for the analyzer's walker and its coverage tests.
     the makefuncs.c helpers they call), and
   - every field that holds one node type without libpg_query's {"Type": ...}
     wrapper (a `Type *field` or an embedded `Type field` in the C struct), with
-    that type: in the JSON such a field's object does not name its type.
+    that type: in the JSON such a field's object does not name its type, and
+  - every field that holds any node or a list of them (`Node *`, `Expr *`,
+    `List *`), which the JSON wraps ({"Type": ...}, {"List": ...} or a plain
+    array): the walker's field roles (typed_fields.h) must say how each is
+    walked, and a unit test fails on one they do not name.
 
 Inputs, read once when the file is regenerated (never at build time):
   STRUCT_DEFS  srcdata/struct_defs.json of the libpg_query release pgmoat links
@@ -52,10 +56,14 @@ def main():
     if missing:
         raise SystemExit(f"struct_defs.json lacks grammar nodes: {missing}")
     fields = []
+    wrapped = []
     for parent in nodes:
         for field in structs[parent]["fields"]:
             name, c_type = field.get("name"), field.get("c_type")
             if not name or not c_type:
+                continue
+            if c_type in ("Node*", "Expr*", "List*"):
+                wrapped.append((parent, name))
                 continue
             m = re.fullmatch(r"(\w+)\*?", c_type)
             if not m or m.group(1) not in structs or m.group(1) in ("Node", "List", "Expr"):
@@ -70,6 +78,8 @@ def main():
         "// PGMOAT_SQL_GRAMMAR_NODE(Type): a node type PostgreSQL 15's raw grammar builds.",
         "// PGMOAT_SQL_TYPED_FIELD(Parent, field, Type): Parent's `field` holds a Type",
         "// without libpg_query's {\"Type\": ...} wrapper.",
+        "// PGMOAT_SQL_NODE_FIELD(Parent, field): Parent's `field` holds any node or a",
+        "// list of nodes (Node *, Expr *, List *), wrapped in the JSON.",
         "",
         "#define PGMOAT_SQL_GRAMMAR_NODES(X) \\",
     ]
@@ -77,6 +87,9 @@ def main():
     out[-1] = out[-1][:-2]
     out += ["", "#define PGMOAT_SQL_TYPED_FIELDS(X) \\"]
     out += [f"    X({p}, {f}, {t}) \\" for p, f, t in fields]
+    out[-1] = out[-1][:-2]
+    out += ["", "#define PGMOAT_SQL_NODE_FIELDS(X) \\"]
+    out += [f"    X({p}, {f}) \\" for p, f in wrapped]
     out[-1] = out[-1][:-2]
     print("\n".join(out))
 

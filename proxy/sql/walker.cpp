@@ -9,6 +9,8 @@
 #include "pgmoat/common/ascii.h"
 
 #include <algorithm>
+#include <array>
+#include <optional>
 #include <vector>
 
 namespace pgmoat::sql::detail {
@@ -147,10 +149,7 @@ Sub Walker::wrapped(const Ctx& c) {
     const NodeInfo& info = node_info(key);
     Sub s;
     if (info.tag == NodeTag::unknown) {
-        unknown_node(key);
-        NodeInfo tmp{NodeTag::unknown, StatementKind::none, 0, hash_bytes(key)};
-        ParentGuard parent(*this, NodeTag::unknown);
-        s = generic_body(tmp, c);
+        s = unknown_body(key, c);
     } else {
         s = node(info, c);
     }
@@ -184,89 +183,216 @@ Ctx Walker::child_of(const NodeInfo& info, const Ctx& c) const {
     child.row_source = false;
     child.cond = -1;
     child.conjunct = false;
+    child.outer = false;
     child.res = ResMode::output;
     if (child.stmt != StmtRole::nested && !(info.flags & node_flag::statement)) child.stmt = StmtRole::nested;
     return child;
 }
 
+// The nodes the walker judges, and the handler of each (walker_*.cpp); any
+// other statement is a utility statement, any other node walked generically.
+constexpr std::array<Walker::Handler, static_cast<size_t>(NodeTag::count)> Walker::handlers() {
+    struct HandlerOf {
+        NodeTag tag;
+        Handler handler;
+    };
+    constexpr HandlerOf kHandlers[] = {
+        {NodeTag::SelectStmt, &Walker::select_stmt},
+        {NodeTag::InsertStmt, &Walker::insert_stmt},
+        {NodeTag::UpdateStmt, &Walker::update_or_delete},
+        {NodeTag::DeleteStmt, &Walker::update_or_delete},
+        {NodeTag::MergeStmt, &Walker::merge_stmt},
+        {NodeTag::CopyStmt, &Walker::copy_stmt},
+        {NodeTag::VariableSetStmt, &Walker::variable_set},
+        {NodeTag::DropStmt, &Walker::drop_like},
+        {NodeTag::CommentStmt, &Walker::drop_like},
+        {NodeTag::SecLabelStmt, &Walker::drop_like},
+        {NodeTag::A_Const, &Walker::a_const},
+        {NodeTag::ParamRef, &Walker::param_ref},
+        {NodeTag::ColumnRef, &Walker::column_ref},
+        {NodeTag::A_Indirection, &Walker::a_indirection},
+        {NodeTag::FuncCall, &Walker::func_call},
+        {NodeTag::A_Expr, &Walker::a_expr},
+        {NodeTag::BoolExpr, &Walker::bool_expr},
+        {NodeTag::TypeCast, &Walker::type_cast},
+        {NodeTag::TypeName, &Walker::type_name},
+        {NodeTag::SubLink, &Walker::sub_link},
+        {NodeTag::List, &Walker::list_node},
+        {NodeTag::IntList, &Walker::list_node},
+        {NodeTag::OidList, &Walker::list_node},
+        {NodeTag::String, &Walker::scalar_node},
+        {NodeTag::Integer, &Walker::scalar_node},
+        {NodeTag::Float, &Walker::scalar_node},
+        {NodeTag::Boolean, &Walker::scalar_node},
+        {NodeTag::BitString, &Walker::scalar_node},
+        {NodeTag::ResTarget, &Walker::res_target},
+        {NodeTag::DefElem, &Walker::def_elem},
+        {NodeTag::RangeVar, &Walker::range_var},
+        {NodeTag::RangeSubselect, &Walker::range_subselect},
+        {NodeTag::RangeFunction, &Walker::range_function},
+        {NodeTag::RangeTableFunc, &Walker::range_function},
+        {NodeTag::RangeTableSample, &Walker::range_table_sample},
+        {NodeTag::JoinExpr, &Walker::join_expr},
+        {NodeTag::WithClause, &Walker::with_clause},
+        {NodeTag::OnConflictClause, &Walker::on_conflict},
+        {NodeTag::MergeWhenClause, &Walker::merge_when},
+        {NodeTag::LockingClause, &Walker::locking_clause},
+        {NodeTag::IndexElem, &Walker::index_elem},
+        {NodeTag::CurrentOfExpr, &Walker::current_of},
+        {NodeTag::NamedArgExpr, &Walker::named_arg},
+        {NodeTag::CaseExpr, &Walker::case_expr},
+        {NodeTag::CaseWhen, &Walker::case_when},
+    };
+    constexpr uint8_t kFlags[] = {0,
+#define PGMOAT_SQL_NODE_FLAGS(tag, kind, flags) flags,
+                                  PGMOAT_SQL_NODES(PGMOAT_SQL_NODE_FLAGS)
+#undef PGMOAT_SQL_NODE_FLAGS
+    };
+    std::array<Handler, static_cast<size_t>(NodeTag::count)> out{};
+    for (size_t i = 0; i < out.size(); ++i)
+        out[i] = kFlags[i] & node_flag::statement ? &Walker::utility_stmt : &Walker::generic_body;
+    for (const HandlerOf& h : kHandlers) out[static_cast<size_t>(h.tag)] = h.handler;
+    return out;
+}
+
 Sub Walker::node(const NodeInfo& info, const Ctx& c) {
+    static constexpr auto kHandlers = handlers();
     ParentGuard parent(*this, info.tag);
-    if (info.flags & node_flag::statement) return statement(info, c);
-    switch (info.tag) {
-        case NodeTag::A_Const:
-            return a_const(c);
-        case NodeTag::ParamRef:
-            return param_ref(c);
-        case NodeTag::ColumnRef:
-            return column_ref(info, c);
-        case NodeTag::A_Indirection:
-            return a_indirection(info, c);
-        case NodeTag::FuncCall:
-            return func_call(info, c);
-        case NodeTag::A_Expr:
-            return a_expr(info, c);
-        case NodeTag::BoolExpr:
-            return bool_expr(info, c);
-        case NodeTag::TypeCast:
-            return type_cast(info, c);
-        case NodeTag::TypeName:
-            return type_name(info, c);
-        case NodeTag::SubLink:
-            return sub_link(info, c);
-        case NodeTag::List:
-        case NodeTag::IntList:
-        case NodeTag::OidList:
-            return list_node(info, c);
-        case NodeTag::A_ArrayExpr:
-            return array_expr(info, c);
-        case NodeTag::String:
-        case NodeTag::Integer:
-        case NodeTag::Float:
-        case NodeTag::Boolean:
-        case NodeTag::BitString:
-            return scalar_node(info);
-        case NodeTag::ResTarget:
-            return res_target(info, c);
-        case NodeTag::DefElem:
-            return def_elem(info, c);
-        case NodeTag::RangeVar:
-            return range_var(info, c);
-        case NodeTag::RangeSubselect:
-            return range_subselect(info, c);
-        case NodeTag::RangeFunction:
-        case NodeTag::RangeTableFunc:
-            return range_function(info, c);
-        case NodeTag::RangeTableSample:
-            return range_table_sample(info, c);
-        case NodeTag::JoinExpr:
-            return join_expr(info, c);
-        case NodeTag::WithClause:
-            return with_clause(c);
-        case NodeTag::OnConflictClause:
-            return on_conflict(c);
-        case NodeTag::MergeWhenClause:
-            return merge_when(info, c);
-        case NodeTag::LockingClause:
-            return locking_clause(info, c);
-        case NodeTag::IndexElem:
-            return index_elem(info, c);
-        case NodeTag::CurrentOfExpr: {
-            add_cond(c, CondKind::current_of);
-            Sub s = generic_body(info, c);
-            s.variable = true;
-            return s;
-        }
-        case NodeTag::NamedArgExpr:
-            return named_arg(info, c);
-        case NodeTag::CaseExpr:
-            return case_expr(info, c);
-        case NodeTag::CaseWhen:
-            return case_when(info, c);
-        case NodeTag::SortBy:
-            return sort_by(info, c);
-        default:
-            return generic_body(info, c);
+    return (this->*kHandlers[static_cast<size_t>(info.tag)])(info, c);
+}
+
+namespace {
+
+// What a field's role changes in the context its value is walked in (unset:
+// the node's own), and how it is walked: as a value, as a condition (WHERE,
+// HAVING, ON: boolean_root) or as a target list whose columns are counted.
+struct RoleContext {
+    enum class Walk : uint8_t { value, condition, target_list };
+    Walk walk = Walk::value;
+    std::optional<Clause> clause{};
+    CondRole cond = CondRole::none;  // condition: what it is the root of
+    std::optional<Role> role{};
+    std::optional<ResMode> res{};
+    std::optional<AccessSet> access{};
+    std::optional<LiteralContext> output{};
+    // A statement here is not this one's DDL: inner below an outer statement
+    // (FieldRole::query, see Ctx::outer), or nested.
+    std::optional<StmtRole> stmt{};
+    bool from_item = false;
+    bool collapse = false;
+    bool arm = false;
+    bool lock_ref = false;
+    bool row_source = false;
+    bool capture_defelems = false;
+    bool order_by_key = false;  // in ORDER BY, the value is the key itself
+};
+
+using Walk = RoleContext::Walk;
+
+struct RoleRow {
+    FieldRole role;
+    RoleContext context;
+};
+
+constexpr RoleRow kRoleRows[] = {
+    {FieldRole::where, {.walk = Walk::condition, .clause = Clause::where, .cond = CondRole::where}},
+    {FieldRole::filter, {.walk = Walk::condition, .clause = Clause::where}},
+    {FieldRole::having, {.walk = Walk::condition, .clause = Clause::having}},
+    {FieldRole::merge_on, {.walk = Walk::condition, .clause = Clause::join_on, .cond = CondRole::merge_on}},
+    {FieldRole::select_list, {.walk = Walk::target_list, .clause = Clause::select_list}},
+    {FieldRole::returning, {.walk = Walk::target_list, .clause = Clause::returning}},
+    {FieldRole::group_by, {.clause = Clause::group_by, .role = Role::key}},
+    {FieldRole::order_by, {.clause = Clause::order_by}},
+    {FieldRole::window, {.clause = Clause::window}},
+    {FieldRole::limit, {.clause = Clause::limit}},
+    {FieldRole::value_rows, {.clause = Clause::values, .collapse = true}},
+    {FieldRole::values, {.clause = Clause::values}},
+    {FieldRole::inserted_query, {.output = LiteralContext::values}},
+    {FieldRole::insert_columns, {.clause = Clause::values, .res = ResMode::insert_column}},
+    {FieldRole::update_set, {.clause = Clause::update_set, .res = ResMode::assign}},
+    {FieldRole::on_conflict, {.clause = Clause::on_conflict}},
+    {FieldRole::from, {.clause = Clause::from, .role = Role::none, .access = access(Access::read), .from_item = true}},
+    {FieldRole::set_arm, {.arm = true}},
+    {FieldRole::create_target, {.access = access(Access::ddl, Access::insert)}},
+    {FieldRole::truncated, {.access = access(Access::truncate)}},
+    {FieldRole::locked, {.access = access(Access::lock)}},
+    {FieldRole::lock_targets, {.lock_ref = true}},
+    {FieldRole::row_source, {.row_source = true}},
+    {FieldRole::elements, {.collapse = true}},
+    {FieldRole::case_operand, {.role = Role::comparison}},
+    {FieldRole::sort_key, {.order_by_key = true}},
+    {FieldRole::type_modifiers, {.role = Role::type_modifier}},
+    {FieldRole::options, {.capture_defelems = true}},
+    {FieldRole::query, {.clause = Clause::other, .access = access(Access::read), .stmt = StmtRole::inner}},
+    {FieldRole::later_query,
+     {.clause = Clause::other,
+      .access = access(Access::read),
+      .output = LiteralContext::other,  // run later, its values go who knows where
+      .stmt = StmtRole::nested}},
+};
+
+constexpr size_t kRoles = static_cast<size_t>(FieldRole::later_query) + 1;
+
+// kRoleRows by role; generic and code change nothing.
+constexpr std::array<RoleContext, kRoles> role_contexts() {
+    std::array<RoleContext, kRoles> out{};
+    std::array<bool, kRoles> seen{};
+    seen[static_cast<size_t>(FieldRole::generic)] = seen[static_cast<size_t>(FieldRole::code)] = true;
+    for (const RoleRow& r : kRoleRows) {
+        if (seen[static_cast<size_t>(r.role)]) throw "kRoleRows: a role twice, or generic or code";
+        seen[static_cast<size_t>(r.role)] = true;
+        out[static_cast<size_t>(r.role)] = r.context;
     }
+    for (bool s : seen)
+        if (!s) throw "kRoleRows: a role without its row";
+    return out;
+}
+constexpr auto kRoleContexts = role_contexts();
+
+Ctx in_context(const RoleContext& e, const Ctx& c) {
+    Ctx f = c;
+    if (e.clause) f.clause = *e.clause;
+    if (e.role) f.role = *e.role;
+    if (e.res) f.res = *e.res;
+    if (e.access) f.access = *e.access;
+    if (e.output) f.output = *e.output;
+    if (e.stmt) {
+        f.ddl = false;
+        f.stmt = *e.stmt == StmtRole::inner && c.outer ? StmtRole::inner : StmtRole::nested;
+    }
+    f.from_item |= e.from_item;
+    f.collapse |= e.collapse;
+    f.arm |= e.arm;
+    f.lock_ref |= e.lock_ref;
+    f.row_source |= e.row_source;
+    f.capture_defelems |= e.capture_defelems;
+    if (e.order_by_key && c.clause == Clause::order_by) f.role = Role::key;
+    return f;
+}
+
+}  // namespace
+
+Ctx Walker::role_context(FieldRole role, const Ctx& c) {
+    return in_context(kRoleContexts[static_cast<size_t>(role)], c);
+}
+
+Sub Walker::field_in_role(FieldRole role, const Ctx& c, Str key) {
+    const RoleContext& e = kRoleContexts[static_cast<size_t>(role)];
+    switch (e.walk) {
+        case Walk::condition:
+            return boolean_root(c, *e.clause, e.cond);
+        case Walk::target_list:
+            return target_list(in_context(e, c), key);
+        default:
+            return value(in_context(e, c), key);
+    }
+}
+
+Sub Walker::unknown_body(Str key, const Ctx& c) {
+    unknown_node(key);
+    NodeInfo tmp{NodeTag::unknown, StatementKind::none, 0, hash_bytes(key)};
+    ParentGuard parent(*this, NodeTag::unknown);
+    return generic_body(tmp, c);
 }
 
 Sub Walker::generic_body(const NodeInfo& info, const Ctx& c) {
@@ -348,27 +474,19 @@ void Walker::unknown_node(std::string_view name) {
 }
 
 Sub Walker::name_list(NameList& out, const Ctx& c) {
-    Acc acc(kArraySeed);
     if (r_.peek() != '[') {
         out.overflow = true;
         return value(c);
     }
-    r_.begin_array();
-    while (r_.next_element()) {
-        has_scalar_ = false;
-        last_tag_ = NodeTag::unknown;
-        Sub s = value(c);
-        if (last_tag_ == NodeTag::String && has_scalar_) {
+    return items(c, [&] {
+        if (was_string()) {
             out.add(last_scalar_);
         } else if (last_tag_ == NodeTag::A_Star) {
             out.star = true;
         } else {
             out.overflow = true;
         }
-        acc.merge(s);
-        acc.h = combine(acc.h, s.hash);
-    }
-    return acc.done();
+    });
 }
 
 Sub Walker::list_of_names(NameList& out, const Ctx& c) {
@@ -397,18 +515,11 @@ Sub Walker::list_of_names(NameList& out, const Ctx& c) {
         }
         s = acc.done();
     } else if (info.tag == NodeTag::String) {
-        s = scalar_node(info);
+        s = scalar_node(info, c);
         out.add(last_scalar_);
     } else {
         out.overflow = true;
-        if (info.tag == NodeTag::unknown) {
-            unknown_node(key);
-            NodeInfo tmp{NodeTag::unknown, StatementKind::none, 0, hash_bytes(key)};
-            ParentGuard parent(*this, NodeTag::unknown);
-            s = generic_body(tmp, c);
-        } else {
-            s = node(info, c);
-        }
+        s = info.tag == NodeTag::unknown ? unknown_body(key, c) : node(info, c);
     }
     s = wrapper_rest(s, c, false);
     last_tag_ = info.tag;

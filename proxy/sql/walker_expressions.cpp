@@ -202,7 +202,7 @@ bool selecting_comparison(Str kind, Str op) {
 
 // String/Integer/Float/Boolean/BitString: the value is kept for callers that
 // read names and simple arguments (name lists, DefElem).
-Sub Walker::scalar_node(const NodeInfo& info) {
+Sub Walker::scalar_node(const NodeInfo& info, const Ctx&) {
     Acc acc(info.hash);
     if (!r_.begin_object()) return {};
     // libpg_query omits zero values: Integer {} is 0, Boolean {} is false.
@@ -224,7 +224,7 @@ Sub Walker::scalar_node(const NodeInfo& info) {
     return acc.done();
 }
 
-Sub Walker::a_const(const Ctx& c) {
+Sub Walker::a_const(const NodeInfo&, const Ctx& c) {
     TreeLiteral lit;
     if (!r_.begin_object()) return {};
     Str key;
@@ -286,7 +286,15 @@ Sub Walker::a_const(const Ctx& c) {
     return Sub{kPlaceholder, lit.location, false};
 }
 
-Sub Walker::param_ref(const Ctx& c) {
+// WHERE CURRENT OF cursor: a condition atom, and the cursor's row is variable.
+Sub Walker::current_of(const NodeInfo& info, const Ctx& c) {
+    add_cond(c, CondKind::current_of);
+    Sub s = generic_body(info, c);
+    s.variable = true;
+    return s;
+}
+
+Sub Walker::param_ref(const NodeInfo&, const Ctx& c) {
     ++param_refs_;
     if (c.scope >= 0) raw_.scopes[static_cast<size_t>(c.scope)].has_parameter = true;
     int32_t location = -1;
@@ -384,20 +392,11 @@ Sub Walker::a_indirection(const NodeInfo& info, const Ctx& c) {
             if (!guard.ok) return {};
             Ctx m = child;
             m.collapse = false;
-            Acc list(kArraySeed);
-            r_.begin_array();
-            while (r_.next_element()) {
-                has_scalar_ = false;
-                last_tag_ = NodeTag::unknown;
-                Sub s = value(m);
-                const bool field = last_tag_ == NodeTag::String && has_scalar_;
-                if (!any_member) first_is_string = field;
-                any_member = true;
-                if (field) fields.push_back(last_scalar_);
-                list.merge(s);
-                list.h = combine(list.h, s.hash);
-            }
-            acc.add(key, list.done());
+            acc.add(key, items(m, [&] {
+                        if (!any_member) first_is_string = was_string();
+                        any_member = true;
+                        if (was_string()) fields.push_back(last_scalar_);
+                    }));
         } else {
             acc.add(key, value(child, key));
         }
@@ -462,11 +461,7 @@ Sub Walker::func_call(const NodeInfo& info, const Ctx& c) {
             }
         } else if (is(key, "over")) {
             group_dependent = true;
-            Ctx w = child;
-            w.clause = Clause::window;
-            acc.add(key, value(w, key));
-        } else if (is(key, "agg_filter")) {  // FILTER (WHERE ...) filters like a WHERE
-            acc.add(key, boolean_root(child, Clause::where));
+            acc.add(key, field(child, key));
         } else if (is(key, "funcformat")) {
             Sub s;
             Str v = string_value(s);
@@ -896,10 +891,6 @@ Sub Walker::type_name(const NodeInfo& info, const Ctx& c) {
     bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "names")) {
             acc.add(key, name_list(type.names, child));
-        } else if (is(key, "typmods")) {
-            Ctx m = child;
-            m.role = Role::type_modifier;
-            acc.add(key, value(m, key));
         } else if (is(key, "arrayBounds")) {
             const char* begin = r_.position();
             acc.add(key, value(child, key));
@@ -982,9 +973,7 @@ Sub Walker::case_expr(const NodeInfo& info, const Ctx& c) {
     bool operand = false;
     bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "arg")) {
-            Ctx a = child;
-            a.role = Role::comparison;
-            acc.add(key, value(a, key));
+            acc.add(key, field(child, key));
             operand = true;
         } else if (is(key, "args")) {
             Ctx w = child;
@@ -1003,13 +992,6 @@ Sub Walker::case_when(const NodeInfo& info, const Ctx& c) {
     Ctx e = child_of(info, c);
     if (c.simple_case) e.role = Role::comparison;
     return body_with(info, c, "expr", e);
-}
-
-// ORDER BY key: the key itself is in role key, what is inside it is not.
-Sub Walker::sort_by(const NodeInfo& info, const Ctx& c) {
-    Ctx k = child_of(info, c);
-    if (c.clause == Clause::order_by) k.role = Role::key;
-    return body_with(info, c, "node", k);
 }
 
 // A node walked as generic_body() would, except that one field gets its own context.
@@ -1032,12 +1014,6 @@ Sub Walker::list_node(const NodeInfo& info, const Ctx& c) {
     items.cte_index = -1;
     if (!fields(acc, items, [](Str) { return false; })) return {};
     return acc.done();
-}
-
-Sub Walker::array_expr(const NodeInfo& info, const Ctx& c) {
-    Ctx e = child_of(info, c);
-    e.collapse = true;
-    return body_with(info, c, "elements", e);
 }
 
 Sub Walker::res_target(const NodeInfo& info, const Ctx& c) {

@@ -62,17 +62,19 @@ Sub Walker::name_strings(std::vector<Str>& out, const Ctx& c) {
     DepthGuard guard(*this);
     if (!guard.ok) return {};
     if (r_.peek() != '[') return value(c);
-    Acc acc(kArraySeed);
-    r_.begin_array();
-    while (r_.next_element()) {
-        has_scalar_ = false;
-        last_tag_ = NodeTag::unknown;
-        Sub s = value(c);
-        acc.merge(s);
-        acc.h = combine(acc.h, s.hash);
-        out.push_back(last_tag_ == NodeTag::String && has_scalar_ ? last_scalar_ : Str{});
-    }
-    return acc.done();
+    return items(c, [&] { out.push_back(was_string() ? last_scalar_ : Str{}); });
+}
+
+Sub Walker::name_columns(const Ctx& c, Str key, int32_t scope, int32_t target) {
+    if (r_.peek() != '[') return value(c, key);
+    return items(c, [&] {
+        if (!was_string()) return;
+        RawColumn col;
+        col.scope = scope;
+        col.fields.add(last_scalar_);
+        col.target = target;
+        raw_.columns.push_back(col);
+    });
 }
 
 Sub Walker::target_list(const Ctx& c, Str key) {
@@ -137,15 +139,6 @@ Sub Walker::range_var(const NodeInfo& info, const Ctx& c) {
     return acc.done();
 }
 
-Sub Walker::from_list(const Ctx& c) {
-    Ctx f = c;
-    f.from_item = true;
-    f.access = AccessSet{static_cast<uint8_t>(Access::read)};
-    f.clause = Clause::from;
-    f.role = Role::none;
-    return value(f);
-}
-
 Sub Walker::range_subselect(const NodeInfo& info, const Ctx& c) {
     Ctx child = child_of(info, c);
     Acc acc(info.hash);
@@ -192,10 +185,6 @@ Sub Walker::range_function(const NodeInfo& info, const Ctx& c) {
     bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "alias")) {
             acc.add(key, alias(alias_name));
-        } else if (is(key, "functions")) {
-            Ctx f = child;
-            f.row_source = true;
-            acc.add(key, value(f, key));
         } else {
             return false;
         }
@@ -240,37 +229,14 @@ Sub Walker::join_expr(const NodeInfo& info, const Ctx& c) {
             Str v = r_.scalar();
             natural = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (is(key, "larg") || is(key, "rarg")) {
-            Ctx f = child;
-            f.from_item = true;
-            f.access = AccessSet{static_cast<uint8_t>(Access::read)};
-            f.clause = Clause::from;
-            acc.add(key, value(f, key));
         } else if (is(key, "quals")) {
             // An inner join's ON is one more condition on the rows; an outer
-            // join's keeps the rows of the other side whatever it says.
+            // join's keeps the rows of the other side whatever it says: which
+            // it is, the jointype before it says.
             acc.add(key, boolean_root(child, Clause::join_on, inner ? CondRole::inner_join : CondRole::none));
         } else if (is(key, "usingClause")) {
             // USING (a, b): each name is a column of both sides.
-            Acc list(kArraySeed);
-            if (r_.peek() == '[') {
-                r_.begin_array();
-                while (r_.next_element()) {
-                    has_scalar_ = false;
-                    last_tag_ = NodeTag::unknown;
-                    Sub s = value(child);
-                    list.merge(s);
-                    list.h = combine(list.h, s.hash);
-                    if (last_tag_ != NodeTag::String || !has_scalar_) continue;
-                    RawColumn col;
-                    col.scope = c.scope;
-                    col.fields.add(last_scalar_);
-                    raw_.columns.push_back(col);
-                }
-                acc.add(key, list.done());
-            } else {
-                acc.add(key, value(child, key));
-            }
+            acc.add(key, name_columns(child, key, c.scope, -1));
         } else if (is(key, "alias")) {
             acc.add(key, alias(alias_name, &renamed));
         } else {

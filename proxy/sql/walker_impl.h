@@ -9,6 +9,7 @@
 #include "typed_fields.h"
 #include "walker.h"
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -52,6 +53,9 @@ struct Ctx {
     bool simple_case = false;  // a CaseWhen of `CASE x WHEN v ...`: v is compared with x
     bool arm = false;          // a SelectStmt here is an arm of a set operation
     bool row_source = false;   // a FuncCall here is a FROM item
+    // The statement node whose fields these are is the top statement or inside
+    // EXPLAIN/PREPARE/...: the statement in its query field is inner (FieldRole::query).
+    bool outer = false;
     // Where a select list here sends its values (LiteralContext): select_list
     // for the client, or the context of the sub-select's place.
     LiteralContext output = LiteralContext::select_list;
@@ -140,8 +144,9 @@ class Walker {
     // ---- generic (walker.cpp) -------------------------------------------------------
     // The one field loop: walks the object's fields in order, offering each key
     // to `on` first (it returns true when it walked the value itself); a field it
-    // does not take is walked generically: `location` merged into acc, any other
-    // value hashed into acc under its key. False when the value is not an object.
+    // does not take is walked by its role (field()): `location` merged into acc,
+    // any other value hashed into acc under its key. False when the value is not
+    // an object.
     template <typename On>
     bool fields(Acc& acc, const Ctx& child, On&& on) {
         if (!r_.begin_object()) return false;
@@ -151,12 +156,39 @@ class Walker {
             if (is(key, "location")) {
                 location_value(acc);
             } else {
-                acc.add(key, value(child, key));
+                acc.add(key, field(child, key));
             }
         }
         return true;
     }
+    // The field `key` of the node being walked (parent_), in the context its
+    // role gives it (FieldRole, typed_fields.h); c: the node's own context for
+    // its fields.
+    Sub field(const Ctx& c, Str key) {
+        const FieldRole role = field_role(parent_, key);
+        return role == FieldRole::generic ? value(c, key) : field_in_role(role, c, key);
+    }
+    Sub field_in_role(FieldRole role, const Ctx& c, Str key);
+    static Ctx role_context(FieldRole role, const Ctx& c);
     Sub value(const Ctx& c, Str field = {});
+    // The items of a JSON array, each walked by value(c) and hashed as array()
+    // would (no run counted once), then offered to `on()`: was_string() says
+    // whether the item was a String (its value in last_scalar_), last_tag_ what it was.
+    template <typename On>
+    Sub items(const Ctx& c, On&& on) {
+        Acc acc(kArraySeed);
+        r_.begin_array();
+        while (r_.next_element()) {
+            has_scalar_ = false;
+            last_tag_ = NodeTag::unknown;
+            Sub s = value(c);
+            acc.merge(s);
+            acc.h = combine(acc.h, s.hash);
+            on();
+        }
+        return acc.done();
+    }
+    bool was_string() const { return last_tag_ == NodeTag::String && has_scalar_; }
     Sub array(const Ctx& c);
     Sub wrapped(const Ctx& c);
     // One key per wrapper; anything more (libpg_query writes none) is walked so
@@ -173,6 +205,10 @@ class Walker {
         return s;
     }
     Sub node(const NodeInfo& info, const Ctx& c);
+    // What node() calls for a node: every handler below takes the node's type
+    // and the context it is walked in.
+    using Handler = Sub (Walker::*)(const NodeInfo&, const Ctx&);
+    static constexpr std::array<Handler, static_cast<size_t>(NodeTag::count)> handlers();
     Sub generic_body(const NodeInfo& info, const Ctx& c);
     // An unwrapped struct walked generically (see kTypedFields).
     [[gnu::cold]] Sub structure(const Ctx& c, NodeTag type);
@@ -183,12 +219,15 @@ class Walker {
     [[gnu::cold]] Sub list_of_names(NameList& out, const Ctx& c);
     Ctx child_of(const NodeInfo& info, const Ctx& c) const;
     [[gnu::cold]] void unknown_node(std::string_view name);
+    // A node type the walker does not know: reported, and walked generically
+    // so that nothing below it hides.
+    [[gnu::cold]] Sub unknown_body(Str key, const Ctx& c);
     Str keep(std::string_view raw, bool escaped);
     Str keep_owned(std::string text);  // a name made here, kept for the statement
 
     // ---- expressions (walker_expressions.cpp) ---------------------------------------
-    Sub a_const(const Ctx& c);
-    Sub param_ref(const Ctx& c);
+    Sub a_const(const NodeInfo& info, const Ctx& c);
+    Sub param_ref(const NodeInfo& info, const Ctx& c);
     // A term of a condition that is the same for every row, walked from
     // literal `literals` on (see Tautology).
     void tautology(size_t literals, Clause clause, const Sub& term, bool conjunct, bool whole);
@@ -205,13 +244,12 @@ class Walker {
     Sub type_name(const NodeInfo& info, const Ctx& c);
     Sub sub_link(const NodeInfo& info, const Ctx& c);
     Sub list_node(const NodeInfo& info, const Ctx& c);
-    Sub array_expr(const NodeInfo& info, const Ctx& c);
-    Sub scalar_node(const NodeInfo& info);
+    Sub scalar_node(const NodeInfo& info, const Ctx& c);
+    Sub current_of(const NodeInfo& info, const Ctx& c);
     Sub string_fast();
     Sub named_arg(const NodeInfo& info, const Ctx& c);
     Sub case_expr(const NodeInfo& info, const Ctx& c);
     Sub case_when(const NodeInfo& info, const Ctx& c);
-    Sub sort_by(const NodeInfo& info, const Ctx& c);
     Sub body_with(const NodeInfo& info, const Ctx& c, std::string_view field, const Ctx& field_ctx);
     Sub function_arguments(const Ctx& c, RawFunction& f, int32_t atom);
     void sequence_call(RawFunction& f);
@@ -232,26 +270,27 @@ class Walker {
     [[gnu::cold]] Sub range_table_sample(const NodeInfo& info, const Ctx& c);
     Sub alias(Str& name, std::vector<Str>* column_names = nullptr);
     Sub name_strings(std::vector<Str>& out, const Ctx& c);  // [{"String":...}, ...]
+    // A list of column names, hashed as array() would: each String a column of
+    // `scope` (of RawRelation `target` when known): USING (a, b), COPY t (a, b).
+    Sub name_columns(const Ctx& c, Str key, int32_t scope, int32_t target);
     // A target list whose columns are counted (select lists, RETURNING).
     Sub target_list(const Ctx& c, Str key);
     void all_columns_of(int32_t scope, int32_t relation, bool written, int32_t location);
     Sub range_subselect(const NodeInfo& info, const Ctx& c);
     Sub range_function(const NodeInfo& info, const Ctx& c);
     Sub join_expr(const NodeInfo& info, const Ctx& c);
-    Sub from_list(const Ctx& c);
 
     // ---- statements (walker_statements.cpp) -----------------------------------------
-    Sub statement(const NodeInfo& info, const Ctx& c);
     Sub select_stmt(const NodeInfo& info, const Ctx& c);
     Sub insert_stmt(const NodeInfo& info, const Ctx& c);
-    Sub update_or_delete(const NodeInfo& info, const Ctx& c, StatementKind kind);
+    Sub update_or_delete(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub merge_stmt(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub copy_stmt(const NodeInfo& info, const Ctx& c);
-    Sub with_clause(const Ctx& c);
+    Sub with_clause(const NodeInfo& info, const Ctx& c);
     Sub cte(const Ctx& c, int32_t index);
     int32_t target_relation(Acc& acc, Str key, const Ctx& base, AccessSet access, bool visible,
                             int32_t* entry = nullptr);
-    Sub on_conflict(const Ctx& c);
+    Sub on_conflict(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub merge_when(const NodeInfo& info, const Ctx& c);
     Sub locking_clause(const NodeInfo& info, const Ctx& c);
     [[gnu::cold]] Sub variable_set(const NodeInfo& info, const Ctx& c);
@@ -327,6 +366,13 @@ struct ParentGuard {
     ParentGuard(Walker& walker, NodeTag tag) : w(walker), saved(walker.parent_) { walker.parent_ = tag; }
     ~ParentGuard() { w.parent_ = saved; }
 };
+
+constexpr AccessSet access(Access a) {
+    return AccessSet{static_cast<uint8_t>(a)};
+}
+constexpr AccessSet access(Access a, Access b) {
+    return AccessSet{static_cast<uint8_t>(static_cast<uint8_t>(a) | static_cast<uint8_t>(b))};
+}
 
 inline bool is_where_like(Clause c) {
     return c == Clause::where || c == Clause::having || c == Clause::join_on;

@@ -11,13 +11,6 @@ namespace pgmoat::sql::detail {
 
 namespace {
 
-constexpr AccessSet access(Access a) {
-    return AccessSet{static_cast<uint8_t>(a)};
-}
-constexpr AccessSet access(Access a, Access b) {
-    return AccessSet{static_cast<uint8_t>(static_cast<uint8_t>(a) | static_cast<uint8_t>(b))};
-}
-
 // The context every DML statement starts its fields from: its own scope, and
 // where its select list or RETURNING sends values (c.output).
 Ctx dml_base(int32_t scope, const Ctx& c) {
@@ -267,31 +260,6 @@ void Walker::set_kind(const Ctx& c, StatementKind kind) {
     }
 }
 
-Sub Walker::statement(const NodeInfo& info, const Ctx& c) {
-    switch (info.tag) {
-        case NodeTag::SelectStmt:
-            return select_stmt(info, c);
-        case NodeTag::InsertStmt:
-            return insert_stmt(info, c);
-        case NodeTag::UpdateStmt:
-            return update_or_delete(info, c, StatementKind::update);
-        case NodeTag::DeleteStmt:
-            return update_or_delete(info, c, StatementKind::delete_);
-        case NodeTag::MergeStmt:
-            return merge_stmt(info, c);
-        case NodeTag::CopyStmt:
-            return copy_stmt(info, c);
-        case NodeTag::VariableSetStmt:
-            return variable_set(info, c);
-        case NodeTag::DropStmt:
-        case NodeTag::CommentStmt:
-        case NodeTag::SecLabelStmt:
-            return drop_like(info, c);
-        default:
-            return utility_stmt(info, c);
-    }
-}
-
 int32_t Walker::target_relation(Acc& acc, Str key, const Ctx& base, AccessSet a, bool visible, int32_t* entry) {
     Ctx t = base;
     t.access = a;
@@ -320,40 +288,11 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
     bool union_op = false, all = false, larg_chain = false;
     uint64_t larg_hash = 0, larg_last = 0, rarg_hash = 0;
     Acc acc(info.hash);
+    // Its clauses are walked by their roles (typed_fields.h); what is judged here:
     bool ok = fields(acc, base, [&](Str key) {
-        if (is(key, "targetList")) {
-            Ctx t = base;
-            t.clause = Clause::select_list;
-            acc.add(key, target_list(t, key));
-        } else if (is(key, "fromClause")) {
-            acc.add(key, from_list(base));
-        } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(base, Clause::where, CondRole::where));
-        } else if (is(key, "havingClause")) {
-            acc.add(key, boolean_root(base, Clause::having));
-        } else if (is(key, "groupClause")) {
-            Ctx g = base;
-            g.clause = Clause::group_by;
-            g.role = Role::key;
-            acc.add(key, value(g, key));
-        } else if (is(key, "sortClause")) {
-            Ctx o = base;
-            o.clause = Clause::order_by;
-            acc.add(key, value(o, key));
-        } else if (is(key, "windowClause")) {
-            Ctx w = base;
-            w.clause = Clause::window;
-            acc.add(key, value(w, key));
-        } else if (is(key, "valuesLists")) {
-            Ctx v = base;
-            v.clause = Clause::values;
-            v.collapse = true;
-            acc.add(key, value(v, key));
-        } else if (is(key, "limitCount") || is(key, "limitOffset")) {
-            Ctx l = base;
-            l.clause = Clause::limit;
+        if (is(key, "limitCount") || is(key, "limitOffset")) {
             size_t literals = raw_.literals.size();
-            Sub s = value(l, key);
+            Sub s = field(base, key);
             acc.add(key, s);
             // LIMIT ALL and LIMIT NULL are no limit.
             bool none = s.hash == kPlaceholder && raw_.literals.size() == literals + 1 &&
@@ -363,9 +302,7 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
                 raw_.scopes[static_cast<size_t>(scope)].has_limit = true;
             }
         } else if (is(key, "intoClause")) {
-            Ctx t = base;
-            t.access = access(Access::ddl, Access::insert);
-            acc.add(key, value(t, key));
+            acc.add(key, field(base, key));
             into = true;
             st().select_into = true;
         } else if (is(key, "op")) {
@@ -383,9 +320,7 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
             all = is(v, "true");
             acc.add(key, Sub{hash_bytes(v)});
         } else if (is(key, "larg") || is(key, "rarg")) {
-            Ctx o = base;
-            o.arm = true;
-            Sub s = value(o, key);
+            Sub s = field(base, key);
             acc.add(key, s);
             if (is(key, "larg")) {
                 larg_hash = s.hash;
@@ -394,12 +329,8 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
             } else {
                 rarg_hash = s.hash;
             }
-        } else if (is(key, "distinctClause")) {
-            Ctx o = base;
-            o.clause = Clause::other;
-            acc.add(key, value(o, key));
         } else {
-            return false;  // withClause, lockingClause, limitOption
+            return false;
         }
         return true;
     });
@@ -414,7 +345,7 @@ Sub Walker::select_stmt(const NodeInfo& info, const Ctx& c) {
     return out;
 }
 
-Sub Walker::with_clause(const Ctx& c) {
+Sub Walker::with_clause(const NodeInfo&, const Ctx& c) {
     Acc acc(kStructSeed);
     bool ok = fields(acc, c, [&](Str key) {
         if (is(key, "ctes") && r_.peek() == '[') {
@@ -515,10 +446,8 @@ Sub Walker::locking_clause(const NodeInfo& info, const Ctx& c) {
     bool named = false;
     bool ok = fields(acc, child, [&](Str key) {
         if (is(key, "lockedRels")) {
-            Ctx l = child;
-            l.lock_ref = true;
             size_t before = raw_.lock_targets.size();
-            acc.add(key, value(l, key));
+            acc.add(key, field(child, key));
             named = raw_.lock_targets.size() > before;
         } else {
             return false;
@@ -540,34 +469,21 @@ Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
-            // The target is not visible inside the INSERT's own SELECT.
-            target = target_relation(acc, key, base, access(Access::insert), false, &entry);
+            // The target is not visible inside the INSERT's own SELECT. The
+            // fields after it (cols, onConflictClause) name its columns.
+            base.target = target = target_relation(acc, key, base, access(Access::insert), false, &entry);
         } else if (is(key, "cols")) {
-            Ctx t = base;
-            t.res = ResMode::insert_column;
-            t.target = target;
-            t.clause = Clause::values;
-            acc.add(key, value(t, key));
+            acc.add(key, field(base, key));
             columns = true;
         } else if (is(key, "selectStmt")) {
-            // INSERT ... SELECT: its select list is the values inserted.
-            Ctx q = base;
-            q.output = LiteralContext::values;
-            acc.add(key, value(q, key));
+            acc.add(key, field(base, key));
             rows = true;
         } else if (is(key, "onConflictClause")) {
-            Ctx t = base;
-            t.target = target;
-            t.clause = Clause::on_conflict;
             add_derived(scope, "excluded");
             raw_.entries.back().qualified_only = true;
-            acc.add(key, value(t, key));
-        } else if (is(key, "returningList")) {
-            Ctx t = base;
-            t.clause = Clause::returning;
-            acc.add(key, target_list(t, key));
+            acc.add(key, field(base, key));
         } else {
-            return false;  // withClause, override
+            return false;
         }
         return true;
     });
@@ -580,7 +496,7 @@ Sub Walker::insert_stmt(const NodeInfo& info, const Ctx& c) {
     return acc.done();
 }
 
-Sub Walker::on_conflict(const Ctx& c) {
+Sub Walker::on_conflict(const NodeInfo&, const Ctx& c) {
     Ctx child = c;
     child.res = ResMode::output;
     child.role = Role::none;
@@ -592,15 +508,8 @@ Sub Walker::on_conflict(const Ctx& c) {
             acc.add(key, s);
             if (is(v, "ONCONFLICT_UPDATE") && c.target >= 0)
                 raw_.relations[static_cast<size_t>(c.target)].access.add(Access::update);
-        } else if (is(key, "targetList")) {
-            Ctx a = child;
-            a.res = ResMode::assign;
-            a.clause = Clause::update_set;
-            acc.add(key, value(a, key));
-        } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(child, Clause::where));
         } else {
-            return false;  // infer
+            return false;
         }
         return true;
     });
@@ -610,7 +519,8 @@ Sub Walker::on_conflict(const Ctx& c) {
 
 // UPDATE and DELETE: one walk, since their fields differ only by UPDATE's SET
 // list (targetList) and the name of their extra FROM items (fromClause, usingClause).
-Sub Walker::update_or_delete(const NodeInfo& info, const Ctx& c, StatementKind kind) {
+Sub Walker::update_or_delete(const NodeInfo& info, const Ctx& c) {
+    const StatementKind kind = info.kind;  // update or delete_
     int32_t scope = new_scope(c);
     Ctx base = dml_base(scope, c);
     int32_t target = -1, entry = -1;
@@ -618,24 +528,13 @@ Sub Walker::update_or_delete(const NodeInfo& info, const Ctx& c, StatementKind k
     Acc acc(info.hash);
     bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
+            // The fields after it (UPDATE's SET list) name its columns.
             AccessSet a = access(kind == StatementKind::update ? Access::update : Access::delete_);
-            target = target_relation(acc, key, base, a, true, &entry);
-        } else if (is(key, "targetList")) {
-            Ctx a = base;
-            a.res = ResMode::assign;
-            a.target = target;
-            a.clause = Clause::update_set;
-            acc.add(key, value(a, key));
+            base.target = target = target_relation(acc, key, base, a, true, &entry);
         } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(base, Clause::where, CondRole::where));
+            acc.add(key, field(base, key));
             where = true;
             if (c.stmt != StmtRole::nested) st().has_where = true;
-        } else if (is(key, "fromClause") || is(key, "usingClause")) {
-            acc.add(key, from_list(base));
-        } else if (is(key, "returningList")) {
-            Ctx t = base;
-            t.clause = Clause::returning;
-            acc.add(key, target_list(t, key));
         } else {
             return false;
         }
@@ -660,10 +559,6 @@ Sub Walker::merge_stmt(const NodeInfo& info, const Ctx& c) {
     bool ok = fields(acc, base, [&](Str key) {
         if (is(key, "relation")) {
             target = target_relation(acc, key, base, AccessSet{}, true, &entry);
-        } else if (is(key, "sourceRelation")) {
-            acc.add(key, from_list(base));
-        } else if (is(key, "joinCondition")) {
-            acc.add(key, boolean_root(base, Clause::join_on, CondRole::merge_on));
         } else if (is(key, "mergeWhenClauses")) {
             Ctx m = base;
             m.target = target;
@@ -716,18 +611,15 @@ Sub Walker::merge_when(const NodeInfo& info, const Ctx& c) {
                 action = static_cast<int32_t>(raw_.writes.size() - 1);
             }
         } else if (is(key, "condition")) {
+            // The action this condition selects rows for is known only here.
             if (action >= 0) raw_.writes[static_cast<size_t>(action)].has_where = true;
             acc.add(key, boolean_root(child, Clause::where, CondRole::merge_when, action));
         } else if (is(key, "targetList")) {
-            Ctx t = child;
-            t.res = insert ? ResMode::insert_column : ResMode::assign;
-            t.clause = insert ? Clause::values : Clause::update_set;
-            acc.add(key, value(t, key));
+            // INSERT's column list or UPDATE's SET list, by the action's command.
+            acc.add(key, value(role_context(insert ? FieldRole::insert_columns : FieldRole::update_set, child), key));
             columns = true;
         } else if (is(key, "values")) {
-            Ctx v = child;
-            v.clause = Clause::values;
-            acc.add(key, value(v, key));
+            acc.add(key, field(child, key));
             values = true;
         } else {
             return false;
@@ -746,6 +638,7 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
     int32_t scope = new_scope(c);
     Ctx base = dml_base(scope, c);
     base.clause = Clause::utility;
+    base.outer = c.stmt != StmtRole::nested;
     int32_t rel = -1;
     size_t columns_begin = 0, columns_end = 0;
     bool is_from = false, is_program = false, has_file = false, has_query = false;
@@ -757,30 +650,12 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
             acc.add(key, value(t, key));
             if (raw_.relations.size() > before) rel = static_cast<int32_t>(before);
         } else if (is(key, "query")) {
-            Ctx q = base;
-            q.stmt = c.stmt == StmtRole::nested ? StmtRole::nested : StmtRole::inner;
-            q.clause = Clause::other;
-            acc.add(key, value(q, key));
+            acc.add(key, field(base, key));
             has_query = true;
-        } else if (is(key, "attlist") && r_.peek() == '[') {
-            Acc list(kArraySeed);
+        } else if (is(key, "attlist")) {
             columns_begin = raw_.columns.size();
-            r_.begin_array();
-            while (r_.next_element()) {
-                has_scalar_ = false;
-                last_tag_ = NodeTag::unknown;
-                Sub s = value(base);
-                list.merge(s);
-                list.h = combine(list.h, s.hash);
-                if (last_tag_ != NodeTag::String || !has_scalar_) continue;
-                RawColumn col;
-                col.scope = scope;
-                col.fields.add(last_scalar_);
-                col.target = rel;
-                raw_.columns.push_back(col);
-            }
+            acc.add(key, name_columns(base, key, scope, rel));
             columns_end = raw_.columns.size();
-            acc.add(key, list.done());
         } else if (is(key, "is_from") || is(key, "is_program")) {
             Str v = r_.scalar();
             (is(key, "is_from") ? is_from : is_program) = is(v, "true");
@@ -790,10 +665,8 @@ Sub Walker::copy_stmt(const NodeInfo& info, const Ctx& c) {
             string_value(s);
             acc.add(key, s);
             has_file = true;
-        } else if (is(key, "whereClause")) {
-            acc.add(key, boolean_root(base, Clause::where));
         } else {
-            return false;  // options
+            return false;
         }
         return true;
     });
@@ -927,17 +800,7 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
         base.access = access(Access::read);
         base.clause = Clause::utility;
     }
-    // The statement inside EXPLAIN, PREPARE, DECLARE, CREATE TABLE AS; and the
-    // queries of views, rules and function bodies (not run now, but what they
-    // will touch is worth reporting).
-    Ctx query = base;
-    query.ddl = false;
-    query.access = access(Access::read);
-    query.clause = Clause::other;
-    query.stmt = c.stmt == StmtRole::nested ? StmtRole::nested : StmtRole::inner;
-    Ctx nested_query = query;
-    nested_query.stmt = StmtRole::nested;
-    nested_query.output = LiteralContext::other;  // runs later, its values go who knows where
+    base.outer = c.stmt != StmtRole::nested;
 
     const bool top = c.stmt == StmtRole::top;
     Statement& stmt = st();
@@ -952,17 +815,7 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
     Acc acc(info.hash);
     bool ok = fields(acc, base, [&](Str key) {
         const bool string = r_.peek() == '"';
-        if (is(key, "location")) {
-            location_value(acc);
-        } else if (is(key, "query")) {
-            acc.add(key, value(tag == NodeTag::ViewStmt ? nested_query : query, key));
-        } else if (is(key, "actions") || is(key, "sql_body") || (tag == NodeTag::RuleStmt && is(key, "whereClause"))) {
-            acc.add(key, value(nested_query, key));
-        } else if (is(key, "params") && tag == NodeTag::ExecuteStmt) {
-            Ctx v = base;  // EXECUTE p('x'): the values of p's parameters
-            v.clause = Clause::values;
-            acc.add(key, value(v, key));
-        } else if (tag == NodeTag::DeclareCursorStmt && is(key, "options") && r_.peek() != '[') {
+        if (tag == NodeTag::DeclareCursorStmt && is(key, "options") && r_.peek() != '[') {
             // CURSOR_OPT_* bits; WITH HOLD keeps the cursor past its transaction.
             constexpr unsigned kCursorOptHold = 0x0020;
             Str v = r_.scalar();
@@ -970,18 +823,6 @@ Sub Walker::utility_stmt(const NodeInfo& info, const Ctx& c) {
             std::from_chars(v.data(), v.data() + v.size(), bits);
             if (top) stmt.cursor_with_hold = (bits & kCursorOptHold) != 0;
             acc.add(key, Sub{hash_bytes(v)});
-        } else if (is(key, "options") || is(key, "args")) {
-            Ctx o = base;
-            o.capture_defelems = true;
-            acc.add(key, value(o, key));
-        } else if (is(key, "into")) {
-            Ctx t = base;
-            t.access = access(Access::ddl, Access::insert);
-            acc.add(key, value(t, key));
-        } else if (is(key, "relations") && (tag == NodeTag::TruncateStmt || tag == NodeTag::LockStmt)) {
-            Ctx t = base;
-            t.access = access(tag == NodeTag::TruncateStmt ? Access::truncate : Access::lock);
-            acc.add(key, value(t, key));
         } else if (is(key, "funcname") && tag == NodeTag::CreateFunctionStmt) {
             NameList n;
             acc.add(key, name_list(n, base));

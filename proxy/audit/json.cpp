@@ -2,6 +2,7 @@
 // and a small strict parser for verification.
 #include "pgmoat/audit/json.h"
 
+#include "pgmoat/common/json_escape.h"
 #include "pgmoat/common/utf8.h"
 
 #include <charconv>
@@ -169,24 +170,6 @@ class Parser {
         }
     }
 
-    bool hex4(uint32_t& out) {
-        if (i_ + 4 > s_.size()) return false;
-        out = 0;
-        for (int k = 0; k < 4; ++k) {
-            char c = s_[i_++];
-            out <<= 4;
-            if (c >= '0' && c <= '9')
-                out |= static_cast<uint32_t>(c - '0');
-            else if (c >= 'a' && c <= 'f')
-                out |= static_cast<uint32_t>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F')
-                out |= static_cast<uint32_t>(c - 'A' + 10);
-            else
-                return false;
-        }
-        return true;
-    }
-
     bool parse_string(std::string& out) {
         ++i_;  // opening quote
         const auto* u = reinterpret_cast<const unsigned char*>(s_.data());
@@ -198,51 +181,9 @@ class Parser {
             }
             if (c < 0x20) return false;
             if (c == '\\') {
-                if (++i_ >= s_.size()) return false;
-                char e = s_[i_++];
-                switch (e) {
-                    case '"':
-                        out.push_back('"');
-                        break;
-                    case '\\':
-                        out.push_back('\\');
-                        break;
-                    case '/':
-                        out.push_back('/');
-                        break;
-                    case 'b':
-                        out.push_back('\b');
-                        break;
-                    case 'f':
-                        out.push_back('\f');
-                        break;
-                    case 'n':
-                        out.push_back('\n');
-                        break;
-                    case 'r':
-                        out.push_back('\r');
-                        break;
-                    case 't':
-                        out.push_back('\t');
-                        break;
-                    case 'u': {
-                        uint32_t cp = 0;
-                        if (!hex4(cp)) return false;
-                        if (cp >= 0xD800 && cp <= 0xDBFF) {
-                            uint32_t lo = 0;
-                            if (i_ + 2 > s_.size() || s_[i_] != '\\' || s_[i_ + 1] != 'u') return false;
-                            i_ += 2;
-                            if (!hex4(lo) || lo < 0xDC00 || lo > 0xDFFF) return false;
-                            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                            return false;
-                        }
-                        append_utf8(out, cp);
-                        break;
-                    }
-                    default:
-                        return false;
-                }
+                size_t taken = read_json_escape(s_, i_, out);
+                if (taken == 0) return false;
+                i_ += taken;
                 continue;
             }
             if (c < 0x80) {

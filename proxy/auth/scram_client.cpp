@@ -4,6 +4,8 @@
 // (a CPU exhaustion attack) or cannot prove it knows the verifier is refused.
 #include "pgmoat/auth/scram.h"
 
+#include "scram_fields.h"
+
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -38,25 +40,6 @@ namespace {
 // Iteration counts above this are refused: PBKDF2 at ten million rounds already
 // costs seconds of CPU per login. PostgreSQL's default is 4096.
 constexpr int max_iterations = 10'000'000;
-
-// Splits off the next comma-separated field; nullopt past the end.
-std::optional<std::string_view> next_field(std::string_view& rest, bool& done) {
-    if (done) return std::nullopt;
-    auto pos = rest.find(',');
-    if (pos == std::string_view::npos) {
-        done = true;
-        return rest;
-    }
-    auto field = rest.substr(0, pos);
-    rest.remove_prefix(pos + 1);
-    return field;
-}
-
-bool attribute_named(std::optional<std::string_view> field, char name, std::string_view& value) {
-    if (!field || field->size() < 2 || (*field)[0] != name || (*field)[1] != '=') return false;
-    value = field->substr(2);
-    return true;
-}
 
 // RFC 5802 saslname: ',' and '=' are escaped.
 std::string saslname(std::string_view user) {
@@ -110,15 +93,15 @@ std::optional<std::string> ScramClient::server_first(std::string_view message) {
         return std::nullopt;
     }
     step_ = 3;  // whatever happens below, this message cannot come again
-    std::string_view rest = message, nonce, salt_text, iterations_text;
-    bool done = false;
-    auto first = next_field(rest, done);
+    std::string_view nonce, salt_text, iterations_text;
+    ScramFields fields{message};
+    auto first = fields.next();
     if (first && first->substr(0, 2) == "m=") {
         error_ = "server requires an unsupported SCRAM extension";
         return std::nullopt;
     }
-    if (!attribute_named(first, 'r', nonce) || !attribute_named(next_field(rest, done), 's', salt_text) ||
-        !attribute_named(next_field(rest, done), 'i', iterations_text) || !done) {
+    if (!attribute_named(first, 'r', nonce) || !attribute_named(fields.next(), 's', salt_text) ||
+        !attribute_named(fields.next(), 'i', iterations_text) || !fields.done) {
         error_ = "malformed SCRAM server-first-message";
         return std::nullopt;
     }
@@ -170,9 +153,9 @@ bool ScramClient::server_final(std::string_view message) {
         error_ = "error received from server in SCRAM exchange: " + sanitize(message.substr(2));
         return false;
     }
-    std::string_view rest = message, verifier_text;
-    bool done = false;
-    if (!attribute_named(next_field(rest, done), 'v', verifier_text) || !done) {
+    std::string_view verifier_text;
+    ScramFields fields{message};
+    if (!attribute_named(fields.next(), 'v', verifier_text) || !fields.done) {
         error_ = "malformed SCRAM server-final-message";
         return false;
     }

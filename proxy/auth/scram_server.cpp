@@ -4,6 +4,8 @@
 // of input as hostile: the messages come straight from an unauthenticated peer.
 #include "pgmoat/auth/scram.h"
 
+#include "scram_fields.h"
+
 #include <algorithm>
 
 namespace pgmoat::auth {
@@ -11,39 +13,6 @@ namespace pgmoat::auth {
 namespace {
 constexpr std::string_view mechanism_plain = "SCRAM-SHA-256";
 constexpr std::string_view mechanism_plus = "SCRAM-SHA-256-PLUS";
-
-// Comma-separated fields of a SCRAM message, one at a time.
-struct Fields {
-    std::string_view rest;
-    bool done = false;
-
-    std::optional<std::string_view> next() {
-        if (done) return std::nullopt;
-        auto pos = rest.find(',');
-        if (pos == std::string_view::npos) {
-            done = true;
-            return rest;
-        }
-        auto field = rest.substr(0, pos);
-        rest.remove_prefix(pos + 1);
-        return field;
-    }
-};
-
-// "x=value" with x an ASCII letter (RFC 5802 attr-val).
-bool attribute(std::string_view field, char& name, std::string_view& value) {
-    if (field.size() < 2 || field[1] != '=') return false;
-    char c = field[0];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
-    name = c;
-    value = field.substr(2);
-    return true;
-}
-
-bool attribute_named(std::optional<std::string_view> field, char expected, std::string_view& value) {
-    char name = 0;
-    return field && attribute(*field, name, value) && name == expected;
-}
 
 // RFC 5802 "printable": %x21-2B / %x2D-7E, i.e. visible ASCII except ','.
 bool valid_nonce(std::string_view nonce) {
@@ -104,7 +73,7 @@ std::optional<std::string> ScramServer::client_first(std::string_view mechanism,
     }
 
     // gs2-header: gs2-cbind-flag "," [authzid] ","
-    Fields fields{message};
+    ScramFields fields{message};
     auto flag = fields.next();
     auto authzid = fields.next();
     if (!flag || !authzid || fields.done) return fail(violation, "malformed SCRAM client-first-message: no GS2 header");
@@ -140,11 +109,11 @@ std::optional<std::string> ScramServer::client_first(std::string_view mechanism,
     std::string_view bare = message.substr(header_size);
 
     // client-first-message-bare: [reserved-mext ","] username "," nonce ["," extensions]
-    Fields attrs{bare};
+    ScramFields attrs{bare};
     auto user = attrs.next();
     char name = 0;
     std::string_view value;
-    if (user && attribute(*user, name, value) && name == 'm') {
+    if (user && scram_attribute(*user, name, value) && name == 'm') {
         return fail(violation, "client requires an unsupported SCRAM extension");
     }
     // The user name is ignored: the user is the one from the startup packet.
@@ -157,7 +126,7 @@ std::optional<std::string> ScramServer::client_first(std::string_view mechanism,
     if (!valid_nonce(client_nonce)) return fail(violation, "SCRAM client nonce contains invalid characters");
     while (auto ext = attrs.next()) {
         // Optional extensions are allowed and ignored, as PostgreSQL does.
-        if (!attribute(*ext, name, value))
+        if (!scram_attribute(*ext, name, value))
             return fail(violation, "malformed SCRAM client-first-message: bad attribute");
     }
 
@@ -182,7 +151,7 @@ std::optional<std::string> ScramServer::client_final(std::string_view message) {
     if (proof_text.find(',') != std::string_view::npos) {
         return fail(violation, "malformed SCRAM client-final-message: garbage after the proof");
     }
-    Fields fields{without_proof};
+    ScramFields fields{without_proof};
     std::string_view binding_text, nonce;
     if (!attribute_named(fields.next(), 'c', binding_text)) {
         return fail(violation, "malformed SCRAM client-final-message: no channel binding");
@@ -192,7 +161,7 @@ std::optional<std::string> ScramServer::client_final(std::string_view message) {
     while (auto ext = fields.next()) {
         char name = 0;
         std::string_view value;
-        if (!attribute(*ext, name, value) || name == 'p') {
+        if (!scram_attribute(*ext, name, value) || name == 'p') {
             return fail(violation, "malformed SCRAM client-final-message: bad attribute");
         }
     }

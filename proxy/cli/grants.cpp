@@ -64,7 +64,8 @@ int grant(const Args& args) {
         std::fprintf(stderr, "pgmoat: no target named \"%s\" in %s\n", target.c_str(), config_path.c_str());
         return 1;
     }
-    if (auto refusal = policy::grant_refusal(allow)) {
+    policy::Grant g;
+    if (auto refusal = g.set_allow(allow)) {
         std::fprintf(stderr, "pgmoat: %s\n", refusal->c_str());
         return 1;
     }
@@ -74,9 +75,7 @@ int grant(const Args& args) {
                      duration.c_str());
         return 1;
     }
-    policy::Grant g;
     g.app = app;
-    g.allow = allow;
     g.target = target;
     g.reason = reason;
     g.granted_by = who_grants();

@@ -8,6 +8,7 @@
 #include "commands.h"
 
 #include "pgmoat/audit/json.h"
+#include "pgmoat/common/toml_text.h"
 #include "pgmoat/sql/analyzer.h"
 
 #include <fmt/format.h>
@@ -47,25 +48,6 @@ bool is_value(const sql::Literal& l) {
         default:
             return true;
     }
-}
-
-// TOML multi-line literal strings cannot hold ''' ; fall back to a basic string.
-std::string toml_string(const std::string& s) {
-    if (s.find("'''") == std::string::npos && s.find('\r') == std::string::npos) return "'''" + s + "'''";
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\')
-            out += '\\', out += c;
-        else if (c == '\n')
-            out += "\\n";
-        else if (c == '\t')
-            out += "\\t";
-        else if (static_cast<unsigned char>(c) < 0x20)
-            out += fmt::format("\\u{:04x}", c);
-        else
-            out += c;
-    }
-    return out + "\"";
 }
 
 std::string one_line(std::string s, size_t max = 160) {

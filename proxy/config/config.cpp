@@ -8,6 +8,7 @@
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/common/secret_file.h"
 #include "pgmoat/common/toml_reader.h"
+#include "pgmoat/config/keys.h"
 
 #include <fmt/format.h>
 
@@ -37,23 +38,13 @@ const App* Config::find_app(std::string_view name) const {
 }
 
 const std::vector<std::string>& default_forward_parameters() {
-    static const std::vector<std::string> params = {
-        "application_name",
-        "client_encoding",
-        "DateStyle",
-        "TimeZone",
-        "extra_float_digits",
-        "IntervalStyle",
-        "lc_monetary",
-        "lc_numeric",
-        "lc_time",
-        "geqo",
-        "statement_timeout",
-        "lock_timeout",
-        "idle_in_transaction_session_timeout",
-        "bytea_output",
-        "client_min_messages",
-    };
+    // Written once, as README shows it: the key table's default, read as the file would be.
+    static const std::vector<std::string> params = [] {
+        const Key* key = find_key("server", "forward_parameters");
+        std::string text = "forward_parameters = " + std::string(key->default_value) + "\n";
+        toml::table doc = parse_toml(text, "the key table's server.forward_parameters");
+        return *TomlTable(doc, "the key table").strings("forward_parameters");
+    }();
     return params;
 }
 

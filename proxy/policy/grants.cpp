@@ -7,6 +7,7 @@
 
 #include "pgmoat/common/config_error.h"
 #include "pgmoat/common/toml_reader.h"
+#include "pgmoat/common/toml_text.h"
 #include "pgmoat/common/utc_time.h"
 #include "pgmoat/policy/pattern.h"
 #include "pgmoat/sql/statement_kind.h"
@@ -26,32 +27,32 @@ namespace {
 
 // Rules a grant can turn off, and how.
 struct RuleWidening {
-    std::string_view rule;
+    Rule rule;
     void (*widen)(Policy& p);
 };
 
 constexpr RuleWidening kRules[] = {
-    {"require_where", [](Policy& p) { p.require_where.reset(), p.require_where_for_row_locks = false; }},
-    {"hold_statements", [](Policy& p) { p.holds.kinds.reset(); }},
-    {"hold_unrestricted_writes", [](Policy& p) { p.holds.unrestricted_writes = false; }},
-    {"hold_rows", [](Policy& p) { p.holds.rows_over = 0; }},
-    {"max_rows", [](Policy& p) { p.max_rows = 0; }},
-    {"max_rows_affected", [](Policy& p) { p.max_rows_affected = 0; }},
-    {"rate_limit", [](Policy& p) { p.statements_per_second = 0; }},
-    {"parameters", [](Policy& p) { p.parameter_mode = ParameterMode::off; }},
-    {"stacked_statements", [](Policy& p) { p.stacked_statements = false; }},
-    {"tautology", [](Policy& p) { p.tautologies = false; }},
-    {"comment_truncation", [](Policy& p) { p.comment_truncation = false; }},
-    {"set_operation", [](Policy& p) { p.set_operations = false; }},
-    {"subquery_conversion", [](Policy& p) { p.subquery_conversions = false; }},
-    // Asked by the session (grants_allow): the target's production freeze.
-    {"freeze", [](Policy&) {}},
-    {"hold_freeze", [](Policy&) {}},
+    {Rule::require_where, [](Policy& p) { p.require_where.reset(), p.require_where_for_row_locks = false; }},
+    {Rule::hold_statements, [](Policy& p) { p.holds.kinds.reset(); }},
+    {Rule::hold_unrestricted_writes, [](Policy& p) { p.holds.unrestricted_writes = false; }},
+    {Rule::hold_rows, [](Policy& p) { p.holds.rows_over = 0; }},
+    {Rule::max_rows, [](Policy& p) { p.max_rows = 0; }},
+    {Rule::max_rows_affected, [](Policy& p) { p.max_rows_affected = 0; }},
+    {Rule::rate_limit, [](Policy& p) { p.statements_per_second = 0; }},
+    {Rule::parameters, [](Policy& p) { p.parameter_mode = ParameterMode::off; }},
+    {Rule::stacked_statements, [](Policy& p) { p.stacked_statements = false; }},
+    {Rule::tautology, [](Policy& p) { p.tautologies = false; }},
+    {Rule::comment_truncation, [](Policy& p) { p.comment_truncation = false; }},
+    {Rule::set_operation, [](Policy& p) { p.set_operations = false; }},
+    {Rule::subquery_conversion, [](Policy& p) { p.subquery_conversions = false; }},
+    // Asked by the session (Session::granted): the target's production freeze.
+    {Rule::freeze, [](Policy&) {}},
+    {Rule::hold_freeze, [](Policy&) {}},
     // The target's production = "no_ddl" (read_only is the second lock: never lifted).
-    {"production", [](Policy&) {}},
+    {Rule::production, [](Policy&) {}},
 };
 
-const RuleWidening* find_rule(std::string_view rule) {
+const RuleWidening* find_rule(Rule rule) {
     for (const auto& r : kRules)
         if (r.rule == rule) return &r;
     return nullptr;
@@ -67,18 +68,30 @@ bool Grant::applies(std::string_view a, std::string_view t, std::chrono::system_
     return active(now) && app == a && glob(target, t);
 }
 
-std::optional<std::string> grant_refusal(std::string_view allow) {
-    if (allow == "read_only") {
+std::optional<std::string> Grant::set_allow(std::string_view name) {
+    auto named_rule = rule_named(name);
+    if (named_rule == Rule::read_only) {
         return "the second lock is not lifted by a grant: a read-only identity's server session starts with "
                "default_transaction_read_only = on whatever pgmoat allows; give the work to an identity that may write";
     }
-    if (find_rule(allow) || kinds_named(allow).any()) return std::nullopt;
+    if (named_rule && find_rule(*named_rule)) {
+        allow = name, rule = *named_rule, kinds.reset();
+        return std::nullopt;
+    }
+    if (auto named_kinds = kinds_named(name); named_kinds.any()) {
+        allow = name, rule = Rule::none, kinds = named_kinds;
+        return std::nullopt;
+    }
     std::string rules;
-    for (const auto& r : kRules) rules += (rules.empty() ? "" : ", ") + std::string(r.rule);
+    for (const auto& r : kRules) rules += (rules.empty() ? "" : ", ") + std::string(policy::name(r.rule));
     return fmt::format(
         "\"{}\" is neither a statement kind (e.g. drop, truncate, delete), a category (ddl, dml, "
         "dcl, ...) nor a rule a grant can lift ({})",
-        allow, rules);
+        name, rules);
+}
+
+std::optional<std::string> grant_refusal(std::string_view allow) {
+    return Grant{}.set_allow(allow);
 }
 
 std::vector<Grant> parse_grants(const std::string& text, const std::string& file) {
@@ -95,11 +108,10 @@ std::vector<Grant> parse_grants(const std::string& text, const std::string& file
         };
         g.id = required("id");
         g.app = required("app");
-        g.allow = required("allow");
+        if (auto refusal = g.set_allow(required("allow"))) t.fail("allow", *refusal);
         g.target = required("target");
         g.reason = required("reason");
         g.granted_by = t.string("granted_by").value_or("");
-        if (auto refusal = grant_refusal(g.allow)) t.fail("allow", *refusal);
         auto time = [&](std::string_view key) {
             auto v = parse_utc(required(key));
             if (!v) t.fail(key, "expected a UTC time such as \"2026-12-24T00:00:00Z\"");
@@ -131,24 +143,12 @@ std::string grants_text(const std::vector<Grant>& grants) {
     std::string out =
         "# Time-boxed elevations, written by `pgmoat grant` and `pgmoat revoke`.\n"
         "# Each widens one app's policy on a target until it expires (UTC).\n";
-    auto quoted = [](const std::string& s) {
-        std::string q = "\"";
-        for (char c : s) {
-            if (c == '"' || c == '\\')
-                q += '\\', q += c;
-            else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-                q += fmt::format("\\u{:04x}", c);
-            else
-                q += c;
-        }
-        return q + "\"";
-    };
     for (const auto& g : grants) {
         out += fmt::format(
             "\n[[grant]]\nid = {}\napp = {}\nallow = {}\ntarget = {}\nreason = {}\ngranted_by = {}\n"
             "granted_at = \"{}\"\nexpires = \"{}\"\n",
-            quoted(g.id), quoted(g.app), quoted(g.allow), quoted(g.target), quoted(g.reason), quoted(g.granted_by),
-            format_utc(g.granted_at), format_utc(g.expires));
+            toml_string(g.id), toml_string(g.app), toml_string(g.allow), toml_string(g.target), toml_string(g.reason),
+            toml_string(g.granted_by), format_utc(g.granted_at), format_utc(g.expires));
     }
     return out;
 }
@@ -170,11 +170,11 @@ void save_grants(const std::string& path, const std::vector<Grant>& grants) {
 Policy widen(const Policy& policy, const std::vector<Grant>& grants) {
     Policy p = policy;
     for (const auto& g : grants) {
-        if (const auto* r = find_rule(g.allow)) {
+        if (const auto* r = find_rule(g.rule)) {
             r->widen(p);
             continue;
         }
-        auto kinds = kinds_named(g.allow);
+        const auto& kinds = g.kinds;
         p.allowed_kinds |= kinds;
         p.require_where &= ~kinds;
         if (p.holds.kind_grants_lift) p.holds.kinds &= ~kinds;
@@ -194,13 +194,10 @@ Policy widen(const Policy& policy, const std::vector<Grant>& grants) {
     return p;
 }
 
-const Grant* grant_for(const std::vector<Grant>& grants, std::string_view rule, std::string_view kind) {
+const Grant* grant_for(const std::vector<Grant>& grants, Rule rule, std::optional<sql::StatementKind> kind) {
     for (const auto& g : grants) {
-        if (g.allow == rule) return &g;
-        if (!kind.empty() && !find_rule(g.allow)) {
-            auto k = sql::statement_kind_from_name(kind);
-            if (k && kinds_named(g.allow).test(static_cast<size_t>(*k))) return &g;
-        }
+        if (g.rule != Rule::none && g.rule == rule) return &g;
+        if (kind && g.kinds.test(static_cast<size_t>(*kind))) return &g;
     }
     return grants.empty() ? nullptr : &grants.front();
 }

@@ -56,6 +56,15 @@ void MessageWriter::end() {
     out_[length_at_ + 3] = static_cast<char>(len);
 }
 
+void write_message(std::string& out, char type, std::string_view body) {
+    MessageWriter(out).begin(type).bytes(body).end();
+}
+
+void write_message_header(std::string& out, char type, size_t body_size) {
+    out.push_back(type);
+    MessageWriter(out).int32(static_cast<int32_t>(body_size + 4));
+}
+
 namespace {
 void write_error_fields(std::string& out, char type, const ErrorFields& e) {
     MessageWriter w(out);
@@ -171,7 +180,7 @@ void write_sasl_initial_response(std::string& out, std::string_view mechanism, s
 }
 
 void write_sasl_response(std::string& out, std::string_view data) {
-    MessageWriter(out).begin(frontend::PasswordMessage).bytes(data).end();
+    write_message(out, frontend::PasswordMessage, data);
 }
 
 void write_query(std::string& out, std::string_view sql) {

@@ -273,10 +273,9 @@ void grant(AdminConsole& c, std::string_view) {
                       "another admin identity must grant it",
                       "An identity never widens its own policy: the grant needs a second person.");
     }
-    if (auto refusal = policy::grant_refusal(g.allow)) return c.fail(sqlstate::invalid_parameter_value, *refusal);
     policy::Grant fields;
+    if (auto refusal = fields.set_allow(g.allow)) return c.fail(sqlstate::invalid_parameter_value, *refusal);
     fields.app = g.app;
-    fields.allow = g.allow;
     fields.target = g.target;
     fields.reason = g.reason;
     fields.granted_by = by;

@@ -180,17 +180,23 @@ void Session::send_own_query(std::string_view sql, Outbox& out) {
     ++syncs_sent_;
 }
 
+std::optional<char> Session::own_request_answered(const Frame& frame, Outbox& out) {
+    auto status = read_ready_for_query(frame.body);
+    if (!status) {
+        protocol_violation(out, "server sent an invalid ReadyForQuery message");
+        return std::nullopt;
+    }
+    own_requests_.pop_front();
+    batch_answered(*status, out);
+    return status;
+}
+
 bool Session::on_own_answer(const Frame& frame, Outbox& out) {
     if (estimate_) return on_estimate_answer(frame, out);
     switch (frame.type) {
         case backend::ReadyForQuery: {
-            auto status = read_ready_for_query(frame.body);
-            if (!status) {
-                protocol_violation(out, "server sent an invalid ReadyForQuery message");
-                return true;
-            }
-            own_requests_.pop_front();
-            batch_answered(*status, out);
+            auto status = own_request_answered(frame, out);
+            if (!status) return true;
             if (!capped_query_) return true;
             auto& q = *capped_query_;
             if (!q.sent) {

@@ -15,17 +15,6 @@ namespace pgmoat::session {
 using namespace pgmoat::protocol;
 
 namespace {
-void write_header(std::string& out, char type, size_t body_size) {
-    out += type;
-    uint32_t n = static_cast<uint32_t>(body_size + 4);
-    for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((n >> shift) & 0xff);
-}
-
-void write_frame(std::string& out, char type, std::string_view body) {
-    write_header(out, type, body.size());
-    out.append(body);
-}
-
 std::string with_name(std::string_view name, std::string_view rest) {
     std::string body(name);
     body += '\0';
@@ -47,9 +36,9 @@ void Session::forward_parse(const Frame& frame, std::string_view name, Outbox& o
     ClientStatement st{prepared_name(rest), std::string(rest)};
     // Whatever the server connection holds under that name is this very text:
     // closing it first makes the Parse succeed whether or not it was there.
-    write_frame(out.to_server, frontend::Close, statement_named(st.server_name));
+    write_message(out.to_server, frontend::Close, statement_named(st.server_name));
     objects_.close_sent(syncs_sent_, 'S', st.server_name, true);
-    write_frame(out.to_server, frontend::Parse, with_name(st.server_name, rest));
+    write_message(out.to_server, frontend::Parse, with_name(st.server_name, rest));
     server_->prepared.insert(st.server_name);
     statements_[std::string(name)] = std::move(st);
 }
@@ -61,9 +50,9 @@ const std::string* Session::server_statement(std::string_view name, Outbox& out)
     if (!server_->prepared.contains(st.server_name)) {
         // Close first: if an earlier Parse of it failed in a batch, the server may
         // hold it after all, or not.
-        write_frame(out.to_server, frontend::Close, statement_named(st.server_name));
+        write_message(out.to_server, frontend::Close, statement_named(st.server_name));
         objects_.close_sent(syncs_sent_, 'S', st.server_name, true);
-        write_frame(out.to_server, frontend::Parse, with_name(st.server_name, st.parse_rest));
+        write_message(out.to_server, frontend::Parse, with_name(st.server_name, st.parse_rest));
         objects_.parse_sent(syncs_sent_, st.server_name, nullptr, true);
         server_->prepared.insert(st.server_name);
     }
@@ -79,7 +68,7 @@ void Session::forward_bind(const Frame& frame, std::string_view statement, Outbo
     std::string body(frame.body.substr(0, portal_end + 1));
     body += *server_name;
     body.append(frame.body.substr(portal_end + 1 + statement.size()));
-    write_frame(out.to_server, frontend::Bind, body);
+    write_message(out.to_server, frontend::Bind, body);
 }
 
 void Session::forward_streaming_bind(const Bind& bind, std::string_view head, size_t size, Outbox& out) {
@@ -87,7 +76,7 @@ void Session::forward_streaming_bind(const Bind& bind, std::string_view head, si
     if (!server_name) return;  // the server says it does not exist: the Bind goes as it came
     // The length changes by the names' difference; the values after the head
     // stream on unchanged.
-    write_header(out.to_server, frontend::Bind, size - 5 - bind.statement.size() + server_name->size());
+    write_message_header(out.to_server, frontend::Bind, size - 5 - bind.statement.size() + server_name->size());
     out.to_server.append(bind.portal);
     out.to_server += '\0';
     out.to_server += *server_name;
@@ -103,14 +92,14 @@ void Session::forward_describe_or_close(const Frame& frame, char kind, std::stri
         if (it == statements_.end()) return forward(frame, out);  // closing what is not there: fine
         // Closed on this server connection; others prepare it again if the client
         // Parses it again.
-        write_frame(out.to_server, frontend::Close, statement_named(it->second.server_name));
+        write_message(out.to_server, frontend::Close, statement_named(it->second.server_name));
         server_->prepared.erase(it->second.server_name);
         statements_.erase(it);
         return;
     }
     const std::string* server_name = server_statement(name, out);
     if (!server_name) return forward(frame, out);
-    write_frame(out.to_server, frontend::Describe, statement_named(*server_name));
+    write_message(out.to_server, frontend::Describe, statement_named(*server_name));
 }
 
 std::optional<policy::Decision> Session::session_state_refusal(const sql::Analysis& a, Outbox& out) {

@@ -62,9 +62,9 @@ std::optional<policy::Decision> Session::production_refusal(const sql::Statement
         auto c = sql::category(facts->kind);
         if (c != sql::StatementCategory::ddl && c != sql::StatementCategory::dcl) return std::nullopt;
         for (const auto& g : grants_)
-            if (g.allow == "production" || policy::kinds_named(g.allow).test(static_cast<size_t>(facts->kind)))
+            if (g.rule == policy::Rule::production || g.kinds.test(static_cast<size_t>(facts->kind)))
                 return std::nullopt;
-    } else if (granted("production")) {
+    } else if (granted(policy::Rule::production)) {
         return std::nullopt;
     }
     d.sqlstate = sqlstate::insufficient_privilege;

@@ -101,13 +101,8 @@ bool Session::on_estimate_answer(const Frame& frame, Outbox& out) {
             relay_asynchronous(frame, out);
             return true;
     }
-    auto status = read_ready_for_query(frame.body);
-    if (!status) {
-        protocol_violation(out, "server sent an invalid ReadyForQuery message");
-        return true;
-    }
-    own_requests_.pop_front();
-    batch_answered(*status, out);
+    auto status = own_request_answered(frame, out);
+    if (!status) return true;
     if (e.savepoint && !e.error.empty() && !e.cleanup) {
         // The EXPLAIN failed inside the client's transaction: undo its failure.
         e.cleanup = true;

@@ -34,9 +34,9 @@ void Session::refresh_grants() {
         grants_.empty() ? base_policy_ : std::make_shared<const policy::Policy>(policy::widen(*base_policy_, grants_));
 }
 
-bool Session::granted(std::string_view rule) const {
+bool Session::granted(policy::Rule rule) const {
     for (const auto& g : grants_)
-        if (g.allow == rule) return true;
+        if (g.rule == rule) return true;
     return false;
 }
 
@@ -56,24 +56,25 @@ int Session::no_ddl_statement(const sql::Analysis& a) const {
 void Session::attribute_grant(const sql::Analysis& a, std::string_view sql, Origin origin) {
     auto base = policy::decide(*base_policy_, a, sql,
                                origin == Origin::parse ? policy::Protocol::extended : policy::Protocol::simple_query);
-    std::string rule;
+    using policy::Rule;
+    Rule rule = Rule::none;
     int index = 0;
     if (!base.allow || base.would_reject) {
-        rule = policy::name(base.rule);
+        rule = base.rule;
         index = std::max(base.statement, 0);
     } else if (auto h = policy::hold_reason(*base_policy_, a)) {
-        rule = policy::name(h->rule);
+        rule = h->rule;
         index = h->statement;
-    } else if (services_.freezes && (granted("freeze") || granted("hold_freeze")) && freeze_refusal(a)) {
-        rule = granted("freeze") ? "freeze" : "hold_freeze";
+    } else if (services_.freezes && (granted(Rule::freeze) || granted(Rule::hold_freeze)) && freeze_refusal(a)) {
+        rule = granted(Rule::freeze) ? Rule::freeze : Rule::hold_freeze;
     } else if (auto ddl = no_ddl_statement(a); ddl >= 0) {
-        rule = "production";  // a grant of the rule or of the statement's kind lifted it
+        rule = Rule::production;  // a grant of the rule or of the statement's kind lifted it
         index = ddl;
     } else {
         return;  // allowed without any grant
     }
-    std::string_view kind;
-    if (a.ok() && static_cast<size_t>(index) < a.statements.size()) kind = sql::name(a.statements[index].kind);
+    std::optional<sql::StatementKind> kind;
+    if (a.ok() && static_cast<size_t>(index) < a.statements.size()) kind = a.statements[index].kind;
     if (const auto* g = policy::grant_for(grants_, rule, kind)) grant_ = g->id;
 }
 

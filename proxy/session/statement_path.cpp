@@ -35,7 +35,7 @@ bool Session::on_statement(const Frame* frame, std::string_view sql, std::string
     }
     // A freeze that holds rather than refuses: the write waits for approval.
     std::optional<policy::HoldReason> freeze_hold;
-    if (decision.allow && !granted("freeze") && !granted("hold_freeze")) {
+    if (decision.allow && !granted(policy::Rule::freeze) && !granted(policy::Rule::hold_freeze)) {
         if (auto refusal = freeze_refusal(*analysis)) {
             if (frame && services_.freezes->holds_writes(identity_.target)) {
                 freeze_hold = policy::HoldReason{
@@ -207,7 +207,8 @@ void Session::on_execute(const Frame& frame, std::string_view portal, Outbox& ou
     if (!refusal && !expected) refusal = unknown_portal(portal);
     // A statement prepared before the freeze runs during it: judged again here,
     // unless a person approved it (a freeze that holds).
-    if (!refusal && !(expected->get() && expected->get()->approval) && !granted("freeze") && !granted("hold_freeze"))
+    if (!refusal && !(expected->get() && expected->get()->approval) && !granted(policy::Rule::freeze) &&
+        !granted(policy::Rule::hold_freeze))
         refusal = freeze_refusal(expected->get() ? expected->get()->facts() : nullptr);
     // The production mode now (a reload may have set it since the Parse).
     // A way to turn the second lock off was judged at the Parse (empty text here).

@@ -2,8 +2,8 @@
 // one constant per line, so a review of a pull request shows exactly which
 // statements a change added or which constants it touched.
 #include "pgmoat/common/toml_reader.h"
+#include "pgmoat/common/toml_text.h"
 #include "pgmoat/shapes/lock.h"
-#include "pgmoat/shapes/toml_text.h"
 
 #include <fmt/format.h>
 

@@ -260,15 +260,16 @@ class Scanner {
         out_.comments.push_back(c);
     }
 
-    // Scans '...' starting at the quote; returns the index after the closing quote.
-    size_t quoted_string(size_t i, bool backslash_escapes) {
+    // Scans '...' (or "..." with quote '"') starting at the quote, a doubled quote
+    // standing for one; returns the index after the closing quote.
+    size_t quoted_string(size_t i, bool backslash_escapes, char quote = '\'') {
         size_t j = i + 1;
         while (j < n_) {
             char c = s_[j];
             if (backslash_escapes && c == '\\') {
                 j += 2;
-            } else if (c == '\'') {
-                if (j + 1 < n_ && s_[j + 1] == '\'') {
+            } else if (c == quote) {
+                if (j + 1 < n_ && s_[j + 1] == quote) {
                     j += 2;
                 } else {
                     return j + 1;
@@ -333,21 +334,7 @@ class Scanner {
         return j;
     }
 
-    size_t quoted_identifier(size_t i) {
-        size_t j = i + 1;
-        while (j < n_) {
-            if (s_[j] == '"') {
-                if (j + 1 < n_ && s_[j + 1] == '"') {
-                    j += 2;
-                } else {
-                    return j + 1;
-                }
-            } else {
-                ++j;
-            }
-        }
-        return n_;
-    }
+    size_t quoted_identifier(size_t i) { return quoted_string(i, false, '"'); }
 
     size_t dollar(size_t i) {
         size_t j = i + 1;

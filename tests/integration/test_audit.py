@@ -162,7 +162,7 @@ def test_learn_tells_static_literals_from_interpolated_values(workdir, postgres,
     r = subprocess.run([PGMOAT_BIN, "learn", "--app", "learner", m.audit_path], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     out = r.stdout
-    assert "text = '''SELECT count(*) FROM audit_items WHERE v = 'open''''" in out
+    assert "text = \"SELECT count(*) FROM audit_items WHERE v = 'open'\"" in out
     interpolated = out[out.index("Built by string interpolation"):]
     assert "SELECT v FROM audit_items WHERE v = $1" in interpolated and "user-1" in interpolated
     assert "WHERE id = $1" not in out  # parameterized statements need nothing

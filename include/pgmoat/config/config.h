@@ -220,7 +220,8 @@ struct HttpUrl {
 };
 std::variant<HttpUrl, std::string> parse_http_url(std::string_view text);
 
-// The startup parameters drivers send that are safe to pass on.
+// The startup parameters drivers send that are safe to pass on: the default of
+// server.forward_parameters in the key table (keys.h).
 const std::vector<std::string>& default_forward_parameters();
 
 // Loads and validates a config file; relative paths in it are resolved against the

@@ -6,7 +6,9 @@
 #pragma once
 
 #include "pgmoat/policy/policy.h"
+#include "pgmoat/policy/rule.h"
 
+#include <bitset>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -16,9 +18,14 @@
 namespace pgmoat::policy {
 
 struct Grant {
-    std::string id;      // "g" + 8 hex digits
-    std::string app;     // the identity it widens
-    std::string allow;   // a statement kind or category, or a rule name (grantable())
+    std::string id;     // "g" + 8 hex digits
+    std::string app;    // the identity it widens
+    std::string allow;  // as written: a statement kind or category, or a rule name
+    // What `allow` names, read once by set_allow() (and parse_grants): the rule
+    // the grant turns off (Rule::none for kinds), or the statement kinds it lets
+    // through. Grants are matched by these, never by the name.
+    Rule rule = Rule::none;
+    std::bitset<256> kinds;
     std::string target;  // target name (a glob: "*" for every target)
     std::string reason;
     std::string granted_by;
@@ -27,6 +34,9 @@ struct Grant {
 
     bool active(std::chrono::system_clock::time_point now) const { return now < expires; }
     bool applies(std::string_view app, std::string_view target, std::chrono::system_clock::time_point now) const;
+    // Sets allow, rule and kinds from a name; when it names nothing a grant can
+    // widen, why not (naming what it can), and the grant is left as it was.
+    std::optional<std::string> set_allow(std::string_view name);
 };
 
 // Whether `allow` names something a grant can widen; else why not.
@@ -55,10 +65,11 @@ Grant add_grant(const std::string& path, Grant g, std::chrono::seconds length);
 bool remove_grant(const std::string& path, std::string_view id);
 
 // The policy a session is judged by while `grants` (all applying to it) are in
-// force. Session-level rules (freeze) are asked with grants_allow().
+// force. Session-level rules (freeze) are asked of the grants themselves (Grant::rule).
 Policy widen(const Policy& policy, const std::vector<Grant>& grants);
 // The grant that lets through what `rule` rejected (or held) for a statement of
-// `kind`; nullptr when none does.
-const Grant* grant_for(const std::vector<Grant>& grants, std::string_view rule, std::string_view kind);
+// `kind` (nullopt: none known); the first grant when none names either, nullptr
+// when there are none.
+const Grant* grant_for(const std::vector<Grant>& grants, Rule rule, std::optional<sql::StatementKind> kind);
 
 }  // namespace pgmoat::policy

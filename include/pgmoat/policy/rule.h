@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string_view>
 
 namespace pgmoat::policy {
@@ -103,6 +104,14 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(Rule::unknown_
 // The rule's name ("" for Rule::none); a NUL-terminated literal.
 constexpr std::string_view name(Rule r) {
     return rule_names[static_cast<size_t>(r)];
+}
+
+// The rule called `text`; nullopt for a name that is no rule's (and for "").
+// For reading names from files once, never for comparing rules while deciding.
+constexpr std::optional<Rule> rule_named(std::string_view text) {
+    for (size_t i = 1; i < rule_names.size(); ++i)
+        if (rule_names[i] == text) return static_cast<Rule>(i);
+    return std::nullopt;
 }
 
 }  // namespace pgmoat::policy

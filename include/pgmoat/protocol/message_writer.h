@@ -30,6 +30,13 @@ class MessageWriter {
     size_t length_at_ = 0;  // offset of the length field of the open message
 };
 
+// Any message around a body built elsewhere (a client's message passed on with
+// a changed name, say): the type byte, the length, the body.
+void write_message(std::string& out, char type, std::string_view body);
+// Its type byte and length only, for a body of body_size bytes the caller writes
+// (or streams) after it. body_size is at most the 1 GB message limit.
+void write_message_header(std::string& out, char type, size_t body_size);
+
 // One field of an ErrorResponse or NoticeResponse, keyed by its field type byte
 // ('S' severity, 'V' non-localized severity, 'C' SQLSTATE, 'M' message, 'D' detail,
 // 'H' hint, 'P' position, ...).

@@ -220,7 +220,7 @@ class Session {
     // before each statement is judged (the next one after an expiry is judged
     // without it).
     void refresh_grants();
-    bool granted(std::string_view rule) const;
+    bool granted(policy::Rule rule) const;
     // The grant that let an allowed statement through (set in grant_): decided
     // again under the policy without grants when any apply.
     void attribute_grant(const sql::Analysis& a, std::string_view sql, Origin origin);
@@ -264,6 +264,10 @@ class Session {
     // Each returns true when it has dealt with the message.
     bool on_affected_rows(const protocol::Frame& frame, Outbox& out);
     bool on_own_answer(const protocol::Frame& frame, Outbox& out);
+    // The ReadyForQuery that ends one of pgmoat's own requests: the request is done
+    // and the batch answered; its status, or nullopt when it is malformed (and the
+    // protocol violation is sent).
+    std::optional<char> own_request_answered(const protocol::Frame& frame, Outbox& out);
     bool on_capped_query_ready(char status, Outbox& out);
     std::shared_ptr<const sql::Analysis> analyze(std::string_view sql);
     // kind: the audit record's statement kind when not the analysis' (a FunctionCall).

@@ -62,6 +62,15 @@ TEST_CASE("a valid config resolves paths, targets and grants") {
     CHECK_FALSE(c.find_app("orders-api")->may_use("prod"));
 }
 
+TEST_CASE("left out, forward_parameters passes on the parameters drivers set, and no others") {
+    Config c = parse_config("[server]\ncredentials = \"c\"\n[targets.a]\nhost=\"h\"\nuser=\"u\"\n", "/etc/pgmoat.toml");
+    CHECK(c.server.forward_parameters ==
+          std::vector<std::string>{"application_name", "client_encoding", "DateStyle", "TimeZone", "extra_float_digits",
+                                   "IntervalStyle", "lc_monetary", "lc_numeric", "lc_time", "geqo", "statement_timeout",
+                                   "lock_timeout", "idle_in_transaction_session_timeout", "bytea_output",
+                                   "client_min_messages"});
+}
+
 TEST_CASE("config errors name file, line, column and key") {
     setenv("PGMOAT_TEST_PW", "s3cret", 1);
     std::string base = kValid;

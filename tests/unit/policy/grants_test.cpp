@@ -17,11 +17,11 @@ using namespace pgmoat::policy::testing;
 using namespace std::chrono;
 
 namespace {
-Grant make(std::string allow, std::string target = "prod") {
+Grant make(std::string_view allow, std::string target = "prod") {
     Grant g;
     g.id = "g0000beef";
     g.app = "support-agent";
-    g.allow = std::move(allow);
+    REQUIRE_FALSE(g.set_allow(allow));
     g.target = std::move(target);
     g.reason = "INC-7: \"clean\" up\nnow";
     g.granted_by = "alice";
@@ -49,6 +49,12 @@ TEST_CASE("the grants file is written and read back the same, quotes and line br
     CHECK(back[0].expires == grants[0].expires);
     CHECK(back[1].target == "*");
     CHECK(back[1].id == "g0000cafe");
+    // What each allows is read once, as the rule or the kinds it names.
+    CHECK(back[0].rule == Rule::none);
+    CHECK(back[0].kinds.test(static_cast<size_t>(sql::StatementKind::truncate)));
+    CHECK(back[0].kinds.count() == 1);
+    CHECK(back[1].rule == Rule::require_where);
+    CHECK(back[1].kinds.none());
     CHECK(parse_grants("", "grants.toml").empty());
 }
 
@@ -84,9 +90,12 @@ TEST_CASE("mistakes in the grants file are named with file and line") {
     CHECK(parse_error("[[grant]]\nid = \"g1\"\napp = \"a\"\nallow = \"drop\"\ntarget = \"t\"\nreason = \"r\"\n"
                       "granted_at = \"2026-12-04T10:00:00Z\"\nexpires = \"tomorrow\"\n")
               .find("grants.toml:8") != std::string::npos);
-    CHECK(parse_error("[[grant]]\nid = \"g1\"\napp = \"a\"\nallow = \"dorp\"\ntarget = \"t\"\nreason = \"r\"\n"
-                      "granted_at = \"2026-12-04T10:00:00Z\"\nexpires = \"2026-12-04T11:00:00Z\"\n")
-              .find("is neither a statement kind") != std::string::npos);
+    auto unknown = parse_error(
+        "[[grant]]\nid = \"g1\"\napp = \"a\"\nallow = \"dorp\"\ntarget = \"t\"\nreason = \"r\"\n"
+        "granted_at = \"2026-12-04T10:00:00Z\"\nexpires = \"2026-12-04T11:00:00Z\"\n");
+    CHECK(unknown.find("grants.toml:4") != std::string::npos);
+    CHECK(unknown.find("\"dorp\" is neither a statement kind") != std::string::npos);
+    CHECK(unknown.find("(require_where, hold_statements, ") != std::string::npos);  // the rules it can lift
     CHECK(parse_error("[[grant]]\nid = \"g1\"\n").find("a grant needs app") != std::string::npos);
     auto one = grants_text({make("drop")});
     CHECK(parse_error(one + one.substr(one.find("[[grant]]"))).find("in the file twice") != std::string::npos);
@@ -131,9 +140,9 @@ TEST_CASE("a rule grant turns that rule off") {
 TEST_CASE("the grant named for a statement is the one that matches its rule or kind") {
     std::vector<Grant> grants{make("require_where"), make("truncate")};
     grants[1].id = "g0000cafe";
-    CHECK(grant_for(grants, "statement_kind", "truncate")->id == "g0000cafe");
-    CHECK(grant_for(grants, "require_where", "delete")->id == "g0000beef");
-    CHECK(grant_for({}, "require_where", "delete") == nullptr);
+    CHECK(grant_for(grants, Rule::statement_kind, sql::StatementKind::truncate)->id == "g0000cafe");
+    CHECK(grant_for(grants, Rule::require_where, sql::StatementKind::delete_)->id == "g0000beef");
+    CHECK(grant_for({}, Rule::require_where, sql::StatementKind::delete_) == nullptr);
 }
 
 TEST_CASE("[holds] kind_grants_lift = false: a kind grant allows the kind but its hold stays") {

@@ -1,9 +1,9 @@
 // TOML strings for files pgmoat writes for people to read in a review.
-#include "pgmoat/shapes/toml_text.h"
+#include "pgmoat/common/toml_text.h"
 
 #include <fmt/format.h>
 
-namespace pgmoat::shapes {
+namespace pgmoat {
 
 std::string toml_string(std::string_view s) {
     bool control = false;
@@ -28,4 +28,4 @@ std::string toml_string(std::string_view s) {
     return out + "\"";
 }
 
-}  // namespace pgmoat::shapes
+}  // namespace pgmoat

@@ -68,7 +68,7 @@ const std::vector<Key>& keys() {
         {"targets.*.pool_size", T::integer, "20", 1, 10000, {}, Reload::applies,
          "transaction pooling: server connections at most, per upstream role"},
         {"targets.*.min_pool_size", T::integer, "0", 0, 10000, {}, Reload::applies,
-         "idle ones kept past server_idle_timeout; at most pool_size"},
+         "server connections kept open: opened ahead once the pool has had a client, reopened when one closes, kept past server_idle_timeout; at most pool_size"},
         {"targets.*.max_client_connections", T::integer, "0", 0, 1'000'000, {}, Reload::applies,
          "clients of this pool at most; 0: [server]'s only"},
         {"targets.*.pool_wait_timeout", T::duration, R"("2min")", 1, 0, {}, Reload::applies,

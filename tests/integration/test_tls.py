@@ -22,8 +22,10 @@ def tls_pgmoat(workdir, tls_postgres):
                targets={"dev": {"port": tls_postgres.port, "sslmode": "verify-full",
                                 "host": "localhost", "sslrootcert": tls_postgres.ca_cert},
                         "req": {"port": tls_postgres.port, "sslmode": "require"},
-                        "plain": {"port": tls_postgres.port, "sslmode": "disable"}},
-               apps={APP: (APP_PASSWORD, ["dev", "req", "plain"])}, monitor=True).start()
+                        "plain": {"port": tls_postgres.port, "sslmode": "disable"},
+                        "txtls": {"port": tls_postgres.port, "sslmode": "require", "pool_mode": "transaction",
+                                  "pool_size": 2}},
+               apps={APP: (APP_PASSWORD, ["dev", "req", "plain", "txtls"])}, monitor=True).start()
     yield m
     m.stop()
 
@@ -83,3 +85,18 @@ def test_verify_full_refuses_a_certificate_from_another_ca(workdir, tls_postgres
             psycopg.connect(m.dsn(APP, APP_PASSWORD))
     finally:
         m.stop()
+
+
+def test_transaction_pooling_over_tls_reuses_its_server_connections(tls_pgmoat):
+    # An idle pooled connection is checked before each lease; over TLS what the
+    # server sent after the handshake must not make it look gone.
+    with psycopg.connect(tls_pgmoat.dsn(APP, APP_PASSWORD, "txtls"), autocommit=True) as a, \
+            psycopg.connect(tls_pgmoat.dsn(APP, APP_PASSWORD, "txtls"), autocommit=True) as b:
+        pids = set()
+        for i in range(10):
+            with a.transaction():
+                pids.add(a.execute("SELECT pg_backend_pid()").fetchone()[0])
+                assert a.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()[0]
+            pids.add(b.execute("SELECT pg_backend_pid()").fetchone()[0])
+        assert len(pids) <= 2, pids
+    assert "closed by the server" not in tls_pgmoat.log()

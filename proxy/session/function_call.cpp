@@ -6,6 +6,7 @@
 // query only reads pg_proc, which every role may. Names are cached per target
 // (FunctionNames). Inside an open batch, or during COPY FROM STDIN, the name
 // stays unknown and the call is refused under enforce (fail closed).
+#include "pgmoat/common/sql_quote.h"
 #include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/frame_decoder.h"
 #include "pgmoat/protocol/message.h"
@@ -16,17 +17,6 @@
 #include <fmt/format.h>
 
 namespace pgmoat::session {
-
-namespace {
-std::string quote_identifier(std::string_view name) {
-    std::string out = "\"";
-    for (char c : name) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
-}  // namespace
 
 std::optional<std::string> Connection::function_for_call(uint32_t oid) {
     // Inside an open batch the server is busy with the client's messages, and during

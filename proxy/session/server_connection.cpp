@@ -3,6 +3,7 @@
 #include "pgmoat/session/server_connection.h"
 
 #include "pgmoat/common/ascii.h"
+#include "pgmoat/common/sql_quote.h"
 
 #include <fmt/format.h>
 
@@ -20,15 +21,6 @@ std::string prepared_name(std::string_view parse_rest) {
 }
 
 namespace {
-std::string quote_identifier(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + '"';
-}
-
 const std::string* find(const Parameters& list, std::string_view name) {
     const std::string* found = nullptr;  // the last one counts, as the server applies it
     for (const auto& [n, v] : list)
@@ -36,15 +28,6 @@ const std::string* find(const Parameters& list, std::string_view name) {
     return found;
 }
 }  // namespace
-
-std::string quote_literal(std::string_view s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'') out += '\'';
-        out += c;
-    }
-    return out + '\'';
-}
 
 std::string apply_parameters(const Parameters& applied, const Parameters& wanted) {
     std::string sql;

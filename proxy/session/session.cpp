@@ -4,6 +4,7 @@
 #include "pgmoat/session/session.h"
 
 #include "pgmoat/common/log.h"
+#include "pgmoat/common/sql_quote.h"
 #include "pgmoat/common/sqlstate.h"
 #include "pgmoat/protocol/message.h"
 #include "pgmoat/protocol/messages.h"

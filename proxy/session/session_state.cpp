@@ -3,7 +3,7 @@
 // cursors, session-level advisory locks, SQL prepared statements, loaded libraries.
 #include "pgmoat/session/session_state.h"
 
-#include "pgmoat/session/server_connection.h"
+#include "pgmoat/common/sql_quote.h"
 
 #include <fmt/format.h>
 

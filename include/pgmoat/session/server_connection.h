@@ -35,8 +35,4 @@ std::string prepared_name(std::string_view parse_rest);
 // and RESET), or "" when they already agree. Values are SQL, as after `SET name TO`.
 std::string apply_parameters(const Parameters& applied, const Parameters& wanted);
 
-// A string as an SQL literal ('it''s'): standard_conforming_strings is pinned on
-// for every upstream session.
-std::string quote_literal(std::string_view s);
-
 }  // namespace pgmoat::session

@@ -2,13 +2,14 @@
 // onto the server connection it lands on in transaction mode: only what differs,
 // names compared as PostgreSQL compares GUC names (case-insensitively), the last
 // of a repeated name winning. Values are SQL, as written after `SET name TO`.
+#include "pgmoat/common/sql_quote.h"
 #include "pgmoat/session/server_connection.h"
 
 #include <doctest/doctest.h>
 
+using pgmoat::quote_literal;
 using pgmoat::session::apply_parameters;
 using pgmoat::session::Parameters;
-using pgmoat::session::quote_literal;
 
 TEST_CASE("the same settings on the server connection: nothing to send") {
     Parameters p{{"application_name", "'pgbench'"}, {"statement_timeout", "'5s'"}};

@@ -64,17 +64,7 @@ class JsonReader {
         }
         if (q < end && *q == '"') {
             const char* start = ++q;
-            while (q + 8 <= end) {
-                uint64_t w;
-                std::memcpy(&w, q, 8);
-                uint64_t hit = has_byte(w, '"') | has_byte(w, '\\');
-                if (hit) {
-                    q += __builtin_ctzll(hit) / 8;
-                    break;
-                }
-                q += 8;
-            }
-            while (q < end && *q != '"' && *q != '\\') ++q;
+            q = quote_or_backslash(q, end);
             if (q + 1 < end && *q == '"' && q[1] == ':') {
                 key = std::string_view(start, static_cast<size_t>(q - start));
                 p_ = q + 2;
@@ -97,20 +87,7 @@ class JsonReader {
     }
 
     // Whether the current array has another element; consumes its ']' when not.
-    bool next_element() {
-        skip_space();
-        if (p_ < end_ && *p_ == ',') ++p_;
-        skip_space();
-        if (p_ >= end_) {
-            fail();
-            return false;
-        }
-        if (*p_ == ']') {
-            ++p_;
-            return false;
-        }
-        return true;
-    }
+    bool next_element() { return another(']'); }
 
     // A string value as it appears between the quotes; escaped says whether it
     // holds backslash escapes (see unescape()).
@@ -124,17 +101,7 @@ class JsonReader {
             return false;
         }
         const char* start = ++q;
-        // Eight bytes at a time to the first '"' or '\\' (names are short).
-        while (q + 8 <= end) {
-            uint64_t w;
-            std::memcpy(&w, q, 8);
-            uint64_t hit = has_byte(w, '"') | has_byte(w, '\\');
-            if (hit) {
-                q += __builtin_ctzll(hit) / 8;
-                break;
-            }
-            q += 8;
-        }
+        q = quote_or_backslash(q, end);
         while (q < end) {
             char c = *q;
             if (c == '"') {
@@ -260,7 +227,9 @@ class JsonReader {
     static std::string unescape(std::string_view raw);
 
   private:
-    [[gnu::noinline]] bool next_key_slow(std::string_view& key) {
+    // Past the ',' before the next member: true when there is one, false (the
+    // closer consumed, or the text failed) when the array or object ends.
+    bool another(char closer) {
         skip_space();
         if (p_ < end_ && *p_ == ',') ++p_;
         skip_space();
@@ -268,10 +237,15 @@ class JsonReader {
             fail();
             return false;
         }
-        if (*p_ == '}') {
+        if (*p_ == closer) {
             ++p_;
             return false;
         }
+        return true;
+    }
+
+    [[gnu::noinline]] bool next_key_slow(std::string_view& key) {
+        if (!another('}')) return false;
         bool escaped;
         if (!string(key, escaped) || !expect(':')) {
             fail();
@@ -284,6 +258,20 @@ class JsonReader {
     static uint64_t has_byte(uint64_t w, char c) {
         uint64_t x = w ^ (0x0101010101010101ULL * static_cast<unsigned char>(c));
         return (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+    }
+
+    // The first '"' or '\\' from q on, or end: eight bytes at a time (names
+    // and most strings are short and escape-free).
+    static const char* quote_or_backslash(const char* q, const char* end) {
+        while (q + 8 <= end) {
+            uint64_t w;
+            std::memcpy(&w, q, 8);
+            uint64_t hit = has_byte(w, '"') | has_byte(w, '\\');
+            if (hit) return q + __builtin_ctzll(hit) / 8;
+            q += 8;
+        }
+        while (q < end && *q != '"' && *q != '\\') ++q;
+        return q;
     }
     void skip_space() {
         // libpg_query prints no white space; stay cheap when there is none.

@@ -23,6 +23,19 @@
 
 namespace pgmoat::session {
 
+namespace {
+AdminState::GrantChange no_grants_file() {
+    return {sqlstate::object_not_in_prerequisite_state, "this server keeps no grants file", {}, {}, {}};
+}
+}  // namespace
+
+AdminState::GrantChange AdminState::add_grant(policy::Grant, std::chrono::seconds) {
+    return no_grants_file();
+}
+AdminState::GrantChange AdminState::remove_grant(std::string_view) {
+    return no_grants_file();
+}
+
 using namespace pgmoat::protocol;
 
 namespace {

@@ -18,20 +18,14 @@ struct ParserError {
     std::string_view sqlstate;
 };
 
-constexpr std::string_view kWindowingError = "42P20";
-constexpr std::string_view kDuplicateObject = "42710";
-constexpr std::string_view kReservedName = "42939";
-constexpr std::string_view kInvalidEscapeSequence = "22025";
-constexpr std::string_view kNonstandardUseOfEscapeCharacter = "22P06";
-
 constexpr std::array kErrors{
     ParserError{"gram.y", "UNENCRYPTED PASSWORD is no longer supported", sqlstate::feature_not_supported},
     ParserError{"gram.y", "CREATE SCHEMA IF NOT EXISTS cannot include schema elements",
                 sqlstate::feature_not_supported},
     ParserError{"gram.y", "current database cannot be changed", sqlstate::feature_not_supported},
     ParserError{"gram.y", "column number must be in range from 1 to %", sqlstate::invalid_parameter_value},
-    ParserError{"gram.y", "modulus for hash partition provided more than once", kDuplicateObject},
-    ParserError{"gram.y", "remainder for hash partition provided more than once", kDuplicateObject},
+    ParserError{"gram.y", "modulus for hash partition provided more than once", sqlstate::duplicate_object},
+    ParserError{"gram.y", "remainder for hash partition provided more than once", sqlstate::duplicate_object},
     ParserError{"gram.y", "MATCH PARTIAL not yet implemented", sqlstate::feature_not_supported},
     ParserError{"gram.y", "a column list with % is only supported for ON DELETE actions",
                 sqlstate::feature_not_supported},
@@ -44,13 +38,13 @@ constexpr std::array kErrors{
     ParserError{"gram.y", "precision for type float must be at least 1 bit", sqlstate::invalid_parameter_value},
     ParserError{"gram.y", "precision for type float must be less than 54 bits", sqlstate::invalid_parameter_value},
     ParserError{"gram.y", "UNIQUE predicate is not yet implemented", sqlstate::feature_not_supported},
-    ParserError{"gram.y", "frame start cannot be UNBOUNDED FOLLOWING", kWindowingError},
-    ParserError{"gram.y", "frame starting from following row cannot end with current row", kWindowingError},
-    ParserError{"gram.y", "frame end cannot be UNBOUNDED PRECEDING", kWindowingError},
-    ParserError{"gram.y", "frame starting from current row cannot have preceding rows", kWindowingError},
-    ParserError{"gram.y", "frame starting from following row cannot have preceding rows", kWindowingError},
-    ParserError{"gram.y", "role name \"%\" is reserved", kReservedName},
-    ParserError{"gram.y", "% cannot be used as a role name here", kReservedName},
+    ParserError{"gram.y", "frame start cannot be UNBOUNDED FOLLOWING", sqlstate::windowing_error},
+    ParserError{"gram.y", "frame starting from following row cannot end with current row", sqlstate::windowing_error},
+    ParserError{"gram.y", "frame end cannot be UNBOUNDED PRECEDING", sqlstate::windowing_error},
+    ParserError{"gram.y", "frame starting from current row cannot have preceding rows", sqlstate::windowing_error},
+    ParserError{"gram.y", "frame starting from following row cannot have preceding rows", sqlstate::windowing_error},
+    ParserError{"gram.y", "role name \"%\" is reserved", sqlstate::reserved_name},
+    ParserError{"gram.y", "% cannot be used as a role name here", sqlstate::reserved_name},
     ParserError{"gram.y",
                 "an ordered-set aggregate with a VARIADIC direct argument must have one VARIADIC "
                 "aggregated "
@@ -62,8 +56,8 @@ constexpr std::array kErrors{
     ParserError{"gram.y", "% constraints cannot be marked NO INHERIT", sqlstate::feature_not_supported},
     ParserError{"scan.l", "unsafe use of string constant with Unicode escapes", sqlstate::feature_not_supported},
     // The scanner's E'\u...' check; parser.c raises the same message for U&'...' as a syntax error.
-    ParserError{"scan.l", "invalid Unicode escape", kInvalidEscapeSequence},
-    ParserError{"scan.l", "unsafe use of \\' in a string literal", kNonstandardUseOfEscapeCharacter},
+    ParserError{"scan.l", "invalid Unicode escape", sqlstate::invalid_escape_sequence},
+    ParserError{"scan.l", "unsafe use of \\' in a string literal", sqlstate::nonstandard_use_of_escape_character},
 };
 
 // `pattern` with each '%' standing for one or more characters.

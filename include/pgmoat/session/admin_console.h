@@ -91,14 +91,9 @@ class AdminState {
     };
     // g: app, allow, target, reason and granted_by set; checked against the
     // configuration in force (the app and target exist).
-    virtual GrantChange add_grant(policy::Grant g, std::chrono::seconds length) {
-        (void)g, (void)length;
-        return {"55000", "this server keeps no grants file", {}, {}, {}};
-    }
-    virtual GrantChange remove_grant(std::string_view id) {
-        (void)id;
-        return {"55000", "this server keeps no grants file", {}, {}, {}};
-    }
+    // Both refuse by default: this server keeps no grants file.
+    virtual GrantChange add_grant(policy::Grant g, std::chrono::seconds length);
+    virtual GrantChange remove_grant(std::string_view id);
     // After Approvals::decide took an entry: tells its session, which runs or
     // refuses the statement.
     virtual void approval_decided(const PendingApproval& entry, bool approved, std::string_view by,

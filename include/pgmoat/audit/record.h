@@ -15,48 +15,49 @@
 // control characters (C0, DEL, C1) and U+2028/U+2029 are \u-escaped, so a line is
 // always one line and safe to print on a terminal.
 //
+// clang-format off
 // | field            | type    | events                  | meaning |
 // |------------------|---------|-------------------------|---------|
-// | time             | string  | all                     | when it happened, RFC 3339 UTC with microseconds:
-// 2026-11-24T10:00:00.123456Z | | seq              | integer | all                     | position in the hash chain: 1
-// for the first record of a chain, +1 per line, continues across reopen/rotation and restarts | | event            |
-// string  | all                     | statement, connection_accepted, auth_succeeded, auth_failed, target_denied,
-// disconnect, policy_reload, pgmoat_start, pgmoat_stop, admin_command, approval, grant; written by the audit log
-// itself: log_opened, audit_error | | session          | integer | session events          | pgmoat's session id (the
-// same in every record of a connection) | | app              | string  | session events          | the app identity
-// pgmoat issued (for auth_failed: the name the client claimed) | | upstream_user    | string  | session events | the
-// role pgmoat logs in as upstream | | target           | string  | session events          | the target name the client
-// asked for | | database         | string  | session events          | the real database name upstream | |
-// application_name | string  | session events          | the client's application_name | | client_addr      | string  |
-// session events          | client IP address | | client_port      | integer | session events          | client TCP
-// port | | statement_kind   | string  | statement               | e.g. select, insert, create_table (pgmoat's statement
-// kind names) | | statement        | string  | statement               | normalized text: literals replaced by $n
-// placeholders, comments removed | | fingerprint      | string  | statement               | 16 hex digits: the
-// statement's structure, equal for equal shapes | | relations        | array   | statement               |
-// [{"name":"schema.table","access":"read,update"}, ...]; [] when none | | decision         | string  | statement |
-// allow, reject, would_reject (monitor mode) | | rule             | string  | statement               | the policy rule
-// that decided | | policy_file      | string  | statement               | the policy file of that rule | | policy_line
-// | integer | statement               | its line | | policy_version   | string  | statement, policy_reload| version of
-// the policy set in force (after a reload: the new one) | | sqlstate         | string  | statement               |
-// SQLSTATE of the outcome (00000 on success) | | rows             | integer | statement               | rows returned
-// or affected | | duration_us      | integer | statement               | microseconds from forwarding to the server's
-// answer | | bytes_sent       | integer | statement, disconnect   | bytes sent to the client | | backend_pid      |
-// integer | statement               | the server connection's backend process id (PostgreSQL's pid), to match its log |
-// | reason           | string  | disconnect, auth_failed, target_denied, policy_reload (failure), log_opened,
-// audit_error | why, in words | | approval         | integer | approval, statement     | the approval hold's id (on a
-// statement: the approval it ran under) | | approval_step    | string  | approval                | held, approved,
-// denied, timed_out, abandoned (its session ended first) | | approver         | string  | approval                | the
-// identity that approved or denied it | | grant            | string  | statement, grant        | the grant (time-boxed
-// elevation) that let it through: its id | | raw_statement    | string  | statement               | the text as sent;
-// only when the policy's [audit] raw_statement = true | | parameters       | array   | statement               | bind
-// values as text (null for NULL); only when the policy's [audit] parameters = true | | pgmoat_version   | string  |
-// log_opened              | version of pgmoat that opened the file | | chain_alg        | string  | log_opened |
-// "sha256" or "hmac-sha256": how every following line's chain is computed | | key_id           | string  | log_opened
-// | with hmac-sha256: 16 hex digits naming the key (not the key) | | previous_chain   | string  | log_opened | the
-// chain value this line continues from (absent: a new chain starts) | | previous_file    | string  | log_opened | after
-// a reopen: where the previous file was at that moment | | lost             | integer | audit_error             |
-// records accepted earlier that are not in the log (queue full, failed writes) | | chain            | string  | all |
-// always last: 64 hex digits, see chain.h |
+// | time             | string  | all                     | when it happened, RFC 3339 UTC with microseconds: 2026-11-24T10:00:00.123456Z |
+// | seq              | integer | all                     | position in the hash chain: 1 for the first record of a chain, +1 per line, continues across reopen/rotation and restarts |
+// | event            | string  | all                     | statement, connection_accepted, auth_succeeded, auth_failed, target_denied, disconnect, policy_reload, pgmoat_start, pgmoat_stop, admin_command, approval, grant; written by the audit log itself: log_opened, audit_error |
+// | session          | integer | session events          | pgmoat's session id (the same in every record of a connection) |
+// | app              | string  | session events          | the app identity pgmoat issued (for auth_failed: the name the client claimed) |
+// | upstream_user    | string  | session events          | the role pgmoat logs in as upstream |
+// | target           | string  | session events          | the target name the client asked for |
+// | database         | string  | session events          | the real database name upstream |
+// | application_name | string  | session events          | the client's application_name |
+// | client_addr      | string  | session events          | client IP address |
+// | client_port      | integer | session events          | client TCP port |
+// | statement_kind   | string  | statement               | e.g. select, insert, create_table (pgmoat's statement kind names) |
+// | statement        | string  | statement               | normalized text: literals replaced by $n placeholders, comments removed |
+// | fingerprint      | string  | statement               | 16 hex digits: the statement's structure, equal for equal shapes |
+// | relations        | array   | statement               | [{"name":"schema.table","access":"read,update"}, ...]; [] when none |
+// | decision         | string  | statement               | allow, reject, would_reject (monitor mode) |
+// | rule             | string  | statement               | the policy rule that decided |
+// | policy_file      | string  | statement               | the policy file of that rule |
+// | policy_line      | integer | statement               | its line |
+// | policy_version   | string  | statement, policy_reload| version of the policy set in force (after a reload: the new one) |
+// | sqlstate         | string  | statement               | SQLSTATE of the outcome (00000 on success) |
+// | rows             | integer | statement               | rows returned or affected |
+// | duration_us      | integer | statement               | microseconds from forwarding to the server's answer |
+// | bytes_sent       | integer | statement, disconnect   | bytes sent to the client |
+// | backend_pid      | integer | statement               | the server connection's backend process id (PostgreSQL's pid), to match its log |
+// | reason           | string  | disconnect, auth_failed, target_denied, policy_reload (failure), log_opened, audit_error | why, in words |
+// | approval         | integer | approval, statement     | the approval hold's id (on a statement: the approval it ran under) |
+// | approval_step    | string  | approval                | held, approved, denied, timed_out, abandoned (its session ended first) |
+// | approver         | string  | approval                | the identity that approved or denied it |
+// | grant            | string  | statement, grant        | the grant (time-boxed elevation) that let it through: its id |
+// | raw_statement    | string  | statement               | the text as sent; only when the policy's [audit] raw_statement = true |
+// | parameters       | array   | statement               | bind values as text (null for NULL); only when the policy's [audit] parameters = true |
+// | pgmoat_version   | string  | log_opened              | version of pgmoat that opened the file |
+// | chain_alg        | string  | log_opened              | "sha256" or "hmac-sha256": how every following line's chain is computed |
+// | key_id           | string  | log_opened              | with hmac-sha256: 16 hex digits naming the key (not the key) |
+// | previous_chain   | string  | log_opened              | the chain value this line continues from (absent: a new chain starts) |
+// | previous_file    | string  | log_opened              | after a reopen: where the previous file was at that moment |
+// | lost             | integer | audit_error             | records accepted earlier that are not in the log (queue full, failed writes) |
+// | chain            | string  | all                     | always last: 64 hex digits, see chain.h |
+// clang-format on
 //
 // Passwords, verifiers, SCRAM messages and any other credentials never appear in
 // a record: there is no field for them, and sessions must not put them in reason.

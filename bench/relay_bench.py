@@ -11,7 +11,7 @@ throughput with --many-clients against --clients.
 
 usage: /usr/bin/python3 bench/relay_bench.py [--seconds 10] [--rounds 3] [--clients 16] [--many-clients 500]
            [--modes prepared extended simple] [--only relay audit latency tpcb scale]
-           [--pool-mode session|transaction] [--pool-size 8]
+           [--pool-mode session|transaction] [--pool-size 8] [--one-thread]
 """
 import argparse
 import json
@@ -127,8 +127,8 @@ def run_table(title, targets, modes, clients, seconds, rounds, extra=("-S",), cp
     names = list(targets)
     print(f"\n{title}: {seconds}s per run, {rounds} rounds alternating, medians", flush=True)
     header = f"{'mode':9} {'clients':>7} " + " ".join(f"{n:>11}" for n in names)
-    ratios = [(a, b) for a, b in (("pgmoat", "direct"), ("pgmoat", "pgbouncer"), ("audit-on", "audit-off"))
-              if a in targets and b in targets]
+    ratios = [(a, b) for a, b in (("pgmoat", "direct"), ("pgmoat", "pgbouncer"), ("pgmoat-1t", "pgbouncer"),
+                                  ("audit-on", "audit-off")) if a in targets and b in targets]
     header += "".join(f" {a + '/' + b:>18}" for a, b in ratios)
     header += "".join(f" {n + ' cpu/10k':>16}" for n in cpu_for if n in targets)
     print(header)
@@ -181,6 +181,8 @@ def main():
     ap.add_argument("--pool-mode", choices=["session", "transaction"], default="session",
                     help="both proxies' pool mode; transaction: a pool of --pool-size server connections each")
     ap.add_argument("--pool-size", type=int, default=8)
+    ap.add_argument("--one-thread", action="store_true",
+                    help="pgbench -S also through pgmoat with [server] threads = 1 (pgmoat-1t), alternated with the rest")
     args = ap.parse_args()
     transaction = args.pool_mode == "transaction"
 
@@ -197,6 +199,9 @@ def main():
                   policies={"bench.toml": bench_policy()}).start()
     quiet = Pgmoat(work, targets={"dev": target}, apps=apps, server=server,
                    policies={"bench.toml": bench_policy()}, extra="[audit]\nenabled = false\n").start()
+    # The same pgmoat with one I/O thread, as pgbouncer runs: what the thread count costs.
+    one_thread = Pgmoat(work, targets={"dev": target}, apps=apps, server=dict(server, threads=1),
+                        policies={"bench.toml": bench_policy()}).start() if args.one_thread else None
     bouncer = Pgbouncer(work, pg, pool_mode=args.pool_mode, pool_size=args.pool_size if transaction else 510).start()
     # Debian's pgbouncer 1.18 keeps no prepared statements in transaction mode
     # (max_prepared_statements came in 1.21): pgbench -M prepared fails through it.
@@ -214,8 +219,11 @@ def main():
         print(f"machine: {os.cpu_count()} cores; pgmoat enforcing the shipped baseline (simple mode: pgbench's "
               f"statements approved by structure), audit log on with fsync every 100 ms; both proxies in {pooling}")
         if "relay" in args.only:
-            run_table("pgbench -S", {"direct": direct, "pgmoat": through_moat, "pgbouncer": through_bouncer},
-                      args.modes, args.clients, args.seconds, args.rounds, runs=runs)
+            relay = {"direct": direct, "pgmoat": through_moat, "pgbouncer": through_bouncer}
+            if one_thread:
+                relay["pgmoat-1t"] = (one_thread.port, APP, APP_PASSWORD, "dev", one_thread.proc.pid)
+            run_table("pgbench -S", relay, args.modes, args.clients, args.seconds, args.rounds, runs=runs,
+                      cpu_for=("pgmoat", "pgbouncer", "pgmoat-1t"))
         if "audit" in args.only:
             run_table("Audit log cost, pgbench -S -M prepared",
                       {"audit-on": through_moat, "audit-off": (quiet.port, APP, APP_PASSWORD, "dev", quiet.proc.pid)},
@@ -249,6 +257,8 @@ def main():
         bouncer.stop()
         moat.stop()
         quiet.stop()
+        if one_thread:
+            one_thread.stop()
         pg.stop()
         shutil.rmtree(work, ignore_errors=True)
 

@@ -197,20 +197,24 @@ class Pgmoat:
         with open(os.path.join(self.policies_dir, name), "w") as f:
             f.write(text)
 
+    @staticmethod
+    def _replace(path, text, mode=0o644):
+        # Written beside and renamed into place: a reload that runs meanwhile (SIGHUP,
+        # a file watch) reads the old file or the new one, never a half-written one.
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+
     def _write_files(self):
-        pw = os.path.join(self.dir, "upstream.password")
-        with open(pw, "w") as f:
-            f.write(UPSTREAM_PASSWORD + "\n")
-        os.chmod(pw, 0o600)
+        self._replace(os.path.join(self.dir, "upstream.password"), UPSTREAM_PASSWORD + "\n", 0o600)
         lines = ["[apps]"]
         for name, (password, *_) in self.apps.items():
             r = subprocess.run([PGMOAT_BIN, "passwd", name], input=password + "\n", capture_output=True,
                                text=True, check=True)
             lines.append(r.stdout.strip())
-        cred = os.path.join(self.dir, "credentials.toml")
-        with open(cred, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        os.chmod(cred, 0o600)
+        self._replace(os.path.join(self.dir, "credentials.toml"), "\n".join(lines) + "\n", 0o600)
         server = {"listen": f"127.0.0.1:{self.port}", "credentials": "credentials.toml", "threads": 2,
                   "log_level": "debug"}
         server.update(self.server)
@@ -233,8 +237,7 @@ class Pgmoat:
             out.append(f"targets = {toml_value(targets)}")
             for k, v in (more[0] if more else {}).items():
                 out.append(f"{k} = {toml_value(v)}")
-        with open(self.config, "w") as f:
-            f.write("\n".join(out) + "\n" + self.extra)
+        self._replace(self.config, "\n".join(out) + "\n" + self.extra)
 
     def start(self, env=None):
         """env: variables added to pgmoat's environment."""

@@ -1,6 +1,8 @@
 #include "pool_opener.h"
 
+#include "pgmoat/auth/scram.h"
 #include "pgmoat/protocol/frame_decoder.h"
+#include "pgmoat/protocol/message_writer.h"
 #include "pgmoat/session/upstream_login.h"
 #include "upstream.h"
 
@@ -13,9 +15,33 @@ namespace pgmoat::net {
 namespace {
 constexpr uint32_t kMaxLoginMessageBytes = 1 << 20;
 
-awaitable<std::string> log_in(Transport& transport, const config::Target& target, session::ServerConnection& server) {
+// SSLRequest, its one-byte answer, the handshake: as a session's own server
+// connection does it (session/upstream_attach.cpp). Returns "" once TLS is up.
+awaitable<std::string> start_tls(Transport& transport, const config::Target& target, asio::ssl::context* tls) {
+    if (!tls) co_return "no TLS context for the target";
+    std::string request;
+    protocol::write_ssl_request(request);
+    if (auto ec = co_await transport.write_all(asio::buffer(request))) co_return "write: " + ec.message();
+    // One byte only: what follows the answer is the server's side of the handshake.
+    char answer = 0;
+    auto [ec, n] = co_await transport.read_some(asio::buffer(&answer, 1));
+    if (ec) co_return "read: " + ec.message();
+    if (answer != 'S') co_return "the server does not support TLS";
+    if (auto hs = co_await transport.tls_connect(*tls, target.host, target.sslmode == config::SslMode::verify_full))
+        co_return "TLS handshake failed: " + hs.message();
+    co_return "";
+}
+
+awaitable<std::string> log_in(Transport& transport, const config::Target& target, asio::ssl::context* tls,
+                              session::ServerConnection& server) {
     if (auto ec = co_await connect_tcp(transport.socket(), target)) co_return "connect: " + ec.message();
-    session::UpstreamLogin login(target, {}, std::nullopt);
+    std::optional<auth::ChannelBinding> binding;
+    if (target.sslmode != config::SslMode::disable) {
+        if (auto failure = co_await start_tls(transport, target, tls); !failure.empty()) co_return failure;
+        if (auto der = transport.peer_certificate_der(); !der.empty())
+            binding = auth::ChannelBinding{"tls-server-end-point", auth::tls_server_end_point(der)};
+    }
+    session::UpstreamLogin login(target, {}, std::move(binding));
     std::string out;
     std::string in;
     login.start(out);
@@ -47,8 +73,7 @@ awaitable<std::string> log_in(Transport& transport, const config::Target& target
 }  // namespace
 
 awaitable<std::string> open_server_connection(Transport& transport, const config::Target& target,
-                                              session::ServerConnection& server) {
-    if (target.sslmode != config::SslMode::disable) co_return "TLS targets open server connections on demand only";
+                                              asio::ssl::context* tls, session::ServerConnection& server) {
     // The socket closes when connect_timeout passes; the login then fails.
     struct Deadline {
         bool finished = false;
@@ -62,7 +87,7 @@ awaitable<std::string> open_server_connection(Transport& transport, const config
         deadline->passed = true;
         t->close();
     });
-    std::string failure = co_await log_in(transport, target, server);
+    std::string failure = co_await log_in(transport, target, tls, server);
     deadline->finished = true;
     timer.cancel();
     if (deadline->passed) failure = "no login within connect_timeout";

@@ -11,11 +11,12 @@
 
 namespace pgmoat::net {
 
-// Connects `transport` to the target and logs in with no client's parameters,
-// within the target's connect_timeout; fills `server`'s key and reported
-// parameters. Returns "" once the server is ready, else what went wrong. Plain
-// TCP targets only (sslmode = "disable").
+// Connects `transport` to the target, over TLS unless its sslmode is "disable"
+// (SSLRequest, then the handshake with `tls`, the target's context), and logs in
+// with no client's parameters, within the target's connect_timeout; fills
+// `server`'s key and reported parameters. Returns "" once the server is ready,
+// else what went wrong.
 awaitable<std::string> open_server_connection(Transport& transport, const config::Target& target,
-                                              session::ServerConnection& server);
+                                              asio::ssl::context* tls, session::ServerConnection& server);
 
 }  // namespace pgmoat::net

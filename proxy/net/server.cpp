@@ -97,7 +97,17 @@ class Server {
         wait_for_signal();
         spawn(main_ctx.get_executor(), watch_policy_files(), "policy watcher");
         spawn(main_ctx.get_executor(), accept_loop(), "accept loop");
-        spawn(main_ctx.get_executor(), runtime_.pools->maintain(), "pool maintenance");
+        spawn(main_ctx.get_executor(), runtime_.pools->maintain([this](const std::string& name) {
+            TargetNow now;
+            auto snapshot = runtime_.current();
+            auto it = snapshot->config->targets.find(name);
+            if (it == snapshot->config->targets.end()) return now;
+            now.config = snapshot->config;
+            now.target = &it->second;
+            if (auto tls = snapshot->target_tls.find(name); tls != snapshot->target_tls.end()) now.tls = tls->second;
+            return now;
+        }),
+              "pool maintenance");
 
         std::vector<std::thread> threads;
         for (size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });

@@ -26,11 +26,6 @@ ServerPools::Entry& ServerPools::entry(const config::Target& target) {
     auto it = pools_.find(key);
     if (it == pools_.end()) it = pools_.emplace(key, std::make_unique<Entry>(target)).first;
     it->second->pool.configure(target.pool);  // a reload's settings
-    // A reload's target is another object: copied then, not at every lease.
-    if (it->second->seen != &target) {
-        it->second->config = target;
-        it->second->seen = &target;
-    }
     return *it->second;
 }
 
@@ -185,12 +180,12 @@ void ServerPools::close_all() {
     }
 }
 
-awaitable<void> ServerPools::open_ahead(Entry* e, uint64_t id, config::Target target) {
+awaitable<void> ServerPools::open_ahead(Entry* e, uint64_t id, TargetNow now) {
     auto executor = co_await asio::this_coro::executor;
     auto transport = std::make_unique<Transport>(tcp::socket(executor));
     auto state = std::make_shared<session::ServerConnection>();
     state->id = id;
-    std::string failure = co_await open_server_connection(*transport, target, *state);
+    std::string failure = co_await open_server_connection(*transport, *now.target, now.tls.get(), *state);
     std::lock_guard lock(mutex_);
     if (!failure.empty()) {
         log::warning("pool of target \"{}\": opening a server connection ahead (min_pool_size) failed: {}", e->target,
@@ -204,7 +199,7 @@ awaitable<void> ServerPools::open_ahead(Entry* e, uint64_t id, config::Target ta
     release_locked(*e, id, std::move(transport), std::move(state), true);
 }
 
-awaitable<void> ServerPools::maintain() {
+awaitable<void> ServerPools::maintain(TargetsNow targets_now) {
     auto executor = co_await asio::this_coro::executor;
     asio::steady_timer timer(executor);
     auto swept = Clock::now();
@@ -212,7 +207,7 @@ awaitable<void> ServerPools::maintain() {
         timer.expires_after(100ms);
         auto [ec] = co_await timer.async_wait(nothrow_awaitable);
         if (ec) co_return;
-        std::vector<std::tuple<Entry*, uint64_t, config::Target>> to_open;
+        std::vector<std::tuple<Entry*, uint64_t, TargetNow>> to_open;
         std::unique_lock lock(mutex_);
         auto now = Clock::now();
         // A server that closes an idle connection is noticed within half a second
@@ -224,10 +219,17 @@ awaitable<void> ServerPools::maintain() {
                 sweep(*e);
                 update_gauges(*e);
             }
-            if (e->config.sslmode == config::SslMode::disable) {
-                auto ids = e->pool.top_up(now);
-                for (auto id : ids) to_open.emplace_back(e.get(), id, e->config);
-                if (!ids.empty()) update_gauges(*e);
+            // Opened with the target's settings of now; none for a pool whose target a
+            // reload removed or gave another upstream user (that is another pool).
+            if (auto ids = e->pool.top_up(now); !ids.empty()) {
+                TargetNow target = targets_now(e->target);
+                for (auto id : ids) {
+                    if (target.target && target.target->user == e->user)
+                        to_open.emplace_back(e.get(), id, target);
+                    else if (auto h = e->pool.open_failed(id, now))
+                        hand_off(*e, *h, nullptr, nullptr);
+                }
+                update_gauges(*e);
             }
             if (e->pool.next_deadline() > now) continue;
             auto expired = e->pool.expire(now);

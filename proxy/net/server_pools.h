@@ -30,8 +30,17 @@ struct PoolGrant {
     std::chrono::steady_clock::duration waited{};
 };
 
+// A target as the running configuration has it now, for what maintain() opens
+// ahead of clients (min_pool_size). `target` is null once a reload removed it.
+struct TargetNow {
+    std::shared_ptr<const config::Config> config;  // keeps `target` alive
+    const config::Target* target = nullptr;
+    std::shared_ptr<asio::ssl::context> tls;  // unless its sslmode is "disable"
+};
+
 class ServerPools : public std::enable_shared_from_this<ServerPools> {
   public:
+    using TargetsNow = std::function<TargetNow(const std::string& name)>;
     // Called from any thread, with the pools' lock held: post to the owner's executor.
     using Deliver = std::function<void(PoolGrant)>;
     // Where a socket is read and written: its io_context, one per I/O thread.
@@ -58,9 +67,10 @@ class ServerPools : public std::enable_shared_from_this<ServerPools> {
     void closed(const config::Target& target, uint64_t id);
     // Shutdown, once the clients are gone: closes the idle server connections.
     void close_all();
-    // Expires waiting clients and idle server connections, and notices idle ones
-    // the server closed; runs until the io_context stops.
-    awaitable<void> maintain();
+    // Expires waiting clients and idle server connections, notices idle ones the
+    // server closed, and opens server connections ahead as the target's current
+    // configuration says; runs until the io_context stops.
+    awaitable<void> maintain(TargetsNow targets_now);
 
   private:
     // An idle server connection: no operation is pending on its socket, so whoever
@@ -70,11 +80,10 @@ class ServerPools : public std::enable_shared_from_this<ServerPools> {
         std::shared_ptr<session::ServerConnection> state;
     };
     struct Entry {
-        explicit Entry(const config::Target& t) : pool(t.pool), target(t.name), config(t), seen(&t) {}
+        explicit Entry(const config::Target& t) : pool(t.pool), target(t.name), user(t.user) {}
         session::Pool pool;
         std::string target;
-        config::Target config;  // the last seen: server connections opened ahead use it
-        const config::Target* seen;
+        std::string user;
         std::map<uint64_t, Idle> idle;
         std::map<uint64_t, Deliver> waiting;
     };
@@ -88,7 +97,7 @@ class ServerPools : public std::enable_shared_from_this<ServerPools> {
     void release_locked(Entry& e, uint64_t id, std::unique_ptr<Transport> transport,
                         std::shared_ptr<session::ServerConnection> state, bool reusable);
     // A server connection top_up() asked for, opened with no client (min_pool_size).
-    awaitable<void> open_ahead(Entry* e, uint64_t id, config::Target target);
+    awaitable<void> open_ahead(Entry* e, uint64_t id, TargetNow now);
     void update_gauges(Entry& e);
 
     std::mutex mutex_;

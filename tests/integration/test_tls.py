@@ -1,5 +1,7 @@
 """TLS on both legs: clients to pgmoat, and pgmoat to its targets."""
 
+import time
+
 import psycopg
 import pytest
 
@@ -24,8 +26,11 @@ def tls_pgmoat(workdir, tls_postgres):
                         "req": {"port": tls_postgres.port, "sslmode": "require"},
                         "plain": {"port": tls_postgres.port, "sslmode": "disable"},
                         "txtls": {"port": tls_postgres.port, "sslmode": "require", "pool_mode": "transaction",
-                                  "pool_size": 2}},
-               apps={APP: (APP_PASSWORD, ["dev", "req", "plain", "txtls"])}, monitor=True).start()
+                                  "pool_size": 2},
+                        "txahead": {"port": tls_postgres.port, "sslmode": "verify-full", "host": "localhost",
+                                    "sslrootcert": tls_postgres.ca_cert, "pool_mode": "transaction",
+                                    "pool_size": 2, "min_pool_size": 2}},
+               apps={APP: (APP_PASSWORD, ["dev", "req", "plain", "txtls", "txahead"])}, monitor=True).start()
     yield m
     m.stop()
 
@@ -77,12 +82,22 @@ def test_upstream_verify_full_require_and_a_target_that_refuses_plaintext(tls_pg
 def test_verify_full_refuses_a_certificate_from_another_ca(workdir, tls_postgres, tmp_path):
     from pgharness import make_certificates
     other_ca, _, _ = make_certificates(str(tmp_path))
-    m = Pgmoat(workdir, targets={"dev": {"port": tls_postgres.port, "host": "localhost", "sslmode": "verify-full",
-                                         "sslrootcert": other_ca}},
-               apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True).start()
+    verified = {"port": tls_postgres.port, "host": "localhost", "sslmode": "verify-full", "sslrootcert": other_ca}
+    m = Pgmoat(workdir, targets={"dev": verified,
+                                 "txahead": dict(verified, pool_mode="transaction", pool_size=2, min_pool_size=1)},
+               apps={APP: (APP_PASSWORD, ["dev", "txahead"])}, monitor=True).start()
     try:
-        with pytest.raises(psycopg.OperationalError, match="TLS handshake failed: certificate verify failed"):
-            psycopg.connect(m.dsn(APP, APP_PASSWORD))
+        for target in ("dev", "txahead"):
+            with pytest.raises(psycopg.OperationalError, match="TLS handshake failed: certificate verify failed"):
+                psycopg.connect(m.dsn(APP, APP_PASSWORD, target))
+        # The pool's own attempt to open one ahead is held to the same check.
+        failed = ('pool of target "txahead": opening a server connection ahead (min_pool_size) failed: '
+                  'TLS handshake failed: certificate verify failed')
+        deadline = time.time() + 10
+        while time.time() < deadline and failed not in m.log():
+            time.sleep(0.05)
+        assert failed in m.log()
+        assert m.alive()
     finally:
         m.stop()
 
@@ -100,3 +115,27 @@ def test_transaction_pooling_over_tls_reuses_its_server_connections(tls_pgmoat):
             pids.add(b.execute("SELECT pg_backend_pid()").fetchone()[0])
         assert len(pids) <= 2, pids
     assert "closed by the server" not in tls_pgmoat.log()
+
+
+def test_min_pool_size_opens_server_connections_ahead_over_verified_tls(tls_pgmoat, tls_postgres):
+    def tls_backends():
+        rows = tls_postgres.sql("SELECT string_agg(pid::text, ',') FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) "
+                                "WHERE ssl AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+        return {int(p) for p in rows.split(",") if p}
+
+    before = tls_backends()
+    dsn = tls_pgmoat.dsn(APP, APP_PASSWORD, "txahead")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        first = c.execute("SELECT pg_backend_pid()").fetchone()[0]
+        # The pool's second server connection opens with no client asking for it.
+        deadline = time.time() + 10
+        while time.time() < deadline and not tls_backends() - before - {first}:
+            time.sleep(0.05)
+        ahead = tls_backends() - before - {first}
+        assert len(ahead) == 1, ahead
+        with psycopg.connect(dsn, autocommit=True) as d, c.transaction():
+            held = c.execute("SELECT pg_backend_pid()").fetchone()[0]
+            # Another client meanwhile gets the other one, over TLS, with no login to wait for.
+            other, ssl = d.execute("SELECT pg_backend_pid(), ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
+            assert {held, other} == {first} | ahead and ssl
+    assert "opening a server connection ahead (min_pool_size) failed" not in tls_pgmoat.log()

@@ -8,18 +8,60 @@ The defaults are the issue's target (2,000 clients, 20 server connections,
 max_connections 50); a quick look: --clients 200 --seconds 5 --rounds 1. The
 mode defaults to extended: Debian's pgbouncer 1.18 has no prepared statements in
 transaction mode (max_prepared_statements came in 1.21); --mode prepared runs
-pgmoat alone."""
+pgmoat alone.
+
+The proxy's CPU over the whole run includes the 2,000 logins (SCRAM); so each run
+also measures a steady window (from a second after statements flow, for 30% of
+the run), per 10,000 statements committed in it: the proxy and pgbench."""
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from relay_bench import APP, APP_PASSWORD, Pgbouncer, cpu_seconds, pgbench  # noqa: E402
+from relay_bench import APP, APP_PASSWORD, Pgbouncer, cpu_seconds  # noqa: E402
 from relay_bench import UPSTREAM_PASSWORD, UPSTREAM_USER, Pgmoat, Postgres  # noqa: E402
+
+
+def committed(pg):
+    return int(pg.sql("SELECT xact_commit FROM pg_stat_database WHERE datname = 'app'"))
+
+
+def run(pg, port, pid, mode, clients, seconds):
+    """One pgbench run; (tps, statements, errors, CPU s/10k of the whole run, steady-window CPU s/10k of
+    the proxy and of pgbench)."""
+    proxy_before = cpu_seconds(pid)
+    p = subprocess.Popen(["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", APP, "-M", mode, "-c", str(clients),
+                          "-j", "2", "-T", str(seconds), "--no-vacuum", "-S", "dev"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, PGPASSWORD=APP_PASSWORD))
+    # The window starts once the logins are over: statements flow, more than 100 in each of two half
+    # seconds (pgbench's start-up query alone would not count).
+    steady, last, rates = None, committed(pg), []
+    while p.poll() is None and not (len(rates) > 1 and min(rates[-2:]) > 100):
+        time.sleep(0.5)
+        now = committed(pg)
+        rates.append(now - last)
+        last = now
+    time.sleep(1)
+    if p.poll() is None:
+        sample = lambda: (committed(pg), cpu_seconds(pid), cpu_seconds(p.pid))  # noqa: E731
+        a = sample()
+        time.sleep(seconds * 0.3)
+        b = sample() if p.poll() is None else None
+        if b and b[0] > a[0]:
+            steady = [(b[i] - a[i]) / (b[0] - a[0]) * 10000 for i in (1, 2)]
+    out, err = p.communicate()
+    if p.returncode != 0:
+        return 0.0, 0, (err.strip().splitlines() or ["pgbench failed"])[-1][:200], float("nan"), None
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
+    tx = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+    return tps, tx, "none", (cpu_seconds(pid) - proxy_before) / tx * 10000, steady
 
 
 def main():
@@ -31,6 +73,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--scale", type=int, default=10)
     ap.add_argument("--mode", choices=["simple", "extended", "prepared"], default="extended")
+    ap.add_argument("--one-thread", action="store_true", help="also pgmoat with [server] threads = 1 (pgmoat-1t)")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="pgmoat-pool-bench-")
@@ -39,6 +82,9 @@ def main():
     target = {"port": pg.port, "pool_mode": "transaction", "pool_size": args.pool_size, "pool_wait_timeout": "5min"}
     moat = Pgmoat(work, targets={"dev": target}, apps={APP: (APP_PASSWORD, ["dev"])},
                   server={"log_level": "warning", "max_client_connections": args.clients + 100}).start()
+    moat1 = Pgmoat(work, targets={"dev": target}, apps={APP: (APP_PASSWORD, ["dev"])},
+                   server={"log_level": "warning", "max_client_connections": args.clients + 100, "threads": 1}
+                   ).start() if args.one_thread else None
     bouncer = Pgbouncer(work, pg, max_client_conn=args.clients + 100, pool_mode="transaction",
                         pool_size=args.pool_size).start()
     try:
@@ -48,26 +94,27 @@ def main():
         print(f"pgbench -S -M {args.mode}, {args.clients} clients, pool of {args.pool_size} server connections, "
               f"max_connections = {args.max_connections}, {args.seconds} s runs, {os.cpu_count()} cores; pgmoat "
               "enforcing the shipped baseline with the audit log on, pgbouncer in transaction mode")
-        tps = {"pgmoat": [], "pgbouncer": []}
+        proxies = [("pgmoat", moat.port, moat.proc.pid)] + \
+            ([("pgmoat-1t", moat1.port, moat1.proc.pid)] if moat1 else []) + \
+            ([("pgbouncer", bouncer.port, bouncer.pid)] if args.mode != "prepared" else [])
+        tps = {name: [] for name, _, _ in proxies}
         for r in range(args.rounds):
-            proxies = [("pgmoat", moat.port, moat.proc.pid), ("pgbouncer", bouncer.port, bouncer.pid)]
-            for name, port, pid in proxies[:1] if args.mode == "prepared" else proxies:
-                cpu = cpu_seconds(pid)
-                try:
-                    t, tx = pgbench(port, APP, APP_PASSWORD, "dev", args.mode, args.clients, args.seconds, ("-S",))
-                    errors = "none"
-                except RuntimeError as e:
-                    t, tx, errors = 0.0, 0, str(e).strip().splitlines()[-1][:200]
-                used = cpu_seconds(pid) - cpu
-                per = used / tx * 10000 if tx else float("nan")
+            for name, port, pid in proxies:
+                t, _, errors, per, steady = run(pg, port, pid, args.mode, args.clients, args.seconds)
                 tps[name].append(t)
-                print(f"  round {r + 1} {name:9} tps {t:9.0f}  errors: {errors}  CPU s/10k statements {per:.3f}")
-        m = statistics.median(tps["pgmoat"])
-        b = statistics.median(tps["pgbouncer"]) if tps["pgbouncer"] else 0
-        print(f"median tps: pgmoat {m:.0f}, pgbouncer {b:.0f}, pgmoat/pgbouncer {m / b if b else float('nan'):.2f}")
+                window = "steady window CPU s/10k: proxy {:.3f}, pgbench {:.3f}".format(*steady) \
+                    if steady else "no steady window"
+                print(f"  round {r + 1} {name:10} tps {t:9.0f}  errors: {errors}  CPU s/10k statements {per:.3f}"
+                      f" (with the logins); {window}", flush=True)
+        b = statistics.median(tps["pgbouncer"]) if "pgbouncer" in tps else 0
+        for name in (n for n in tps if n != "pgbouncer"):
+            m = statistics.median(tps[name])
+            print(f"median tps: {name} {m:.0f}, pgbouncer {b:.0f}, {name}/pgbouncer {m / b if b else float('nan'):.2f}")
     finally:
         bouncer.stop()
         moat.stop()
+        if moat1:
+            moat1.stop()
         pg.stop()
         shutil.rmtree(work, ignore_errors=True)
 

@@ -12,11 +12,14 @@ pgmoat alone.
 
 The proxy's CPU over the whole run includes the 2,000 logins (SCRAM); so each run
 also measures a steady window (from a second after statements flow, for 30% of
-the run), per 10,000 statements committed in it: the proxy and pgbench."""
+the run), per 10,000 statements committed in it: the proxy and pgbench. With
+--syscalls, perf also counts the proxy's syscalls and context switches per
+statement in that window (syscalls.py's counters)."""
 import argparse
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -26,15 +29,16 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from relay_bench import APP, APP_PASSWORD, Pgbouncer, cpu_seconds  # noqa: E402
 from relay_bench import UPSTREAM_PASSWORD, UPSTREAM_USER, Pgmoat, Postgres  # noqa: E402
+from syscalls import parse_perf, perf_events  # noqa: E402
 
 
 def committed(pg):
     return int(pg.sql("SELECT xact_commit FROM pg_stat_database WHERE datname = 'app'"))
 
 
-def run(pg, port, pid, mode, clients, seconds):
+def run(pg, port, pid, mode, clients, seconds, count_in=None):
     """One pgbench run; (tps, statements, errors, CPU s/10k of the whole run, steady-window CPU s/10k of
-    the proxy and of pgbench)."""
+    the proxy and of pgbench, and with `count_in` (a directory) the proxy's syscalls per statement there)."""
     proxy_before = cpu_seconds(pid)
     p = subprocess.Popen(["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", APP, "-M", mode, "-c", str(clients),
                           "-j", "2", "-T", str(seconds), "--no-vacuum", "-S", "dev"],
@@ -42,7 +46,7 @@ def run(pg, port, pid, mode, clients, seconds):
                          env=dict(os.environ, PGPASSWORD=APP_PASSWORD))
     # The window starts once the logins are over: statements flow, more than 100 in each of two half
     # seconds (pgbench's start-up query alone would not count).
-    steady, last, rates = None, committed(pg), []
+    steady, counts, last, rates = None, None, committed(pg), []
     while p.poll() is None and not (len(rates) > 1 and min(rates[-2:]) > 100):
         time.sleep(0.5)
         now = committed(pg)
@@ -51,17 +55,25 @@ def run(pg, port, pid, mode, clients, seconds):
     time.sleep(1)
     if p.poll() is None:
         sample = lambda: (committed(pg), cpu_seconds(pid), cpu_seconds(p.pid))  # noqa: E731
+        out = os.path.join(count_in, "perf.csv") if count_in else None
+        perf = subprocess.Popen(["perf", "stat", "-x", ",", "-o", out, "-p", str(pid)] + perf_events(False),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) if out else None
         a = sample()
         time.sleep(seconds * 0.3)
         b = sample() if p.poll() is None else None
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=30)
         if b and b[0] > a[0]:
             steady = [(b[i] - a[i]) / (b[0] - a[0]) * 10000 for i in (1, 2)]
+            if perf:
+                counts = {k: v / (b[0] - a[0]) for k, v in parse_perf(out).items()}
     out, err = p.communicate()
     if p.returncode != 0:
-        return 0.0, 0, (err.strip().splitlines() or ["pgbench failed"])[-1][:200], float("nan"), None
+        return 0.0, 0, (err.strip().splitlines() or ["pgbench failed"])[-1][:200], float("nan"), None, None
     tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
     tx = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
-    return tps, tx, "none", (cpu_seconds(pid) - proxy_before) / tx * 10000, steady
+    return tps, tx, "none", (cpu_seconds(pid) - proxy_before) / tx * 10000, steady, counts
 
 
 def main():
@@ -73,6 +85,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--scale", type=int, default=10)
     ap.add_argument("--mode", choices=["simple", "extended", "prepared"], default="extended")
+    ap.add_argument("--syscalls", action="store_true", help="also count the proxy's syscalls in the steady window")
     ap.add_argument("--one-thread", action="store_true", help="also pgmoat with [server] threads = 1 (pgmoat-1t)")
     args = ap.parse_args()
 
@@ -100,12 +113,18 @@ def main():
         tps = {name: [] for name, _, _ in proxies}
         for r in range(args.rounds):
             for name, port, pid in proxies:
-                t, _, errors, per, steady = run(pg, port, pid, args.mode, args.clients, args.seconds)
+                t, _, errors, per, steady, counts = run(pg, port, pid, args.mode, args.clients, args.seconds,
+                                                        work if args.syscalls else None)
                 tps[name].append(t)
                 window = "steady window CPU s/10k: proxy {:.3f}, pgbench {:.3f}".format(*steady) \
                     if steady else "no steady window"
                 print(f"  round {r + 1} {name:10} tps {t:9.0f}  errors: {errors}  CPU s/10k statements {per:.3f}"
                       f" (with the logins); {window}", flush=True)
+                if counts:
+                    print(f"      per statement: syscalls {counts['all']:.2f}: recv {counts['recv']:.2f} (EAGAIN "
+                          f"{counts['EAGAIN']:.2f}), send {counts['send']:.2f}, epoll_wait {counts['epoll']:.2f}, "
+                          f"epoll_ctl {counts['epoll_ctl']:.2f}, futex {counts['futex']:.2f}; context switches "
+                          f"{counts['cs']:.2f}", flush=True)
         b = statistics.median(tps["pgbouncer"]) if "pgbouncer" in tps else 0
         for name in (n for n in tps if n != "pgbouncer"):
             m = statistics.median(tps[name])

@@ -24,15 +24,19 @@ ServerPools::ServerPools(metrics::Registry& r)
 ServerPools::Entry& ServerPools::entry(const config::Target& target) {
     std::string key = target.name + '\0' + target.user;
     auto it = pools_.find(key);
-    if (it == pools_.end()) it = pools_.emplace(key, std::make_unique<Entry>(target)).first;
+    if (it == pools_.end()) {
+        PoolMetrics m{waiting_.labels({target.name}), servers_.labels({target.name, "active"}),
+                      servers_.labels({target.name, "idle"}), wait_seconds_.labels({target.name})};
+        it = pools_.emplace(key, std::make_unique<Entry>(target, m)).first;
+    }
     it->second->pool.configure(target.pool);  // a reload's settings
     return *it->second;
 }
 
 void ServerPools::update_gauges(Entry& e) {
-    waiting_.labels({e.target}).set(static_cast<double>(e.pool.waiting()));
-    servers_.labels({e.target, "active"}).set(static_cast<double>(e.pool.active() + e.pool.opening()));
-    servers_.labels({e.target, "idle"}).set(static_cast<double>(e.pool.idle()));
+    e.metrics.waiting.set(static_cast<double>(e.pool.waiting()));
+    e.metrics.active.set(static_cast<double>(e.pool.active() + e.pool.opening()));
+    e.metrics.idle.set(static_cast<double>(e.pool.idle()));
 }
 
 bool ServerPools::admit_client(const config::Target& target) {
@@ -65,7 +69,7 @@ std::optional<PoolGrant> ServerPools::lease(const config::Target& target, uint64
                     gone(e, g.server, idle);
                     continue;
                 }
-                wait_seconds_.labels({e.target}).observe(0);
+                e.metrics.wait_seconds.observe(0);
                 update_gauges(e);
                 return PoolGrant{.kind = PoolGrant::Kind::server,
                                  .id = g.server,
@@ -73,7 +77,7 @@ std::optional<PoolGrant> ServerPools::lease(const config::Target& target, uint64
                                  .state = std::move(idle.state)};
             }
             case session::Pool::Grant::Kind::open_new:
-                wait_seconds_.labels({e.target}).observe(0);
+                e.metrics.wait_seconds.observe(0);
                 update_gauges(e);
                 return PoolGrant{.kind = PoolGrant::Kind::open, .id = g.server};
             case session::Pool::Grant::Kind::wait:
@@ -105,7 +109,7 @@ void ServerPools::hand_off(Entry& e, const session::Pool::Handoff& h, std::uniqu
     if (w == e.waiting.end()) return;
     Deliver deliver = std::move(w->second);
     e.waiting.erase(w);
-    wait_seconds_.labels({e.target}).observe_duration(h.waited);
+    e.metrics.wait_seconds.observe_duration(h.waited);
     if (h.open_new) {
         deliver(PoolGrant{.kind = PoolGrant::Kind::open, .id = h.server, .waited = h.waited});
     } else {

@@ -79,11 +79,20 @@ class ServerPools : public std::enable_shared_from_this<ServerPools> {
         std::unique_ptr<Transport> transport;
         std::shared_ptr<session::ServerConnection> state;
     };
+    // A pool's metric children, looked up once when the pool is made: a look-up per
+    // lease and release would take the family's lock and build its label values.
+    struct PoolMetrics {
+        metrics::Gauge& waiting;
+        metrics::Gauge& active;
+        metrics::Gauge& idle;
+        metrics::Histogram& wait_seconds;
+    };
     struct Entry {
-        explicit Entry(const config::Target& t) : pool(t.pool), target(t.name), user(t.user) {}
+        Entry(const config::Target& t, PoolMetrics m) : pool(t.pool), target(t.name), user(t.user), metrics(m) {}
         session::Pool pool;
         std::string target;
         std::string user;
+        PoolMetrics metrics;
         std::map<uint64_t, Idle> idle;
         std::map<uint64_t, Deliver> waiting;
     };

@@ -339,12 +339,20 @@ void ClientConnection::lease(const config::Target& target) {
     // connection or a slot to open one comes back here, on this executor. (Two
     // pointers: the factory itself needs no allocation.)
     auto waiting = [this, &target] {
+        // What a grant that finds this client gone is given back under: the target as
+        // this session's configuration holds it, kept alive with it (not copied).
+        std::shared_ptr<const config::Target> kept_target;
+        auto it = snapshot_->config->targets.find(target.name);
+        if (it != snapshot_->config->targets.end() && &it->second == &target)
+            kept_target = std::shared_ptr<const config::Target>(snapshot_->config, &target);
+        else
+            kept_target = std::make_shared<config::Target>(target);
         return [weak = weak_from_this(), executor = client_.socket().get_executor(), pools = runtime_.pools,
-                target_copy = std::make_shared<config::Target>(target)](PoolGrant g) {
+                kept_target = std::move(kept_target)](PoolGrant g) {
             auto grant = std::make_shared<PoolGrant>(std::move(g));
-            asio::post(executor, [weak, grant, pools, target_copy] {
+            asio::post(executor, [weak, grant, pools, kept_target] {
                 auto self = weak.lock();
-                if (!self || !self->engine_) return give_back(*pools, *target_copy, *grant);
+                if (!self || !self->engine_) return give_back(*pools, *kept_target, *grant);
                 self->on_grant(std::move(*grant));
                 if (!self->closed_) self->spawn_act();
             });

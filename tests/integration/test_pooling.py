@@ -15,6 +15,7 @@ import psycopg
 import psycopg2
 import pytest
 
+import pgwire
 from conftest import APP, APP_PASSWORD, psql
 from pgharness import UPSTREAM_USER, Pgmoat, Postgres, free_port, wait_for_port
 from test_metrics import scrape, value
@@ -281,6 +282,31 @@ def test_a_waiting_client_times_out_with_its_error(pgmoat):
         # The holder's transaction goes on untouched.
         assert holder.execute("SELECT 2").fetchone()[0] == 2
         holder.execute("COMMIT")
+    finally:
+        holder.close()
+
+
+def test_a_client_that_leaves_while_waiting_takes_nothing_from_the_pool(pgmoat):
+    # tx1 has one server connection: the holder has it, three clients queue behind it and
+    # hang up before it comes back. The pool then serves the next client at once.
+    holder = connect(pgmoat, "tx1")
+    try:
+        holder.execute("BEGIN")
+        pid = holder.execute("SELECT pg_backend_pid()").fetchone()[0]
+        for _ in range(3):
+            w = pgwire.Conn(pgmoat.port)
+            w.login(APP, APP_PASSWORD, "tx1")
+            w.send(pgwire.query("SELECT 1"))
+            time.sleep(0.1)  # queued
+            w.close()
+        time.sleep(0.2)
+        holder.execute("COMMIT")
+        with connect(pgmoat, "tx1") as c:
+            started = time.monotonic()
+            assert c.execute("SELECT pg_backend_pid()").fetchone()[0] == pid
+            assert time.monotonic() - started < 0.9  # not after pool_wait_timeout (1 s)
+        assert pool_size_now(pgmoat, "tx1") == 1
+        assert value(scrape(pgmoat), "pgmoat_pool_clients_waiting", target="tx1") == 0
     finally:
         holder.close()
 

@@ -493,21 +493,22 @@ def test_an_openssl_failure_in_the_audit_writer_leaves_the_log_failing_not_pgmoa
 
 
 def test_500_concurrent_pgbench_clients(workdir):
-    """500 clients through pgmoat at once (CI: 15 s; PGMOAT_LONG=1: 60 s), zero errors."""
+    """500 clients through pgmoat at once, zero errors: each runs 10 transactions (PGMOAT_LONG=1: 60 s).
+    A count per client, not a duration, so that every client is seen to make progress however long the
+    500 logins take on a loaded machine (under ASan they took 13 of 15 s once)."""
     pg = Postgres(workdir, settings={"max_connections": "700"}).start()
     init_pgbench(pg, scale=5)
     m = Pgmoat(workdir, targets={"dev": {"port": pg.port}}, apps={APP: (APP_PASSWORD, ["dev"])}, monitor=True,
                server={"log_level": "info"}).start()
     try:
-        seconds = 60 if LONG else 15
-        r = pgbench(m.port, "-S", "-M", "prepared", "-c", "500", "-j", "8", "-T", str(seconds), "--no-vacuum",
-                    timeout=seconds + 240)
+        run = ("-T", "60") if LONG else ("-t", "10")
+        r = pgbench(m.port, "-S", "-M", "prepared", "-c", "500", "-j", "8", *run, "--no-vacuum", timeout=300)
         assert r.returncode == 0, r.stderr[-3000:]
         assert "number of clients: 500" in r.stdout
         failed = re.search(r"number of failed transactions: (\d+)", r.stdout)
         assert failed is None or failed.group(1) == "0", r.stdout
         done = int(re.search(r"number of transactions actually processed: (\d+)", r.stdout).group(1))
-        assert done > 500 * 5, r.stdout
+        assert done >= 500 * 10 if LONG else done == 500 * 10, r.stdout
         assert "aborted" not in r.stderr, r.stderr[-2000:]
         assert m.alive()
         assert "ERROR" not in m.log()
